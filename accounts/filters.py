@@ -1,0 +1,87 @@
+"""The retailer filters, shared by the list page, the API and the export so they always agree."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Retailer
+from users.models import OrgUnit, Route, User
+from users.selectors import managers_visible, org_units_visible, routes_visible
+
+MIN_SEARCH_LENGTH = 1
+MAX_EXPIRING_DAYS = 3650
+
+
+class RetailerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("搜索"),
+        method="filter_search",
+        widget=forms.TextInput(
+            attrs={"placeholder": _("店名、负责人、许可证号、手机号或地址"), "type": "search"}
+        ),
+    )
+    route = django_filters.ModelChoiceFilter(label=_("服务线路"), queryset=None)
+    manager = django_filters.ModelChoiceFilter(
+        label=_("客户经理"), field_name="route__manager", queryset=None
+    )
+    org_unit = django_filters.ModelChoiceFilter(label=_("所属单位"), queryset=None, method="filter_org_unit")
+    business_format = django_filters.MultipleChoiceFilter(
+        label=_("经营业态"), choices=Retailer.BusinessFormat.choices
+    )
+    market_type = django_filters.ChoiceFilter(label=_("市场类型"), choices=Retailer.MarketType.choices)
+    scale = django_filters.ChoiceFilter(label=_("经营规模"), choices=Retailer.Scale.choices)
+    tier_min = django_filters.NumberFilter(
+        label=_("档位从"), field_name="tier", lookup_expr="gte", min_value=1, max_value=30
+    )
+    tier_max = django_filters.NumberFilter(
+        label=_("档位到"), field_name="tier", lookup_expr="lte", min_value=1, max_value=30
+    )
+    credit_grade = django_filters.MultipleChoiceFilter(
+        label=_("信用等级"), choices=Retailer.CreditGrade.choices
+    )
+    status = django_filters.ChoiceFilter(label=_("客户状态"), choices=Retailer.Status.choices)
+    licence_status = django_filters.ChoiceFilter(
+        label=_("许可证状态"), choices=Retailer.LicenceStatus.choices
+    )
+    expiring_within = django_filters.NumberFilter(
+        label=_("许可证N天内到期"),
+        method="filter_expiring",
+        min_value=0,
+        max_value=MAX_EXPIRING_DAYS,
+        help_text=_("含已过期的许可证"),
+    )
+
+    class Meta:
+        model = Retailer
+        fields = []
+
+    def __init__(self, data=None, *args, user=None, **kwargs):
+        if user is None and kwargs.get("request") is not None:
+            user = kwargs["request"].user
+        super().__init__(data, *args, **kwargs)
+        # Choices come from the user's own territory, so a filter list never reveals another's routes.
+        if user is not None and user.is_authenticated:
+            self.filters["route"].queryset = routes_visible(user=user)
+            self.filters["manager"].queryset = managers_visible(user=user)
+            self.filters["org_unit"].queryset = org_units_visible(user=user)
+        else:
+            self.filters["route"].queryset = Route.objects.none()
+            self.filters["manager"].queryset = User.objects.none()
+            self.filters["org_unit"].queryset = OrgUnit.objects.none()
+
+    def filter_search(self, queryset, name, value):
+        value = value.strip()
+        if len(value) < MIN_SEARCH_LENGTH:
+            return queryset
+        # LIKE on the generated search column is served by its pg_trgm GIN index.
+        return queryset.filter(search_text__contains=value)
+
+    def filter_org_unit(self, queryset, name, value):
+        return queryset.filter(org_unit__path__startswith=value.path)
+
+    def filter_expiring(self, queryset, name, value):
+        limit = timezone.localdate() + datetime.timedelta(days=int(value))
+        return queryset.filter(licence_expires_on__lte=limit)

@@ -1,0 +1,95 @@
+"""Browser forms for retailers. They parse input and hand it to accounts.services; the rules live there."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Fieldset, Layout, Row
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ConsentEvent, Retailer
+from accounts.services import EDITABLE_FIELDS
+from users.selectors import org_units_visible, routes_visible
+
+FIELD_GROUPS = (
+    (
+        _("店铺"),
+        ("shop_name", "customer_code", "address", "latitude", "longitude", "shop_area_m2", "is_night_shop"),
+    ),
+    (_("负责人"), ("owner_name", "mobile", "email", "owner_id_number", "owner_birthday")),
+    (_("许可证"), ("licence_no", "licence_status", "licence_issued_on", "licence_expires_on")),
+    (_("分类"), ("market_type", "business_format", "scale", "tier", "credit_grade", "status")),
+    (
+        _("服务与订货"),
+        (
+            "org_unit",
+            "route",
+            "delivery_route",
+            "order_weekday",
+            "order_channel",
+            "payment_method",
+            "bank_account",
+        ),
+    ),
+)
+
+
+class RetailerForm(forms.ModelForm):
+    updated_at_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Retailer
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "licence_issued_on": forms.DateInput(attrs={"type": "date"}),
+            "licence_expires_on": forms.DateInput(attrs={"type": "date"}),
+            "owner_birthday": forms.DateInput(attrs={"type": "date"}),
+            "licence_no": forms.TextInput(
+                attrs={"inputmode": "numeric", "maxlength": 14, "autocomplete": "off"}
+            ),
+            "mobile": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+        help_texts = {
+            "licence_no": _(
+                "12 位：前 6 位为行政区划代码，第 7 位为持证人类型（1 个体、2 企业），后 5 位为流水号。"
+            ),
+            "mobile": _("11 位手机号，可带 +86。"),
+            "tier": _("1–30 档，新客户起始档位一般不高于 24 档。"),
+        }
+
+    def __init__(self, *args, user, reveal_sensitive: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["org_unit"].queryset = org_units_visible(user=user).filter(kind="department")
+        self.fields["route"].queryset = routes_visible(user=user)
+        self.fields["licence_no"].max_length = 14
+        # Sensitive values are never sent to a browser that may not see them: the field is left out.
+        if not reveal_sensitive:
+            for name in ("owner_id_number", "bank_account"):
+                del self.fields[name]
+        if self.instance.pk:
+            self.fields["updated_at_seen"].initial = self.instance.updated_at.isoformat()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            *[
+                Fieldset(
+                    title,
+                    Row(
+                        *[Column(name, css_class="col-12 col-md-6") for name in names if name in self.fields]
+                    ),
+                )
+                for title, names in FIELD_GROUPS
+            ],
+            "updated_at_seen",
+        )
+
+    def _post_clean(self):
+        # Model validation runs in the service (accounts.services.retailer_validate) with the user's scope.
+        pass
+
+    def service_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields if name in EDITABLE_FIELDS}
+
+
+class ConsentForm(forms.Form):
+    channel = forms.ChoiceField(choices=ConsentEvent.Channel.choices)
+    granted = forms.TypedChoiceField(choices=[("1", _("同意")), ("0", _("撤回"))], coerce=lambda v: v == "1")
+    source = forms.CharField(label=_("来源"), max_length=50)

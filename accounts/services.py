@@ -1,0 +1,288 @@
+"""Every write to retailers: validation, atomic writes, consent and the log of personal-data access."""
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
+from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
+from crm.errors import ConflictError
+from users.models import User
+from users.selectors import org_units_visible, region_codes_known, routes_visible
+
+# Fields a form or API body may set; consent is changed only through retailer_consent_set.
+EDITABLE_FIELDS = (
+    "customer_code",
+    "licence_no",
+    "licence_issued_on",
+    "licence_expires_on",
+    "licence_status",
+    "shop_name",
+    "owner_name",
+    "owner_id_number",
+    "owner_birthday",
+    "mobile",
+    "email",
+    "address",
+    "latitude",
+    "longitude",
+    "market_type",
+    "business_format",
+    "scale",
+    "tier",
+    "credit_grade",
+    "shop_area_m2",
+    "is_night_shop",
+    "org_unit",
+    "route",
+    "delivery_route",
+    "order_weekday",
+    "order_channel",
+    "payment_method",
+    "bank_account",
+    "status",
+)
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def retailer_validate(*, retailer: Retailer, actor: User | None) -> None:
+    """Normalise identifiers and check every rule a retailer must satisfy; raise one ValidationError naming
+    each bad field. `actor` None means a system job (seed, import) with no territory limit."""
+    errors: dict[str, list] = {}
+
+    def add(field, error):
+        errors.setdefault(field, []).extend(error.messages if isinstance(error, ValidationError) else [error])
+
+    try:
+        licence = licence_parse(retailer.licence_no)
+        retailer.licence_no = licence.number
+        known = region_codes_known()
+        if licence.region_code not in known:
+            add(
+                "licence_no",
+                _("许可证号前 6 位 %(code)s 不是本公司辖区的行政区划代码。") % {"code": licence.region_code},
+            )
+        elif retailer.org_unit_id:
+            county_code = _county_region_code(retailer)
+            if county_code and county_code != licence.region_code:
+                add(
+                    "licence_no",
+                    _("许可证号前 6 位 %(code)s 与所属县级局的区划代码 %(county)s 不一致。")
+                    % {"code": licence.region_code, "county": county_code},
+                )
+    except ValidationError as exc:
+        add("licence_no", exc)
+
+    if retailer.mobile:
+        try:
+            retailer.mobile = mobile_normalise(retailer.mobile)
+        except ValidationError as exc:
+            add("mobile", exc)
+    if retailer.owner_id_number:
+        try:
+            retailer.owner_id_number = id_card_normalise(retailer.owner_id_number)
+        except ValidationError as exc:
+            add("owner_id_number", exc)
+    if retailer.bank_account:
+        retailer.bank_account = retailer.bank_account.replace(" ", "")
+        if not retailer.bank_account.isdigit() or not 12 <= len(retailer.bank_account) <= 30:
+            add("bank_account", _("银行账号应为 12–30 位数字。"))
+
+    issued, expires = retailer.licence_issued_on, retailer.licence_expires_on
+    if issued and expires:
+        if expires <= issued:
+            add("licence_expires_on", _("有效期至必须晚于发证日期。"))
+        elif expires > _add_years(issued, MAX_LICENCE_YEARS):
+            add(
+                "licence_expires_on",
+                _("许可证有效期最长 5 年：发证日期 %(issued)s 的许可证最晚 %(limit)s 到期。")
+                % {"issued": issued, "limit": _add_years(issued, MAX_LICENCE_YEARS)},
+            )
+    if issued and issued > timezone.localdate():
+        add("licence_issued_on", _("发证日期不能晚于今天。"))
+    if retailer.owner_birthday and retailer.owner_birthday > timezone.localdate() - datetime.timedelta(
+        days=18 * 365
+    ):
+        add("owner_birthday", _("负责人须年满 18 周岁，请核对生日。"))
+
+    if retailer.route_id and retailer.org_unit_id and retailer.route.org_unit_id != retailer.org_unit_id:
+        add("route", _("服务线路“%(route)s”不属于所选营销部。") % {"route": retailer.route})
+    if actor is not None:
+        if (
+            retailer.org_unit_id
+            and not org_units_visible(user=actor).filter(pk=retailer.org_unit_id).exists()
+        ):
+            add("org_unit", _("您无权把客户归入该单位。"))
+        if retailer.route_id and not routes_visible(user=actor).filter(pk=retailer.route_id).exists():
+            add("route", _("您无权把客户分配到该线路。"))
+        if actor.role == User.Role.MANAGER and not retailer.route_id:
+            add("route", _("客户经理建档时必须选择自己的服务线路。"))
+
+    try:
+        retailer.full_clean(exclude=list(errors))
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                add(field, message)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _county_region_code(retailer: Retailer) -> str:
+    unit = retailer.org_unit
+    while unit is not None:
+        if unit.region_code:
+            return unit.region_code
+        unit = unit.parent
+    return ""
+
+
+@transaction.atomic
+def retailer_create(*, actor: User | None, data: dict[str, Any]) -> Retailer:
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("不允许设置该字段。") for name in sorted(unknown)})
+    retailer = Retailer(**data)
+    retailer_validate(retailer=retailer, actor=actor)
+    retailer.save()
+    return retailer
+
+
+@transaction.atomic
+def retailer_update(
+    *,
+    actor: User | None,
+    retailer: Retailer,
+    data: dict[str, Any],
+    expected_updated_at: datetime.datetime | None = None,
+) -> Retailer:
+    """Apply `data` to the retailer. With `expected_updated_at`, a concurrent edit raises ConflictError rather
+    than silently overwriting someone else's change."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("不允许修改该字段。") for name in sorted(unknown)})
+    locked = Retailer.objects.select_for_update().get(pk=retailer.pk)
+    if expected_updated_at is not None and locked.updated_at != expected_updated_at:
+        raise ConflictError(_("该客户资料已被他人修改，请刷新页面后重新编辑。"))
+    changed = []
+    for name, value in data.items():
+        if getattr(locked, name) != value:
+            setattr(locked, name, value)
+            changed.append(name)
+    if not changed:
+        return locked
+    retailer_validate(retailer=locked, actor=actor)
+    locked.save(update_fields=[*_attnames(changed), "updated_at"])
+    return locked
+
+
+def _attnames(names: Iterable[str]) -> list[str]:
+    return [Retailer._meta.get_field(n).name for n in names]
+
+
+@transaction.atomic
+def retailer_consent_set(
+    *, actor: User | None, retailer: Retailer, channel: str, granted: bool, source: str
+) -> Retailer:
+    """Record consent or its withdrawal for one channel; a withdrawal takes effect at once."""
+    if channel not in ConsentEvent.Channel.values:
+        raise ValidationError({"channel": _("未知的渠道：%(channel)s") % {"channel": channel}})
+    source = (source or "").strip()
+    if not source:
+        raise ValidationError({"source": _("请注明授权来源（如：走访书面同意、电话录音、退订短信）。")})
+    if channel == ConsentEvent.Channel.EMAIL and granted and not retailer.email:
+        raise ValidationError({"channel": _("该客户没有电子邮箱，无法开通邮件。")})
+    locked = Retailer.objects.select_for_update().get(pk=retailer.pk)
+    now = timezone.now()
+    setattr(locked, f"{channel}_consent", granted)
+    setattr(locked, f"{channel}_consent_at", now)
+    setattr(locked, f"{channel}_consent_source", source[:50])
+    locked.save(
+        update_fields=[
+            f"{channel}_consent",
+            f"{channel}_consent_at",
+            f"{channel}_consent_source",
+            "updated_at",
+        ]
+    )
+    ConsentEvent.objects.create(
+        retailer=locked,
+        channel=channel,
+        granted=granted,
+        source=source[:50],
+        recorded_by=actor,
+        created_at=now,
+    )
+    return locked
+
+
+REVEAL_PERMISSIONS = {
+    SensitiveAccess.Field.MOBILE: "accounts.view_contact_details",
+    SensitiveAccess.Field.ID_NUMBER: "accounts.view_sensitive_identity",
+    SensitiveAccess.Field.BANK_ACCOUNT: "accounts.view_sensitive_identity",
+}
+
+
+def sensitive_may_reveal(*, user: User, field: str) -> bool:
+    return user.has_perm(REVEAL_PERMISSIONS[field])
+
+
+def sensitive_reveal(
+    *, user: User, retailer: Retailer, field: str, via: str, ip_address: str | None = None
+) -> str:
+    """Return one unmasked value and log that `user` saw it. PermissionDenied without the right."""
+    from django.core.exceptions import PermissionDenied
+
+    if field not in REVEAL_PERMISSIONS:
+        raise ValidationError({"field": _("未知字段")})
+    if not sensitive_may_reveal(user=user, field=field):
+        raise PermissionDenied(_("您没有查看该信息的权限。"))
+    SensitiveAccess.objects.create(user=user, retailer=retailer, field=field, via=via, ip_address=ip_address)
+    return getattr(retailer, field)
+
+
+def sensitive_access_log_many(
+    *, user: User, retailer_ids: Iterable[int], fields: Iterable[str], via: str, ip_address: str | None = None
+) -> int:
+    """Log one line per retailer and field shown unmasked in a list (API page, export)."""
+    rows = [
+        SensitiveAccess(user=user, retailer_id=rid, field=f, via=via, ip_address=ip_address)
+        for rid in retailer_ids
+        for f in fields
+    ]
+    SensitiveAccess.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def retailer_export_log(*, user: User, filters: dict, row_count: int, unmasked: bool) -> RetailerExport:
+    return RetailerExport.objects.create(user=user, filters=filters, row_count=row_count, unmasked=unmasked)
+
+
+def retailer_export_count_set(*, export: RetailerExport, row_count: int) -> None:
+    export.row_count = row_count
+    export.save(update_fields=["row_count"])
+
+
+@transaction.atomic
+def retailers_status_set(*, actor: User, retailer_ids: Iterable[int], status: str) -> int:
+    """Bulk status change (admin action); one UPDATE, captured in history by the database triggers."""
+    if status not in Retailer.Status.values:
+        raise ValidationError({"status": _("未知的客户状态。")})
+    from accounts.selectors import retailer_scope
+
+    return (
+        retailer_scope(user=actor)
+        .filter(pk__in=list(retailer_ids))
+        .update(status=status, updated_at=timezone.now())
+    )

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("", views.retailer_list_view, name="retailer-list"),
+    path("count/", views.retailer_count_view, name="retailer-count"),
+    path("export.csv", views.retailer_export_view, name="retailer-export"),
+    path("new/", views.retailer_create_view, name="retailer-create"),
+    path("<int:pk>/", views.retailer_detail_view, name="retailer-detail"),
+    path("<int:pk>/edit/", views.retailer_update_view, name="retailer-update"),
+    path("<int:pk>/reveal/<str:field>/", views.retailer_reveal_view, name="retailer-reveal"),
+    path("<int:pk>/consent/", views.retailer_consent_view, name="retailer-consent"),
+]

@@ -1,0 +1,259 @@
+"""Browser pages for retailers: list, portrait, create, edit, reveal, consent, export."""
+
+import csv
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.filters import RetailerFilter
+from accounts.forms import ConsentForm, RetailerForm
+from accounts.models import SensitiveAccess
+from accounts.parsers import mask_mobile
+from accounts.selectors import (
+    retailer_consent_history,
+    retailer_count_capped,
+    retailer_get,
+    retailer_history,
+    retailer_page,
+    retailer_scope,
+)
+from accounts.services import (
+    retailer_consent_set,
+    retailer_create,
+    retailer_export_log,
+    retailer_update,
+    sensitive_may_reveal,
+    sensitive_reveal,
+)
+from crm.errors import ConflictError
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _client_ip(request):
+    return request.META.get("REMOTE_ADDR")
+
+
+@login_required
+@require_GET
+def retailer_list_view(request):
+    qs = retailer_scope(user=request.user).select_related("route__manager", "org_unit")
+    filterset = RetailerFilter(request.GET or None, queryset=qs, user=request.user)
+    rows_qs = (
+        filterset.qs
+        if filterset.is_bound and filterset.is_valid()
+        else qs.none()
+        if filterset.is_bound
+        else qs
+    )
+    page = retailer_page(
+        rows_qs, after=_int_or_none(request.GET.get("after")), before=_int_or_none(request.GET.get("before"))
+    )
+    query = request.GET.copy()
+    for key in ("after", "before"):
+        query.pop(key, None)
+    context = {
+        "filter": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "today": timezone.localdate(),
+        "can_export": request.user.has_perm("accounts.export_retailer"),
+        "active_filters": sum(1 for k, v in request.GET.items() if k not in ("q", "after", "before") and v),
+    }
+    template = "includes/retailer_results.html" if request.htmx else "accounts/retailer_list.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def retailer_count_view(request):
+    """The number of matching retailers, on demand only, capped so it never scans a province."""
+    filterset = RetailerFilter(
+        request.GET or None, queryset=retailer_scope(user=request.user), user=request.user
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        return HttpResponse(_("筛选条件有误"))
+    count, capped = retailer_count_capped(filterset.qs)
+    text = _("超过 %(n)s 家") % {"n": f"{count:,}"} if capped else _("共 %(n)s 家") % {"n": f"{count:,}"}
+    return HttpResponse(text)
+
+
+@login_required
+@require_GET
+def retailer_detail_view(request, pk):
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    context = {
+        "retailer": retailer,
+        "history": retailer_history(retailer=retailer),
+        "consent_events": retailer_consent_history(retailer=retailer),
+        "consent_form": ConsentForm(),
+        "may_reveal_mobile": sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.MOBILE),
+        "may_reveal_identity": sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER),
+        "today": timezone.localdate(),
+    }
+    return render(request, "accounts/retailer_detail.html", context)
+
+
+@login_required
+@permission_required("accounts.add_retailer", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def retailer_create_view(request):
+    reveal = sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER)
+    form = RetailerForm(request.POST or None, user=request.user, reveal_sensitive=reveal)
+    if request.method == "POST" and form.is_valid():
+        try:
+            retailer = retailer_create(actor=request.user, data=form.service_data())
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        else:
+            messages.success(request, _("已建档：%(name)s") % {"name": retailer.shop_name})
+            return redirect(retailer)
+    return render(
+        request, "accounts/retailer_form.html", {"form": form, "retailer": None}, status=_status(form)
+    )
+
+
+@login_required
+@permission_required("accounts.change_retailer", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def retailer_update_view(request, pk):
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    reveal = sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER)
+    form = RetailerForm(request.POST or None, instance=retailer, user=request.user, reveal_sensitive=reveal)
+    if request.method == "POST" and form.is_valid():
+        seen = form.cleaned_data.get("updated_at_seen")
+        try:
+            expected = datetime.datetime.fromisoformat(seen) if seen else None
+        except ValueError:
+            expected = None
+        try:
+            retailer = retailer_update(
+                actor=request.user,
+                retailer=retailer_get(user=request.user, retailer_id=pk),
+                data=form.service_data(),
+                expected_updated_at=expected,
+            )
+        except ValidationError as exc:
+            _attach_errors(form, exc)
+        except ConflictError as exc:
+            form.add_error(None, str(exc))
+            return render(
+                request, "accounts/retailer_form.html", {"form": form, "retailer": retailer}, status=409
+            )
+        else:
+            messages.success(request, _("已保存修改。"))
+            return redirect(retailer)
+    return render(
+        request, "accounts/retailer_form.html", {"form": form, "retailer": retailer}, status=_status(form)
+    )
+
+
+def _attach_errors(form, exc: ValidationError):
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _status(form) -> int:
+    return 400 if form.is_bound and form.errors else 200
+
+
+@login_required
+@require_POST
+def retailer_reveal_view(request, pk, field):
+    """Show one sensitive value in full (htmx) and log that this user saw it."""
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    if field not in SensitiveAccess.Field.values:
+        return HttpResponse(status=404)
+    try:
+        value = sensitive_reveal(
+            user=request.user,
+            retailer=retailer,
+            field=field,
+            via=SensitiveAccess.Via.PAGE,
+            ip_address=_client_ip(request),
+        )
+    except PermissionDenied:
+        return HttpResponse(_("无权查看"), status=403)
+    return render(request, "includes/revealed_value.html", {"value": value, "field": field})
+
+
+@login_required
+@permission_required("accounts.change_retailer", raise_exception=True)
+@require_POST
+def retailer_consent_view(request, pk):
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("授权信息不完整：请注明来源。"))
+        return redirect(retailer)
+    try:
+        retailer_consent_set(actor=request.user, retailer=retailer, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已记录授权变更。"))
+    return redirect(retailer)
+
+
+EXPORT_COLUMNS = (
+    ("customer_code", _("客户编码")),
+    ("licence_no", _("许可证号")),
+    ("shop_name", _("店铺名称")),
+    ("owner_name", _("负责人")),
+    ("mobile", _("手机号")),
+    ("address", _("经营地址")),
+    ("class_code", _("分类编码")),
+    ("tier", _("档位")),
+    ("credit_grade", _("信用等级")),
+    ("status", _("客户状态")),
+    ("licence_expires_on", _("许可证有效期至")),
+    ("route__code", _("服务线路")),
+    ("org_unit__name", _("所属单位")),
+)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+@permission_required("accounts.export_retailer", raise_exception=True)
+@require_GET
+def retailer_export_view(request):
+    """The current filtered list as CSV (UTF-8 with BOM so Excel shows Chinese), masked by role, logged."""
+    filters = {k: v for k, v in request.GET.lists() if k not in ("after", "before")}
+    filterset = RetailerFilter(request.GET, queryset=retailer_scope(user=request.user), user=request.user)
+    if not filterset.is_valid():
+        return HttpResponse(_("筛选条件有误，无法导出。"), status=400)
+    qs = filterset.qs.order_by("id")
+    unmasked = request.user.has_perm("accounts.view_contact_details")
+    export = retailer_export_log(user=request.user, filters=filters, row_count=qs.count(), unmasked=unmasked)
+    names = [name for name, _label in EXPORT_COLUMNS]
+    mobile_index = names.index("mobile")
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff" + writer.writerow([str(label) for _name, label in EXPORT_COLUMNS])
+        for values in qs.values_list(*names).iterator(chunk_size=2000):
+            values = list(values)
+            if not unmasked:
+                values[mobile_index] = mask_mobile(values[mobile_index])
+            yield writer.writerow(values)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="retailers-{stamp}-{export.pk}.csv"'
+    return response

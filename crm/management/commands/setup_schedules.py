@@ -1,0 +1,25 @@
+"""Create or update the periodic schedules in django-celery-beat's tables (idempotent; run at every start)."""
+
+from django.core.management.base import BaseCommand
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+# name -> (task, crontab fields, why)
+SCHEDULES = {
+    "healthcheck-broker": (
+        "crm.tasks.heartbeat_task",
+        {"minute": "*/5", "hour": "*"},
+        "every 5 minutes: proves worker and beat are alive; the last beat is shown on the admin dashboard",
+    ),
+}
+
+
+class Command(BaseCommand):
+    help = "Create the periodic task schedules (editable afterwards in the admin)."
+
+    def handle(self, *args, **options):
+        for name, (task, cron, why) in SCHEDULES.items():
+            schedule, _ = CrontabSchedule.objects.get_or_create(timezone="Asia/Shanghai", **cron)
+            _, created = PeriodicTask.objects.update_or_create(
+                name=name, defaults={"task": task, "crontab": schedule, "description": why}
+            )
+            self.stdout.write(f"{'created' if created else 'kept'} schedule {name}: {why}")

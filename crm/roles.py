@@ -1,0 +1,74 @@
+"""What each role may do. Roles are fixed by the product, so their permissions live in code (reviewed, tested)
+rather than in editable groups; extra rights can still be granted per user or group in the admin."""
+
+from django.contrib.auth.models import Permission
+
+from users.models import User
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    User.Role.MANAGER: frozenset(
+        {
+            "accounts.view_retailer",
+            "accounts.add_retailer",
+            "accounts.change_retailer",
+            "accounts.view_contact_details",
+            "accounts.view_consentevent",
+        }
+    ),
+    User.Role.SUPERVISOR: frozenset(
+        {
+            "accounts.view_retailer",
+            "accounts.add_retailer",
+            "accounts.change_retailer",
+            "accounts.view_contact_details",
+            "accounts.export_retailer",
+            "accounts.view_consentevent",
+            "accounts.view_sensitiveaccess",
+            "accounts.view_retailerexport",
+            "accounts.view_retailerevent",
+            "users.view_route",
+            "users.view_orgunit",
+            "users.view_user",
+        }
+    ),
+    User.Role.INTEGRATION: frozenset(
+        {
+            "accounts.view_retailer",
+            "accounts.add_retailer",
+            "accounts.change_retailer",
+            "accounts.view_contact_details",
+        }
+    ),
+}
+
+
+class RolePermissionBackend:
+    """An authorization-only backend: grants each active user the permissions of their role.
+    The admin role has every permission, like a superuser confined to this company's data."""
+
+    def authenticate(self, request, **credentials):
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        cached = getattr(user_obj, "_role_perm_cache", None)
+        if cached is None:
+            if user_obj.role == User.Role.ADMIN:
+                cached = {
+                    f"{app}.{codename}"
+                    for app, codename in Permission.objects.values_list("content_type__app_label", "codename")
+                }
+            else:
+                cached = set(ROLE_PERMISSIONS.get(user_obj.role, ()))
+            user_obj._role_perm_cache = cached
+        return cached
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return perm in self.get_all_permissions(user_obj, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        return any(p.startswith(f"{app_label}.") for p in self.get_all_permissions(user_obj))

@@ -1,0 +1,6 @@
+"""Local development: `make run`."""
+
+from crm.settings.base import *  # noqa: F403
+from crm.settings.base import env
+
+DEBUG = env.bool("DEBUG", default=True)

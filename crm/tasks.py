@@ -1,0 +1,15 @@
+"""Project-level tasks. Each app keeps its own tasks in its tasks.py."""
+
+from celery import shared_task
+from django.core.cache import cache
+from django.utils import timezone
+
+HEARTBEAT_KEY = "crm:worker-heartbeat"
+
+
+@shared_task(name="crm.tasks.heartbeat_task")
+def heartbeat_task() -> str:
+    """Record that a worker ran a task just now (shown on the admin home; used by the worker test)."""
+    stamp = timezone.now().isoformat()
+    cache.set(HEARTBEAT_KEY, stamp, timeout=None)
+    return stamp

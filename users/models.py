@@ -1,0 +1,122 @@
+"""Staff logins, their roles, the org tree (company → county bureau → marketing department) and service routes."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+REGION_CODE_VALIDATOR = RegexValidator(r"^\d{6}$", _("行政区划代码必须是 6 位数字。"))
+
+
+class OrgUnit(models.Model):
+    """A node of the company tree. `path` is the materialised ancestry ("/1/4/9/") so a subtree is one LIKE."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("市公司")
+        COUNTY = "county", _("县级局")
+        DEPARTMENT = "department", _("营销部")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("层级"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    region_code = models.CharField(
+        _("行政区划代码"),
+        max_length=6,
+        blank=True,
+        validators=[REGION_CODE_VALIDATOR],
+        help_text=_("县级局填写其辖区的 6 位代码，许可证号前 6 位须与之一致。"),
+    )
+    path = models.CharField(max_length=255, editable=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("组织单位")
+        verbose_name_plural = _("组织单位")
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="company", parent__isnull=True) | Q(parent__isnull=False),
+                name="orgunit_only_company_is_root",
+            ),
+        ]
+        indexes = [models.Index(fields=["path"], name="orgunit_path_like", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff login. `role` decides which retailers the user may see (see accounts.selectors)."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("管理员")
+        SUPERVISOR = "supervisor", _("营销主管")
+        MANAGER = "manager", _("客户经理")
+        INTEGRATION = "integration", _("系统对接")
+
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.MANAGER)
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    display_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    mobile = models.CharField(_("手机号"), max_length=11, blank=True)
+
+    class Meta:
+        verbose_name = _("员工账号")
+        verbose_name_plural = _("员工账号")
+
+    def __str__(self):
+        return self.display_name or self.username
+
+    @property
+    def is_company_admin(self) -> bool:
+        return self.is_superuser or self.role == self.Role.ADMIN
+
+
+class Route(models.Model):
+    """A service route (服务线路): the shops one customer manager visits, on set weekdays."""
+
+    code = models.CharField(_("线路编码"), max_length=20, unique=True)
+    name = models.CharField(_("线路名称"), max_length=100)
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="routes"
+    )
+    manager = models.ForeignKey(
+        User,
+        verbose_name=_("客户经理"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="routes",
+        limit_choices_to={"role": User.Role.MANAGER},
+    )
+    visit_weekday = models.PositiveSmallIntegerField(
+        _("走访日"), null=True, blank=True, choices=[(i, str(i)) for i in range(1, 8)]
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("服务线路")
+        verbose_name_plural = _("服务线路")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(visit_weekday__isnull=True) | Q(visit_weekday__range=(1, 7)),
+                name="route_weekday_1_7",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"

@@ -1,0 +1,45 @@
+"""Reads of staff, org units and routes, each limited to what the asking user may see."""
+
+from django.db.models import QuerySet
+
+from users.models import OrgUnit, Route, User
+
+
+def org_units_visible(*, user: User) -> QuerySet[OrgUnit]:
+    """The user's org unit and everything below it; every unit for an admin."""
+    units = OrgUnit.objects.all()
+    if user.is_company_admin:
+        return units
+    if user.org_unit_id is None:
+        return units.none()
+    return units.filter(path__startswith=user.org_unit.path)
+
+
+def routes_visible(*, user: User) -> QuerySet[Route]:
+    routes = Route.objects.select_related("manager", "org_unit")
+    if user.is_company_admin:
+        return routes
+    if user.role == User.Role.MANAGER:
+        return routes.filter(manager=user)
+    if user.org_unit_id is None:
+        return routes.none()
+    return routes.filter(org_unit__path__startswith=user.org_unit.path)
+
+
+def managers_visible(*, user: User) -> QuerySet[User]:
+    managers = User.objects.filter(role=User.Role.MANAGER, is_active=True).order_by("username")
+    if user.is_company_admin:
+        return managers
+    if user.role == User.Role.MANAGER:
+        return managers.filter(pk=user.pk)
+    if user.org_unit_id is None:
+        return managers.none()
+    return managers.filter(org_unit__path__startswith=user.org_unit.path)
+
+
+def region_codes_known() -> set[str]:
+    """Region codes that licences of this company may start with."""
+    from django.conf import settings
+
+    codes = set(OrgUnit.objects.exclude(region_code="").values_list("region_code", flat=True))
+    return codes | set(settings.CRM_EXTRA_REGION_CODES)
