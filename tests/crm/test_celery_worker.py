@@ -1,0 +1,57 @@
+"""A real Celery worker process consumes from the configured broker (Redis in CI, the filesystem otherwise)."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from crm.tasks import HEARTBEAT_KEY, heartbeat_task
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _wait_until(predicate, *, timeout: float, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)  # polling a condition with a deadline, not waiting blindly
+    return None
+
+
+@pytest.fixture
+def celery_worker_process():
+    for folder in ("data_folder_out", "processed_folder"):
+        path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
+        if path:
+            Path(path).mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test"}
+    process = subprocess.Popen(  # noqa: S603 - a fixed command line
+        [sys.executable, "-m", "celery", "-A", "crm", "worker", "--pool=solo", "--loglevel=warning",
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.mark.celery
+def test_worker_runs_a_task_sent_through_the_broker(celery_worker_process):
+    cache.delete(HEARTBEAT_KEY)
+    heartbeat_task.delay()
+    stamp = _wait_until(lambda: cache.get(HEARTBEAT_KEY), timeout=60)
+    if stamp is None:
+        celery_worker_process.terminate()
+        output = celery_worker_process.communicate(timeout=15)[0]
+        pytest.fail(f"the worker did not run the task within 60 s; worker output:\n{output[-3000:]}")
+    assert stamp.startswith(str(time.gmtime().tm_year))
