@@ -39,9 +39,10 @@ class RetailerForm(forms.ModelForm):
         model = Retailer
         fields = list(EDITABLE_FIELDS)
         widgets = {
-            "licence_issued_on": forms.DateInput(attrs={"type": "date"}),
-            "licence_expires_on": forms.DateInput(attrs={"type": "date"}),
-            "owner_birthday": forms.DateInput(attrs={"type": "date"}),
+            # <input type="date"> accepts only ISO dates; the zh-hans locale format (2022/01/02) shows blank.
+            "licence_issued_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "licence_expires_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+            "owner_birthday": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
             "licence_no": forms.TextInput(
                 attrs={"inputmode": "numeric", "maxlength": 14, "autocomplete": "off"}
             ),

@@ -7,9 +7,11 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-LICENCE_RE = re.compile(r"^\d{12}$")
+# re.ASCII: `\d` would otherwise accept any script's digits (Arabic-Indic, Devanagari...), which int() then
+# reads as numbers and the database's regex CHECK may not; full-width digits are translated before matching.
+LICENCE_RE = re.compile(r"^\d{12}$", re.ASCII)
 HOLDER_TYPES = {"1": _("个体工商户"), "2": _("企业")}
-ID_CARD_RE = re.compile(r"^\d{17}[\dX]$")
+ID_CARD_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CARD_CHECK = "10X98765432"
 _SEPARATORS = re.compile(r"[\s\-－—()（）]")

@@ -16,6 +16,7 @@ DEMO_RETAILERS = int(os.environ.get("DEMO_RETAILERS", "3000"))
 
 def _environment(settings: str) -> tuple[dict, bool]:
     env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # gunicorn and celery from the virtualenv
     env.setdefault("DJANGO_SETTINGS_MODULE", settings)
     started_embedded = False
     if not env.get("DATABASE_URL"):

@@ -31,14 +31,17 @@ def login(page: Page, base_url: str, username: str, password: str) -> None:
     page.goto(f"{base_url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
-    page.click("form button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base_url}/")
 
 
 def snap(page: Page, out: Path, name: str) -> Path:
+    """The whole page; for a page much taller than the screen, also the first screen (`-fold`)."""
     path = out / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     print(path)  # noqa: T201 - the script reports what it wrote
+    if page.evaluate("document.documentElement.scrollHeight") > 2 * page.viewport_size["height"]:
+        page.screenshot(path=str(out / f"{name}-fold.png"))
     return path
 
 
@@ -85,7 +88,7 @@ def capture_user(browser, base_url: str, out: Path, username: str, password: str
 
         page.goto(f"{base_url}{url}edit/")
         page.fill("#id_licence_no", BAD_LICENCE)
-        page.click("form button[type=submit]")
+        page.click("main button[type=submit]")
         expect(page.locator("#form-errors")).to_be_visible()
         snap(page, out, f"{prefix}-4-edit-error")
         context.close()
