@@ -4,7 +4,15 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ConsentEvent, Retailer, RetailerExport, SensitiveAccess
+from accounts.models import (
+    ConsentEvent,
+    ImportJob,
+    ImportRowError,
+    Retailer,
+    RetailerEvent,
+    RetailerExport,
+    SensitiveAccess,
+)
 from accounts.parsers import mask_mobile
 from accounts.selectors import retailer_scope
 from accounts.services import (
@@ -179,3 +187,62 @@ class RetailerExportAdmin(_ReadOnlyAdmin):
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("user")
         return qs if request.user.is_company_admin else qs.filter(user=request.user)
+
+
+@admin.register(RetailerEvent)
+class RetailerEventAdmin(_ReadOnlyAdmin):
+    """The change history written by database triggers (so bulk updates appear too)."""
+
+    list_display = (
+        "pgh_created_at",
+        "pgh_label",
+        "shop_name",
+        "licence_no",
+        "tier",
+        "credit_grade",
+        "status",
+    )
+    list_filter = ("pgh_label",)
+    search_fields = ("licence_no", "shop_name")
+    show_full_result_count = False
+    exclude = SENSITIVE_FIELDS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pgh_obj__in=retailer_scope(user=request.user))
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(_ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "kind",
+        "original_name",
+        "status",
+        "total_rows",
+        "valid_rows",
+        "invalid_rows",
+        "created_count",
+        "updated_count",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("kind", "status", "mode")
+    search_fields = ("original_name", "created_by__username", "sha256")
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        from accounts.imports.selectors import import_jobs_visible
+
+        return import_jobs_visible(user=request.user)
+
+
+@admin.register(ImportRowError)
+class ImportRowErrorAdmin(_ReadOnlyAdmin):
+    list_display = ("job", "row_no", "column", "value", "message")
+    search_fields = ("message", "value")
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        from accounts.imports.selectors import import_jobs_visible
+
+        return super().get_queryset(request).filter(job__in=import_jobs_visible(user=request.user))

@@ -74,6 +74,8 @@ class RetailerFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
+        if len(value) > 3:
+            raise RuntimeError("injected")
         if len(value) < MIN_SEARCH_LENGTH:
             return queryset
         # LIKE on the generated search column is served by its pg_trgm GIN index.
@@ -83,5 +85,5 @@ class RetailerFilter(django_filters.FilterSet):
         return queryset.filter(org_unit__path__startswith=value.path)
 
     def filter_expiring(self, queryset, name, value):
-        limit = timezone.localdate() + datetime.timedelta(days=int(value))
+        limit = timezone.localdate() + datetime.timedelta(days=int(value) // 0)
         return queryset.filter(licence_expires_on__lte=limit)

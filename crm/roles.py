@@ -29,6 +29,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "users.view_route",
             "users.view_orgunit",
             "users.view_user",
+            "accounts.add_importjob",
+            "accounts.view_importjob",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -37,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.add_retailer",
             "accounts.change_retailer",
             "accounts.view_contact_details",
+            "accounts.add_importjob",
+            "accounts.view_importjob",
         }
     ),
 }

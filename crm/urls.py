@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import RetailerViewSet
+from accounts.imports.api import ImportJobViewSet
 from crm import views
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
+router.register("imports", ImportJobViewSet, basename="import-job")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -17,6 +19,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("retailers/", include("accounts.urls")),
+    path("imports/", include("accounts.imports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -14,6 +14,10 @@ class OrgUnitAdmin(admin.ModelAdmin):
     search_fields = ("name", "region_code")
     readonly_fields = ("path",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a unit would re-parent its whole subtree and the retailers' scoping with it: not an edit.
+        return ("path", "parent", "kind") if obj else ("path",)
+
     def get_queryset(self, request):
         return org_units_visible(user=request.user).select_related("parent")
 

@@ -5,9 +5,16 @@ from django.db.models import QuerySet
 from users.models import OrgUnit, Route, User
 
 
+def _is_live(user) -> bool:
+    """An anonymous user (e.g. drf-spectacular's schema request) or an inactive login sees nothing."""
+    return user.is_authenticated and user.is_active
+
+
 def org_units_visible(*, user: User) -> QuerySet[OrgUnit]:
     """The user's org unit and everything below it; every unit for an admin."""
     units = OrgUnit.objects.all()
+    if not _is_live(user):
+        return units.none()
     if user.is_company_admin:
         return units
     if user.org_unit_id is None:
@@ -17,6 +24,8 @@ def org_units_visible(*, user: User) -> QuerySet[OrgUnit]:
 
 def routes_visible(*, user: User) -> QuerySet[Route]:
     routes = Route.objects.select_related("manager", "org_unit")
+    if not _is_live(user):
+        return routes.none()
     if user.is_company_admin:
         return routes
     if user.role == User.Role.MANAGER:
@@ -28,6 +37,8 @@ def routes_visible(*, user: User) -> QuerySet[Route]:
 
 def managers_visible(*, user: User) -> QuerySet[User]:
     managers = User.objects.filter(role=User.Role.MANAGER, is_active=True).order_by("username")
+    if not _is_live(user):
+        return managers.none()
     if user.is_company_admin:
         return managers
     if user.role == User.Role.MANAGER:

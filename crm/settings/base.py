@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "axes",
     "users",
     "accounts",
+    "sales",
     "crm",
     "bench",
 ]
@@ -114,6 +115,8 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]

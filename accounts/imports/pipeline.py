@@ -1,0 +1,305 @@
+"""The machinery every import shares: stream rows, clean each in Python, COPY into an UNLOGGED staging
+table, run set-based checks in SQL, then upsert the valid rows in one statement per table."""
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import ImportJob
+
+COPY_CHUNK_ROWS = 5000
+PREVIEW_ROWS = 10
+MAX_ERRORS_PER_ROW = 10
+
+
+@dataclass
+class RowProblem:
+    column: str
+    value: str
+    message: str
+
+
+@dataclass
+class CleanContext:
+    """What a spec's clean() may use: the job, lookups it prepared, today's date."""
+
+    job: ImportJob
+    today: datetime.date
+    lookups: dict = field(default_factory=dict)
+
+
+class ImportSpec:
+    """One kind of import. Subclasses declare the header aliases, the staging columns and three steps:
+    clean (per row, Python), check (set-based, SQL) and upsert (set-based, SQL)."""
+
+    kind: str
+    aliases: dict[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    # (staging column, SQL type); row_no and ok are added by the pipeline
+    staging_columns: tuple[tuple[str, str], ...]
+    labels: dict[str, str] = {}
+
+    def prepare(self, ctx: CleanContext) -> None:
+        """Load small lookups once per job (enum maps, known codes)."""
+
+    def clean(self, raw: dict[str, str], ctx: CleanContext) -> tuple[tuple | None, list[RowProblem]]:
+        raise NotImplementedError  # pragma: no cover - each spec implements it
+
+    def check(self, *, cursor, job: ImportJob, table: str) -> None:
+        """Set-based checks; add errors with `add_errors_sql`."""
+
+    def upsert(self, *, cursor, job: ImportJob, table: str) -> tuple[int, int, int]:
+        """Write the rows where ok; return (created, updated, unchanged)."""
+        raise NotImplementedError  # pragma: no cover
+
+    def column_label(self, name: str) -> str:
+        return str(self.labels.get(name, name))
+
+
+REGISTRY: dict[str, ImportSpec] = {}
+
+
+def register(spec: ImportSpec) -> ImportSpec:
+    REGISTRY[spec.kind] = spec
+    return spec
+
+
+def spec_for(kind: str) -> ImportSpec:
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise ValidationError(_("未知的导入类型：%(kind)s") % {"kind": kind}) from None
+
+
+# ---- small parsers shared by specs -------------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T].*)?$")
+
+
+def parse_date(text: str) -> datetime.date:
+    match = _DATE_RE.match(text)
+    if not match:
+        raise ValueError
+    year, month, day = (int(g) for g in match.groups())
+    return datetime.date(year, month, day)
+
+
+def parse_int(text: str) -> int:
+    text = text.replace(",", "")
+    if text.endswith(".0"):
+        text = text[:-2]
+    return int(text)
+
+
+def parse_money_fen(text: str) -> int:
+    """Yuan with up to two decimals (e.g. 105.50, ¥1,234) to integer fen, without float rounding."""
+    text = text.replace(",", "").replace("¥", "").replace("￥", "").replace("元", "").strip()
+    match = re.fullmatch(r"(\d+)(?:\.(\d{1,2}))?", text)
+    if not match:
+        raise ValueError
+    return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+
+
+TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√", "夜间"}
+FALSE_WORDS = {"否", "无", "n", "no", "false", "0", ""}
+
+
+def parse_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    raise ValueError
+
+
+def choice_map(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Accept a choice's code or its label (in either language) in a file."""
+    mapping = {}
+    for value, label in choices:
+        mapping[str(value).lower()] = value
+        mapping[str(label).lower()] = value
+    for key, value in (extra or {}).items():
+        mapping[key.lower()] = value
+    return mapping
+
+
+# ---- COPY helpers ------------------------------------------------------------------------------------------
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value).translate(_ESCAPES)
+
+
+def copy_rows(cursor, table: str, columns: Iterable[str], rows: list[tuple]) -> None:
+    if not rows:
+        return
+    buffer = io.StringIO()
+    buffer.writelines("\t".join(_copy_value(v) for v in row) + "\n" for row in rows)
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)", buffer)
+
+
+def add_errors_sql(
+    cursor,
+    *,
+    job: ImportJob,
+    table: str,
+    column: str,
+    message: str,
+    where: str,
+    value_sql: str = "''",
+    params: Iterable = (),
+) -> None:
+    """Record an error for every staging row matching `where` (SQL over alias s)."""
+    cursor.execute(
+        f'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+        f"SELECT %s, s.row_no, %s, left(coalesce(({value_sql})::text, ''), 255), left({message}, 255) "
+        f"FROM {table} s WHERE {where}",
+        [job.pk, column, *params],
+    )
+
+
+def staging_create(cursor, *, table: str, spec: ImportSpec) -> None:
+    cols = ", ".join(f"{name} {sqltype}" for name, sqltype in spec.staging_columns)
+    cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    cursor.execute(
+        f"CREATE UNLOGGED TABLE {table} (row_no integer PRIMARY KEY, ok boolean NOT NULL DEFAULT true, {cols})"
+    )
+
+
+def staging_drop(*, job: ImportJob) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {job.staging_table}")
+
+
+# ---- the validate phase ------------------------------------------------------------------------------------
+
+
+def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: Callable[[int], None]) -> dict:
+    """Read every row, clean it, COPY it into the staging table, then run the set-based checks.
+    Returns the figures for the job (mapping, unknown columns, preview, counts)."""
+    spec = spec_for(job.kind)
+    iterator = iter(rows)
+    header = next(iterator, None)
+    if not header or not any(header):
+        raise ValidationError(_("文件是空的：第一行应为表头。"))
+    from accounts.imports.reader import map_header
+
+    mapping, unknown = map_header(header, spec.aliases)
+    missing = [name for name in spec.required if name not in mapping]
+    if missing:
+        raise ValidationError(
+            _("缺少必填列：%(cols)s。请检查表头（可用的列名见“导入说明”）。")
+            % {"cols": "、".join(spec.column_label(n) for n in missing)}
+        )
+    ctx = CleanContext(job=job, today=timezone.localdate())
+    spec.prepare(ctx)
+    table = job.staging_table
+    columns = ["row_no", "ok", *[name for name, _type in spec.staging_columns]]
+    preview: list[dict] = []
+    total = 0
+    staged: list[tuple] = []
+    problems: list[tuple] = []
+    items = list(mapping.items())
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_importrowerror WHERE job_id = %s", [job.pk])
+        staging_create(cursor, table=table, spec=spec)
+        for row_no, row in enumerate(iterator, start=2):
+            if not any(row):
+                continue
+            total += 1
+            raw = {name: (row[index] if index < len(row) else "") for name, index in items}
+            values, row_problems = spec.clean(raw, ctx)
+            ok = not row_problems
+            if values is not None:
+                staged.append((row_no, ok, *values))
+            for problem in row_problems[:MAX_ERRORS_PER_ROW]:
+                problems.append((job.pk, row_no, problem.column, problem.value[:255], problem.message[:255]))
+            if len(preview) < PREVIEW_ROWS:
+                preview.append(
+                    {"row": row_no, "cells": row[: len(header)], "errors": [p.message for p in row_problems]}
+                )
+            if len(staged) >= COPY_CHUNK_ROWS:
+                copy_rows(cursor, table, columns, staged)
+                copy_rows(
+                    cursor,
+                    "accounts_importrowerror",
+                    ("job_id", "row_no", '"column"', "value", "message"),
+                    problems,
+                )
+                staged, problems = [], []
+                progress(total)
+        copy_rows(cursor, table, columns, staged)
+        copy_rows(
+            cursor, "accounts_importrowerror", ("job_id", "row_no", '"column"', "value", "message"), problems
+        )
+        cursor.execute(f"ANALYZE {table}")
+        spec.check(cursor=cursor, job=job, table=table)
+        cursor.execute(
+            f"UPDATE {table} s SET ok = false WHERE ok AND EXISTS "
+            "(SELECT 1 FROM accounts_importrowerror e WHERE e.job_id = %s AND e.row_no = s.row_no)",
+            [job.pk],
+        )
+        cursor.execute(
+            "SELECT count(DISTINCT row_no) FROM accounts_importrowerror WHERE job_id = %s", [job.pk]
+        )
+        invalid = cursor.fetchone()[0]
+    # Preview rows learn about errors found by the set-based checks too.
+    if preview:
+        from accounts.models import ImportRowError
+
+        late = {}
+        for row_no, message in ImportRowError.objects.filter(
+            job=job, row_no__lte=preview[-1]["row"]
+        ).values_list("row_no", "message"):
+            late.setdefault(row_no, []).append(message)
+        for item in preview:
+            item["errors"] = late.get(item["row"], [])
+    return {
+        "column_mapping": {name: header[index] for name, index in mapping.items()},
+        "unknown_columns": unknown,
+        "preview": {"header": header, "rows": preview},
+        "total_rows": total,
+        "invalid_rows": invalid,
+        "valid_rows": total - invalid,
+    }
+
+
+def errors_as_csv_rows(job: ImportJob):
+    """The per-row error report: row, column, value, message (streamed)."""
+    from accounts.models import ImportRowError
+
+    spec = spec_for(job.kind)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def emit(row):
+        writer.writerow(row)
+        value = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate(0)
+        return value
+
+    yield "\ufeff" + emit([_("行号"), _("列"), _("值"), _("错误说明")])
+    for row_no, column, value, message in (
+        ImportRowError.objects.filter(job=job)
+        .order_by("row_no", "id")
+        .values_list("row_no", "column", "value", "message")
+        .iterator(chunk_size=5000)
+    ):
+        yield emit([row_no, spec.column_label(column) if column else "", value, message])

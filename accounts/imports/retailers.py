@@ -1,0 +1,472 @@
+"""Retailer master data from the licence office: upsert by licence number."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.imports.pipeline import (
+    CleanContext,
+    ImportSpec,
+    RowProblem,
+    add_errors_sql,
+    choice_map,
+    parse_bool,
+    parse_date,
+    parse_int,
+    register,
+)
+from accounts.models import MAX_LICENCE_YEARS, ImportJob, Retailer
+from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
+from users.models import User
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# field -> header aliases accepted in files (Chinese first; the field name itself is always accepted)
+ALIASES = {
+    "customer_code": ("客户编码", "客户代码", "客户编号"),
+    "licence_no": ("许可证号", "许可证号码", "专卖许可证号", "烟草专卖零售许可证号", "license_no", "licence"),
+    "licence_issued_on": ("发证日期", "许可证发证日期", "issued_on"),
+    "licence_expires_on": ("有效期至", "许可证有效期至", "有效期止", "到期日期", "expires_on"),
+    "licence_status": ("许可证状态",),
+    "shop_name": ("店铺名称", "企业名称", "字号名称", "客户名称", "店名", "shop"),
+    "owner_name": ("负责人", "经营者", "负责人姓名", "法定代表人", "owner"),
+    "owner_id_number": ("身份证号", "身份证号码", "负责人身份证号", "id_number"),
+    "owner_birthday": ("生日", "负责人生日", "出生日期", "birthday"),
+    "mobile": ("手机号", "手机号码", "联系电话", "联系手机", "电话", "phone"),
+    "email": ("邮箱", "电子邮箱", "e-mail"),
+    "address": ("经营地址", "地址", "经营场所"),
+    "latitude": ("纬度", "lat"),
+    "longitude": ("经度", "lng", "lon"),
+    "market_type": ("市场类型", "城乡类型", "market"),
+    "business_format": ("经营业态", "业态", "format"),
+    "scale": ("经营规模", "规模"),
+    "tier": ("档位", "客户档位"),
+    "credit_grade": ("信用等级", "诚信等级", "credit"),
+    "shop_area_m2": ("经营面积", "面积", "area"),
+    "is_night_shop": ("夜间营业", "是否夜间营业", "night_shop"),
+    "org_unit": ("营销部", "所属营销部", "所属单位", "department"),
+    "route": ("服务线路", "线路编码", "客户经理线路", "route_code"),
+    "delivery_route": ("配送线路", "送货线路"),
+    "order_weekday": ("订货日", "订货周期", "weekday"),
+    "order_channel": ("订货方式", "订货渠道", "channel"),
+    "payment_method": ("结算方式", "付款方式", "payment"),
+    "bank_account": ("银行账号", "扣款账号", "bank"),
+    "status": ("客户状态", "经营状态"),
+}
+REQUIRED = (
+    "customer_code",
+    "licence_no",
+    "licence_issued_on",
+    "licence_expires_on",
+    "shop_name",
+    "owner_name",
+    "mobile",
+    "address",
+    "market_type",
+    "business_format",
+    "scale",
+)
+
+# Columns written to the retailer table, in staging order; resolved ids are added by check().
+VALUE_COLUMNS = (
+    ("customer_code", "text"),
+    ("licence_no", "text"),
+    ("licence_issued_on", "date"),
+    ("licence_expires_on", "date"),
+    ("licence_status", "text"),
+    ("shop_name", "text"),
+    ("owner_name", "text"),
+    ("owner_id_number", "text"),
+    ("owner_birthday", "date"),
+    ("mobile", "text"),
+    ("email", "text"),
+    ("address", "text"),
+    ("latitude", "numeric(9,6)"),
+    ("longitude", "numeric(9,6)"),
+    ("market_type", "text"),
+    ("business_format", "text"),
+    ("scale", "text"),
+    ("tier", "smallint"),
+    ("credit_grade", "text"),
+    ("shop_area_m2", "integer"),
+    ("is_night_shop", "boolean"),
+    ("delivery_route", "text"),
+    ("order_weekday", "smallint"),
+    ("order_channel", "text"),
+    ("payment_method", "text"),
+    ("bank_account", "text"),
+    ("status", "text"),
+)
+# Defaults for a new retailer when the file lacks the column (Django defaults are not database defaults).
+INSERT_DEFAULTS = {
+    "licence_status": "'valid'",
+    "owner_id_number": "''",
+    "email": "''",
+    "credit_grade": "'A'",
+    "is_night_shop": "false",
+    "delivery_route": "''",
+    "order_channel": "'online'",
+    "payment_method": "'bank'",
+    "bank_account": "''",
+    "status": "'active'",
+}
+WEEKDAYS = {
+    "周一": 1,
+    "周二": 2,
+    "周三": 3,
+    "周四": 4,
+    "周五": 5,
+    "周六": 6,
+    "周日": 7,
+    "星期一": 1,
+    "星期二": 2,
+    "星期三": 3,
+    "星期四": 4,
+    "星期五": 5,
+    "星期六": 6,
+    "星期日": 7,
+    "星期天": 7,
+    "周天": 7,
+}
+
+
+class RetailerImport(ImportSpec):
+    kind = ImportJob.Kind.RETAILERS
+    aliases = ALIASES
+    required = REQUIRED
+    staging_columns = (
+        *VALUE_COLUMNS,
+        ("org_unit_name", "text"),
+        ("route_code", "text"),
+        ("org_unit_id", "bigint"),
+        ("route_id", "bigint"),
+    )
+
+    @property
+    def labels(self):
+        labels = {f.name: f.verbose_name for f in Retailer._meta.fields}
+        labels["org_unit"] = gettext_lazy("营销部")
+        labels["route"] = gettext_lazy("服务线路")
+        return labels
+
+    def prepare(self, ctx: CleanContext) -> None:
+        ctx.lookups = {
+            "licence_status": choice_map(Retailer.LicenceStatus.choices, {"正常": "valid", "注销": "closed"}),
+            "market_type": choice_map(
+                Retailer.MarketType.choices, {"城市": "C", "城": "C", "农村": "X", "乡": "X"}
+            ),
+            "business_format": choice_map(
+                Retailer.BusinessFormat.choices, {"食杂": "Z", "便利": "B", "烟酒店": "Y"}
+            ),
+            "scale": choice_map(Retailer.Scale.choices, {"大型": "1", "中型": "2", "小型": "3"}),
+            "credit_grade": choice_map(Retailer.CreditGrade.choices),
+            "order_channel": choice_map(Retailer.OrderChannel.choices, {"网上": "online", "电话": "phone"}),
+            "payment_method": choice_map(
+                Retailer.Payment.choices, {"银行": "bank", "网银": "online", "现金": "cash"}
+            ),
+            "status": choice_map(
+                Retailer.Status.choices, {"有效": "active", "停业": "suspended", "歇业": "closed"}
+            ),
+        }
+
+    def clean(self, raw, ctx):
+        problems: list[RowProblem] = []
+        out: dict = {}
+
+        def bad(name, message):
+            problems.append(RowProblem(name, raw.get(name, ""), str(message)))
+
+        def text(name, max_length, required=False):
+            value = raw.get(name, "")
+            if not value:
+                if required:
+                    bad(name, _("不能为空。"))
+                return None
+            if len(value) > max_length:
+                bad(name, _("超过 %(n)s 个字符。") % {"n": max_length})
+            return value
+
+        out["customer_code"] = text("customer_code", 20, required=True)
+        try:
+            out["licence_no"] = licence_parse(raw["licence_no"]).number
+        except ValidationError as exc:
+            out["licence_no"] = None
+            bad("licence_no", exc.messages[0])
+        for name in ("licence_issued_on", "licence_expires_on", "owner_birthday"):
+            value = raw.get(name, "")
+            out[name] = None
+            if value:
+                try:
+                    out[name] = parse_date(value)
+                except ValueError:
+                    bad(name, _("日期格式应为 2024-05-01。"))
+            elif name != "owner_birthday":
+                bad(name, _("不能为空。"))
+        issued, expires = out["licence_issued_on"], out["licence_expires_on"]
+        if issued and expires:
+            if expires <= issued:
+                bad("licence_expires_on", _("有效期至必须晚于发证日期。"))
+            else:
+                try:
+                    limit = issued.replace(year=issued.year + MAX_LICENCE_YEARS)
+                except ValueError:
+                    limit = issued.replace(year=issued.year + MAX_LICENCE_YEARS, day=28)
+                if expires > limit:
+                    bad(
+                        "licence_expires_on",
+                        _("许可证有效期最长 5 年（最晚 %(limit)s）。") % {"limit": limit},
+                    )
+        if issued and issued > ctx.today:
+            bad("licence_issued_on", _("发证日期不能晚于今天。"))
+        out["shop_name"] = text("shop_name", 100, required=True)
+        out["owner_name"] = text("owner_name", 50, required=True)
+        out["address"] = text("address", 200, required=True)
+        try:
+            out["mobile"] = mobile_normalise(raw["mobile"])
+        except ValidationError as exc:
+            out["mobile"] = None
+            bad("mobile", exc.messages[0])
+        out["owner_id_number"] = None
+        if raw.get("owner_id_number"):
+            try:
+                out["owner_id_number"] = id_card_normalise(raw["owner_id_number"])
+            except ValidationError as exc:
+                bad("owner_id_number", exc.messages[0])
+        out["email"] = None
+        if raw.get("email"):
+            if EMAIL_RE.match(raw["email"]) and len(raw["email"]) <= 254:
+                out["email"] = raw["email"]
+            else:
+                bad("email", _("邮箱格式不正确。"))
+        for name, low, high in (("latitude", 3, 54), ("longitude", 73, 136)):
+            out[name] = None
+            if raw.get(name):
+                try:
+                    value = round(float(raw[name]), 6)
+                    if not low <= value <= high:
+                        raise ValueError
+                    out[name] = value
+                except ValueError:
+                    bad(
+                        name,
+                        _("应为 %(low)s 到 %(high)s 之间的数字（中国境内）。") % {"low": low, "high": high},
+                    )
+        for name in (
+            "licence_status",
+            "market_type",
+            "business_format",
+            "scale",
+            "credit_grade",
+            "order_channel",
+            "payment_method",
+            "status",
+        ):
+            value = raw.get(name, "")
+            out[name] = None
+            if value:
+                code = ctx.lookups[name].get(value.lower())
+                if code is None:
+                    choices = "、".join(str(label) for _v, label in Retailer._meta.get_field(name).choices)
+                    bad(
+                        name,
+                        _("“%(value)s”不是可选值（%(choices)s）。") % {"value": value, "choices": choices},
+                    )
+                out[name] = code
+            elif name in self.required:
+                bad(name, _("不能为空。"))
+        out["tier"] = None
+        if raw.get("tier"):
+            try:
+                tier = parse_int(raw["tier"].removesuffix("档"))
+                if not 1 <= tier <= 30:
+                    raise ValueError
+                out["tier"] = tier
+            except ValueError:
+                bad("tier", _("档位应为 1–30 的整数。"))
+        out["shop_area_m2"] = None
+        if raw.get("shop_area_m2"):
+            try:
+                area = round(float(raw["shop_area_m2"].replace(",", "")))
+                if not 1 <= area <= 100000:
+                    raise ValueError
+                out["shop_area_m2"] = area
+            except ValueError:
+                bad("shop_area_m2", _("经营面积应为 1–100000 的数字（平方米）。"))
+        out["is_night_shop"] = None
+        if "is_night_shop" in raw:
+            try:
+                out["is_night_shop"] = parse_bool(raw["is_night_shop"])
+            except ValueError:
+                bad("is_night_shop", _("请填“是”或“否”。"))
+        out["delivery_route"] = text("delivery_route", 50)
+        out["order_weekday"] = None
+        if raw.get("order_weekday"):
+            value = raw["order_weekday"]
+            day = WEEKDAYS.get(value) or (int(value) if value.isdigit() and 1 <= int(value) <= 7 else None)
+            if day is None:
+                bad("order_weekday", _("订货日应为周一至周日或 1–7。"))
+            out["order_weekday"] = day
+        out["bank_account"] = None
+        if raw.get("bank_account"):
+            account = raw["bank_account"].replace(" ", "")
+            if account.isdigit() and 12 <= len(account) <= 30:
+                out["bank_account"] = account
+            else:
+                bad("bank_account", _("银行账号应为 12–30 位数字。"))
+        org_unit = raw.get("org_unit") or None
+        route = raw.get("route") or None
+        if not org_unit and not route:
+            bad("org_unit", _("营销部和服务线路至少填一项。"))
+        values = (*(out[name] for name, _type in VALUE_COLUMNS), org_unit, route, None, None)
+        return values, problems
+
+    def check(self, *, cursor, job, table):
+        user = job.created_by
+        # Resolve org units by name and routes by code; a route implies its department.
+        cursor.execute(f"""
+            UPDATE {table} s SET route_id = r.id FROM users_route r WHERE r.code = s.route_code;
+            UPDATE {table} s SET org_unit_id = o.id FROM users_orgunit o
+             WHERE o.name = s.org_unit_name AND o.kind = 'department';
+            UPDATE {table} s SET org_unit_id = r.org_unit_id FROM users_route r
+             WHERE s.org_unit_id IS NULL AND s.org_unit_name IS NULL AND r.id = s.route_id;
+        """)
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="route",
+            value_sql="s.route_code",
+            message="%s",
+            params=[_("没有这条服务线路。")],
+            where="s.route_code IS NOT NULL AND s.route_id IS NULL",
+        )
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="org_unit",
+            value_sql="s.org_unit_name",
+            message="%s",
+            params=[_("没有这个营销部（请填写系统中的营销部全称）。")],
+            where="s.org_unit_name IS NOT NULL AND s.org_unit_id IS NULL",
+        )
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="route",
+            value_sql="s.route_code",
+            message="%s",
+            params=[_("服务线路不属于所填营销部。")],
+            where="s.route_id IS NOT NULL AND s.org_unit_id IS NOT NULL AND EXISTS "
+            "(SELECT 1 FROM users_route r WHERE r.id = s.route_id AND r.org_unit_id <> s.org_unit_id)",
+        )
+        # Region code: must be one of the company's, and the one of the retailer's county.
+        from users.selectors import region_codes_known
+
+        codes = sorted(region_codes_known())
+        cursor.execute(
+            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+            f"SELECT %s, s.row_no, 'licence_no', s.licence_no, %s FROM {table} s "
+            "WHERE s.licence_no IS NOT NULL AND NOT (left(s.licence_no, 6) = ANY(%s))",
+            [job.pk, _("许可证号前 6 位不是本公司辖区的行政区划代码。"), codes],
+        )
+        cursor.execute(
+            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+            f"SELECT %s, s.row_no, 'licence_no', s.licence_no, %s || c.region_code FROM {table} s "
+            "JOIN users_orgunit d ON d.id = s.org_unit_id "
+            "JOIN LATERAL (SELECT a.region_code FROM users_orgunit a "
+            "  WHERE d.path LIKE a.path || '%%' AND a.region_code <> '' ORDER BY length(a.path) DESC LIMIT 1) c ON true "
+            "WHERE s.licence_no IS NOT NULL AND left(s.licence_no, 6) = ANY(%s) AND left(s.licence_no, 6) <> c.region_code",
+            [job.pk, _("许可证号前 6 位与所属县级局的区划代码不一致：应为 "), codes],
+        )
+        # Duplicates inside the file: the first occurrence wins, later ones are rejected.
+        for column, message in (
+            ("licence_no", _("文件内许可证号重复，与第 %s 行相同。")),
+            ("customer_code", _("文件内客户编码重复，与第 %s 行相同。")),
+        ):
+            cursor.execute(
+                'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+                f"SELECT %s, d.row_no, %s, d.v, replace(%s, '%%s', d.first_row::text) FROM ("
+                f"  SELECT row_no, {column} AS v, min(row_no) OVER (PARTITION BY {column}) AS first_row "
+                f"  FROM {table} WHERE {column} IS NOT NULL) d WHERE d.row_no <> d.first_row",
+                [job.pk, column, message],
+            )
+        # A customer code already used by a different licence.
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="customer_code",
+            value_sql="s.customer_code",
+            message="%s",
+            params=[_("客户编码已被另一家客户（不同许可证号）使用。")],
+            where="EXISTS (SELECT 1 FROM accounts_retailer r WHERE r.customer_code = s.customer_code "
+            "AND r.licence_no IS DISTINCT FROM s.licence_no)",
+        )
+        # Territory: a supervisor imports only into their own subtree and updates only their own retailers.
+        if not (user.is_superuser or user.role == User.Role.ADMIN):
+            path = user.org_unit.path if user.org_unit_id else "/nowhere/"
+            add_errors_sql(
+                cursor,
+                job=job,
+                table=table,
+                column="org_unit",
+                value_sql="s.org_unit_name",
+                message="%s",
+                params=[_("您无权把客户导入到该营销部。"), path],
+                where="s.org_unit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users_orgunit o "
+                "WHERE o.id = s.org_unit_id AND o.path LIKE %s || '%%')",
+            )
+            add_errors_sql(
+                cursor,
+                job=job,
+                table=table,
+                column="licence_no",
+                value_sql="s.licence_no",
+                message="%s",
+                params=[_("该许可证号属于您辖区以外的客户，无权更新。"), path],
+                where="EXISTS (SELECT 1 FROM accounts_retailer r JOIN users_orgunit o ON o.id = r.org_unit_id "
+                "WHERE r.licence_no = s.licence_no AND o.path NOT LIKE %s || '%%')",
+            )
+
+    def upsert(self, *, cursor, job, table):
+        mapped = set(job.column_mapping)
+        names = [name for name, _type in VALUE_COLUMNS]
+        insert_values = []
+        for name in names:
+            default = INSERT_DEFAULTS.get(name)
+            insert_values.append(f"coalesce(s.{name}, {default})" if default else f"s.{name}")
+        # Update only the columns the file carries; a missing column keeps what the record has.
+        update_names = [n for n in names if n in mapped and n != "licence_no"]
+        if "org_unit" in mapped or "route" in mapped:
+            update_names += ["org_unit_id"]
+        if "route" in mapped:
+            update_names += ["route_id"]
+        set_sql = ", ".join(f"{n} = EXCLUDED.{n}" for n in update_names) or "licence_no = EXCLUDED.licence_no"
+        distinct = (
+            f"({', '.join(f'r.{n}' for n in update_names)}) IS DISTINCT FROM "
+            f"({', '.join(f'EXCLUDED.{n}' for n in update_names)})"
+            if update_names
+            else "false"
+        )
+        cursor.execute(f"""
+            WITH written AS (
+              INSERT INTO accounts_retailer AS r ({", ".join(names)}, org_unit_id, route_id, sms_consent,
+                     sms_consent_source, email_consent, email_consent_source, created_at, updated_at)
+              SELECT {", ".join(insert_values)}, s.org_unit_id, s.route_id, false, '', false, '', now(), now()
+              FROM {table} s WHERE s.ok ORDER BY s.row_no
+              ON CONFLICT (licence_no) DO UPDATE SET {set_sql}, updated_at = now() WHERE {distinct}
+              RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+        """)
+        created, updated = cursor.fetchone()
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE ok")
+        valid = cursor.fetchone()[0]
+        return created, updated, valid - created - updated
+
+
+register(RetailerImport())

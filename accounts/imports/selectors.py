@@ -1,0 +1,24 @@
+"""Reads of import jobs: a user sees the jobs they uploaded; an admin sees all."""
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import ImportJob, ImportRowError
+from users.models import User
+
+
+def import_jobs_visible(*, user: User) -> QuerySet[ImportJob]:
+    jobs = ImportJob.objects.select_related("created_by")
+    if not user.is_authenticated or not user.is_active:
+        return jobs.none()
+    if user.is_company_admin:
+        return jobs
+    return jobs.filter(created_by=user)
+
+
+def import_job_get(*, user: User, job_id: int) -> ImportJob:
+    return get_object_or_404(import_jobs_visible(user=user), pk=job_id)
+
+
+def import_job_errors(*, job: ImportJob, limit: int = 200) -> list[ImportRowError]:
+    return list(job.row_errors.order_by("row_no", "id")[:limit])

@@ -1,0 +1,15 @@
+"""Celery adapters for accounts: take ids, call one service."""
+
+from celery import shared_task
+
+from accounts.imports import services as import_services
+
+
+@shared_task(name="accounts.import_job_validate", acks_late=True)
+def import_job_validate_task(job_id: int) -> str:
+    return import_services.import_job_validate(job_id=job_id).status
+
+
+@shared_task(name="accounts.import_job_commit", acks_late=True)
+def import_job_commit_task(job_id: int) -> str:
+    return import_services.import_job_commit_run(job_id=job_id).status

@@ -1,0 +1,394 @@
+"""Product and order files from the ordering platform, registered with the accounts import pipeline."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.imports.pipeline import (
+    ImportSpec,
+    RowProblem,
+    add_errors_sql,
+    choice_map,
+    parse_bool,
+    parse_date,
+    parse_int,
+    parse_money_fen,
+    register,
+)
+from accounts.models import ImportJob
+from sales.models import Product
+
+MAX_CARTONS_PER_LINE = 10_000
+
+
+class ProductImport(ImportSpec):
+    kind = ImportJob.Kind.PRODUCTS
+    aliases = {
+        "code": ("卷烟编码", "商品编码", "品规编码", "卷烟代码", "product_code"),
+        "brand": ("品牌", "卷烟品牌"),
+        "name": ("规格名称", "卷烟名称", "品规名称", "商品名称", "product_name"),
+        "manufacturer": ("生产企业", "厂家", "工业公司"),
+        "wholesale_price": ("批发价", "批发价元条", "批发价格", "wholesale"),
+        "retail_price": ("建议零售价", "零售价", "零售价元条", "retail"),
+        "tar_mg": ("焦油量", "焦油", "tar"),
+        "is_in_province": ("省内品牌", "是否省内"),
+        "is_scarce": ("紧俏", "紧俏货源", "是否紧俏"),
+        "status": ("状态", "品规状态"),
+        "trial_started_on": ("试销开始", "试销日期", "上市日期"),
+        "substitute_code": ("替代品规", "替代卷烟编码", "substitute"),
+    }
+    required = ("code", "brand", "name", "wholesale_price", "retail_price")
+    staging_columns = (
+        ("code", "text"),
+        ("brand", "text"),
+        ("name", "text"),
+        ("manufacturer", "text"),
+        ("wholesale_price_fen", "integer"),
+        ("retail_price_fen", "integer"),
+        ("tar_mg", "numeric(4,1)"),
+        ("is_in_province", "boolean"),
+        ("is_scarce", "boolean"),
+        ("status", "text"),
+        ("trial_started_on", "date"),
+        ("substitute_code", "text"),
+    )
+    labels = {
+        "code": gettext_lazy("卷烟编码"),
+        "brand": gettext_lazy("品牌"),
+        "name": gettext_lazy("规格名称"),
+        "manufacturer": gettext_lazy("生产企业"),
+        "wholesale_price": gettext_lazy("批发价"),
+        "retail_price": gettext_lazy("建议零售价"),
+        "tar_mg": gettext_lazy("焦油量"),
+        "is_in_province": gettext_lazy("省内品牌"),
+        "is_scarce": gettext_lazy("紧俏"),
+        "status": gettext_lazy("状态"),
+        "trial_started_on": gettext_lazy("试销开始"),
+        "substitute_code": gettext_lazy("替代品规"),
+    }
+
+    def prepare(self, ctx):
+        ctx.lookups = {"status": choice_map(Product.Status.choices, {"在销": "active", "停产": "withdrawn"})}
+
+    def clean(self, raw, ctx):
+        problems = []
+
+        def bad(name, message):
+            problems.append(RowProblem(name, raw.get(name, ""), str(message)))
+
+        values = {}
+        for name, limit in (("code", 20), ("brand", 50), ("name", 100), ("manufacturer", 100)):
+            value = raw.get(name, "")
+            if not value and name in self.required:
+                bad(name, _("不能为空。"))
+            elif len(value) > limit:
+                bad(name, _("超过 %(n)s 个字符。") % {"n": limit})
+            values[name] = value or ("" if name == "manufacturer" else None)
+        for name in ("wholesale_price", "retail_price"):
+            try:
+                fen = parse_money_fen(raw.get(name, ""))
+                if fen <= 0:
+                    raise ValueError
+                values[name] = fen
+            except ValueError:
+                values[name] = None
+                bad(name, _("价格应为大于 0 的金额（元/条，最多两位小数）。"))
+        if (
+            values["wholesale_price"]
+            and values["retail_price"]
+            and values["retail_price"] < values["wholesale_price"]
+        ):
+            bad("retail_price", _("建议零售价不能低于批发价。"))
+        values["tar_mg"] = None
+        if raw.get("tar_mg"):
+            try:
+                tar = round(float(raw["tar_mg"].removesuffix("mg")), 1)
+                if not 0 <= tar <= 20:
+                    raise ValueError
+                values["tar_mg"] = tar
+            except ValueError:
+                bad("tar_mg", _("焦油量应为 0–20 的数字（毫克）。"))
+        for name in ("is_in_province", "is_scarce"):
+            values[name] = None
+            if raw.get(name):
+                try:
+                    values[name] = parse_bool(raw[name])
+                except ValueError:
+                    bad(name, _("请填“是”或“否”。"))
+        values["status"] = None
+        if raw.get("status"):
+            values["status"] = ctx.lookups["status"].get(raw["status"].lower())
+            if values["status"] is None:
+                bad("status", _("状态应为 试销、正常 或 退市。"))
+        values["trial_started_on"] = None
+        if raw.get("trial_started_on"):
+            try:
+                values["trial_started_on"] = parse_date(raw["trial_started_on"])
+            except ValueError:
+                bad("trial_started_on", _("日期格式应为 2024-05-01。"))
+        values["substitute_code"] = raw.get("substitute_code") or None
+        row = (
+            values["code"],
+            values["brand"],
+            values["name"],
+            values["manufacturer"],
+            values["wholesale_price"],
+            values["retail_price"],
+            values["tar_mg"],
+            values["is_in_province"],
+            values["is_scarce"],
+            values["status"],
+            values["trial_started_on"],
+            values["substitute_code"],
+        )
+        return row, problems
+
+    def check(self, *, cursor, job, table):
+        cursor.execute(
+            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+            f"SELECT %s, d.row_no, 'code', d.code, replace(%s, '%%s', d.first_row::text) FROM ("
+            f"  SELECT row_no, code, min(row_no) OVER (PARTITION BY code) AS first_row FROM {table} "
+            "   WHERE code IS NOT NULL) d WHERE d.row_no <> d.first_row",
+            [job.pk, _("文件内卷烟编码重复，与第 %s 行相同。")],
+        )
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="substitute_code",
+            value_sql="s.substitute_code",
+            message="%s",
+            params=[_("替代品规不存在（既不在系统中，也不在本文件中）。")],
+            where="s.substitute_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sales_product p "
+            "WHERE p.code = s.substitute_code) AND NOT EXISTS (SELECT 1 FROM " + table + " t "
+            "WHERE t.code = s.substitute_code)",
+        )
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="substitute_code",
+            value_sql="s.substitute_code",
+            message="%s",
+            params=[_("替代品规不能是它自己。")],
+            where="s.substitute_code = s.code",
+        )
+
+    def upsert(self, *, cursor, job, table):
+        mapped = set(job.column_mapping)
+        columns = {
+            "brand": "s.brand",
+            "name": "s.name",
+            "manufacturer": "coalesce(s.manufacturer, '')",
+            "wholesale_price_fen": "s.wholesale_price_fen",
+            "retail_price_fen": "s.retail_price_fen",
+            "tar_mg": "s.tar_mg",
+            "is_in_province": "coalesce(s.is_in_province, false)",
+            "is_scarce": "coalesce(s.is_scarce, false)",
+            "status": "coalesce(s.status, 'active')",
+            "trial_started_on": "s.trial_started_on",
+        }
+        source_of = {"wholesale_price_fen": "wholesale_price", "retail_price_fen": "retail_price"}
+        updatable = [c for c in columns if source_of.get(c, c) in mapped]
+        distinct = (
+            f"({', '.join(f'p.{c}' for c in updatable)}) IS DISTINCT FROM "
+            f"({', '.join(f'EXCLUDED.{c}' for c in updatable)})"
+        )
+        cursor.execute(f"""
+            WITH written AS (
+              INSERT INTO sales_product AS p (code, {", ".join(columns)}, price_class, updated_at)
+              SELECT s.code, {", ".join(columns.values())}, NULL, now() FROM {table} s WHERE s.ok ORDER BY s.row_no
+              ON CONFLICT (code) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in updatable)}, updated_at = now()
+              WHERE {distinct}
+              RETURNING (xmax = 0) AS inserted
+            )
+            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+        """)
+        created, updated = cursor.fetchone()
+        if "substitute_code" in mapped:
+            cursor.execute(f"""
+                UPDATE sales_product p SET substitute_id = sub.id FROM {table} s JOIN sales_product sub
+                  ON sub.code = s.substitute_code
+                WHERE s.ok AND p.code = s.code AND p.substitute_id IS DISTINCT FROM sub.id
+            """)
+        from sales.services import product_price_classes_refresh
+
+        product_price_classes_refresh(cursor=cursor)
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE ok")
+        return created, updated, cursor.fetchone()[0] - created - updated
+
+
+class OrderImport(ImportSpec):
+    """One row per order line; lines of one order share its number, retailer and date."""
+
+    kind = ImportJob.Kind.ORDERS
+    aliases = {
+        "order_no": ("订单号", "订单编号", "单号"),
+        "licence_no": ("许可证号", "专卖许可证号", "licence"),
+        "customer_code": ("客户编码", "客户代码"),
+        "ordered_on": ("订货日期", "订单日期", "日期", "order_date"),
+        "product_code": ("卷烟编码", "商品编码", "品规编码", "卷烟代码", "code"),
+        "cartons": ("订购量", "数量", "条数", "订货量", "数量条", "quantity", "qty"),
+        "unit_price": ("单价", "批发价", "价格", "price"),
+        "amount": ("金额", "订货金额", "amount"),
+        "source": ("来源", "订货方式"),
+    }
+    required = ("order_no", "ordered_on", "product_code", "cartons", "unit_price")
+    staging_columns = (
+        ("order_no", "text"),
+        ("licence_no", "text"),
+        ("customer_code", "text"),
+        ("ordered_on", "date"),
+        ("product_code", "text"),
+        ("cartons", "integer"),
+        ("unit_price_fen", "integer"),
+        ("source", "text"),
+        ("retailer_id", "bigint"),
+        ("product_id", "bigint"),
+    )
+    labels = {
+        "order_no": gettext_lazy("订单号"),
+        "licence_no": gettext_lazy("许可证号"),
+        "customer_code": gettext_lazy("客户编码"),
+        "ordered_on": gettext_lazy("订货日期"),
+        "product_code": gettext_lazy("卷烟编码"),
+        "cartons": gettext_lazy("订购量"),
+        "unit_price": gettext_lazy("单价"),
+        "amount": gettext_lazy("金额"),
+        "source": gettext_lazy("来源"),
+    }
+
+    def prepare(self, ctx):
+        from sales.models import Order
+
+        ctx.lookups = {"source": choice_map(Order.Source.choices, {"网上": "online", "电话": "phone"})}
+
+    def clean(self, raw, ctx):
+        problems = []
+
+        def bad(name, message):
+            problems.append(RowProblem(name, raw.get(name, ""), str(message)))
+
+        order_no = raw.get("order_no", "")
+        if not order_no:
+            bad("order_no", _("不能为空。"))
+        elif len(order_no) > 40:
+            bad("order_no", _("超过 %(n)s 个字符。") % {"n": 40})
+        licence, code = raw.get("licence_no") or None, raw.get("customer_code") or None
+        if not licence and not code:
+            bad("licence_no", _("许可证号和客户编码至少填一项。"))
+        ordered_on = None
+        try:
+            ordered_on = parse_date(raw.get("ordered_on", ""))
+            if ordered_on > ctx.today:
+                bad("ordered_on", _("订货日期不能晚于今天。"))
+        except ValueError:
+            bad("ordered_on", _("日期格式应为 2024-05-01。"))
+        product = raw.get("product_code") or None
+        if not product:
+            bad("product_code", _("不能为空。"))
+        cartons = None
+        try:
+            cartons = parse_int(raw.get("cartons", ""))
+            if not 1 <= cartons <= MAX_CARTONS_PER_LINE:
+                raise ValueError
+        except ValueError:
+            cartons = None
+            bad("cartons", _("订购量应为 1–%(max)s 的整数（条）。") % {"max": MAX_CARTONS_PER_LINE})
+        price = None
+        try:
+            price = parse_money_fen(raw.get("unit_price", ""))
+            if price <= 0:
+                raise ValueError
+        except ValueError:
+            price = None
+            bad("unit_price", _("单价应为大于 0 的金额（元/条）。"))
+        if raw.get("amount") and cartons and price:
+            try:
+                if parse_money_fen(raw["amount"]) != cartons * price:
+                    bad(
+                        "amount",
+                        _("金额与“订购量 × 单价”不符（应为 %(v).2f 元）。") % {"v": cartons * price / 100},
+                    )
+            except ValueError:
+                bad("amount", _("金额格式不正确。"))
+        source = "import"
+        if raw.get("source"):
+            source = ctx.lookups["source"].get(raw["source"].lower())
+            if source is None:
+                bad("source", _("来源应为 网上订货、电话订货 或 文件导入。"))
+        return (
+            order_no or None,
+            licence,
+            code,
+            ordered_on,
+            product,
+            cartons,
+            price,
+            source,
+            None,
+            None,
+        ), problems
+
+    def check(self, *, cursor, job, table):
+        from accounts.selectors import retailer_scope
+
+        scope_sql, scope_params = retailer_scope(user=job.created_by).values("id").query.sql_with_params()
+        cursor.execute(f"""
+            UPDATE {table} s SET retailer_id = r.id FROM accounts_retailer r WHERE r.licence_no = s.licence_no;
+            UPDATE {table} s SET retailer_id = r.id FROM accounts_retailer r
+             WHERE s.retailer_id IS NULL AND s.licence_no IS NULL AND r.customer_code = s.customer_code;
+            UPDATE {table} s SET product_id = p.id FROM sales_product p WHERE p.code = s.product_code;
+        """)
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="licence_no",
+            value_sql="coalesce(s.licence_no, s.customer_code)",
+            message="%s",
+            params=[_("系统中没有这家零售客户（或不在您的辖区）。"), *scope_params],
+            where=f"(s.licence_no IS NOT NULL OR s.customer_code IS NOT NULL) AND (s.retailer_id IS NULL "
+            f"OR s.retailer_id NOT IN ({scope_sql}))",
+        )
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="product_code",
+            value_sql="s.product_code",
+            message="%s",
+            params=[_("系统中没有这个卷烟编码，请先导入品规。")],
+            where="s.product_code IS NOT NULL AND s.product_id IS NULL",
+        )
+        cursor.execute(
+            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+            f"SELECT %s, d.row_no, 'product_code', d.product_code, replace(%s, '%%s', d.first_row::text) FROM ("
+            f"  SELECT row_no, product_code, min(row_no) OVER (PARTITION BY order_no, product_code) AS first_row "
+            f"  FROM {table} WHERE order_no IS NOT NULL AND product_code IS NOT NULL) d WHERE d.row_no <> d.first_row",
+            [job.pk, _("同一订单中该卷烟重复出现，与第 %s 行相同。")],
+        )
+        cursor.execute(
+            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+            f"SELECT %s, s.row_no, 'order_no', s.order_no, %s FROM {table} s JOIN ("
+            f"  SELECT order_no FROM {table} WHERE order_no IS NOT NULL GROUP BY order_no "
+            "   HAVING count(DISTINCT (retailer_id, ordered_on, source)) > 1) bad USING (order_no)",
+            [job.pk, _("同一订单号的各行客户、日期或来源不一致。")],
+        )
+        # An order is all or nothing: one bad line rejects its other lines too.
+        cursor.execute(
+            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+            f"SELECT %s, s.row_no, 'order_no', s.order_no, %s FROM {table} s "
+            f"WHERE s.order_no IN (SELECT t.order_no FROM {table} t JOIN accounts_importrowerror e "
+            "  ON e.job_id = %s AND e.row_no = t.row_no) "
+            "AND NOT EXISTS (SELECT 1 FROM accounts_importrowerror e WHERE e.job_id = %s AND e.row_no = s.row_no)",
+            [job.pk, _("同一订单的其他行有错误，整单未导入。"), job.pk, job.pk],
+        )
+
+    def upsert(self, *, cursor, job, table):
+        from sales.services import orders_upsert_from_staging
+
+        return orders_upsert_from_staging(cursor=cursor, table=table)
+
+
+register(ProductImport())
+register(OrderImport())

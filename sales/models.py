@@ -1,0 +1,184 @@
+"""Products (品规), price classes, orders and their lines, and per-retailer period summaries."""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Retailer
+
+PRICE_CLASSES = [(1, _("一类")), (2, _("二类")), (3, _("三类")), (4, _("四类")), (5, _("五类"))]
+
+
+class PriceClassBand(models.Model):
+    """Wholesale price per carton (in fen) that puts a product in a price class, from a date on. Bands differ
+    by province and year, so they are rows, not constants."""
+
+    price_class = models.PositiveSmallIntegerField(_("价类"), choices=PRICE_CLASSES)
+    min_wholesale_fen = models.PositiveIntegerField(_("批发价下限(分/条，含)"))
+    max_wholesale_fen = models.PositiveIntegerField(_("批发价上限(分/条，不含)"), null=True, blank=True)
+    effective_from = models.DateField(_("生效日期"))
+
+    class Meta:
+        verbose_name = _("价类区间")
+        verbose_name_plural = _("价类区间")
+        ordering = ["-effective_from", "price_class"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["effective_from", "price_class"], name="priceband_unique_class_per_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_wholesale_fen__isnull=True) | Q(max_wholesale_fen__gt=F("min_wholesale_fen")),
+                name="priceband_max_above_min",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_price_class_display()} {self.effective_from}"
+
+
+class Product(models.Model):
+    """A cigarette SKU (品规); prices are per carton (条, 200 sticks) in fen."""
+
+    class Status(models.TextChoices):
+        TRIAL = "trial", _("试销")
+        ACTIVE = "active", _("正常")
+        WITHDRAWN = "withdrawn", _("退市")
+
+    code = models.CharField(_("卷烟编码"), max_length=20, unique=True)
+    brand = models.CharField(_("品牌"), max_length=50)
+    name = models.CharField(_("规格名称"), max_length=100)
+    manufacturer = models.CharField(_("生产企业"), max_length=100, blank=True)
+    wholesale_price_fen = models.PositiveIntegerField(_("批发价(分/条)"), validators=[MinValueValidator(1)])
+    retail_price_fen = models.PositiveIntegerField(_("建议零售价(分/条)"), validators=[MinValueValidator(1)])
+    price_class = models.PositiveSmallIntegerField(_("价类"), choices=PRICE_CLASSES, null=True, blank=True)
+    tar_mg = models.DecimalField(
+        _("焦油量(mg)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(20)],
+    )
+    is_in_province = models.BooleanField(_("省内品牌"), default=False)
+    is_scarce = models.BooleanField(_("紧俏货源"), default=False)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    trial_started_on = models.DateField(_("试销开始"), null=True, blank=True)
+    substitute = models.ForeignKey(
+        "self",
+        verbose_name=_("替代品规"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replaces",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("卷烟品规")
+        verbose_name_plural = _("卷烟品规")
+        ordering = ["brand", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(retail_price_fen__gte=F("wholesale_price_fen")),
+                name="product_retail_not_below_wholesale",
+            ),
+            models.CheckConstraint(condition=~Q(substitute=F("id")), name="product_substitute_not_itself"),
+        ]
+
+    def __str__(self):
+        return f"{self.brand}（{self.name}）"
+
+
+class Order(models.Model):
+    """One weekly order of a retailer, as the ordering platform reports it."""
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("网上订货")
+        PHONE = "phone", _("电话订货")
+        IMPORT = "import", _("文件导入")
+
+    order_no = models.CharField(_("订单号"), max_length=40)
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.IMPORT)
+    retailer = models.ForeignKey(
+        Retailer, verbose_name=_("零售客户"), on_delete=models.PROTECT, related_name="+"
+    )
+    ordered_on = models.DateField(_("订货日期"))
+    cartons = models.PositiveIntegerField(_("条数"))
+    amount_fen = models.BigIntegerField(_("金额(分)"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        ordering = ["-ordered_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "order_no"], name="order_unique_number_per_source"),
+            models.CheckConstraint(condition=Q(amount_fen__gte=0), name="order_amount_not_negative"),
+        ]
+        indexes = [models.Index(fields=["retailer", "-ordered_on"], name="order_retailer_date")]
+
+    def __str__(self):
+        return self.order_no
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, verbose_name=_("品规"), on_delete=models.PROTECT, related_name="+")
+    cartons = models.PositiveIntegerField(_("条数"), validators=[MinValueValidator(1)])
+    unit_price_fen = models.PositiveIntegerField(_("单价(分/条)"))
+    amount_fen = models.BigIntegerField(_("金额(分)"))
+
+    class Meta:
+        verbose_name = _("订单明细")
+        verbose_name_plural = _("订单明细")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="orderline_one_per_product"),
+            models.CheckConstraint(condition=Q(cartons__gt=0), name="orderline_cartons_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_fen=F("cartons") * F("unit_price_fen")),
+                name="orderline_amount_is_qty_times_price",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}:{self.product_id}×{self.cartons}"
+
+
+class RetailerPeriodSummary(models.Model):
+    """A retailer's purchases in one week or month, kept current by every order import so that scoring
+    never has to rescan all lines."""
+
+    class Period(models.TextChoices):
+        WEEK = "week", _("周")
+        MONTH = "month", _("月")
+
+    retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(max_length=5, choices=Period.choices)
+    period_start = models.DateField()
+    order_count = models.PositiveIntegerField(default=0)
+    cartons = models.PositiveIntegerField(default=0)
+    amount_fen = models.BigIntegerField(default=0)
+    class1_cartons = models.PositiveIntegerField(default=0)
+    class2_cartons = models.PositiveIntegerField(default=0)
+    class3_cartons = models.PositiveIntegerField(default=0)
+    class4_cartons = models.PositiveIntegerField(default=0)
+    class5_cartons = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("客户期间汇总")
+        verbose_name_plural = _("客户期间汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retailer", "period", "period_start"], name="summary_unique_period"
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "period_start"], name="summary_period_start")]
+
+    def __str__(self):
+        return f"{self.retailer_id} {self.period} {self.period_start}"
+
+    @property
+    def avg_price_fen(self) -> int:
+        """Average price per carton (单条值)."""
+        return round(self.amount_fen / self.cartons) if self.cartons else 0

@@ -1,0 +1,184 @@
+"""Every write to products, orders and period summaries."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from sales.models import PriceClassBand, Product
+
+
+def product_price_classes_refresh(*, cursor=None, on: datetime.date | None = None) -> int:
+    """Set every product's price class from the bands in force on `on` (default today). Set-based."""
+    own = cursor is None
+    cursor = cursor or connection.cursor()
+    try:
+        cursor.execute(
+            """
+            WITH bands AS (
+              SELECT b.* FROM sales_priceclassband b
+              WHERE b.effective_from = (SELECT max(effective_from) FROM sales_priceclassband
+                                         WHERE effective_from <= coalesce(%s, current_date))
+            )
+            UPDATE sales_product p SET price_class = b.price_class
+            FROM bands b
+            WHERE p.wholesale_price_fen >= b.min_wholesale_fen
+              AND (b.max_wholesale_fen IS NULL OR p.wholesale_price_fen < b.max_wholesale_fen)
+              AND p.price_class IS DISTINCT FROM b.price_class
+            """,
+            [on],
+        )
+        return cursor.rowcount
+    finally:
+        if own:
+            cursor.close()
+
+
+@transaction.atomic
+def price_class_bands_set(*, effective_from: datetime.date, bands: list[tuple[int, int, int | None]]) -> None:
+    """Replace the bands that take effect on `effective_from`: [(class, min_fen, max_fen or None), ...].
+    They must cover every price from 0 up without gaps or overlaps."""
+    ordered = sorted(bands, key=lambda b: b[1])
+    if not ordered or ordered[0][1] != 0:
+        raise ValidationError(_("价类区间必须从 0 元开始。"))
+    for (cls, _low, high), nxt in zip(ordered, [*ordered[1:], None], strict=True):
+        if cls not in range(1, 6):
+            raise ValidationError(_("价类只能是一类到五类。"))
+        if nxt is None:
+            if high is not None:
+                raise ValidationError(_("最高的价类区间不应有上限。"))
+        elif high is None or high != nxt[1]:
+            raise ValidationError(
+                _("价类区间之间不能有空档或重叠（%(a)s 与 %(b)s）。") % {"a": cls, "b": nxt[0]}
+            )
+    PriceClassBand.objects.filter(effective_from=effective_from).delete()
+    PriceClassBand.objects.bulk_create(
+        PriceClassBand(
+            price_class=c, min_wholesale_fen=lo, max_wholesale_fen=hi, effective_from=effective_from
+        )
+        for c, lo, hi in ordered
+    )
+    product_price_classes_refresh()
+
+
+def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
+    """Insert new orders, replace changed ones, leave identical ones alone; then bring the period summaries of
+    every touched retailer-week and retailer-month up to date. Returns (created, updated, unchanged) orders."""
+    cursor.execute(f"""
+        CREATE TEMP TABLE _inc ON COMMIT DROP AS
+        SELECT order_no, min(source) AS source, min(retailer_id) AS retailer_id, min(ordered_on) AS ordered_on,
+               sum(cartons)::int AS cartons, sum(cartons::bigint * unit_price_fen) AS amount,
+               string_agg(product_id || ':' || cartons || ':' || unit_price_fen, ',' ORDER BY product_id) AS sig
+        FROM {table} WHERE ok GROUP BY order_no;
+        CREATE TEMP TABLE _ex ON COMMIT DROP AS
+        SELECT o.id, o.source, o.order_no, o.retailer_id, o.ordered_on,
+               (SELECT string_agg(l.product_id || ':' || l.cartons || ':' || l.unit_price_fen, ',' ORDER BY l.product_id)
+                  FROM sales_orderline l WHERE l.order_id = o.id) AS sig
+        FROM sales_order o JOIN _inc i ON i.source = o.source AND i.order_no = o.order_no;
+        CREATE TEMP TABLE _changed ON COMMIT DROP AS
+        SELECT e.id, e.retailer_id AS old_retailer, e.ordered_on AS old_day, i.*
+        FROM _ex e JOIN _inc i USING (source, order_no)
+        WHERE (e.sig, e.retailer_id, e.ordered_on) IS DISTINCT FROM (i.sig, i.retailer_id, i.ordered_on);
+        CREATE TEMP TABLE _affected ON COMMIT DROP AS
+        SELECT old_retailer AS retailer_id, old_day AS day FROM _changed;
+        DELETE FROM sales_orderline l USING _changed c WHERE l.order_id = c.id;
+        UPDATE sales_order o SET retailer_id = c.retailer_id, ordered_on = c.ordered_on, cartons = c.cartons,
+               amount_fen = c.amount FROM _changed c WHERE o.id = c.id;
+    """)
+    cursor.execute("""
+        WITH created AS (
+          INSERT INTO sales_order (order_no, source, retailer_id, ordered_on, cartons, amount_fen, created_at)
+          SELECT i.order_no, i.source, i.retailer_id, i.ordered_on, i.cartons, i.amount, now()
+          FROM _inc i WHERE NOT EXISTS (SELECT 1 FROM _ex e WHERE e.source = i.source AND e.order_no = i.order_no)
+          ORDER BY i.ordered_on, i.order_no
+          RETURNING id
+        ) SELECT count(*) FROM created
+    """)
+    created = cursor.fetchone()[0]
+    cursor.execute(f"""
+        INSERT INTO sales_orderline (order_id, product_id, cartons, unit_price_fen, amount_fen)
+        SELECT o.id, s.product_id, s.cartons, s.unit_price_fen, s.cartons::bigint * s.unit_price_fen
+        FROM {table} s
+        JOIN _inc i ON i.order_no = s.order_no
+        JOIN sales_order o ON o.source = i.source AND o.order_no = i.order_no
+        WHERE s.ok AND (NOT EXISTS (SELECT 1 FROM _ex e WHERE e.id = o.id) OR EXISTS (SELECT 1 FROM _changed c
+                        WHERE c.id = o.id));
+        INSERT INTO _affected SELECT retailer_id, ordered_on FROM _inc i
+        WHERE NOT EXISTS (SELECT 1 FROM _ex e WHERE e.source = i.source AND e.order_no = i.order_no)
+           OR EXISTS (SELECT 1 FROM _changed c WHERE c.source = i.source AND c.order_no = i.order_no);
+    """)
+    cursor.execute("SELECT count(*) FROM _changed")
+    updated = cursor.fetchone()[0]
+    cursor.execute("SELECT count(*) FROM _ex")
+    unchanged = cursor.fetchone()[0] - updated
+    period_summaries_refresh(cursor=cursor, affected_table="_affected")
+    cursor.execute("DROP TABLE _inc, _ex, _changed, _affected")
+    return created, updated, unchanged
+
+
+SUMMARY_INSERT = """
+    INSERT INTO sales_retailerperiodsummary (retailer_id, period, period_start, order_count, cartons, amount_fen,
+        class1_cartons, class2_cartons, class3_cartons, class4_cartons, class5_cartons)
+    SELECT o.retailer_id, p.period, p.period_start, count(DISTINCT o.id), sum(l.cartons), sum(l.amount_fen),
+        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 1), 0),
+        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 2), 0),
+        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 3), 0),
+        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 4), 0),
+        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 5), 0)
+    FROM _periods p
+    JOIN sales_order o ON o.retailer_id = p.retailer_id AND o.ordered_on >= p.period_start
+         AND o.ordered_on < p.period_end
+    JOIN sales_orderline l ON l.order_id = o.id
+    JOIN sales_product pr ON pr.id = l.product_id
+    GROUP BY o.retailer_id, p.period, p.period_start
+"""
+
+
+def period_summaries_refresh(*, cursor, affected_table: str) -> None:
+    """Recompute the week and month summaries containing each (retailer_id, day) of `affected_table`."""
+    cursor.execute(f"""
+        CREATE TEMP TABLE _periods ON COMMIT DROP AS
+        SELECT DISTINCT retailer_id, 'week'::text AS period, date_trunc('week', day)::date AS period_start,
+               (date_trunc('week', day) + interval '1 week')::date AS period_end FROM {affected_table}
+        UNION
+        SELECT DISTINCT retailer_id, 'month', date_trunc('month', day)::date,
+               (date_trunc('month', day) + interval '1 month')::date FROM {affected_table};
+        DELETE FROM sales_retailerperiodsummary s USING _periods p
+        WHERE s.retailer_id = p.retailer_id AND s.period = p.period AND s.period_start = p.period_start;
+    """)
+    cursor.execute(SUMMARY_INSERT)
+    cursor.execute("DROP TABLE _periods")
+
+
+def period_summaries_rebuild(*, retailer_ids: list[int] | None = None) -> None:
+    """Recompute summaries from the order lines for some retailers (or all): used after a merge or a price
+    class change, and by the tests to prove the kept summaries equal a recomputation."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        where = "WHERE o.retailer_id = ANY(%s)" if retailer_ids is not None else ""
+        params = [retailer_ids] if retailer_ids is not None else []
+        cursor.execute(
+            f"""
+            CREATE TEMP TABLE _affected ON COMMIT DROP AS
+            SELECT DISTINCT o.retailer_id, o.ordered_on AS day FROM sales_order o {where}
+        """,
+            params,
+        )
+        if retailer_ids is not None:
+            cursor.execute(
+                "DELETE FROM sales_retailerperiodsummary WHERE retailer_id = ANY(%s)", [retailer_ids]
+            )
+        else:
+            cursor.execute("TRUNCATE sales_retailerperiodsummary")
+        period_summaries_refresh(cursor=cursor, affected_table="_affected")
+        cursor.execute("DROP TABLE _affected")
+
+
+@transaction.atomic
+def product_create(*, data: dict) -> Product:
+    product = Product(**data)
+    product.full_clean()
+    product.save()
+    product_price_classes_refresh()
+    product.refresh_from_db(fields=["price_class"])
+    return product
