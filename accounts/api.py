@@ -4,7 +4,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import SkipField
 from rest_framework.pagination import CursorPagination
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
 
 from accounts.filters import RetailerFilter
 from accounts.models import Retailer, SensitiveAccess
@@ -75,13 +77,38 @@ class RetailerSerializer(serializers.ModelSerializer):
             self.fields["route"].queryset = _visible_routes(request.user)
 
     def to_representation(self, instance):
-        data = super().to_representation(instance)
+        data = self._fields_to_representation(instance)
         flags = self.context.get("reveal", {})
         if not flags.get("mobile"):
             data["mobile"] = mask_mobile(data["mobile"])
         if not flags.get("identity"):
             data["owner_id_number"] = mask_tail(data["owner_id_number"])
             data["bank_account"] = mask_tail(data["bank_account"])
+        return data
+
+    def _fields_to_representation(self, instance) -> dict:
+        """DRF's Serializer.to_representation, with the per-field work decided once per serializer rather than
+        once per field of every row: a plain model attribute is read directly and handed to the field's own
+        to_representation, a related id is the `<name>_id` column (what DRF's PKOnlyObject carries); any other
+        field goes through DRF's usual get_attribute. Same output, a fraction of the time for a 50-row page."""
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:
+            plan = self._read_plan = [_read_step(field, self.Meta.model) for field in self._readable_fields]
+        data = {}
+        for name, kind, attname, field in plan:
+            if kind == "id":
+                data[name] = getattr(instance, attname)
+                continue
+            if kind == "attr":
+                value = getattr(instance, attname)
+            else:
+                try:
+                    value = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                if isinstance(value, PKOnlyObject) and value.pk is None:
+                    value = None
+            data[name] = None if value is None else field.to_representation(value)
         return data
 
     def create(self, validated_data):
@@ -93,6 +120,26 @@ class RetailerSerializer(serializers.ModelSerializer):
                 actor=self.context["request"].user, retailer=instance, data=validated_data
             )
         )
+
+
+def _read_step(field, model) -> tuple[str, str, str | None, object]:
+    """How `_fields_to_representation` reads one field: ("id" | "attr" | "field", name, attribute, field)."""
+    source = field.source_attrs[0] if len(field.source_attrs) == 1 else None
+    if (
+        isinstance(field, PrimaryKeyRelatedField)
+        and source
+        and field.pk_field is None
+        and field.use_pk_only_optimization()
+    ):
+        return (field.field_name, "id", model._meta.get_field(source).attname, field)
+    plain = (
+        source
+        and source != "*"
+        and type(field).get_attribute is serializers.Field.get_attribute  # e.g. not ModelField's
+        and not isinstance(field, (RelatedField, serializers.ManyRelatedField, serializers.BaseSerializer))
+        and not callable(getattr(model, source, None))
+    )
+    return (field.field_name, "attr" if plain else "field", source if plain else None, field)
 
 
 def _visible_units(user):
@@ -135,6 +182,9 @@ class RetailerViewSet(
     filterset_class = RetailerFilter
 
     def get_queryset(self):
+        if self.action == "list":
+            # a list row shows org_unit as its id only: joining the org unit would fetch what no one reads
+            return retailer_scope(user=self.request.user).select_related("route__manager")
         return retailer_scope(user=self.request.user).select_related("route__manager", "org_unit")
 
     def get_serializer_context(self):

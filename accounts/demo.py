@@ -7,7 +7,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ConsentEvent, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
+from accounts.models import ConsentEvent, ImportJob, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
 from accounts.parsers import ID_CARD_CHECK, ID_CARD_WEIGHTS
 
 BATCH = 5000
@@ -257,6 +257,7 @@ def demo_retailers_build(*, staff: dict, count: int, seed: int = 20261123, stdou
 
 
 def demo_retailers_flush() -> None:
+    ImportJob.objects.all().delete()
     SensitiveAccess.objects.all().delete()
     RetailerExport.objects.all().delete()
     ConsentEvent.objects.all().delete()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Retailer
+from accounts.widgets import FastSelect
 from users.models import OrgUnit, Route, User
 from users.selectors import managers_visible, org_units_visible, routes_visible
 
@@ -23,13 +24,18 @@ class RetailerFilter(django_filters.FilterSet):
             attrs={"placeholder": _("店名、负责人、许可证号、手机号或地址"), "type": "search"}
         ),
     )
-    route = django_filters.ModelChoiceFilter(label=_("服务线路"), queryset=None)
+    # The three territory lists can be long (an admin sees every route): FastSelect renders them quickly.
+    route = django_filters.ModelChoiceFilter(label=_("服务线路"), queryset=None, widget=FastSelect)
     manager = django_filters.ModelChoiceFilter(
-        label=_("客户经理"), field_name="route__manager", queryset=None
+        label=_("客户经理"), field_name="route__manager", queryset=None, widget=FastSelect
     )
-    org_unit = django_filters.ModelChoiceFilter(label=_("所属单位"), queryset=None, method="filter_org_unit")
+    org_unit = django_filters.ModelChoiceFilter(
+        label=_("所属单位"), queryset=None, method="filter_org_unit", widget=FastSelect
+    )
+    # distinct=False: these filter the retailer's own columns, so no row can repeat, and SELECT DISTINCT
+    # would make PostgreSQL sort every matching row before it could stop at the first page.
     business_format = django_filters.MultipleChoiceFilter(
-        label=_("经营业态"), choices=Retailer.BusinessFormat.choices
+        label=_("经营业态"), choices=Retailer.BusinessFormat.choices, distinct=False
     )
     market_type = django_filters.ChoiceFilter(label=_("市场类型"), choices=Retailer.MarketType.choices)
     scale = django_filters.ChoiceFilter(label=_("经营规模"), choices=Retailer.Scale.choices)
@@ -40,7 +46,7 @@ class RetailerFilter(django_filters.FilterSet):
         label=_("档位到"), field_name="tier", lookup_expr="lte", min_value=1, max_value=30
     )
     credit_grade = django_filters.MultipleChoiceFilter(
-        label=_("信用等级"), choices=Retailer.CreditGrade.choices
+        label=_("信用等级"), choices=Retailer.CreditGrade.choices, distinct=False
     )
     status = django_filters.ChoiceFilter(label=_("客户状态"), choices=Retailer.Status.choices)
     licence_status = django_filters.ChoiceFilter(
@@ -64,7 +70,8 @@ class RetailerFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         # Choices come from the user's own territory, so a filter list never reveals another's routes.
         if user is not None and user.is_authenticated:
-            self.filters["route"].queryset = routes_visible(user=user)
+            # a route's label is its own code and name: no need for the selector's joins here
+            self.filters["route"].queryset = routes_visible(user=user).select_related(None)
             self.filters["manager"].queryset = managers_visible(user=user)
             self.filters["org_unit"].queryset = org_units_visible(user=user)
         else:
@@ -74,8 +81,6 @@ class RetailerFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         value = value.strip()
-        if len(value) > 3:
-            raise RuntimeError("injected")
         if len(value) < MIN_SEARCH_LENGTH:
             return queryset
         # LIKE on the generated search column is served by its pg_trgm GIN index.
@@ -85,5 +90,5 @@ class RetailerFilter(django_filters.FilterSet):
         return queryset.filter(org_unit__path__startswith=value.path)
 
     def filter_expiring(self, queryset, name, value):
-        limit = timezone.localdate() + datetime.timedelta(days=int(value) // 0)
+        limit = timezone.localdate() + datetime.timedelta(days=int(value))
         return queryset.filter(licence_expires_on__lte=limit)

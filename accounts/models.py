@@ -151,6 +151,9 @@ class Retailer(models.Model):
     )
     bank_account = models.CharField(_("银行账号"), max_length=30, blank=True)
     status = models.CharField(_("客户状态"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("已合并到"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sms_consent = models.BooleanField(_("同意接收短信"), default=False)
     sms_consent_at = models.DateTimeField(_("短信授权时间"), null=True, blank=True)
     sms_consent_source = models.CharField(_("短信授权来源"), max_length=50, blank=True)
@@ -385,3 +388,41 @@ class ImportRowError(models.Model):
 
     def __str__(self):
         return f"{self.job_id}:{self.row_no} {self.message}"
+
+
+class DuplicatePair(models.Model):
+    """Two retailer records that may be one shop. Found by accounts.services.duplicates_scan; a person decides:
+    merge them, or mark them "not a duplicate" so the pair stops showing."""
+
+    class Reason(models.TextChoices):
+        PHONE = "phone", _("手机号相同")
+        FUZZY = "fuzzy", _("店名和地址相近")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        DISMISSED = "dismissed", _("不是重复")
+        MERGED = "merged", _("已合并")
+
+    first = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("原因"), max_length=10, choices=Reason.choices)
+    score = models.FloatField(_("相似度"), default=1.0)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    found_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("疑似重复")
+        verbose_name_plural = _("疑似重复")
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_pair_once"),
+            models.CheckConstraint(condition=Q(first__lt=F("second")), name="duplicate_pair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-score"], name="duplicate_open_by_score")]
+
+    def __str__(self):
+        return f"{self.first_id}~{self.second_id} {self.reason}"

@@ -13,3 +13,10 @@ def import_job_validate_task(job_id: int) -> str:
 @shared_task(name="accounts.import_job_commit", acks_late=True)
 def import_job_commit_task(job_id: int) -> str:
     return import_services.import_job_commit_run(job_id=job_id).status
+
+
+@shared_task(name="accounts.duplicates_scan")
+def duplicates_scan_task() -> int:
+    from accounts.dedupe import duplicates_scan
+
+    return duplicates_scan()

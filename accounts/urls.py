@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import quality_views, views
 
 app_name = "accounts"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("count/", views.retailer_count_view, name="retailer-count"),
     path("export.csv", views.retailer_export_view, name="retailer-export"),
     path("new/", views.retailer_create_view, name="retailer-create"),
+    path("quality/", quality_views.quality_view, name="quality"),
+    path("duplicates/<int:pk>/", quality_views.duplicate_decide_view, name="duplicate-decide"),
     path("<int:pk>/", views.retailer_detail_view, name="retailer-detail"),
     path("<int:pk>/edit/", views.retailer_update_view, name="retailer-update"),
     path("<int:pk>/reveal/<str:field>/", views.retailer_reveal_view, name="retailer-reveal"),

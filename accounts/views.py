@@ -49,7 +49,8 @@ def _client_ip(request):
 @login_required
 @require_GET
 def retailer_list_view(request):
-    qs = retailer_scope(user=request.user).select_related("route__manager", "org_unit")
+    # the rows show the route and its manager, never the org unit: join only what is shown
+    qs = retailer_scope(user=request.user).select_related("route__manager")
     filterset = RetailerFilter(request.GET or None, queryset=qs, user=request.user)
     rows_qs = (
         filterset.qs

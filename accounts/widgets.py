@@ -10,7 +10,9 @@ class FastSelect(forms.Select):
     one template include per option: an admin's route filter lists thousands of routes on every list page."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        choices = list(self.choices)
+        choices = list(
+            iter(self.choices)
+        )  # iter(): list() would ask a ModelChoiceIterator for len(), a COUNT
         if any(isinstance(label, (list, tuple)) for _value, label in choices):
             return super().render(name, value, attrs, renderer)  # option groups: Django's own rendering
         wanted = set(self.format_value(value))
@@ -24,14 +26,16 @@ class FastSelect(forms.Select):
                 f'\n  <option value="{conditional_escape(str(option_value))}"{" selected" if selected else ""}>'
                 f"{conditional_escape(label)}</option>\n"
             )
-        parts.append("\n</select>\n")
+        parts.append("\n</select>")  # the form renderer strips the template's final newline
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 
 def _attrs(attrs: dict) -> str:
     """django/forms/widgets/attrs.html: `name="value"`, a bare `name` for True, nothing for False."""
     return "".join(
-        f" {name}" if value is True else f' {name}="{conditional_escape(str(value))}"'
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
         for name, value in attrs.items()
         if value is not False
     )

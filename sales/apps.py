@@ -8,4 +8,9 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         # Product and order files go through the accounts import pipeline.
+        from accounts.dedupe import merge_handler
         from sales import imports  # noqa: F401
+        from sales.services import retailer_orders_move
+
+        # A merge of duplicate retailers moves their orders too.
+        merge_handler(retailer_orders_move)

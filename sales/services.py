@@ -117,21 +117,32 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     return created, updated, unchanged
 
 
+# Lines are first folded per order (one hash aggregate), then per period: no COUNT(DISTINCT), no range joins.
 SUMMARY_INSERT = """
+    WITH per_order AS (
+      SELECT o.id, o.retailer_id, o.ordered_on, sum(l.cartons) AS cartons, sum(l.amount_fen) AS amount,
+             coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 1), 0) AS c1,
+             coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 2), 0) AS c2,
+             coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 3), 0) AS c3,
+             coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 4), 0) AS c4,
+             coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 5), 0) AS c5
+      FROM sales_order o
+      JOIN sales_orderline l ON l.order_id = o.id
+      JOIN sales_product pr ON pr.id = l.product_id
+      {where}
+      GROUP BY o.id
+    ), keyed AS (
+      SELECT 'week' AS period, date_trunc('week', ordered_on)::date AS period_start, * FROM per_order
+      UNION ALL
+      SELECT 'month', date_trunc('month', ordered_on)::date, * FROM per_order
+    )
     INSERT INTO sales_retailerperiodsummary (retailer_id, period, period_start, order_count, cartons, amount_fen,
         class1_cartons, class2_cartons, class3_cartons, class4_cartons, class5_cartons)
-    SELECT o.retailer_id, p.period, p.period_start, count(DISTINCT o.id), sum(l.cartons), sum(l.amount_fen),
-        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 1), 0),
-        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 2), 0),
-        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 3), 0),
-        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 4), 0),
-        coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 5), 0)
-    FROM _periods p
-    JOIN sales_order o ON o.retailer_id = p.retailer_id AND o.ordered_on >= p.period_start
-         AND o.ordered_on < p.period_end
-    JOIN sales_orderline l ON l.order_id = o.id
-    JOIN sales_product pr ON pr.id = l.product_id
-    GROUP BY o.retailer_id, p.period, p.period_start
+    SELECT k.retailer_id, k.period, k.period_start, count(*), sum(k.cartons), sum(k.amount), sum(k.c1), sum(k.c2),
+           sum(k.c3), sum(k.c4), sum(k.c5)
+    FROM keyed k
+    {filter}
+    GROUP BY k.retailer_id, k.period, k.period_start
 """
 
 
@@ -139,15 +150,22 @@ def period_summaries_refresh(*, cursor, affected_table: str) -> None:
     """Recompute the week and month summaries containing each (retailer_id, day) of `affected_table`."""
     cursor.execute(f"""
         CREATE TEMP TABLE _periods ON COMMIT DROP AS
-        SELECT DISTINCT retailer_id, 'week'::text AS period, date_trunc('week', day)::date AS period_start,
-               (date_trunc('week', day) + interval '1 week')::date AS period_end FROM {affected_table}
+        SELECT DISTINCT retailer_id, 'week'::text AS period, date_trunc('week', day)::date AS period_start
+        FROM {affected_table}
         UNION
-        SELECT DISTINCT retailer_id, 'month', date_trunc('month', day)::date,
-               (date_trunc('month', day) + interval '1 month')::date FROM {affected_table};
+        SELECT DISTINCT retailer_id, 'month', date_trunc('month', day)::date FROM {affected_table};
         DELETE FROM sales_retailerperiodsummary s USING _periods p
         WHERE s.retailer_id = p.retailer_id AND s.period = p.period AND s.period_start = p.period_start;
+        ANALYZE _periods;
     """)
-    cursor.execute(SUMMARY_INSERT)
+    cursor.execute(
+        SUMMARY_INSERT.format(
+            where="WHERE o.retailer_id IN (SELECT retailer_id FROM _periods) "
+            "AND o.ordered_on >= (SELECT min(period_start) FROM _periods) "
+            "AND o.ordered_on < (SELECT max(period_start) + 31 FROM _periods)",
+            filter="WHERE (k.retailer_id, k.period, k.period_start) IN (SELECT retailer_id, period, period_start FROM _periods)",
+        )
+    )
     cursor.execute("DROP TABLE _periods")
 
 
@@ -155,23 +173,17 @@ def period_summaries_rebuild(*, retailer_ids: list[int] | None = None) -> None:
     """Recompute summaries from the order lines for some retailers (or all): used after a merge or a price
     class change, and by the tests to prove the kept summaries equal a recomputation."""
     with transaction.atomic(), connection.cursor() as cursor:
-        where = "WHERE o.retailer_id = ANY(%s)" if retailer_ids is not None else ""
-        params = [retailer_ids] if retailer_ids is not None else []
-        cursor.execute(
-            f"""
-            CREATE TEMP TABLE _affected ON COMMIT DROP AS
-            SELECT DISTINCT o.retailer_id, o.ordered_on AS day FROM sales_order o {where}
-        """,
-            params,
-        )
-        if retailer_ids is not None:
+        if retailer_ids is None:
+            cursor.execute("TRUNCATE sales_retailerperiodsummary")
+            cursor.execute(SUMMARY_INSERT.format(where="", filter=""))
+        else:
             cursor.execute(
                 "DELETE FROM sales_retailerperiodsummary WHERE retailer_id = ANY(%s)", [retailer_ids]
             )
-        else:
-            cursor.execute("TRUNCATE sales_retailerperiodsummary")
-        period_summaries_refresh(cursor=cursor, affected_table="_affected")
-        cursor.execute("DROP TABLE _affected")
+            cursor.execute(
+                SUMMARY_INSERT.format(where="WHERE o.retailer_id = ANY(%s)", filter="").replace("%%", "%"),
+                [retailer_ids],
+            )
 
 
 @transaction.atomic
@@ -182,3 +194,10 @@ def product_create(*, data: dict) -> Product:
     product_price_classes_refresh()
     product.refresh_from_db(fields=["price_class"])
     return product
+
+
+def retailer_orders_move(*, cursor, from_id: int, to_id: int) -> None:
+    """On a merge, the duplicate's orders become the survivor's and both retailers' summaries are rebuilt."""
+    cursor.execute("UPDATE sales_order SET retailer_id = %s WHERE retailer_id = %s", [to_id, from_id])
+    cursor.execute("DELETE FROM sales_retailerperiodsummary WHERE retailer_id IN (%s, %s)", [from_id, to_id])
+    cursor.execute(SUMMARY_INSERT.format(where="WHERE o.retailer_id = %s", filter=""), [to_id])

@@ -85,8 +85,11 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         """Upload a file; validation runs in the background. Poll the job until status is "validated"."""
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
+        fields = dict(upload.validated_data)
+        # the service names the uploaded file `upload`; the form field is `file`
+        fields["upload"] = fields.pop("file")
         try:
-            job = import_job_create(user=request.user, **upload.validated_data)
+            job = import_job_create(user=request.user, **fields)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from exc
         except DjangoValidationError as exc:

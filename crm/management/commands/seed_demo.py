@@ -3,8 +3,10 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from accounts.demo import demo_retailers_build, demo_retailers_flush
+from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
 
 
@@ -19,14 +21,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--flush", action="store_true", help="delete all retailers, staff and org units first"
         )
+        parser.add_argument("--weeks", type=int, default=0, help="weeks of order history (52 = a year)")
         parser.add_argument("--seed", type=int, default=20261123, help="random seed, for repeatable data")
 
-    def handle(self, *args, retailers, if_empty, flush, seed, **options):
+    def handle(self, *args, retailers, if_empty, flush, seed, weeks, **options):
         from accounts.models import Retailer
         from users.models import OrgUnit
 
         if retailers < 1:
             raise CommandError("--retailers must be at least 1")
+        if not 0 <= weeks <= 260:
+            raise CommandError("--weeks must be between 0 and 260")
         if Retailer.objects.exists() or OrgUnit.objects.exists():
             if if_empty:
                 self.stdout.write("Demo data already present; nothing to do.")
@@ -35,8 +40,10 @@ class Command(BaseCommand):
                 raise CommandError(
                     "The database already holds data. Use --flush to replace it, or --if-empty."
                 )
-            demo_retailers_flush()
-            demo_staff_flush()
+            with transaction.atomic():
+                demo_sales_flush()
+                demo_retailers_flush()
+                demo_staff_flush()
         started = time.monotonic()
         staff = demo_staff_build(retailers=retailers)
         managers = len({slot["route"].manager_id for slot in staff["routes"]})
@@ -45,6 +52,13 @@ class Command(BaseCommand):
             f"{len(staff['routes'])} routes"
         )
         written = demo_retailers_build(staff=staff, count=retailers, seed=seed, stdout=self.stdout)
+        products = demo_products_build()
+        self.stdout.write(f"{len(products)} products")
+        if weeks:
+            orders, lines = demo_orders_build(weeks=weeks, seed=seed, stdout=self.stdout)
+            self.stdout.write(
+                f"{orders:,} orders with {lines:,} lines over {weeks} weeks; period summaries built"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{written:,} retailers in {time.monotonic() - started:.1f}s. Demo password for every login: {DEMO_PASSWORD}"

@@ -5,6 +5,11 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 # name -> (task, crontab fields, why)
 SCHEDULES = {
+    "duplicates-scan": (
+        "accounts.duplicates_scan",
+        {"minute": "30", "hour": "1"},
+        "01:30 nightly: find retailers that look like duplicates (same phone, similar name and address) for review",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

@@ -1,0 +1,77 @@
+"""The data-quality page: suspected duplicates to merge or dismiss, and records that need attention."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.dedupe import duplicate_dismiss, duplicates_open, retailer_merge
+from accounts.selectors import retailer_scope
+from crm.errors import ConflictError
+
+PAIRS_SHOWN = 30
+
+
+@login_required
+@require_GET
+def quality_view(request):
+    today = timezone.localdate()
+    live = retailer_scope(user=request.user).exclude(status="closed")
+    counts = live.aggregate(
+        expired=Count("id", filter=Q(licence_expires_on__lt=today, status="active")),
+        expiring=Count(
+            "id",
+            filter=Q(
+                licence_expires_on__gte=today, licence_expires_on__lte=today + datetime.timedelta(days=30)
+            ),
+        ),
+        no_manager=Count("id", filter=Q(route__isnull=True) | Q(route__manager__isnull=True)),
+        no_location=Count("id", filter=Q(latitude__isnull=True) | Q(longitude__isnull=True)),
+        no_tier=Count("id", filter=Q(tier__isnull=True)),
+        licence_mismatch=Count("id", filter=Q(status="active") & ~Q(licence_status="valid")),
+        no_consent=Count("id", filter=Q(sms_consent=False, email_consent=False)),
+    )
+    pairs = duplicates_open(user=request.user)
+    context = {
+        "counts": counts,
+        "pairs": list(pairs[:PAIRS_SHOWN]),
+        "more_pairs": pairs[PAIRS_SHOWN : PAIRS_SHOWN + 1].exists(),
+        "months": int(request.GET.get("months") or 3) if str(request.GET.get("months", "3")).isdigit() else 3,
+    }
+    return render(request, "accounts/quality.html", context)
+
+
+@login_required
+@permission_required("accounts.change_retailer", raise_exception=True)
+@require_POST
+def duplicate_decide_view(request, pk):
+    action = request.POST.get("action")
+    try:
+        if action == "dismiss":
+            duplicate_dismiss(user=request.user, pair_id=pk)
+            messages.success(request, _("已标记为“不是重复”，不会再提示。"))
+        elif action == "merge":
+            survivor = int(request.POST["survivor"])
+            duplicate = int(request.POST["duplicate"])
+            kept = retailer_merge(user=request.user, survivor_id=survivor, duplicate_id=duplicate, pair_id=pk)
+            messages.success(
+                request,
+                _("已合并到 %(name)s（%(licence)s）。")
+                % {"name": kept.shop_name, "licence": kept.licence_no},
+            )
+        else:
+            raise ValidationError(_("未知操作。"))
+    except (KeyError, ValueError) as exc:
+        raise Http404 from exc
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except (ConflictError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    return redirect("accounts:quality")

@@ -1,0 +1,26 @@
+"""Number formats a Chinese reader expects: 万 for large amounts, yuan from fen."""
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def wan(value):
+    """12345 -> 1.2万; below 10,000 unchanged."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    if abs(number) >= 10000:
+        return f"{number / 10000:.1f}{_('万')}"
+    return f"{number:,.0f}"
+
+
+@register.filter
+def fen_to_yuan(value):
+    try:
+        return f"{int(value) / 100:,.2f}"
+    except (TypeError, ValueError):
+        return value
