@@ -11,6 +11,7 @@ from accounts.models import ConsentEvent, ImportJob, Retailer, RetailerEvent, Re
 from accounts.parsers import ID_CARD_CHECK, ID_CARD_WEIGHTS
 
 BATCH = 5000
+DUPLICATE_SHARE = 0.004
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -173,9 +174,11 @@ def demo_retailers_build(*, staff: dict, count: int, seed: int = 20261123, stdou
     routes = staff["routes"]
     serials: dict[str, int] = {}
     written = 0
+    duplicates = []
+    n_duplicates = int(count * DUPLICATE_SHARE)
     with transaction.atomic():
         batch = []
-        for i in range(count):
+        for i in range(count - n_duplicates):
             slot = routes[i % len(routes)]
             county, route, department = slot["county"], slot["route"], slot["department"]
             business_format = _weighted(rng, FORMATS)
@@ -244,12 +247,33 @@ def demo_retailers_build(*, staff: dict, count: int, seed: int = 20261123, stdou
                     created_at=created,
                 )
             )
+            if rng.random() < 2 * DUPLICATE_SHARE:
+                duplicates.append((batch[-1], county, holder))
             if len(batch) >= BATCH:
                 Retailer.objects.bulk_create(batch)
                 written += len(batch)
                 batch = []
                 if stdout:
                     stdout.write(f"  {written:,} retailers")
+        # A few shops registered twice (a re-issued licence entered as a new customer): same owner and phone,
+        # nearly the same name and address, so the data-quality page has real duplicates to show.
+        for n, (original, county, holder) in enumerate(duplicates[:n_duplicates]):
+            serial = serials[county["code"] + holder] + 1
+            serials[county["code"] + holder] = serial
+            copy = Retailer(
+                **{
+                    f.attname: getattr(original, f.attname)
+                    for f in Retailer._meta.concrete_fields
+                    if not f.generated and f.attname != "id"
+                }
+            )
+            copy.customer_code = f"LY{county['code'][-2:]}D{n + 1:06d}"
+            copy.licence_no = f"{county['code']}{holder}{serial:05d}"
+            copy.shop_name = original.shop_name.split("（")[0] + (
+                "店" if not original.shop_name.endswith("店") else ""
+            )
+            copy.address = original.address.replace("号", "-1号", 1)
+            batch.append(copy)
         if batch:
             Retailer.objects.bulk_create(batch)
             written += len(batch)

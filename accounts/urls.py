@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.retailer_list_view, name="retailer-list"),
     path("count/", views.retailer_count_view, name="retailer-count"),
     path("export.csv", views.retailer_export_view, name="retailer-export"),
+    path("export.xlsx", views.retailer_export_view, {"fmt": "xlsx"}, name="retailer-export-xlsx"),
     path("new/", views.retailer_create_view, name="retailer-create"),
     path("quality/", quality_views.quality_view, name="quality"),
     path("duplicates/<int:pk>/", quality_views.duplicate_decide_view, name="duplicate-decide"),

@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEMO_RETAILERS = int(os.environ.get("DEMO_RETAILERS", "3000"))
+DEMO_WEEKS = int(os.environ.get("DEMO_WEEKS", "52"))
 
 
 def _environment(settings: str) -> tuple[dict, bool]:
@@ -43,7 +44,7 @@ def run() -> int:
     _manage(env, "migrate", "--noinput")
     _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     _manage(env, "setup_schedules")
-    _manage(env, "seed_demo", "--retailers", str(DEMO_RETAILERS), "--if-empty")
+    _manage(env, "seed_demo", "--retailers", str(DEMO_RETAILERS), "--weeks", str(DEMO_WEEKS), "--if-empty")
     _manage(env, "demo_logins")
     port = env.setdefault("PORT", "8000")
     print(f"\nOpen http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)

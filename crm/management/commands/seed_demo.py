@@ -5,6 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.dedupe import duplicates_scan
 from accounts.demo import demo_retailers_build, demo_retailers_flush
 from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
@@ -54,6 +55,8 @@ class Command(BaseCommand):
         written = demo_retailers_build(staff=staff, count=retailers, seed=seed, stdout=self.stdout)
         products = demo_products_build()
         self.stdout.write(f"{len(products)} products")
+        pairs = duplicates_scan()
+        self.stdout.write(f"{pairs} suspected duplicate pairs for the data-quality page")
         if weeks:
             orders, lines = demo_orders_build(weeks=weeks, seed=seed, stdout=self.stdout)
             self.stdout.write(
