@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Retailer
 from accounts.widgets import FastSelect
@@ -14,6 +15,10 @@ from users.selectors import managers_visible, org_units_visible, routes_visible
 
 MIN_SEARCH_LENGTH = 1
 MAX_EXPIRING_DAYS = 3650
+# The bounds the filters enforce, stated in the OpenAPI schema too: a bare NumberFilter is documented as any
+# number, so clients (and contract tests) would send values the API then refuses with 400.
+TIER_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 30}
+EXPIRING_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_EXPIRING_DAYS}
 
 
 class RetailerFilter(django_filters.FilterSet):
@@ -39,11 +44,15 @@ class RetailerFilter(django_filters.FilterSet):
     )
     market_type = django_filters.ChoiceFilter(label=_("市场类型"), choices=Retailer.MarketType.choices)
     scale = django_filters.ChoiceFilter(label=_("经营规模"), choices=Retailer.Scale.choices)
-    tier_min = django_filters.NumberFilter(
-        label=_("档位从"), field_name="tier", lookup_expr="gte", min_value=1, max_value=30
+    tier_min = extend_schema_field(TIER_SCHEMA)(
+        django_filters.NumberFilter(
+            label=_("档位从"), field_name="tier", lookup_expr="gte", min_value=1, max_value=30
+        )
     )
-    tier_max = django_filters.NumberFilter(
-        label=_("档位到"), field_name="tier", lookup_expr="lte", min_value=1, max_value=30
+    tier_max = extend_schema_field(TIER_SCHEMA)(
+        django_filters.NumberFilter(
+            label=_("档位到"), field_name="tier", lookup_expr="lte", min_value=1, max_value=30
+        )
     )
     credit_grade = django_filters.MultipleChoiceFilter(
         label=_("信用等级"), choices=Retailer.CreditGrade.choices, distinct=False
@@ -52,12 +61,14 @@ class RetailerFilter(django_filters.FilterSet):
     licence_status = django_filters.ChoiceFilter(
         label=_("许可证状态"), choices=Retailer.LicenceStatus.choices
     )
-    expiring_within = django_filters.NumberFilter(
-        label=_("许可证N天内到期"),
-        method="filter_expiring",
-        min_value=0,
-        max_value=MAX_EXPIRING_DAYS,
-        help_text=_("含已过期的许可证"),
+    expiring_within = extend_schema_field(EXPIRING_SCHEMA)(
+        django_filters.NumberFilter(
+            label=_("许可证N天内到期"),
+            method="filter_expiring",
+            min_value=0,
+            max_value=MAX_EXPIRING_DAYS,
+            help_text=_("含已过期的许可证"),
+        )
     )
 
     class Meta:

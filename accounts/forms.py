@@ -3,11 +3,15 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row
 from django import forms
+from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentEvent, Retailer
 from accounts.services import EDITABLE_FIELDS
 from users.selectors import org_units_visible, routes_visible
+
+# How long an identifier may be as typed, before the service normalises it (as in the API's serializer).
+TYPED_MAX_LENGTHS = {"licence_no": 14, "mobile": 20, "owner_id_number": 20}
 
 FIELD_GROUPS = (
     (
@@ -60,7 +64,16 @@ class RetailerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = org_units_visible(user=user).filter(kind="department")
         self.fields["route"].queryset = routes_visible(user=user)
-        self.fields["licence_no"].max_length = 14
+        # Identifiers may be typed with spaces, dashes or +86 (the service normalises them), so the form bounds
+        # the typed length only. The model's max_length validator is already attached to the field and has to
+        # be swapped, not just the attribute.
+        for name, limit in TYPED_MAX_LENGTHS.items():
+            field = self.fields[name]
+            field.max_length = limit
+            field.widget.attrs["maxlength"] = str(limit)
+            field.validators = [
+                v for v in field.validators if not isinstance(v, validators.MaxLengthValidator)
+            ] + [validators.MaxLengthValidator(limit)]
         # Sensitive values are never sent to a browser that may not see them: the field is left out.
         if not reveal_sensitive:
             for name in ("owner_id_number", "bank_account"):

@@ -9,6 +9,8 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext_lazy as _
 
 from users.models import OrgUnit, Route
@@ -220,9 +222,21 @@ class Retailer(models.Model):
     def get_absolute_url(self):
         return reverse("accounts:retailer-detail", kwargs={"pk": self.pk})
 
+    def _get_FIELD_display(self, field):  # noqa: N802 - overrides Django's method of this name
+        """Django's get_FOO_display without rebuilding the field's choices on every call (hashing each lazy
+        label to do so translates it): the list page asks a few hundred times. Same result, translated now."""
+        labels = _CHOICE_LABELS.get(field)
+        if labels is None:
+            labels = _CHOICE_LABELS[field] = dict(make_hashable(field.flatchoices))
+        value = getattr(self, field.attname)
+        return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
     @property
     def licence_days_left(self) -> int:
         return (self.licence_expires_on - timezone.localdate()).days
+
+
+_CHOICE_LABELS: dict = {}  # model field -> {value: lazy label}, for Retailer._get_FIELD_display
 
 
 class ConsentEvent(models.Model):

@@ -16,8 +16,11 @@ ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CARD_CHECK = "10X98765432"
 _SEPARATORS = re.compile(r"[\s\-－—()（）]")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
-_PLAIN_MOBILE = re.compile(r"(?:\+?86|0086)?(1\d{10})")
-_CN_MOBILE = re.compile(phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern)
+# re.ASCII keeps other scripts' digits off the fast path; phonenumbers' full parse turns them into ASCII.
+_PLAIN_MOBILE = re.compile(r"(?:\+?86|0086)?(1\d{10})", re.ASCII)
+_CN_MOBILE = re.compile(
+    phonenumbers.PhoneMetadata.metadata_for_region("CN").mobile.national_number_pattern, re.ASCII
+)
 
 
 @dataclass(frozen=True)

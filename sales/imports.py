@@ -82,7 +82,7 @@ class ProductImport(ImportSpec):
                 bad(name, _("不能为空。"))
             elif len(value) > limit:
                 bad(name, _("超过 %(n)s 个字符。") % {"n": limit})
-            values[name] = value or ("" if name == "manufacturer" else None)
+            values[name] = value or None
         for name in ("wholesale_price", "retail_price"):
             try:
                 fen = parse_money_fen(raw.get(name, ""))

@@ -134,24 +134,17 @@ def choice_map(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 # ---- COPY helpers ------------------------------------------------------------------------------------------
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
-
-def _copy_value(value) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    return str(value).translate(_ESCAPES)
-
-
-def copy_rows(cursor, table: str, columns: Iterable[str], rows: list[tuple]) -> None:
+def copy_rows(cursor, table: str, columns: Iterable[str], rows: list[tuple], *, null_columns=()) -> None:
+    """COPY rows into `table` through the C csv writer (QUOTE_NONNUMERIC: strings quoted, numbers bare).
+    Python writes None as an empty string, so `null_columns` are read with FORCE_NULL: empty means NULL there."""
     if not rows:
         return
     buffer = io.StringIO()
-    buffer.writelines("\t".join(_copy_value(v) for v in row) + "\n" for row in rows)
+    csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
     buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)", buffer)
+    force = f", FORCE_NULL ({', '.join(null_columns)})" if null_columns else ""
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv{force})", buffer)
 
 
 def add_errors_sql(
@@ -235,7 +228,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
                     {"row": row_no, "cells": row[: len(header)], "errors": [p.message for p in row_problems]}
                 )
             if len(staged) >= COPY_CHUNK_ROWS:
-                copy_rows(cursor, table, columns, staged)
+                copy_rows(cursor, table, columns, staged, null_columns=columns[2:])
                 copy_rows(
                     cursor,
                     "accounts_importrowerror",
@@ -244,11 +237,13 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
                 )
                 staged, problems = [], []
                 progress(total)
-        copy_rows(cursor, table, columns, staged)
+        copy_rows(cursor, table, columns, staged, null_columns=columns[2:])
         copy_rows(
             cursor, "accounts_importrowerror", ("job_id", "row_no", '"column"', "value", "message"), problems
         )
         cursor.execute(f"ANALYZE {table}")
+        # checks may depend on which columns the file carries, as the upsert does
+        job.column_mapping = {name: header[index] for name, index in mapping.items()}
         spec.check(cursor=cursor, job=job, table=table)
         cursor.execute(
             f"UPDATE {table} s SET ok = false WHERE ok AND EXISTS "

@@ -59,7 +59,9 @@ def detect_encoding(path: Path) -> str:
     best = from_bytes(sample, cp_isolation=["gb18030", "gbk", "gb2312", "big5"]).best()
     if best is not None and best.encoding == "big5":
         raise ValidationError(_("文件似乎是繁体 Big5 编码，请另存为 UTF-8 或 GBK 编码后再导入。"))
-    return "gbk" if best is not None and best.encoding in ("gbk", "gb2312") else "gb18030"
+    # charset-normalizer names equivalent decodings after the first one tried (gb18030) and lists the others
+    # in could_be_from_charset: a file that GBK decodes too is a GBK file.
+    return "gbk" if best is not None and {"gbk", "gb2312"} & set(best.could_be_from_charset) else "gb18030"
 
 
 def _trim_partial_char(sample: bytes) -> bytes:
@@ -84,11 +86,13 @@ def iter_rows(source: SourceFile) -> Iterator[list[str]]:
     if source.format == "xlsx":
         yield from _iter_xlsx(source.path)
         return
-    with source.path.open("r", encoding=source.encoding, newline="", errors="strict") as fh:
-        sample = fh.read(8192)
-        fh.seek(0)
-        delimiter = _sniff_delimiter(sample)
+    # GB18030 is a superset of GBK: a GBK file with one rare character past the sniffed block still reads.
+    codec = "gb18030" if source.encoding == "gbk" else source.encoding
+    with source.path.open("r", encoding=codec, newline="", errors="strict") as fh:
         try:
+            sample = fh.read(8192)
+            fh.seek(0)
+            delimiter = _sniff_delimiter(sample)
             for row in csv.reader(fh, delimiter=delimiter):
                 yield [cell.strip() for cell in row]
         except UnicodeDecodeError as exc:
@@ -108,18 +112,21 @@ def _sniff_delimiter(sample: str) -> str:
 def _iter_xlsx(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged file
-        raise ValidationError(_("无法读取 Excel 文件：%(err)s") % {"err": exc}) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            cells = ["" if v is None else _xlsx_cell(v) for v in row]
-            if any(cells):
-                yield cells
-    finally:
-        workbook.close()
+    # A file object, not the path: openpyxl refuses a path whose name does not end in .xlsx, and the format
+    # was recognised by content (an Excel file saved as "data.csv" is still an Excel file).
+    with path.open("rb") as fh:
+        try:
+            workbook = load_workbook(fh, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise ValidationError(_("无法读取 Excel 文件：%(err)s") % {"err": exc}) from exc
+        try:
+            sheet = workbook.worksheets[0]
+            for row in sheet.iter_rows(values_only=True):
+                cells = ["" if v is None else _xlsx_cell(v) for v in row]
+                if any(cells):
+                    yield cells
+        finally:
+            workbook.close()
 
 
 def _xlsx_cell(value) -> str:

@@ -1,7 +1,9 @@
 """Retailer master data from the licence office: upsert by licence number."""
 
+import datetime
 import re
 
+import pgtrigger
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +21,7 @@ from accounts.imports.pipeline import (
 )
 from accounts.models import MAX_LICENCE_YEARS, ImportJob, Retailer
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
+from accounts.services import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
 from users.models import User
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -220,6 +223,9 @@ class RetailerImport(ImportSpec):
                     )
         if issued and issued > ctx.today:
             bad("licence_issued_on", _("发证日期不能晚于今天。"))
+        # the same rule as accounts.services.retailer_validate (the form and the API)
+        if out["owner_birthday"] and out["owner_birthday"] > ctx.today - datetime.timedelta(days=18 * 365):
+            bad("owner_birthday", _("负责人须年满 18 周岁，请核对生日。"))
         out["shop_name"] = text("shop_name", 100, required=True)
         out["owner_name"] = text("owner_name", 50, required=True)
         out["address"] = text("address", 200, required=True)
@@ -363,6 +369,21 @@ class RetailerImport(ImportSpec):
             where="s.route_id IS NOT NULL AND s.org_unit_id IS NOT NULL AND EXISTS "
             "(SELECT 1 FROM users_route r WHERE r.id = s.route_id AND r.org_unit_id <> s.org_unit_id)",
         )
+        # A file without a route column keeps each retailer's route: moving a retailer to another department
+        # by name alone would leave it on a route of its old department.
+        if "route" not in job.column_mapping:
+            add_errors_sql(
+                cursor,
+                job=job,
+                table=table,
+                column="org_unit",
+                value_sql="s.org_unit_name",
+                message="%s",
+                params=[_("该客户现在的服务线路不属于所填营销部，请在文件中同时填写服务线路。")],
+                where="s.org_unit_id IS NOT NULL AND EXISTS (SELECT 1 FROM accounts_retailer r "
+                "JOIN users_route rt ON rt.id = r.route_id "
+                "WHERE r.licence_no = s.licence_no AND rt.org_unit_id <> s.org_unit_id)",
+            )
         # Region code: must be one of the company's, and the one of the retailer's county.
         from users.selectors import region_codes_known
 
@@ -452,17 +473,25 @@ class RetailerImport(ImportSpec):
             if update_names
             else "false"
         )
-        cursor.execute(f"""
-            WITH written AS (
-              INSERT INTO accounts_retailer AS r ({", ".join(names)}, org_unit_id, route_id, sms_consent,
-                     sms_consent_source, email_consent, email_consent_source, created_at, updated_at)
-              SELECT {", ".join(insert_values)}, s.org_unit_id, s.route_id, false, '', false, '', now(), now()
-              FROM {table} s WHERE s.ok ORDER BY s.row_no
-              ON CONFLICT (licence_no) DO UPDATE SET {set_sql}, updated_at = now() WHERE {distinct}
-              RETURNING (xmax = 0) AS inserted
+        context = history_context_create(user=job.created_by, source=f"import #{job.pk} {job.original_name}")
+        # One statement writes the rows and their history events (the row triggers are off for it).
+        with pgtrigger.ignore(*RETAILER_TRIGGERS):
+            cursor.execute(
+                f"""
+                WITH written AS (
+                  INSERT INTO accounts_retailer AS r ({", ".join(names)}, org_unit_id, route_id, sms_consent,
+                         sms_consent_source, email_consent, email_consent_source, created_at, updated_at)
+                  SELECT {", ".join(insert_values)}, s.org_unit_id, s.route_id, false, '', false, '', now(), now()
+                  FROM {table} s WHERE s.ok ORDER BY s.row_no
+                  ON CONFLICT (licence_no) DO UPDATE SET {set_sql}, updated_at = now() WHERE {distinct}
+                  RETURNING r.*, (xmax = 0) AS inserted
+                ), events AS (
+                  {retailer_events_insert_sql(source="written")}
+                )
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
+            """,
+                [context],
             )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
-        """)
         created, updated = cursor.fetchone()
         cursor.execute(f"SELECT count(*) FROM {table} WHERE ok")
         valid = cursor.fetchone()[0]

@@ -205,3 +205,11 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# History tables are written on every retailer change and read by object id only: no extra indexes on the
+# copied foreign keys (each would cost every import a B-tree insert per row).
+import pghistory  # noqa: E402
+
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+# ...but the object id stays indexed: the portrait reads a retailer's history by it.
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
