@@ -20,6 +20,7 @@ from accounts.services import (
     retailer_create,
     retailer_update,
     retailers_status_set,
+    sensitive_access_log_many,
     sensitive_may_reveal,
 )
 
@@ -74,6 +75,24 @@ class RetailerAdmin(admin.ModelAdmin):
         if not search_term:
             return queryset, False
         return queryset.filter(search_text__contains=search_term.strip()), False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The change form shows full values: opening it is an unmasking, logged (via admin).
+        if request.method == "GET":
+            retailer = self.get_queryset(request).filter(pk=object_id).first()
+            if retailer is not None:
+                fields = [SensitiveAccess.Field.MOBILE]
+                if sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER):
+                    fields += [SensitiveAccess.Field.ID_NUMBER, SensitiveAccess.Field.BANK_ACCOUNT]
+                shown = [f for f in fields if getattr(retailer, f)]
+                sensitive_access_log_many(
+                    user=request.user,
+                    retailer_ids=[retailer.pk],
+                    fields=shown,
+                    via=SensitiveAccess.Via.ADMIN,
+                    ip_address=request.META.get("REMOTE_ADDR"),
+                )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def get_exclude(self, request, obj=None):
         if sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER):

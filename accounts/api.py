@@ -115,9 +115,13 @@ class RetailerSerializer(serializers.ModelSerializer):
         return _call_service(lambda: retailer_create(actor=self.context["request"].user, data=validated_data))
 
     def update(self, instance, validated_data):
+        request = self.context["request"]
         return _call_service(
             lambda: retailer_update(
-                actor=self.context["request"].user, retailer=instance, data=validated_data
+                actor=request.user,
+                retailer=instance,
+                data=validated_data,
+                expected_updated_at=_if_match(request),
             )
         )
 
@@ -140,6 +144,20 @@ def _read_step(field, model) -> tuple[str, str, str | None, object]:
         and not callable(getattr(model, source, None))
     )
     return (field.field_name, "attr" if plain else "field", source if plain else None, field)
+
+
+def _if_match(request):
+    """An If-Match header with the record's version (its ETag, the updated_at timestamp) makes a stale write a
+    409 instead of silently overwriting someone else's change."""
+    import datetime
+
+    header = request.headers.get("If-Match", "").strip().strip('"').removeprefix('W/"')
+    if not header or header == "*":
+        return None
+    try:
+        return datetime.datetime.fromisoformat(header)
+    except ValueError as exc:
+        raise ValidationError({"If-Match": ["应为该记录的 ETag（更新时间）。"]}) from exc
 
 
 def _visible_units(user):
@@ -199,6 +217,10 @@ class RetailerViewSet(
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        data = getattr(response, "data", None)
+        if self.detail and response.status_code < 300 and isinstance(data, dict) and data.get("updated_at"):
+            response["ETag"] = f'"{data["updated_at"]}"'
+
         self._log_unmasked(request, response)
         return response
 

@@ -60,7 +60,7 @@ class RetailerForm(forms.ModelForm):
             "tier": _("1–30 档，新客户起始档位一般不高于 24 档。"),
         }
 
-    def __init__(self, *args, user, reveal_sensitive: bool, **kwargs):
+    def __init__(self, *args, user, reveal_sensitive: bool, reveal_contact: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = org_units_visible(user=user).filter(kind="department")
         self.fields["route"].queryset = routes_visible(user=user)
@@ -78,6 +78,10 @@ class RetailerForm(forms.ModelForm):
         if not reveal_sensitive:
             for name in ("owner_id_number", "bank_account"):
                 del self.fields[name]
+        if not reveal_contact and self.instance.pk:
+            del self.fields[
+                "mobile"
+            ]  # an existing number is not shown to, nor changed by, who may not see it
         if self.instance.pk:
             self.fields["updated_at_seen"].initial = self.instance.updated_at.isoformat()
         self.helper = FormHelper()

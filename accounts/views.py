@@ -29,6 +29,7 @@ from accounts.services import (
     retailer_create,
     retailer_export_log,
     retailer_update,
+    sensitive_access_log_many,
     sensitive_may_reveal,
     sensitive_reveal,
 )
@@ -132,7 +133,24 @@ def retailer_create_view(request):
 def retailer_update_view(request, pk):
     retailer = retailer_get(user=request.user, retailer_id=pk)
     reveal = sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER)
-    form = RetailerForm(request.POST or None, instance=retailer, user=request.user, reveal_sensitive=reveal)
+    contact = sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.MOBILE)
+    form = RetailerForm(
+        request.POST or None,
+        instance=retailer,
+        user=request.user,
+        reveal_sensitive=reveal,
+        reveal_contact=contact,
+    )
+    if request.method == "GET":
+        # The edit form carries the full values: opening it is an unmasking, logged like the 显示 button.
+        shown = [f for f in SensitiveAccess.Field.values if f in form.fields and getattr(retailer, f)]
+        sensitive_access_log_many(
+            user=request.user,
+            retailer_ids=[retailer.pk],
+            fields=shown,
+            via=SensitiveAccess.Via.PAGE,
+            ip_address=_client_ip(request),
+        )
     if request.method == "POST" and form.is_valid():
         seen = form.cleaned_data.get("updated_at_seen")
         try:

@@ -1,0 +1,123 @@
+"""The retailer list's speed-ups (found with `manage.py bench api`) change nothing a user or client sees."""
+
+import datetime
+
+import pytest
+from django import forms
+from django.db import connection
+from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from accounts.api import RetailerSerializer
+from accounts.filters import RetailerFilter
+from accounts.models import Retailer, SensitiveAccess
+from accounts.selectors import retailer_scope
+from accounts.services import sensitive_access_log_many
+from accounts.widgets import FastSelect
+from tests.accounts.factories import RetailerFactory
+from users.models import Route
+
+
+def test_fast_select_writes_exactly_djangos_select(route_a, route_b):
+    queryset = Route.objects.order_by("code")
+    for value in (None, "", str(route_b.pk), route_a.pk, "999999"):
+        for attrs in (
+            {"class": "form-select form-select-sm", "id": "id_route"},
+            {"data-x": 'a"<b', "required": True},
+        ):
+            django = forms.ModelChoiceField(queryset=queryset, required=False)
+            fast = forms.ModelChoiceField(queryset=queryset, required=False, widget=FastSelect)
+            assert fast.widget.render("route", value, dict(attrs)) == django.widget.render(
+                "route", value, dict(attrs)
+            )
+    choices = [("", "---"), ("a", "A&B"), (1, "<i>"), (None, "none")]
+    for value in ("a", 1, None, ["a", 1]):
+        assert FastSelect(choices=choices).render("x", value) == forms.Select(choices=choices).render(
+            "x", value
+        )
+
+
+def test_fast_select_counts_nothing(route_a, route_b):
+    field = forms.ModelChoiceField(queryset=Route.objects.all(), required=False, widget=FastSelect)
+    with CaptureQueriesContext(connection) as captured:
+        field.widget.render("route", None)
+    assert len(captured) == 1
+    assert "COUNT(" not in captured[0]["sql"].upper()
+
+
+def test_multiple_choice_filters_do_not_select_distinct(supervisor_a, retailer_a):
+    qs = retailer_scope(user=supervisor_a)
+    filtered = RetailerFilter(
+        {"credit_grade": ["A", "AA"], "business_format": ["B", "Z"]}, queryset=qs, user=supervisor_a
+    ).qs
+    assert "DISTINCT" not in str(filtered.query).upper()
+    assert list(filtered) == [retailer_a]
+
+
+def test_api_rows_are_what_drf_would_write(company_admin, route_a, route_b):
+    rows = [
+        RetailerFactory(route=route_a, latitude="34.683000", longitude="112.469123", tier=None),
+        RetailerFactory(route=route_b),
+    ]
+    # consent is changed only by its own service; a consent time gives the rows a datetime to write
+    Retailer.objects.filter(pk=rows[1].pk).update(sms_consent=True, sms_consent_at=timezone.now())
+    without_manager = RetailerFactory(route=route_b)
+    without_manager.route.manager = None
+    rows = [
+        *Retailer.objects.filter(pk__in=[r.pk for r in rows]).select_related("route__manager"),
+        without_manager,
+    ]
+    rows[0].route = None  # a retailer without a route
+    request = APIRequestFactory().get("/api/v1/retailers/")
+    request.user = company_admin
+
+    class GenericSerializer(RetailerSerializer):
+        def _fields_to_representation(self, instance):
+            return serializers.ModelSerializer.to_representation(self, instance)
+
+    for reveal in ({"mobile": True, "identity": True}, {}):
+        context = {"request": request, "reveal": reveal}
+        fast = RetailerSerializer(rows, many=True, context=context).data
+        generic = GenericSerializer(rows, many=True, context=context).data
+        assert [dict(row) for row in fast] == [dict(row) for row in generic]
+    assert fast[0]["route"] is None
+    assert fast[0]["route_code"] is None
+    assert fast[2]["manager"] is None
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_choice_labels_match_djangos(retailer_a, language):
+    retailer_a.order_weekday = 3
+    with translation.override(language):
+        for name in ("status", "market_type", "business_format", "scale", "credit_grade", "order_weekday"):
+            field = Retailer._meta.get_field(name)
+            assert retailer_a._get_FIELD_display(field) == Model._get_FIELD_display(retailer_a, field)
+    retailer_a.business_format = "?"
+    assert retailer_a.get_business_format_display() == "?"
+
+
+def test_access_log_rows_in_retailer_then_field_order(company_admin, retailer_a, retailer_b):
+    before = timezone.now() - datetime.timedelta(seconds=1)
+    written = sensitive_access_log_many(
+        user=company_admin,
+        retailer_ids=[retailer_b.pk, retailer_a.pk],
+        fields=[SensitiveAccess.Field.MOBILE, SensitiveAccess.Field.BANK_ACCOUNT],
+        via=SensitiveAccess.Via.API,
+        ip_address="10.0.0.7",
+    )
+    assert written == 4
+    rows = list(SensitiveAccess.objects.order_by("id"))
+    assert [(r.retailer_id, r.field) for r in rows] == [
+        (retailer_b.pk, "mobile"),
+        (retailer_b.pk, "bank_account"),
+        (retailer_a.pk, "mobile"),
+        (retailer_a.pk, "bank_account"),
+    ]
+    assert {(r.user_id, r.via, r.ip_address) for r in rows} == {(company_admin.pk, "api", "10.0.0.7")}
+    assert all(r.created_at >= before for r in rows)
+    assert sensitive_access_log_many(user=company_admin, retailer_ids=[], fields=["mobile"], via="api") == 0
+    sensitive_access_log_many(user=company_admin, retailer_ids=[retailer_a.pk], fields=["mobile"], via="page")
+    assert SensitiveAccess.objects.order_by("-id").first().ip_address is None

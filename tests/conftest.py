@@ -1,0 +1,155 @@
+"""Objects most tests share: an org tree with two county bureaus, their staff and routes, and retailers.
+
+    company 测试市烟草公司
+    ├── county_a 老城区 (410302) ── dept_a 老城营销一部 ── route_a (manager_a) ── retailer_a, …
+    └── county_b 涧西区 (410305) ── dept_b 涧西营销一部 ── route_b (manager_b) ── retailer_b, …
+
+supervisor_a supervises county_a; company_admin and integration_user sit at the company.
+"""
+
+import pytest
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests.accounts.factories import RetailerFactory
+from tests.users.factories import (
+    AdminFactory,
+    CompanyFactory,
+    CountyFactory,
+    DepartmentFactory,
+    IntegrationFactory,
+    ManagerFactory,
+    RouteFactory,
+    SupervisorFactory,
+)
+
+REGION_A = "410302"
+REGION_B = "410305"
+
+
+@pytest.fixture
+def company(db):
+    return CompanyFactory(name="测试市烟草公司")
+
+
+@pytest.fixture
+def county_a(company):
+    return CountyFactory(name="老城区", parent=company, region_code=REGION_A)
+
+
+@pytest.fixture
+def county_b(company):
+    return CountyFactory(name="涧西区", parent=company, region_code=REGION_B)
+
+
+@pytest.fixture
+def dept_a(county_a):
+    return DepartmentFactory(name="老城营销一部", parent=county_a)
+
+
+@pytest.fixture
+def dept_b(county_b):
+    return DepartmentFactory(name="涧西营销一部", parent=county_b)
+
+
+@pytest.fixture
+def manager_a(dept_a):
+    return ManagerFactory(username="manager_a", display_name="王经理甲", org_unit=dept_a)
+
+
+@pytest.fixture
+def manager_b(dept_b):
+    return ManagerFactory(username="manager_b", display_name="李经理乙", org_unit=dept_b)
+
+
+@pytest.fixture
+def route_a(dept_a, manager_a):
+    return RouteFactory(code="LC-A01", name="老城甲线", org_unit=dept_a, manager=manager_a)
+
+
+@pytest.fixture
+def route_b(dept_b, manager_b):
+    return RouteFactory(code="JX-B01", name="涧西乙线", org_unit=dept_b, manager=manager_b)
+
+
+@pytest.fixture
+def supervisor_a(county_a):
+    return SupervisorFactory(username="supervisor_a", display_name="赵主管", org_unit=county_a)
+
+
+@pytest.fixture
+def company_admin(company):
+    return AdminFactory(username="company_admin", display_name="孙管理员", org_unit=company)
+
+
+@pytest.fixture
+def integration_user(company):
+    return IntegrationFactory(username="integration", display_name="订货系统对接", org_unit=company)
+
+
+@pytest.fixture
+def retailer_a(route_a):
+    return RetailerFactory(
+        route=route_a,
+        shop_name="老城甲号便利店",
+        owner_name="周甲",
+        mobile="13800001234",
+        owner_id_number="410302198001010019",
+        bank_account="6222020200112233445",
+        tier=10,
+    )
+
+
+@pytest.fixture
+def retailer_b(route_b):
+    return RetailerFactory(
+        route=route_b,
+        shop_name="涧西乙号烟酒店",
+        owner_name="吴乙",
+        mobile="13900005678",
+        tier=20,
+    )
+
+
+@pytest.fixture
+def two_territories(retailer_a, retailer_b):
+    """One retailer on each manager's route."""
+    return retailer_a, retailer_b
+
+
+@pytest.fixture
+def client_for(db):
+    """A browser client logged in as the given user (force_login: the axes backend wants a request)."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(db):
+    """An API client authenticated as the given user by session."""
+
+    def make(user):
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def token_client_for(db):
+    """An API client authenticated as the given user by a DRF token, as an integration would be."""
+
+    def make(user):
+        token, _created = Token.objects.get_or_create(user=user)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
