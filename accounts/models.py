@@ -346,6 +346,9 @@ class ImportJob(models.Model):
     encoding = models.CharField(_("编码"), max_length=20, blank=True)
     encoding_override = models.CharField(_("指定编码"), max_length=20, blank=True)
     mode = models.CharField(_("导入方式"), max_length=10, choices=Mode.choices, default=Mode.VALID_ONLY)
+    language = models.CharField(
+        _("语言"), max_length=10, default="zh-hans", help_text=_("错误说明使用的语言")
+    )
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.UPLOADED)
     progress = models.PositiveSmallIntegerField(_("进度"), default=0)
     message = models.TextField(_("说明"), blank=True)

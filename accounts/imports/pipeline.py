@@ -122,11 +122,17 @@ def parse_bool(text: str) -> bool:
 
 
 def choice_map(choices, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """Accept a choice's code or its label (in either language) in a file."""
+    """Accept a choice's code or its label in any of the UI languages: files carry Chinese labels whatever
+    language the uploader reads the page in."""
+    from django.conf import settings
+    from django.utils import translation
+
     mapping = {}
-    for value, label in choices:
-        mapping[str(value).lower()] = value
-        mapping[str(label).lower()] = value
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for value, label in choices:
+                mapping[str(value).lower()] = value
+                mapping[str(label).lower()] = value
     for key, value in (extra or {}).items():
         mapping[key.lower()] = value
     return mapping

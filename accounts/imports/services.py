@@ -3,10 +3,11 @@
 import hashlib
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.imports.pipeline import spec_for, stage_and_validate, staging_drop
@@ -61,6 +62,7 @@ def import_job_create(
         size_bytes=upload.size,
         sha256=digest.hexdigest(),
         created_by=user,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     job.file.save(name, upload, save=False)
     job.save()
@@ -72,6 +74,19 @@ def import_job_create(
 
 
 def import_job_validate(*, job_id: int) -> ImportJob:
+    """Validate in the uploader's language, so the per-row messages read as the page around them."""
+    with translation.override(_job_language(job_id)):
+        return _import_job_validate(job_id=job_id)
+
+
+def _job_language(job_id: int) -> str:
+    return (
+        ImportJob.objects.filter(pk=job_id).values_list("language", flat=True).first()
+        or settings.LANGUAGE_CODE
+    )
+
+
+def _import_job_validate(*, job_id: int) -> ImportJob:
     """Read the file into the staging table and record every problem. Safe to run twice (a re-delivered task):
     it claims the job first and does nothing once validation has finished."""
     with transaction.atomic():
@@ -188,6 +203,11 @@ def import_job_commit(*, job_id: int, user: User, mode: str | None = None, enque
 
 
 def import_job_commit_run(*, job_id: int) -> ImportJob:
+    with translation.override(_job_language(job_id)):
+        return _import_job_commit_run(job_id=job_id)
+
+
+def _import_job_commit_run(*, job_id: int) -> ImportJob:
     """Write the claimed job's valid rows in one transaction; a failure leaves the data untouched and the job
     back in "validated" with the reason, so it can be committed again."""
     job = ImportJob.objects.get(pk=job_id)
