@@ -204,9 +204,10 @@ class ProductImport(ImportSpec):
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM written
         """)
         created, updated = cursor.fetchone()
+        # an empty substitute cell clears the substitute, as an empty cell does elsewhere
         if "substitute_code" in mapped:
             cursor.execute(f"""
-                UPDATE sales_product p SET substitute_id = sub.id FROM {table} s JOIN sales_product sub
+                UPDATE sales_product p SET substitute_id = sub.id FROM {table} s LEFT JOIN sales_product sub
                   ON sub.code = s.substitute_code
                 WHERE s.ok AND p.code = s.code AND p.substitute_id IS DISTINCT FROM sub.id
             """)

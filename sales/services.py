@@ -4,13 +4,16 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sales.models import PriceClassBand, Product
 
 
 def product_price_classes_refresh(*, cursor=None, on: datetime.date | None = None) -> int:
-    """Set every product's price class from the bands in force on `on` (default today). Set-based."""
+    """Set every product's price class from the bands in force on `on` (default today, in the company's time
+    zone: the database session runs in UTC). Set-based. The period summaries of the retailers who bought a
+    reclassed product count cartons by class, so they are recomputed too."""
     own = cursor is None
     cursor = cursor or connection.cursor()
     try:
@@ -19,17 +22,33 @@ def product_price_classes_refresh(*, cursor=None, on: datetime.date | None = Non
             WITH bands AS (
               SELECT b.* FROM sales_priceclassband b
               WHERE b.effective_from = (SELECT max(effective_from) FROM sales_priceclassband
-                                         WHERE effective_from <= coalesce(%s, current_date))
+                                         WHERE effective_from <= %s)
             )
             UPDATE sales_product p SET price_class = b.price_class
             FROM bands b
             WHERE p.wholesale_price_fen >= b.min_wholesale_fen
               AND (b.max_wholesale_fen IS NULL OR p.wholesale_price_fen < b.max_wholesale_fen)
               AND p.price_class IS DISTINCT FROM b.price_class
+            RETURNING p.id
             """,
-            [on],
+            [on or timezone.localdate()],
         )
-        return cursor.rowcount
+        changed = [row[0] for row in cursor.fetchall()]
+        if changed:
+            cursor.execute(
+                "SELECT DISTINCT o.retailer_id FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id "
+                "WHERE l.product_id = ANY(%s)",
+                [changed],
+            )
+            retailer_ids = [row[0] for row in cursor.fetchall()]
+            if retailer_ids:
+                cursor.execute(
+                    "DELETE FROM sales_retailerperiodsummary WHERE retailer_id = ANY(%s)", [retailer_ids]
+                )
+                cursor.execute(
+                    SUMMARY_INSERT.format(where="WHERE o.retailer_id = ANY(%s)", filter=""), [retailer_ids]
+                )
+        return len(changed)
     finally:
         if own:
             cursor.close()

@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.imports.reader import SUPPORTED_ENCODINGS
@@ -71,9 +71,15 @@ class ErrorPagination(CursorPagination):
     ordering = "id"
 
 
+class JobPagination(CursorPagination):
+    page_size = 50
+    ordering = "-created_at"
+
+
 class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
+    pagination_class = JobPagination
 
     def get_queryset(self):
         return import_jobs_visible(user=self.request.user)
@@ -104,7 +110,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         ),
         responses={202: ImportJobSerializer},
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
     def commit(self, request, pk=None):
         """Write the validated rows (409 if the job is not waiting for confirmation)."""
         job = self.get_object()

@@ -32,7 +32,7 @@ def celery_worker_process():
         if path:
             Path(path).mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test"}
-    process = subprocess.Popen(  # noqa: S603 - a fixed command line
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
