@@ -1,0 +1,66 @@
+"""`manage.py bench NAME --scale tiny|small|province --json FILE`: the DESIGN.md performance targets.
+
+Each benchmark measures the app and its own baseline in one run and writes the figures and their ratio as JSON.
+A benchmark that finds the app misbehaving (e.g. an unfiltered COUNT(*)) exits non-zero after writing the file.
+"""
+
+import importlib
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
+
+from bench.runner import SCALES, BenchError, ensure_migrated, write_json
+
+# name -> module with run(scale=..., iterations=..., seed=..., stdout=...) -> dict and summary_lines(dict)
+BENCHMARKS = {
+    "api": "bench.api",
+    "import": "bench.imports",
+}
+# Named in DESIGN.md, still to be written.
+PLANNED = ("rescore", "dispatch", "memory")
+
+
+class Command(BaseCommand):
+    help = "Run one benchmark of DESIGN.md's performance targets and write its figures as JSON."
+
+    def add_arguments(self, parser):
+        parser.add_argument("name", help=f"which benchmark: {', '.join(BENCHMARKS)}")
+        parser.add_argument(
+            "--scale",
+            default="small",
+            choices=list(SCALES),
+            help=", ".join(f"{name} = {n:,} retailers" for name, n in SCALES.items()),
+        )
+        parser.add_argument("--json", dest="json_path", metavar="FILE", help="write the result here")
+        parser.add_argument(
+            "--iterations", type=int, default=200, help="timed requests per target (at least)"
+        )
+        parser.add_argument("--seed", type=int, default=20261123, help="random seed for the filter mix")
+
+    def handle(self, *args, name, scale, json_path, iterations, seed, **options):
+        if name not in BENCHMARKS:
+            planned = f" ('{name}' is planned but not written yet)" if name in PLANNED else ""
+            raise CommandError(
+                f"Unknown benchmark '{name}'{planned}. Known: {', '.join(sorted(BENCHMARKS))}."
+            )
+        if iterations < 1:
+            raise CommandError("--iterations must be at least 1")
+        module = importlib.import_module(BENCHMARKS[name])
+        # Query logging under DEBUG would distort every figure: measure with DEBUG off whatever the settings.
+        with override_settings(DEBUG=False):
+            try:
+                ensure_migrated()
+                result = module.run(scale=scale, iterations=iterations, seed=seed, stdout=self.stdout)
+            except BenchError as exc:
+                if json_path:
+                    write_json(json_path, {"name": name, "scale": scale, "ok": False, "error": str(exc)})
+                raise CommandError(f"bench {name}: {exc}") from exc
+        result["settings"] = {"module": settings.SETTINGS_MODULE, "debug_while_measuring": False}
+        result["ok"] = True
+        if json_path:
+            write_json(json_path, result)
+        for line in module.summary_lines(result):
+            self.stdout.write(line)
+        if json_path:
+            self.stdout.write(f"  written to {json_path}")

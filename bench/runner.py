@@ -1,0 +1,118 @@
+"""What every benchmark shares: scales, demo data of the right size, timing, percentiles, peak RSS, JSON."""
+
+import datetime
+import json
+import math
+import os
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connection
+
+# Retailers per scale. tiny is the CI smoke run; province is the size the DESIGN.md targets are stated for.
+SCALES: dict[str, int] = {"tiny": 2_000, "small": 10_000, "province": 100_000}
+
+
+class BenchError(Exception):
+    """A benchmark found the app misbehaving (e.g. an unfiltered COUNT(*)) or could not run: exit non-zero."""
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """The q-th percentile (0–100) with linear interpolation between the closest ranks (numpy's default)."""
+    if not samples:
+        raise ValueError("no samples")
+    ordered = sorted(samples)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(samples: Sequence[float]) -> dict:
+    """p50/p95 and friends of a list of durations in seconds."""
+    return {
+        "n": len(samples),
+        "p50": percentile(samples, 50),
+        "p95": percentile(samples, 95),
+        "mean": sum(samples) / len(samples),
+        "min": min(samples),
+        "max": max(samples),
+    }
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    """Run `call` once; return (seconds, its result)."""
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def rss_mb() -> float:
+    """Resident set size of this process now, in MiB (the peak above includes any seeding)."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / (1024 * 1024)
+
+
+def ensure_retailers(count: int, *, stdout=None) -> float:
+    """Make the database hold exactly `count` demo retailers, reseeding (with --flush) when it holds another
+    number. Returns the seconds spent seeding (0 when the data was already there)."""
+    from accounts.models import Retailer
+
+    if Retailer.objects.count() == count:
+        return 0.0
+    started = time.perf_counter()
+    call_command("seed_demo", "--flush", "--retailers", str(count), stdout=stdout, verbosity=0)
+    return time.perf_counter() - started
+
+
+def ensure_migrated() -> None:
+    """Refuse to measure a database whose schema lags behind the code (the error would come mid-run)."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        names = ", ".join(f"{migration.app_label}.{migration.name}" for migration, _backwards in pending[:5])
+        raise BenchError(f"{len(pending)} migration(s) not applied ({names}…): run `manage.py migrate` first")
+
+
+def analyze(*tables: str) -> None:
+    """Fresh planner statistics, so a benchmark never measures plans made for an empty table."""
+    with connection.cursor() as cursor:
+        if tables:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+        else:
+            cursor.execute("ANALYZE")
+
+
+def environment() -> dict:
+    """Where the figures come from, so two JSON files can be compared knowingly."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server = cursor.fetchone()[0]
+    return {
+        "python": platform.python_version(),
+        "postgresql": server,
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews p95
+        "at": datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def write_json(path: str | Path, data: dict) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path
