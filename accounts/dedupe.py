@@ -15,7 +15,7 @@ from crm.errors import ConflictError
 from users.models import User
 
 NAME_SIMILARITY = 0.5
-ADDRESS_SIMILARITY = 0.45
+ADDRESS_SIMILARITY = 0.6
 # Fields a merge copies from the duplicate when the survivor has none.
 FILL_BLANKS = (
     "owner_id_number",
@@ -41,7 +41,6 @@ def merge_handler(func: Callable) -> Callable:
 def duplicates_scan() -> int:
     """Record new candidate pairs, set-based; pairs already decided are left alone. Returns pairs added."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [NAME_SIMILARITY])
         cursor.execute("""
             INSERT INTO accounts_duplicatepair (first_id, second_id, reason, score, status, found_at)
             SELECT DISTINCT ON (least(a.id, b.id), greatest(a.id, b.id))
@@ -51,18 +50,27 @@ def duplicates_scan() -> int:
             ON CONFLICT (first_id, second_id) DO NOTHING
         """)
         added = cursor.rowcount
+        # Fuzzy pairs are blocked on (department, name key): the first four characters of the shop name
+        # without its branch in brackets, so "惠民便利店（西关店）" meets "惠民便利" and "福满多超市" meets
+        # "福满多超市二店" — an equality hash join, never the all-pairs comparison a plain trigram self-join
+        # becomes at province scale. Within a block, trigram similarity of name and address decides.
         cursor.execute(
             """
+            WITH keyed AS MATERIALIZED (
+              SELECT id, org_unit_id, shop_name, address,
+                     left(regexp_replace(shop_name, '[（(].*$', ''), 4) AS name_key
+              FROM accounts_retailer WHERE status <> 'closed'
+            )
             INSERT INTO accounts_duplicatepair (first_id, second_id, reason, score, status, found_at)
             SELECT a.id, b.id, 'fuzzy',
                    round(((similarity(a.shop_name, b.shop_name) + similarity(a.address, b.address)) / 2)::numeric, 3),
                    'open', now()
-            FROM accounts_retailer a
-            JOIN accounts_retailer b ON b.org_unit_id = a.org_unit_id AND b.id > a.id AND b.shop_name %% a.shop_name
-            WHERE a.status <> 'closed' AND b.status <> 'closed' AND similarity(a.address, b.address) >= %s
+            FROM keyed a
+            JOIN keyed b ON b.org_unit_id = a.org_unit_id AND b.name_key = a.name_key AND b.id > a.id
+            WHERE similarity(a.address, b.address) >= %s AND similarity(a.shop_name, b.shop_name) >= %s
             ON CONFLICT (first_id, second_id) DO NOTHING
-        """,
-            [ADDRESS_SIMILARITY],
+            """,
+            [ADDRESS_SIMILARITY, NAME_SIMILARITY],
         )
         return added + cursor.rowcount
 
