@@ -7,6 +7,7 @@ from accounts.imports.pipeline import (
     ImportSpec,
     RowProblem,
     add_errors_sql,
+    add_repeat_errors,
     choice_map,
     parse_bool,
     parse_date,
@@ -143,12 +144,8 @@ class ProductImport(ImportSpec):
         return row, problems
 
     def check(self, *, cursor, job, table):
-        cursor.execute(
-            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
-            f"SELECT %s, d.row_no, 'code', d.code, replace(%s, '%%s', d.first_row::text) FROM ("
-            f"  SELECT row_no, code, min(row_no) OVER (PARTITION BY code) AS first_row FROM {table} "
-            "   WHERE code IS NOT NULL) d WHERE d.row_no <> d.first_row",
-            [job.pk, _("文件内卷烟编码重复，与第 %s 行相同。")],
+        add_repeat_errors(
+            cursor, job=job, table=table, column="code", message=_("文件内卷烟编码重复，与第 %s 行相同。")
         )
         add_errors_sql(
             cursor,
@@ -361,12 +358,13 @@ class OrderImport(ImportSpec):
             params=[_("系统中没有这个卷烟编码，请先导入品规。")],
             where="s.product_code IS NOT NULL AND s.product_id IS NULL",
         )
-        cursor.execute(
-            'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
-            f"SELECT %s, d.row_no, 'product_code', d.product_code, replace(%s, '%%s', d.first_row::text) FROM ("
-            f"  SELECT row_no, product_code, min(row_no) OVER (PARTITION BY order_no, product_code) AS first_row "
-            f"  FROM {table} WHERE order_no IS NOT NULL AND product_code IS NOT NULL) d WHERE d.row_no <> d.first_row",
-            [job.pk, _("同一订单中该卷烟重复出现，与第 %s 行相同。")],
+        add_repeat_errors(
+            cursor,
+            job=job,
+            table=table,
+            column="product_code",
+            within=("order_no",),
+            message=_("同一订单中该卷烟重复出现，与第 %s 行相同。"),
         )
         cursor.execute(
             'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '

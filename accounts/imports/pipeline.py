@@ -173,6 +173,22 @@ def add_errors_sql(
     )
 
 
+def add_repeat_errors(
+    cursor, *, job: ImportJob, table: str, column: str, message: str, within: tuple[str, ...] = ()
+) -> None:
+    """Reject every row that repeats an earlier row's `column` (within the same `within` group); the first
+    occurrence stands. `message` has one %s: the row number of that first occurrence."""
+    partition = ", ".join((*within, column))
+    not_null = " AND ".join(f"{c} IS NOT NULL" for c in (*within, column))
+    cursor.execute(
+        'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
+        f"SELECT %s, d.row_no, %s, d.v, replace(%s, '%%s', d.first_row::text) FROM ("
+        f"  SELECT row_no, {column}::text AS v, min(row_no) OVER (PARTITION BY {partition}) AS first_row "
+        f"  FROM {table} WHERE {not_null}) d WHERE d.row_no <> d.first_row",
+        [job.pk, column, message],
+    )
+
+
 def staging_create(cursor, *, table: str, spec: ImportSpec) -> None:
     cols = ", ".join(f"{name} {sqltype}" for name, sqltype in spec.staging_columns)
     cursor.execute(f"DROP TABLE IF EXISTS {table}")

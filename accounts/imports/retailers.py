@@ -13,6 +13,7 @@ from accounts.imports.pipeline import (
     ImportSpec,
     RowProblem,
     add_errors_sql,
+    add_repeat_errors,
     choice_map,
     parse_bool,
     parse_date,
@@ -404,17 +405,20 @@ class RetailerImport(ImportSpec):
             [job.pk, _("许可证号前 6 位与所属县级局的区划代码不一致：应为 "), codes],
         )
         # Duplicates inside the file: the first occurrence wins, later ones are rejected.
-        for column, message in (
-            ("licence_no", _("文件内许可证号重复，与第 %s 行相同。")),
-            ("customer_code", _("文件内客户编码重复，与第 %s 行相同。")),
-        ):
-            cursor.execute(
-                'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
-                f"SELECT %s, d.row_no, %s, d.v, replace(%s, '%%s', d.first_row::text) FROM ("
-                f"  SELECT row_no, {column} AS v, min(row_no) OVER (PARTITION BY {column}) AS first_row "
-                f"  FROM {table} WHERE {column} IS NOT NULL) d WHERE d.row_no <> d.first_row",
-                [job.pk, column, message],
-            )
+        add_repeat_errors(
+            cursor,
+            job=job,
+            table=table,
+            column="licence_no",
+            message=_("文件内许可证号重复，与第 %s 行相同。"),
+        )
+        add_repeat_errors(
+            cursor,
+            job=job,
+            table=table,
+            column="customer_code",
+            message=_("文件内客户编码重复，与第 %s 行相同。"),
+        )
         # A customer code already used by a different licence.
         add_errors_sql(
             cursor,
