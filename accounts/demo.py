@@ -4,11 +4,13 @@ written in bulk (100k rows in well under a minute)."""
 import datetime
 import random
 
-from django.db import transaction
+import pgtrigger
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ConsentEvent, ImportJob, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
 from accounts.parsers import ID_CARD_CHECK, ID_CARD_WEIGHTS
+from accounts.services import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
 
 BATCH = 5000
 DUPLICATE_SHARE = 0.004
@@ -176,7 +178,10 @@ def demo_retailers_build(*, staff: dict, count: int, seed: int = 20261123, stdou
     written = 0
     duplicates = []
     n_duplicates = int(count * DUPLICATE_SHARE)
-    with transaction.atomic():
+    # History: the per-row pghistory triggers are off for the bulk insert; one set-based statement writes the
+    # same 'created' events afterwards (see accounts.services.retailer_events_insert_sql).
+    with transaction.atomic(), pgtrigger.ignore(*RETAILER_TRIGGERS):
+        first_id = (Retailer.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
         batch = []
         for i in range(count - n_duplicates):
             slot = routes[i % len(routes)]
@@ -277,6 +282,14 @@ def demo_retailers_build(*, staff: dict, count: int, seed: int = 20261123, stdou
         if batch:
             Retailer.objects.bulk_create(batch)
             written += len(batch)
+        context = history_context_create(user=None, source="seed_demo")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                retailer_events_insert_sql(
+                    source=f"(SELECT *, true AS inserted FROM accounts_retailer WHERE id >= {int(first_id)})",  # noqa: S608
+                ),
+                [context],
+            )
     return written
 
 
