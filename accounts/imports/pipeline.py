@@ -1,6 +1,7 @@
 """The machinery every import shares: stream rows, clean each in Python, COPY into an UNLOGGED staging
 table, run set-based checks in SQL, then upsert the valid rows in one statement per table."""
 
+import abc
 import csv
 import datetime
 import io
@@ -36,7 +37,7 @@ class CleanContext:
     lookups: dict = field(default_factory=dict)
 
 
-class ImportSpec:
+class ImportSpec(abc.ABC):
     """One kind of import. Subclasses declare the header aliases, the staging columns and three steps:
     clean (per row, Python), check (set-based, SQL) and upsert (set-based, SQL)."""
 
@@ -47,18 +48,19 @@ class ImportSpec:
     staging_columns: tuple[tuple[str, str], ...]
     labels: dict[str, str] = {}
 
-    def prepare(self, ctx: CleanContext) -> None:
+    def prepare(self, ctx: CleanContext) -> None:  # noqa: B027 - optional hook, most specs need lookups
         """Load small lookups once per job (enum maps, known codes)."""
 
+    @abc.abstractmethod
     def clean(self, raw: dict[str, str], ctx: CleanContext) -> tuple[tuple | None, list[RowProblem]]:
-        raise NotImplementedError  # pragma: no cover - each spec implements it
+        """Normalise one row: the staging values in `staging_columns` order, and the problems found."""
 
-    def check(self, *, cursor, job: ImportJob, table: str) -> None:
+    def check(self, *, cursor, job: ImportJob, table: str) -> None:  # noqa: B027 - optional hook
         """Set-based checks; add errors with `add_errors_sql`."""
 
+    @abc.abstractmethod
     def upsert(self, *, cursor, job: ImportJob, table: str) -> tuple[int, int, int]:
         """Write the rows where ok; return (created, updated, unchanged)."""
-        raise NotImplementedError  # pragma: no cover
 
     def column_label(self, name: str) -> str:
         return str(self.labels.get(name, name))
