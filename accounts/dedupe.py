@@ -41,6 +41,9 @@ def merge_handler(func: Callable) -> Callable:
 def duplicates_scan() -> int:
     """Record new candidate pairs, set-based; pairs already decided are left alone. Returns pairs added."""
     with transaction.atomic(), connection.cursor() as cursor:
+        # Fresh statistics first: right after a bulk load the planner may think the table is empty and pick
+        # a nested loop over 10^10 pairs.
+        cursor.execute("ANALYZE accounts_retailer")
         cursor.execute("""
             INSERT INTO accounts_duplicatepair (first_id, second_id, reason, score, status, found_at)
             SELECT DISTINCT ON (least(a.id, b.id), greatest(a.id, b.id))

@@ -219,6 +219,7 @@ class OrderImport(ImportSpec):
     """One row per order line; lines of one order share its number, retailer and date."""
 
     kind = ImportJob.Kind.ORDERS
+    analyze_tables = ("sales_order", "sales_orderline", "sales_retailerperiodsummary")
     aliases = {
         "order_no": ("订单号", "订单编号", "单号"),
         "licence_no": ("许可证号", "专卖许可证号", "licence"),

@@ -47,6 +47,7 @@ class ImportSpec(abc.ABC):
     # (staging column, SQL type); row_no and ok are added by the pipeline
     staging_columns: tuple[tuple[str, str], ...]
     labels: dict[str, str] = {}
+    analyze_tables: tuple[str, ...] = ()  # tables to ANALYZE after a large commit
 
     def prepare(self, ctx: CleanContext) -> None:  # noqa: B027 - optional hook, most specs need lookups
         """Load small lookups once per job (enum maps, known codes)."""

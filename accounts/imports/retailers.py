@@ -140,6 +140,7 @@ class RetailerImport(ImportSpec):
     kind = ImportJob.Kind.RETAILERS
     aliases = ALIASES
     required = REQUIRED
+    analyze_tables = ("accounts_retailer", "accounts_retailerevent")
     staging_columns = (
         *VALUE_COLUMNS,
         ("org_unit_name", "text"),

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PROGRESS_EVERY_ROWS = 5000
+ANALYZE_AFTER_ROWS = 10_000
 IMPORT_PERMISSION = "accounts.add_importjob"
 
 
@@ -249,6 +250,11 @@ def _import_job_commit_run(*, job_id: int) -> ImportJob:
         )
         raise
     staging_drop(job=locked)
+    if locked.created_count + locked.updated_count >= ANALYZE_AFTER_ROWS:
+        # Later statements (the next import's checks, the duplicate scan) plan with the new row counts.
+        with connection.cursor() as cursor:
+            for table in spec.analyze_tables:
+                cursor.execute(f"ANALYZE {table}")
     return locked
 
 
