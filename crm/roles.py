@@ -31,6 +31,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "users.view_user",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            "segmentation.add_scoringrun",
+            "segmentation.view_scoringrun",
+            "segmentation.view_retailerscore",
+            "segmentation.view_scorechange",
+            "segmentation.view_scoringevent",
         }
     ),
     User.Role.INTEGRATION: frozenset(

@@ -7,10 +7,13 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from crm import views
+from segmentation.api import RetailerScoreViewSet, ScoringRunViewSet
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
 router.register("imports", ImportJobViewSet, basename="import-job")
+router.register("scores", RetailerScoreViewSet, basename="score")
+router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -21,6 +24,7 @@ urlpatterns = [
     path("retailers/", include("accounts.urls")),
     path("imports/", include("accounts.imports.urls")),
     path("sales/", include("sales.urls")),
+    path("segmentation/", include("segmentation.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

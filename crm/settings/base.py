@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "users",
     "accounts",
     "sales",
+    "segmentation",
     "crm",
     "bench",
 ]

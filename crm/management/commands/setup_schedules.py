@@ -10,6 +10,11 @@ SCHEDULES = {
         {"minute": "30", "hour": "1"},
         "01:30 nightly: find retailers that look like duplicates (same phone, similar name and address) for review",
     ),
+    "nightly-scoring": (
+        "segmentation.nightly_scoring",
+        {"minute": "0", "hour": "2"},
+        "02:00 nightly, after the day's order imports: re-score every retailer (RFM, lifecycle, value, loyalty)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

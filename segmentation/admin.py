@@ -1,0 +1,84 @@
+from django.contrib import admin
+
+from accounts.selectors import retailer_scope
+from segmentation.models import LifecycleRule, RetailerScore, ScoreChange, ScoringEvent, ScoringRun
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by scoring runs."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LifecycleRule)
+class LifecycleRuleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "new_days", "at_risk_weeks", "lost_weeks", "reactivated_weeks", "updated_at")
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not LifecycleRule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScoringRun)
+class ScoringRunAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "status",
+        "created_at",
+        "started_at",
+        "duration",
+        "scored_count",
+        "change_count",
+        "event_count",
+        "created_by",
+    )
+    list_filter = ("status",)
+
+
+class ScopedAdmin(ReadOnlyAdmin):
+    raw_id_fields = ("retailer",)
+    list_select_related = ("retailer",)
+    show_full_result_count = False
+    search_fields = ("=retailer__licence_no", "=retailer__customer_code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
+
+
+@admin.register(RetailerScore)
+class RetailerScoreAdmin(ScopedAdmin):
+    list_display = (
+        "retailer",
+        "lifecycle",
+        "rfm_segment",
+        "r_score",
+        "f_score",
+        "m_score",
+        "value_class",
+        "loyalty_class",
+        "is_top20",
+        "recency_days",
+        "trend_pct",
+    )
+    list_filter = ("lifecycle", "rfm_segment", "value_class", "loyalty_class", "is_top20")
+
+
+@admin.register(ScoreChange)
+class ScoreChangeAdmin(ScopedAdmin):
+    list_display = ("retailer", "field", "old", "new", "run", "at")
+    list_filter = ("field", "new")
+
+
+@admin.register(ScoringEvent)
+class ScoringEventAdmin(ScopedAdmin):
+    list_display = ("retailer", "kind", "run", "at")
+    list_filter = ("kind",)

@@ -1,0 +1,362 @@
+"""Every write of segmentation: claim a scoring run, compute all scores set-based in PostgreSQL, keep history.
+
+The rules, all evaluated in one pass by SCORE_SQL (weeks start on Monday, as the period summaries do):
+
+Measures (window = the `window_months` months up to `as_of`; weekly summary rows whose week starts in it)
+- recency_days: days from the last order on or before `as_of` to `as_of` (read from the order index, one probe
+  per retailer, because weekly rows know only the week); NULL if the retailer never ordered.
+- frequency / monetary_fen / cartons: orders, amount and cartons in the window; avg_price_fen (单条值) = amount ÷
+  cartons, rounded.
+- trend_pct: cartons in the 13 weeks up to and including the week of `as_of` against the 13 weeks before, in
+  whole percent; NULL when the earlier 13 weeks had none.
+- expected_weeks: complete weeks (the week of `as_of` is not yet complete) from the retailer's first order week
+  in the window; order_weeks: those of them with an order; missed_weeks = expected − ordered.
+
+Scores: among the retailers with an order in the window, within the peer group (org unit × business format),
+ntile(5) over the retailers ranked best first — R by recency ascending, F by frequency descending, M by
+monetary descending — ties broken by retailer id (the lower id ranks first); score = 6 − ntile, so 5 is the
+best fifth. Buckets differ in size by at most one, larger first. A retailer without an order in the window
+scores 1/1/1.
+
+RFM segment, first match wins: champions R≥4 F≥4 M≥4 · loyal R≥3 F≥4 · cant_lose R≤2 F≥4 M≥4 ·
+at_risk R≤2 F≥3 · new R≥4 F=1 · potential R≥3 · hibernating R=2 · lost (R=1, or no order in the window).
+
+Lifecycle (thresholds from LifecycleRule), first match wins: never ordered → new if the record was created
+within `new_days`, else lost · no order for ≥ `lost_weeks` weeks → lost · for ≥ `at_risk_weeks` weeks →
+at_risk · first order ever within `new_days` → new · ordered again after ≥ `lost_weeks` empty weeks, the return
+within the last `reactivated_weeks` weeks → reactivated · otherwise active.
+
+Value class: the buyers ranked by monetary descending (ties by retailer id): the first `value_high_pct`% (rounded)
+high, the last `value_low_pct`% low, the rest mid; no purchase in the window → low.
+Loyalty class: lifecycle lost → lost; active with order_weeks ≥ `loyal_regularity_pct`% of expected_weeks → loyal;
+otherwise general.
+Pareto: pareto_share is the cumulative share of the total monetary down to this retailer (same ranking);
+is_top20 marks the first 20% of all scored retailers (rounded up) that bought anything.
+
+Retailers scored: not closed and not merged into another. The first score of a retailer records no change and
+no event (nothing to compare with); later runs record a ScoreChange per changed class and a ScoringEvent for
+lifecycle changes into at_risk, lost or reactivated.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.errors import ConflictError
+from segmentation.models import LifecycleRule, ScoringRun
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WINDOW_MONTHS = 12
+TREND_WEEKS = 13
+TOP_SHARE_PCT = 20
+
+SCORE_SQL = """
+CREATE TEMP TABLE _score ON COMMIT DROP AS
+WITH p AS (
+  SELECT %(as_of)s::date AS as_of,
+         date_trunc('week', %(as_of)s::date)::date AS this_week,
+         (%(as_of)s::date - make_interval(months => %(window_months)s))::date AS window_start
+), base AS (
+  SELECT r.id AS retailer_id, r.org_unit_id, r.business_format,
+         (r.created_at AT TIME ZONE %(tz)s)::date AS created_on,
+         (SELECT max(o.ordered_on) FROM sales_order o
+           WHERE o.retailer_id = r.id AND o.ordered_on <= p.as_of) AS last_order_on,
+         (SELECT min(o.ordered_on) FROM sales_order o
+           WHERE o.retailer_id = r.id AND o.ordered_on <= p.as_of) AS first_order_on
+  FROM accounts_retailer r, p
+  WHERE r.merged_into_id IS NULL AND r.status <> 'closed'
+), weeks AS (
+  -- order weeks from the earliest week any rule looks at, less lost_weeks so a long gap can be seen
+  SELECT s.retailer_id, s.period_start, s.order_count, s.cartons, s.amount_fen,
+         s.period_start - lag(s.period_start) OVER (PARTITION BY s.retailer_id ORDER BY s.period_start)
+           AS days_since_prev
+  FROM sales_retailerperiodsummary s, p
+  WHERE s.period = 'week' AND s.order_count > 0 AND s.period_start <= p.as_of
+    AND s.period_start > least(p.window_start, p.this_week - 14 * %(trend_weeks)s) - 7 * %(lost_weeks)s
+), agg AS (
+  SELECT w.retailer_id,
+         coalesce(sum(w.order_count) FILTER (WHERE w.period_start > p.window_start), 0) AS frequency,
+         coalesce(sum(w.amount_fen) FILTER (WHERE w.period_start > p.window_start), 0) AS monetary_fen,
+         coalesce(sum(w.cartons) FILTER (WHERE w.period_start > p.window_start), 0) AS cartons,
+         min(w.period_start) FILTER (WHERE w.period_start > p.window_start) AS first_week,
+         count(*) FILTER (WHERE w.period_start > p.window_start AND w.period_start < p.this_week) AS order_weeks,
+         coalesce(sum(w.cartons) FILTER (
+           WHERE w.period_start > p.this_week - 7 * %(trend_weeks)s), 0) AS recent_cartons,
+         coalesce(sum(w.cartons) FILTER (
+           WHERE w.period_start > p.this_week - 14 * %(trend_weeks)s
+             AND w.period_start <= p.this_week - 7 * %(trend_weeks)s), 0) AS earlier_cartons,
+         max(w.period_start) FILTER (WHERE w.days_since_prev > 7 * %(lost_weeks)s) AS returned_week,
+         min(w.period_start) AS first_seen_week
+  FROM weeks w, p
+  GROUP BY w.retailer_id
+), m AS (
+  SELECT b.*, p.as_of, p.this_week,
+         p.as_of - b.last_order_on AS recency_days,
+         coalesce(a.frequency, 0) AS frequency, coalesce(a.monetary_fen, 0) AS monetary_fen,
+         coalesce(a.cartons, 0) AS cartons,
+         CASE WHEN a.cartons > 0 THEN round(a.monetary_fen::numeric / a.cartons) ELSE 0 END AS avg_price_fen,
+         CASE WHEN a.earlier_cartons > 0
+              THEN round(100.0 * (a.recent_cartons - a.earlier_cartons) / a.earlier_cartons) END AS trend_pct,
+         coalesce(a.order_weeks, 0) AS order_weeks,
+         CASE WHEN a.first_week IS NULL OR a.first_week >= p.this_week THEN 0
+              ELSE (p.this_week - a.first_week) / 7 END AS expected_weeks,
+         -- a first week seen in range with an earlier order before the range is a return after a long gap too
+         CASE WHEN a.returned_week IS NOT NULL THEN a.returned_week
+              WHEN b.first_order_on < a.first_seen_week
+                   AND a.first_seen_week > least(p.window_start, p.this_week - 14 * %(trend_weeks)s)
+              THEN a.first_seen_week END AS returned_week
+  FROM base b
+  CROSS JOIN p
+  LEFT JOIN agg a ON a.retailer_id = b.retailer_id
+), ranked AS (
+  SELECT m.*,
+         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
+           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
+           ORDER BY m.recency_days, m.retailer_id) ELSE 1 END AS r_score,
+         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
+           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
+           ORDER BY m.frequency DESC, m.retailer_id) ELSE 1 END AS f_score,
+         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
+           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
+           ORDER BY m.monetary_fen DESC, m.retailer_id) ELSE 1 END AS m_score,
+         row_number() OVER (ORDER BY m.monetary_fen DESC, m.retailer_id) AS value_pos,
+         count(*) FILTER (WHERE m.monetary_fen > 0) OVER () AS buyers,
+         count(*) OVER () AS scored,
+         sum(m.monetary_fen) OVER () AS total_fen,
+         sum(m.monetary_fen) OVER (ORDER BY m.monetary_fen DESC, m.retailer_id ROWS UNBOUNDED PRECEDING)
+           AS cumulative_fen
+  FROM m
+), classed AS (
+  SELECT ranked.*,
+         CASE
+           WHEN frequency = 0 THEN 'lost'
+           WHEN r_score >= 4 AND f_score >= 4 AND m_score >= 4 THEN 'champions'
+           WHEN r_score >= 3 AND f_score >= 4 THEN 'loyal'
+           WHEN r_score <= 2 AND f_score >= 4 AND m_score >= 4 THEN 'cant_lose'
+           WHEN r_score <= 2 AND f_score >= 3 THEN 'at_risk'
+           WHEN r_score >= 4 AND f_score = 1 THEN 'new'
+           WHEN r_score >= 3 THEN 'potential'
+           WHEN r_score = 2 THEN 'hibernating'
+           ELSE 'lost'
+         END AS rfm_segment,
+         CASE
+           WHEN last_order_on IS NULL THEN
+             CASE WHEN created_on > as_of - %(new_days)s THEN 'new' ELSE 'lost' END
+           WHEN recency_days >= 7 * %(lost_weeks)s THEN 'lost'
+           WHEN recency_days >= 7 * %(at_risk_weeks)s THEN 'at_risk'
+           WHEN first_order_on > as_of - %(new_days)s THEN 'new'
+           WHEN returned_week > this_week - 7 * %(reactivated_weeks)s THEN 'reactivated'
+           ELSE 'active'
+         END AS lifecycle,
+         CASE
+           WHEN monetary_fen = 0 THEN 'low'
+           WHEN value_pos <= round(buyers * %(value_high_pct)s / 100.0) THEN 'high'
+           WHEN value_pos > buyers - round(buyers * %(value_low_pct)s / 100.0) THEN 'low'
+           ELSE 'mid'
+         END AS value_class,
+         CASE WHEN total_fen > 0 THEN round(cumulative_fen::numeric / total_fen, 4) ELSE 0 END AS pareto_share,
+         monetary_fen > 0 AND value_pos <= ceil(scored * %(top_share_pct)s / 100.0) AS is_top20
+  FROM ranked
+)
+SELECT retailer_id, last_order_on, first_order_on, recency_days, frequency, monetary_fen, cartons,
+       avg_price_fen, trend_pct, order_weeks, expected_weeks, expected_weeks - order_weeks AS missed_weeks,
+       r_score, f_score, m_score, rfm_segment, lifecycle, value_class,
+       CASE
+         WHEN lifecycle = 'lost' THEN 'lost'
+         WHEN lifecycle = 'active' AND expected_weeks > 0
+              AND order_weeks * 100 >= expected_weeks * %(loyal_regularity_pct)s THEN 'loyal'
+         ELSE 'general'
+       END AS loyalty_class,
+       pareto_share, is_top20
+FROM classed
+"""
+
+CHANGES_SQL = """
+INSERT INTO segmentation_scorechange (retailer_id, run_id, field, old, new, at)
+SELECT n.retailer_id, %(run_id)s, v.field, v.old, v.new, %(now)s
+FROM _score n
+JOIN segmentation_retailerscore o ON o.retailer_id = n.retailer_id
+CROSS JOIN LATERAL (VALUES ('rfm_segment', o.rfm_segment, n.rfm_segment),
+                           ('lifecycle', o.lifecycle, n.lifecycle),
+                           ('value_class', o.value_class, n.value_class),
+                           ('loyalty_class', o.loyalty_class, n.loyalty_class)) AS v (field, old, new)
+WHERE v.old <> v.new
+"""
+
+EVENTS_SQL = """
+INSERT INTO segmentation_scoringevent (retailer_id, run_id, kind, at)
+SELECT n.retailer_id, %(run_id)s,
+       CASE n.lifecycle WHEN 'at_risk' THEN 'became_at_risk' WHEN 'lost' THEN 'became_lost'
+                        ELSE 'reactivated' END,
+       %(now)s
+FROM _score n
+JOIN segmentation_retailerscore o ON o.retailer_id = n.retailer_id
+WHERE n.lifecycle <> o.lifecycle AND n.lifecycle IN ('at_risk', 'lost', 'reactivated')
+"""
+
+SCORE_COLUMNS = (
+    "last_order_on",
+    "first_order_on",
+    "recency_days",
+    "frequency",
+    "monetary_fen",
+    "cartons",
+    "avg_price_fen",
+    "trend_pct",
+    "order_weeks",
+    "expected_weeks",
+    "missed_weeks",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_segment",
+    "lifecycle",
+    "value_class",
+    "loyalty_class",
+    "pareto_share",
+    "is_top20",
+)
+
+UPSERT_SQL = """
+INSERT INTO segmentation_retailerscore (retailer_id, run_id, computed_at, {columns})
+SELECT retailer_id, %(run_id)s, %(now)s, {columns} FROM _score
+ON CONFLICT (retailer_id) DO UPDATE SET run_id = EXCLUDED.run_id, computed_at = EXCLUDED.computed_at, {updates}
+""".format(
+    columns=", ".join(SCORE_COLUMNS),
+    updates=", ".join(f"{c} = EXCLUDED.{c}" for c in SCORE_COLUMNS),
+)
+
+STATS_SQL = """
+SELECT 'lifecycle', lifecycle, count(*) FROM _score GROUP BY lifecycle
+UNION ALL SELECT 'rfm_segment', rfm_segment, count(*) FROM _score GROUP BY rfm_segment
+UNION ALL SELECT 'value_class', value_class, count(*) FROM _score GROUP BY value_class
+UNION ALL SELECT 'loyalty_class', loyalty_class, count(*) FROM _score GROUP BY loyalty_class
+"""
+
+
+def lifecycle_rule_current() -> LifecycleRule:
+    """The rule row the next run uses (the defaults if nobody has saved one yet)."""
+    return LifecycleRule.objects.order_by("id").first() or LifecycleRule()
+
+
+def scoring_run_may_start(*, user: User) -> bool:
+    return user.is_authenticated and user.has_perm("segmentation.add_scoringrun")
+
+
+def scoring_run_start(
+    *,
+    user: User | None = None,
+    as_of: datetime.date | None = None,
+    window_months: int = DEFAULT_WINDOW_MONTHS,
+    enqueue: bool = False,
+) -> ScoringRun:
+    """Claim the single run slot (a partial unique index makes a second queued/running run impossible) and, with
+    `enqueue`, hand the run to a worker once the claim is committed. Raises ConflictError if a run is active."""
+    as_of = as_of or timezone.localdate()
+    parameters = {
+        "as_of": as_of.isoformat(),
+        "window_months": window_months,
+        **lifecycle_rule_current().as_parameters(),
+    }
+    try:
+        with transaction.atomic():
+            run = ScoringRun.objects.create(
+                parameters=parameters,
+                status=ScoringRun.Status.QUEUED,
+                created_by=user if user and user.pk else None,
+            )
+    except IntegrityError as exc:
+        raise ConflictError(_("已有评分正在进行，请等它完成后再试。")) from exc
+    if enqueue:
+        from segmentation.tasks import scoring_run_task
+
+        transaction.on_commit(lambda: scoring_run_task.delay(run.pk))
+    return run
+
+
+def scoring_run_execute(*, run_id: int) -> ScoringRun:
+    """Compute every retailer's scores for the run, once. A run already done or failed is returned as it is, so a
+    redelivered task (acks_late) does nothing; a run whose worker died mid-way (still running, its transaction
+    rolled back) is computed again."""
+    with transaction.atomic():
+        run = ScoringRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_active:
+            return run
+        if run.status == ScoringRun.Status.QUEUED:
+            run.status = ScoringRun.Status.RUNNING
+            run.started_at = timezone.now()
+            run.save(update_fields=["status", "started_at"])
+    try:
+        with transaction.atomic():
+            # the lock makes a duplicate delivery wait here and then find the run done
+            run = ScoringRun.objects.select_for_update().get(pk=run_id)
+            if run.status != ScoringRun.Status.RUNNING:
+                return run
+            counts = _scores_compute(run=run)
+            run.status = ScoringRun.Status.DONE
+            run.finished_at = timezone.now()
+            run.duration = run.finished_at - run.started_at
+            run.scored_count, run.change_count, run.event_count, run.stats = counts
+            run.save(
+                update_fields=[
+                    "status",
+                    "finished_at",
+                    "duration",
+                    "scored_count",
+                    "change_count",
+                    "event_count",
+                    "stats",
+                ]
+            )
+    except Exception as exc:
+        logger.exception("scoring run %s failed", run_id)
+        finished = timezone.now()
+        ScoringRun.objects.filter(pk=run_id, status=ScoringRun.Status.RUNNING).update(
+            status=ScoringRun.Status.FAILED,
+            finished_at=finished,
+            duration=finished - run.started_at,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        raise
+    return run
+
+
+def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
+    """The set-based core: one statement computes all measures and classes into a temp table, then history, events
+    and the upsert of the current scores follow from it. Returns (scored, changes, events, stats)."""
+    params = {
+        "window_months": DEFAULT_WINDOW_MONTHS,
+        **run.parameters,
+        "tz": settings.TIME_ZONE,
+        "trend_weeks": TREND_WEEKS,
+        "top_share_pct": TOP_SHARE_PCT,
+        "run_id": run.pk,
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS _score")
+        cursor.execute(SCORE_SQL, params)
+        scored = cursor.rowcount
+        cursor.execute("ANALYZE _score")
+        cursor.execute(CHANGES_SQL, params)
+        changes = cursor.rowcount
+        cursor.execute(EVENTS_SQL, params)
+        events = cursor.rowcount
+        cursor.execute(UPSERT_SQL, params)
+        # retailers closed or merged since the last run keep no current score
+        cursor.execute(
+            "DELETE FROM segmentation_retailerscore s WHERE NOT EXISTS "
+            "(SELECT 1 FROM _score n WHERE n.retailer_id = s.retailer_id)"
+        )
+        cursor.execute(STATS_SQL)
+        stats: dict[str, dict[str, int]] = {}
+        for field, value, count in cursor.fetchall():
+            stats.setdefault(field, {})[value] = count
+        cursor.execute("DROP TABLE _score")
+    return scored, changes, events, stats

@@ -1,0 +1,214 @@
+"""Scoring runs on small hand-computed datasets: each measure, quintile cuts, classes, history and events."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import Retailer
+from segmentation.models import LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
+from segmentation.selectors import score_explanation
+from tests.accounts.factories import RetailerFactory
+from tests.segmentation.conftest import AS_OF, weeks_ago
+
+
+def score_of(retailer) -> RetailerScore:
+    return RetailerScore.objects.get(retailer=retailer)
+
+
+def test_measures_of_one_retailer_are_computed_from_its_weekly_summaries(retailer_a, place_orders, score_now):
+    place_orders(retailer_a, [(weeks_ago(1), 10), (weeks_ago(20), 4)])
+    place_orders(retailer_a, [(weeks_ago(2), 5)], price_fen=20000)
+    place_orders(retailer_a, [(AS_OF - datetime.timedelta(days=400), 3)])  # before the 12-month window
+    place_orders(retailer_a, [(weeks_ago(-1), 50)])  # after as_of: ignored
+
+    run = score_now()
+
+    assert run.status == "done"
+    assert run.scored_count == 1
+    s = score_of(retailer_a)
+    assert s.run_id == run.pk
+    assert s.last_order_on == weeks_ago(1)
+    assert s.recency_days == 9  # Monday 26 May to Wednesday 4 June
+    assert s.first_order_on == AS_OF - datetime.timedelta(days=400)
+    assert (s.frequency, s.cartons, s.monetary_fen) == (3, 19, 240_000)
+    assert s.avg_price_fen == 12_632  # 240000 / 19 = 12631.6
+    assert s.trend_pct == 275  # 15 cartons in the last 13 weeks against 4 in the 13 before
+    assert (s.expected_weeks, s.order_weeks, s.missed_weeks) == (20, 3, 17)
+    # back 2 weeks ago after 17 empty weeks: reactivated
+    assert s.lifecycle == RetailerScore.Lifecycle.REACTIVATED
+    assert (s.r_score, s.f_score, s.m_score) == (5, 5, 5)  # alone in its peer group
+    assert s.pareto_share == Decimal("1.0000")
+    assert s.is_top20
+
+
+def test_quintiles_are_cut_within_the_peer_group_with_ties_broken_by_retailer_id(
+    route_a, place_orders, score_now
+):
+    group = [RetailerFactory(route=route_a) for _ in range(7)]
+    for i, retailer in enumerate(group):
+        # same day and one order each (R and F tie); monetary rises with the id
+        place_orders(retailer, [(weeks_ago(1), i + 1)])
+    grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
+    place_orders(grocery, [(weeks_ago(30), 1)])
+    idle = RetailerFactory(route=route_a)  # no order: scored 1/1/1 and ranked apart
+
+    score_now()
+
+    # ntile(5) over 7 rows: buckets of 2, 2, 1, 1, 1, filled best first, lower id first among equals
+    scores = [score_of(r) for r in group]
+    assert [s.r_score for s in scores] == [5, 5, 4, 4, 3, 2, 1]
+    assert [s.f_score for s in scores] == [5, 5, 4, 4, 3, 2, 1]
+    assert [s.m_score for s in scores] == [1, 2, 3, 4, 4, 5, 5]
+    # a different business format is its own peer group, however little it bought
+    assert (score_of(grocery).r_score, score_of(grocery).f_score, score_of(grocery).m_score) == (5, 5, 5)
+    idle_score = score_of(idle)
+    assert (idle_score.r_score, idle_score.f_score, idle_score.m_score) == (1, 1, 1)
+    assert idle_score.rfm_segment == RetailerScore.RfmSegment.LOST
+    assert [s.rfm_segment for s in scores] == [
+        "loyal",  # R5 F5 M1
+        "loyal",  # R5 F5 M2
+        "loyal",  # R4 F4 M3
+        "champions",  # R4 F4 M4
+        "potential",  # R3 F3 M4
+        "hibernating",  # R2 F2 M5
+        "lost",  # R1 F1 M5
+    ]
+
+
+def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, score_now):
+    active, at_risk, lost, new, back, never_new, never_old = (
+        RetailerFactory(route=route_a) for _ in range(7)
+    )
+    place_orders(active, [(weeks_ago(n), 5) for n in range(1, 31)])
+    place_orders(at_risk, [(weeks_ago(n), 5) for n in range(4, 31)])  # 30 days without an order
+    place_orders(lost, [(weeks_ago(n), 5) for n in range(10, 31)])  # 72 days
+    place_orders(new, [(weeks_ago(3), 5), (weeks_ago(1), 5)])
+    place_orders(back, [*[(weeks_ago(n), 5) for n in range(20, 31)], (weeks_ago(1), 5)])
+    Retailer.objects.filter(pk=never_new.pk).update(
+        created_at=datetime.datetime(2025, 5, 1, tzinfo=datetime.UTC)
+    )
+    Retailer.objects.filter(pk=never_old.pk).update(
+        created_at=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    )
+
+    run = score_now()
+
+    stage = {r.pk: score_of(r).lifecycle for r in (active, at_risk, lost, new, back, never_new, never_old)}
+    assert stage == {
+        active.pk: "active",
+        at_risk.pk: "at_risk",
+        lost.pk: "lost",
+        new.pk: "new",
+        back.pk: "reactivated",
+        never_new.pk: "new",
+        never_old.pk: "lost",
+    }
+    assert score_of(active).loyalty_class == "loyal"  # 30 of 30 expected weeks
+    assert score_of(at_risk).loyalty_class == "general"
+    assert score_of(lost).loyalty_class == "lost"
+    assert run.stats["lifecycle"] == {"active": 1, "at_risk": 1, "lost": 2, "new": 2, "reactivated": 1}
+    assert run.parameters["at_risk_weeks"] == 3
+
+    # the rule is data: five weeks of silence before "at risk" makes the 30-day gap ordinary again
+    LifecycleRule.objects.create(at_risk_weeks=5)
+    run = score_now()
+    assert run.parameters["at_risk_weeks"] == 5
+    assert score_of(at_risk).lifecycle == "active"
+
+
+def test_explanation_says_why_in_plain_words(route_a, place_orders, score_now):
+    at_risk = RetailerFactory(route=route_a)
+    place_orders(at_risk, [(weeks_ago(n), 5) for n in range(4, 31)])
+    score_now()
+    text = score_explanation(score_of(at_risk))
+    assert text.startswith("流失风险：已 4 周未订货，平时每周订货")
+    assert "近 30 个应订货周中缺订 3 周" in text
+    assert "近13周订货量比前13周减少 31%" in text  # 9 order weeks against 13
+
+
+def test_value_classes_and_pareto_share_rank_buyers_by_amount(route_a, place_orders, score_now):
+    shops = [RetailerFactory(route=route_a) for _ in range(6)]
+    for shop, cartons in zip(shops, [50, 20, 15, 10, 5], strict=False):  # the sixth buys nothing
+        place_orders(shop, [(weeks_ago(1), cartons)])
+
+    score_now()
+
+    scores = [score_of(s) for s in shops]
+    # 5 buyers: round(5 × 33%) = 2 high, 2 low, the rest mid; no purchase is low
+    assert [s.value_class for s in scores] == ["high", "high", "mid", "low", "low", "low"]
+    assert [s.pareto_share for s in scores] == [
+        Decimal("0.5000"),
+        Decimal("0.7000"),
+        Decimal("0.8500"),
+        Decimal("0.9500"),
+        Decimal("1.0000"),
+        Decimal("1.0000"),
+    ]
+    assert [s.is_top20 for s in scores] == [True, True, False, False, False, False]  # ceil(6 × 20%) = 2
+    assert "属于贡献金额最高的前 20% 客户" in score_explanation(scores[0])
+
+
+def test_a_second_run_records_changes_of_class_and_lifecycle_events(route_a, place_orders, score_now):
+    slipping, fading, returning, steady = (RetailerFactory(route=route_a) for _ in range(4))
+    place_orders(slipping, [(weeks_ago(n), 5) for n in range(1, 20)])
+    place_orders(fading, [(weeks_ago(n), 5) for n in range(6, 20)])
+    place_orders(returning, [(weeks_ago(n), 5) for n in range(10, 20)])
+    place_orders(steady, [(weeks_ago(n), 5) for n in range(0, 20)])
+
+    first = score_now()
+    assert (first.change_count, first.event_count) == (0, 0)  # nothing to compare with yet
+    assert ScoreChange.objects.count() == ScoringEvent.objects.count() == 0
+    assert [score_of(r).lifecycle for r in (slipping, fading, returning)] == ["active", "at_risk", "lost"]
+
+    later = AS_OF + datetime.timedelta(weeks=3)
+    place_orders(returning, [(later - datetime.timedelta(days=2), 5)])
+    place_orders(steady, [(weeks_ago(n, 0) + datetime.timedelta(weeks=3), 5) for n in range(0, 3)])
+    second = score_now(as_of=later)
+
+    assert [score_of(r).lifecycle for r in (slipping, fading, returning, steady)] == [
+        "at_risk",
+        "lost",
+        "reactivated",
+        "active",
+    ]
+    events = set(ScoringEvent.objects.filter(run=second).values_list("retailer_id", "kind"))
+    assert events == {
+        (slipping.pk, "became_at_risk"),
+        (fading.pk, "became_lost"),
+        (returning.pk, "reactivated"),
+    }
+    lifecycle_changes = set(
+        ScoreChange.objects.filter(run=second, field="lifecycle").values_list("retailer_id", "old", "new")
+    )
+    assert lifecycle_changes == {
+        (slipping.pk, "active", "at_risk"),
+        (fading.pk, "at_risk", "lost"),
+        (returning.pk, "lost", "reactivated"),
+    }
+    assert ScoreChange.objects.filter(run=second, field="loyalty_class", retailer=fading).get().new == "lost"
+    assert second.change_count == ScoreChange.objects.filter(run=second).count()
+    assert second.event_count == 3
+
+    # the same day again: nothing changed, nothing recorded
+    third = score_now(as_of=later)
+    assert (third.change_count, third.event_count) == (0, 0)
+
+
+def test_closed_retailers_lose_their_current_score(route_a, place_orders, score_now):
+    shop = RetailerFactory(route=route_a)
+    place_orders(shop, [(weeks_ago(1), 5)])
+    score_now()
+    Retailer.objects.filter(pk=shop.pk).update(status=Retailer.Status.CLOSED)
+    run = score_now()
+    assert run.scored_count == 0
+    assert not RetailerScore.objects.filter(retailer=shop).exists()
+
+
+@pytest.mark.parametrize("window_months", [3])
+def test_window_months_limits_the_measures(retailer_a, place_orders, score_now, window_months):
+    place_orders(retailer_a, [(weeks_ago(1), 5), (weeks_ago(20), 7)])
+    score_now(window_months=window_months)
+    s = score_of(retailer_a)
+    assert (s.frequency, s.cartons) == (1, 5)
+    assert s.trend_pct == -29  # the trend keeps its own 26 weeks: 5 against 7

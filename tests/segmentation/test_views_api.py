@@ -1,0 +1,112 @@
+"""The scores panel, the run-now button and the API answer only within the user's territory."""
+
+import pytest
+from django.urls import reverse
+
+from segmentation import tasks
+from segmentation.models import ScoringRun
+from tests.segmentation.conftest import weeks_ago
+
+
+@pytest.fixture
+def scored(two_territories, place_orders, score_now):
+    retailer_a, retailer_b = two_territories
+    place_orders(retailer_a, [(weeks_ago(n), 5) for n in range(4, 31)])
+    place_orders(retailer_b, [(weeks_ago(n), 5) for n in range(1, 31)])
+    score_now()
+    return retailer_a, retailer_b
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Tasks handed to the broker (which the test does not run)."""
+    sent = []
+    monkeypatch.setattr(tasks.scoring_run_task, "delay", sent.append)
+    return sent
+
+
+def test_the_panel_shows_classes_scores_and_the_explanation(scored, manager_a, client_for):
+    retailer_a, _b = scored
+    response = client_for(manager_a).get(reverse("segmentation:retailer-scores", args=[retailer_a.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "流失风险：已 4 周未订货，平时每周订货" in html
+    assert 'id="score-classes"' in html
+    assert "scoring-run-now" not in html  # a customer manager cannot start runs
+
+
+def test_the_panel_of_another_territory_is_404(scored, manager_a, client_for):
+    _a, retailer_b = scored
+    response = client_for(manager_a).get(reverse("segmentation:retailer-scores", args=[retailer_b.pk]))
+    assert response.status_code == 404
+
+
+def test_the_portrait_loads_the_panel(scored, manager_a, client_for):
+    retailer_a, _b = scored
+    html = client_for(manager_a).get(retailer_a.get_absolute_url()).content.decode()
+    assert reverse("segmentation:retailer-scores", args=[retailer_a.pk]) in html
+
+
+def test_a_supervisor_runs_now_and_the_task_is_queued_after_commit(
+    scored, supervisor_a, manager_a, client_for, queued, django_capture_on_commit_callbacks
+):
+    retailer_a, _b = scored
+    url = reverse("segmentation:scoring-run-start", args=[retailer_a.pk])
+    assert client_for(manager_a).post(url).status_code == 403
+    client = client_for(supervisor_a)
+    assert (
+        "scoring-run-now"
+        in client.get(reverse("segmentation:retailer-scores", args=[retailer_a.pk])).content.decode()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response.status_code == 200
+    run = ScoringRun.objects.get(status=ScoringRun.Status.QUEUED)
+    assert queued == [run.pk]
+    assert run.created_by == supervisor_a
+    assert 'hx-trigger="every 5s"' in response.content.decode()  # the panel polls until the run is done
+    assert client.post(url).status_code == 409
+
+
+def test_api_lists_only_scores_in_scope_and_filters_by_class(
+    scored, manager_a, company_admin, api_client_for
+):
+    retailer_a, retailer_b = scored
+    client = api_client_for(manager_a)
+    rows = client.get("/api/v1/scores/").json()["results"]
+    assert [r["retailer"] for r in rows] == [retailer_a.pk]
+    assert rows[0]["lifecycle"] == "at_risk"
+    assert client.get(f"/api/v1/scores/{retailer_b.pk}/").status_code == 404
+    assert client.get(f"/api/v1/scores/{retailer_a.pk}/").json()["retailer"] == retailer_a.pk
+
+    admin = api_client_for(company_admin)
+    assert {r["retailer"] for r in admin.get("/api/v1/scores/").json()["results"]} == {
+        retailer_a.pk,
+        retailer_b.pk,
+    }
+    active = admin.get("/api/v1/scores/", {"lifecycle": "active"}).json()["results"]
+    assert [r["retailer"] for r in active] == [retailer_b.pk]
+    assert admin.get("/api/v1/scores/", {"value_class": "nonsense"}).status_code == 400
+
+
+def test_api_starts_a_run_for_a_supervisor_only_and_answers_409_while_one_runs(
+    db, manager_a, supervisor_a, api_client_for, queued, django_capture_on_commit_callbacks
+):
+    assert api_client_for(manager_a).post("/api/v1/scoring-runs/", {}).status_code == 403
+    client = api_client_for(supervisor_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/scoring-runs/", {"as_of": "2025-06-04"}, format="json")
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "queued"
+    assert body["parameters"]["as_of"] == "2025-06-04"
+    assert queued == [body["id"]]
+    assert client.post("/api/v1/scoring-runs/", {}, format="json").status_code == 409
+    assert client.get(f"/api/v1/scoring-runs/{body['id']}/").json()["status"] == "queued"
+
+
+def test_admin_pages_of_every_model_open(scored, company_admin, client_for):
+    client = client_for(company_admin)
+    for name in ("scoringrun", "retailerscore", "scorechange", "scoringevent", "lifecyclerule"):
+        assert client.get(reverse(f"admin:segmentation_{name}_changelist")).status_code == 200
+    assert client.get(reverse("admin:segmentation_lifecyclerule_add")).status_code == 200
