@@ -30,7 +30,7 @@ $(VENDOR)/.done: package.json package-lock.json
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/css/
 	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js node_modules/bootstrap/dist/js/bootstrap.bundle.min.js.map $(VENDOR)/js/
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/js/
-	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/js/
+	cp node_modules/chart.js/dist/chart.umd.min.js node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/js/
 	cp node_modules/bootstrap-icons/font/bootstrap-icons.min.css $(VENDOR)/css/
 	cp node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff* $(VENDOR)/css/fonts/
 	@touch $@

@@ -41,14 +41,16 @@ def _manage(env: dict, *args: str) -> None:
 def run() -> int:
     env, started_embedded = _environment("crm.settings.dev")
     env.setdefault("DEBUG", "1")
-    _manage(env, "migrate", "--noinput")
-    _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    _manage(env, "setup_schedules")
-    _manage(env, "seed_demo", "--retailers", str(DEMO_RETAILERS), "--weeks", str(DEMO_WEEKS), "--if-empty")
-    _manage(env, "demo_logins")
-    port = env.setdefault("PORT", "8000")
-    print(f"\nOpen http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
     try:
+        _manage(env, "migrate", "--noinput")
+        _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+        _manage(env, "setup_schedules")
+        _manage(
+            env, "seed_demo", "--retailers", str(DEMO_RETAILERS), "--weeks", str(DEMO_WEEKS), "--if-empty"
+        )
+        _manage(env, "demo_logins")
+        port = env.setdefault("PORT", "8000")
+        print(f"\nOpen http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
         return subprocess.run(
             [str(BIN / "honcho"), "start", "-f", "Procfile"], cwd=ROOT, env=env, check=False
         ).returncode
@@ -69,6 +71,17 @@ def test(extra: list[str]) -> int:
         [str(BIN / "ruff"), "format", "--check", "."],
         [str(BIN / "lint-imports")],
         [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        # what `make run` and the Docker image do: every referenced static file must exist
+        [
+            sys.executable,
+            "manage.py",
+            "collectstatic",
+            "--noinput",
+            "--verbosity",
+            "0",
+            "--settings",
+            "crm.settings.dev",
+        ],
         [sys.executable, "-m", "pytest", *extra],
     ]
     for step in steps:

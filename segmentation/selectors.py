@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.selectors import retailer_get, retailer_scope
 from segmentation.models import RetailerScore, ScoringRun
@@ -58,7 +59,8 @@ def score_explanation(score: RetailerScore) -> str:
         head = _("回流：停订较长时间后近期重新订货")
     else:
         head = _("活跃：%(days)s 天前订货") % {"days": score.recency_days}
-    parts = [f"{head}，{cadence}" if cadence else head]
+    comma = pgettext("clause separator", "，")
+    parts = [f"{head}{comma}{cadence}" if cadence else head]
     if score.missed_weeks and stage in (RetailerScore.Lifecycle.ACTIVE, RetailerScore.Lifecycle.AT_RISK):
         parts.append(
             _("近 %(n)s 个应订货周中缺订 %(m)s 周") % {"n": score.expected_weeks, "m": score.missed_weeks}
@@ -70,4 +72,4 @@ def score_explanation(score: RetailerScore) -> str:
             parts.append(_("近13周订货量比前13周增加 %(p)s%%") % {"p": score.trend_pct})
     if score.is_top20:
         parts.append(_("属于贡献金额最高的前 %(share)s%% 客户") % {"share": TOP_SHARE_PCT})
-    return "；".join(parts)
+    return pgettext("clause list separator", "；").join(parts)
