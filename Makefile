@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 # Front-end libraries come from the npm registry at set-up time and are served by the app itself.
 vendor: $(VENDOR)/.done
 
-$(VENDOR)/.done: package.json package-lock.json
+$(VENDOR)/.done: package.json package-lock.json Makefile
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/css/fonts $(VENDOR)/js
 	cp node_modules/bootstrap/dist/css/bootstrap.min.css node_modules/bootstrap/dist/css/bootstrap.min.css.map $(VENDOR)/css/
