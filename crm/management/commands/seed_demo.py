@@ -8,6 +8,7 @@ from django.db import transaction
 from accounts.dedupe import duplicates_scan
 from accounts.demo import demo_retailers_build, demo_retailers_flush
 from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
+from segmentation.services import scoring_run_execute, scoring_run_start
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
 
 
@@ -62,6 +63,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{orders:,} orders with {lines:,} lines over {weeks} weeks; period summaries built"
             )
+            # A first scoring run, so the demo's portraits and lists show classes from the start.
+            run = scoring_run_execute(run_id=scoring_run_start().pk)
+            self.stdout.write(f"Scoring run #{run.pk}: {run.get_status_display()}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{written:,} retailers in {time.monotonic() - started:.1f}s. Demo password for every login: {DEMO_PASSWORD}"
