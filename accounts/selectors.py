@@ -53,6 +53,11 @@ def retailer_history(*, retailer: Retailer, limit: int = 50):
         .only("pgh_id", "pgh_created_at", "pgh_label", "pgh_context", *_tracked_field_names())
     )[: limit + 1]
     rows = list(events)
+    # Who made each change: the users named in the events' contexts, fetched in one query.
+    user_ids = {
+        e.pgh_context.metadata.get("user") for e in rows if e.pgh_context_id and e.pgh_context.metadata
+    } - {None}
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=user_ids).only("username", "display_name")}
     result = []
     for index, event in enumerate(rows[:limit]):
         previous = rows[index + 1] if index + 1 < len(rows) else None
@@ -60,7 +65,7 @@ def retailer_history(*, retailer: Retailer, limit: int = 50):
             {
                 "at": event.pgh_created_at,
                 "label": event.pgh_label,
-                "who": _context_user(event),
+                "who": _context_user(event, names),
                 "changes": _diff(previous, event) if previous is not None else [],
             }
         )
@@ -100,16 +105,11 @@ def _diff(before, after) -> list[dict]:
     return changes
 
 
-def _context_user(event) -> str:
+def _context_user(event, names: dict[int, str]) -> str:
     context = event.pgh_context.metadata if event.pgh_context_id else {}
     if not context:
         return ""
-    user_id = context.get("user")
-    if user_id:
-        user = User.objects.filter(pk=user_id).only("username", "display_name").first()
-        if user:
-            return str(user)
-    return context.get("source", "")
+    return names.get(context.get("user")) or context.get("source", "")
 
 
 @dataclass
