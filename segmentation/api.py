@@ -6,7 +6,7 @@ from rest_framework.pagination import CursorPagination
 
 from segmentation.models import RetailerScore, ScoringRun
 from segmentation.selectors import score_list
-from segmentation.services import scoring_run_may_start, scoring_run_start
+from segmentation.services import SCORE_COLUMNS, scoring_run_may_start, scoring_run_start
 
 
 class ScoreCursorPagination(CursorPagination):
@@ -19,31 +19,7 @@ class ScoreCursorPagination(CursorPagination):
 class RetailerScoreSerializer(serializers.ModelSerializer):
     class Meta:
         model = RetailerScore
-        fields = [
-            "retailer",
-            "run",
-            "last_order_on",
-            "first_order_on",
-            "recency_days",
-            "frequency",
-            "monetary_fen",
-            "cartons",
-            "avg_price_fen",
-            "trend_pct",
-            "order_weeks",
-            "expected_weeks",
-            "missed_weeks",
-            "r_score",
-            "f_score",
-            "m_score",
-            "rfm_segment",
-            "lifecycle",
-            "value_class",
-            "loyalty_class",
-            "pareto_share",
-            "is_top20",
-            "computed_at",
-        ]
+        fields = ["retailer", "run", *SCORE_COLUMNS, "computed_at"]
         read_only_fields = fields
 
 
