@@ -88,7 +88,7 @@ def test_create_reports_every_bad_identifier_at_once(route_a, manager_a, token_c
 
 def test_create_ignores_read_only_consent_fields(route_a, manager_a, token_client_for):
     body = api_body(route_a)
-    body.update(sms_consent=True, class_code="XXX")
+    body.update(sms_consent=True, class_code="QQ9")
     response = token_client_for(manager_a).post(API_URL, body, format="json")
     assert response.status_code == 201
     retailer = Retailer.objects.get(pk=response.json()["id"])
