@@ -20,3 +20,8 @@ def duplicates_scan_task() -> int:
     from accounts.dedupe import duplicates_scan
 
     return duplicates_scan()
+
+
+@shared_task(name="accounts.import_jobs_expire")
+def import_jobs_expire_task() -> int:
+    return import_services.import_jobs_expire()

@@ -272,3 +272,29 @@ def import_job_cancel(*, job_id: int, user: User) -> ImportJob:
         job.save(update_fields=["status", "finished_at"])
     staging_drop(job=job)
     return job
+
+
+STALE_AFTER_DAYS = 7
+
+
+def import_jobs_expire(*, days: int = STALE_AFTER_DAYS) -> int:
+    """Cancel jobs left waiting for confirmation longer than `days` and drop their staging tables, so an
+    abandoned preview does not keep a copy of a whole file in the database. Returns how many were expired."""
+    import datetime
+
+    cutoff = timezone.now() - datetime.timedelta(days=days)
+    expired = 0
+    for job_id in ImportJob.objects.filter(
+        status__in=[ImportJob.Status.VALIDATED, ImportJob.Status.UPLOADED], created_at__lt=cutoff
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            job = ImportJob.objects.select_for_update(skip_locked=True).filter(pk=job_id).first()
+            if job is None or job.status not in (ImportJob.Status.VALIDATED, ImportJob.Status.UPLOADED):
+                continue
+            job.status = ImportJob.Status.CANCELLED
+            job.message = _("超过 %(days)s 天未确认，已自动取消。") % {"days": days}
+            job.finished_at = timezone.now()
+            job.save(update_fields=["status", "message", "finished_at"])
+            staging_drop(job=job)
+            expired += 1
+    return expired

@@ -5,6 +5,11 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 # name -> (task, crontab fields, why)
 SCHEDULES = {
+    "import-jobs-expire": (
+        "accounts.import_jobs_expire",
+        {"minute": "15", "hour": "3"},
+        "03:15 nightly: cancel import previews left unconfirmed for 7 days and drop their staging tables",
+    ),
     "duplicates-scan": (
         "accounts.duplicates_scan",
         {"minute": "30", "hour": "1"},
