@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+import pgtrigger
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -340,3 +341,56 @@ def history_context_create(*, user: User | None, source: str) -> str:
         id=uuid.uuid4(), metadata={"user": user.pk if user else None, "source": source}
     )
     return str(context.id)
+
+
+_TIER_SET_SQL = """
+WITH wanted AS (
+  SELECT o.id, o.tier AS old_tier, u.tier AS new_tier
+  FROM unnest(%s::bigint[], %s::smallint[]) AS u(id, tier)
+  JOIN accounts_retailer o ON o.id = u.id
+  WHERE o.tier IS DISTINCT FROM u.tier
+  FOR UPDATE OF o
+), written AS (
+  UPDATE accounts_retailer r SET tier = w.new_tier, updated_at = now()
+  FROM wanted w WHERE r.id = w.id
+  RETURNING r.*, false AS inserted, w.old_tier
+), events AS (
+  {events}
+)
+SELECT id, old_tier, tier FROM written ORDER BY id"""
+
+
+def retailers_tier_set(
+    *, actor: User | None, tiers: dict[int, int], reason: str
+) -> list[tuple[int, int | None, int]]:
+    """Set many retailers' tiers (档位) in one statement and log one history event per changed row, set-based
+    (the row triggers are off for the statement, as in the import). `actor` None means a system job; otherwise
+    every retailer must be in the actor's territory. Returns (retailer id, old tier, new tier) of the rows that
+    changed, by id; unchanged tiers are skipped."""
+    if not tiers:
+        return []
+    bad = sorted(rid for rid, tier in tiers.items() if not isinstance(tier, int) or not 1 <= tier <= 30)
+    if bad:
+        raise ValidationError({"tier": _("档位必须在 1–30 之间（客户 %(ids)s）。") % {"ids": bad[:10]}})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写调整档位的原因。")})
+    ids = [int(rid) for rid in tiers]
+    with transaction.atomic(), pgtrigger.ignore(*RETAILER_TRIGGERS), connection.cursor() as cursor:
+        if actor is not None:
+            from accounts.selectors import retailer_scope
+
+            # one anti-join over the id array: a publish carries up to 100k ids, too many for an IN list
+            scope_sql, scope_params = retailer_scope(user=actor).values("id").query.sql_with_params()
+            cursor.execute(
+                f"SELECT count(*) FROM unnest(%s::bigint[]) AS u(id) WHERE u.id NOT IN ({scope_sql})",  # noqa: S608
+                [ids, *scope_params],
+            )
+            if cursor.fetchone()[0]:
+                raise ValidationError({"tier": _("部分客户不在您的辖区内，不能调整其档位。")})
+        context = history_context_create(user=actor, source=reason[:200])
+        cursor.execute(
+            _TIER_SET_SQL.format(events=retailer_events_insert_sql(source="written")),
+            [ids, [tiers[rid] for rid in tiers], context],
+        )
+        return [(rid, old, new) for rid, old, new in cursor.fetchall()]

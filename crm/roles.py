@@ -13,6 +13,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.change_retailer",
             "accounts.view_contact_details",
             "accounts.view_consentevent",
+            "segmentation.view_tierproposal",
+            "segmentation.add_tierchange",
+            "segmentation.view_tierchange",
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -36,6 +39,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_retailerscore",
             "segmentation.view_scorechange",
             "segmentation.view_scoringevent",
+            "segmentation.view_tierrule",
+            "segmentation.add_tierproposal",
+            "segmentation.view_tierproposal",
+            "segmentation.publish_tierproposal",
+            "segmentation.add_tierchange",
+            "segmentation.view_tierchange",
+            "segmentation.approve_tierchange",
         }
     ),
     User.Role.INTEGRATION: frozenset(

@@ -1,11 +1,12 @@
 """Reads of scores, always through the accounts scoping, and their plain-language explanation."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.selectors import retailer_get, retailer_scope
-from segmentation.models import RetailerScore, ScoringRun
+from segmentation.models import RetailerScore, ScoringRun, TierChange, TierProposal, TierProposalLine
 from segmentation.services import TOP_SHARE_PCT
 from users.models import User
 
@@ -73,3 +74,46 @@ def score_explanation(score: RetailerScore) -> str:
     if score.is_top20:
         parts.append(_("属于贡献金额最高的前 %(share)s%% 客户") % {"share": TOP_SHARE_PCT})
     return pgettext("clause list separator", "；").join(parts)
+
+
+def tier_proposal_list(*, user: User) -> QuerySet[TierProposal]:
+    """Proposals of the user's territory: an admin sees all; others those graded over their org unit, a unit above
+    it or one below it (the lines themselves are read through retailer_scope)."""
+    qs = TierProposal.objects.select_related("created_by", "published_by", "org_unit")
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.is_company_admin:
+        return qs
+    if not user.org_unit_id:
+        return qs.none()
+    path = user.org_unit.path
+    ancestors = [f"/{'/'.join(path.strip('/').split('/')[:i])}/" for i in range(1, path.count("/"))]
+    return qs.filter(Q(org_unit__path__startswith=path) | Q(org_unit__path__in=ancestors))
+
+
+def tier_proposal_get(*, user: User, proposal_id: int) -> TierProposal:
+    return get_object_or_404(tier_proposal_list(user=user), pk=proposal_id)
+
+
+def tier_proposal_lines(*, user: User, proposal: TierProposal) -> QuerySet[TierProposalLine]:
+    return proposal.lines.filter(retailer__in=retailer_scope(user=user).values("id")).select_related(
+        "retailer"
+    )
+
+
+def tier_change_list(*, user: User, status: str | None = None) -> QuerySet[TierChange]:
+    qs = TierChange.objects.filter(retailer__in=retailer_scope(user=user).values("id")).select_related(
+        "retailer", "requested_by", "approved_by"
+    )
+    return qs.filter(status=status) if status else qs
+
+
+def tier_change_get(*, user: User, change_id: int) -> TierChange:
+    return get_object_or_404(tier_change_list(user=user), pk=change_id)
+
+
+def retailer_tier_changes(*, user: User, retailer_id: int, limit: int = 10) -> list[TierChange]:
+    retailer = retailer_get(user=user, retailer_id=retailer_id)
+    return list(
+        TierChange.objects.filter(retailer=retailer).select_related("requested_by", "approved_by")[:limit]
+    )

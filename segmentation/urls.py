@@ -7,4 +7,18 @@ app_name = "segmentation"
 urlpatterns = [
     path("retailers/<int:pk>/scores/", views.retailer_scores_view, name="retailer-scores"),
     path("retailers/<int:pk>/scores/run/", views.scoring_run_start_view, name="scoring-run-start"),
+    path(
+        "retailers/<int:pk>/tier-change/",
+        views.retailer_tier_change_request_view,
+        name="retailer-tier-change-request",
+    ),
+    path("tiers/", views.tiers_view, name="tiers"),
+    path("tiers/proposals/", views.tier_proposal_create_view, name="tier-proposal-create"),
+    path("tiers/proposals/<int:pk>/publish/", views.tier_proposal_publish_view, name="tier-proposal-publish"),
+    path("tiers/proposals/<int:pk>/discard/", views.tier_proposal_discard_view, name="tier-proposal-discard"),
+    path(
+        "tiers/changes/<int:pk>/<str:decision>/",
+        views.tier_change_decide_view,
+        name="tier-change-decide",
+    ),
 ]

@@ -1,14 +1,38 @@
-"""Segmentation pages: the scores panel the retailer portrait loads, and its "run now" button."""
+"""Segmentation pages: the scores panel the retailer portrait loads, its "run now" button and tier request form,
+and the tier page (proposals, publication, approval of manual changes)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.errors import ConflictError
-from segmentation.selectors import retailer_score_get, score_explanation, scoring_run_latest
+from segmentation.models import TIER_COUNT, TierChange
+from segmentation.selectors import (
+    retailer_score_get,
+    retailer_tier_changes,
+    score_explanation,
+    scoring_run_latest,
+    tier_change_list,
+    tier_proposal_list,
+)
 from segmentation.services import scoring_run_may_start, scoring_run_start
+from segmentation.tiers import (
+    tier_change_decide,
+    tier_change_may_decide,
+    tier_change_may_request,
+    tier_change_request,
+    tier_proposal_create,
+    tier_proposal_discard,
+    tier_proposal_may_create,
+    tier_proposal_may_publish,
+    tier_proposal_publish,
+)
+
+PROPOSALS_SHOWN = 12
 
 
 def _render_panel(request, pk, *, message="", status=200):
@@ -20,6 +44,9 @@ def _render_panel(request, pk, *, message="", status=200):
         "explanation": score_explanation(score) if score else "",
         "latest_run": latest,
         "may_run": scoring_run_may_start(user=request.user),
+        "may_request_tier": tier_change_may_request(user=request.user),
+        "tier_choices": range(TIER_COUNT, 0, -1),
+        "tier_changes": retailer_tier_changes(user=request.user, retailer_id=pk, limit=5),
         "message": message,
     }
     return render(request, "includes/retailer_scores.html", context, status=status)
@@ -43,3 +70,86 @@ def scoring_run_start_view(request, pk):
     except ConflictError as exc:
         return _render_panel(request, pk, message=str(exc), status=409)
     return _render_panel(request, pk, message=_("评分已开始，完成后自动刷新。"))
+
+
+@login_required
+@require_POST
+def retailer_tier_change_request_view(request, pk):
+    """The "申请调整档位" form of the scores panel."""
+    retailer_score_get(user=request.user, retailer_id=pk)  # 404 outside the user's territory
+    if not tier_change_may_request(user=request.user):
+        raise PermissionDenied
+    try:
+        to_tier = int(request.POST.get("to_tier", ""))
+    except ValueError:
+        return _render_panel(request, pk, message=_("请选择新档位。"), status=400)
+    try:
+        tier_change_request(
+            user=request.user, retailer_id=pk, to_tier=to_tier, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        return _render_panel(request, pk, message=" ".join(exc.messages), status=400)
+    except ConflictError as exc:
+        return _render_panel(request, pk, message=str(exc), status=409)
+    return _render_panel(request, pk, message=_("已提交档位调整申请，待另一位有权限的同事审批。"))
+
+
+@login_required
+@require_GET
+def tiers_view(request):
+    if not request.user.has_perm("segmentation.view_tierproposal"):
+        raise PermissionDenied
+    context = {
+        "proposals": tier_proposal_list(user=request.user)[:PROPOSALS_SHOWN],
+        "pending": tier_change_list(user=request.user, status=TierChange.Status.PENDING)[:100],
+        "tiers": range(TIER_COUNT, 0, -1),
+        "may_create": tier_proposal_may_create(user=request.user),
+        "may_publish": tier_proposal_may_publish(user=request.user),
+        "may_decide": tier_change_may_decide(user=request.user),
+    }
+    return render(request, "segmentation/tiers.html", context)
+
+
+def _tier_action(request, action, success):
+    try:
+        action()
+    except (ValidationError, ConflictError) as exc:
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("segmentation:tiers")
+
+
+@login_required
+@require_POST
+def tier_proposal_create_view(request):
+    return _tier_action(request, lambda: tier_proposal_create(user=request.user), _("已生成档位方案草稿。"))
+
+
+@login_required
+@require_POST
+def tier_proposal_publish_view(request, pk):
+    return _tier_action(
+        request, lambda: tier_proposal_publish(user=request.user, proposal_id=pk), _("档位方案已发布。")
+    )
+
+
+@login_required
+@require_POST
+def tier_proposal_discard_view(request, pk):
+    return _tier_action(
+        request, lambda: tier_proposal_discard(user=request.user, proposal_id=pk), _("档位方案已作废。")
+    )
+
+
+@login_required
+@require_POST
+def tier_change_decide_view(request, pk, decision):
+    if decision not in ("approve", "reject"):
+        raise Http404
+    approve = decision == "approve"
+    return _tier_action(
+        request,
+        lambda: tier_change_decide(user=request.user, change_id=pk, approve=approve),
+        _("已批准档位调整。") if approve else _("已驳回档位调整。"),
+    )

@@ -1,0 +1,324 @@
+"""The tier engine (档位): every write of proposals, their publication and manual tier changes.
+
+Rules (parameters from TierRule, copied into each proposal):
+
+- Period: a calendar month or quarter — the one containing `period_end`, by default the last complete one before
+  today. Measures come from the monthly rows of sales_retailerperiodsummary in it: cartons, amount and average
+  price per carton (amount ÷ cartons; 0 without purchases).
+- Population: the creator's territory (accounts.selectors.retailer_scope), not closed and not merged.
+- Score (0–100): Σ weight × percent_rank of the measure among the population (ascending, so the best gets 1 and
+  equal values share a rank), rounded to 4 decimals; weights are integers summing to 100.
+- Rank: score descending, ties by retailer id ascending (the lower id ranks first); rank 1 is the best.
+- Shares mode: the 30 numbers of `tier_shares` (tier 1 first) are scaled to the N retailers by the largest
+  remainder method — each tier gets ⌊N × share ÷ Σshares⌋, the leftover retailers go one each to the tiers with the
+  largest fractional remainders (equal remainders: the higher tier first), so the counts always sum to N and
+  a table of counts that already sums to N is used as it is. Ranks are then cut from tier 30 (the best)
+  downwards by these counts.
+- Matrix mode: tier = 3 × (10 − carton band) + (4 − price band), where carton band is ntile(10) over cartons
+  descending and price band ntile(3) over average price descending (ties by id), so band 1/1 is tier 30.
+- New retailers (first order ever within `new_days` days before the period end, or none yet) are capped at
+  `new_retailer_cap`: the cap applies after the cut, so capped retailers move down and nobody moves up.
+- Publishing writes every proposed tier in one statement through accounts.services.retailers_tier_set and logs
+  one TierChange (source proposal, approved by the publisher) per retailer whose tier changed; the proposal is
+  then locked. One published proposal per territory and period.
+- A manual change is requested by one user and decided by a different user holding
+  segmentation.approve_tierchange; approval writes the tier through the same accounts service.
+"""
+
+import datetime
+from fractions import Fraction
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.selectors import retailer_get, retailer_scope
+from accounts.services import retailers_tier_set
+from crm.errors import ConflictError
+from segmentation.models import TIER_COUNT, TierChange, TierProposal, TierRule
+from segmentation.selectors import tier_change_list, tier_proposal_list
+from users.models import User
+
+PROPOSE_PERMISSION = "segmentation.add_tierproposal"
+PUBLISH_PERMISSION = "segmentation.publish_tierproposal"
+REQUEST_PERMISSION = "segmentation.add_tierchange"
+APPROVE_PERMISSION = "segmentation.approve_tierchange"
+
+
+def tier_rule_current() -> TierRule:
+    """The rule row the next proposal uses (the defaults if nobody has saved one yet)."""
+    return TierRule.objects.order_by("id").first() or TierRule()
+
+
+def tier_period(
+    *, period: str, period_end: datetime.date | None = None
+) -> tuple[datetime.date, datetime.date]:
+    """The month or quarter containing `period_end`; without it, the last complete one before today."""
+    if period_end is None:
+        period_end = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+        if period == TierRule.Period.QUARTER:
+            while period_end.month % 3:
+                period_end = period_end.replace(day=1) - datetime.timedelta(days=1)
+    months = 3 if period == TierRule.Period.QUARTER else 1
+    first_month = period_end.month - (period_end.month - 1) % months
+    start = period_end.replace(month=first_month, day=1)
+    end_month = first_month + months
+    end = (
+        datetime.date(start.year + 1, 1, 1) if end_month > 12 else datetime.date(start.year, end_month, 1)
+    ) - datetime.timedelta(days=1)
+    return start, end
+
+
+def tier_counts(*, n: int, shares: list) -> dict[int, int]:
+    """Retailers per tier for N retailers by the largest remainder method (see the module docstring)."""
+    parts = [Fraction(s) for s in shares]
+    total = sum(parts)
+    quotas = {tier: n * parts[tier - 1] / total for tier in range(1, TIER_COUNT + 1)}
+    counts = {tier: int(q) for tier, q in quotas.items()}  # floor: quotas are never negative
+    leftover = n - sum(counts.values())
+    by_remainder = sorted(quotas, key=lambda t: (-(quotas[t] - counts[t]), -t))
+    for tier in by_remainder[:leftover]:
+        counts[tier] += 1
+    return counts
+
+
+_MEASURES_SQL = """
+WITH pop AS (
+  SELECT r.id AS retailer_id, r.tier AS current_tier FROM accounts_retailer r
+  WHERE r.merged_into_id IS NULL AND r.status <> 'closed' AND r.id IN ({scope})
+), m AS (
+  SELECT p.retailer_id, p.current_tier,
+         coalesce(sum(s.cartons), 0) AS cartons, coalesce(sum(s.amount_fen), 0) AS amount_fen
+  FROM pop p
+  LEFT JOIN sales_retailerperiodsummary s
+    ON s.retailer_id = p.retailer_id AND s.period = 'month' AND s.period_start BETWEEN %s AND %s
+  GROUP BY p.retailer_id, p.current_tier
+), scored AS (
+  SELECT m.*, v.avg_price,
+         (SELECT min(o.ordered_on) FROM sales_order o WHERE o.retailer_id = m.retailer_id) AS first_order_on,
+         round((%s * percent_rank() OVER (ORDER BY m.cartons)
+              + %s * percent_rank() OVER (ORDER BY m.amount_fen)
+              + %s * percent_rank() OVER (ORDER BY v.avg_price))::numeric, 4) AS score,
+         ntile(10) OVER (ORDER BY m.cartons DESC, m.retailer_id) AS carton_band,
+         ntile(3) OVER (ORDER BY v.avg_price DESC, m.retailer_id) AS price_band
+  FROM m
+  CROSS JOIN LATERAL (SELECT CASE WHEN m.cartons > 0 THEN m.amount_fen::numeric / m.cartons ELSE 0 END
+                      AS avg_price) v
+), ranked AS (
+  SELECT scored.*, row_number() OVER (ORDER BY score DESC, retailer_id) AS rank,
+         first_order_on IS NULL OR first_order_on > %s::date - %s AS is_new
+  FROM scored
+), cut AS (
+  SELECT ranked.*,
+         CASE WHEN %s = 'matrix' THEN 3 * (10 - carton_band) + (4 - price_band)
+              ELSE {tiers} + 1 - width_bucket(rank, %s::int[]) END AS tier
+  FROM ranked
+)
+INSERT INTO segmentation_tierproposalline
+  (proposal_id, retailer_id, score, rank, proposed_tier, current_tier, is_new)
+SELECT %s, retailer_id, score, rank, CASE WHEN is_new THEN least(tier, %s) ELSE tier END, current_tier, is_new
+FROM cut
+"""
+
+
+def tier_proposal_may_create(*, user: User) -> bool:
+    return user.is_authenticated and user.has_perm(PROPOSE_PERMISSION)
+
+
+def tier_proposal_may_publish(*, user: User) -> bool:
+    return user.is_authenticated and user.has_perm(PUBLISH_PERMISSION)
+
+
+@transaction.atomic
+def tier_proposal_create(*, user: User, period_end: datetime.date | None = None) -> TierProposal:
+    """Grade the user's territory for one period into a draft proposal (lines written in one statement)."""
+    if not tier_proposal_may_create(user=user):
+        raise PermissionDenied(_("您没有生成档位方案的权限。"))
+    rule = tier_rule_current()
+    rule.full_clean()
+    parameters = rule.as_parameters()
+    start, end = tier_period(period=rule.period, period_end=period_end)
+    proposal = TierProposal.objects.create(
+        org_unit=None if user.is_company_admin else user.org_unit,
+        period_start=start,
+        period_end=end,
+        parameters=parameters,
+        created_by=user,
+    )
+    population = retailer_scope(user=user).filter(merged_into__isnull=True).exclude(status="closed")
+    n = population.count()
+    counts = tier_counts(n=n, shares=parameters["tier_shares"])
+    # lower rank bounds of tiers 30, 29, …, 1: width_bucket counts the bounds ≤ rank, skipping empty tiers
+    lower, seen = [], 0
+    for tier in range(TIER_COUNT, 0, -1):
+        lower.append(seen + 1)
+        seen += counts[tier]
+    scope_sql, scope_params = retailer_scope(user=user).values("id").query.sql_with_params()
+    params = [
+        *scope_params,
+        start,
+        end,
+        parameters["weight_cartons"],
+        parameters["weight_amount"],
+        parameters["weight_avg_price"],
+        end,
+        parameters["new_days"],
+        parameters["mode"],
+        lower,
+        proposal.pk,
+        parameters["new_retailer_cap"],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_MEASURES_SQL.format(scope=scope_sql, tiers=TIER_COUNT), params)
+        cursor.execute(
+            "SELECT proposed_tier, count(*) FROM segmentation_tierproposalline WHERE proposal_id = %s "
+            "GROUP BY proposed_tier",
+            [proposal.pk],
+        )
+        proposal.counts = {str(tier): count for tier, count in cursor.fetchall()}
+    proposal.retailer_count = sum(proposal.counts.values())
+    proposal.save(update_fields=["counts", "retailer_count"])
+    return proposal
+
+
+def _proposal_locked(*, user: User, proposal_id: int) -> TierProposal:
+    proposal = tier_proposal_list(user=user).select_for_update(of=("self",)).filter(pk=proposal_id).first()
+    if proposal is None:
+        raise Http404
+    if proposal.status != TierProposal.Status.DRAFT:
+        raise ConflictError(_("该档位方案已发布或已作废，不能再修改。"))
+    return proposal
+
+
+_PROPOSAL_CHANGES_SQL = """
+INSERT INTO segmentation_tierchange
+  (retailer_id, from_tier, to_tier, reason, source, proposal_id, status, requested_by_id, approved_by_id,
+   requested_at, decided_at)
+SELECT c.id, c.old_tier, c.new_tier, %s, 'proposal', %s, 'approved', %s, %s, %s, %s
+FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[]) AS c(id, old_tier, new_tier)
+"""
+
+
+@transaction.atomic
+def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
+    """Write a draft proposal's tiers to the retailers, log the changes and lock the proposal. ConflictError if it
+    is not a draft or the period already has a published proposal."""
+    if not tier_proposal_may_publish(user=user):
+        raise PermissionDenied(_("您没有发布档位方案的权限。"))
+    proposal = _proposal_locked(user=user, proposal_id=proposal_id)
+    already = TierProposal.objects.filter(
+        org_unit=proposal.org_unit,
+        period_start=proposal.period_start,
+        period_end=proposal.period_end,
+        status=TierProposal.Status.PUBLISHED,
+    )
+    if already.exists():
+        raise ConflictError(_("该期间已有发布的档位方案。"))
+    reason = _("档位方案 #%(id)s（%(start)s 至 %(end)s）") % {
+        "id": proposal.pk,
+        "start": proposal.period_start,
+        "end": proposal.period_end,
+    }
+    tiers = dict(proposal.lines.values_list("retailer_id", "proposed_tier"))
+    changed = retailers_tier_set(actor=user, tiers=tiers, reason=reason)
+    now = timezone.now()
+    if changed:
+        ids, old, new = zip(*changed, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _PROPOSAL_CHANGES_SQL,
+                [
+                    reason,
+                    proposal.pk,
+                    proposal.created_by_id,
+                    user.pk,
+                    proposal.created_at,
+                    now,
+                    *map(list, (ids, old, new)),
+                ],
+            )
+    proposal.status = TierProposal.Status.PUBLISHED
+    proposal.published_by = user
+    proposal.published_at = now
+    try:
+        with transaction.atomic():
+            proposal.save(update_fields=["status", "published_by", "published_at"])
+    except IntegrityError as exc:
+        raise ConflictError(_("该期间已有发布的档位方案。")) from exc
+    return proposal
+
+
+@transaction.atomic
+def tier_proposal_discard(*, user: User, proposal_id: int) -> TierProposal:
+    if not tier_proposal_may_publish(user=user):
+        raise PermissionDenied(_("您没有作废档位方案的权限。"))
+    proposal = _proposal_locked(user=user, proposal_id=proposal_id)
+    proposal.status = TierProposal.Status.DISCARDED
+    proposal.save(update_fields=["status"])
+    return proposal
+
+
+def tier_change_may_request(*, user: User) -> bool:
+    return user.is_authenticated and user.has_perm(REQUEST_PERMISSION)
+
+
+def tier_change_may_decide(*, user: User) -> bool:
+    return user.is_authenticated and user.has_perm(APPROVE_PERMISSION)
+
+
+@transaction.atomic
+def tier_change_request(*, user: User, retailer_id: int, to_tier: int, reason: str) -> TierChange:
+    """Ask for a manual tier change; it takes effect only when a second user approves it."""
+    if not tier_change_may_request(user=user):
+        raise PermissionDenied(_("您没有申请调整档位的权限。"))
+    retailer = retailer_get(user=user, retailer_id=retailer_id)  # 404 outside the territory
+    change = TierChange(
+        retailer=retailer,
+        from_tier=retailer.tier,
+        to_tier=to_tier,
+        reason=(reason or "").strip(),
+        source=TierChange.Source.MANUAL,
+        requested_by=user,
+        requested_at=timezone.now(),
+    )
+    change.full_clean(exclude=["retailer", "requested_by"], validate_constraints=False)
+    if to_tier == retailer.tier:
+        raise ValidationError({"to_tier": _("新档位与现档位相同。")})
+    if TierChange.objects.filter(retailer=retailer, status=TierChange.Status.PENDING).exists():
+        raise ConflictError(_("该客户已有待审批的档位调整。"))
+    try:
+        with transaction.atomic():
+            change.save()
+    except IntegrityError as exc:
+        raise ConflictError(_("该客户已有待审批的档位调整。")) from exc
+    return change
+
+
+@transaction.atomic
+def tier_change_decide(*, user: User, change_id: int, approve: bool) -> TierChange:
+    """Approve (the tier is written) or reject (nothing changes) a pending request; the requester may not decide
+    their own request."""
+    if not tier_change_may_decide(user=user):
+        raise PermissionDenied(_("您没有审批档位调整的权限。"))
+    change = tier_change_list(user=user).select_for_update(of=("self",)).filter(pk=change_id).first()
+    if change is None:
+        raise Http404
+    if change.status != TierChange.Status.PENDING:
+        raise ConflictError(_("该申请已审批。"))
+    if change.requested_by_id == user.pk:
+        raise ConflictError(_("档位调整须由申请人以外的另一人审批。"))
+    change.approved_by = user
+    change.decided_at = timezone.now()
+    if approve:
+        written = retailers_tier_set(
+            actor=user, tiers={change.retailer_id: change.to_tier}, reason=change.reason
+        )
+        if written:
+            change.from_tier = written[0][1]
+        change.status = TierChange.Status.APPROVED
+    else:
+        change.status = TierChange.Status.REJECTED
+    change.save(update_fields=["status", "approved_by", "decided_at", "from_tier"])
+    return change
