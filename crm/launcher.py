@@ -29,7 +29,7 @@ def _environment(settings: str) -> tuple[dict, bool]:
     else:
         print("Using DATABASE_URL from the environment")
     print("Broker:", "Redis at REDIS_URL" if env.get("REDIS_URL") else "filesystem transport in .data/broker")
-    for folder in ("broker/out", "broker/processed"):
+    for folder in ("broker/out", "broker/processed", "broker/results"):
         (ROOT / ".data" / folder).mkdir(parents=True, exist_ok=True)
     return env, started_embedded
 

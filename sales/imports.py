@@ -153,8 +153,7 @@ class ProductImport(ImportSpec):
             table=table,
             column="substitute_code",
             value_sql="s.substitute_code",
-            message="%s",
-            params=[_("替代品规不存在（既不在系统中，也不在本文件中）。")],
+            message=_("替代品规不存在（既不在系统中，也不在本文件中）。"),
             where="s.substitute_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM sales_product p "
             "WHERE p.code = s.substitute_code) AND NOT EXISTS (SELECT 1 FROM " + table + " t "
             "WHERE t.code = s.substitute_code)",
@@ -165,8 +164,7 @@ class ProductImport(ImportSpec):
             table=table,
             column="substitute_code",
             value_sql="s.substitute_code",
-            message="%s",
-            params=[_("替代品规不能是它自己。")],
+            message=_("替代品规不能是它自己。"),
             where="s.substitute_code = s.code",
         )
 
@@ -344,8 +342,8 @@ class OrderImport(ImportSpec):
             table=table,
             column="licence_no",
             value_sql="coalesce(s.licence_no, s.customer_code)",
-            message="%s",
-            params=[_("系统中没有这家零售客户（或不在您的辖区）。"), *scope_params],
+            message=_("系统中没有这家零售客户（或不在您的辖区）。"),
+            where_params=[*scope_params],
             where=f"(s.licence_no IS NOT NULL OR s.customer_code IS NOT NULL) AND (s.retailer_id IS NULL "
             f"OR s.retailer_id NOT IN ({scope_sql}))",
         )
@@ -355,8 +353,7 @@ class OrderImport(ImportSpec):
             table=table,
             column="product_code",
             value_sql="s.product_code",
-            message="%s",
-            params=[_("系统中没有这个卷烟编码，请先导入品规。")],
+            message=_("系统中没有这个卷烟编码，请先导入品规。"),
             where="s.product_code IS NOT NULL AND s.product_id IS NULL",
         )
         add_repeat_errors(

@@ -165,14 +165,14 @@ def add_errors_sql(
     message: str,
     where: str,
     value_sql: str = "''",
-    params: Iterable = (),
+    where_params: Iterable = (),
 ) -> None:
-    """Record an error for every staging row matching `where` (SQL over alias s)."""
+    """Record `message` for every staging row matching `where` (SQL over alias s, with `where_params`)."""
     cursor.execute(
         f'INSERT INTO accounts_importrowerror (job_id, row_no, "column", value, message) '
-        f"SELECT %s, s.row_no, %s, left(coalesce(({value_sql})::text, ''), 255), left({message}, 255) "
+        f"SELECT %s, s.row_no, %s, left(coalesce(({value_sql})::text, ''), 255), left(%s, 255) "
         f"FROM {table} s WHERE {where}",
-        [job.pk, column, *params],
+        [job.pk, column, message, *where_params],
     )
 
 

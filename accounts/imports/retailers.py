@@ -346,8 +346,7 @@ class RetailerImport(ImportSpec):
             table=table,
             column="route",
             value_sql="s.route_code",
-            message="%s",
-            params=[_("没有这条服务线路。")],
+            message=_("没有这条服务线路。"),
             where="s.route_code IS NOT NULL AND s.route_id IS NULL",
         )
         add_errors_sql(
@@ -356,8 +355,7 @@ class RetailerImport(ImportSpec):
             table=table,
             column="org_unit",
             value_sql="s.org_unit_name",
-            message="%s",
-            params=[_("没有这个营销部（请填写系统中的营销部全称）。")],
+            message=_("没有这个营销部（请填写系统中的营销部全称）。"),
             where="s.org_unit_name IS NOT NULL AND s.org_unit_id IS NULL",
         )
         add_errors_sql(
@@ -366,8 +364,7 @@ class RetailerImport(ImportSpec):
             table=table,
             column="route",
             value_sql="s.route_code",
-            message="%s",
-            params=[_("服务线路不属于所填营销部。")],
+            message=_("服务线路不属于所填营销部。"),
             where="s.route_id IS NOT NULL AND s.org_unit_id IS NOT NULL AND EXISTS "
             "(SELECT 1 FROM users_route r WHERE r.id = s.route_id AND r.org_unit_id <> s.org_unit_id)",
         )
@@ -380,8 +377,7 @@ class RetailerImport(ImportSpec):
                 table=table,
                 column="org_unit",
                 value_sql="s.org_unit_name",
-                message="%s",
-                params=[_("该客户现在的服务线路不属于所填营销部，请在文件中同时填写服务线路。")],
+                message=_("该客户现在的服务线路不属于所填营销部，请在文件中同时填写服务线路。"),
                 where="s.org_unit_id IS NOT NULL AND EXISTS (SELECT 1 FROM accounts_retailer r "
                 "JOIN users_route rt ON rt.id = r.route_id "
                 "WHERE r.licence_no = s.licence_no AND rt.org_unit_id <> s.org_unit_id)",
@@ -427,8 +423,7 @@ class RetailerImport(ImportSpec):
             table=table,
             column="customer_code",
             value_sql="s.customer_code",
-            message="%s",
-            params=[_("客户编码已被另一家客户（不同许可证号）使用。")],
+            message=_("客户编码已被另一家客户（不同许可证号）使用。"),
             where="EXISTS (SELECT 1 FROM accounts_retailer r WHERE r.customer_code = s.customer_code "
             "AND r.licence_no IS DISTINCT FROM s.licence_no)",
         )
@@ -441,8 +436,8 @@ class RetailerImport(ImportSpec):
                 table=table,
                 column="org_unit",
                 value_sql="s.org_unit_name",
-                message="%s",
-                params=[_("您无权把客户导入到该营销部。"), path],
+                message=_("您无权把客户导入到该营销部。"),
+                where_params=[path],
                 where="s.org_unit_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM users_orgunit o "
                 "WHERE o.id = s.org_unit_id AND o.path LIKE %s || '%%')",
             )
@@ -452,8 +447,8 @@ class RetailerImport(ImportSpec):
                 table=table,
                 column="licence_no",
                 value_sql="s.licence_no",
-                message="%s",
-                params=[_("该许可证号属于您辖区以外的客户，无权更新。"), path],
+                message=_("该许可证号属于您辖区以外的客户，无权更新。"),
+                where_params=[path],
                 where="EXISTS (SELECT 1 FROM accounts_retailer r JOIN users_orgunit o ON o.id = r.org_unit_id "
                 "WHERE r.licence_no = s.licence_no AND o.path NOT LIKE %s || '%%')",
             )

@@ -167,7 +167,8 @@ else:
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
     }
-    CELERY_RESULT_BACKEND = None
+    # Results as files beside the broker, so a caller can wait on a task's result in every mode.
+    CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -21,6 +21,7 @@ if not REDIS_URL:  # noqa: F405
         "processed_folder": str(_TEST_BROKER / "processed"),
         "store_processed": False,
     }
+    CELERY_RESULT_BACKEND = f"file://{_TEST_BROKER / 'results'}"
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
