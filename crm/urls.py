@@ -7,7 +7,13 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from crm import views
-from segmentation.api import RetailerScoreViewSet, ScoringRunViewSet, TierChangeViewSet, TierProposalViewSet
+from segmentation.api import (
+    RetailerScoreViewSet,
+    ScoringEventViewSet,
+    ScoringRunViewSet,
+    TierChangeViewSet,
+    TierProposalViewSet,
+)
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
@@ -16,6 +22,7 @@ router.register("scores", RetailerScoreViewSet, basename="score")
 router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
+router.register("scoring-events", ScoringEventViewSet, basename="scoring-event")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

@@ -91,7 +91,7 @@ class ScoreChangeAdmin(ScopedAdmin):
 
 @admin.register(ScoringEvent)
 class ScoringEventAdmin(ScopedAdmin):
-    list_display = ("retailer", "kind", "run", "at")
+    list_display = ("retailer", "kind", "ref_date", "detail", "run", "at")
     list_filter = ("kind",)
 
 

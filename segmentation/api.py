@@ -8,8 +8,8 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
-from segmentation.models import RetailerScore, ScoringRun, TierChange, TierProposal
-from segmentation.selectors import score_list, tier_change_list, tier_proposal_list
+from segmentation.models import RetailerScore, ScoringEvent, ScoringRun, TierChange, TierProposal
+from segmentation.selectors import score_list, scoring_event_list, tier_change_list, tier_proposal_list
 from segmentation.services import SCORE_COLUMNS, scoring_run_may_start, scoring_run_start
 from segmentation.tiers import (
     tier_change_decide,
@@ -94,6 +94,42 @@ class ScoringRunViewSet(
     permission_classes = [permissions.IsAuthenticated, MayStartRun]
     queryset = ScoringRun.objects.order_by("-id")
     filterset_fields = ["status"]
+
+
+class ScoringEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScoringEvent
+        fields = ["id", "retailer", "kind", "ref_date", "detail", "run", "at"]
+        read_only_fields = fields
+
+
+class OldestFirstPagination(CursorPagination):
+    page_size = 100
+    max_page_size = 1000
+    page_size_query_param = "page_size"
+    ordering = "id"
+
+
+class ScoringEventFilter(filters.FilterSet):
+    after = filters.NumberFilter(field_name="id", lookup_expr="gt", label="id >")
+    kind = filters.MultipleChoiceFilter(choices=ScoringEvent.Kind.choices)
+
+    class Meta:
+        model = ScoringEvent
+        fields = ["after", "kind", "retailer", "run"]
+
+
+class ScoringEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Transitions of the caller's retailers, oldest first, for integrations that follow them: keep the last id
+    seen and ask with `?after=`. Kinds: lifecycle (became_at_risk, became_lost, reactivated), tier_changed,
+    licence_expiring_90/60/30."""
+
+    serializer_class = ScoringEventSerializer
+    pagination_class = OldestFirstPagination
+    filterset_class = ScoringEventFilter
+
+    def get_queryset(self):
+        return scoring_event_list(user=self.request.user)
 
 
 # ---- tiers (档位) ------------------------------------------------------------------------------------------------

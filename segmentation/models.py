@@ -250,20 +250,37 @@ class ScoreChange(models.Model):
 
 
 class ScoringEvent(models.Model):
-    """A lifecycle transition found by a run; campaigns and visits will subscribe to these."""
+    """A transition of a retailer that other apps react to (campaign journeys, the CM's daily list): lifecycle
+    changes and licence-expiry thresholds found by a scoring run, and tier changes written by the tier engine.
+
+    Append-only. Consumers read them in id order after a cursor they keep themselves
+    (selectors.scoring_events_after), so a consumer that crashes resumes where it stopped and no event is lost.
+    A licence event is raised once per licence expiry date and threshold (`ref_date` = the expiry date)."""
 
     class Kind(models.TextChoices):
         BECAME_AT_RISK = "became_at_risk", _("转为流失风险")
         BECAME_LOST = "became_lost", _("转为已流失")
         REACTIVATED = "reactivated", _("回流")
+        TIER_CHANGED = "tier_changed", _("档位调整")
+        LICENCE_EXPIRING_90 = "licence_expiring_90", _("许可证 90 天内到期")
+        LICENCE_EXPIRING_60 = "licence_expiring_60", _("许可证 60 天内到期")
+        LICENCE_EXPIRING_30 = "licence_expiring_30", _("许可证 30 天内到期")
 
     retailer = models.ForeignKey(
         Retailer, verbose_name=_("零售客户"), on_delete=models.CASCADE, related_name="+"
     )
     run = models.ForeignKey(
-        ScoringRun, verbose_name=_("评分批次"), on_delete=models.CASCADE, related_name="+"
+        ScoringRun,
+        verbose_name=_("评分批次"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("档位调整事件不属于评分批次。"),
     )
-    kind = models.CharField(_("事件"), max_length=16, choices=Kind.choices)
+    kind = models.CharField(_("事件"), max_length=24, choices=Kind.choices)
+    ref_date = models.DateField(_("相关日期"), null=True, blank=True, help_text=_("许可证事件：有效期至。"))
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
     at = models.DateTimeField(_("时间"))
 
     class Meta:
@@ -272,6 +289,11 @@ class ScoringEvent(models.Model):
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["run", "retailer", "kind"], name="scoringevent_once_per_run"),
+            models.UniqueConstraint(
+                fields=["retailer", "kind", "ref_date"],
+                condition=Q(ref_date__isnull=False),
+                name="scoringevent_once_per_licence",
+            ),
         ]
         indexes = [models.Index(fields=["kind", "-id"], name="scoringevent_kind")]
 

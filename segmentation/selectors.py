@@ -6,7 +6,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.selectors import retailer_get, retailer_scope
-from segmentation.models import RetailerScore, ScoringRun, TierChange, TierProposal, TierProposalLine
+from segmentation.models import (
+    RetailerScore,
+    ScoringEvent,
+    ScoringRun,
+    TierChange,
+    TierProposal,
+    TierProposalLine,
+)
 from segmentation.services import TOP_SHARE_PCT
 from users.models import User
 
@@ -117,3 +124,19 @@ def retailer_tier_changes(*, user: User, retailer_id: int, limit: int = 10) -> l
     return list(
         TierChange.objects.filter(retailer=retailer).select_related("requested_by", "approved_by")[:limit]
     )
+
+
+def scoring_events_after(
+    *, after_id: int = 0, kinds: list[str] | None = None, limit: int = 1000
+) -> list[ScoringEvent]:
+    """The events after `after_id`, oldest first: how a consumer (a campaign journey, a Celery beat job) follows
+    them. It keeps the id of the last event it handled and asks again; nothing is lost if it crashes in between.
+    Unscoped — consumers are system jobs; user-facing reads go through scoring_event_list."""
+    qs = ScoringEvent.objects.filter(pk__gt=after_id).order_by("pk")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return list(qs[:limit])
+
+
+def scoring_event_list(*, user: User) -> QuerySet[ScoringEvent]:
+    return ScoringEvent.objects.filter(retailer__in=retailer_scope(user=user).values("id"))

@@ -35,7 +35,8 @@ is_top20 marks the first 20% of all scored retailers (rounded up) that bought an
 
 Retailers scored: not closed and not merged into another. The first score of a retailer records no change and
 no event (nothing to compare with); later runs record a ScoreChange per changed class and a ScoringEvent for
-lifecycle changes into at_risk, lost or reactivated.
+lifecycle changes into at_risk, lost or reactivated. Every run also raises the licence-expiry events (90/60/30
+days, LICENCE_EVENTS_SQL), the first run included: they depend on a date, not on a previous score.
 """
 
 import datetime
@@ -190,14 +191,32 @@ WHERE v.old <> v.new
 """
 
 EVENTS_SQL = """
-INSERT INTO segmentation_scoringevent (retailer_id, run_id, kind, at)
+INSERT INTO segmentation_scoringevent (retailer_id, run_id, kind, detail, at)
 SELECT n.retailer_id, %(run_id)s,
        CASE n.lifecycle WHEN 'at_risk' THEN 'became_at_risk' WHEN 'lost' THEN 'became_lost'
                         ELSE 'reactivated' END,
+       jsonb_build_object('from', o.lifecycle, 'recency_days', n.recency_days),
        %(now)s
 FROM _score n
 JOIN segmentation_retailerscore o ON o.retailer_id = n.retailer_id
 WHERE n.lifecycle <> o.lifecycle AND n.lifecycle IN ('at_risk', 'lost', 'reactivated')
+"""
+
+LICENCE_EVENT_DAYS = (90, 60, 30)
+
+# Once per licence expiry date and threshold; a run that finds 25 days left raises only the 30-day event (a
+# "90 days left" notice would be wrong by then), and a renewed licence (a new expiry date) starts over.
+LICENCE_EVENTS_SQL = """
+INSERT INTO segmentation_scoringevent (retailer_id, run_id, kind, ref_date, detail, at)
+SELECT r.id, %(run_id)s, 'licence_expiring_' || t.days, r.licence_expires_on,
+       jsonb_build_object('days_left', r.licence_expires_on - %(as_of)s::date), %(now)s
+FROM accounts_retailer r
+CROSS JOIN LATERAL (SELECT min(d) AS days FROM unnest(%(licence_days)s::int[]) AS d
+                    WHERE r.licence_expires_on - %(as_of)s::date <= d) AS t
+WHERE r.merged_into_id IS NULL AND r.status <> 'closed'
+  AND r.licence_expires_on > %(as_of)s::date
+  AND r.licence_expires_on <= %(as_of)s::date + %(licence_max_days)s
+ON CONFLICT (retailer_id, kind, ref_date) WHERE ref_date IS NOT NULL DO NOTHING
 """
 
 SCORE_COLUMNS = (
@@ -336,6 +355,8 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         "tz": settings.TIME_ZONE,
         "trend_weeks": TREND_WEEKS,
         "top_share_pct": TOP_SHARE_PCT,
+        "licence_days": list(LICENCE_EVENT_DAYS),
+        "licence_max_days": max(LICENCE_EVENT_DAYS),
         "run_id": run.pk,
         "now": timezone.now(),
     }
@@ -348,6 +369,8 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         changes = cursor.rowcount
         cursor.execute(EVENTS_SQL, params)
         events = cursor.rowcount
+        cursor.execute(LICENCE_EVENTS_SQL, params)
+        events += cursor.rowcount
         cursor.execute(UPSERT_SQL, params)
         # retailers closed or merged since the last run keep no current score
         cursor.execute(

@@ -201,6 +201,23 @@ FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[]) AS c(id, old_tier, new
 """
 
 
+_TIER_EVENTS_SQL = """
+INSERT INTO segmentation_scoringevent (retailer_id, run_id, kind, ref_date, detail, at)
+SELECT c.id, NULL, 'tier_changed', NULL,
+       jsonb_build_object('from', c.old_tier, 'to', c.new_tier, 'source', %s::text), %s
+FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[]) AS c(id, old_tier, new_tier)
+"""
+
+
+def _tier_events_insert(*, changed: list[tuple[int, int | None, int]], source: str, at) -> None:
+    """One tier_changed event per written change, for the apps that react to tiers (campaign journeys)."""
+    if not changed:
+        return
+    ids, old, new = zip(*changed, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(_TIER_EVENTS_SQL, [source, at, list(ids), list(old), list(new)])
+
+
 @transaction.atomic
 def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
     """Write a draft proposal's tiers to the retailers, log the changes and lock the proposal. ConflictError if it
@@ -239,6 +256,7 @@ def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
                     *map(list, (ids, old, new)),
                 ],
             )
+        _tier_events_insert(changed=changed, source=TierChange.Source.PROPOSAL.value, at=now)
     proposal.status = TierProposal.Status.PUBLISHED
     proposal.published_by = user
     proposal.published_at = now
@@ -317,6 +335,7 @@ def tier_change_decide(*, user: User, change_id: int, approve: bool) -> TierChan
         )
         if written:
             change.from_tier = written[0][1]
+        _tier_events_insert(changed=written, source=TierChange.Source.MANUAL.value, at=change.decided_at)
         change.status = TierChange.Status.APPROVED
     else:
         change.status = TierChange.Status.REJECTED

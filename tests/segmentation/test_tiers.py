@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import Retailer, RetailerEvent
 from accounts.services import retailers_tier_set
 from crm.errors import ConflictError
-from segmentation.models import TierChange, TierProposal, TierRule, tier_default_shares
+from segmentation.models import ScoringEvent, TierChange, TierProposal, TierRule, tier_default_shares
 from segmentation.tiers import (
     tier_change_decide,
     tier_change_request,
@@ -173,6 +173,11 @@ def test_publish_writes_tiers_history_and_changes_then_locks(rule, shop, supervi
     ] == [
         (high.pk, 10, 30, "proposal", "approved", supervisor_a.pk),
         (low.pk, 10, 29, "proposal", "approved", supervisor_a.pk),
+    ]
+    tier_events = ScoringEvent.objects.filter(kind="tier_changed").order_by("retailer_id")
+    assert [(e.retailer_id, e.detail) for e in tier_events] == [
+        (high.pk, {"from": 10, "to": 30, "source": "proposal"}),
+        (low.pk, {"from": 10, "to": 29, "source": "proposal"}),
     ]
     with pytest.raises(ConflictError):
         tier_proposal_publish(user=supervisor_a, proposal_id=proposal.pk)
