@@ -55,6 +55,10 @@ class LifecycleRule(models.Model):
             models.CheckConstraint(
                 condition=Q(lost_weeks__gt=F("at_risk_weeks")), name="lifecycle_lost_after_risk"
             ),
+            # a return window no longer than the gap that makes a retailer lost holds at most one return
+            models.CheckConstraint(
+                condition=Q(reactivated_weeks__lte=F("lost_weeks")), name="lifecycle_return_within_lost"
+            ),
             models.CheckConstraint(
                 condition=Q(value_high_pct__lte=100 - F("value_low_pct")),
                 name="lifecycle_value_shares_le_100",

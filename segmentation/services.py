@@ -24,7 +24,7 @@ at_risk R≤2 F≥3 · new R≥4 F=1 · potential R≥3 · hibernating R=2 · lo
 Lifecycle (thresholds from LifecycleRule), first match wins: never ordered → new if the record was created
 within `new_days`, else lost · no order for ≥ `lost_weeks` weeks → lost · for ≥ `at_risk_weeks` weeks →
 at_risk · first order ever within `new_days` → new · ordered again after ≥ `lost_weeks` empty weeks, the return
-within the last `reactivated_weeks` weeks → reactivated · otherwise active.
+within the last `reactivated_weeks` weeks (≤ `lost_weeks`) → reactivated · otherwise active.
 
 Value class: the buyers ranked by monetary descending (ties by retailer id): the first `value_high_pct`% (rounded)
 high, the last `value_low_pct`% low, the rest mid; no purchase in the window → low.
@@ -41,6 +41,7 @@ days, LICENCE_EVENTS_SQL), the first run included: they depend on a date, not on
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -72,30 +73,29 @@ WITH p AS (
            WHERE o.retailer_id = r.id AND o.ordered_on <= p.as_of) AS first_order_on
   FROM accounts_retailer r, p
   WHERE r.merged_into_id IS NULL AND r.status <> 'closed'
-), weeks AS (
-  -- order weeks from the earliest week any rule looks at, less lost_weeks so a long gap can be seen
-  SELECT s.retailer_id, s.period_start, s.order_count, s.cartons, s.amount_fen,
-         s.period_start - lag(s.period_start) OVER (PARTITION BY s.retailer_id ORDER BY s.period_start)
-           AS days_since_prev
+), agg AS (
+  -- one plain aggregate over the weekly rows (no window function, so PostgreSQL can run it in parallel), from
+  -- the earliest week any rule looks at, less lost_weeks so the gap before a return can be seen
+  SELECT s.retailer_id,
+         coalesce(sum(s.order_count) FILTER (WHERE s.period_start > p.window_start), 0) AS frequency,
+         coalesce(sum(s.amount_fen) FILTER (WHERE s.period_start > p.window_start), 0) AS monetary_fen,
+         coalesce(sum(s.cartons) FILTER (WHERE s.period_start > p.window_start), 0) AS cartons,
+         min(s.period_start) FILTER (WHERE s.period_start > p.window_start) AS first_week,
+         count(*) FILTER (WHERE s.period_start > p.window_start AND s.period_start < p.this_week) AS order_weeks,
+         coalesce(sum(s.cartons) FILTER (
+           WHERE s.period_start > p.this_week - 7 * %(trend_weeks)s), 0) AS recent_cartons,
+         coalesce(sum(s.cartons) FILTER (
+           WHERE s.period_start > p.this_week - 14 * %(trend_weeks)s
+             AND s.period_start <= p.this_week - 7 * %(trend_weeks)s), 0) AS earlier_cartons,
+         -- the first order week of the return window and the last order week before it: their gap tells a return
+         min(s.period_start) FILTER (WHERE s.period_start > p.this_week - 7 * %(reactivated_weeks)s)
+           AS return_week,
+         max(s.period_start) FILTER (WHERE s.period_start <= p.this_week - 7 * %(reactivated_weeks)s)
+           AS before_return_week
   FROM sales_retailerperiodsummary s, p
   WHERE s.period = 'week' AND s.order_count > 0 AND s.period_start <= p.as_of
     AND s.period_start > least(p.window_start, p.this_week - 14 * %(trend_weeks)s) - 7 * %(lost_weeks)s
-), agg AS (
-  SELECT w.retailer_id,
-         coalesce(sum(w.order_count) FILTER (WHERE w.period_start > p.window_start), 0) AS frequency,
-         coalesce(sum(w.amount_fen) FILTER (WHERE w.period_start > p.window_start), 0) AS monetary_fen,
-         coalesce(sum(w.cartons) FILTER (WHERE w.period_start > p.window_start), 0) AS cartons,
-         min(w.period_start) FILTER (WHERE w.period_start > p.window_start) AS first_week,
-         count(*) FILTER (WHERE w.period_start > p.window_start AND w.period_start < p.this_week) AS order_weeks,
-         coalesce(sum(w.cartons) FILTER (
-           WHERE w.period_start > p.this_week - 7 * %(trend_weeks)s), 0) AS recent_cartons,
-         coalesce(sum(w.cartons) FILTER (
-           WHERE w.period_start > p.this_week - 14 * %(trend_weeks)s
-             AND w.period_start <= p.this_week - 7 * %(trend_weeks)s), 0) AS earlier_cartons,
-         max(w.period_start) FILTER (WHERE w.days_since_prev > 7 * %(lost_weeks)s) AS returned_week,
-         min(w.period_start) AS first_seen_week
-  FROM weeks w, p
-  GROUP BY w.retailer_id
+  GROUP BY s.retailer_id
 ), m AS (
   SELECT b.*, p.as_of, p.this_week,
          p.as_of - b.last_order_on AS recency_days,
@@ -107,11 +107,10 @@ WITH p AS (
          coalesce(a.order_weeks, 0) AS order_weeks,
          CASE WHEN a.first_week IS NULL OR a.first_week >= p.this_week THEN 0
               ELSE (p.this_week - a.first_week) / 7 END AS expected_weeks,
-         -- a first week seen in range with an earlier order before the range is a return after a long gap too
-         CASE WHEN a.returned_week IS NOT NULL THEN a.returned_week
-              WHEN b.first_order_on < a.first_seen_week
-                   AND a.first_seen_week > least(p.window_start, p.this_week - 14 * %(trend_weeks)s)
-              THEN a.first_seen_week END AS returned_week
+         -- returned: more than lost_weeks between the last order week before the return window and the first in
+         -- it, or no order week in the range before it while the retailer did order earlier than the range
+         coalesce(a.return_week - a.before_return_week > 7 * %(lost_weeks)s,
+                  a.return_week IS NOT NULL AND b.first_order_on < a.return_week) AS returned
   FROM base b
   CROSS JOIN p
   LEFT JOIN agg a ON a.retailer_id = b.retailer_id
@@ -152,7 +151,7 @@ WITH p AS (
            WHEN recency_days >= 7 * %(lost_weeks)s THEN 'lost'
            WHEN recency_days >= 7 * %(at_risk_weeks)s THEN 'at_risk'
            WHEN first_order_on > as_of - %(new_days)s THEN 'new'
-           WHEN returned_week > this_week - 7 * %(reactivated_weeks)s THEN 'reactivated'
+           WHEN returned THEN 'reactivated'
            ELSE 'active'
          END AS lifecycle,
          CASE
@@ -360,26 +359,32 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         "run_id": run.pk,
         "now": timezone.now(),
     }
+    timings: dict[str, float] = {}
     with connection.cursor() as cursor:
+
+        def step(name: str, sql: str, args=None) -> int:
+            started = time.perf_counter()
+            cursor.execute(sql, args)
+            timings[name] = round(timings.get(name, 0) + time.perf_counter() - started, 3)
+            return cursor.rowcount
+
         cursor.execute("DROP TABLE IF EXISTS _score")
-        cursor.execute(SCORE_SQL, params)
-        scored = cursor.rowcount
-        cursor.execute("ANALYZE _score")
-        cursor.execute(CHANGES_SQL, params)
-        changes = cursor.rowcount
-        cursor.execute(EVENTS_SQL, params)
-        events = cursor.rowcount
-        cursor.execute(LICENCE_EVENTS_SQL, params)
-        events += cursor.rowcount
-        cursor.execute(UPSERT_SQL, params)
+        scored = step("measures", SCORE_SQL, params)
+        step("measures", "ANALYZE _score")
+        changes = step("changes", CHANGES_SQL, params)
+        events = step("events", EVENTS_SQL, params)
+        events += step("events", LICENCE_EVENTS_SQL, params)
+        step("write", UPSERT_SQL, params)
         # retailers closed or merged since the last run keep no current score
-        cursor.execute(
+        step(
+            "write",
             "DELETE FROM segmentation_retailerscore s WHERE NOT EXISTS "
-            "(SELECT 1 FROM _score n WHERE n.retailer_id = s.retailer_id)"
+            "(SELECT 1 FROM _score n WHERE n.retailer_id = s.retailer_id)",
         )
-        cursor.execute(STATS_SQL)
-        stats: dict[str, dict[str, int]] = {}
+        step("stats", STATS_SQL)
+        stats: dict[str, dict] = {}
         for field, value, count in cursor.fetchall():
             stats.setdefault(field, {})[value] = count
         cursor.execute("DROP TABLE _score")
+    stats["timings"] = timings
     return scored, changes, events, stats
