@@ -1,5 +1,6 @@
 """Reads of scores, always through the accounts scoping, and their plain-language explanation."""
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -7,6 +8,7 @@ from django.utils.translation import pgettext
 
 from accounts.selectors import retailer_get, retailer_scope
 from segmentation.models import (
+    TIER_COUNT,
     RetailerScore,
     ScoringEvent,
     ScoringRun,
@@ -140,3 +142,92 @@ def scoring_events_after(
 
 def scoring_event_list(*, user: User) -> QuerySet[ScoringEvent]:
     return ScoringEvent.objects.filter(retailer__in=retailer_scope(user=user).values("id"))
+
+
+PARETO_POINTS = 20
+
+_EXPLORER_SQL = """
+WITH s AS (
+  SELECT sc.lifecycle, sc.rfm_segment, sc.value_class, sc.loyalty_class, sc.monetary_fen, r.tier
+  FROM segmentation_retailerscore sc
+  JOIN accounts_retailer r ON r.id = sc.retailer_id
+  WHERE sc.retailer_id IN ({scope})
+)
+SELECT 'lifecycle', lifecycle, count(*), sum(monetary_fen) FROM s GROUP BY lifecycle
+UNION ALL SELECT 'rfm_segment', rfm_segment, count(*), sum(monetary_fen) FROM s GROUP BY rfm_segment
+UNION ALL SELECT 'value_class', value_class, count(*), sum(monetary_fen) FROM s GROUP BY value_class
+UNION ALL SELECT 'loyalty_class', loyalty_class, count(*), sum(monetary_fen) FROM s GROUP BY loyalty_class
+UNION ALL SELECT 'tier', tier::text, count(*), sum(monetary_fen) FROM s GROUP BY tier
+"""
+
+# The Pareto curve in PARETO_POINTS steps: retailers by amount, best first, cut into equal groups; each point is
+# the share of retailers so far and the share of the amount they bought.
+_PARETO_SQL = """
+WITH s AS (
+  SELECT sc.monetary_fen, ntile(%s) OVER (ORDER BY sc.monetary_fen DESC, sc.retailer_id) AS bucket
+  FROM segmentation_retailerscore sc
+  WHERE sc.retailer_id IN ({scope})
+), b AS (
+  SELECT bucket, count(*) AS n, sum(monetary_fen) AS fen FROM s GROUP BY bucket
+)
+SELECT bucket, sum(n) OVER (ORDER BY bucket), sum(fen) OVER (ORDER BY bucket), sum(n) OVER (), sum(fen) OVER ()
+FROM b ORDER BY bucket
+"""
+
+
+def explorer_figures(*, user: User) -> dict:
+    """The segment explorer's figures for the retailers the user may see, in two aggregate queries: counts and
+    amounts by lifecycle, RFM segment, value and loyalty class and tier, and the Pareto curve."""
+    scope_sql, scope_params = retailer_scope(user=user).values("id").query.sql_with_params()
+    labels = {
+        "lifecycle": dict(RetailerScore.Lifecycle.choices),
+        "rfm_segment": dict(RetailerScore.RfmSegment.choices),
+        "value_class": dict(RetailerScore.ValueClass.choices),
+        "loyalty_class": dict(RetailerScore.LoyaltyClass.choices),
+    }
+    groups: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in (*labels, "tier")}
+    with connection.cursor() as cursor:
+        cursor.execute(_EXPLORER_SQL.format(scope=scope_sql), scope_params)
+        for field, value, count, fen in cursor.fetchall():
+            groups[field][value] = (count, int(fen or 0))
+        cursor.execute(_PARETO_SQL.format(scope=scope_sql), [PARETO_POINTS, *scope_params])
+        pareto_rows = cursor.fetchall()
+
+    def series(field: str) -> list[dict]:
+        # in the order of the choices, so the charts read the same every night; empty classes included
+        return [
+            {
+                "key": key,
+                "label": str(label),
+                "count": groups[field].get(key, (0, 0))[0],
+                "yuan": round(groups[field].get(key, (0, 0))[1] / 100),
+            }
+            for key, label in labels[field].items()
+        ]
+
+    pareto = [{"retailers": 0.0, "amount": 0.0}]
+    for _bucket, n_so_far, fen_so_far, n_all, fen_all in pareto_rows:
+        pareto.append(
+            {
+                "retailers": round(100 * n_so_far / n_all, 1),
+                "amount": round(100 * (fen_so_far or 0) / fen_all, 1) if fen_all else 0.0,
+            }
+        )
+    tiers = [
+        {"key": str(t), "label": str(t), "count": groups["tier"].get(str(t), (0, 0))[0]}
+        for t in range(TIER_COUNT, 0, -1)
+    ]
+    untiered = groups["tier"].get(None, (0, 0))[0]
+    total = sum(count for count, _fen in groups["lifecycle"].values())
+    top20 = next((p["amount"] for p in pareto if p["retailers"] >= TOP_SHARE_PCT), None)
+    return {
+        "total": total,
+        "lifecycle": series("lifecycle"),
+        "rfm_segment": series("rfm_segment"),
+        "value_class": series("value_class"),
+        "loyalty_class": series("loyalty_class"),
+        "tiers": tiers,
+        "untiered": untiered,
+        "pareto": pareto,
+        "top20_amount_pct": top20,
+    }

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.errors import ConflictError
 from segmentation.models import TIER_COUNT, TierChange
 from segmentation.selectors import (
+    explorer_figures,
     retailer_score_get,
     retailer_tier_changes,
     score_explanation,
@@ -108,6 +109,24 @@ def tiers_view(request):
         "may_decide": tier_change_may_decide(user=request.user),
     }
     return render(request, "segmentation/tiers.html", context)
+
+
+@login_required
+@require_GET
+def explorer_view(request):
+    """The segment explorer: how the user's retailers spread over lifecycle stages, RFM segments, value and loyalty
+    classes and tiers, and how concentrated the amount is (Pareto), as of the latest scoring run."""
+    if not request.user.has_perm("accounts.view_retailer"):
+        raise PermissionDenied
+    figures = explorer_figures(user=request.user)
+    tables = [
+        (_("生命周期"), figures["lifecycle"]),
+        (_("RFM 分群"), figures["rfm_segment"]),
+        (_("价值等级"), figures["value_class"]),
+        (_("忠诚度"), figures["loyalty_class"]),
+    ]
+    context = {"figures": figures, "tables": tables, "latest_run": scoring_run_latest()}
+    return render(request, "segmentation/explorer.html", context)
 
 
 def _tier_action(request, action, success):

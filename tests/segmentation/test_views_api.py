@@ -5,6 +5,8 @@ from django.urls import reverse
 
 from segmentation import tasks
 from segmentation.models import ScoringRun
+from segmentation.selectors import explorer_figures
+from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import weeks_ago
 
 
@@ -110,3 +112,41 @@ def test_admin_pages_of_every_model_open(scored, company_admin, client_for):
     for name in ("scoringrun", "retailerscore", "scorechange", "scoringevent", "lifecyclerule"):
         assert client.get(reverse(f"admin:segmentation_{name}_changelist")).status_code == 200
     assert client.get(reverse("admin:segmentation_lifecyclerule_add")).status_code == 200
+
+
+def test_the_explorer_counts_only_the_users_territory(route_a, route_b, manager_a, score_now, client_for):
+    mine = [RetailerFactory(route=route_a, tier=12) for _ in range(3)]
+    RetailerFactory(route=route_b, tier=12)
+    score_now()
+
+    response = client_for(manager_a).get("/segmentation/explorer/")
+
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert figures["total"] == len(mine)
+    assert sum(s["count"] for s in figures["lifecycle"]) == 3
+    assert [t["count"] for t in figures["tiers"] if t["key"] == "12"] == [3]
+    assert figures["pareto"][0] == {"retailers": 0.0, "amount": 0.0}
+    assert 'id="chart-pareto"' in response.content.decode()
+
+
+def test_the_explorer_pareto_curve_is_cumulative(route_a, supervisor_a, place_orders, score_now):
+    amounts = [80, 10, 5, 5]  # cartons, one order each: 4 retailers → 4 Pareto buckets
+    for cartons in amounts:
+        place_orders(RetailerFactory(route=route_a), [(weeks_ago(2), cartons)])
+    score_now()
+
+    pareto = explorer_figures(user=supervisor_a)["pareto"]
+
+    assert pareto == [
+        {"retailers": 0.0, "amount": 0.0},
+        {"retailers": 25.0, "amount": 80.0},
+        {"retailers": 50.0, "amount": 90.0},
+        {"retailers": 75.0, "amount": 95.0},
+        {"retailers": 100.0, "amount": 100.0},
+    ]
+
+
+def test_the_explorer_without_scores_says_when_they_come(manager_a, client_for):
+    body = client_for(manager_a).get("/segmentation/explorer/").content.decode()
+    assert 'id="explorer-empty"' in body
