@@ -168,8 +168,10 @@ class RetailerScore(models.Model):
     retailer = models.OneToOneField(
         Retailer, verbose_name=_("零售客户"), on_delete=models.CASCADE, related_name="+"
     )
+    # no index on run: every run rewrites run_id on every row, and an index on it would stop PostgreSQL from
+    # updating the rows in place (HOT); the table is kept half empty (fillfactor 50, migration 0003) for that
     run = models.ForeignKey(
-        ScoringRun, verbose_name=_("评分批次"), on_delete=models.PROTECT, related_name="+"
+        ScoringRun, verbose_name=_("评分批次"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
     last_order_on = models.DateField(_("最近订货日"), null=True, blank=True)
     first_order_on = models.DateField(_("首次订货日"), null=True, blank=True)

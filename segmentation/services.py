@@ -60,59 +60,54 @@ TOP_SHARE_PCT = 20
 
 SCORE_SQL = """
 CREATE TEMP TABLE _score ON COMMIT DROP AS
-WITH p AS (
-  SELECT %(as_of)s::date AS as_of,
-         date_trunc('week', %(as_of)s::date)::date AS this_week,
-         (%(as_of)s::date - make_interval(months => %(window_months)s))::date AS window_start
-), base AS (
+WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once per retailer, not per reference
   SELECT r.id AS retailer_id, r.org_unit_id, r.business_format,
          (r.created_at AT TIME ZONE %(tz)s)::date AS created_on,
          (SELECT max(o.ordered_on) FROM sales_order o
-           WHERE o.retailer_id = r.id AND o.ordered_on <= p.as_of) AS last_order_on,
+           WHERE o.retailer_id = r.id AND o.ordered_on <= %(as_of)s::date) AS last_order_on,
          (SELECT min(o.ordered_on) FROM sales_order o
-           WHERE o.retailer_id = r.id AND o.ordered_on <= p.as_of) AS first_order_on
-  FROM accounts_retailer r, p
+           WHERE o.retailer_id = r.id AND o.ordered_on <= %(as_of)s::date) AS first_order_on
+  FROM accounts_retailer r
   WHERE r.merged_into_id IS NULL AND r.status <> 'closed'
 ), agg AS (
   -- one plain aggregate over the weekly rows (no window function, so PostgreSQL can run it in parallel), from
   -- the earliest week any rule looks at, less lost_weeks so the gap before a return can be seen
   SELECT s.retailer_id,
-         coalesce(sum(s.order_count) FILTER (WHERE s.period_start > p.window_start), 0) AS frequency,
-         coalesce(sum(s.amount_fen) FILTER (WHERE s.period_start > p.window_start), 0) AS monetary_fen,
-         coalesce(sum(s.cartons) FILTER (WHERE s.period_start > p.window_start), 0) AS cartons,
-         min(s.period_start) FILTER (WHERE s.period_start > p.window_start) AS first_week,
-         count(*) FILTER (WHERE s.period_start > p.window_start AND s.period_start < p.this_week) AS order_weeks,
+         coalesce(sum(s.order_count) FILTER (WHERE s.period_start > %(window_start)s::date), 0) AS frequency,
+         coalesce(sum(s.amount_fen) FILTER (WHERE s.period_start > %(window_start)s::date), 0) AS monetary_fen,
+         coalesce(sum(s.cartons) FILTER (WHERE s.period_start > %(window_start)s::date), 0) AS cartons,
+         min(s.period_start) FILTER (WHERE s.period_start > %(window_start)s::date) AS first_week,
+         count(*) FILTER (WHERE s.period_start > %(window_start)s::date AND s.period_start < %(this_week)s::date) AS order_weeks,
          coalesce(sum(s.cartons) FILTER (
-           WHERE s.period_start > p.this_week - 7 * %(trend_weeks)s), 0) AS recent_cartons,
+           WHERE s.period_start > %(this_week)s::date - 7 * %(trend_weeks)s), 0) AS recent_cartons,
          coalesce(sum(s.cartons) FILTER (
-           WHERE s.period_start > p.this_week - 14 * %(trend_weeks)s
-             AND s.period_start <= p.this_week - 7 * %(trend_weeks)s), 0) AS earlier_cartons,
+           WHERE s.period_start > %(this_week)s::date - 14 * %(trend_weeks)s
+             AND s.period_start <= %(this_week)s::date - 7 * %(trend_weeks)s), 0) AS earlier_cartons,
          -- the first order week of the return window and the last order week before it: their gap tells a return
-         min(s.period_start) FILTER (WHERE s.period_start > p.this_week - 7 * %(reactivated_weeks)s)
+         min(s.period_start) FILTER (WHERE s.period_start > %(this_week)s::date - 7 * %(reactivated_weeks)s)
            AS return_week,
-         max(s.period_start) FILTER (WHERE s.period_start <= p.this_week - 7 * %(reactivated_weeks)s)
+         max(s.period_start) FILTER (WHERE s.period_start <= %(this_week)s::date - 7 * %(reactivated_weeks)s)
            AS before_return_week
-  FROM sales_retailerperiodsummary s, p
-  WHERE s.period = 'week' AND s.order_count > 0 AND s.period_start <= p.as_of
-    AND s.period_start > least(p.window_start, p.this_week - 14 * %(trend_weeks)s) - 7 * %(lost_weeks)s
+  FROM sales_retailerperiodsummary s
+  WHERE s.period = 'week' AND s.order_count > 0 AND s.period_start <= %(as_of)s::date
+    AND s.period_start > least(%(window_start)s::date, %(this_week)s::date - 14 * %(trend_weeks)s) - 7 * %(lost_weeks)s
   GROUP BY s.retailer_id
 ), m AS (
-  SELECT b.*, p.as_of, p.this_week,
-         p.as_of - b.last_order_on AS recency_days,
+  SELECT b.*, %(as_of)s::date AS as_of, %(this_week)s::date AS this_week,
+         %(as_of)s::date - b.last_order_on AS recency_days,
          coalesce(a.frequency, 0) AS frequency, coalesce(a.monetary_fen, 0) AS monetary_fen,
          coalesce(a.cartons, 0) AS cartons,
          CASE WHEN a.cartons > 0 THEN round(a.monetary_fen::numeric / a.cartons) ELSE 0 END AS avg_price_fen,
          CASE WHEN a.earlier_cartons > 0
               THEN round(100.0 * (a.recent_cartons - a.earlier_cartons) / a.earlier_cartons) END AS trend_pct,
          coalesce(a.order_weeks, 0) AS order_weeks,
-         CASE WHEN a.first_week IS NULL OR a.first_week >= p.this_week THEN 0
-              ELSE (p.this_week - a.first_week) / 7 END AS expected_weeks,
+         CASE WHEN a.first_week IS NULL OR a.first_week >= %(this_week)s::date THEN 0
+              ELSE (%(this_week)s::date - a.first_week) / 7 END AS expected_weeks,
          -- returned: more than lost_weeks between the last order week before the return window and the first in
          -- it, or no order week in the range before it while the retailer did order earlier than the range
          coalesce(a.return_week - a.before_return_week > 7 * %(lost_weeks)s,
                   a.return_week IS NOT NULL AND b.first_order_on < a.return_week) AS returned
   FROM base b
-  CROSS JOIN p
   LEFT JOIN agg a ON a.retailer_id = b.retailer_id
 ), ranked AS (
   SELECT m.*,
@@ -241,14 +236,17 @@ SCORE_COLUMNS = (
     "is_top20",
 )
 
-UPSERT_SQL = """
+# Update in place (a hash join, rows stay on their page: see RetailerScore.run), then add the newly scored.
+UPDATE_SQL = """
+UPDATE segmentation_retailerscore t SET run_id = %(run_id)s, computed_at = %(now)s, {updates}
+FROM _score n WHERE n.retailer_id = t.retailer_id
+""".format(updates=", ".join(f"{c} = n.{c}" for c in SCORE_COLUMNS))
+
+INSERT_SQL = """
 INSERT INTO segmentation_retailerscore (retailer_id, run_id, computed_at, {columns})
-SELECT retailer_id, %(run_id)s, %(now)s, {columns} FROM _score
-ON CONFLICT (retailer_id) DO UPDATE SET run_id = EXCLUDED.run_id, computed_at = EXCLUDED.computed_at, {updates}
-""".format(
-    columns=", ".join(SCORE_COLUMNS),
-    updates=", ".join(f"{c} = EXCLUDED.{c}" for c in SCORE_COLUMNS),
-)
+SELECT retailer_id, %(run_id)s, %(now)s, {columns} FROM _score n
+WHERE NOT EXISTS (SELECT 1 FROM segmentation_retailerscore t WHERE t.retailer_id = n.retailer_id)
+""".format(columns=", ".join(SCORE_COLUMNS))  # noqa: S608 - the column names are constants
 
 STATS_SQL = """
 SELECT 'lifecycle', lifecycle, count(*) FROM _score GROUP BY lifecycle
@@ -361,6 +359,14 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
     }
     timings: dict[str, float] = {}
     with connection.cursor() as cursor:
+        # the dates every rule compares with, as plain parameters: constants let PostgreSQL plan the big
+        # aggregate over the weekly rows in parallel
+        cursor.execute(
+            "SELECT date_trunc('week', %(as_of)s::date)::date, "
+            "(%(as_of)s::date - make_interval(months => %(window_months)s))::date",
+            params,
+        )
+        params["this_week"], params["window_start"] = cursor.fetchone()
 
         def step(name: str, sql: str, args=None) -> int:
             started = time.perf_counter()
@@ -374,7 +380,8 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         changes = step("changes", CHANGES_SQL, params)
         events = step("events", EVENTS_SQL, params)
         events += step("events", LICENCE_EVENTS_SQL, params)
-        step("write", UPSERT_SQL, params)
+        step("write", UPDATE_SQL, params)
+        step("write", INSERT_SQL, params)
         # retailers closed or merged since the last run keep no current score
         step(
             "write",
