@@ -83,6 +83,16 @@ class LifecycleRule(models.Model):
         }
 
 
+# the steps of a run as they are timed in stats["timings"], in their order
+STEP_LABELS = {
+    "measures": _("指标与分类"),
+    "changes": _("变化记录"),
+    "events": _("事件"),
+    "write": _("写入"),
+    "stats": _("统计"),
+}
+
+
 class ScoringRun(models.Model):
     """One scoring of every retailer. At most one run is queued or running (a partial unique index)."""
 
@@ -133,6 +143,14 @@ class ScoringRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+    @property
+    def step_timings(self) -> list[tuple[str, float]]:
+        """(step name, seconds) in the order the run takes them; unknown steps (added later) last."""
+        timings = (self.stats or {}).get("timings") or {}
+        order = list(STEP_LABELS)
+        steps = sorted(timings, key=lambda s: (order.index(s) if s in order else len(order), s))
+        return [(str(STEP_LABELS.get(s, s)), timings[s]) for s in steps]
 
 
 class RetailerScore(models.Model):

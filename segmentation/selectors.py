@@ -38,6 +38,10 @@ def score_list(*, user: User, filters: dict | None = None) -> QuerySet[RetailerS
     return qs
 
 
+def scoring_run_list() -> QuerySet[ScoringRun]:
+    return ScoringRun.objects.order_by("-id")
+
+
 def scoring_run_latest() -> ScoringRun | None:
     return ScoringRun.objects.order_by("-id").first()
 

@@ -13,6 +13,7 @@ urlpatterns = [
         name="retailer-tier-change-request",
     ),
     path("explorer/", views.explorer_view, name="explorer"),
+    path("runs/", views.scoring_runs_view, name="scoring-runs"),
     path("tiers/", views.tiers_view, name="tiers"),
     path("tiers/proposals/", views.tier_proposal_create_view, name="tier-proposal-create"),
     path("tiers/proposals/<int:pk>/publish/", views.tier_proposal_publish_view, name="tier-proposal-publish"),

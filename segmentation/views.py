@@ -17,6 +17,7 @@ from segmentation.selectors import (
     retailer_tier_changes,
     score_explanation,
     scoring_run_latest,
+    scoring_run_list,
     tier_change_list,
     tier_proposal_list,
 )
@@ -127,6 +128,34 @@ def explorer_view(request):
     ]
     context = {"figures": figures, "tables": tables, "latest_run": scoring_run_latest()}
     return render(request, "segmentation/explorer.html", context)
+
+
+RUNS_SHOWN = 5
+
+
+def _render_runs(request, *, message="", status=200):
+    context = {
+        "runs": scoring_run_list()[:RUNS_SHOWN],
+        "may_run": scoring_run_may_start(user=request.user),
+        "message": message,
+    }
+    return render(request, "includes/scoring_runs.html", context, status=status)
+
+
+@login_required
+def scoring_runs_view(request):
+    """The explorer's runs panel (GET, polled while a run is active) and its "run now" button (POST)."""
+    if not request.user.has_perm("segmentation.view_scoringrun"):
+        raise PermissionDenied
+    if request.method != "POST":
+        return _render_runs(request)
+    if not scoring_run_may_start(user=request.user):
+        raise PermissionDenied
+    try:
+        scoring_run_start(user=request.user, enqueue=True)
+    except ConflictError as exc:
+        return _render_runs(request, message=str(exc), status=409)
+    return _render_runs(request, message=_("评分已开始，完成后自动刷新。"))
 
 
 def _tier_action(request, action, success):

@@ -150,3 +150,26 @@ def test_the_explorer_pareto_curve_is_cumulative(route_a, supervisor_a, place_or
 def test_the_explorer_without_scores_says_when_they_come(manager_a, client_for):
     body = client_for(manager_a).get("/segmentation/explorer/").content.decode()
     assert 'id="explorer-empty"' in body
+
+
+def test_the_explorer_runs_panel_starts_a_run_and_polls_until_done(
+    scored, supervisor_a, manager_a, client_for, queued, django_capture_on_commit_callbacks
+):
+    url = reverse("segmentation:scoring-runs")
+    assert client_for(manager_a).get(url).status_code == 403
+    assert client_for(manager_a).post(url).status_code == 403
+    assert 'id="scoring-runs"' not in client_for(manager_a).get("/segmentation/explorer/").content.decode()
+    client = client_for(supervisor_a)
+    assert 'id="scoring-runs"' in client.get("/segmentation/explorer/").content.decode()
+    panel = client.get(url).content.decode()
+    assert "explorer-run-now" in panel
+    assert "every 5s" not in panel  # the finished run of the fixture: nothing to poll for
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(url)
+
+    assert started.status_code == 200
+    run = ScoringRun.objects.get(status=ScoringRun.Status.QUEUED)
+    assert queued == [run.pk]
+    assert 'hx-trigger="every 5s"' in started.content.decode()
+    assert client.post(url).status_code == 409
