@@ -57,6 +57,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_WINDOW_MONTHS = 12
 TREND_WEEKS = 13
 TOP_SHARE_PCT = 20
+# a province run takes seconds; one still queued or running after this long has lost its worker or its message
+RUN_STALE_AFTER = datetime.timedelta(hours=2)
 
 SCORE_SQL = """
 CREATE TEMP TABLE _score ON COMMIT DROP AS
@@ -265,6 +267,22 @@ def scoring_run_may_start(*, user: User) -> bool:
     return user.is_authenticated and user.has_perm("segmentation.add_scoringrun")
 
 
+def _scoring_runs_abandon() -> int:
+    """Free the slot held by a run that has made no progress for RUN_STALE_AFTER (its task message was lost, or
+    its worker died and the broker gave up), so the nightly run is not blocked forever. A run being computed holds
+    its row lock; this UPDATE waits for it and then finds it done, so a live run is never marked."""
+    now = timezone.now()
+    return ScoringRun.objects.filter(
+        status__in=ScoringRun.ACTIVE_STATUSES,
+        created_at__lt=now - RUN_STALE_AFTER,
+    ).update(
+        status=ScoringRun.Status.FAILED,
+        finished_at=now,
+        error=_("超过 %(hours)s 小时没有完成，已放弃；请重新发起评分。")
+        % {"hours": int(RUN_STALE_AFTER.total_seconds() // 3600)},
+    )
+
+
 def scoring_run_start(
     *,
     user: User | None = None,
@@ -273,8 +291,10 @@ def scoring_run_start(
     enqueue: bool = False,
 ) -> ScoringRun:
     """Claim the single run slot (a partial unique index makes a second queued/running run impossible) and, with
-    `enqueue`, hand the run to a worker once the claim is committed. Raises ConflictError if a run is active."""
+    `enqueue`, hand the run to a worker once the claim is committed. Raises ConflictError if a run is active
+    (one abandoned for RUN_STALE_AFTER is marked failed first)."""
     as_of = as_of or timezone.localdate()
+    _scoring_runs_abandon()
     parameters = {
         "as_of": as_of.isoformat(),
         "window_months": window_months,

@@ -1,14 +1,17 @@
 """One run at a time, the Celery tasks' idempotence and the nightly schedule."""
 
+import datetime
+
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from crm.errors import ConflictError
 from segmentation import tasks
 from segmentation.models import ScoreChange, ScoringEvent, ScoringRun
-from segmentation.services import scoring_run_execute, scoring_run_start
+from segmentation.services import RUN_STALE_AFTER, scoring_run_execute, scoring_run_start
 from tests.segmentation.conftest import AS_OF, weeks_ago
 
 
@@ -21,6 +24,24 @@ def test_a_second_run_cannot_start_while_one_is_queued_or_running(db):
         ScoringRun.objects.create(status=ScoringRun.Status.RUNNING)
     scoring_run_execute(run_id=first.pk)
     assert scoring_run_start(as_of=AS_OF).status == ScoringRun.Status.QUEUED
+
+
+def test_a_run_abandoned_for_hours_is_failed_so_the_next_one_can_start(db):
+    stuck = scoring_run_start(as_of=AS_OF)
+    ScoringRun.objects.filter(pk=stuck.pk).update(
+        status=ScoringRun.Status.RUNNING,
+        created_at=timezone.now() - RUN_STALE_AFTER + datetime.timedelta(minutes=5),
+    )
+    with pytest.raises(ConflictError):  # not stale yet
+        scoring_run_start(as_of=AS_OF)
+    ScoringRun.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - RUN_STALE_AFTER)
+
+    fresh = scoring_run_start(as_of=AS_OF)
+
+    stuck.refresh_from_db()
+    assert stuck.status == ScoringRun.Status.FAILED
+    assert "小时没有完成" in stuck.error
+    assert fresh.status == ScoringRun.Status.QUEUED
 
 
 def test_the_run_records_who_started_it_and_when(supervisor_a, retailer_a, place_orders):
