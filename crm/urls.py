@@ -8,6 +8,7 @@ from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from crm import views
 from segmentation.api import RetailerScoreViewSet, ScoringRunViewSet, TierChangeViewSet, TierProposalViewSet
+from segmentation.segment_api import SegmentViewSet
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
@@ -16,6 +17,7 @@ router.register("scores", RetailerScoreViewSet, basename="score")
 router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
+router.register("segments", SegmentViewSet, basename="segment")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

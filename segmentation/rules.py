@@ -184,7 +184,7 @@ class ChoiceField(Field):
             raise RuleValueError(_("请至少选择一项"))
         if len(value) > MAX_ITEMS:
             raise RuleValueError(_("最多选择 %(n)s 项") % {"n": MAX_ITEMS})
-        if any(not isinstance(v, str | int) or isinstance(v, bool) for v in value):
+        if any(not isinstance(v, str | int) or isinstance(v, bool) or "\x00" in str(v) for v in value):
             raise RuleValueError(_("选项应为文字或整数"))
         known = self.known(value, user=user)
         unknown = [str(v) for v in value if _key(v) not in known]
@@ -238,11 +238,12 @@ class ModelChoiceField(ChoiceField):
 
 
 def _is_int(value) -> bool:
+    """An int (or a string of digits) that fits a bigint column."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return True
-    return isinstance(value, str) and value.isdigit() and len(value) < 19
+        return -(2**63) < value < 2**63
+    return isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19
 
 
 def _number(value, *, integer: bool) -> Decimal:
@@ -454,6 +455,8 @@ class TextField(Field):
     def clean(self, operator, value, *, user=None):
         if not isinstance(value, str) or not value.strip():
             raise RuleValueError(_("请填写文字"))
+        if "\x00" in value:
+            raise RuleValueError(_("含有不允许的字符"))
         if len(value.strip()) > MAX_TEXT:
             raise RuleValueError(_("最多 %(n)s 个字") % {"n": MAX_TEXT})
         return value.strip()
@@ -630,7 +633,7 @@ def _check_group(node, *, path: str, depth: int, check: _Check) -> dict | None:
         check.error(path, _('应为条件组 {"op": "and"|"or", "rules": […]}'), "not_a_group")
         return None
     op = node.get("op", "and")
-    if op not in GROUP_OPS:
+    if not isinstance(op, str) or op not in GROUP_OPS:
         check.error(path, _("条件组的 op 应为 and 或 or"), "bad_group_op")
     rules = node["rules"]
     if not isinstance(rules, list):
@@ -662,13 +665,13 @@ def _check_rule(node, *, path: str, check: _Check) -> dict | None:
         if name in (None, ""):
             check.error(path, _("请选择字段"), "unknown_field")
         else:
-            check.error(path, _("未知字段 %(name)s") % {"name": name}, "unknown_field")
+            check.error(path, _("未知字段 %(name)s") % {"name": str(name)[:40]}, "unknown_field")
         return None
     operator = node.get("operator")
-    if operator not in spec.operators:
+    if not isinstance(operator, str) or operator not in spec.operators:
         check.error(
             path,
-            _("字段“%(field)s”不支持运算符 %(op)s") % {"field": spec.label, "op": operator or "—"},
+            _("字段“%(field)s”不支持运算符 %(op)s") % {"field": spec.label, "op": str(operator or "—")[:20]},
             "bad_operator",
         )
         return None
@@ -678,6 +681,19 @@ def _check_rule(node, *, path: str, check: _Check) -> dict | None:
         check.error(path, f"{spec.label}{_('：')}{exc}", "bad_value")
         return None
     return {"field": name, "operator": operator, "value": value}
+
+
+def rule_errors(exc: ValidationError) -> list[dict]:
+    """The items of a definition_validate error as {"path", "code", "message"}: what the API answers and the
+    builder shows next to each rule."""
+    return [
+        {
+            "path": (error.params or {}).get("path", ""),
+            "code": error.code or "invalid",
+            "message": next(iter(error)),
+        }
+        for error in exc.error_list
+    ]
 
 
 # ---- compiling and reading out -----------------------------------------------------------------------------------
