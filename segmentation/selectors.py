@@ -199,8 +199,9 @@ def segment_get(*, user: User, segment_id: int) -> Segment:
 
 
 def _members(*, definition: dict, org_unit: OrgUnit, retailers: QuerySet[Retailer]) -> QuerySet[Retailer]:
+    territory = Retailer.objects.filter(org_unit__in=_units_below(org_unit).values("id"))
     return retailers.filter(
-        definition_compile(definition),
+        definition_compile(definition, within=territory),
         org_unit__in=_units_below(org_unit).values("id"),
         merged_into__isnull=True,
     )
