@@ -54,6 +54,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sales.models import OrderLine, RetailerPeriodSummary
+from segmentation.models import RetailerScore
+
 MAX_DEPTH = 3
 MAX_RULES = 50
 MAX_DAYS = 3650
@@ -151,8 +154,6 @@ class Field:
         subquery that would otherwise read every retailer's rows read only those of the territory."""
         condition = self.condition(operator, value, today=today)
         if self.source == SCORE:
-            from segmentation.models import RetailerScore
-
             return Q(id__in=RetailerScore.objects.filter(condition).values("retailer_id"))
         return condition
 
@@ -496,8 +497,6 @@ class PurchaseField(Field):
         return {"items": items, "days": days}
 
     def to_q(self, operator, value, *, today, within=None):
-        from sales.models import OrderLine
-
         lines = OrderLine.objects.filter(
             order__retailer_id=OuterRef("pk"),
             order__ordered_on__gte=_plus(today, -value["days"]),
@@ -545,8 +544,6 @@ class MeasureField(Field):
         return {"weeks": weeks, "value": self.number.clean(operator, value.get("value"), user=user)}
 
     def to_q(self, operator, value, *, today, within=None):
-        from sales.models import RetailerPeriodSummary
-
         this_week = today - datetime.timedelta(days=today.weekday())
         rows = RetailerPeriodSummary.objects.filter(
             period=RetailerPeriodSummary.Period.WEEK,

@@ -99,6 +99,8 @@ class SegmentMemberSerializer(serializers.ModelSerializer):
     mobile = serializers.SerializerMethodField()
     route_code = serializers.CharField(source="route.code", read_only=True, default=None)
     manager = serializers.CharField(source="route.manager.username", read_only=True, default=None)
+    # plain text: a second component with the retailer's status choices would collide in the schema's enum names
+    status = serializers.CharField(read_only=True, help_text="客户状态：active / suspended / closed")
 
     class Meta:
         model = Retailer
@@ -207,6 +209,7 @@ MembersPage = inline_serializer(
         parameters=[
             OpenApiParameter("q", str, description="名称包含"),
             OpenApiParameter("archived", bool, description="true：只列已归档的"),
+            OpenApiParameter("org_unit", int, description="只列覆盖此单位或其下级单位的分群"),
         ],
     ),
     retrieve=extend_schema(summary="One segment; 404 outside the caller's territory"),
@@ -229,8 +232,16 @@ class SegmentViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            archived = self.request.query_params.get("archived", "").lower() in ("1", "true")
-            filters = {"q": self.request.query_params.get("q", ""), "archived": archived}
+            params = self.request.query_params
+            archived = params.get("archived", "").lower() in ("1", "true")
+            unit = params.get("org_unit", "")
+            filters = {
+                "q": params.get("q", ""),
+                "archived": archived,
+                "org_unit": segment_units_usable(user=self.request.user).filter(pk=unit).first()
+                if unit.isdigit() and len(unit) < 19
+                else None,
+            }
             return segment_list(user=self.request.user, filters=filters)
         return segment_list(user=self.request.user, filters={"archived": None})
 

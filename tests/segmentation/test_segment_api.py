@@ -16,7 +16,7 @@ def county_segment(shops, supervisor_a, county_a):
     )
 
 
-def test_a_supervisor_creates_and_reads_a_segment(shops, supervisor_a, county_a, api_client_for):
+def test_a_supervisor_creates_and_reads_a_segment(shops, supervisor_a, county_a, dept_a, api_client_for):
     client = api_client_for(supervisor_a)
     body = {
         "name": "流失预警",
@@ -34,6 +34,8 @@ def test_a_supervisor_creates_and_reads_a_segment(shops, supervisor_a, county_a,
     assert data["created_by"] == str(supervisor_a)
     assert client.get(f"/api/v1/segments/{data['id']}/").json()["name"] == "流失预警"
     assert [s["id"] for s in client.get("/api/v1/segments/").json()["results"]] == [data["id"]]
+    assert client.get("/api/v1/segments/", {"q": "预警"}).json()["results"][0]["id"] == data["id"]
+    assert client.get("/api/v1/segments/", {"org_unit": dept_a.pk}).json()["results"] == []
 
 
 def test_a_bad_definition_answers_400_naming_the_rule_and_saves_nothing(shops, supervisor_a, api_client_for):
