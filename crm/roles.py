@@ -16,6 +16,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_tierproposal",
             "segmentation.add_tierchange",
             "segmentation.view_tierchange",
+            "segmentation.view_segment",
+            "segmentation.add_segment",
+            "segmentation.change_segment",
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -46,6 +49,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.add_tierchange",
             "segmentation.view_tierchange",
             "segmentation.approve_tierchange",
+            "segmentation.view_segment",
+            "segmentation.add_segment",
+            "segmentation.change_segment",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -56,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_contact_details",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            "segmentation.view_segment",
         }
     ),
 }

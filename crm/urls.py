@@ -14,6 +14,7 @@ from segmentation.api import (
     TierChangeViewSet,
     TierProposalViewSet,
 )
+from segmentation.segment_api import SegmentViewSet
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
@@ -23,6 +24,7 @@ router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
 router.register("scoring-events", ScoringEventViewSet, basename="scoring-event")
+router.register("segments", SegmentViewSet, basename="segment")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
