@@ -36,10 +36,14 @@ is_top20 marks the first 20% of all scored retailers (rounded up) that bought an
 Retailers scored: not closed and not merged into another. The first score of a retailer records no change and
 no event (nothing to compare with); later runs record a ScoreChange per changed class and a ScoringEvent for
 lifecycle changes into at_risk, lost or reactivated.
+
+After the upsert the same run clusters the retailers, scores churn risk and replaces the recommendations
+(segmentation.ml); run.stats["timings"] holds the seconds each stage took.
 """
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -47,6 +51,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import ConflictError
+from segmentation.ml import ML_PARAMETERS, ml_stages_run
 from segmentation.models import LifecycleRule, ScoringRun
 from users.models import User
 
@@ -263,6 +268,7 @@ def scoring_run_start(
         "as_of": as_of.isoformat(),
         "window_months": window_months,
         **lifecycle_rule_current().as_parameters(),
+        "ml": dict(ML_PARAMETERS),
     }
     try:
         with transaction.atomic():
@@ -312,6 +318,9 @@ def scoring_run_execute(*, run_id: int) -> ScoringRun:
                     "change_count",
                     "event_count",
                     "stats",
+                    "churn_status",
+                    "churn_auc",
+                    "churn_baseline_auc",
                 ]
             )
     except Exception as exc:
@@ -329,7 +338,8 @@ def scoring_run_execute(*, run_id: int) -> ScoringRun:
 
 def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
     """The set-based core: one statement computes all measures and classes into a temp table, then history, events
-    and the upsert of the current scores follow from it. Returns (scored, changes, events, stats)."""
+    and the upsert of the current scores follow from it, then the ML stages. Returns (scored, changes, events,
+    stats)."""
     params = {
         "window_months": DEFAULT_WINDOW_MONTHS,
         **run.parameters,
@@ -339,6 +349,7 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         "run_id": run.pk,
         "now": timezone.now(),
     }
+    started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS _score")
         cursor.execute(SCORE_SQL, params)
@@ -355,8 +366,11 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
             "(SELECT 1 FROM _score n WHERE n.retailer_id = s.retailer_id)"
         )
         cursor.execute(STATS_SQL)
-        stats: dict[str, dict[str, int]] = {}
+        stats: dict[str, dict] = {}
         for field, value, count in cursor.fetchall():
             stats.setdefault(field, {})[value] = count
         cursor.execute("DROP TABLE _score")
+        timings = {"scores": round(time.perf_counter() - started, 3)}
+        stats.update(ml_stages_run(run=run, cursor=cursor, timings=timings))
+    stats["timings"] = timings
     return scored, changes, events, stats
