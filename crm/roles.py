@@ -39,6 +39,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_retailerscore",
             "segmentation.view_scorechange",
             "segmentation.view_scoringevent",
+            "segmentation.view_clusterprofile",
+            "segmentation.view_recommendation",
             "segmentation.view_tierrule",
             "segmentation.add_tierproposal",
             "segmentation.view_tierproposal",
@@ -56,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_contact_details",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            "segmentation.view_clusterprofile",
         }
     ),
 }

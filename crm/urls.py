@@ -7,13 +7,22 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from crm import views
-from segmentation.api import RetailerScoreViewSet, ScoringRunViewSet, TierChangeViewSet, TierProposalViewSet
+from segmentation.api import (
+    ClusterProfileViewSet,
+    RecommendationViewSet,
+    RetailerScoreViewSet,
+    ScoringRunViewSet,
+    TierChangeViewSet,
+    TierProposalViewSet,
+)
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
 router.register("imports", ImportJobViewSet, basename="import-job")
 router.register("scores", RetailerScoreViewSet, basename="score")
 router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
+router.register("recommendations", RecommendationViewSet, basename="recommendation")
+router.register("clusters", ClusterProfileViewSet, basename="cluster")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
 

@@ -12,6 +12,7 @@ urlpatterns = [
         views.retailer_tier_change_request_view,
         name="retailer-tier-change-request",
     ),
+    path("segments/clusters/", views.cluster_profiles_view, name="cluster-profiles"),
     path("tiers/", views.tiers_view, name="tiers"),
     path("tiers/proposals/", views.tier_proposal_create_view, name="tier-proposal-create"),
     path("tiers/proposals/<int:pk>/publish/", views.tier_proposal_publish_view, name="tier-proposal-publish"),
