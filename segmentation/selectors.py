@@ -95,6 +95,7 @@ class ChurnRisk:
     no figure."""
 
     probability: float | None
+    horizon_weeks: int
     band: str = ""  # high / medium / low
     band_label: str = ""
     reason: str = ""
@@ -141,13 +142,18 @@ def _churn_reason_text(score: RetailerScore) -> str:
 def churn_risk(score: RetailerScore) -> ChurnRisk:
     """The churn risk of a scored retailer for the portrait. A missing figure always says why: the run had too
     little history to train the model, or the retailer had no order in the model's lookback."""
+    run = score.run
+    parameters = ml_parameters(run)
+    horizon = parameters["churn_horizon_weeks"]
     if score.churn_probability is not None:
         band, label = churn_band(score.churn_probability)
         return ChurnRisk(
-            score.churn_probability, band=band, band_label=str(label), reason=_churn_reason_text(score)
+            score.churn_probability,
+            horizon,
+            band=band,
+            band_label=str(label),
+            reason=_churn_reason_text(score),
         )
-    run = score.run
-    parameters = ml_parameters(run)
     if run.churn_status == ScoringRun.ChurnStatus.TOO_LITTLE_HISTORY:
         weeks = run.stats.get("churn", {}).get(
             "needed_weeks", 2 * parameters["churn_horizon_weeks"] + parameters["churn_lookback_weeks"]
@@ -159,7 +165,7 @@ def churn_risk(score: RetailerScore) -> ChurnRisk:
         note = _("未评估：近 %(weeks)s 周没有订货") % {"weeks": parameters["churn_lookback_weeks"]}
     else:
         note = _("未评估")
-    return ChurnRisk(None, note=note)
+    return ChurnRisk(None, horizon, note=note)
 
 
 def recommendation_reason(recommendation: Recommendation) -> str:

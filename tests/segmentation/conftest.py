@@ -9,6 +9,7 @@ import pytest
 from sales.models import Order, OrderLine
 from sales.services import period_summaries_rebuild, product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
+from tests.segmentation.ml_data import buy, make_product  # noqa: F401 - fixtures
 
 AS_OF = datetime.date(2025, 6, 4)  # a Wednesday; its week starts Monday 2025-06-02
 THIS_WEEK = datetime.date(2025, 6, 2)
