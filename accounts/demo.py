@@ -168,11 +168,14 @@ def _tier(rng: random.Random, business_format: str, scale: str, market: str) -> 
     return max(1, min(30, round(rng.gauss(base, 3.5))))
 
 
-def demo_retailers_build(*, staff: dict, count: int, seed: int = 20261123, stdout=None) -> int:
+def demo_retailers_build(
+    *, staff: dict, count: int, seed: int = 20261123, stdout=None, today: datetime.date | None = None
+) -> int:
     """Create `count` retailers spread over the demo routes; returns how many were written."""
     rng = random.Random(seed)  # noqa: S311 - demo data, repeatable by seed
-    today = timezone.localdate()
-    now = timezone.now()
+    # `today` pins the calendar so that a seed always gives the same data; by default, the real today
+    today = today or timezone.localdate()
+    now = timezone.now() - datetime.timedelta(days=(timezone.localdate() - today).days)
     routes = staff["routes"]
     serials: dict[str, int] = {}
     written = 0

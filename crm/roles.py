@@ -42,6 +42,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_retailerscore",
             "segmentation.view_scorechange",
             "segmentation.view_scoringevent",
+            "segmentation.view_clusterprofile",
+            "segmentation.view_recommendation",
             "segmentation.view_tierrule",
             "segmentation.add_tierproposal",
             "segmentation.view_tierproposal",
@@ -63,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.add_importjob",
             "accounts.view_importjob",
             "segmentation.view_segment",
+            "segmentation.view_clusterprofile",
         }
     ),
 }

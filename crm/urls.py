@@ -8,6 +8,8 @@ from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from crm import views
 from segmentation.api import (
+    ClusterProfileViewSet,
+    RecommendationViewSet,
     RetailerScoreViewSet,
     ScoringEventViewSet,
     ScoringRunViewSet,
@@ -21,6 +23,8 @@ router.register("retailers", RetailerViewSet, basename="retailer")
 router.register("imports", ImportJobViewSet, basename="import-job")
 router.register("scores", RetailerScoreViewSet, basename="score")
 router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
+router.register("recommendations", RecommendationViewSet, basename="recommendation")
+router.register("clusters", ClusterProfileViewSet, basename="cluster")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
 router.register("scoring-events", ScoringEventViewSet, basename="scoring-event")

@@ -89,6 +89,8 @@ CATALOGUE = (
     ("兰州", "甘肃烟草", False, [("硬吉祥", 155, 180, 10), ("硬", 65, 80, 11)]),
 )
 REPERTOIRE = 14  # products a shop keeps in rotation
+FADE_FLOOR = 0.3  # a lapsing shop's order chance and volume in its last week, as a share of its usual
+WITHDRAWN_WEEKS_AGO = 16  # withdrawn products were on sale until this many weeks ago
 # Spring Festival dates, for the seasonal peak
 SPRING_FESTIVAL = {
     2024: datetime.date(2024, 2, 10),
@@ -98,7 +100,7 @@ SPRING_FESTIVAL = {
 }
 
 
-def demo_products_build() -> list[Product]:
+def demo_products_build(*, today: datetime.date | None = None) -> list[Product]:
     """About 80 real-looking products; a few trial and withdrawn ones with substitutes."""
     products = []
     serial = 0
@@ -124,12 +126,12 @@ def demo_products_build() -> list[Product]:
         saved = list(Product.objects.order_by("id"))
         by_name = {p.name: p for p in saved}
         # Withdrawn products with a substitute of the same band, and two on trial.
-        for old, new in (("红旗渠（雪松）", "红旗渠（硬）"), ("双喜（硬经典）", "红双喜（红双喜）")):
+        for old, new in (("红旗渠（雪松）", "红旗渠（硬）"), ("双喜（硬经典）", "双喜（红双喜）")):
             if old in by_name:
                 Product.objects.filter(pk=by_name[old].pk).update(
                     status=Product.Status.WITHDRAWN, substitute=by_name.get(new, by_name.get("红旗渠（硬）"))
                 )
-        trial_start = datetime.date.today() - datetime.timedelta(days=60)  # noqa: DTZ011
+        trial_start = (today or datetime.date.today()) - datetime.timedelta(days=60)  # noqa: DTZ011
         Product.objects.filter(name__in=["黄金叶（浓香中支）", "泰山（心悦）"]).update(
             status=Product.Status.TRIAL, trial_started_on=trial_start
         )
@@ -149,9 +151,11 @@ def _season(day: datetime.date) -> float:
     return 1.0 + 0.08 * np.sin((day.timetuple().tm_yday / 365.0) * 2 * np.pi)  # mild summer/winter swing
 
 
-def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, int]:
-    """Weekly orders for every retailer over the last `weeks` weeks, loaded with COPY; then the period
-    summaries are computed from the lines. Returns (orders, lines)."""
+def demo_orders_build(
+    *, weeks: int, seed: int = 7, stdout=None, today: datetime.date | None = None
+) -> tuple[int, int]:
+    """Weekly orders for every retailer over the `weeks` weeks up to `today` (by default the real today),
+    loaded with COPY; then the period summaries are computed from the lines. Returns (orders, lines)."""
     rng = np.random.default_rng(seed)
     with connection.cursor() as cursor:
         cursor.execute("""
@@ -160,7 +164,9 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
             FROM accounts_retailer r ORDER BY r.id
         """)
         rows = cursor.fetchall()
-        cursor.execute("SELECT id, wholesale_price_fen, price_class, status FROM sales_product ORDER BY id")
+        cursor.execute(
+            "SELECT id, wholesale_price_fen, price_class, status, substitute_id FROM sales_product ORDER BY id"
+        )
         products = cursor.fetchall()
     if not rows or not products:
         return 0, 0
@@ -177,6 +183,7 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
     prod_price = np.array([p[1] for p in products], dtype=np.int64)
     prod_class = np.array([p[2] or 3 for p in products], dtype=np.int64)
     orderable = np.array([p[3] != "withdrawn" for p in products])
+    substitute_of = {i: p[4] for i, p in enumerate(products) if p[3] == "withdrawn" and p[4]}
 
     # Volume: cartons per week grow with tier; bigger shops and tobacco/liquor stores buy more.
     base = np.exp(1.2 + tier * 0.11) * np.where(scale == 1, 1.4, np.where(scale == 2, 1.0, 0.75))
@@ -188,6 +195,10 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
         weights = np.exp(-np.abs(prod_class - (4.6 - 3.4 * upscale[i])) * 1.1) * orderable
         weights = weights / weights.sum()
         repertoire[i] = rng.choice(len(prod_id), size=REPERTOIRE, replace=False, p=weights)
+    repertoire_before = _repertoire_before_withdrawals(
+        repertoire, substitute_of, prod_id, prod_class, np.random.default_rng(seed + 2)
+    )
+    withdrawn_week = weeks - WITHDRAWN_WEEKS_AGO
     lines_per_order = np.clip(
         np.where(scale == 1, 8, np.where(scale == 2, 5, 3)) + rng.integers(-2, 3, n), 1, 10
     )
@@ -195,8 +206,13 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
     lapse_week = np.where(rng.random(n) < 0.06, rng.integers(weeks // 3, weeks, n), weeks + 1)
     lapse_week = np.where(active, lapse_week, rng.integers(0, max(weeks // 4, 1), n))
     weekly_prob = np.where(tier >= 10, 0.93, 0.82)
+    # Shops wind down before they stop: over their last 4–10 weeks they order less often and less each time
+    # (never for shops that stay). Drawn from a second generator so every other shop's orders stay what this
+    # seed always gave.
+    fade_weeks = np.random.default_rng(seed + 1).integers(4, 11, n)
+    fade_start = np.where(lapse_week <= weeks, lapse_week - fade_weeks, weeks + 1)
 
-    today = datetime.date.today()  # noqa: DTZ011 - calendar dates for demo data
+    today = today or datetime.date.today()  # noqa: DTZ011 - calendar dates for demo data
     first_monday = today - datetime.timedelta(days=today.weekday() + 7 * weeks)
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM sales_order")
@@ -211,7 +227,9 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
             monday = first_monday + datetime.timedelta(weeks=w)
             season = _season(monday)
             started = issued <= np.datetime64(monday + datetime.timedelta(days=6))
-            ordering = started & (w < lapse_week) & (rng.random(n) < weekly_prob)
+            # 1 until the fade starts, then falling linearly towards FADE_FLOOR at the lapse week
+            fade = 1 - (1 - FADE_FLOOR) * np.clip((w - fade_start) / fade_weeks, 0, 1)
+            ordering = started & (w < lapse_week) & (rng.random(n) < weekly_prob * fade)
             idx = np.nonzero(ordering)[0]
             if idx.size == 0:
                 continue
@@ -219,13 +237,15 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
             order_ids = np.arange(next_order_id, next_order_id + k, dtype=np.int64)
             next_order_id += k
             days = np.array(monday, dtype="datetime64[D]") + (weekday[idx] - 1)
-            total = np.maximum(1, np.round(base[idx] * season * rng.lognormal(0, 0.25, k))).astype(np.int64)
+            total = np.maximum(
+                1, np.round(base[idx] * fade[idx] * season * rng.lognormal(0, 0.25, k))
+            ).astype(np.int64)
             n_lines = np.minimum(lines_per_order[idx], np.maximum(1, total))
             line_order = np.repeat(np.arange(k), n_lines)
             offsets = np.arange(line_order.size) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines)
             start_col = rng.integers(0, REPERTOIRE, k)
             cols = (np.repeat(start_col, n_lines) + offsets) % REPERTOIRE
-            line_product = repertoire[idx[line_order], cols]
+            line_product = (repertoire_before if w < withdrawn_week else repertoire)[idx[line_order], cols]
             share = rng.uniform(0.5, 1.5, line_order.size)
             cartons = np.maximum(1, np.round(np.repeat(total / n_lines, n_lines) * share)).astype(np.int64)
             price = prod_price[line_product]
@@ -281,6 +301,28 @@ def demo_orders_build(*, weeks: int, seed: int = 7, stdout=None) -> tuple[int, i
         cursor.execute("ANALYZE sales_order; ANALYZE sales_orderline")
     period_summaries_rebuild()
     return total_orders, total_lines
+
+
+def _repertoire_before_withdrawals(repertoire, substitute_of, prod_id, prod_class, rng) -> np.ndarray:
+    """The repertoires as they were before the withdrawn products left the market: half of the shops that now
+    stock a withdrawn product's substitute stocked the withdrawn one instead (they switched), and a few others
+    stocked it in place of a product of its price class (they dropped it and never took up the substitute, so
+    the substitute is still to recommend to them)."""
+    before = repertoire.copy()
+    index_of = {pid: i for i, pid in enumerate(prod_id)}
+    for withdrawn, substitute_id in substitute_of.items():
+        substitute = index_of.get(substitute_id)
+        if substitute is None:
+            continue
+        draw = rng.random(len(repertoire))
+        has_substitute = (repertoire == substitute).any(axis=1)
+        switched = has_substitute & (draw < 0.5)
+        before[switched] = np.where(before[switched] == substitute, withdrawn, before[switched])
+        same_class = prod_class[repertoire] == prod_class[withdrawn]
+        others = ~has_substitute & same_class.any(axis=1) & (draw < 0.15)
+        slot = same_class.argmax(axis=1)
+        before[others, slot[others]] = withdrawn
+    return before
 
 
 def _is_superuser(cursor) -> bool:

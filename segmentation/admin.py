@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
 from segmentation.models import (
+    ClusterProfile,
     LifecycleRule,
+    Recommendation,
     RetailerScore,
     ScoreChange,
     ScoringEvent,
@@ -56,9 +58,12 @@ class ScoringRunAdmin(ReadOnlyAdmin):
         "scored_count",
         "change_count",
         "event_count",
+        "churn_status",
+        "churn_auc",
+        "churn_baseline_auc",
         "created_by",
     )
-    list_filter = ("status",)
+    list_filter = ("status", "churn_status")
 
 
 class ScopedAdmin(ReadOnlyAdmin):
@@ -85,8 +90,12 @@ class RetailerScoreAdmin(ScopedAdmin):
         "is_top20",
         "recency_days",
         "trend_pct",
+        "cluster",
+        "churn_probability",
+        "churn_reason",
     )
-    list_filter = ("lifecycle", "rfm_segment", "value_class", "loyalty_class", "is_top20")
+    list_filter = ("lifecycle", "rfm_segment", "value_class", "loyalty_class", "is_top20", "churn_reason")
+    list_select_related = ("retailer", "cluster")
 
 
 @admin.register(ScoreChange)
@@ -99,6 +108,33 @@ class ScoreChangeAdmin(ScopedAdmin):
 class ScoringEventAdmin(ScopedAdmin):
     list_display = ("retailer", "kind", "ref_date", "detail", "run", "at")
     list_filter = ("kind",)
+
+
+@admin.register(ClusterProfile)
+class ClusterProfileAdmin(ReadOnlyAdmin):
+    """Written by scoring runs; company-wide aggregates (no retailer in them)."""
+
+    list_display = ("run", "number", "name", "size", "share")
+    list_filter = ("run",)
+    list_select_related = ("run",)
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(ScopedAdmin):
+    list_display = (
+        "retailer",
+        "rank",
+        "product",
+        "kind",
+        "peer_buyers",
+        "peer_count",
+        "substitute_for",
+        "run",
+    )
+    list_filter = ("kind",)
+    list_select_related = ("retailer", "product", "substitute_for", "run")
+    raw_id_fields = ("retailer", "product", "substitute_for", "run")
+    search_fields = ("=retailer__licence_no", "=retailer__customer_code", "=product__code", "product__name")
 
 
 @admin.register(TierRule)

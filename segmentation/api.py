@@ -1,4 +1,5 @@
-"""REST API: /api/v1/scores/ (current scores in the caller's territory), /api/v1/scoring-runs/, and the tier
+"""REST API: /api/v1/scores/ (current scores in the caller's territory, with cluster and churn risk),
+/api/v1/scoring-runs/ (with the churn model's AUCs), /api/v1/recommendations/, /api/v1/clusters/, and the tier
 engine's /api/v1/tier-proposals/ and /api/v1/tier-changes/."""
 
 from django_filters import rest_framework as filters
@@ -8,8 +9,24 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
-from segmentation.models import RetailerScore, ScoringEvent, ScoringRun, TierChange, TierProposal
-from segmentation.selectors import score_list, scoring_event_list, tier_change_list, tier_proposal_list
+from segmentation.models import (
+    ClusterProfile,
+    Recommendation,
+    RetailerScore,
+    ScoringEvent,
+    ScoringRun,
+    TierChange,
+    TierProposal,
+)
+from segmentation.selectors import (
+    cluster_profile_list,
+    recommendation_list,
+    recommendation_reason,
+    score_list,
+    scoring_event_list,
+    tier_change_list,
+    tier_proposal_list,
+)
 from segmentation.services import SCORE_COLUMNS, scoring_run_may_start, scoring_run_start
 from segmentation.tiers import (
     tier_change_decide,
@@ -27,16 +44,30 @@ class ScoreCursorPagination(CursorPagination):
 
 
 class RetailerScoreSerializer(serializers.ModelSerializer):
+    cluster_name = serializers.CharField(source="cluster.name", read_only=True, allow_null=True, default=None)
+
     class Meta:
         model = RetailerScore
-        fields = ["retailer", "run", *SCORE_COLUMNS, "computed_at"]
+        fields = [
+            "retailer",
+            "run",
+            *SCORE_COLUMNS,
+            "cluster",
+            "cluster_name",
+            "churn_probability",
+            "churn_reason",
+            "computed_at",
+        ]
         read_only_fields = fields
 
 
 class RetailerScoreFilter(filters.FilterSet):
+    churn_probability_min = filters.NumberFilter(field_name="churn_probability", lookup_expr="gte")
+    cluster = filters.NumberFilter(field_name="cluster_id")
+
     class Meta:
         model = RetailerScore
-        fields = ["lifecycle", "rfm_segment", "value_class", "loyalty_class", "is_top20"]
+        fields = ["lifecycle", "rfm_segment", "value_class", "loyalty_class", "is_top20", "churn_reason"]
 
 
 class RetailerScoreViewSet(viewsets.ReadOnlyModelViewSet):
@@ -49,7 +80,7 @@ class RetailerScoreViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_url_kwarg = "retailer"
 
     def get_queryset(self):
-        return score_list(user=self.request.user)
+        return score_list(user=self.request.user).select_related("cluster")
 
 
 class ScoringRunSerializer(serializers.ModelSerializer):
@@ -69,6 +100,9 @@ class ScoringRunSerializer(serializers.ModelSerializer):
             "change_count",
             "event_count",
             "stats",
+            "churn_status",
+            "churn_auc",
+            "churn_baseline_auc",
             "error",
             "as_of",
         ]
@@ -110,6 +144,13 @@ class OldestFirstPagination(CursorPagination):
     ordering = "id"
 
 
+class IdPagination(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "id"
+
+
 class ScoringEventFilter(filters.FilterSet):
     after = filters.NumberFilter(field_name="id", lookup_expr="gt", label="id >")
     kind = filters.MultipleChoiceFilter(choices=ScoringEvent.Kind.choices)
@@ -130,6 +171,102 @@ class ScoringEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return scoring_event_list(user=self.request.user)
+
+
+class RecommendationSerializer(serializers.ModelSerializer):
+    product_code = serializers.CharField(source="product.code", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+    substitute_for_name = serializers.CharField(
+        source="substitute_for.name", read_only=True, allow_null=True, default=None
+    )
+    penetration = serializers.FloatField(read_only=True, allow_null=True)
+    reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "run",
+            "retailer",
+            "rank",
+            "product",
+            "product_code",
+            "product_name",
+            "kind",
+            "peer_count",
+            "peer_buyers",
+            "penetration",
+            "substitute_for",
+            "substitute_for_name",
+            "reason",
+        ]
+        read_only_fields = fields
+
+    def get_reason(self, obj: Recommendation) -> str:
+        return recommendation_reason(obj)
+
+
+class RecommendationFilter(filters.FilterSet):
+    retailer = filters.NumberFilter(field_name="retailer_id")
+
+    class Meta:
+        model = Recommendation
+        fields = ["retailer", "kind"]
+
+
+class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The latest run's product recommendations for the retailers the caller may see, by retailer then rank;
+    `?retailer={id}` for one retailer's (up to 5, best first)."""
+
+    serializer_class = RecommendationSerializer
+    pagination_class = IdPagination
+    filterset_class = RecommendationFilter
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return recommendation_list(user=self.request.user)
+
+
+class ClusterProfileSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(read_only=True)
+    traits = serializers.ListField(child=serializers.CharField(), read_only=True)
+    medians = serializers.DictField(child=serializers.FloatField(allow_null=True), read_only=True)
+
+    class Meta:
+        model = ClusterProfile
+        fields = ["id", "run", "number", "name", "traits", "size", "share", "medians"]
+        read_only_fields = fields
+
+
+class MayViewClusters(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.user.has_perm("segmentation.view_clusterprofile")
+
+
+class ClusterProfileFilter(filters.FilterSet):
+    run = filters.NumberFilter(
+        field_name="run_id", help_text="a run's profiles (default: the latest finished run)"
+    )
+
+    class Meta:
+        model = ClusterProfile
+        fields = ["run"]
+
+
+class ClusterProfileViewSet(viewsets.ReadOnlyModelViewSet):
+    """Cluster profiles of the latest finished scoring run (numbered by median order amount, 1 the highest);
+    `?run={id}` for an earlier run's."""
+
+    serializer_class = ClusterProfileSerializer
+    permission_classes = [permissions.IsAuthenticated, MayViewClusters]
+    filterset_class = ClusterProfileFilter
+    pagination_class = None  # at most 8 per run
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        if self.action == "list" and not self.request.query_params.get("run"):
+            return cluster_profile_list()
+        return ClusterProfile.objects.order_by("run_id", "number")
 
 
 # ---- tiers (档位) ------------------------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ Retailers scored: not closed and not merged into another. The first score of a r
 no event (nothing to compare with); later runs record a ScoreChange per changed class and a ScoringEvent for
 lifecycle changes into at_risk, lost or reactivated. Every run also raises the licence-expiry events (90/60/30
 days, LICENCE_EVENTS_SQL), the first run included: they depend on a date, not on a previous score.
+
+After the scores are written the same run clusters the retailers, scores churn risk and replaces the
+recommendations (segmentation.ml); run.stats["timings"] holds the seconds each step took.
 """
 
 import datetime
@@ -49,6 +52,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import ConflictError
+from segmentation.ml import ML_PARAMETERS, ml_stages_run
 from segmentation.models import LifecycleRule, ScoringRun
 from users.models import User
 
@@ -299,6 +303,7 @@ def scoring_run_start(
         "as_of": as_of.isoformat(),
         "window_months": window_months,
         **lifecycle_rule_current().as_parameters(),
+        "ml": dict(ML_PARAMETERS),
     }
     try:
         with transaction.atomic():
@@ -348,6 +353,9 @@ def scoring_run_execute(*, run_id: int) -> ScoringRun:
                     "change_count",
                     "event_count",
                     "stats",
+                    "churn_status",
+                    "churn_auc",
+                    "churn_baseline_auc",
                 ]
             )
     except Exception as exc:
@@ -365,7 +373,8 @@ def scoring_run_execute(*, run_id: int) -> ScoringRun:
 
 def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
     """The set-based core: one statement computes all measures and classes into a temp table, then history, events
-    and the upsert of the current scores follow from it. Returns (scored, changes, events, stats)."""
+    and the upsert of the current scores follow from it, then the ML stages. Returns (scored, changes, events,
+    stats)."""
     params = {
         "window_months": DEFAULT_WINDOW_MONTHS,
         **run.parameters,
@@ -413,5 +422,6 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         for field, value, count in cursor.fetchall():
             stats.setdefault(field, {})[value] = count
         cursor.execute("DROP TABLE _score")
+        stats.update(ml_stages_run(run=run, cursor=cursor, timings=timings))
     stats["timings"] = timings
     return scored, changes, events, stats

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("explorer/", views.explorer_view, name="explorer"),
     path("runs/", views.scoring_runs_view, name="scoring-runs"),
+    path("segments/clusters/", views.cluster_profiles_view, name="cluster-profiles"),
     path("tiers/", views.tiers_view, name="tiers"),
     path("tiers/proposals/", views.tier_proposal_create_view, name="tier-proposal-create"),
     path("tiers/proposals/<int:pk>/publish/", views.tier_proposal_publish_view, name="tier-proposal-publish"),

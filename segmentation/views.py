@@ -1,5 +1,6 @@
-"""Segmentation pages: the scores panel the retailer portrait loads, its "run now" button and tier request form,
-and the tier page (proposals, publication, approval of manual changes)."""
+"""Segmentation pages: the scores panel the retailer portrait loads (classes, churn risk, cluster,
+recommendations), its "run now" button and tier request form, the cluster profiles page, and the tier page
+(proposals, publication, approval of manual changes)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.errors import ConflictError
 from segmentation.models import TIER_COUNT, TierChange
 from segmentation.selectors import (
+    churn_risk,
+    cluster_profiles_for,
     explorer_figures,
+    recommendation_reason,
+    retailer_recommendations,
     retailer_score_get,
     retailer_tier_changes,
     score_explanation,
@@ -40,10 +45,14 @@ PROPOSALS_SHOWN = 12
 def _render_panel(request, pk, *, message="", status=200):
     score = retailer_score_get(user=request.user, retailer_id=pk)
     latest = scoring_run_latest()
+    recommendations = retailer_recommendations(user=request.user, retailer_id=pk)
     context = {
         "retailer_id": pk,
         "score": score,
         "explanation": score_explanation(score) if score else "",
+        "churn": churn_risk(score) if score else None,
+        "recommendations": [(r, recommendation_reason(r)) for r in recommendations],
+        "may_view_clusters": request.user.has_perm("segmentation.view_clusterprofile"),
         "latest_run": latest,
         "may_run": scoring_run_may_start(user=request.user),
         "may_request_tier": tier_change_may_request(user=request.user),
@@ -94,6 +103,18 @@ def retailer_tier_change_request_view(request, pk):
     except ConflictError as exc:
         return _render_panel(request, pk, message=str(exc), status=409)
     return _render_panel(request, pk, message=_("已提交档位调整申请，待另一位有权限的同事审批。"))
+
+
+@login_required
+@require_GET
+def cluster_profiles_view(request):
+    """The clusters of the latest finished run, for supervisors; the table itself is the include
+    includes/cluster_profiles.html, so other pages can embed it."""
+    if not request.user.has_perm("segmentation.view_clusterprofile"):
+        raise PermissionDenied
+    run, profiles = cluster_profiles_for(user=request.user)
+    context = {"cluster_run": run, "cluster_profiles": profiles}
+    return render(request, "segmentation/cluster_profiles.html", context)
 
 
 @login_required

@@ -150,6 +150,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # two API models have a "kind" with different choices: name both, so neither gets a hashed name
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "accounts.models.ImportJob.Kind",
+        "RecommendationKindEnum": "segmentation.models.Recommendation.Kind",
+    },
 }
 
 # Celery: Redis in production, kombu's filesystem transport on a machine with nothing but Python.

@@ -9,6 +9,7 @@ import pytest
 from sales.models import Order, OrderLine
 from sales.services import period_summaries_rebuild, product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
+from tests.segmentation.ml_data import buy, make_product  # noqa: F401 - fixtures
 
 AS_OF = datetime.date(2025, 6, 4)  # a Wednesday; its week starts Monday 2025-06-02
 THIS_WEEK = datetime.date(2025, 6, 2)
@@ -135,8 +136,8 @@ def brands(request):
 
 
 @pytest.fixture
-def buy():
-    """buy(retailer, product, days_ago, cartons, price_fen=10000): one order of one line, summaries rebuilt."""
+def buy_days_ago():
+    """buy_days_ago(retailer, product, days_ago, cartons, price_fen=10000): one order of one line, summaries rebuilt."""
     from django.utils import timezone
 
     def order(retailer, product, days_ago, cartons, price_fen=10000):
@@ -161,7 +162,7 @@ def buy():
 
 
 @pytest.fixture
-def shops(route_a, route_b, give_score, brands, buy):
+def shops(route_a, route_b, give_score, brands, buy_days_ago):
     """Five shops with known fields, scores and purchases (see each comment)."""
     from django.utils import timezone
 
@@ -203,8 +204,8 @@ def shops(route_a, route_b, give_score, brands, buy):
     give_score(s4, lifecycle=stage.ACTIVE, monetary_fen=900_000, recency_days=21, r_score=4, is_top20=True)
     # s5 has no score yet
     hard, soft, zhonghua = brands.values()
-    buy(s1, hard, days_ago=10, cartons=10)
-    buy(s1, zhonghua, days_ago=200, cartons=5)
-    buy(s2, zhonghua, days_ago=100, cartons=40)
-    buy(s4, soft, days_ago=21, cartons=30)
+    buy_days_ago(s1, hard, days_ago=10, cartons=10)
+    buy_days_ago(s1, zhonghua, days_ago=200, cartons=5)
+    buy_days_ago(s2, zhonghua, days_ago=100, cartons=40)
+    buy_days_ago(s4, soft, days_ago=21, cartons=30)
     return [Retailer.objects.get(pk=s.pk) for s in (s1, s2, s3, s4, s5)]

@@ -1,5 +1,6 @@
 """Build realistic demo data: `manage.py seed_demo --retailers N`."""
 
+import datetime
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,8 +26,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--weeks", type=int, default=0, help="weeks of order history (52 = a year)")
         parser.add_argument("--seed", type=int, default=20261123, help="random seed, for repeatable data")
+        parser.add_argument(
+            "--today",
+            type=datetime.date.fromisoformat,
+            default=None,
+            help="the day the data ends (YYYY-MM-DD; default: today): with --seed, the same data on any day",
+        )
 
-    def handle(self, *args, retailers, if_empty, flush, seed, weeks, **options):
+    def handle(self, *args, retailers, if_empty, flush, seed, weeks, today, **options):
         from accounts.models import Retailer
         from users.models import OrgUnit
 
@@ -53,18 +60,20 @@ class Command(BaseCommand):
             f"Org tree, 1 admin, {len(staff['counties'])} supervisors, {managers} customer managers, "
             f"{len(staff['routes'])} routes"
         )
-        written = demo_retailers_build(staff=staff, count=retailers, seed=seed, stdout=self.stdout)
-        products = demo_products_build()
+        written = demo_retailers_build(
+            staff=staff, count=retailers, seed=seed, stdout=self.stdout, today=today
+        )
+        products = demo_products_build(today=today)
         self.stdout.write(f"{len(products)} products")
         pairs = duplicates_scan()
         self.stdout.write(f"{pairs} suspected duplicate pairs for the data-quality page")
         if weeks:
-            orders, lines = demo_orders_build(weeks=weeks, seed=seed, stdout=self.stdout)
+            orders, lines = demo_orders_build(weeks=weeks, seed=seed, stdout=self.stdout, today=today)
             self.stdout.write(
                 f"{orders:,} orders with {lines:,} lines over {weeks} weeks; period summaries built"
             )
             # A first scoring run, so the demo's portraits and lists show classes from the start.
-            run = scoring_run_execute(run_id=scoring_run_start().pk)
+            run = scoring_run_execute(run_id=scoring_run_start(as_of=today).pk)
             self.stdout.write(f"Scoring run #{run.pk}: {run.get_status_display()}")
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,284 @@
+"""Churn risk: each retailer's probability of placing no order in the `horizon` weeks (8) after the run's as_of,
+from a logistic regression trained on the retailers' own history with a time-based split.
+
+Cut-offs are days `k` whole weeks before as_of (so they fall on as_of's weekday): k = 0 is the day scored;
+k = horizon (8) is the holdout; k = 2·horizon, +4, +8, +12 (16, 20, 24, 28) are the training cut-offs, whose
+labels all end by the holdout cut-off, so nothing the holdout is judged on was seen in training. A cut-off is
+usable only when the order history reaches its full lookback (26 complete weeks before it), so early cut-offs do
+not mistake the start of the data for new retailers.
+
+At a cut-off C, the population is every retailer (not merged; for C = as_of also not closed) with an order in
+the lookback; its label is 1 when it has no order in (C, C + horizon]. Features use only what was known at C:
+- recency: days from the last order on or before C to C (the order index, so the week of C counts too);
+- the 26 complete weeks before C's week (weekly summaries): order weeks in the last 4, 8 and 13 weeks and
+  the last 8 against the retailer's usual rate; regularity (order weeks ÷ weeks since its first order week in the
+  lookback) and the longest gap between two order weeks; that tenure itself; the cartons trend (last 13 weeks
+  against the 13 before), the last order week and the last 8 weeks' cartons per order week against the usual;
+  cartons per order week and price per carton.
+
+Evaluation: the model fitted on the training cut-offs predicts the holdout; the run records its AUC and the AUC of
+ranking by recency alone (the baseline). The model that scores as_of is then refitted on every labelled cut-off.
+When the holdout or every training cut-off lacks either class (or history), the model is not trained: the run
+says why (status "too_little_history" and the cut-offs' counts) and churn_probability stays NULL.
+
+Bands for readers: high from 50%, medium from 20%, low below. Main reason (recorded for medium and high risk
+only, where a reader needs one): the feature group that raises this retailer's log-odds most above the average
+retailer's (the coefficients times its standardised features, summed per group).
+"""
+
+import datetime
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from segmentation.ml.frames import sql_frame
+from segmentation.models import RetailerScore, ScoringRun
+
+R = RetailerScore.ChurnReason
+# (feature, the reason it speaks for), in the order of the feature matrix's columns
+FEATURES = (
+    ("recency", R.RECENCY),
+    ("weeks_4", R.FEWER_ORDERS),
+    ("weeks_8", R.FEWER_ORDERS),
+    ("weeks_13", R.FEWER_ORDERS),
+    ("weeks_8_vs_usual", R.FEWER_ORDERS),
+    ("regularity", R.IRREGULAR),
+    ("max_gap", R.IRREGULAR),
+    ("tenure", R.SHORT_HISTORY),
+    ("trend", R.SMALLER_ORDERS),
+    ("last_vs_usual", R.SMALLER_ORDERS),
+    ("size_8_vs_usual", R.SMALLER_ORDERS),
+    ("order_size", R.LOW_VALUE),
+    ("avg_price", R.LOW_VALUE),
+)
+REASONS = tuple(dict.fromkeys(reason for _name, reason in FEATURES))
+BAND_HIGH, BAND_MEDIUM = 0.5, 0.2
+TRAINED, TOO_LITTLE_HISTORY = ScoringRun.ChurnStatus.TRAINED, ScoringRun.ChurnStatus.TOO_LITTLE_HISTORY
+
+HISTORY_START_SQL = """
+SELECT min(period_start) FROM sales_retailerperiodsummary WHERE period = 'week' AND order_count > 0
+"""
+
+# Every order week of the complete weeks any cut-off looks at; age 1 = the week before as_of's week.
+HISTORY_SQL = """
+SELECT s.retailer_id, (%(week0)s::date - s.period_start) / 7 AS age, s.cartons, s.amount_fen
+FROM sales_retailerperiodsummary s
+WHERE s.period = 'week' AND s.order_count > 0
+  AND s.period_start < %(week0)s::date AND s.period_start >= %(week0)s::date - 7 * %(max_age)s
+"""
+HISTORY_COLUMNS = {"retailer_id": "int64", "age": "int64", "cartons": "float32", "amount_fen": "float32"}
+
+# The population of each cut-off with its recency and (when observed by as_of) its label: index probes only.
+PROBES_SQL = """
+SELECT r.id, c.k,
+       c.day - (SELECT max(o.ordered_on) FROM sales_order o
+                WHERE o.retailer_id = r.id AND o.ordered_on <= c.day) AS recency_days,
+       CASE WHEN c.k >= %(horizon)s THEN
+         (NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id
+                      AND o.ordered_on > c.day AND o.ordered_on <= c.day + 7 * %(horizon)s))::int
+       END AS churned
+FROM accounts_retailer r
+CROSS JOIN (SELECT k, %(as_of)s::date - 7 * k AS day, %(week0)s::date - 7 * k AS week0
+            FROM unnest(%(ks)s::int[]) AS k) c
+WHERE r.merged_into_id IS NULL AND (c.k > 0 OR r.status <> 'closed')
+  AND EXISTS (SELECT 1 FROM sales_retailerperiodsummary s
+              WHERE s.retailer_id = r.id AND s.period = 'week' AND s.order_count > 0
+                AND s.period_start < c.week0 AND s.period_start >= c.week0 - 7 * %(lookback)s)
+"""
+PROBE_COLUMNS = {"retailer_id": "int64", "k": "int64", "recency_days": "float64", "churned": "float64"}
+
+
+class WeeklyHistory:
+    """Order weeks, cartons and amounts of every retailer with history, as dense (retailer × age) float32/bool
+    matrices: 100k retailers × 55 weeks is ~50 MB."""
+
+    def __init__(self, rows: pd.DataFrame, max_age: int):
+        self.ids = np.unique(rows["retailer_id"].to_numpy())
+        index = np.searchsorted(self.ids, rows["retailer_id"].to_numpy())
+        age = rows["age"].to_numpy()
+        shape = (len(self.ids), max_age + 1)
+        self.ordered = np.zeros(shape, dtype=bool)
+        self.cartons = np.zeros(shape, dtype=np.float32)
+        self.amount = np.zeros(shape, dtype=np.float32)
+        self.ordered[index, age] = True
+        self.cartons[index, age] = rows["cartons"].to_numpy()
+        self.amount[index, age] = rows["amount_fen"].to_numpy()
+
+    def window(self, retailer_ids: np.ndarray, k: int, weeks: int):
+        """(ordered, cartons, amount) of the `weeks` complete weeks before cut-off k, most recent first."""
+        rows = np.searchsorted(self.ids, retailer_ids)
+        if len(rows) and (rows.max() >= len(self.ids) or not np.array_equal(self.ids[rows], retailer_ids)):
+            raise RuntimeError("a cut-off's population has a retailer without weekly history")
+        rows = rows[:, None]
+        cols = k + 1 + np.arange(weeks)[None, :]
+        return self.ordered[rows, cols], self.cartons[rows, cols], self.amount[rows, cols]
+
+
+def churn_features(ordered: np.ndarray, cartons: np.ndarray, amount: np.ndarray, recency_days: np.ndarray):
+    """The feature matrix (float32, columns as FEATURES) of retailers with at least one order week in the
+    window; window arrays are (retailers × weeks), most recent week first."""
+    weeks = ordered.shape[1]
+    position = np.arange(1, weeks + 1, dtype=np.float32)[None, :]
+    order_weeks = ordered.sum(axis=1).astype(np.float32)
+    weeks_4, weeks_8, weeks_13 = (ordered[:, :n].sum(axis=1).astype(np.float32) for n in (4, 8, 13))
+    tenure = np.where(ordered, position, 0).max(axis=1)  # weeks since the first order week in the window
+    regularity = order_weeks / tenure
+    # longest run of empty weeks between two order weeks
+    last_seen = np.maximum.accumulate(np.where(ordered, position, 0), axis=1)
+    previous = np.concatenate([np.zeros((len(ordered), 1), dtype=np.float32), last_seen[:, :-1]], axis=1)
+    max_gap = np.where(ordered & (previous > 0), position - previous - 1, 0).max(axis=1)
+    total_cartons = cartons.sum(axis=1)
+    usual_size = total_cartons / order_weeks
+    recent = cartons[:, : min(13, weeks)].sum(axis=1)
+    earlier = cartons[:, 13:26].sum(axis=1)
+    last_cartons = cartons[np.arange(len(cartons)), ordered.argmax(axis=1)]
+    size_8 = cartons[:, :8].sum(axis=1) / np.maximum(weeks_8, 1)
+    columns = {
+        "recency": np.log1p(recency_days),
+        "weeks_4": weeks_4,
+        "weeks_8": weeks_8,
+        "weeks_13": weeks_13,
+        "weeks_8_vs_usual": weeks_8 - regularity * np.minimum(8, tenure),
+        "regularity": regularity,
+        "max_gap": max_gap,
+        "tenure": tenure,
+        # undefined without an earlier 13 weeks: 0 rather than a huge rise that would only mean "new"
+        "trend": np.where(earlier > 0, np.clip(np.log((recent + 1) / (earlier + 1)), -3, 3), 0),
+        "last_vs_usual": np.log((last_cartons + 1) / (usual_size + 1)),
+        "size_8_vs_usual": np.where(weeks_8 > 0, np.log((size_8 + 1) / (usual_size + 1)), 0),
+        "order_size": np.log1p(usual_size),
+        "avg_price": np.log1p(amount.sum(axis=1) / np.maximum(total_cartons, 1)),
+    }
+    return np.column_stack([columns[name] for name, _reason in FEATURES]).astype(np.float32)
+
+
+def churn_model():
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=1000, random_state=0))
+
+
+def churn_reasons(model, features: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """The main reason of each row (a ChurnReason value), "" below medium risk or when no feature group raises
+    its risk above the average retailer's."""
+    scaler, regression = model.steps[0][1], model.steps[-1][1]
+    contributions = scaler.transform(features) * regression.coef_[0]
+    groups = np.array([[reason == r for r in REASONS] for _name, reason in FEATURES], dtype=np.float64)
+    by_reason = contributions @ groups
+    best = by_reason.argmax(axis=1)
+    names = np.array([str(r.value) for r in REASONS], dtype=object)
+    return np.where((by_reason.max(axis=1) > 0) & (probability >= BAND_MEDIUM), names[best], "")
+
+
+def churn_compute(*, run: ScoringRun, cursor, parameters: dict) -> tuple[pd.DataFrame, dict]:
+    """Train, evaluate and score. Sets run.churn_status / churn_auc / churn_baseline_auc; returns (frame of
+    retailer_id, churn_probability, churn_reason for the scored population, stats for run.stats["churn"])."""
+    horizon, lookback = parameters["churn_horizon_weeks"], parameters["churn_lookback_weeks"]
+    as_of = datetime.date.fromisoformat(run.parameters["as_of"])
+    week0 = as_of - datetime.timedelta(days=as_of.weekday())
+    train_ks = [
+        2 * horizon + i * parameters["churn_cutoff_step_weeks"]
+        for i in range(parameters["churn_train_cutoffs"])
+    ]
+    cursor.execute(HISTORY_START_SQL)
+    history_start = cursor.fetchone()[0]
+    history_weeks = (week0 - history_start).days // 7 if history_start else 0
+    labelled = [k for k in [horizon, *train_ks] if history_weeks >= k + lookback]
+    ks = [0, *labelled]
+    max_age = max(ks) + lookback
+    params = {
+        "week0": week0,
+        "as_of": as_of,
+        "max_age": max_age,
+        "ks": ks,
+        "horizon": horizon,
+        "lookback": lookback,
+    }
+    history = WeeklyHistory(sql_frame(cursor, HISTORY_SQL, params, HISTORY_COLUMNS), max_age)
+    probes = sql_frame(cursor, PROBES_SQL, params, PROBE_COLUMNS)
+
+    def at(k: int):
+        rows = probes[probes["k"] == k]
+        ids = rows["retailer_id"].to_numpy()
+        recency = rows["recency_days"].to_numpy()
+        features = churn_features(*history.window(ids, k, lookback), recency)
+        return ids, features, rows["churned"].to_numpy(), recency
+
+    def day(k: int) -> str:
+        return (as_of - datetime.timedelta(weeks=k)).isoformat()
+
+    sets = {k: at(k) for k in labelled}
+    cutoffs = [
+        {
+            "date": day(k),
+            "role": "holdout" if k == horizon else "train",
+            "rows": len(sets[k][2]),
+            "churned": int(sets[k][2].sum()),
+        }
+        for k in labelled
+    ]
+    usable = {k for k in labelled if 0 < sets[k][2].sum() < len(sets[k][2])}
+    stats = {
+        "model": "LogisticRegression",
+        "horizon_weeks": horizon,
+        "lookback_weeks": lookback,
+        "history_start": history_start.isoformat() if history_start else None,
+        "history_weeks": history_weeks,
+        "needed_weeks": 2 * horizon + lookback,
+        "cutoffs": cutoffs,
+        "usable_cutoffs": len(usable),
+    }
+    train = [k for k in train_ks if k in usable]
+    if horizon not in usable or not train:
+        run.churn_status, run.churn_auc, run.churn_baseline_auc = TOO_LITTLE_HISTORY, None, None
+        reason = "no_holdout" if horizon not in usable else "no_training_cutoff"
+        empty = pd.DataFrame(
+            {
+                "retailer_id": pd.Series(dtype="int64"),
+                "churn_probability": pd.Series(dtype="float64"),
+                "churn_reason": pd.Series(dtype="object"),
+            }
+        )
+        return empty, {**stats, "status": str(TOO_LITTLE_HISTORY), "reason": reason}
+
+    def stack(ks_: list[int]):
+        return np.vstack([sets[k][1] for k in ks_]), np.concatenate([sets[k][2] for k in ks_])
+
+    x_train, y_train = stack(train)
+    _ids, x_hold, y_hold, recency_hold = sets[horizon]
+    model = churn_model().fit(x_train, y_train)
+    run.churn_auc = round(float(roc_auc_score(y_hold, model.predict_proba(x_hold)[:, 1])), 4)
+    run.churn_baseline_auc = round(float(roc_auc_score(y_hold, recency_hold)), 4)
+    run.churn_status = TRAINED
+
+    # the model that scores as_of learns from every labelled cut-off, the holdout's too
+    x_all, y_all = stack([horizon, *train])
+    model = churn_model().fit(x_all, y_all)
+    ids, features, _labels, _recency = at(0)
+    probability = np.round(model.predict_proba(features)[:, 1], 4) if len(ids) else np.zeros(0)
+    frame = pd.DataFrame(
+        {
+            "retailer_id": ids,
+            "churn_probability": probability,
+            "churn_reason": churn_reasons(model, features, probability)
+            if len(ids)
+            else np.zeros(0, dtype=object),
+        }
+    )
+    coefficients = model.steps[-1][1].coef_[0]
+    return frame, {
+        **stats,
+        "status": str(TRAINED),
+        "holdout_cutoff": day(horizon),
+        "train_cutoffs": [day(k) for k in train],
+        "train_rows": len(y_train),
+        "train_churned": int(y_train.sum()),
+        "holdout_rows": len(y_hold),
+        "holdout_churned": int(y_hold.sum()),
+        "scored": len(ids),
+        "coefficients": {
+            name: round(float(c), 4) for (name, _r), c in zip(FEATURES, coefficients, strict=True)
+        },
+    }
