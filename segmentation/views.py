@@ -148,6 +148,8 @@ def explorer_view(request):
         (_("忠诚度"), figures["loyalty_class"]),
     ]
     context = {"figures": figures, "tables": tables, "latest_run": scoring_run_latest()}
+    if request.user.has_perm("segmentation.view_clusterprofile"):
+        context["cluster_run"], context["cluster_profiles"] = cluster_profiles_for(user=request.user)
     return render(request, "segmentation/explorer.html", context)
 
 
