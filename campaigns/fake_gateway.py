@@ -14,6 +14,7 @@ import collections
 import hashlib
 import hmac
 import json
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,6 +53,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     gateway: "FakeGateway"
 
+    def handle_error(self, request, client_address):
+        # a client that went away mid-answer (a killed worker) is part of the tests, not an error
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class FakeGateway:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, secret: str = "", latency: float = 0.0):
@@ -77,6 +84,7 @@ class FakeGateway:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -91,11 +99,25 @@ class FakeGateway:
             self.rejected_requests = 0
             self._fail_next = 0
             self._reject_numbers: set[str] = set()
+            self._hold_after: int | None = None
+            self.holding = threading.Event()
+            self._released = threading.Event()
 
     def fail_next(self, requests: int) -> None:
         """Answer the next `requests` POSTs with 503 (a transient gateway failure)."""
         with self._lock:
             self._fail_next = requests
+
+    def hold_after(self, unique_keys: int) -> threading.Event:
+        """Once `unique_keys` keys are accepted, the request that got there answers only after release(): the
+        messages are accepted but the sender has no answer yet (the moment a crash test kills the worker).
+        Returns the event set when the hold begins."""
+        with self._lock:
+            self._hold_after = unique_keys
+        return self.holding
+
+    def release(self) -> None:
+        self._released.set()
 
     def reject_numbers(self, *numbers: str) -> None:
         with self._lock:
@@ -153,6 +175,12 @@ class FakeGateway:
                     self.per_number[number] += 1
                     self.texts[key] = message.get("text", "")
                     results.append({"id": key, "status": "accepted", "message_id": message_id})
+            hold = self._hold_after is not None and len(self.keys) >= self._hold_after
+            if hold:
+                self._hold_after = None
+        if hold:
+            self.holding.set()
+            self._released.wait(timeout=120)
         return 200, {"results": results}
 
 
