@@ -16,6 +16,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_tierproposal",
             "segmentation.add_tierchange",
             "segmentation.view_tierchange",
+            "segmentation.view_segment",
+            "segmentation.add_segment",
+            "segmentation.change_segment",
             # outreach: the campaigns that reach their own retailers, and those retailers' send log
             "campaigns.view_campaign",
             "campaigns.view_delivery",
@@ -49,6 +52,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.add_tierchange",
             "segmentation.view_tierchange",
             "segmentation.approve_tierchange",
+            "segmentation.view_segment",
+            "segmentation.add_segment",
+            "segmentation.change_segment",
             # outreach: create, approve (not their own), run; templates and journeys of their unit
             "campaigns.view_campaign",
             "campaigns.add_campaign",
@@ -71,6 +77,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_contact_details",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            "segmentation.view_segment",
         }
     ),
 }

@@ -2,9 +2,11 @@
 class, and the lifecycle transitions other apps subscribe to. The rules are documented in services.SCORE_SQL."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Retailer
@@ -525,3 +527,52 @@ class TierChange(models.Model):
 
     def __str__(self):
         return f"{self.retailer_id}: {self.from_tier} → {self.to_tier} ({self.get_status_display()})"
+
+
+# ---- saved segments ----------------------------------------------------------------------------------------------
+class Segment(models.Model):
+    """A saved audience: a rule tree (see segmentation.rules for its format and the field catalogue) over the
+    retailers of one org unit's subtree. Membership is never stored: it is evaluated in one SQL query whenever
+    it is asked for (segmentation.selectors.segment_members), so a campaign snapshots it at launch."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.CharField(_("说明"), max_length=500, blank=True)
+    org_unit = models.ForeignKey(
+        "users.OrgUnit", verbose_name=_("覆盖范围"), on_delete=models.PROTECT, related_name="+"
+    )
+    definition = models.JSONField(_("规则"), default=dict)
+    is_archived = models.BooleanField(_("已归档"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("客户分群")
+        verbose_name_plural = _("客户分群")
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            # an archived segment gives its name back, so a new one may take it
+            models.UniqueConstraint(
+                fields=["org_unit", "name"], condition=Q(is_archived=False), name="segment_name_per_org_unit"
+            ),
+        ]
+        indexes = [models.Index(fields=["org_unit", "is_archived"], name="segment_org_unit")]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("segmentation:segment-detail", kwargs={"pk": self.pk})
+
+    def clean(self):
+        from segmentation.rules import definition_validate  # the rules read these models
+
+        try:
+            self.definition = definition_validate(self.definition)
+        except ValidationError as exc:
+            raise ValidationError({"definition": exc.error_list}) from exc
