@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Retailer
 from sales.models import Product
+from segmentation.models import Segment
 from users.models import OrgUnit
 
 QUIET_START_DEFAULT = datetime.time(21, 0)
@@ -141,6 +142,15 @@ class Campaign(models.Model):
     description = models.TextField(_("说明"), blank=True)
     org_unit = models.ForeignKey(
         OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    segment = models.ForeignKey(
+        Segment,
+        verbose_name=_("目标客群"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("发送开始时按客群规则取当时的全部客户（快照）"),
     )
     channel = models.CharField(_("渠道"), max_length=5, choices=Channel.choices, default=Channel.SMS)
     purpose = models.CharField(_("性质"), max_length=10, choices=Purpose.choices, default=Purpose.MARKETING)

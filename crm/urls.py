@@ -27,6 +27,8 @@ urlpatterns = [
     path("imports/", include("accounts.imports.urls")),
     path("sales/", include("sales.urls")),
     path("segmentation/", include("segmentation.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("", include("campaigns.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -179,7 +179,7 @@ def journeys_run_due(*, now: datetime.datetime | None = None) -> list[Campaign]:
     for journey_id in due.values_list("pk", flat=True):
         with transaction.atomic():
             journey = (
-                Journey.objects.select_for_update(skip_locked=True)
+                Journey.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("org_unit", "template")
                 .filter(pk=journey_id, enabled=True)
                 .first()

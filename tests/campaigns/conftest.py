@@ -15,6 +15,7 @@ from campaigns.ratelimit import send_bucket
 from campaigns.services.dispatch import deliveries_snapshot
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
+from tests.imports.fixtures import default_bands  # noqa: F401 - a fixture (the sales price bands)
 
 GATEWAY_SECRET = "gateway-secret-for-tests"
 
