@@ -199,27 +199,33 @@ def click_url(delivery_id: int) -> str:
 
 
 # ---- rendering --------------------------------------------------------------------------------------------------
-def _values(recipient: Recipient, context: dict, provided: dict[str, dict[int, str]]) -> dict[str, str]:
+def _values(recipient: Recipient, context: dict, provided: dict[str, dict[int, str]], used) -> dict[str, str]:
+    """The values of the variables `used`; only those are computed (a signed link costs an HMAC)."""
     delivery_id = recipient.delivery_id
-    values = {
-        "shop_name": recipient.shop_name,
-        "owner_name": recipient.owner_name,
-        "tier": "" if recipient.tier is None else str(recipient.tier),
-        "customer_manager": recipient.customer_manager,
-        "licence_expires_on": (
+    makers = {
+        "shop_name": lambda: recipient.shop_name,
+        "owner_name": lambda: recipient.owner_name,
+        "tier": lambda: "" if recipient.tier is None else str(recipient.tier),
+        "customer_manager": lambda: recipient.customer_manager,
+        "licence_expires_on": lambda: (
             recipient.licence_expires_on.strftime("%Y年%-m月%-d日") if recipient.licence_expires_on else ""
         ),
-        "licence_days_left": "" if recipient.licence_days_left is None else str(recipient.licence_days_left),
-        "recommended_products": context.get("recommended_products", ""),
-        "holiday": context.get("holiday", ""),
-        "product": context.get("product", ""),
-        "substitute": context.get("substitute", ""),
-        "link": click_url(delivery_id) if delivery_id and context.get("link_url") else "",
-        "unsubscribe_url": unsubscribe_url(delivery_id) if delivery_id else public_url("/u/预览"),
+        "licence_days_left": lambda: (
+            "" if recipient.licence_days_left is None else str(recipient.licence_days_left)
+        ),
+        "link": lambda: click_url(delivery_id) if delivery_id and context.get("link_url") else "",
+        "unsubscribe_url": lambda: unsubscribe_url(delivery_id) if delivery_id else public_url("/u/预览"),
     }
-    for name in PROVIDED_VARIABLES:
-        values[name] = provided.get(name, {}).get(recipient.retailer_id, "")
-    values.update({k: str(v) for k, v in recipient.extra.items() if k in VARIABLES})
+    values = {}
+    for name in used:
+        if name in recipient.extra:
+            values[name] = str(recipient.extra[name])
+        elif name in makers:
+            values[name] = makers[name]()
+        elif name in PROVIDED_VARIABLES:
+            values[name] = provided.get(name, {}).get(recipient.retailer_id, "")
+        else:
+            values[name] = str(context.get(name, ""))
     return values
 
 
@@ -248,7 +254,7 @@ def render_many(*, template, recipients: list[Recipient], context: dict) -> list
     )
     rendered = []
     for recipient in recipients:
-        values = _values(recipient, context, provided)
+        values = _values(recipient, context, provided, used)
         rendered.append(
             Rendered(
                 subject=_fill(template.subject, values, escape=False),

@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ EDITABLE_FIELDS = (
     "conversion_days",
 )
 STATE = Campaign.State
+ANALYZE_AFTER_ROWS = 5000
 
 
 # ---- who may do what ----------------------------------------------------------------------------------------------
@@ -276,6 +277,10 @@ def occurrence_create(*, parent: Campaign, key: str) -> Campaign | None:
 def occurrence_start(*, occurrence: Campaign, audience: QuerySet, now: datetime.datetime) -> Campaign:
     """Snapshot `audience` into deliveries and start sending (inside the caller's transaction)."""
     written, held = dispatch.deliveries_snapshot(campaign=occurrence, audience=audience)
+    if written >= ANALYZE_AFTER_ROWS:
+        # the send tasks' claim plans for the rows just written, not for statistics from before them
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE campaigns_delivery")
     occurrence.state = STATE.SENDING
     occurrence.launched_at = now
     occurrence.recipient_count, occurrence.holdout_count = written, held

@@ -124,7 +124,7 @@ _CANDIDATES_SQL = f"""
 SELECT d.id, d.retailer_id
 FROM campaigns_delivery d
 JOIN campaigns_campaign c ON c.id = d.campaign_id
-WHERE d.campaign_id = %(campaign)s AND d.state = 'queued'
+WHERE d.campaign_id = %(campaign)s AND d.state = 'queued' AND d.id > %(after)s
   AND (d.not_before IS NULL OR d.not_before <= now())
   AND c.state = 'sending' AND NOT {_QUIET_SQL}
 ORDER BY d.id
@@ -133,7 +133,10 @@ FOR UPDATE OF d SKIP LOCKED"""
 
 # Every send-time rule in one statement; a refused row becomes "skipped" with its reason, never sent.
 _CLAIM_SQL = """
-WITH checked AS (
+WITH picked AS MATERIALIZED (
+  SELECT d.id, d.retailer_id, d.channel, d.marketing FROM campaigns_delivery d
+  WHERE d.id = ANY(%(ids)s) AND d.state = 'queued'
+), checked AS MATERIALIZED (
   SELECT d.id,
     CASE
       WHEN r.status <> 'active' THEN 'inactive'
@@ -155,11 +158,10 @@ WITH checked AS (
     CASE WHEN d.channel = 'sms' THEN r.mobile ELSE r.email END AS address,
     r.shop_name, r.owner_name, r.tier, r.licence_expires_on,
     coalesce(nullif(u.display_name, ''), u.username, '') AS manager
-  FROM campaigns_delivery d
+  FROM picked d
   JOIN accounts_retailer r ON r.id = d.retailer_id
   LEFT JOIN users_route rt ON rt.id = r.route_id
   LEFT JOIN users_user u ON u.id = rt.manager_id
-  WHERE d.id = ANY(%(ids)s) AND d.state = 'queued'
 )
 UPDATE campaigns_delivery d
 SET state = CASE WHEN k.skip = '' THEN 'sending' ELSE 'skipped' END,
@@ -179,16 +181,21 @@ class Claimed:
     sendable: list[templating.Recipient]
     addresses: dict[int, str]
     skipped: int
+    last_id: int = 0
 
 
-def deliveries_claim(*, campaign: Campaign, limit: int) -> Claimed:
-    """Claim up to `limit` due queued deliveries of a sending campaign (committed before returning)."""
+def deliveries_claim(*, campaign: Campaign, limit: int, after_id: int = 0) -> Claimed:
+    """Claim up to `limit` due queued deliveries of a sending campaign (committed before returning), in id
+    order from `after_id` on: a sender passes the last id it claimed, so it never rescans the rows already
+    claimed behind it (rows that come back to the queue below that are found by the next send task)."""
     tz = settings.TIME_ZONE
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL, {"campaign": campaign.pk, "limit": limit, "tz": tz})
+        cursor.execute(
+            _CANDIDATES_SQL, {"campaign": campaign.pk, "limit": limit, "tz": tz, "after": after_id}
+        )
         rows = cursor.fetchall()
         if not rows:
-            return Claimed(0, [], {}, 0)
+            return Claimed(0, [], {}, 0, after_id)
         if campaign.purpose == Purpose.MARKETING:
             # The frequency cap counts other campaigns' claims: one claimer per retailer at a time, taken in
             # retailer order so two claimers never wait on each other in a circle. The UPDATE below starts a
@@ -227,7 +234,7 @@ def deliveries_claim(*, campaign: Campaign, limit: int) -> Claimed:
             )
         )
     sendable.sort(key=lambda r: r.delivery_id)
-    return Claimed(len(rows), sendable, addresses, skipped)
+    return Claimed(len(rows), sendable, addresses, skipped, max(row[0] for row in rows))
 
 
 # ---- sending ------------------------------------------------------------------------------------------------------
@@ -349,13 +356,15 @@ def campaign_pump(*, campaign_id: int, budget_seconds: float = PUMP_BUDGET_SECON
     bucket = send_bucket()
     batch = max(1, settings.CAMPAIGNS_BATCH_SIZE)
     deadline = time.monotonic() + budget_seconds
+    after_id = 0
     while time.monotonic() < deadline:
         tokens = bucket.acquire(batch, timeout=max(0.1, deadline - time.monotonic()))
         if not tokens:
             break
-        claimed = deliveries_claim(campaign=campaign, limit=tokens)
+        claimed = deliveries_claim(campaign=campaign, limit=tokens, after_id=after_id)
         if not claimed.examined:
             break
+        after_id = claimed.last_id
         result.batches += 1
         result.skipped += claimed.skipped
         if not claimed.sendable:
