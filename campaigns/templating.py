@@ -268,3 +268,62 @@ def render_many(*, template, recipients: list[Recipient], context: dict) -> list
 def missing_providers(*texts: str) -> list[str]:
     """Variables used that no installed app supplies yet (they render empty)."""
     return [v for v in variables_used(*texts) if v in PROVIDED_VARIABLES and v not in VARIABLE_PROVIDERS]
+
+
+PREVIEW_LINK_CODE = "PREVIEW-0000000000"  # as long as a real code, signed for nothing
+
+
+def recipient_for(retailer) -> Recipient:
+    """A retailer's values, as the claim query would give them (for a preview)."""
+    from django.utils import timezone
+
+    manager = retailer.route.manager if retailer.route_id and retailer.route.manager_id else None
+    return Recipient(
+        delivery_id=None,
+        retailer_id=retailer.pk,
+        shop_name=retailer.shop_name,
+        owner_name=retailer.owner_name,
+        tier=retailer.tier,
+        customer_manager=(manager.display_name or manager.username) if manager else "",
+        licence_expires_on=retailer.licence_expires_on,
+        licence_days_left=(retailer.licence_expires_on - timezone.localdate()).days,
+    )
+
+
+@dataclass
+class Preview:
+    rendered: Rendered
+    problems: dict
+    characters: int
+    segments: int
+    missing: list
+
+
+def preview(*, channel: str, subject: str, body: str, html_body: str, retailer=None, context=None) -> Preview:
+    """What the template says to one real retailer, with the rules it breaks and its SMS length."""
+    from types import SimpleNamespace
+
+    template = SimpleNamespace(subject=subject or "", body=body or "", html_body=html_body or "")
+    recipient = (
+        recipient_for(retailer) if retailer is not None else Recipient(delivery_id=None, retailer_id=0)
+    )
+    context = {"link_url": "preview", **(context or {})}
+    used = variables_used(template.subject, template.body, template.html_body)
+    provided = provided_values([v for v in used if v in PROVIDED_VARIABLES], [recipient.retailer_id])
+    values = _values(recipient, context, provided, used)
+    for name in ("link", "unsubscribe_url"):
+        if name in values:
+            values[name] = public_url(f"/{'l' if name == 'link' else 'u'}/{PREVIEW_LINK_CODE}")
+    rendered = Rendered(
+        subject=_fill(template.subject, values, escape=False),
+        text=_fill(template.body, values, escape=False).strip(),
+        html=_fill(template.html_body, values, escape=True),
+    )
+    problems = template_problems(channel=channel, subject=subject, body=body, html_body=html_body)
+    return Preview(
+        rendered=rendered,
+        problems=problems,
+        characters=sms_length(rendered.text),
+        segments=sms_segments(rendered.text),
+        missing=missing_providers(template.subject, template.body, template.html_body),
+    )

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
+from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
 from segmentation.api import RetailerScoreViewSet, ScoringRunViewSet, TierChangeViewSet, TierProposalViewSet
 
@@ -16,6 +17,9 @@ router.register("scores", RetailerScoreViewSet, basename="score")
 router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("templates", TemplateViewSet, basename="message-template")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

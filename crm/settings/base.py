@@ -167,6 +167,8 @@ else:
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu's default is ./control in the working directory (the repository): keep it with the broker
+        "control_folder": str(BROKER_DIR / "control"),
     }
     # Results as files beside the broker, so a caller can wait on a task's result in every mode.
     CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
