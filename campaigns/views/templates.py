@@ -1,5 +1,6 @@
 """Message templates: list, editor with a live preview against a real retailer and the SMS counter."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,7 +32,7 @@ def _editor_context(request, form, template):
         .only("id", "shop_name")
         .order_by("-id")[:PREVIEW_RETAILERS],
         "signature": templating.sms_signature(),
-        "opt_out": templating.settings.CAMPAIGNS_SMS_OPT_OUT_TEXT,
+        "opt_out": settings.CAMPAIGNS_SMS_OPT_OUT_TEXT,
     }
 
 
@@ -54,7 +55,7 @@ def template_create_view(request):
     initial = {
         "channel": "sms",
         "body": f"{templating.sms_signature()}{{{{ owner_name }}}}您好，"
-        f"{templating.settings.CAMPAIGNS_SMS_OPT_OUT_TEXT}",
+        f"{settings.CAMPAIGNS_SMS_OPT_OUT_TEXT}",
     }
     form = MessageTemplateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -115,7 +116,12 @@ def template_preview_view(request):
         body=request.GET.get("body", ""),
         html_body=request.GET.get("html_body", ""),
         retailer=retailer,
-        context={"holiday": _("中秋节"), "product": _("示例品规"), "substitute": _("示例替代品规")},
+        context={
+            "holiday": _("中秋节"),
+            "product": _("示例品规"),
+            "substitute": _("示例替代品规"),
+            "recommended_products": _("示例品规甲、示例品规乙"),
+        },
     )
     return render(
         request,

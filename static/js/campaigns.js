@@ -33,7 +33,7 @@
         },
         scales: {
           x: { beginAtZero: true, ticks: { precision: 0 } },
-          y: { beginAtZero: true, ticks: { precision: 0 } }
+          y: { beginAtZero: true, ticks: { precision: 0, callback: function (v) { return percent ? v + "%" : this.getLabelForValue(v); } } }
         }
       }
     });
