@@ -125,6 +125,7 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_filter = ("state", "reason", "channel", "is_holdout")
     search_fields = ("=id", "=provider_message_id", "campaign__name")
     raw_id_fields = ("campaign", "retailer")
+    exclude = ("address",)  # a phone number or email in full: shown on the retailer's page, masked, logged
     show_full_result_count = False
 
     def get_queryset(self, request):

@@ -150,13 +150,16 @@ def campaign_update(
         if name in EDITABLE_FIELDS and getattr(campaign, name) != value:
             setattr(campaign, name, value)
             changed.append(name)
+    products_changed = False
     if promoted_products is not None:
+        before = set(campaign.promoted_products.values_list("pk", flat=True))
+        products_changed = before != {p.pk for p in promoted_products}
         campaign.promoted_products.set(promoted_products)
-    if campaign.state == STATE.APPROVED and (changed or promoted_products is not None):
+    if campaign.state == STATE.APPROVED and (changed or products_changed):
         campaign.state, campaign.approved_by, campaign.approved_at = STATE.DRAFT, None, None
         changed += ["state", "approved_by", "approved_at"]
     campaign_validate(campaign=campaign, actor=actor)
-    campaign.save(update_fields=[*{f if f != "segment" else "segment" for f in changed}, "updated_at"])
+    campaign.save(update_fields=[*changed, "updated_at"])
     return campaign
 
 

@@ -206,7 +206,7 @@ def test_holdout_assignment_is_stable_and_of_the_right_size():
 def test_the_launch_sql_draws_the_same_holdout_as_the_rule(route_a, sms_template, supervisor_a):
     from tests.campaigns.conftest import sending_campaign
 
-    retailers = [RetailerFactory(route=route_a) for _ in range(60)]
+    retailers = [RetailerFactory(route=route_a) for _ in range(40)]
     campaign = sending_campaign(template=sms_template, retailers=retailers, holdout_pct=30)
 
     rows = dict(Delivery.objects.filter(campaign=campaign).values_list("retailer_id", "is_holdout"))
