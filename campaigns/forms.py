@@ -86,6 +86,12 @@ class JourneyForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    segment = forms.ModelChoiceField(
+        label=_("通知的客群"),
+        queryset=None,
+        required=False,
+        help_text=_("不选则通知本单位全部正常经营的客户"),
+    )
     days = forms.CharField(
         label=_("提前天数"),
         required=False,
@@ -109,6 +115,11 @@ class JourneyForm(forms.ModelForm):
             self.fields["days"].initial = ",".join(str(d) for d in params.get("days", []))
         else:
             del self.fields["days"]
+        if self.instance.kind == Journey.Kind.NEW_PRODUCT:
+            self.fields["segment"].queryset = segment_list(user=user)
+            self.fields["segment"].initial = params.get("segment")
+        else:
+            del self.fields["segment"]
 
     def clean_days(self):
         raw = self.cleaned_data.get("days") or ""
@@ -124,5 +135,8 @@ class JourneyForm(forms.ModelForm):
             params["holidays"] = self.cleaned_data["holidays"]
         if "days" in self.fields:
             params["days"] = self.cleaned_data["days"]
+        if "segment" in self.fields:
+            segment = self.cleaned_data["segment"]
+            params["segment"] = segment.pk if segment else None
         data["params"] = params
         return data

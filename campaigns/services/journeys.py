@@ -236,6 +236,15 @@ def journey_update(*, actor: User, journey: Journey, data: dict[str, Any]) -> Jo
         days = journey.params.get("days") or []
         if not days or any(not isinstance(d, int) or not 1 <= d <= 365 for d in days):
             errors["params"] = _("提前天数须为 1–365 之间的整数，例如 90、60、30。")
+    if journey.kind == Journey.Kind.NEW_PRODUCT and journey.params.get("segment"):
+        from segmentation.models import Segment
+
+        segment = Segment.objects.select_related("org_unit").filter(pk=journey.params["segment"]).first()
+        if segment is None or not (
+            journey.org_unit.path.startswith(segment.org_unit.path)
+            or segment.org_unit.path.startswith(journey.org_unit.path)
+        ):
+            errors["params"] = _("客群不属于该单位。")
     if journey.kind == Journey.Kind.HOLIDAY:
         unknown = set(journey.params.get("holidays") or []) - set(HOLIDAY_NAMES)
         if unknown or not journey.params.get("holidays"):

@@ -268,3 +268,36 @@ def test_licence_reminder_days_are_validated(journey_of, supervisor_a):
     journey = journey_of(Journey.Kind.LICENCE_EXPIRY)
     with pytest.raises(ValidationError):
         journey_update(actor=supervisor_a, journey=journey, data={"params": {"days": [0, "x"]}})
+
+
+@pytest.mark.usefixtures("default_bands")
+def test_a_new_product_is_announced_to_the_journeys_segment(journey_of, route_a, supervisor_a, county_a):
+    from segmentation.segments import segment_create
+
+    high = RetailerFactory(route=route_a, tier=25)
+    RetailerFactory(route=route_a, tier=5)
+    segment = segment_create(
+        user=supervisor_a,
+        name="高档位",
+        org_unit=county_a,
+        definition={"op": "and", "rules": [{"field": "tier", "operator": "gte", "value": 20}]},
+    )
+    day = datetime.date(2026, 6, 2)
+    product = product_create(
+        data={
+            "code": "6901028000009",
+            "brand": "黄金叶",
+            "name": "新品",
+            "wholesale_price_fen": 9000,
+            "retail_price_fen": 11000,
+            "status": "trial",
+            "trial_started_on": day,
+        }
+    )
+    journey = journey_of(Journey.Kind.NEW_PRODUCT, segment=segment.pk)
+
+    [occurrence] = journeys_run_due(now=at(day))
+
+    assert recipients(journey) == {high.pk}
+    assert occurrence.purpose == Purpose.MARKETING
+    assert list(occurrence.promoted_products.all()) == [product]
