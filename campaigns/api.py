@@ -31,9 +31,8 @@ from campaigns.services.campaigns import (
     campaign_resume,
     campaign_schedule,
     campaign_update,
-    template_create,
-    template_update,
 )
+from campaigns.services.templates import template_create, template_update
 from sales.models import Product
 from segmentation.models import Segment
 

@@ -12,7 +12,7 @@ from accounts.selectors import retailer_scope
 from campaigns import templating
 from campaigns.forms import MessageTemplateForm
 from campaigns.selectors import template_get, template_list
-from campaigns.services.campaigns import template_create, template_may_edit, template_update
+from campaigns.services.templates import template_create, template_may_edit, template_update
 from crm.errors import ConflictError
 
 PREVIEW_RETAILERS = 50

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from campaigns import templating
 from campaigns.models import Channel
-from campaigns.services.campaigns import template_create, template_update
+from campaigns.services.templates import template_create, template_update
 from crm.errors import ConflictError
 from tests.campaigns.factories import EmailTemplateFactory, sms_body
 
