@@ -296,6 +296,10 @@ def run(*, scale: str, iterations: int = 1, seed: int = 0, stdout=None) -> dict:
     from campaigns.fake_gateway import FakeGateway
     from crm.celery_app import app
 
+    if app.conf.task_always_eager:
+        raise BenchError(
+            "Celery runs tasks eagerly in this process (CELERY_TASK_ALWAYS_EAGER): no workers to measure"
+        )
     count = SCALES[scale]
     limit = settings.CAMPAIGNS_RATE_LIMIT_PER_SECOND
     unit, seed_seconds = ensure_recipients(count)

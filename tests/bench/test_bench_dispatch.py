@@ -14,7 +14,10 @@ from campaigns.models import Campaign, Delivery
 
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
-def test_dispatch_bench_smoke(tmp_path, settings):
+def test_dispatch_bench_smoke(tmp_path, settings, monkeypatch):
+    from crm.celery_app import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)  # real workers, whatever an earlier test left
     settings.CAMPAIGNS_RATE_LIMIT_PER_SECOND = 3000
     path = tmp_path / "dispatch.json"
 

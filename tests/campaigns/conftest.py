@@ -38,6 +38,15 @@ def gateway(settings):
     server.stop()
 
 
+@pytest.fixture
+def through_the_broker(monkeypatch):
+    """Tasks go to the real broker for a worker process, whatever an earlier test left in Celery's config."""
+    from crm.celery_app import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    return app
+
+
 def consent(retailer, channel="sms"):
     return retailer_consent_set(
         actor=None, retailer=retailer, channel=channel, granted=True, source="走访书面同意"

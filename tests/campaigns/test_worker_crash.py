@@ -109,7 +109,7 @@ def wait_for(condition, *, seconds: float, what: str, log_path: Path, step=None)
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
-    gateway, route_a, county_a, supervisor_a, settings, tmp_path
+    gateway, route_a, county_a, supervisor_a, settings, tmp_path, through_the_broker
 ):
     settings.CAMPAIGNS_SENDING_LEASE_SECONDS = LEASE_SECONDS
     settings.CAMPAIGNS_PUMP_STALE_SECONDS = LEASE_SECONDS
