@@ -19,6 +19,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_segment",
             "segmentation.add_segment",
             "segmentation.change_segment",
+            # outreach: the campaigns that reach their own retailers, and those retailers' send log
+            "campaigns.view_campaign",
+            "campaigns.view_delivery",
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -54,6 +57,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_segment",
             "segmentation.add_segment",
             "segmentation.change_segment",
+            # outreach: create, approve (not their own), run; templates and journeys of their unit
+            "campaigns.view_campaign",
+            "campaigns.add_campaign",
+            "campaigns.change_campaign",
+            "campaigns.approve_campaign",
+            "campaigns.view_delivery",
+            "campaigns.view_messagetemplate",
+            "campaigns.add_messagetemplate",
+            "campaigns.change_messagetemplate",
+            "campaigns.view_journey",
+            "campaigns.change_journey",
+            "campaigns.view_inboundreply",
         }
     ),
     User.Role.INTEGRATION: frozenset(

@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
+from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
 from segmentation.api import (
     ClusterProfileViewSet,
@@ -29,6 +30,9 @@ router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
 router.register("scoring-events", ScoringEventViewSet, basename="scoring-event")
 router.register("segments", SegmentViewSet, basename="segment")
+router.register("campaigns", CampaignViewSet, basename="campaign")
+router.register("templates", TemplateViewSet, basename="message-template")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -40,6 +44,8 @@ urlpatterns = [
     path("imports/", include("accounts.imports.urls")),
     path("sales/", include("sales.urls")),
     path("segmentation/", include("segmentation.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("", include("campaigns.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "accounts",
     "sales",
     "segmentation",
+    "campaigns",
     "crm",
     "bench",
 ]
@@ -171,6 +172,8 @@ else:
         "data_folder_out": str(BROKER_DIR / "out"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "store_processed": False,
+        # kombu's default is ./control in the working directory (the repository): keep it with the broker
+        "control_folder": str(BROKER_DIR / "control"),
     }
     # Results as files beside the broker, so a caller can wait on a task's result in every mode.
     CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
@@ -195,6 +198,46 @@ else:
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
+
+# ---- outreach (campaigns/) ---------------------------------------------------------------------------------------
+# Links in messages point here (the retailer opens them on a phone, without a login).
+CAMPAIGNS_PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Every SMS starts with the sender's signature (MIIT: 3-8 characters in 【】) and carries the opt-out wording.
+CAMPAIGNS_SMS_SIGNATURE = env("SMS_SIGNATURE", default="【烟草公司】")
+CAMPAIGNS_SMS_OPT_OUT_TEXT = "回T退订"
+# SMS backend: "http" (the JSON gateway below; production), "console" (log), "file" (JSON lines in a folder).
+CAMPAIGNS_SMS_BACKEND = env("SMS_BACKEND", default="console")
+CAMPAIGNS_SMS_GATEWAY = {
+    "URL": env("SMS_GATEWAY_URL", default=""),
+    "ACCOUNT": env("SMS_GATEWAY_ACCOUNT", default=""),
+    "SECRET": env("SMS_GATEWAY_SECRET", default=""),
+    "BATCH_SIZE": env.int("SMS_GATEWAY_BATCH_SIZE", default=100),
+    "TIMEOUT": env.float("SMS_GATEWAY_TIMEOUT", default=10.0),
+}
+CAMPAIGNS_SMS_FILE_DIR = env.path("SMS_FILE_DIR", default=DATA_DIR / "sms")
+# Delivery receipts and replies are signed with this key (HMAC-SHA256); empty = webhooks answer 503.
+CAMPAIGNS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", default="")
+CAMPAIGNS_WEBHOOK_MAX_SKEW_SECONDS = 300
+# One global send rate shared by every worker: a token bucket in Redis (REDIS_URL set) or, without Redis, in the
+# Django cache (the file cache under .data/cache in the embedded mode: good for one machine, not atomic across
+# processes). The backend chosen is logged when a worker starts; there is no silent switch at run time.
+CAMPAIGNS_RATE_LIMIT_PER_SECOND = env.int("SEND_RATE_LIMIT", default=200)
+CAMPAIGNS_RATE_LIMIT_BACKEND = "redis" if REDIS_URL else "cache"
+# Deliveries per send task (one claim UPDATE, one gateway call, one result UPDATE), and send tasks run in
+# parallel per campaign.
+CAMPAIGNS_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=100)
+CAMPAIGNS_PUMPS_PER_CAMPAIGN = env.int("SEND_PARALLEL_TASKS", default=4)
+# A delivery claimed ("sending") longer than this is taken as lost with its worker and sent again with the same
+# idempotency key (the gateway drops the duplicate).
+CAMPAIGNS_SENDING_LEASE_SECONDS = env.int("SEND_LEASE_SECONDS", default=300)
+# A sending campaign whose send tasks have not run for this long gets new ones from the minute tick.
+CAMPAIGNS_PUMP_STALE_SECONDS = env.int("SEND_PUMP_STALE_SECONDS", default=90)
+CAMPAIGNS_MAX_ATTEMPTS = 5
+# At most this many marketing messages per retailer in a rolling window, across every campaign.
+CAMPAIGNS_FREQUENCY_CAP = env.int("MARKETING_CAP", default=2)
+CAMPAIGNS_FREQUENCY_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
+# The send log (deliveries) is kept at least five months (MIIT); the nightly retention job deletes older rows.
+CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", default=183), 153)
 
 # The administrative region codes (first six licence digits) this company issues licences in.
 # Org units carry their own region code; this list adds codes not yet tied to a unit.

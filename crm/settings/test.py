@@ -20,6 +20,7 @@ if not REDIS_URL:  # noqa: F405
         "data_folder_out": str(_TEST_BROKER / "out"),
         "processed_folder": str(_TEST_BROKER / "processed"),
         "store_processed": False,
+        "control_folder": str(_TEST_BROKER / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{_TEST_BROKER / 'results'}"
     CACHES = {

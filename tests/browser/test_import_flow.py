@@ -58,8 +58,9 @@ def eager_celery(settings):
     """The live server runs in a thread of this process: eager tasks run there, as a worker would."""
     from crm.celery_app import app
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    # read before the setting changes: the first read of app.conf loads it from the Django settings
     previous = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous

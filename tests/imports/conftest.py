@@ -16,9 +16,10 @@ def celery_eager(settings):
     """Run Celery tasks in-process, as a worker would, when their on_commit callbacks fire."""
     from crm.celery_app import app
 
+    # read before the settings change: the first read of app.conf loads it from the Django settings
+    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CELERY_TASK_EAGER_PROPAGATES = True
-    previous = (app.conf.task_always_eager, app.conf.task_eager_propagates)
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     yield app

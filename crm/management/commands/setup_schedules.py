@@ -20,6 +20,17 @@ SCHEDULES = {
         {"minute": "0", "hour": "2"},
         "02:00 nightly, after the day's order imports: re-score every retailer (RFM, lifecycle, value, loyalty)",
     ),
+    "campaigns-dispatch-tick": (
+        "campaigns.dispatch_tick",
+        {"minute": "*", "hour": "*"},
+        "every minute: start due campaigns and journeys, resend what a dead worker left sending (same idempotency "
+        "key), restart missing send tasks, close drained campaigns; schedules live in the database",
+    ),
+    "campaigns-send-log-retention": (
+        "campaigns.send_log_retention",
+        {"minute": "45", "hour": "3"},
+        "03:45 nightly: delete send logs and SMS replies older than SEND_LOG_RETENTION_DAYS (at least 5 months, MIIT)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

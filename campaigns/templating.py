@@ -1,0 +1,329 @@
+"""Message templates: the {{ variable }} syntax, the SMS rules (signature, opt-out wording, length) and the
+character / billable-segment count, rendering for a batch of recipients, and the personal signed links.
+
+Templates are not Django templates on purpose: a supervisor writes them, so only the whitelisted variables
+below exist and nothing else in the process can be reached from a template."""
+
+import html
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+VARIABLE_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+SIGNATURE_RE = re.compile(r"^【[^【】]{3,8}】$")
+SMS_SINGLE_CHARS = 70
+SMS_PART_CHARS = 67
+SMS_MAX_CHARS = 500
+LINK_SIGNATURE_CHARS = 10
+LINK_SALTS = {"u": "campaigns.unsubscribe", "l": "campaigns.click"}
+B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+# name -> label shown in the editor's variable picker
+VARIABLES: dict[str, str] = {
+    "shop_name": gettext_lazy("店铺名称"),
+    "owner_name": gettext_lazy("负责人"),
+    "tier": gettext_lazy("档位"),
+    "customer_manager": gettext_lazy("客户经理"),
+    "licence_expires_on": gettext_lazy("许可证有效期"),
+    "licence_days_left": gettext_lazy("许可证剩余天数"),
+    "points_balance": gettext_lazy("积分余额"),
+    "allowance": gettext_lazy("货源额度"),
+    "recommended_products": gettext_lazy("推荐品规"),
+    "holiday": gettext_lazy("节日名称"),
+    "product": gettext_lazy("品规（退市/新品）"),
+    "substitute": gettext_lazy("替代品规"),
+    "link": gettext_lazy("活动链接（统计点击）"),
+    "unsubscribe_url": gettext_lazy("退订链接"),
+    "survey_url": gettext_lazy("满意度调查链接"),
+    "points_url": gettext_lazy("积分查询链接"),
+}
+
+# Variables whose value another app supplies (loyalty: points; sales allocation: allowance; feedback: the
+# survey). They register `provider(retailer_ids) -> {retailer_id: text}` here, as accounts.dedupe.MERGE_HANDLERS
+# does for merges; until one is registered the variable renders empty and the editor says so.
+VARIABLE_PROVIDERS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
+PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url")
+
+
+@dataclass
+class Recipient:
+    """What a template may say about one recipient (filled from the claim query, or from a retailer)."""
+
+    delivery_id: int | None
+    retailer_id: int
+    shop_name: str = ""
+    owner_name: str = ""
+    tier: int | None = None
+    customer_manager: str = ""
+    licence_expires_on: object = None
+    licence_days_left: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def variables_used(*texts: str) -> list[str]:
+    found = []
+    for text in texts:
+        for name in VARIABLE_RE.findall(text or ""):
+            if name not in found:
+                found.append(name)
+    return found
+
+
+def sms_length(text: str) -> int:
+    """Characters as the carriers count them: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def sms_segments(text: str) -> int:
+    """Billable messages: one up to 70 characters, else 67 per part of a concatenated message."""
+    length = sms_length(text)
+    if length == 0:
+        return 0
+    return 1 if length <= SMS_SINGLE_CHARS else math.ceil(length / SMS_PART_CHARS)
+
+
+def sms_signature() -> str:
+    return settings.CAMPAIGNS_SMS_SIGNATURE
+
+
+def template_problems(*, channel: str, subject: str, body: str, html_body: str) -> dict[str, list[str]]:
+    """Why a template may not be saved, by field; empty when it may. The reasons are shown to the author."""
+    problems: dict[str, list[str]] = {}
+
+    def add(name, message):
+        problems.setdefault(name, []).append(message)
+
+    texts = {"subject": subject, "body": body, "html_body": html_body}
+    for name, text in texts.items():
+        unknown = [v for v in variables_used(text) if v not in VARIABLES]
+        if unknown:
+            add(name, _("未知的变量：%(names)s") % {"names": "、".join(unknown)})
+        leftovers = VARIABLE_RE.sub("", text or "")
+        if "{{" in leftovers or "}}" in leftovers:
+            add(name, _("变量写法应为 {{ 变量名 }}。"))
+    if not (body or "").strip():
+        add("body", _("请填写正文。"))
+    if channel == "sms":
+        signature = sms_signature()
+        text = (body or "").strip()
+        if not text.startswith(signature):
+            add(
+                "body",
+                _("短信必须以签名 %(signature)s 开头（工信部短信规定）。") % {"signature": signature},
+            )
+        if settings.CAMPAIGNS_SMS_OPT_OUT_TEXT not in text:
+            add(
+                "body",
+                _("短信必须包含退订方式“%(text)s”（工信部短信规定）。")
+                % {"text": settings.CAMPAIGNS_SMS_OPT_OUT_TEXT},
+            )
+        if sms_length(text) > SMS_MAX_CHARS:
+            add("body", _("短信不能超过 %(n)s 个字。") % {"n": SMS_MAX_CHARS})
+        if html_body or subject:
+            add("html_body", _("短信模板没有主题和 HTML 正文。"))
+    else:
+        if not (subject or "").strip():
+            add("subject", _("请填写邮件主题。"))
+        if not (html_body or "").strip():
+            add("html_body", _("请填写邮件的 HTML 正文。"))
+        for name in ("body", "html_body"):
+            if texts[name] and "unsubscribe_url" not in variables_used(texts[name]):
+                add(name, _("邮件正文必须包含退订链接 {{ unsubscribe_url }}。"))
+    return problems
+
+
+# ---- personal links ---------------------------------------------------------------------------------------------
+def _b62(number: int) -> str:
+    digits = ""
+    while True:
+        number, rest = divmod(number, 62)
+        digits = B62[rest] + digits
+        if not number:
+            return digits
+
+
+def _unb62(text: str) -> int:
+    number = 0
+    for char in text:
+        number = number * 62 + B62.index(char)
+    return number
+
+
+def _link_signature(kind: str, value: str) -> str:
+    # django.core.signing's HMAC (SECRET_KEY, salted per link kind), cut short to keep an SMS short:
+    # 10 URL-safe base64 characters = 60 bits, far beyond what anyone can guess through a web server.
+    return signing.base64_hmac(LINK_SALTS[kind], value, settings.SECRET_KEY, algorithm="sha256")[
+        :LINK_SIGNATURE_CHARS
+    ]
+
+
+def link_code(kind: str, delivery_id: int) -> str:
+    value = _b62(delivery_id)
+    return f"{value}-{_link_signature(kind, value)}"
+
+
+def link_code_parse(kind: str, code: str) -> int | None:
+    """The delivery id a signed link code stands for, or None if the code was not made by us."""
+    value, _sep, signature = (code or "").partition("-")
+    if not value or not signature or any(c not in B62 for c in value) or len(value) > 12:
+        return None
+    if not constant_time_compare(signature, _link_signature(kind, value)):
+        return None
+    return _unb62(value)
+
+
+def public_url(path: str) -> str:
+    return settings.CAMPAIGNS_PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def unsubscribe_url(delivery_id: int) -> str:
+    return public_url(f"/u/{link_code('u', delivery_id)}")
+
+
+def click_url(delivery_id: int) -> str:
+    return public_url(f"/l/{link_code('l', delivery_id)}")
+
+
+# ---- rendering --------------------------------------------------------------------------------------------------
+def _values(recipient: Recipient, context: dict, provided: dict[str, dict[int, str]], used) -> dict[str, str]:
+    """The values of the variables `used`; only those are computed (a signed link costs an HMAC)."""
+    delivery_id = recipient.delivery_id
+    makers = {
+        "shop_name": lambda: recipient.shop_name,
+        "owner_name": lambda: recipient.owner_name,
+        "tier": lambda: "" if recipient.tier is None else str(recipient.tier),
+        "customer_manager": lambda: recipient.customer_manager,
+        "licence_expires_on": lambda: (
+            recipient.licence_expires_on.strftime("%Y年%-m月%-d日") if recipient.licence_expires_on else ""
+        ),
+        "licence_days_left": lambda: (
+            "" if recipient.licence_days_left is None else str(recipient.licence_days_left)
+        ),
+        "link": lambda: click_url(delivery_id) if delivery_id and context.get("link_url") else "",
+        "unsubscribe_url": lambda: unsubscribe_url(delivery_id) if delivery_id else public_url("/u/预览"),
+    }
+    values = {}
+    for name in used:
+        if name in recipient.extra:
+            values[name] = str(recipient.extra[name])
+        elif name in makers:
+            values[name] = makers[name]()
+        elif name in PROVIDED_VARIABLES:
+            values[name] = provided.get(name, {}).get(recipient.retailer_id, "")
+        else:
+            values[name] = str(context.get(name, ""))
+    return values
+
+
+def _fill(text: str, values: dict[str, str], *, escape: bool) -> str:
+    def one(match):
+        value = values.get(match.group(1), "")
+        return html.escape(value) if escape else value
+
+    return VARIABLE_RE.sub(one, text or "")
+
+
+def provided_values(names: Iterable[str], retailer_ids: list[int]) -> dict[str, dict[int, str]]:
+    """One call per registered provider for the whole batch (never one per recipient)."""
+    return {
+        name: VARIABLE_PROVIDERS[name](retailer_ids)
+        for name in set(names)
+        if name in VARIABLE_PROVIDERS and retailer_ids
+    }
+
+
+def render_many(*, template, recipients: list[Recipient], context: dict) -> list[Rendered]:
+    """Render `template` for every recipient of a batch; HTML values are escaped."""
+    used = variables_used(template.subject, template.body, template.html_body)
+    provided = provided_values(
+        [v for v in used if v in PROVIDED_VARIABLES], [r.retailer_id for r in recipients]
+    )
+    rendered = []
+    for recipient in recipients:
+        values = _values(recipient, context, provided, used)
+        rendered.append(
+            Rendered(
+                subject=_fill(template.subject, values, escape=False),
+                text=_fill(template.body, values, escape=False).strip(),
+                html=_fill(template.html_body, values, escape=True),
+            )
+        )
+    return rendered
+
+
+def missing_providers(*texts: str) -> list[str]:
+    """Variables used that no installed app supplies yet (they render empty)."""
+    return [v for v in variables_used(*texts) if v in PROVIDED_VARIABLES and v not in VARIABLE_PROVIDERS]
+
+
+PREVIEW_LINK_CODE = "PREVIEW-0000000000"  # as long as a real code, signed for nothing
+
+
+def recipient_for(retailer) -> Recipient:
+    """A retailer's values, as the claim query would give them (for a preview)."""
+    from django.utils import timezone
+
+    manager = retailer.route.manager if retailer.route_id and retailer.route.manager_id else None
+    return Recipient(
+        delivery_id=None,
+        retailer_id=retailer.pk,
+        shop_name=retailer.shop_name,
+        owner_name=retailer.owner_name,
+        tier=retailer.tier,
+        customer_manager=(manager.display_name or manager.username) if manager else "",
+        licence_expires_on=retailer.licence_expires_on,
+        licence_days_left=(retailer.licence_expires_on - timezone.localdate()).days,
+    )
+
+
+@dataclass
+class Preview:
+    rendered: Rendered
+    problems: dict
+    characters: int
+    segments: int
+    missing: list
+
+
+def preview(*, channel: str, subject: str, body: str, html_body: str, retailer=None, context=None) -> Preview:
+    """What the template says to one real retailer, with the rules it breaks and its SMS length."""
+    from types import SimpleNamespace
+
+    template = SimpleNamespace(subject=subject or "", body=body or "", html_body=html_body or "")
+    recipient = (
+        recipient_for(retailer) if retailer is not None else Recipient(delivery_id=None, retailer_id=0)
+    )
+    context = {"link_url": "preview", **(context or {})}
+    used = variables_used(template.subject, template.body, template.html_body)
+    provided = provided_values([v for v in used if v in PROVIDED_VARIABLES], [recipient.retailer_id])
+    values = _values(recipient, context, provided, used)
+    for name in ("link", "unsubscribe_url"):
+        if name in values:
+            values[name] = public_url(f"/{'l' if name == 'link' else 'u'}/{PREVIEW_LINK_CODE}")
+    rendered = Rendered(
+        subject=_fill(template.subject, values, escape=False),
+        text=_fill(template.body, values, escape=False).strip(),
+        html=_fill(template.html_body, values, escape=True),
+    )
+    problems = template_problems(channel=channel, subject=subject, body=body, html_body=html_body)
+    return Preview(
+        rendered=rendered,
+        problems=problems,
+        characters=sms_length(rendered.text),
+        segments=sms_segments(rendered.text),
+        missing=missing_providers(template.subject, template.body, template.html_body),
+    )
