@@ -9,6 +9,7 @@ errors with their rule paths under `rules`:
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -235,8 +236,11 @@ class SegmentViewSet(
             params = self.request.query_params
             archived = params.get("archived", "").lower() in ("1", "true")
             unit = params.get("org_unit", "")
+            q = params.get("q", "")
+            if "\x00" in q:  # PostgreSQL text cannot hold NUL; say so instead of failing
+                raise ValidationError({"q": [_("搜索词含有无效字符。")]})
             filters = {
-                "q": params.get("q", ""),
+                "q": q,
                 "archived": archived,
                 "org_unit": segment_units_usable(user=self.request.user).filter(pk=unit).first()
                 if unit.isdigit() and len(unit) < 19

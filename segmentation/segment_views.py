@@ -66,7 +66,7 @@ def _count_text(count: int, capped: bool) -> str:
 def segment_list_view(request):
     units = segment_units_usable(user=request.user)
     unit = units.filter(pk=_int_or_none(request.GET.get("org_unit"))).first()
-    query = request.GET.get("q", "").strip()
+    query = request.GET.get("q", "").replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     archived = request.GET.get("archived") == "1"
     segments = list(
         segment_list(user=request.user, filters={"q": query, "org_unit": unit, "archived": archived})[
