@@ -153,8 +153,10 @@ def run(*, scale: str, iterations: int = MAX_REPETITIONS, seed: int = 20261123, 
         },
         "measured": {
             "what": "full nightly scoring run: scoring_run_start + scoring_run_execute (RFM, lifecycle, "
-            "value/loyalty classes, history and events), from the period summaries",
+            "value/loyalty classes, history and events, then clusters, churn risk and recommendations), "
+            "from the period summaries",
             **measured,
+            "stage_seconds": last_run.stats.get("timings", {}),  # of the last repetition
             "scored": last_run.scored_count,
             "changes": last_run.change_count,
             "events": last_run.event_count,
@@ -187,6 +189,8 @@ def summary_lines(result: dict) -> list[str]:
         f"  raw GROUP BY over lines      {base['seconds']:8.3f} s   (median of {base['n']})",
         f"  GROUP BY over week summaries {second['seconds']:8.3f} s   ({result['week_summary_rows']:,} rows)",
         f"  full scoring run             {measured['seconds']:8.3f} s   ({measured['scored']:,} scored)",
+        "    stages: "
+        + " · ".join(f"{name} {sec:.2f}s" for name, sec in measured.get("stage_seconds", {}).items()),
         f"  ratio {result['ratio']} (target <= {target['ratio_max_with_summaries']} with summaries, "
         f"<= {target['ratio_max']} generally: {'met' if target['met'] else 'NOT met'}) · "
         f"peak RSS {result['peak_rss_mb']:.0f} MB (+{result['rss_growth_mb']} MB while scoring)",

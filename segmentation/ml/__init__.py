@@ -26,7 +26,7 @@ ML_THREADS = 1
 ML_PARAMETERS = {
     "cluster_k_min": 3,
     "cluster_k_max": 8,
-    "cluster_sample": 10_000,
+    "cluster_sample": 5_000,
     "churn_horizon_weeks": 8,
     "churn_lookback_weeks": 26,
     "churn_train_cutoffs": 4,

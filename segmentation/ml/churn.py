@@ -72,8 +72,13 @@ WHERE s.period = 'week' AND s.order_count > 0
 """
 HISTORY_COLUMNS = {"retailer_id": "int64", "age": "int64", "cartons": "float32", "amount_fen": "float32"}
 
-# The population of each cut-off with its recency and (when observed by as_of) its label: index probes only.
+# Recency and (when observed by as_of) the label of every retailer at every cut-off: two index probes each.
+# Who belongs to a cut-off's population (an order week in its lookback) is read from the weekly history.
 PROBES_SQL = """
+WITH r AS MATERIALIZED (  -- retailers that ever ordered, probed once each below per cut-off
+  SELECT r.id, r.status FROM accounts_retailer r
+  WHERE r.merged_into_id IS NULL AND EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id)
+)
 SELECT r.id, c.k,
        c.day - (SELECT max(o.ordered_on) FROM sales_order o
                 WHERE o.retailer_id = r.id AND o.ordered_on <= c.day) AS recency_days,
@@ -81,13 +86,9 @@ SELECT r.id, c.k,
          (NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id
                       AND o.ordered_on > c.day AND o.ordered_on <= c.day + 7 * %(horizon)s))::int
        END AS churned
-FROM accounts_retailer r
-CROSS JOIN (SELECT k, %(as_of)s::date - 7 * k AS day, %(week0)s::date - 7 * k AS week0
-            FROM unnest(%(ks)s::int[]) AS k) c
-WHERE r.merged_into_id IS NULL AND (c.k > 0 OR r.status <> 'closed')
-  AND EXISTS (SELECT 1 FROM sales_retailerperiodsummary s
-              WHERE s.retailer_id = r.id AND s.period = 'week' AND s.order_count > 0
-                AND s.period_start < c.week0 AND s.period_start >= c.week0 - 7 * %(lookback)s)
+FROM r
+CROSS JOIN (SELECT k, %(as_of)s::date - 7 * k AS day FROM unnest(%(ks)s::int[]) AS k) c
+WHERE c.k > 0 OR r.status <> 'closed'
 """
 PROBE_COLUMNS = {"retailer_id": "int64", "k": "int64", "recency_days": "float64", "churned": "float64"}
 
@@ -108,12 +109,16 @@ class WeeklyHistory:
         self.cartons[index, age] = rows["cartons"].to_numpy()
         self.amount[index, age] = rows["amount_fen"].to_numpy()
 
+    def active(self, retailer_ids: np.ndarray, k: int, weeks: int) -> np.ndarray:
+        """Which of the retailers have an order week in the `weeks` complete weeks before cut-off k."""
+        if not len(self.ids):
+            return np.zeros(len(retailer_ids), dtype=bool)
+        rows = np.minimum(np.searchsorted(self.ids, retailer_ids), len(self.ids) - 1)
+        return (self.ids[rows] == retailer_ids) & self.ordered[rows, k + 1 : k + 1 + weeks].any(axis=1)
+
     def window(self, retailer_ids: np.ndarray, k: int, weeks: int):
         """(ordered, cartons, amount) of the `weeks` complete weeks before cut-off k, most recent first."""
-        rows = np.searchsorted(self.ids, retailer_ids)
-        if len(rows) and (rows.max() >= len(self.ids) or not np.array_equal(self.ids[rows], retailer_ids)):
-            raise RuntimeError("a cut-off's population has a retailer without weekly history")
-        rows = rows[:, None]
+        rows = np.searchsorted(self.ids, retailer_ids)[:, None]
         cols = k + 1 + np.arange(weeks)[None, :]
         return self.ordered[rows, cols], self.cartons[rows, cols], self.amount[rows, cols]
 
@@ -201,6 +206,7 @@ def churn_compute(*, run: ScoringRun, cursor, parameters: dict) -> tuple[pd.Data
 
     def at(k: int):
         rows = probes[probes["k"] == k]
+        rows = rows[history.active(rows["retailer_id"].to_numpy(), k, lookback)]
         ids = rows["retailer_id"].to_numpy()
         recency = rows["recency_days"].to_numpy()
         features = churn_features(*history.window(ids, k, lookback), recency)

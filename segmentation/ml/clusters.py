@@ -8,9 +8,10 @@ cartons per order, log average price per carton (单条值), log(1 + recency day
 −100%…+200%, 0 when unknown) and regularity (order weeks ÷ expected weeks; 1 for a first order this week).
 
 k: every k in [k_min, k_max] (run parameters, 3–8 by default; at most the number of distinct points − 1) is fitted
-on the same fixed-seed sample of at most `cluster_sample` rows (10,000) and scored by its mean silhouette on that
-sample; the best wins, the smaller k on a tie. The chosen k is then fitted on every row. Seeds are fixed, so the
-same data gives the same clusters.
+on the same fixed-seed sample of at most `cluster_sample` rows and scored by its mean silhouette on that sample;
+the best wins, the smaller k on a tie. 5,000 rows by default: silhouette is quadratic in them, and on 100k demo
+retailers 5,000 chose the same k as 10,000 in a quarter of the time. The chosen k is then fitted on every row.
+Seeds are fixed, so the same data gives the same clusters.
 
 Profiles: size, share and the medians of the raw measures and of the days since the first order; clusters are
 numbered by median monetary, 1 the highest. Traits compare a cluster's medians with those of all clustered

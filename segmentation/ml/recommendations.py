@@ -18,18 +18,22 @@ from segmentation.models import ScoringRun
 
 COUNTY_SQL = """
 CREATE TEMP TABLE _rec_peer ON COMMIT DROP AS
-WITH county AS (
+WITH county AS MATERIALIZED (  -- once per org unit, not once per retailer
   SELECT u.id AS org_unit_id,
          coalesce((SELECT c.id FROM users_orgunit c
                    WHERE c.kind = 'county' AND u.path LIKE c.path || '%%'
                    ORDER BY length(c.path) DESC LIMIT 1), u.id) AS county_id
   FROM users_orgunit u
+), peer AS (
+  SELECT s.retailer_id, cty.county_id, r.business_format, coalesce((r.tier - 1) / %(band)s, -1) AS band,
+         EXISTS (SELECT 1 FROM _rec_bought b WHERE b.retailer_id = s.retailer_id) AS buys
+  FROM segmentation_retailerscore s
+  JOIN accounts_retailer r ON r.id = s.retailer_id
+  JOIN county cty ON cty.org_unit_id = r.org_unit_id
 )
-SELECT s.retailer_id, cty.county_id, r.business_format, coalesce((r.tier - 1) / %(band)s, -1) AS band,
-       EXISTS (SELECT 1 FROM _rec_bought b WHERE b.retailer_id = s.retailer_id) AS buys
-FROM segmentation_retailerscore s
-JOIN accounts_retailer r ON r.id = s.retailer_id
-JOIN county cty ON cty.org_unit_id = r.org_unit_id
+-- one integer per peer group: the planner estimates a join on it far better than on three correlated columns
+SELECT retailer_id, buys, dense_rank() OVER (ORDER BY county_id, business_format, band) AS group_id
+FROM peer
 """
 
 BOUGHT_SQL = """
@@ -39,19 +43,22 @@ FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id
 WHERE o.ordered_on > %(as_of)s::date - 7 * %(weeks)s AND o.ordered_on <= %(as_of)s::date
 """
 
-# Per peer group and product: how many of the group's buying retailers buy it (orderable products only).
+# Per peer group and product: how many of the group's buying retailers buy it (orderable products only), kept
+# when it could reach the share for some retailer of the group (the weakest case: a buyer, one peer fewer).
 SHARE_SQL = """
 CREATE TEMP TABLE _rec_share ON COMMIT DROP AS
 WITH grp AS (
-  SELECT county_id, business_format, band, count(*) FILTER (WHERE buys) AS buying
-  FROM _rec_peer GROUP BY county_id, business_format, band
+  SELECT group_id, count(*) FILTER (WHERE buys) AS buying FROM _rec_peer GROUP BY group_id
+), share AS (
+  SELECT p.group_id, b.product_id, count(*) AS buyers
+  FROM _rec_peer p JOIN _rec_bought b ON b.retailer_id = p.retailer_id
+  GROUP BY p.group_id, b.product_id
 )
-SELECT p.county_id, p.business_format, p.band, b.product_id, g.buying, count(*) AS buyers
-FROM _rec_peer p
-JOIN _rec_bought b ON b.retailer_id = p.retailer_id
-JOIN grp g ON g.county_id = p.county_id AND g.business_format = p.business_format AND g.band = p.band
-JOIN sales_product pr ON pr.id = b.product_id AND pr.status IN ('active', 'trial')
-GROUP BY p.county_id, p.business_format, p.band, b.product_id, g.buying
+SELECT sh.group_id, sh.product_id, g.buying, sh.buyers
+FROM share sh
+JOIN grp g ON g.group_id = sh.group_id
+JOIN sales_product pr ON pr.id = sh.product_id AND pr.status IN ('active', 'trial')
+WHERE g.buying >= %(min_peers)s AND sh.buyers * 100 >= %(min_share_pct)s * (g.buying - 1)
 """
 
 INSERT_SQL = """
@@ -61,8 +68,7 @@ WITH peer AS (
   SELECT p.retailer_id, sh.product_id, 1 AS priority, sh.buying - p.buys::int AS peers, sh.buyers,
          NULL::bigint AS substitute_for_id
   FROM _rec_peer p
-  JOIN _rec_share sh
-    ON sh.county_id = p.county_id AND sh.business_format = p.business_format AND sh.band = p.band
+  JOIN _rec_share sh ON sh.group_id = p.group_id
   WHERE sh.buying - p.buys::int >= %(min_peers)s
     AND sh.buyers * 100 >= %(min_share_pct)s * (sh.buying - p.buys::int)
     AND NOT EXISTS (SELECT 1 FROM _rec_bought b
@@ -116,6 +122,8 @@ def recommendations_refresh(*, run: ScoringRun, cursor, parameters: dict) -> dic
         "min_peers": parameters["rec_min_peers"],
         "max": parameters["rec_max"],
     }
+    # the ranking sorts ~10 candidates per retailer: at province scale that is a million rows, in memory
+    cursor.execute("SET LOCAL work_mem = '256MB'")
     for table in ("_rec_share", "_rec_peer", "_rec_bought"):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")  # a retried run in the same session
     cursor.execute(BOUGHT_SQL, params)

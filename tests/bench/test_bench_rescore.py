@@ -39,6 +39,13 @@ def test_rescore_bench_smoke(db, tmp_path):
     assert measured["n"] == result["repetitions"] == 2
     assert len(measured["samples"]) == 2
     assert 0 < measured["scored"] <= result["retailers"]
+    assert set(measured["stage_seconds"]) == {
+        "scores",
+        "clusters",
+        "churn",
+        "scores_update",
+        "recommendations",
+    }
     assert result["ratio"] > 0
     assert result["target"]["ratio_max"] == 1.5
     assert result["target"]["ratio_max_with_summaries"] == 0.3
