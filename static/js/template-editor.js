@@ -13,15 +13,32 @@
   function units(text) { return text.length; }
   function segments(n) { return n === 0 ? 0 : (n <= 70 ? 1 : Math.ceil(n / 67)); }
 
+  /* The texts come translated from the template (data-label-* on the counter); {name} marks a value */
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (match, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : match;
+    });
+  }
+  /* "about 1 message" / "about 3 messages": the page's language picks the form */
+  var pluralRules = null;
+  try { pluralRules = new Intl.PluralRules(document.documentElement.lang || undefined); } catch (e) { pluralRules = null; }
+  function pluralLabel(k) {
+    var one = pluralRules ? pluralRules.select(k) === "one" : k === 1;
+    var labels = counter.dataset;
+    return (one ? labels.labelPartsOne : labels.labelPartsOther) || labels.labelPartsOther || "{n}";
+  }
+
   function count() {
     if (!counter || !body) { return; }
+    var labels = counter.dataset;
     var text = body.value.trim();
     var n = units(text);
-    var parts = [n + " 字（含变量名）", "约 " + segments(n) + " 条"];
-    var sig = counter.getAttribute("data-signature");
-    var optOut = counter.getAttribute("data-opt-out");
-    if (sig && text.indexOf(sig) !== 0) { parts.push("缺少开头签名 " + sig); }
-    if (optOut && text.indexOf(optOut) === -1) { parts.push("缺少“" + optOut + "”"); }
+    var k = segments(n);
+    var parts = [fill(labels.labelChars || "{n}", { n: n }), fill(pluralLabel(k), { n: k })];
+    var sig = labels.signature;
+    var optOut = labels.optOut;
+    if (sig && text.indexOf(sig) !== 0) { parts.push(fill(labels.labelNoSignature || "{signature}", { signature: sig })); }
+    if (optOut && text.indexOf(optOut) === -1) { parts.push(fill(labels.labelNoOptOut || "{text}", { text: optOut })); }
     counter.textContent = parts.join(" · ");
     counter.classList.toggle("text-danger", parts.length > 2);
   }
