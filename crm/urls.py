@@ -9,6 +9,7 @@ from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
 from segmentation.api import RetailerScoreViewSet, ScoringRunViewSet, TierChangeViewSet, TierProposalViewSet
+from segmentation.segment_api import SegmentViewSet
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
@@ -17,6 +18,7 @@ router.register("scores", RetailerScoreViewSet, basename="score")
 router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
+router.register("segments", SegmentViewSet, basename="segment")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("templates", TemplateViewSet, basename="message-template")
 router.register("deliveries", DeliveryViewSet, basename="delivery")

@@ -126,13 +126,14 @@ def retailer_tier_changes(*, user: User, retailer_id: int, limit: int = 10) -> l
 
 # ---- saved segments ----------------------------------------------------------------------------------------------
 PREVIEW_SAMPLE_SIZE = 20
-MEMBER_COUNT_CAP = 100_000
+MEMBER_COUNT_CAP = 100_000  # a segment's page counts this far
+PREVIEW_COUNT_CAP = 10_000  # the live count of the builder stops here: it runs on every change of a rule
 
 
 class SegmentPreview(NamedTuple):
-    count: int  # members the user may see, counted no further than MEMBER_COUNT_CAP
+    count: int  # members the user may see, counted no further than PREVIEW_COUNT_CAP
     sample: list[Retailer]  # the first PREVIEW_SAMPLE_SIZE of them, newest first
-    capped: bool  # True when there are more than MEMBER_COUNT_CAP
+    capped: bool  # True when there are more than PREVIEW_COUNT_CAP
 
 
 def _units_below(unit: OrgUnit) -> QuerySet[OrgUnit]:
@@ -198,8 +199,9 @@ def segment_get(*, user: User, segment_id: int) -> Segment:
 
 
 def _members(*, definition: dict, org_unit: OrgUnit, retailers: QuerySet[Retailer]) -> QuerySet[Retailer]:
+    territory = Retailer.objects.filter(org_unit__in=_units_below(org_unit).values("id"))
     return retailers.filter(
-        definition_compile(definition),
+        definition_compile(definition, within=territory),
         org_unit__in=_units_below(org_unit).values("id"),
         merged_into__isnull=True,
     )
@@ -232,13 +234,16 @@ def segment_member_count(*, user: User, segment: Segment) -> tuple[int, bool]:
 def segment_preview(*, user: User, definition: dict, org_unit: OrgUnit | None = None) -> SegmentPreview:
     """Count and first members of an unsaved definition over `org_unit` (default: the user's own; an admin
     without one: the whole company), as this user may see them. ValidationError (naming each rule's path) for a
-    bad definition or a unit the user may not use."""
-    definition = definition_validate(definition, user=user)
+    bad definition (under "definition") or a unit the user may not use (under "org_unit")."""
+    try:
+        definition = definition_validate(definition, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"definition": exc.error_list}) from exc
     if org_unit is None:
         org_unit = user.org_unit or OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
     if org_unit is None or not segment_unit_usable(user=user, unit=org_unit):
         raise ValidationError({"org_unit": _("无权使用此单位。")})
     members = _members(definition=definition, org_unit=org_unit, retailers=retailer_scope(user=user))
-    count, capped = retailer_count_capped(members, cap=MEMBER_COUNT_CAP)
+    count, capped = retailer_count_capped(members, cap=PREVIEW_COUNT_CAP)
     sample = list(members.select_related("route__manager").order_by("-id")[:PREVIEW_SAMPLE_SIZE])
     return SegmentPreview(count=count, sample=sample, capped=capped)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segmentation import views
+from segmentation import segment_views, views
 
 app_name = "segmentation"
 
@@ -21,4 +21,11 @@ urlpatterns = [
         views.tier_change_decide_view,
         name="tier-change-decide",
     ),
+    path("segments/", segment_views.segment_list_view, name="segment-list"),
+    path("segments/new/", segment_views.segment_create_view, name="segment-create"),
+    path("segments/builder/", segment_views.segment_builder_view, name="segment-builder"),
+    path("segments/<int:pk>/", segment_views.segment_detail_view, name="segment-detail"),
+    path("segments/<int:pk>/edit/", segment_views.segment_update_view, name="segment-update"),
+    path("segments/<int:pk>/count/", segment_views.segment_count_view, name="segment-count"),
+    path("segments/<int:pk>/archive/", segment_views.segment_archive_view, name="segment-archive"),
 ]

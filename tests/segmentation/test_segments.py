@@ -197,3 +197,18 @@ def test_preview_counts_and_samples_what_the_user_may_see(shops, supervisor_a, m
     with pytest.raises(ValidationError) as caught:
         segment_preview(user=supervisor_a, definition={"op": "and", "rules": [{"field": "tier"}]})
     assert caught.value.messages == ["规则 1：字段“档位”不支持运算符 —"]
+
+
+def test_weekly_measures_read_only_the_territorys_rows_and_still_count_no_purchase_as_zero(
+    shops, supervisor_a, county_a, company_admin, company
+):
+    few = {"field": "cartons_weeks", "operator": "lt", "value": {"weeks": 4, "value": 20}}
+    many = {"field": "cartons_weeks", "operator": "gte", "value": {"weeks": 4, "value": 10}}
+    county = segment_create(
+        user=supervisor_a, name="少", org_unit=county_a, definition={"op": "and", "rules": [few]}
+    )
+    assert names(segment_members(segment=county)) == {"老城一号便利店", "老城二号食杂店", "老城三号超市"}
+    everyone = segment_create(
+        user=company_admin, name="多", org_unit=company, definition={"op": "or", "rules": [many]}
+    )
+    assert names(segment_members(segment=everyone)) == {"老城一号便利店", "涧西四号烟酒店"}
