@@ -248,11 +248,11 @@ class TemplateSerializer(serializers.ModelSerializer):
             raise _denied(exc) from exc
 
 
-class PreviewRequestSerializer(serializers.Serializer):
+class TemplatePreviewRequestSerializer(serializers.Serializer):
     retailer = serializers.IntegerField(required=False)
 
 
-class PreviewSerializer(serializers.Serializer):
+class TemplatePreviewSerializer(serializers.Serializer):
     subject = serializers.CharField()
     text = serializers.CharField()
     html = serializers.CharField()
@@ -279,11 +279,11 @@ class TemplateViewSet(
     def get_queryset(self):
         return template_list(user=self.request.user).order_by("-id")
 
-    @extend_schema(request=PreviewRequestSerializer, responses=PreviewSerializer)
+    @extend_schema(request=TemplatePreviewRequestSerializer, responses=TemplatePreviewSerializer)
     @action(detail=True, methods=["post"])
     def preview(self, request, pk=None):
         template = self.get_object()
-        body = PreviewRequestSerializer(data=request.data)
+        body = TemplatePreviewRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         retailer = None
         if body.validated_data.get("retailer"):
