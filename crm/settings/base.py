@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "accounts",
     "sales",
     "segmentation",
+    "loyalty",
     "crm",
     "bench",
 ]
