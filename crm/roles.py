@@ -5,6 +5,20 @@ from django.contrib.auth.models import Permission
 
 from users.models import User
 
+# What a customer manager does with points in the field (supervisors do it too): read the ledger, redeem a
+# reward for a retailer, register a referral, accept a coupon.
+LOYALTY_FIELD = (
+    "loyalty.view_pointsaccount",
+    "loyalty.view_pointsentry",
+    "loyalty.view_reward",
+    "loyalty.add_redemption",
+    "loyalty.view_redemption",
+    "loyalty.add_referral",
+    "loyalty.view_referral",
+    "loyalty.view_coupon",
+    "loyalty.change_coupon",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -16,6 +30,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.view_tierproposal",
             "segmentation.add_tierchange",
             "segmentation.view_tierchange",
+            *LOYALTY_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -46,6 +61,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "segmentation.add_tierchange",
             "segmentation.view_tierchange",
             "segmentation.approve_tierchange",
+            *LOYALTY_FIELD,
+            "loyalty.change_redemption",
+            "loyalty.adjust_points",
+            "loyalty.view_liability",
+            "loyalty.add_coupon",
+            "loyalty.view_couponbatch",
+            "loyalty.view_levelchange",
+            "loyalty.view_loyaltyevent",
+            "loyalty.view_programme",
+            "loyalty.view_membershiplevel",
+            "loyalty.view_earnrule",
+            "loyalty.view_earnmultiplier",
+            "loyalty.add_reward",
+            "loyalty.change_reward",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -56,6 +85,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_contact_details",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            "loyalty.view_pointsaccount",
+            "loyalty.view_pointsentry",
+            "loyalty.view_reward",
+            "loyalty.add_redemption",
+            "loyalty.view_redemption",
+            "loyalty.view_referral",
+            "loyalty.view_coupon",
+            "loyalty.change_coupon",
+            "loyalty.view_loyaltyevent",
         }
     ),
 }

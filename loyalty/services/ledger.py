@@ -61,7 +61,11 @@ def account_lock(*, retailer_id: int) -> PointsAccount:
     """The retailer's account, opened if needed, locked for the rest of the transaction."""
     with connection.cursor() as cursor:
         accounts_open(cursor, retailer_ids_sql="SELECT %s::bigint AS retailer_id", params=[retailer_id])
-    return PointsAccount.objects.select_for_update().select_related("level").get(retailer_id=retailer_id)
+    return (
+        PointsAccount.objects.select_for_update(of=("self",))
+        .select_related("level")
+        .get(retailer_id=retailer_id)
+    )
 
 
 def _balance_change(account: PointsAccount, delta: int) -> None:
@@ -331,6 +335,7 @@ def points_reverse(
             if PointsEntry.objects.filter(reverses=original).exists():
                 raise ConflictError(_("这条记录已经冲正过了。"))
             today = timezone.localdate()
+            account_expire_due(account=account, today=today)
             if original.points > 0:
                 return _reverse_credit(account=account, original=original, user=user, note=note, today=today)
             return _reverse_debit(account=account, original=original, user=user, note=note, today=today)
@@ -341,7 +346,6 @@ def points_reverse(
 
 
 def _reverse_credit(*, account, original, user, note, today) -> PointsEntry:
-    account_expire_due(account=account, today=today)
     expired = -sum(
         PointsEntry.objects.filter(kind=PointsEntry.Kind.EXPIRE, lot_id=original.pk).values_list(
             "points", flat=True
