@@ -119,6 +119,7 @@ class PointsAccount(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     level_since = models.DateField(_("等级起始"), null=True, blank=True)
     rolling_amount_fen = models.BigIntegerField(_("统计期进货金额(分)"), default=0)
@@ -136,6 +137,10 @@ class PointsAccount(models.Model):
         permissions = [
             ("adjust_points", _("调整或冲正积分")),
             ("view_liability", _("查看积分负债")),
+        ]
+        # entries point at their account without a per-row foreign-key check: an account is never deleted
+        triggers = [
+            pgtrigger.Protect(name="account_never_deleted", operation=pgtrigger.Delete, when=pgtrigger.Before)
         ]
 
     def __str__(self):
@@ -224,6 +229,47 @@ class EarnMultiplier(models.Model):
         return f"{target} ×{self.multiplier}"
 
 
+def _key_check(table: str, column: str, target: str, target_column: str, *, probe: bool) -> str:
+    """Refuse the statement if a new row names a missing target row. A small target table (accounts, rules,
+    users) is hashed once; a growing one (entries, lots) is probed per row that names one, which the award's
+    rows never do. (count(*), not EXISTS: EXISTS would be planned for its first row, a probe per row.)"""
+    missing = (
+        f"(SELECT t.{target_column} FROM {target} t WHERE t.{target_column} = n.{column}) IS NULL"
+        if probe
+        else f"NOT EXISTS (SELECT 1 FROM {target} t WHERE t.{target_column} = n.{column})"
+    )
+    return f"""
+        IF (SELECT count(*) FROM new_rows n WHERE n.{column} IS NOT NULL AND {missing}) > 0 THEN
+          RAISE EXCEPTION 'insert into {table} violates its foreign key {column} -> {target}'
+            USING ERRCODE = 'foreign_key_violation';
+        END IF;"""
+
+
+# Foreign keys of the ledger, checked once per INSERT statement over all its rows (see PointsEntry.account).
+# The order key is not checked: probing 100k orders costs as much as the award itself, and orders are never
+# deleted (PROTECT; a re-import keeps the order's row and id).
+ENTRY_KEYS_CHECK = (
+    "".join(
+        _key_check("loyalty_pointsentry", column, target, target_column, probe=probe)
+        for column, target, target_column, probe in (
+            ("account_id", "loyalty_pointsaccount", "id", False),
+            ("rule_id", "loyalty_earnrule", "id", False),
+            ("lot_id", "loyalty_pointslot", "entry_id", True),
+            ("reverses_id", "loyalty_pointsentry", "id", True),
+            ("created_by_id", "users_user", "id", False),
+        )
+    )
+    + " RETURN NULL;"
+)
+LOT_KEYS_CHECK = """
+    IF (SELECT count(*) FROM new_rows n
+        WHERE (SELECT e.id FROM loyalty_pointsentry e WHERE e.id = n.entry_id) IS NULL) > 0 THEN
+      RAISE EXCEPTION 'insert into loyalty_pointslot violates its foreign key entry_id -> loyalty_pointsentry'
+        USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;"""
+
+
 class PointsEntry(models.Model):
     """One line of the ledger. Append-only: the database refuses UPDATE and DELETE of a row."""
 
@@ -238,14 +284,18 @@ class PointsEntry(models.Model):
     CREDIT_KINDS = (Kind.EARN, Kind.REFERRAL)
     DEBIT_KINDS = (Kind.REDEEM, Kind.EXPIRE)
 
-    # The award writes ~100k entries at a time: only the indexes the ledger reads by (account, order+rule,
-    # lot, reversed entry) exist, no index per foreign key.
+    # The award writes ~100k entries in one statement. Only the indexes the ledger reads by exist (account,
+    # order+rule, lot, reversed entry), and the foreign keys are checked once per statement by the trigger
+    # `entry_keys_exist` (one anti-join over the new rows) instead of one lookup and row lock per row and key;
+    # accounts and entries can never be deleted (triggers), so a key checked at insert stays valid. (Rules and
+    # users are deleted by nobody: PROTECT; the demo flush TRUNCATEs the ledger first.)
     account = models.ForeignKey(
         PointsAccount,
         verbose_name=_("积分账户"),
         on_delete=models.PROTECT,
         related_name="entries",
         db_index=False,
+        db_constraint=False,
     )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     points = models.IntegerField(_("积分"))
@@ -258,6 +308,7 @@ class PointsEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     rule = models.ForeignKey(
         EarnRule,
@@ -267,6 +318,7 @@ class PointsEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     lot = models.ForeignKey(
         "PointsLot",
@@ -276,6 +328,7 @@ class PointsEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         help_text=_("过期记录：过期的是哪一笔积分。"),
     )
     reverses = models.ForeignKey(
@@ -286,6 +339,7 @@ class PointsEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_by = models.ForeignKey(
@@ -296,6 +350,7 @@ class PointsEntry(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(_("时间"), default=timezone.now)
 
@@ -325,9 +380,8 @@ class PointsEntry(models.Model):
                 name="entry_reverse_names_its_entry",
             ),
             # exactly once: an order earns once per rule, a lot expires once
-            models.UniqueConstraint(
-                fields=["order", "rule"], condition=Q(kind="earn"), name="entry_earn_once_per_order_rule"
-            ),
+            # (not partial: other kinds have no order, and NULLs never collide)
+            models.UniqueConstraint(fields=["order", "rule"], name="entry_earn_once_per_order_rule"),
             models.UniqueConstraint(
                 fields=["lot"], condition=Q(kind="expire"), name="entry_expire_once_per_lot"
             ),
@@ -339,7 +393,15 @@ class PointsEntry(models.Model):
         triggers = [
             pgtrigger.Protect(
                 name="entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete, when=pgtrigger.Before
-            )
+            ),
+            pgtrigger.Trigger(
+                name="entry_keys_exist",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_rows"),
+                func=ENTRY_KEYS_CHECK,
+            ),
         ]
 
     def __str__(self):
@@ -350,19 +412,15 @@ class PointsLot(models.Model):
     """The points one credit entry brought in, with what is left of them and when they expire. Debits take
     from the lots that expire first (then the oldest)."""
 
+    # The lot belongs to its entry's account (no copy here: one index fewer to write ~100k times per award;
+    # an account's open lots are found through its entries). The key is checked per statement (`lot_keys_exist`).
     entry = models.OneToOneField(
         PointsEntry,
         verbose_name=_("入账记录"),
         primary_key=True,
         on_delete=models.PROTECT,
         related_name="lot_opened",
-    )
-    account = models.ForeignKey(
-        PointsAccount,
-        verbose_name=_("积分账户"),
-        on_delete=models.PROTECT,
-        related_name="lots",
-        db_index=False,
+        db_constraint=False,
     )
     amount = models.IntegerField(_("入账积分"))
     remaining = models.IntegerField(_("剩余积分"))
@@ -379,11 +437,16 @@ class PointsLot(models.Model):
                 name="lot_remaining_within_amount",
             ),
         ]
-        indexes = [
-            models.Index(
-                fields=["account", "expires_on", "entry"], condition=Q(remaining__gt=0), name="lot_open_fifo"
+        # no index but the key: FIFO reads one account's lots through its entries, the nightly expiry scans
+        triggers = [
+            pgtrigger.Trigger(
+                name="lot_keys_exist",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_rows"),
+                func=LOT_KEYS_CHECK,
             ),
-            models.Index(fields=["expires_on"], condition=Q(remaining__gt=0), name="lot_open_by_expiry"),
         ]
 
     def __str__(self):

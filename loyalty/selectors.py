@@ -80,7 +80,7 @@ def points_summary(*, retailer: Retailer, today: datetime.date | None = None) ->
     expiring_soon = 0
     if account is not None:
         first = (
-            PointsLot.objects.filter(account=account, remaining__gt=0, expires_on__gte=today)
+            PointsLot.objects.filter(entry__account=account, remaining__gt=0, expires_on__gte=today)
             .values("expires_on")
             .annotate(points=Sum("remaining"))
             .order_by("expires_on")
@@ -90,7 +90,7 @@ def points_summary(*, retailer: Retailer, today: datetime.date | None = None) ->
         notice_until = today + datetime.timedelta(days=programme_get().expiry_notice_days)
         expiring_soon = (
             PointsLot.objects.filter(
-                account=account, remaining__gt=0, expires_on__gte=today, expires_on__lte=notice_until
+                entry__account=account, remaining__gt=0, expires_on__gte=today, expires_on__lte=notice_until
             ).aggregate(points=Sum("remaining"))["points"]
             or 0
         )
@@ -217,19 +217,19 @@ def points_expiring(
         remaining__gt=0, expires_on__gte=as_of, expires_on__lte=as_of + datetime.timedelta(days=within_days)
     )
     if retailer_ids is not None:
-        qs = qs.filter(account__retailer_id__in=retailer_ids)
+        qs = qs.filter(entry__account__retailer_id__in=retailer_ids)
     from django.db.models import Max, Min
 
     return [
         {
-            "retailer_id": row["account__retailer_id"],
+            "retailer_id": row["entry__account__retailer_id"],
             "points": row["points"],
             "expires_on": row["first"],
             "last_expires_on": row["last"],
         }
-        for row in qs.values("account__retailer_id")
+        for row in qs.values("entry__account__retailer_id")
         .annotate(points=Sum("remaining"), first=Min("expires_on"), last=Max("expires_on"))
-        .order_by("account__retailer_id")
+        .order_by("entry__account__retailer_id")
     ]
 
 
@@ -334,16 +334,28 @@ def liability_by_org_unit_month(
 
 def ledger_discrepancies(*, account_ids: list[int] | None = None) -> list[tuple]:
     """Accounts whose balance differs from the sum of their entries or of their lots' remaining points:
-    [(account_id, balance, entries_sum, lots_sum)]. Empty when the ledger is consistent."""
+    [(account_id, balance, entries_sum, lots_sum)], then any entry without its account or lot without its
+    entry. Empty when the ledger is consistent."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT a.id, a.balance,
                    coalesce((SELECT sum(points) FROM loyalty_pointsentry e WHERE e.account_id = a.id), 0),
-                   coalesce((SELECT sum(remaining) FROM loyalty_pointslot l WHERE l.account_id = a.id), 0)
+                   coalesce((SELECT sum(l.remaining) FROM loyalty_pointslot l JOIN loyalty_pointsentry e
+                              ON e.id = l.entry_id WHERE e.account_id = a.id), 0)
             FROM loyalty_pointsaccount a
             WHERE %(ids)s::bigint[] IS NULL OR a.id = ANY(%(ids)s::bigint[])
             """,
             {"ids": account_ids},
         )
-        return [row for row in cursor.fetchall() if not row[1] == row[2] == row[3]]
+        problems = [row for row in cursor.fetchall() if not row[1] == row[2] == row[3]]
+        cursor.execute(
+            """
+            SELECT e.account_id, NULL, NULL, NULL FROM loyalty_pointsentry e
+            WHERE NOT EXISTS (SELECT 1 FROM loyalty_pointsaccount a WHERE a.id = e.account_id)
+            UNION ALL
+            SELECT NULL, NULL, NULL, l.entry_id FROM loyalty_pointslot l
+            WHERE NOT EXISTS (SELECT 1 FROM loyalty_pointsentry e WHERE e.id = l.entry_id)
+            """
+        )
+        return problems + cursor.fetchall()

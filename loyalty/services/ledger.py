@@ -95,9 +95,7 @@ def credit(
         note=note[:200],
         reverses=reverses,
     )
-    PointsLot.objects.create(
-        entry=entry, account=account, amount=points, remaining=points, expires_on=expires_on
-    )
+    PointsLot.objects.create(entry=entry, amount=points, remaining=points, expires_on=expires_on)
     _balance_change(account, points)
     return entry
 
@@ -106,9 +104,11 @@ def credit(
 # reversing a credit takes back from its own lot), and record which lots gave how much.
 CONSUME_SQL = """
     WITH ordered AS (
-      SELECT entry_id, remaining,
-             sum(remaining) OVER (ORDER BY coalesce(entry_id = %(prefer)s, false) DESC, expires_on, entry_id) AS upto
-      FROM loyalty_pointslot WHERE account_id = %(account)s AND remaining > 0
+      SELECT l.entry_id, l.remaining,
+             sum(l.remaining) OVER (ORDER BY coalesce(l.entry_id = %(prefer)s, false) DESC, l.expires_on, l.entry_id)
+               AS upto
+      FROM loyalty_pointsentry e JOIN loyalty_pointslot l ON l.entry_id = e.id
+      WHERE e.account_id = %(account)s AND l.remaining > 0
     ), take AS (
       SELECT entry_id, least(remaining, %(points)s - (upto - remaining)) AS used
       FROM ordered WHERE upto - remaining < %(points)s
@@ -156,16 +156,20 @@ def debit(
 
 # ---- award -------------------------------------------------------------------------------------------------
 
-# The orders to award (each with each active rule valid on its date), minus those already awarded.
+# The orders to award (each with each active rule valid on its date), minus those already awarded; with what
+# the points need besides the lines: the account, the rule's terms and the level multiplier.
 AWARD_CANDIDATES_SQL = """
     CREATE TEMP TABLE _award ON COMMIT DROP AS
-    SELECT o.id AS order_id, o.retailer_id, o.ordered_on, r.id AS rule_id
+    SELECT o.id AS order_id, o.ordered_on, r.id AS rule_id, acc.id AS account_id, r.basis, r.points_per_unit,
+           coalesce(r.max_points_per_order, 2147483647) AS cap,
+           CASE WHEN r.uses_level_multiplier THEN coalesce(lv.points_multiplier, 1) ELSE 1 END AS level_multiplier
     FROM sales_order o
     JOIN loyalty_earnrule r ON r.is_active AND o.ordered_on >= r.valid_from
                            AND (r.valid_to IS NULL OR o.ordered_on <= r.valid_to)
+    JOIN loyalty_pointsaccount acc ON acc.retailer_id = o.retailer_id
+    LEFT JOIN loyalty_membershiplevel lv ON lv.id = acc.level_id
     WHERE {where}
-      AND NOT EXISTS (SELECT 1 FROM loyalty_pointsentry e
-                      WHERE e.kind = 'earn' AND e.order_id = o.id AND e.rule_id = r.id)
+      AND NOT EXISTS (SELECT 1 FROM loyalty_pointsentry e WHERE e.order_id = o.id AND e.rule_id = r.id)
 """
 
 # Line multipliers that differ from 1, per rule, product and order day of this batch (a few hundred rows):
@@ -181,38 +185,50 @@ AWARD_MULTIPLIERS_SQL = """
     GROUP BY d.rule_id, p.id, d.day
 """
 
-# One statement: points per order and rule, the earn entries (skipping any a concurrent run wrote first),
-# their lots, and the balances.
-AWARD_SQL = """
-    WITH points AS (
-      SELECT a.order_id, r.id AS rule_id, acc.id AS account_id, a.ordered_on,
-             least(floor(sum(CASE WHEN r.basis = 'carton' THEN l.cartons::numeric ELSE l.amount_fen / 100.0 END
-                             * r.points_per_unit * coalesce(m.multiplier, 1))
-                         * CASE WHEN r.uses_level_multiplier THEN coalesce(lv.points_multiplier, 1) ELSE 1 END),
-                   coalesce(r.max_points_per_order, 2147483647))::int AS points
+# The points of each order and rule. Lines are summed in integers per order and multiplier first (cartons and
+# fen), so the exact decimal arithmetic runs once per order and multiplier, not per line:
+#   points = min(cap, floor(sum over lines(units × rate × line multiplier) × level multiplier))
+AWARD_POINTS_SQL = """
+    CREATE TEMP TABLE _award_points ON COMMIT DROP AS
+    WITH by_multiplier AS (
+      SELECT a.order_id, a.rule_id, coalesce(m.multiplier, 1) AS multiplier,
+             sum(l.cartons) AS cartons, sum(l.amount_fen) AS fen
       FROM _award a
-      JOIN loyalty_earnrule r ON r.id = a.rule_id
-      JOIN loyalty_pointsaccount acc ON acc.retailer_id = a.retailer_id
-      LEFT JOIN loyalty_membershiplevel lv ON lv.id = acc.level_id
-      JOIN sales_orderline l ON l.order_id = a.order_id
+      JOIN sales_orderline l ON l.order_id = a.order_id AND l.order_id BETWEEN %(first)s AND %(last)s
       LEFT JOIN _award_mult m ON m.rule_id = a.rule_id AND m.product_id = l.product_id AND m.day = a.ordered_on
-      GROUP BY a.order_id, a.ordered_on, r.id, acc.id, lv.id
-    ), entries AS (
-      INSERT INTO loyalty_pointsentry (account_id, kind, points, expires_on, order_id, rule_id, note, created_at)
-      SELECT account_id, 'earn', points, make_date(extract(year FROM ordered_on)::int + %(years)s, 12, 31),
-             order_id, rule_id, '', now()
-      FROM points WHERE points > 0
-      ON CONFLICT (order_id, rule_id) WHERE kind = 'earn' DO NOTHING
-      RETURNING id, account_id, points, expires_on
-    ), lots AS (
-      INSERT INTO loyalty_pointslot (entry_id, account_id, amount, remaining, expires_on)
-      SELECT id, account_id, points, points, expires_on FROM entries
-    ), balances AS (
-      UPDATE loyalty_pointsaccount acc SET balance = acc.balance + s.points, updated_at = now()
-      FROM (SELECT account_id, sum(points)::int AS points FROM entries GROUP BY account_id) s
-      WHERE acc.id = s.account_id
+      GROUP BY a.order_id, a.rule_id, m.multiplier
+    ), by_order AS (
+      SELECT b.order_id, b.rule_id,
+             sum(CASE WHEN a.basis = 'carton' THEN b.cartons ELSE b.fen / 100.0 END * b.multiplier) AS units
+      FROM by_multiplier b JOIN _award a USING (order_id, rule_id)
+      GROUP BY b.order_id, b.rule_id
     )
-    SELECT count(*), coalesce(sum(points), 0), count(DISTINCT account_id) FROM entries
+    SELECT a.order_id, a.rule_id, a.account_id,
+           make_date(extract(year FROM a.ordered_on)::int + %(years)s, 12, 31) AS expires_on,
+           least(floor(b.units * a.points_per_unit * a.level_multiplier), a.cap)::int AS points
+    FROM by_order b JOIN _award a USING (order_id, rule_id)
+"""
+
+# The earn entries and their lots in one statement. A concurrent run cannot write the same entries (the
+# advisory lock, then the NOT EXISTS of the candidates); were anything to, the unique (order, rule) constraint
+# would fail the whole award and the task would run again: exactly once either way.
+AWARD_ENTRIES_SQL = """
+    WITH entries AS (
+      INSERT INTO loyalty_pointsentry (account_id, kind, points, expires_on, order_id, rule_id, note, created_at)
+      SELECT account_id, 'earn', points, expires_on, order_id, rule_id, '', now()
+      FROM _award_points WHERE points > 0
+      RETURNING id, points, expires_on
+    )
+    INSERT INTO loyalty_pointslot (entry_id, amount, remaining, expires_on)
+    SELECT id, points, points, expires_on FROM entries
+"""
+
+# Every balance in one UPDATE (the points just written, summed per account).
+AWARD_BALANCES_SQL = """
+    UPDATE loyalty_pointsaccount acc SET balance = acc.balance + s.points, updated_at = now()
+    FROM (SELECT account_id, sum(points)::int AS points FROM _award_points WHERE points > 0
+          GROUP BY account_id) s
+    WHERE acc.id = s.account_id
 """
 
 
@@ -245,18 +261,31 @@ def points_award(
     programme = programme_get()
     with transaction.atomic(), connection.cursor() as cursor:
         ledger_lock(cursor)
-        cursor.execute(AWARD_CANDIDATES_SQL.format(where=" AND ".join(where)), params)
-        cursor.execute("SELECT count(DISTINCT order_id) FROM _award")
-        orders = cursor.fetchone()[0]
+        condition = " AND ".join(where)
+        accounts_open(
+            cursor,
+            retailer_ids_sql=f"SELECT o.retailer_id FROM sales_order o WHERE {condition}",
+            params=params,
+        )
+        cursor.execute(AWARD_CANDIDATES_SQL.format(where=condition), params)
+        cursor.execute("SELECT count(DISTINCT order_id), min(order_id), max(order_id) FROM _award")
+        orders, first, last = cursor.fetchone()
         if not orders:
             cursor.execute("DROP TABLE _award")
             return {"orders": 0, "entries": 0, "points": 0, "accounts": 0}
         cursor.execute("ANALYZE _award")
-        accounts_open(cursor, retailer_ids_sql="SELECT retailer_id FROM _award")
         cursor.execute(AWARD_MULTIPLIERS_SQL)
-        cursor.execute(AWARD_SQL, {"years": programme.expiry_years})
+        cursor.execute("ANALYZE _award_mult")
+        # the id range as constants lets the planner read a week's lines by index and all history by scan
+        cursor.execute(AWARD_POINTS_SQL, {"years": programme.expiry_years, "first": first, "last": last})
+        cursor.execute("ANALYZE _award_points")
+        cursor.execute(AWARD_ENTRIES_SQL)
+        cursor.execute(AWARD_BALANCES_SQL)
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(points), 0), count(DISTINCT account_id) FROM _award_points WHERE points > 0"
+        )
         entries, points, accounts = cursor.fetchone()
-        cursor.execute("DROP TABLE _award, _award_mult")
+        cursor.execute("DROP TABLE _award, _award_mult, _award_points")
     return {"orders": orders, "entries": entries, "points": int(points), "accounts": accounts}
 
 
@@ -391,8 +420,9 @@ def _reverse_debit(*, account, original, user, note, today) -> PointsEntry:
 # that expired the account's lots first, makes it skip), is emptied, and its account's balance goes down.
 EXPIRE_SQL = """
     WITH due AS (
-      SELECT entry_id, account_id, remaining FROM loyalty_pointslot
-      WHERE remaining > 0 AND expires_on < %(today)s {account_filter}
+      SELECT l.entry_id, e.account_id, l.remaining
+      FROM loyalty_pointslot l JOIN loyalty_pointsentry e ON e.id = l.entry_id
+      WHERE l.remaining > 0 AND l.expires_on < %(today)s {account_filter}
     ), entries AS (
       INSERT INTO loyalty_pointsentry (account_id, kind, points, lot_id, note, created_at)
       SELECT account_id, 'expire', -remaining, entry_id, '', now() FROM due ORDER BY account_id, entry_id
@@ -414,7 +444,7 @@ def account_expire_due(*, account: PointsAccount, today: datetime.date | None = 
     today = today or timezone.localdate()
     with connection.cursor() as cursor:
         cursor.execute(
-            EXPIRE_SQL.format(account_filter="AND account_id = %(account)s"),
+            EXPIRE_SQL.format(account_filter="AND e.account_id = %(account)s"),
             {"today": today, "account": account.pk},
         )
         _lots, points, _accounts = cursor.fetchone()
@@ -434,7 +464,8 @@ def points_expire(*, today: datetime.date | None = None) -> dict:
         cursor.execute(
             """
             SELECT a.id FROM loyalty_pointsaccount a
-            WHERE a.id IN (SELECT account_id FROM loyalty_pointslot WHERE remaining > 0 AND expires_on < %s)
+            WHERE a.id IN (SELECT e.account_id FROM loyalty_pointslot l JOIN loyalty_pointsentry e ON e.id = l.entry_id
+                           WHERE l.remaining > 0 AND l.expires_on < %s)
             ORDER BY a.id FOR UPDATE
             """,
             [today],
@@ -456,7 +487,9 @@ def points_expiry_notices_raise(*, as_of: datetime.date | None = None, within_da
             INSERT INTO loyalty_loyaltyevent (retailer_id, kind, ref_date, detail, at)
             SELECT a.retailer_id, 'points_expiring', l.expires_on,
                    jsonb_build_object('points', sum(l.remaining), 'expires_on', l.expires_on), now()
-            FROM loyalty_pointslot l JOIN loyalty_pointsaccount a ON a.id = l.account_id
+            FROM loyalty_pointslot l
+            JOIN loyalty_pointsentry e ON e.id = l.entry_id
+            JOIN loyalty_pointsaccount a ON a.id = e.account_id
             WHERE l.remaining > 0 AND l.expires_on >= %s AND l.expires_on <= %s
             GROUP BY a.retailer_id, l.expires_on
             ORDER BY a.retailer_id
@@ -480,7 +513,7 @@ def points_transfer_on_merge(*, from_retailer_id: int, to_retailer_id: int) -> i
         today = timezone.localdate()
         account_expire_due(account=source, today=today)
         lots = list(
-            PointsLot.objects.filter(account=source, remaining__gt=0)
+            PointsLot.objects.filter(entry__account=source, remaining__gt=0)
             .values_list("expires_on")
             .annotate(points=models.Sum("remaining"))
             .order_by("expires_on")

@@ -184,7 +184,8 @@ class LedgerMachine(RuleBasedStateMachine):
                 """
                 SELECT a.balance,
                        (SELECT coalesce(sum(points), 0) FROM loyalty_pointsentry e WHERE e.account_id = a.id),
-                       (SELECT coalesce(sum(remaining), 0) FROM loyalty_pointslot l WHERE l.account_id = a.id)
+                       (SELECT coalesce(sum(remaining), 0) FROM loyalty_pointslot l
+                         JOIN loyalty_pointsentry e ON e.id = l.entry_id WHERE e.account_id = a.id)
                 FROM loyalty_pointsaccount a WHERE a.retailer_id = %s
                 """,
                 [self.retailer.pk],
@@ -195,7 +196,9 @@ class LedgerMachine(RuleBasedStateMachine):
         assert balance >= 0
         assert sum(self.entries.values()) == balance
         remaining = dict(
-            PointsLot.objects.filter(account__retailer=self.retailer).values_list("entry_id", "remaining")
+            PointsLot.objects.filter(entry__account__retailer=self.retailer).values_list(
+                "entry_id", "remaining"
+            )
         )
         assert remaining == {lot_id: lot["remaining"] for lot_id, lot in self.lots.items()}
 
