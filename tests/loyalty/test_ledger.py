@@ -223,3 +223,23 @@ def test_only_those_allowed_adjust_and_every_adjustment_has_a_reason(retailer_a,
         (25, "补录活动积分", supervisor_a.pk),
         (-5, "多记", supervisor_a.pk),
     ]
+
+
+def test_the_database_refuses_entries_and_lots_that_name_nothing(retailer_a, fund):
+    fund(retailer_a, 10)
+    with (
+        pytest.raises(IntegrityError, match="account_id"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO loyalty_pointsentry (account_id, kind, points, note, created_at) "
+            "VALUES (999999999, 'adjust', 5, '', now())"
+        )
+    with pytest.raises(IntegrityError, match="entry_id"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO loyalty_pointslot (entry_id, amount, remaining, expires_on) VALUES (999999999, 5, 5, '2030-01-01')"
+        )
+    with pytest.raises(InternalError, match="Cannot"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM loyalty_pointsaccount")  # below the ORM's PROTECT: the trigger
+    assert ledger_discrepancies() == []
