@@ -7,6 +7,15 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from crm import views
+from loyalty.api import (
+    AccountViewSet,
+    CouponViewSet,
+    EntryViewSet,
+    EventViewSet,
+    RedemptionViewSet,
+    ReferralViewSet,
+    RewardViewSet,
+)
 from segmentation.api import (
     RetailerScoreViewSet,
     ScoringEventViewSet,
@@ -23,6 +32,13 @@ router.register("scoring-runs", ScoringRunViewSet, basename="scoring-run")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
 router.register("scoring-events", ScoringEventViewSet, basename="scoring-event")
+router.register("loyalty/accounts", AccountViewSet, basename="loyalty-account")
+router.register("loyalty/entries", EntryViewSet, basename="loyalty-entry")
+router.register("loyalty/rewards", RewardViewSet, basename="loyalty-reward")
+router.register("loyalty/redemptions", RedemptionViewSet, basename="loyalty-redemption")
+router.register("loyalty/coupons", CouponViewSet, basename="loyalty-coupon")
+router.register("loyalty/referrals", ReferralViewSet, basename="loyalty-referral")
+router.register("loyalty/events", EventViewSet, basename="loyalty-event")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -34,6 +50,7 @@ urlpatterns = [
     path("imports/", include("accounts.imports.urls")),
     path("sales/", include("sales.urls")),
     path("segmentation/", include("segmentation.urls")),
+    path("loyalty/", include("loyalty.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -318,6 +318,13 @@ def liability_by_org_unit_month(
                 "latest_yuan": points[-1] * fen / 100,
             }
         )
+    # months before the programme had any points say nothing: start at the first month with some
+    start = next(
+        (i for i in range(len(month_list)) if any(row["points"][i] for row in table)), len(month_list) - 1
+    )
+    month_list = month_list[start:]
+    for row in table:
+        row["points"] = row["points"][start:]
     totals = [sum(row["points"][i] for row in table) for i in range(len(month_list))]
     return {
         "months": month_list,

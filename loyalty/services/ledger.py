@@ -217,6 +217,7 @@ AWARD_ENTRIES_SQL = """
       INSERT INTO loyalty_pointsentry (account_id, kind, points, expires_on, order_id, rule_id, note, created_at)
       SELECT account_id, 'earn', points, expires_on, order_id, rule_id, '', now()
       FROM _award_points WHERE points > 0
+      ORDER BY order_id, rule_id  -- ids follow the orders, so "newest first" lists the latest orders first
       RETURNING id, points, expires_on
     )
     INSERT INTO loyalty_pointslot (entry_id, amount, remaining, expires_on)
