@@ -5,6 +5,20 @@ from django.contrib.auth.models import Permission
 
 from users.models import User
 
+# What a customer manager does with points in the field (supervisors do it too): read the ledger, redeem a
+# reward for a retailer, register a referral, accept a coupon.
+LOYALTY_FIELD = (
+    "loyalty.view_pointsaccount",
+    "loyalty.view_pointsentry",
+    "loyalty.view_reward",
+    "loyalty.add_redemption",
+    "loyalty.view_redemption",
+    "loyalty.add_referral",
+    "loyalty.view_referral",
+    "loyalty.view_coupon",
+    "loyalty.change_coupon",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -22,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             # outreach: the campaigns that reach their own retailers, and those retailers' send log
             "campaigns.view_campaign",
             "campaigns.view_delivery",
+            *LOYALTY_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -69,6 +84,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view_journey",
             "campaigns.change_journey",
             "campaigns.view_inboundreply",
+            *LOYALTY_FIELD,
+            "loyalty.change_redemption",
+            "loyalty.adjust_points",
+            "loyalty.view_liability",
+            "loyalty.add_coupon",
+            "loyalty.view_couponbatch",
+            "loyalty.view_levelchange",
+            "loyalty.view_loyaltyevent",
+            "loyalty.view_programme",
+            "loyalty.view_membershiplevel",
+            "loyalty.view_earnrule",
+            "loyalty.view_earnmultiplier",
+            "loyalty.add_reward",
+            "loyalty.change_reward",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -81,6 +110,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_importjob",
             "segmentation.view_segment",
             "segmentation.view_clusterprofile",
+            "loyalty.view_pointsaccount",
+            "loyalty.view_pointsentry",
+            "loyalty.view_reward",
+            "loyalty.add_redemption",
+            "loyalty.view_redemption",
+            "loyalty.view_referral",
+            "loyalty.view_coupon",
+            "loyalty.change_coupon",
+            "loyalty.view_loyaltyevent",
         }
     ),
 }

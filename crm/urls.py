@@ -8,6 +8,15 @@ from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
+from loyalty.api import (
+    AccountViewSet,
+    CouponViewSet,
+    EntryViewSet,
+    EventViewSet,
+    RedemptionViewSet,
+    ReferralViewSet,
+    RewardViewSet,
+)
 from segmentation.api import (
     ClusterProfileViewSet,
     RecommendationViewSet,
@@ -33,6 +42,13 @@ router.register("segments", SegmentViewSet, basename="segment")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("templates", TemplateViewSet, basename="message-template")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("loyalty/accounts", AccountViewSet, basename="loyalty-account")
+router.register("loyalty/entries", EntryViewSet, basename="loyalty-entry")
+router.register("loyalty/rewards", RewardViewSet, basename="loyalty-reward")
+router.register("loyalty/redemptions", RedemptionViewSet, basename="loyalty-redemption")
+router.register("loyalty/coupons", CouponViewSet, basename="loyalty-coupon")
+router.register("loyalty/referrals", ReferralViewSet, basename="loyalty-referral")
+router.register("loyalty/events", EventViewSet, basename="loyalty-event")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -46,6 +62,7 @@ urlpatterns = [
     path("segmentation/", include("segmentation.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("", include("campaigns.public_urls")),
+    path("loyalty/", include("loyalty.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

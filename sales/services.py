@@ -1,6 +1,7 @@
 """Every write to products, orders and period summaries."""
 
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -81,6 +82,17 @@ def price_class_bands_set(*, effective_from: datetime.date, bands: list[tuple[in
     product_price_classes_refresh()
 
 
+# (first_order_id=..., last_order_id=...) -> None: the id range of the orders an import has just created, called
+# inside the import's transaction. Apps above sales register here (loyalty awards their points) and enqueue their
+# work with transaction.on_commit, so a rolled-back import enqueues nothing.
+ORDERS_CREATED_HANDLERS: list[Callable] = []
+
+
+def orders_created_handler(func: Callable) -> Callable:
+    ORDERS_CREATED_HANDLERS.append(func)
+    return func
+
+
 def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     """Insert new orders, replace changed ones, leave identical ones alone; then bring the period summaries of
     every touched retailer-week and retailer-month up to date. Returns (created, updated, unchanged) orders."""
@@ -112,9 +124,9 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
           FROM _inc i WHERE NOT EXISTS (SELECT 1 FROM _ex e WHERE e.source = i.source AND e.order_no = i.order_no)
           ORDER BY i.ordered_on, i.order_no
           RETURNING id
-        ) SELECT count(*) FROM created
+        ) SELECT count(*), min(id), max(id) FROM created
     """)
-    created = cursor.fetchone()[0]
+    created, first_id, last_id = cursor.fetchone()
     cursor.execute(f"""
         INSERT INTO sales_orderline (order_id, product_id, cartons, unit_price_fen, amount_fen)
         SELECT o.id, s.product_id, s.cartons, s.unit_price_fen, s.cartons::bigint * s.unit_price_fen
@@ -133,6 +145,9 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     unchanged = cursor.fetchone()[0] - updated
     period_summaries_refresh(cursor=cursor, affected_table="_affected")
     cursor.execute("DROP TABLE _inc, _ex, _changed, _affected")
+    if created:
+        for handler in ORDERS_CREATED_HANDLERS:
+            handler(first_order_id=first_id, last_order_id=last_id)
     return created, updated, unchanged
 
 

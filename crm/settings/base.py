@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "sales",
     "segmentation",
     "campaigns",
+    "loyalty",
     "crm",
     "bench",
 ]

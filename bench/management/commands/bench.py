@@ -17,6 +17,7 @@ BENCHMARKS = {
     "api": "bench.api",
     "dispatch": "bench.dispatch",
     "import": "bench.imports",
+    "loyalty": "bench.loyalty",
     "rescore": "bench.rescore",
 }
 # Named in DESIGN.md, still to be written.

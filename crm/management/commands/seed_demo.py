@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.dedupe import duplicates_scan
 from accounts.demo import demo_retailers_build, demo_retailers_flush
+from loyalty.demo import demo_loyalty_flush
 from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
 from segmentation.services import scoring_run_execute, scoring_run_start
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
@@ -50,6 +51,7 @@ class Command(BaseCommand):
                     "The database already holds data. Use --flush to replace it, or --if-empty."
                 )
             with transaction.atomic():
+                demo_loyalty_flush()  # the ledger points at orders and retailers (and refuses DELETE)
                 demo_sales_flush()
                 demo_retailers_flush()
                 demo_staff_flush()

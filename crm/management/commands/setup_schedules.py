@@ -31,6 +31,23 @@ SCHEDULES = {
         {"minute": "45", "hour": "3"},
         "03:45 nightly: delete send logs and SMS replies older than SEND_LOG_RETENTION_DAYS (at least 5 months, MIIT)",
     ),
+    "loyalty-points-expire": (
+        "loyalty.points_expire",
+        {"minute": "20", "hour": "0"},
+        "00:20 nightly, just after midnight: expire the points whose date has passed (once per lot) and raise the "
+        "'points expiring soon' events campaigns send notices for",
+    ),
+    "loyalty-award-catch-up": (
+        "loyalty.points_award_catch_up",
+        {"minute": "10", "hour": "1"},
+        "01:10 nightly: award any order not awarded yet (loaded without an import, or its task lost); "
+        "exactly once by the ledger's uniqueness",
+    ),
+    "loyalty-level-recompute": (
+        "loyalty.level_recompute",
+        {"minute": "40", "hour": "2"},
+        "02:40 nightly, after the day's imports: membership levels from the rolling 12 months' purchases",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},
