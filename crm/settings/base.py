@@ -156,6 +156,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "accounts.models.ImportJob.Kind",
         "RecommendationKindEnum": "segmentation.models.Recommendation.Kind",
+        # sms/email (consent events and campaigns share the values) and how a redemption was made
+        "MessageChannelEnum": "campaigns.models.Channel",
+        "RedemptionChannelEnum": "loyalty.models.Redemption.Channel",
     },
 }
 

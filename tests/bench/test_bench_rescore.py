@@ -40,7 +40,11 @@ def test_rescore_bench_smoke(db, tmp_path):
     assert len(measured["samples"]) == 2
     assert 0 < measured["scored"] <= result["retailers"]
     assert set(measured["stage_seconds"]) == {
-        "scores",
+        "measures",
+        "changes",
+        "events",
+        "write",
+        "stats",
         "clusters",
         "churn",
         "scores_update",
