@@ -434,3 +434,22 @@ def test_the_nightly_expiry_forgets_month_old_idempotency_keys(db):
 
     assert result["idempotency_keys_forgotten"] == 1
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_every_loyalty_model_has_an_admin_page_and_the_ledger_is_read_only(
+    funded, company_admin, client_for, lamp
+):
+    from django.apps import apps
+    from django.contrib import admin
+
+    client = client_for(company_admin)
+    for model in apps.get_app_config("loyalty").get_models():
+        assert model in admin.site._registry, model
+        opts = model._meta
+        response = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert response.status_code == 200, opts.model_name
+    entry = PointsEntry.objects.first()
+    assert client.get(reverse("admin:loyalty_pointsentry_add")).status_code == 403
+    response = client.post(reverse("admin:loyalty_pointsentry_change", args=[entry.pk]), {"points": 1})
+    assert response.status_code == 403
+    assert PointsEntry.objects.get(pk=entry.pk).points == 1000
