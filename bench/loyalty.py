@@ -194,8 +194,9 @@ def run(*, scale: str, iterations: int = MAX_REPETITIONS, seed: int = 0, stdout=
             "samples": [round(s, 4) for s in copy_samples],
         },
         "measured": {
-            "what": "points_award for the week: one set-based statement writes an earn entry and a lot per "
-            "order and updates every balance, exactly once per order and rule, committed",
+            "what": "points_award for the week, set-based (candidates, points, then one INSERT of the earn "
+            "entries and their lots and one UPDATE of the balances; no per-order loop), exactly once per order "
+            "and rule, committed",
             "seconds": round(award_s, 4),
             "samples": [round(s, 4) for s in award_samples],
             "entries": last["entries"],

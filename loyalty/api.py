@@ -99,6 +99,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["level__code"]
     lookup_field = "retailer_id"
     lookup_url_kwarg = "retailer"
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         return selectors.account_list(user=self.request.user)

@@ -3,6 +3,7 @@ with the key in the same transaction; a repeat (a client retrying after a timeou
 stored response and changes nothing. Errors the caller can read (400, 409) are stored too, as a payment API
 does: a key names one attempt."""
 
+import datetime
 import hashlib
 import json
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.errors import ConflictError
@@ -69,3 +71,14 @@ def idempotent(
         body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))  # stored and replayed as plain JSON
         IdempotencyKey.objects.filter(pk=claimed[0]).update(status_code=status, response=body)
         return status, body, False
+
+
+KEEP_DAYS = 30
+
+
+def idempotency_keys_expire(*, days: int = KEEP_DAYS) -> int:
+    """Forget keys older than `days` (a client retries within minutes, not months). Returns how many."""
+    deleted, _by_model = IdempotencyKey.objects.filter(
+        created_at__lt=timezone.now() - datetime.timedelta(days=days)
+    ).delete()
+    return deleted

@@ -262,7 +262,8 @@ def _retailer_from_token(token: str) -> Retailer:
         retailer_id = retailer_link_read(token=token, max_age=max_age)
     except signing.BadSignature:
         raise Http404(_("链接无效或已过期，请联系您的客户经理。")) from None
-    retailer = Retailer.objects.filter(pk=retailer_id).first()
+    # a closed (or merged-away) shop's link no longer opens
+    retailer = Retailer.objects.filter(pk=retailer_id).exclude(status=Retailer.Status.CLOSED).first()
     if retailer is None:
         raise Http404
     return retailer

@@ -176,7 +176,7 @@ AWARD_CANDIDATES_SQL = """
 # the highest of the rule's product and price-class multipliers valid that day.
 AWARD_MULTIPLIERS_SQL = """
     CREATE TEMP TABLE _award_mult ON COMMIT DROP AS
-    SELECT d.rule_id, p.id AS product_id, d.day, max(m.multiplier) AS multiplier
+    SELECT d.rule_id, p.id AS product_id, d.day, (max(m.multiplier) * 100)::int AS hundredths
     FROM (SELECT DISTINCT rule_id, ordered_on AS day FROM _award) d
     JOIN loyalty_earnmultiplier m ON m.rule_id = d.rule_id
                                 AND (m.valid_from IS NULL OR d.day >= m.valid_from)
@@ -185,27 +185,25 @@ AWARD_MULTIPLIERS_SQL = """
     GROUP BY d.rule_id, p.id, d.day
 """
 
-# The points of each order and rule. Lines are summed in integers per order and multiplier first (cartons and
-# fen), so the exact decimal arithmetic runs once per order and multiplier, not per line:
-#   points = min(cap, floor(sum over lines(units × rate × line multiplier) × level multiplier))
+# The points of each order and rule. The lines are summed in integers (cartons and fen, each times its line
+# multiplier in hundredths: exact, multipliers have two decimals), once per order; the decimal arithmetic then
+# runs once per order:
+#   points = min(cap, floor(sum over lines(units × line multiplier) × rate × level multiplier))
 AWARD_POINTS_SQL = """
     CREATE TEMP TABLE _award_points ON COMMIT DROP AS
-    WITH by_multiplier AS (
-      SELECT a.order_id, a.rule_id, coalesce(m.multiplier, 1) AS multiplier,
-             sum(l.cartons) AS cartons, sum(l.amount_fen) AS fen
+    WITH by_order AS (
+      SELECT a.order_id, a.rule_id,
+             sum(l.cartons::bigint * coalesce(m.hundredths, 100)) AS cartons_x100,
+             sum(l.amount_fen * coalesce(m.hundredths, 100)) AS fen_x100
       FROM _award a
       JOIN sales_orderline l ON l.order_id = a.order_id AND l.order_id BETWEEN %(first)s AND %(last)s
       LEFT JOIN _award_mult m ON m.rule_id = a.rule_id AND m.product_id = l.product_id AND m.day = a.ordered_on
-      GROUP BY a.order_id, a.rule_id, m.multiplier
-    ), by_order AS (
-      SELECT b.order_id, b.rule_id,
-             sum(CASE WHEN a.basis = 'carton' THEN b.cartons ELSE b.fen / 100.0 END * b.multiplier) AS units
-      FROM by_multiplier b JOIN _award a USING (order_id, rule_id)
-      GROUP BY b.order_id, b.rule_id
+      GROUP BY a.order_id, a.rule_id
     )
     SELECT a.order_id, a.rule_id, a.account_id,
            make_date(extract(year FROM a.ordered_on)::int + %(years)s, 12, 31) AS expires_on,
-           least(floor(b.units * a.points_per_unit * a.level_multiplier), a.cap)::int AS points
+           least(floor(CASE WHEN a.basis = 'carton' THEN b.cartons_x100 / 100.0 ELSE b.fen_x100 / 10000.0 END
+                       * a.points_per_unit * a.level_multiplier), a.cap)::int AS points
     FROM by_order b JOIN _award a USING (order_id, rule_id)
 """
 

@@ -243,3 +243,24 @@ def test_the_database_refuses_entries_and_lots_that_name_nothing(retailer_a, fun
     with pytest.raises(InternalError, match="Cannot"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM loyalty_pointsaccount")  # below the ORM's PROTECT: the trigger
     assert ledger_discrepancies() == []
+
+
+def test_a_merged_duplicate_hands_its_points_to_the_survivor_keeping_their_dates(
+    retailer_a, route_a, supervisor_a, fund
+):
+    from accounts.dedupe import retailer_merge
+    from tests.accounts.factories import RetailerFactory
+
+    twin = RetailerFactory(route=route_a)
+    fund(retailer_a, 100, Y2026)
+    fund(twin, 30, Y2026)
+    fund(twin, 20, Y2027)
+
+    retailer_merge(user=supervisor_a, survivor_id=retailer_a.pk, duplicate_id=twin.pk)
+
+    assert (balance_of(retailer_a), balance_of(twin)) == (150, 0)
+    moved_in = PointsEntry.objects.filter(
+        account__retailer=retailer_a, kind="adjust", note__startswith="客户合并"
+    )
+    assert sorted(moved_in.values_list("points", "expires_on")) == [(20, Y2027), (30, Y2026)]
+    assert ledger_discrepancies() == []

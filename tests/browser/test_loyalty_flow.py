@@ -1,0 +1,53 @@
+"""Points in a real browser: a customer manager, on a phone, redeems a reward from the shop's portrait; then the
+retailer opens its own link and sees the balance and the request."""
+
+import datetime
+
+import pytest
+from django.db import transaction
+from playwright.sync_api import expect
+
+from loyalty.models import PointsEntry, Redemption, Reward
+from loyalty.services import account_lock
+from loyalty.services.ledger import credit
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_link(
+    phone_page, live_server, world, login
+):
+    shop = world.shop_a1
+    Reward.objects.create(name="电子价签（10 个）", points_price=800)
+    Reward.objects.create(name="年度优秀客户礼盒", points_price=10000)  # out of reach
+    with transaction.atomic():
+        credit(
+            account=account_lock(retailer_id=shop.pk),
+            kind=PointsEntry.Kind.ADJUST,
+            points=1500,
+            expires_on=datetime.date(2027, 12, 31),
+            note="活动奖励",
+        )
+    login(phone_page, world.cm_a)
+
+    phone_page.goto(f"{live_server.url}/retailers/{shop.pk}/")
+    panel = phone_page.locator("#retailer-points")
+    expect(panel.locator("#points-balance")).to_have_text("1500")
+    expect(panel.locator("#points-next-expiry")).to_contain_text("1500 积分将于 2027-12-31 到期")
+    options = panel.locator("#points-redeem-form select option")
+    expect(options).to_have_count(1)  # only what the balance reaches
+    panel.locator("#points-redeem-form button[type=submit]").click()
+
+    expect(panel.locator("#points-message")).to_contain_text("已兑换 电子价签（10 个），扣减 800 积分。")
+    expect(panel.locator("#points-balance")).to_have_text("700")
+    expect(panel.locator("#points-redemptions")).to_contain_text("已申请")
+    assert Redemption.objects.get().requested_by_id == world.cm_a.pk
+
+    # The retailer's own link, copied from the panel, opens without a login.
+    panel.locator("#points-link summary").click()
+    link = panel.locator("#points-link-url").input_value()
+    phone_page.context.clear_cookies()
+    phone_page.goto(link)
+    expect(phone_page.locator("#link-balance")).to_have_text("700")
+    expect(phone_page.locator("#link-redemptions")).to_contain_text("电子价签（10 个）")
+    expect(phone_page.locator("#link-statement")).to_contain_text("-800")
