@@ -1,9 +1,11 @@
 """How loyalty follows the layers below it without them knowing it: orders landed by an import are awarded
-(by a task enqueued when the import commits), and a retailer merged into another hands its points over."""
+(by a task enqueued when the import commits), a retailer merged into another hands its points over, and campaign
+templates can say a retailer's points balance and link to its points page."""
 
 from django.db import transaction
 
 from accounts.dedupe import merge_handler
+from campaigns.templating import VARIABLE_PROVIDERS
 from sales.services import orders_created_handler
 
 
@@ -19,3 +21,30 @@ def move_points_on_merge(cursor, from_id: int, to_id: int) -> None:
     from loyalty.services.ledger import points_transfer_on_merge
 
     points_transfer_on_merge(from_retailer_id=from_id, to_retailer_id=to_id)
+
+
+def _points_balances(retailer_ids: list[int]) -> dict[int, str]:
+    """{{ points_balance }} in campaign templates: one query for a whole send batch."""
+    from loyalty.models import PointsAccount
+
+    balances = dict(
+        PointsAccount.objects.filter(retailer_id__in=retailer_ids).values_list("retailer_id", "balance")
+    )
+    return {rid: str(balances.get(rid, 0)) for rid in retailer_ids}
+
+
+def _points_urls(retailer_ids: list[int]) -> dict[int, str]:
+    """{{ points_url }}: the retailer's own signed points page (no login)."""
+    from django.urls import reverse
+
+    from campaigns.templating import public_url
+    from loyalty.links import retailer_link_token
+
+    return {
+        rid: public_url(reverse("loyalty:link", args=[retailer_link_token(retailer_id=rid)]))
+        for rid in retailer_ids
+    }
+
+
+VARIABLE_PROVIDERS["points_balance"] = _points_balances
+VARIABLE_PROVIDERS["points_url"] = _points_urls

@@ -111,6 +111,7 @@ def test_render_fills_a_real_retailers_values_and_escapes_html(retailer_a, count
 
 
 def test_variables_another_app_supplies_render_empty_until_registered(monkeypatch):
+    monkeypatch.delitem(templating.VARIABLE_PROVIDERS, "points_balance", raising=False)  # loyalty supplies it
     template = EmailTemplateFactory.build(channel=Channel.SMS, body=sms_body("积分{{ points_balance }}分"))
     recipient = templating.Recipient(delivery_id=1, retailer_id=7)
     assert templating.render_many(template=template, recipients=[recipient], context={})[0].text == sms_body(
