@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from crm.celery_app import app
 from crm.tasks import HEARTBEAT_KEY, heartbeat_task
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,8 @@ def celery_worker_process():
     backend = settings.CELERY_RESULT_BACKEND
     if backend.startswith("file://"):
         Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    # tasks other tests sent (campaign sends enqueued on commit) must not stand between the worker and ours
+    app.control.purge()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test"}
     process = subprocess.Popen(
         [
