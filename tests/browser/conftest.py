@@ -139,6 +139,9 @@ def _page(browser, request, viewport: dict, *, mobile: bool):
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
+    # a page can still be loading panels (htmx) when the test ends; a request the live server is still answering
+    # would deadlock with the flush of the database that follows
+    page.wait_for_load_state("networkidle")
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
