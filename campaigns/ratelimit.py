@@ -106,6 +106,9 @@ class CacheTokenBucket(TokenBucket):
             if cache.add(self.LOCK, 1, timeout=2):
                 break
             time.sleep(0.002)
+        else:
+            # another process holds the bucket: grant nothing now rather than update it unlocked
+            return 0, 0.01
         try:
             now = time.time()
             tokens, at = cache.get(KEY) or (float(self.burst), now)
