@@ -13,6 +13,7 @@ messages leave, and a worker takes tokens in chunks of up to `burst`, sending ea
 
 import logging
 import time
+from abc import ABC, abstractmethod
 
 from django.conf import settings
 from django.core.cache import cache
@@ -50,7 +51,7 @@ def bucket_size(rate: int) -> int:
     return max(1, int(rate * BURST_SHARE))
 
 
-class TokenBucket:
+class TokenBucket(ABC):
     """acquire(want) blocks until it can take between 1 and `want` tokens and returns how many it took."""
 
     backend = "abstract"
@@ -61,8 +62,9 @@ class TokenBucket:
         self.rate = rate
         self.burst = bucket_size(rate)
 
+    @abstractmethod
     def _take(self, want: int, least: int) -> tuple[int, float]:
-        raise NotImplementedError
+        """(tokens granted, seconds to wait before asking again when none were)."""
 
     def acquire(self, want: int, *, timeout: float = 60.0) -> int:
         """Take up to `want` tokens, waiting for at least min(want, burst). 0 only after `timeout` seconds."""

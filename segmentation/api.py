@@ -137,16 +137,11 @@ class ScoringEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OldestFirstPagination(CursorPagination):
-    page_size = 100
-    max_page_size = 1000
-    page_size_query_param = "page_size"
-    ordering = "id"
-
-
 class IdPagination(CursorPagination):
+    """By id, oldest first: the order in which integrations follow events."""
+
     page_size = 50
-    max_page_size = 200
+    max_page_size = 1000
     page_size_query_param = "page_size"
     ordering = "id"
 
@@ -166,7 +161,7 @@ class ScoringEventViewSet(viewsets.ReadOnlyModelViewSet):
     licence_expiring_90/60/30."""
 
     serializer_class = ScoringEventSerializer
-    pagination_class = OldestFirstPagination
+    pagination_class = IdPagination
     filterset_class = ScoringEventFilter
 
     def get_queryset(self):

@@ -44,6 +44,7 @@ another app registers its own fields in its AppConfig.ready(). A new RetailerSco
 """
 
 import datetime
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -108,7 +109,7 @@ class RuleValueError(Exception):
 
 # ---- the kinds of field ------------------------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
-class Field:
+class Field(ABC):
     """One entry of the catalogue. Subclasses say how a value is checked, compiled to a Q over Retailer and read
     out in words. `source` is RETAILER (a Retailer column) or SCORE (a RetailerScore column, compiled as an
     `id IN (SELECT retailer_id …)` subquery)."""
@@ -141,13 +142,14 @@ class Field:
         }
 
     # -- checking, compiling, reading out
+    @abstractmethod
     def clean(self, operator: str, value, *, user=None):
         """The normalised value, or RuleValueError."""
-        raise NotImplementedError
 
     def condition(self, operator: str, value, *, today: datetime.date) -> Q:
-        """The condition on this field's own model (Retailer or RetailerScore)."""
-        raise NotImplementedError
+        """The condition on this field's own model (Retailer or RetailerScore), which the default to_q wraps.
+        Not abstract: a field that compiles itself in to_q (purchases, a subquery over orders) has none."""
+        raise TypeError(f"{type(self).__name__} compiles its rules in to_q and has no single-model condition")
 
     def to_q(self, operator: str, value, *, today: datetime.date, within=None) -> Q:
         """The condition over Retailer. `within` (a Retailer queryset: the segment's territory, or None) lets a
