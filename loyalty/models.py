@@ -270,6 +270,18 @@ LOT_KEYS_CHECK = """
     RETURN NULL;"""
 
 
+def _keys_check_trigger(name: str, func: str) -> pgtrigger.Trigger:
+    """After each INSERT statement, check every new row's keys at once (instead of a foreign-key lookup per row)."""
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=pgtrigger.Insert,
+        referencing=pgtrigger.Referencing(new="new_rows"),
+        func=func,
+    )
+
+
 class PointsEntry(models.Model):
     """One line of the ledger. Append-only: the database refuses UPDATE and DELETE of a row."""
 
@@ -394,14 +406,7 @@ class PointsEntry(models.Model):
             pgtrigger.Protect(
                 name="entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete, when=pgtrigger.Before
             ),
-            pgtrigger.Trigger(
-                name="entry_keys_exist",
-                level=pgtrigger.Statement,
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                referencing=pgtrigger.Referencing(new="new_rows"),
-                func=ENTRY_KEYS_CHECK,
-            ),
+            _keys_check_trigger("entry_keys_exist", ENTRY_KEYS_CHECK),
         ]
 
     def __str__(self):
@@ -439,14 +444,7 @@ class PointsLot(models.Model):
         ]
         # no index but the key: FIFO reads one account's lots through its entries, the nightly expiry scans
         triggers = [
-            pgtrigger.Trigger(
-                name="lot_keys_exist",
-                level=pgtrigger.Statement,
-                when=pgtrigger.After,
-                operation=pgtrigger.Insert,
-                referencing=pgtrigger.Referencing(new="new_rows"),
-                func=LOT_KEYS_CHECK,
-            ),
+            _keys_check_trigger("lot_keys_exist", LOT_KEYS_CHECK),
         ]
 
     def __str__(self):
