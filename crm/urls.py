@@ -63,6 +63,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("", include("campaigns.public_urls")),
     path("loyalty/", include("loyalty.urls")),
+    path("service/", include("feedback.urls")),
+    path("visits/", include("visits.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

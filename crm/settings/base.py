@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "segmentation",
     "campaigns",
     "loyalty",
+    "feedback",
+    "visits",
     "crm",
     "bench",
 ]
