@@ -64,6 +64,7 @@ urlpatterns = [
     path("", include("campaigns.public_urls")),
     path("loyalty/", include("loyalty.urls")),
     path("service/", include("feedback.urls")),
+    path("r/", include("feedback.public_urls")),
     path("visits/", include("visits.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
