@@ -1,5 +1,5 @@
 """Points in a real browser: a customer manager, on a phone, redeems a reward from the shop's portrait; then the
-retailer opens its own link and sees the balance and the request."""
+retailer opens its own link, sees the balance and the request, and redeems another reward itself."""
 
 import datetime
 
@@ -44,6 +44,7 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     assert Redemption.objects.get().requested_by_id == world.cm_a.pk
 
     # The retailer's own link, copied from the panel, opens without a login.
+    Reward.objects.create(name="烟盒收纳架", points_price=500)
     panel.locator("#points-link summary").click()
     link = panel.locator("#points-link-url").input_value()
     phone_page.context.clear_cookies()
@@ -51,3 +52,9 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     expect(phone_page.locator("#link-balance")).to_have_text("700")
     expect(phone_page.locator("#link-redemptions")).to_contain_text("电子价签（10 个）")
     expect(phone_page.locator("#link-statement")).to_contain_text("-800")
+
+    # ...and its form posts back through the browser (the page's referrer policy must let CSRF see the origin).
+    phone_page.once("dialog", lambda dialog: dialog.accept())
+    phone_page.locator("#link-rewards .reward-card", has_text="烟盒收纳架").locator("button").click()
+    expect(phone_page.locator("#link-balance")).to_have_text("200")
+    assert Redemption.objects.filter(channel=Redemption.Channel.LINK, points=500).count() == 1

@@ -185,7 +185,7 @@ def test_the_link_shows_the_retailers_points_without_a_login(funded, client, lam
     assert response.status_code == 200
     assert 'id="link-balance">1000<' in html
     assert retailer_a.shop_name in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_a_forged_or_expired_link_is_refused(funded, client, settings):
