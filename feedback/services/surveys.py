@@ -331,7 +331,9 @@ def survey_sample_draw(*, actor: User, survey: Survey) -> list[SurveyStratum]:
     """Draw (or, before anyone is invited, redraw) the sample: strata rows, then the invitations in one
     INSERT … SELECT. Refused once invitations went out."""
     survey = (
-        Survey.objects.select_for_update().select_related("org_unit", "segment__org_unit").get(pk=survey.pk)
+        Survey.objects.select_for_update(of=("self",))
+        .select_related("org_unit", "segment__org_unit")
+        .get(pk=survey.pk)
     )
     _require(survey_may_run(user=actor, survey=survey))
     if survey.state not in (SURVEY_STATE.DRAFT, SURVEY_STATE.SAMPLED):
@@ -390,13 +392,17 @@ def survey_invite(
     """Send the invitations once, as an occurrence of `campaign` whose template carries {{ survey_url }};
     consent, quiet hours and the frequency cap of campaigns apply at send time. sampled → fieldwork."""
     now = now or timezone.now()
-    survey = Survey.objects.select_for_update().select_related("org_unit").get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=survey.pk)
     _require(survey_may_run(user=actor, survey=survey))
     if survey.state != SURVEY_STATE.SAMPLED:
         raise ConflictError(
             _("邀请已发出。") if survey.state != SURVEY_STATE.DRAFT else _("请先抽样再发送邀请。")
         )
-    campaign = Campaign.objects.select_for_update().select_related("template", "org_unit").get(pk=campaign.pk)
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("template", "org_unit")
+        .get(pk=campaign.pk)
+    )
     problems = _campaign_problems(survey=survey, campaign=campaign)
     if problems:
         raise ValidationError({"campaign": problems})
@@ -415,7 +421,11 @@ def survey_invite(
 def survey_remind(*, actor: User, survey: Survey, now: datetime.datetime | None = None) -> Campaign:
     """One more batch through the same campaign, only to invitees who have not answered yet."""
     now = now or timezone.now()
-    survey = Survey.objects.select_for_update().select_related("campaign", "org_unit").get(pk=survey.pk)
+    survey = (
+        Survey.objects.select_for_update(of=("self",))
+        .select_related("campaign", "org_unit")
+        .get(pk=survey.pk)
+    )
     _require(survey_may_run(user=actor, survey=survey))
     if survey.state != SURVEY_STATE.FIELDWORK:
         raise ConflictError(_("只有调查中的调查可以发送提醒。"))
@@ -440,7 +450,7 @@ def survey_remind(*, actor: User, survey: Survey, now: datetime.datetime | None 
 
 @transaction.atomic
 def survey_close(*, actor: User, survey: Survey) -> Survey:
-    survey = Survey.objects.select_for_update().select_related("org_unit").get(pk=survey.pk)
+    survey = Survey.objects.select_for_update(of=("self",)).select_related("org_unit").get(pk=survey.pk)
     _require(survey_may_run(user=actor, survey=survey))
     if survey.state == SURVEY_STATE.CLOSED:
         raise ConflictError(_("调查已结束。"))

@@ -6,7 +6,7 @@ from django.conf import settings
 
 from accounts.services import retailer_consent_set
 from campaigns.models import Campaign
-from feedback.models import Questionnaire, QuestionArea, QuestionItem
+from feedback.models import QuestionArea, QuestionItem, Questionnaire
 from feedback.services import surveys as services
 from segmentation.segments import segment_create
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
