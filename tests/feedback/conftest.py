@@ -28,9 +28,19 @@ def segment_a(supervisor_a, county_a):
     return segment_create(user=supervisor_a, name="老城全部", org_unit=county_a, definition=EVERYONE)
 
 
+def seeded_questionnaire() -> Questionnaire:
+    """The questionnaire the data migration seeds (re-seeded if a transactional test flushed the tables)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("feedback.migrations.0011_default_questionnaire").seed(apps, None)
+    return Questionnaire.objects.get(code=DEFAULT_CODE, version=1)
+
+
 @pytest.fixture
 def default_questionnaire(db):
-    return Questionnaire.objects.get(code=DEFAULT_CODE, version=1)
+    return seeded_questionnaire()
 
 
 def make_survey(*, actor: User, segment, questionnaire, **extra):
