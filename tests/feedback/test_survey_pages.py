@@ -126,7 +126,7 @@ def test_the_hub_shows_the_shop_its_open_survey_and_points(client, field_survey)
     page = client.get(portal_path(retailer_id=shops[0].pk))
     body = page.content.decode()
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"
     assert shops[0].shop_name in body
     assert 'id="hub-survey"' in body
     assert 'id="hub-points-balance">0<' in body
