@@ -46,6 +46,9 @@ class SurveyForm(forms.ModelForm):
             self.initial.setdefault("sample_size", 300)
             self.initial.setdefault("min_per_stratum", 5)
             self.initial.setdefault("per_stratum", 20)
+            published = self.fields["questionnaire"].queryset.order_by("-published_at").first()
+            if published is not None:
+                self.initial.setdefault("questionnaire", published.pk)
             if user.org_unit_id:
                 self.initial.setdefault("org_unit", user.org_unit_id)
         for name in ("sample_size", "min_per_stratum", "per_stratum"):

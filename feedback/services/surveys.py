@@ -252,6 +252,15 @@ class StratumPlan:
     def weight(self) -> float | None:
         return self.population / self.sample_size if self.sample_size else None
 
+    @property
+    def labels(self) -> tuple[str, str, str]:
+        """(format, scale, market type) in words."""
+        return (
+            str(Retailer.BusinessFormat(self.business_format).label),
+            str(Retailer.Scale(self.scale).label),
+            str(Retailer.MarketType(self.market_type).label),
+        )
+
 
 def _round_half_up(value: float) -> int:
     return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
