@@ -227,3 +227,44 @@ def test_staff_pages_render(client_for, field_survey, supervisor_a, retailer_a):
     report = client.get(reverse("feedback:survey-report")).content.decode()
     assert "2026Q4" in report
     assert "王经理甲" in report
+
+
+@pytest.mark.parametrize("name", ["feedback-public:hub", "feedback-public:unsubscribe"])
+def test_the_hub_and_unsubscribe_refuse_tampered_expired_and_wrong_purpose_links(
+    client, route_a, name, monkeypatch
+):
+    shop = sms_consent(RetailerFactory(route=route_a))
+    good = retailer_link_make(retailer_id=shop.pk, purpose=PORTAL)
+    tampered = good[:-3] + ("xyz" if not good.endswith("xyz") else "abc")
+    survey_token = retailer_link_make(retailer_id=shop.pk, purpose=SURVEY, ref=1)
+    for token in (tampered, survey_token):
+        assert client.get(reverse(name, args=[token])).status_code == 404
+        if name.endswith("unsubscribe"):
+            assert client.post(reverse(name, args=[token])).status_code == 404
+    later = timezone.now() + datetime.timedelta(days=31)
+    monkeypatch.setattr(signing.time, "time", lambda: later.timestamp())
+    send = client.post if name.endswith("unsubscribe") else client.get
+    expired = send(reverse(name, args=[good]))
+    assert expired.status_code == 404
+    assert "已过期" in expired.content.decode()
+    shop.refresh_from_db()
+    assert shop.sms_consent
+
+
+def test_a_closed_shops_links_no_longer_open(client, field_survey):
+    from accounts.models import Retailer
+
+    _survey, _items, shops, invitations = field_survey
+    Retailer.objects.filter(pk=shops[0].pk).update(status=Retailer.Status.CLOSED)
+    assert client.get(portal_path(retailer_id=shops[0].pk)).status_code == 404
+    assert client.get(survey_link(shops[0], invitations)).status_code == 404
+
+
+def test_too_many_requests_on_one_link_are_refused(client, field_survey, settings):
+    from accounts import public_links
+
+    _survey, _items, shops, invitations = field_survey
+    url = survey_link(shops[0], invitations)
+    statuses = [client.get(url).status_code for _ in range(public_links.TOKEN_LIMIT + 1)]
+    assert statuses[:-1] == [200] * public_links.TOKEN_LIMIT
+    assert statuses[-1] == 429
