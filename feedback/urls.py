@@ -9,6 +9,7 @@ urlpatterns: list = [
     path("surveys/new/", surveys.survey_create_view, name="survey-create"),
     path("surveys/report/", surveys.survey_report_view, name="survey-report"),
     path("surveys/<int:pk>/", surveys.survey_detail_view, name="survey-detail"),
+    path("surveys/<int:pk>/responses/", surveys.survey_responses_view, name="survey-responses"),
     path("surveys/<int:pk>/export.csv", surveys.survey_export_view, name="survey-export"),
     path("surveys/<int:pk>/<slug:action>/", surveys.survey_action_view, name="survey-action"),
     path("survey-responses/<int:pk>/", surveys.response_detail_view, name="survey-response"),

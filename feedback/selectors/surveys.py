@@ -224,6 +224,30 @@ def response_list(*, user: User, survey: Survey | None = None) -> QuerySet[Surve
     return qs
 
 
+LOW_SCORE = 60
+RESPONSE_PAGE = 50
+
+
+def response_page(
+    *,
+    user: User,
+    survey: Survey,
+    before: int | None = None,
+    low_only: bool = False,
+    size: int = RESPONSE_PAGE,
+) -> tuple[list[SurveyResponse], int | None]:
+    """One keyset page of a survey's responses, newest first (no OFFSET, no COUNT): (rows, next cursor)."""
+    qs = response_list(user=user, survey=survey).select_related(
+        "retailer__route__manager", "invitation__stratum"
+    )
+    if low_only:
+        qs = qs.filter(overall_score__lt=LOW_SCORE)
+    if before:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs.order_by("-id")[: size + 1])
+    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+
+
 def response_get(*, user: User, response_id: int) -> SurveyResponse:
     return get_object_or_404(
         response_list(user=user).prefetch_related("answers__item", "area_scores__area"), pk=response_id

@@ -198,6 +198,29 @@ def survey_export_view(request, pk):
 @login_required
 @permission_required("feedback.view_surveyresponse", raise_exception=True)
 @require_GET
+def survey_responses_view(request, pk):
+    survey = selectors.survey_get(user=request.user, survey_id=pk)
+    before = request.GET.get("before", "")
+    low_only = request.GET.get("low") == "1"
+    rows, next_before = selectors.response_page(
+        user=request.user, survey=survey, before=int(before) if before.isdigit() else None, low_only=low_only
+    )
+    return render(
+        request,
+        "feedback/survey_responses.html",
+        {
+            "survey": survey,
+            "rows": rows,
+            "next_before": next_before,
+            "low_only": low_only,
+            "low": selectors.LOW_SCORE,
+        },
+    )
+
+
+@login_required
+@permission_required("feedback.view_surveyresponse", raise_exception=True)
+@require_GET
 def response_detail_view(request, pk):
     response = selectors.response_get(user=request.user, response_id=pk)
     answers = {a.item_id: a for a in response.answers.all()}

@@ -268,3 +268,29 @@ def test_too_many_requests_on_one_link_are_refused(client, field_survey, setting
     statuses = [client.get(url).status_code for _ in range(public_links.TOKEN_LIMIT + 1)]
     assert statuses[:-1] == [200] * public_links.TOKEN_LIMIT
     assert statuses[-1] == 429
+
+
+def test_the_response_list_pages_by_keyset_and_filters_low_scores(
+    client_for, field_survey, supervisor_a, monkeypatch
+):
+    from feedback.selectors import surveys as selectors
+
+    survey, items, shops, invitations = field_survey
+    low = {
+        **full_answers(items),
+        f"item_{items['s5'].pk}": "1",
+        f"item_{items['s10'].pk}": "1",
+        f"item_{items['v5'].pk}": "1",
+    }
+    for shop, data in zip(shops, [full_answers(items), low, full_answers(items)], strict=True):
+        services.survey_response_submit(invitation_id=invitations[shop.pk].pk, retailer_id=shop.pk, data=data)
+    ids = list(SurveyResponse.objects.order_by("-id").values_list("id", flat=True))
+    rows, cursor = selectors.response_page(user=supervisor_a, survey=survey, size=2)
+    assert ([r.pk for r in rows], cursor) == (ids[:2], ids[1])
+    rows, cursor = selectors.response_page(user=supervisor_a, survey=survey, before=cursor, size=2)
+    assert ([r.pk for r in rows], cursor) == (ids[2:], None)
+    rows, _cursor = selectors.response_page(user=supervisor_a, survey=survey, low_only=True)
+    assert [r.retailer_id for r in rows] == [shops[1].pk]
+    page = client_for(supervisor_a).get(reverse("feedback:survey-responses", args=[survey.pk]) + "?low=1")
+    assert shops[1].shop_name in page.content.decode()
+    assert shops[0].shop_name not in page.content.decode()
