@@ -314,17 +314,20 @@ def questionnaire_list_view(request):
 def questionnaire_detail_view(request, pk):
     questionnaire = selectors.questionnaire_get(questionnaire_id=pk)
     editable = not questionnaire.is_frozen and request.user.has_perm("feedback.change_questionnaire")
+    areas = selectors.questionnaire_areas_with_items(questionnaire=questionnaire)
+    for area in areas:
+        area.scored = any(item.kind in QuestionItem.SCORED for item in area.items.all())
     return render(
         request,
         "feedback/survey_questionnaire.html",
         {
             "questionnaire": questionnaire,
-            "areas": selectors.questionnaire_areas_with_items(questionnaire=questionnaire),
+            "areas": areas,
             "editable": editable,
             "may_edit": request.user.has_perm("feedback.add_questionnaire"),
             "area_form": AreaForm(),
             "item_form": ItemForm(initial={"kind": QuestionItem.Kind.SCALE5, "required": True}),
-            "total_weight": sum(a.weight for a in questionnaire.areas.all()),
+            "total_weight": sum(a.weight for a in areas if a.scored),
         },
     )
 
