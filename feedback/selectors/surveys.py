@@ -8,7 +8,7 @@ sampled heavily (the minimum per stratum) does not outweigh its share of the pop
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, F, FloatField, Min, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -306,8 +306,9 @@ def area_trend(*, user: User, quarters: int = TREND_QUARTERS) -> list[dict]:
         .annotate(
             total=Sum(F("score") * F("response__weight"), output_field=FloatField()),
             weights=Sum("response__weight", output_field=FloatField()),
+            position=Min("area__position"),
         )
-        .order_by("response__survey__period", "area__name")
+        .order_by("response__survey__period", "position", "area__name")
     )
     return [
         {"period": r["response__survey__period"], "area": r["area__name"], "score": r["total"] / r["weights"]}

@@ -83,6 +83,12 @@ def test_survey_indices_are_weighted_by_the_sampling_weights(tiny_survey, superv
     areas = {a["name"]: a["score"] for a in indices.areas}
     # 供应 (3 × 70.833 + 3 × 62.5 + 1 × 25) ÷ 7 = 425 ÷ 7; 服务 (3 × 100 + 3 × 0 + 1 × 50) ÷ 7 = 350 ÷ 7
     assert areas == {"供应": pytest.approx(60.7143, abs=1e-3), "服务": pytest.approx(50.0)}
+    assert [
+        (r["period"], r["area"], round(r["score"], 3)) for r in selectors.area_trend(user=supervisor_a)
+    ] == [
+        ("2026Q4", "供应", 60.714),
+        ("2026Q4", "服务", 50.0),
+    ]
     trend = selectors.index_trend(user=supervisor_a)
     assert [(t["period"], round(t["index"], 3), round(t["nps"], 3)) for t in trend] == [
         ("2026Q4", 58.036, 14.286)
