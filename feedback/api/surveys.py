@@ -5,7 +5,9 @@ pagination). Scoped like the pages: another territory's survey or response answe
 import csv
 import io
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -242,9 +244,7 @@ class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             Campaign.objects.filter(pk=campaign_id).first() if str(campaign_id or "").isdigit() else None
         )
         if campaign is None:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"campaign": ["请选择一个已审批的邀请活动。"]})
+            raise ValidationError({"campaign": [_("请选择一个已审批的邀请活动。")]})
         services.survey_invite(actor=request.user, survey=survey, campaign=campaign)
         survey.refresh_from_db()
         return Response(self.get_serializer(survey).data)

@@ -207,3 +207,46 @@ def field_data(supervisor_a, segment_a, default_questionnaire, survey_campaign, 
         invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=items
     )
     return survey
+
+
+def test_a_supervisor_of_another_county_sees_neither_the_survey_nor_its_answers(
+    api_client_for, client_for, county_b, field_data
+):
+    from tests.users.factories import SupervisorFactory
+
+    other = SupervisorFactory(username="supervisor_b", org_unit=county_b)
+    response = SurveyResponse.objects.get()
+    api = api_client_for(other)
+    assert api.get(f"/api/v1/surveys/{field_data.pk}/").status_code == 404
+    assert api.get(f"/api/v1/surveys/{field_data.pk}/results/").status_code == 404
+    assert api.get(f"/api/v1/surveys/{field_data.pk}/export/").status_code == 404
+    assert api.post(f"/api/v1/surveys/{field_data.pk}/remind/").status_code == 404
+    assert api.get(f"/api/v1/survey-responses/{response.pk}/").status_code == 404
+    assert api.get("/api/v1/surveys/").json()["results"] == []
+    page = client_for(other)
+    assert page.get(reverse("feedback:survey-detail", args=[field_data.pk])).status_code == 404
+    assert page.get(reverse("feedback:survey-responses", args=[field_data.pk])).status_code == 404
+    assert page.post(reverse("feedback:survey-action", args=[field_data.pk, "close"])).status_code == 404
+    field_data.refresh_from_db()
+    assert field_data.state == "fieldwork"
+
+
+def test_an_invite_without_a_campaign_is_a_400(api_client_for, supervisor_a, field_data):
+    from feedback.models import Survey as SurveyModel
+
+    draft = services.survey_create(
+        actor=supervisor_a,
+        name="另一次",
+        questionnaire=field_data.questionnaire,
+        period="2026Q4",
+        org_unit=field_data.org_unit,
+        segment=field_data.segment,
+        allocation="fixed",
+        per_stratum=2,
+        seed="t",
+    )
+    services.survey_sample_draw(actor=supervisor_a, survey=draft)
+    response = api_client_for(supervisor_a).post(f"/api/v1/surveys/{draft.pk}/invite/", {}, format="json")
+    assert response.status_code == 400
+    assert "campaign" in response.json()
+    assert SurveyModel.objects.get(pk=draft.pk).state == "sampled"
