@@ -19,7 +19,7 @@ from users.models import User
 
 DEFAULT_CODE = "retail-satisfaction"
 QUARTERS = 4
-SAMPLE_PER_COUNTY = 120
+SAMPLE_PER_COUNTY = 40
 ANSWER_SHARE = 0.68
 # mean answer (1–5) per area name; the quarters add a small improvement on top
 AREA_MEANS = {
@@ -123,7 +123,7 @@ def demo_surveys_build(*, seed: int = 11, today: datetime.date | None = None, st
                     segment=segment,
                     allocation=Survey.Allocation.PROPORTIONAL,
                     sample_size=SAMPLE_PER_COUNTY,
-                    min_per_stratum=3,
+                    min_per_stratum=1,
                     seed=f"demo-{period}",
                 )
                 services.survey_sample_draw(actor=supervisor, survey=survey)

@@ -75,6 +75,10 @@ def survey_list(*, user: User, filters: dict | None = None) -> QuerySet[Survey]:
     return qs.order_by("-period", "-id")
 
 
+def survey_periods(*, user: User) -> QuerySet:
+    return survey_scope(user=user).order_by("-period").values_list("period", flat=True).distinct()
+
+
 def survey_get(*, user: User, survey_id: int) -> Survey:
     return get_object_or_404(
         survey_scope(user=user).select_related(

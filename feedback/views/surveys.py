@@ -49,7 +49,11 @@ def survey_list_view(request):
     state = request.GET.get("state", "")
     if state not in Survey.State.values:
         state = ""
-    surveys = list(selectors.survey_list(user=request.user, filters={"state": state})[:100])
+    periods = list(selectors.survey_periods(user=request.user))
+    period = request.GET.get("period", "")
+    if period not in periods:
+        period = ""
+    surveys = list(selectors.survey_list(user=request.user, filters={"state": state, "period": period})[:100])
     rates = selectors.response_rates(
         user=request.user,
         surveys=selectors.survey_list(user=request.user).filter(pk__in=[s.pk for s in surveys]),
@@ -61,6 +65,8 @@ def survey_list_view(request):
             "rows": [(s, rates.get(s.pk, {})) for s in surveys],
             "state": state,
             "states": Survey.State.choices,
+            "period": period,
+            "periods": periods,
             "may_run": services.survey_may_run(user=request.user),
         },
     )
@@ -266,15 +272,27 @@ def survey_report_view(request):
 
 
 def _pivot(rows: list[dict]) -> dict:
+    """Rows per unit / manager, columns per quarter; the lowest index of the latest quarter first (who needs
+    attention), those without an answer that quarter last."""
     periods = sorted({r["period"] for r in rows})
     table: dict = {}
     for r in rows:
         table.setdefault((r["label"], r.get("key")), {})[r["period"]] = r
+    latest = periods[-1] if periods else None
+
+    def order(kv):
+        cell = kv[1].get(latest)
+        return (
+            cell is None or cell["index"] is None,
+            cell["index"] if cell and cell["index"] is not None else 0,
+            str(kv[0][0]),
+        )
+
     return {
         "periods": periods,
         "rows": [
             {"label": label, "cells": [cells.get(p) for p in periods]}
-            for (label, _key), cells in sorted(table.items(), key=lambda kv: str(kv[0][0]))
+            for (label, _key), cells in sorted(table.items(), key=order)
         ],
     }
 
