@@ -294,3 +294,36 @@ def test_the_response_list_pages_by_keyset_and_filters_low_scores(
     page = client_for(supervisor_a).get(reverse("feedback:survey-responses", args=[survey.pk]) + "?low=1")
     assert shops[1].shop_name in page.content.decode()
     assert shops[0].shop_name not in page.content.decode()
+
+
+def test_the_survey_pages_cost_the_same_queries_for_few_or_many_answers(
+    client_for, field_survey, supervisor_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    survey, items, shops, invitations = field_survey
+    client = client_for(supervisor_a)
+    urls = [
+        reverse("feedback:survey-detail", args=[survey.pk]),
+        reverse("feedback:survey-responses", args=[survey.pk]),
+        reverse("feedback:survey-report"),
+    ]
+    services.survey_response_submit(
+        invitation_id=invitations[shops[0].pk].pk, retailer_id=shops[0].pk, data=full_answers(items)
+    )
+
+    def counts():
+        out = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            out.append(len(queries))
+        return out
+
+    few = counts()
+    for shop in shops[1:]:
+        services.survey_response_submit(
+            invitation_id=invitations[shop.pk].pk, retailer_id=shop.pk, data=full_answers(items)
+        )
+    assert counts() == few
