@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from campaigns.services.campaigns import campaign_approve, campaign_cancel, campaign_create
 from campaigns.services.templates import template_create
-from feedback.models import QuestionItem, Survey, SurveyInvitation
+from feedback.models import QuestionItem, Questionnaire, Survey, SurveyInvitation
+from feedback.services import survey_responses
 from feedback.services import surveys as services
 from segmentation.segments import segment_create
 from users.models import User
@@ -72,8 +73,8 @@ def demo_surveys_build(*, seed: int = 11, today: datetime.date | None = None, st
     today = today or timezone.localdate()
     rng = random.Random(seed)  # noqa: S311 - demo data, repeatable by seed
     admin = User.objects.filter(role=User.Role.ADMIN, is_active=True).order_by("id").first()
-    questionnaire = services.Questionnaire.objects.get(code=DEFAULT_CODE, state="published")
-    areas = services.questionnaire_areas(questionnaire.pk)
+    questionnaire = Questionnaire.objects.get(code=DEFAULT_CODE, state="published")
+    areas = survey_responses.questionnaire_areas(questionnaire.pk)
     supervisors = User.objects.filter(
         role=User.Role.SUPERVISOR, is_active=True, org_unit__isnull=False
     ).order_by("id")
@@ -138,7 +139,7 @@ def demo_surveys_build(*, seed: int = 11, today: datetime.date | None = None, st
                 for invitation in SurveyInvitation.objects.filter(survey=survey).order_by("id"):
                     if rng.random() > ANSWER_SHARE:
                         continue
-                    services.survey_response_submit(
+                    survey_responses.survey_response_submit(
                         invitation_id=invitation.pk,
                         retailer_id=invitation.retailer_id,
                         data=_answers(rng, areas, lift=0.12 * index),

@@ -21,6 +21,7 @@ from feedback.models import (
     SurveyStratum,
 )
 from feedback.selectors.surveys import survey_scope
+from feedback.services import questionnaires
 from feedback.services import surveys as services
 
 
@@ -91,7 +92,7 @@ class QuestionnaireAdmin(FrozenWhenPublished, admin.ModelAdmin):
         done = sum(
             _run(
                 request,
-                lambda q=q: services.questionnaire_publish(actor=request.user, questionnaire=q),
+                lambda q=q: questionnaires.questionnaire_publish(actor=request.user, questionnaire=q),
                 str(q),
             )
             for q in queryset
@@ -104,7 +105,7 @@ class QuestionnaireAdmin(FrozenWhenPublished, admin.ModelAdmin):
         for q in queryset:
             _run(
                 request,
-                lambda q=q: services.questionnaire_new_version(actor=request.user, questionnaire=q),
+                lambda q=q: questionnaires.questionnaire_new_version(actor=request.user, questionnaire=q),
                 str(q),
             )
 

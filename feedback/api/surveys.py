@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from campaigns.models import Campaign
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
 from feedback.selectors import surveys as selectors
+from feedback.services import questionnaires
 from feedback.services import surveys as services
 from segmentation.selectors import segment_list
 from users.models import OrgUnit
@@ -72,7 +73,9 @@ class QuestionnaireViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None, responses={200: QuestionnaireSerializer})
     @action(detail=True, methods=["post"], permission_classes=[needs("feedback.change_questionnaire")])
     def publish(self, request, pk=None):
-        questionnaire = services.questionnaire_publish(actor=request.user, questionnaire=self.get_object())
+        questionnaire = questionnaires.questionnaire_publish(
+            actor=request.user, questionnaire=self.get_object()
+        )
         return Response(QuestionnaireSerializer(questionnaire).data)
 
     @extend_schema(request=None, responses={201: QuestionnaireSerializer})
@@ -83,7 +86,7 @@ class QuestionnaireViewSet(viewsets.ReadOnlyModelViewSet):
         permission_classes=[needs("feedback.add_questionnaire")],
     )
     def new_version(self, request, pk=None):
-        copy = services.questionnaire_new_version(actor=request.user, questionnaire=self.get_object())
+        copy = questionnaires.questionnaire_new_version(actor=request.user, questionnaire=self.get_object())
         return Response(
             self.get_serializer(Questionnaire.objects.get(pk=copy.pk)).data, status=status.HTTP_201_CREATED
         )

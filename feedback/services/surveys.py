@@ -10,8 +10,8 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Max, QuerySet
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,15 +21,10 @@ from campaigns.services.campaigns import occurrence_create, occurrence_start, un
 from campaigns.templating import variables_used
 from crm.errors import ConflictError
 from feedback.models import (
-    QuestionArea,
-    QuestionItem,
     Questionnaire,
     Survey,
-    SurveyAnswer,
-    SurveyAreaScore,
     SurveyExport,
     SurveyInvitation,
-    SurveyResponse,
     SurveyStratum,
 )
 from segmentation.models import Segment
@@ -37,7 +32,6 @@ from segmentation.selectors import segment_members
 from users.models import OrgUnit, User
 
 SURVEY_STATE = Survey.State
-MAX_TEXT = 1000
 
 
 def _require(allowed: bool) -> None:
@@ -49,145 +43,6 @@ def survey_may_run(*, user: User, survey: Survey | None = None) -> bool:
     if not user.has_perm("feedback.run_survey"):
         return False
     return survey is None or unit_within(user=user, org_unit=survey.org_unit)
-
-
-# ---- questionnaire builder ----------------------------------------------------------------------------------------
-def _draft(questionnaire: Questionnaire) -> Questionnaire:
-    locked = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
-    if locked.is_frozen:
-        raise ConflictError(_("问卷已发布，不能修改；请先生成新版本。"))
-    return locked
-
-
-@transaction.atomic
-def questionnaire_create(*, actor: User, code: str, name: str, intro: str = "") -> Questionnaire:
-    _require(actor.has_perm("feedback.add_questionnaire"))
-    questionnaire = Questionnaire(code=code, name=name, intro=intro, version=1, created_by=actor)
-    questionnaire.full_clean()
-    if Questionnaire.objects.filter(code=code).exists():
-        raise ValidationError({"code": _("该问卷代码已存在。")})
-    questionnaire.save()
-    return questionnaire
-
-
-@transaction.atomic
-def questionnaire_new_version(*, actor: User, questionnaire: Questionnaire) -> Questionnaire:
-    """A draft copy (areas and items) of a published questionnaire as the next version of its code."""
-    _require(actor.has_perm("feedback.add_questionnaire"))
-    if not questionnaire.is_frozen:
-        raise ConflictError(_("草稿可以直接修改，不需要新版本。"))
-    if Questionnaire.objects.filter(code=questionnaire.code, state=Questionnaire.State.DRAFT).exists():
-        raise ConflictError(_("该问卷已有一个草稿版本。"))
-    version = Questionnaire.objects.filter(code=questionnaire.code).aggregate(v=Max("version"))["v"] + 1
-    try:
-        with transaction.atomic():
-            copy = Questionnaire.objects.create(
-                code=questionnaire.code,
-                version=version,
-                name=questionnaire.name,
-                intro=questionnaire.intro,
-                created_by=actor,
-            )
-    except IntegrityError:
-        raise ConflictError(_("该问卷已有一个草稿版本。")) from None
-    for area in questionnaire.areas.prefetch_related("items"):
-        new_area = QuestionArea.objects.create(
-            questionnaire=copy, name=area.name, weight=area.weight, position=area.position
-        )
-        QuestionItem.objects.bulk_create(
-            QuestionItem(
-                area=new_area,
-                text=item.text,
-                kind=item.kind,
-                required=item.required,
-                choices=item.choices,
-                position=item.position,
-            )
-            for item in area.items.all()
-        )
-    return copy
-
-
-@transaction.atomic
-def question_area_save(
-    *, actor: User, questionnaire: Questionnaire, name: str, weight: int, area: QuestionArea | None = None
-) -> QuestionArea:
-    _require(actor.has_perm("feedback.change_questionnaire"))
-    questionnaire = _draft(questionnaire)
-    if area is None:
-        position = (questionnaire.areas.aggregate(p=Max("position"))["p"] or 0) + 1
-        area = QuestionArea(questionnaire=questionnaire, position=position)
-    elif area.questionnaire_id != questionnaire.pk:
-        raise ValidationError(_("该领域不属于此问卷。"))
-    area.name, area.weight = (name or "").strip(), weight
-    area.full_clean()
-    area.save()
-    return area
-
-
-@transaction.atomic
-def question_item_save(
-    *,
-    actor: User,
-    area: QuestionArea,
-    text: str,
-    kind: str,
-    required: bool,
-    choices: list[str] | None = None,
-    item: QuestionItem | None = None,
-) -> QuestionItem:
-    _require(actor.has_perm("feedback.change_questionnaire"))
-    _draft(area.questionnaire)
-    if item is None:
-        position = (area.items.aggregate(p=Max("position"))["p"] or 0) + 1
-        item = QuestionItem(area=area, position=position)
-    elif item.area_id != area.pk:
-        raise ValidationError(_("该题目不属于此领域。"))
-    item.text, item.kind, item.required = (text or "").strip(), kind, required
-    item.choices = [c.strip() for c in (choices or []) if c.strip()]
-    item.full_clean()
-    item.save()
-    return item
-
-
-@transaction.atomic
-def question_item_delete(*, actor: User, item: QuestionItem) -> None:
-    _require(actor.has_perm("feedback.change_questionnaire"))
-    _draft(item.area.questionnaire)
-    item.delete()
-
-
-@transaction.atomic
-def question_area_delete(*, actor: User, area: QuestionArea) -> None:
-    _require(actor.has_perm("feedback.change_questionnaire"))
-    _draft(area.questionnaire)
-    area.delete()
-
-
-@transaction.atomic
-def questionnaire_publish(*, actor: User, questionnaire: Questionnaire) -> Questionnaire:
-    """Freeze a draft; the older published versions of the same code retire (surveys already using them keep
-    them). Refused if an area has no item or nothing would be scored."""
-    _require(actor.has_perm("feedback.change_questionnaire"))
-    questionnaire = _draft(questionnaire)
-    areas = list(questionnaire.areas.prefetch_related("items"))
-    errors = []
-    if not areas:
-        errors.append(_("问卷至少需要一个评价领域。"))
-    for area in areas:
-        if not area.items.all():
-            errors.append(_("领域“%(name)s”没有题目。") % {"name": area.name})
-    if not any(item.kind in QuestionItem.SCORED for area in areas for item in area.items.all()):
-        errors.append(_("问卷至少需要一道计分题（1–5 分或 1–10 分）。"))
-    if errors:
-        raise ValidationError(errors)
-    now = timezone.now()
-    Questionnaire.objects.filter(code=questionnaire.code, state=Questionnaire.State.PUBLISHED).update(
-        state=Questionnaire.State.RETIRED
-    )
-    questionnaire.state, questionnaire.published_at = Questionnaire.State.PUBLISHED, now
-    questionnaire.save(update_fields=["state", "published_at"])
-    return questionnaire
 
 
 # ---- surveys --------------------------------------------------------------------------------------------------------
@@ -466,134 +321,6 @@ def survey_close(*, actor: User, survey: Survey) -> Survey:
     survey.state, survey.closed_at = SURVEY_STATE.CLOSED, timezone.now()
     survey.save(update_fields=["state", "closed_at"])
     return survey
-
-
-# ---- the retailer's answer ----------------------------------------------------------------------------------------
-def _normalised(value: int, item: QuestionItem) -> float:
-    low, high = item.range
-    return (value - low) / (high - low) * 100
-
-
-@dataclasses.dataclass(frozen=True)
-class Scores:
-    areas: dict[int, float]  # area id -> 0–100
-    overall: float | None
-    nps_value: int | None
-
-
-def response_scores(*, areas: list[QuestionArea], numbers: dict[int, int]) -> Scores:
-    """Area score = mean of its answered 1–5 / 1–10 items, each normalised to 0–100 as (x − min) ÷ (max − min)
-    × 100; overall = Σ weight × area score ÷ Σ weights of the areas answered. NPS items are kept apart."""
-    area_scores: dict[int, float] = {}
-    nps_value = None
-    for area in areas:
-        values = []
-        for item in area.items.all():
-            if item.pk not in numbers:
-                continue
-            if item.kind in QuestionItem.SCORED:
-                values.append(_normalised(numbers[item.pk], item))
-            elif item.kind == QuestionItem.Kind.NPS and nps_value is None:
-                nps_value = numbers[item.pk]
-        if values:
-            area_scores[area.pk] = sum(values) / len(values)
-    weights = {area.pk: area.weight for area in areas}
-    total_weight = sum(weights[a] for a in area_scores)
-    overall = sum(weights[a] * s for a, s in area_scores.items()) / total_weight if total_weight else None
-    return Scores(areas=area_scores, overall=overall, nps_value=nps_value)
-
-
-def answers_parse(
-    *, areas: list[QuestionArea], data
-) -> tuple[dict[int, int], dict[int, str], dict[str, list[str]]]:
-    """Read `item_<id>` fields: numbers in range, a listed choice, text up to MAX_TEXT; required ones present.
-    Returns (numbers, texts, errors by field name)."""
-    numbers, texts, errors = {}, {}, {}
-    for area in areas:
-        for item in area.items.all():
-            name = f"item_{item.pk}"
-            raw = str(data.get(name) or "").strip()
-            if not raw:
-                if item.required:
-                    errors[name] = [_("此题必答。")]
-                continue
-            if item.range:
-                low, high = item.range
-                try:
-                    value = int(raw)
-                except ValueError:
-                    value = None
-                if value is None or not low <= value <= high:
-                    errors[name] = [_("请选择 %(low)s–%(high)s 之间的分值。") % {"low": low, "high": high}]
-                else:
-                    numbers[item.pk] = value
-            elif item.kind == QuestionItem.Kind.CHOICE:
-                if raw not in item.choices:
-                    errors[name] = [_("请选择一个选项。")]
-                else:
-                    texts[item.pk] = raw
-            else:
-                if len(raw) > MAX_TEXT:
-                    errors[name] = [_("最多 %(n)s 个字。") % {"n": MAX_TEXT}]
-                else:
-                    texts[item.pk] = raw
-    return numbers, texts, errors
-
-
-def questionnaire_areas(questionnaire_id: int) -> list[QuestionArea]:
-    return list(
-        QuestionArea.objects.filter(questionnaire_id=questionnaire_id)
-        .prefetch_related("items")
-        .order_by("position", "id")
-    )
-
-
-@transaction.atomic
-def survey_response_submit(
-    *, invitation_id: int, retailer_id: int, data, now: datetime.datetime | None = None
-) -> SurveyResponse:
-    """The retailer's answers to one invitation, exactly once. Bad or missing answers → ValidationError (by
-    field) and nothing written; a second submit, or a closed survey → ConflictError. The claim is a conditional
-    UPDATE of the invitation (a concurrent second submit waits for the first and then finds it answered); the
-    one-to-one response row backs it up."""
-    now = now or timezone.now()
-    invitation = (
-        SurveyInvitation.objects.select_related("survey")
-        .filter(pk=invitation_id, retailer_id=retailer_id)
-        .first()
-    )
-    if invitation is None:
-        raise SurveyInvitation.DoesNotExist
-    areas = questionnaire_areas(invitation.survey.questionnaire_id)
-    numbers, texts, errors = answers_parse(areas=areas, data=data)
-    if errors:
-        raise ValidationError(errors)
-    if invitation.survey.state != SURVEY_STATE.FIELDWORK:
-        raise ConflictError(_("本次调查已结束，谢谢您的关注。"))
-    # only the row's own columns in the WHERE: a concurrent submit re-checks them after waiting for the lock
-    claimed = SurveyInvitation.objects.filter(pk=invitation.pk, answered_at__isnull=True).update(
-        answered_at=now
-    )
-    if not claimed:
-        raise ConflictError(_("您已提交过这份问卷，谢谢！"))
-    scores = response_scores(areas=areas, numbers=numbers)
-    response = SurveyResponse.objects.create(
-        invitation=invitation,
-        survey_id=invitation.survey_id,
-        retailer_id=retailer_id,
-        weight=invitation.weight,
-        overall_score=scores.overall,
-        nps_value=scores.nps_value,
-        submitted_at=now,
-    )
-    SurveyAnswer.objects.bulk_create(
-        [SurveyAnswer(response=response, item_id=i, number=v) for i, v in numbers.items()]
-        + [SurveyAnswer(response=response, item_id=i, text=t) for i, t in texts.items()]
-    )
-    SurveyAreaScore.objects.bulk_create(
-        SurveyAreaScore(response=response, area_id=a, score=s) for a, s in scores.areas.items()
-    )
-    return response
 
 
 def survey_export_log(*, user: User, survey: Survey, row_count: int = 0) -> SurveyExport:

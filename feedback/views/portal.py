@@ -20,7 +20,7 @@ from feedback.portal import (
 )
 from feedback.selectors.surveys import open_invitation
 from feedback.services import portal as portal_services
-from feedback.services.surveys import questionnaire_areas, survey_response_submit
+from feedback.services.survey_responses import questionnaire_areas, survey_response_submit
 from loyalty import selectors as loyalty_selectors
 from loyalty.links import retailer_link_token
 

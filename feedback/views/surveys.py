@@ -20,6 +20,7 @@ from feedback.forms.surveys import AreaForm, InviteForm, ItemForm, Questionnaire
 from feedback.links import portal_url
 from feedback.models import QuestionArea, QuestionItem, Survey
 from feedback.selectors import surveys as selectors
+from feedback.services import questionnaires
 from feedback.services import surveys as services
 
 RECENT_RESPONSES = 20
@@ -308,7 +309,7 @@ def questionnaire_list_view(request):
             raise PermissionDenied
         if form.is_valid():
             try:
-                questionnaire = services.questionnaire_create(actor=request.user, **form.cleaned_data)
+                questionnaire = questionnaires.questionnaire_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
@@ -358,10 +359,10 @@ def questionnaire_action_view(request, pk, action):
     target = questionnaire
     try:
         if action == "publish":
-            services.questionnaire_publish(actor=request.user, questionnaire=questionnaire)
+            questionnaires.questionnaire_publish(actor=request.user, questionnaire=questionnaire)
             messages.success(request, _("问卷已发布，此后不能再修改。"))
         elif action == "new-version":
-            target = services.questionnaire_new_version(actor=request.user, questionnaire=questionnaire)
+            target = questionnaires.questionnaire_new_version(actor=request.user, questionnaire=questionnaire)
             messages.success(
                 request, _("已生成新版本 v%(v)s（草稿），可以修改后发布。") % {"v": target.version}
             )
@@ -369,13 +370,15 @@ def questionnaire_action_view(request, pk, action):
             form = AreaForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("请填写领域名称和权重（1–100）。"))
-            services.question_area_save(actor=request.user, questionnaire=questionnaire, **form.cleaned_data)
+            questionnaires.question_area_save(
+                actor=request.user, questionnaire=questionnaire, **form.cleaned_data
+            )
         elif action == "add-item":
             area = get_object_or_404(QuestionArea, pk=request.POST.get("area"), questionnaire=questionnaire)
             form = ItemForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("请填写题目和题型。"))
-            services.question_item_save(
+            questionnaires.question_item_save(
                 actor=request.user,
                 area=area,
                 text=form.cleaned_data["text"],
@@ -387,10 +390,10 @@ def questionnaire_action_view(request, pk, action):
             item = get_object_or_404(
                 QuestionItem, pk=request.POST.get("item"), area__questionnaire=questionnaire
             )
-            services.question_item_delete(actor=request.user, item=item)
+            questionnaires.question_item_delete(actor=request.user, item=item)
         elif action == "delete-area":
             area = get_object_or_404(QuestionArea, pk=request.POST.get("area"), questionnaire=questionnaire)
-            services.question_area_delete(actor=request.user, area=area)
+            questionnaires.question_area_delete(actor=request.user, area=area)
         else:
             raise Http404
     except (ValidationError, ConflictError, PermissionDenied) as exc:

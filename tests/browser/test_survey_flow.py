@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from campaigns.models import Campaign
 from feedback.links import portal_path, survey_path
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, SurveyInvitation, SurveyResponse
+from feedback.services import survey_responses
 from feedback.services import surveys as services
 from segmentation.segments import segment_create
 from tests.browser.conftest import PASSWORD
@@ -174,7 +175,7 @@ def test_a_supervisor_confirms_the_strata_draws_and_reads_the_results(
         }
         nps = next(i for a in questionnaire.areas.all() for i in a.items.all() if i.kind == "nps")
         data[f"item_{nps.pk}"] = "9"
-        services.survey_response_submit(
+        survey_responses.survey_response_submit(
             invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=data
         )
     page.reload()

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from feedback.models import Survey, SurveyExport, SurveyInvitation, SurveyResponse
+from feedback.services import questionnaires, survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 
@@ -98,7 +99,7 @@ def test_the_api_is_scoped_and_a_manager_cannot_create(
         for i in a.items.all()
         if i.kind != "text"
     }
-    response = services.survey_response_submit(
+    response = survey_responses.survey_response_submit(
         invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=items
     )
     assert response.overall_score == 100.0
@@ -123,7 +124,7 @@ def test_a_published_questionnaire_is_frozen_and_changes_by_a_new_version(
     from crm.errors import ConflictError
 
     with pytest.raises(ConflictError):
-        services.question_area_save(
+        questionnaires.question_area_save(
             actor=supervisor_a, questionnaire=default_questionnaire, name="新领域", weight=5
         )
     api = api_client_for(supervisor_a)
@@ -203,7 +204,7 @@ def field_data(supervisor_a, segment_a, default_questionnaire, survey_campaign, 
         for i in a.items.all()
         if i.kind != "text"
     }
-    services.survey_response_submit(
+    survey_responses.survey_response_submit(
         invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=items
     )
     return survey

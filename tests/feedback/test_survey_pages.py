@@ -12,6 +12,7 @@ from accounts.public_links import retailer_link_make
 from feedback.links import portal_path, survey_path
 from feedback.models import SurveyExport, SurveyInvitation, SurveyResponse
 from feedback.portal import PORTAL, SURVEY
+from feedback.services import survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.conftest import make_survey, sms_consent
@@ -173,7 +174,7 @@ def test_another_territory_gets_404_on_survey_page_response_export_and_portrait_
     client_for, field_survey, manager_b, manager_a, supervisor_a, retailer_b
 ):
     survey, items, shops, invitations = field_survey
-    services.survey_response_submit(
+    survey_responses.survey_response_submit(
         invitation_id=invitations[shops[0].pk].pk, retailer_id=shops[0].pk, data=full_answers(items)
     )
     response = SurveyResponse.objects.get()
@@ -196,7 +197,7 @@ def test_another_territory_gets_404_on_survey_page_response_export_and_portrait_
 def test_the_export_is_logged_with_its_row_count(client_for, field_survey, supervisor_a):
     survey, items, shops, invitations = field_survey
     for shop in shops[:2]:
-        services.survey_response_submit(
+        survey_responses.survey_response_submit(
             invitation_id=invitations[shop.pk].pk, retailer_id=shop.pk, data=full_answers(items)
         )
     response = client_for(supervisor_a).get(reverse("feedback:survey-export", args=[survey.pk]))
@@ -210,7 +211,7 @@ def test_the_export_is_logged_with_its_row_count(client_for, field_survey, super
 
 def test_staff_pages_render(client_for, field_survey, supervisor_a, retailer_a):
     survey, items, shops, invitations = field_survey
-    services.survey_response_submit(
+    survey_responses.survey_response_submit(
         invitation_id=invitations[shops[0].pk].pk, retailer_id=shops[0].pk, data=full_answers(items)
     )
     client = client_for(supervisor_a)
@@ -283,7 +284,9 @@ def test_the_response_list_pages_by_keyset_and_filters_low_scores(
         f"item_{items['v5'].pk}": "1",
     }
     for shop, data in zip(shops, [full_answers(items), low, full_answers(items)], strict=True):
-        services.survey_response_submit(invitation_id=invitations[shop.pk].pk, retailer_id=shop.pk, data=data)
+        survey_responses.survey_response_submit(
+            invitation_id=invitations[shop.pk].pk, retailer_id=shop.pk, data=data
+        )
     ids = list(SurveyResponse.objects.order_by("-id").values_list("id", flat=True))
     rows, cursor = selectors.response_page(user=supervisor_a, survey=survey, size=2)
     assert ([r.pk for r in rows], cursor) == (ids[:2], ids[1])
@@ -309,7 +312,7 @@ def test_the_survey_pages_cost_the_same_queries_for_few_or_many_answers(
         reverse("feedback:survey-responses", args=[survey.pk]),
         reverse("feedback:survey-report"),
     ]
-    services.survey_response_submit(
+    survey_responses.survey_response_submit(
         invitation_id=invitations[shops[0].pk].pk, retailer_id=shops[0].pk, data=full_answers(items)
     )
 
@@ -323,7 +326,7 @@ def test_the_survey_pages_cost_the_same_queries_for_few_or_many_answers(
 
     few = counts()
     for shop in shops[1:]:
-        services.survey_response_submit(
+        survey_responses.survey_response_submit(
             invitation_id=invitations[shop.pk].pk, retailer_id=shop.pk, data=full_answers(items)
         )
     assert counts() == few

@@ -11,6 +11,7 @@ from campaigns.templating import recipient_for, render_many
 from crm.errors import ConflictError
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyResponse
 from feedback.selectors import surveys as selectors
+from feedback.services import survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.conftest import make_survey
@@ -46,7 +47,7 @@ def answers(items, s5, s10, v5, nps, text=""):
 
 
 def submit(invitation, data):
-    return services.survey_response_submit(
+    return survey_responses.survey_response_submit(
         invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=data
     )
 
@@ -119,7 +120,7 @@ def test_a_second_submit_of_the_same_invitation_is_refused(tiny_survey):
 def test_an_invitation_of_another_retailer_cannot_be_answered(tiny_survey):
     _survey, items, big, _small = tiny_survey
     with pytest.raises(SurveyInvitation.DoesNotExist):
-        services.survey_response_submit(
+        survey_responses.survey_response_submit(
             invitation_id=big[0].pk, retailer_id=big[1].retailer_id, data=answers(items, 4, 7, 5, 9)
         )
 

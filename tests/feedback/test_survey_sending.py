@@ -11,6 +11,7 @@ from campaigns.models import Delivery
 from campaigns.services import dispatch
 from feedback.models import SurveyInvitation
 from feedback.portal import SURVEY
+from feedback.services import survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import gateway  # noqa: F401 — the fake HTTP SMS gateway fixture
@@ -54,7 +55,7 @@ def test_the_reminder_is_sent_only_to_who_has_not_answered(gateway, invited, sup
     answered = consenting[0]
     invitation = SurveyInvitation.objects.get(survey=survey, retailer=answered)
     data = {f"item_{items[k].pk}": v for k, v in {"s5": "4", "s10": "7", "v5": "5", "nps": "9"}.items()}
-    services.survey_response_submit(invitation_id=invitation.pk, retailer_id=answered.pk, data=data)
+    survey_responses.survey_response_submit(invitation_id=invitation.pk, retailer_id=answered.pk, data=data)
     reminder = services.survey_remind(actor=supervisor_a, survey=survey)
     dispatch.campaign_pump(campaign_id=reminder.pk)
     assert set(texts_by_number(gateway, reminder)) == {r.mobile for r in consenting[1:]}
