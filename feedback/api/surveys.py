@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from campaigns.models import Campaign
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
+from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
 from feedback.services import questionnaires
 from feedback.services import surveys as services
@@ -271,7 +272,7 @@ class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def results(self, request, pk=None):
         survey = self.get_object()
         progress = selectors.survey_progress(user=request.user, survey=survey)
-        indices = selectors.survey_indices(user=request.user, survey=survey)
+        indices = survey_indices.survey_indices(user=request.user, survey=survey)
         body = {
             "sampled": progress.sampled,
             "invited": progress.invited,
@@ -299,7 +300,7 @@ class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         by = request.query_params.get("by", "total")
         if by not in ("total", "org_unit", "manager"):
             by = "total"
-        return Response(TrendSerializer(selectors.index_trend(user=request.user, by=by), many=True).data)
+        return Response(TrendSerializer(survey_indices.index_trend(user=request.user, by=by), many=True).data)
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     @action(detail=True, methods=["get"], permission_classes=[needs("feedback.export_survey")])

@@ -19,6 +19,7 @@ from crm.errors import ConflictError
 from feedback.forms.surveys import AreaForm, InviteForm, ItemForm, QuestionnaireForm, SurveyForm
 from feedback.links import portal_url
 from feedback.models import QuestionArea, QuestionItem, Survey
+from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
 from feedback.services import questionnaires
 from feedback.services import surveys as services
@@ -112,7 +113,7 @@ def survey_detail_view(request, pk):
         services.survey_strata_plan(survey=survey) if survey.state == Survey.State.DRAFT and may_run else None
     )
     progress = selectors.survey_progress(user=request.user, survey=survey)
-    indices = selectors.survey_indices(user=request.user, survey=survey)
+    indices = survey_indices.survey_indices(user=request.user, survey=survey)
     return render(
         request,
         "feedback/survey_detail.html",
@@ -254,15 +255,15 @@ def response_detail_view(request, pk):
 @permission_required("feedback.view_survey", raise_exception=True)
 @require_GET
 def survey_report_view(request):
-    by_unit = selectors.index_trend(user=request.user, by="org_unit")
-    by_manager = selectors.index_trend(user=request.user, by="manager")
+    by_unit = survey_indices.index_trend(user=request.user, by="org_unit")
+    by_manager = survey_indices.index_trend(user=request.user, by="manager")
     return render(
         request,
         "feedback/survey_report.html",
         {
             "figures": {
-                "total": selectors.index_trend(user=request.user),
-                "areas": selectors.area_trend(user=request.user),
+                "total": survey_indices.index_trend(user=request.user),
+                "areas": survey_indices.area_trend(user=request.user),
                 "units": by_unit,
                 "managers": by_manager,
             },

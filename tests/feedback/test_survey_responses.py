@@ -10,6 +10,7 @@ from campaigns.models import Campaign, Delivery
 from campaigns.templating import recipient_for, render_many
 from crm.errors import ConflictError
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyResponse
+from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
 from feedback.services import survey_responses
 from feedback.services import surveys as services
@@ -74,7 +75,7 @@ def test_survey_indices_are_weighted_by_the_sampling_weights(tiny_survey, superv
     submit(
         small[0], answers(items, s5=3, s10=1, v5=3, nps=10)
     )  # 供应 25, 服务 50 → 31.25, promoter, weight 1
-    indices = selectors.survey_indices(user=supervisor_a, survey=survey)
+    indices = survey_indices.survey_indices(user=supervisor_a, survey=survey)
     assert indices.responses == 3
     # (3 × 78.125 + 3 × 46.875 + 1 × 31.25) ÷ 7 = 406.25 ÷ 7
     assert indices.index == pytest.approx(58.0357, abs=1e-3)
@@ -85,12 +86,12 @@ def test_survey_indices_are_weighted_by_the_sampling_weights(tiny_survey, superv
     # 供应 (3 × 70.833 + 3 × 62.5 + 1 × 25) ÷ 7 = 425 ÷ 7; 服务 (3 × 100 + 3 × 0 + 1 × 50) ÷ 7 = 350 ÷ 7
     assert areas == {"供应": pytest.approx(60.7143, abs=1e-3), "服务": pytest.approx(50.0)}
     assert [
-        (r["period"], r["area"], round(r["score"], 3)) for r in selectors.area_trend(user=supervisor_a)
+        (r["period"], r["area"], round(r["score"], 3)) for r in survey_indices.area_trend(user=supervisor_a)
     ] == [
         ("2026Q4", "供应", 60.714),
         ("2026Q4", "服务", 50.0),
     ]
-    trend = selectors.index_trend(user=supervisor_a)
+    trend = survey_indices.index_trend(user=supervisor_a)
     assert [(t["period"], round(t["index"], 3), round(t["nps"], 3)) for t in trend] == [
         ("2026Q4", 58.036, 14.286)
     ]
