@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback.views import surveys
+from feedback.views import questionnaires, surveys
 
 app_name = "feedback"
 
@@ -14,11 +14,11 @@ urlpatterns: list = [
     path("surveys/<int:pk>/<slug:action>/", surveys.survey_action_view, name="survey-action"),
     path("survey-responses/<int:pk>/", surveys.response_detail_view, name="survey-response"),
     path("retailers/<int:pk>/service/", surveys.retailer_service_panel_view, name="retailer-service"),
-    path("questionnaires/", surveys.questionnaire_list_view, name="questionnaire-list"),
-    path("questionnaires/<int:pk>/", surveys.questionnaire_detail_view, name="questionnaire-detail"),
+    path("questionnaires/", questionnaires.questionnaire_list_view, name="questionnaire-list"),
+    path("questionnaires/<int:pk>/", questionnaires.questionnaire_detail_view, name="questionnaire-detail"),
     path(
         "questionnaires/<int:pk>/<slug:action>/",
-        surveys.questionnaire_action_view,
+        questionnaires.questionnaire_action_view,
         name="questionnaire-action",
     ),
 ]
