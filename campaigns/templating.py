@@ -43,13 +43,14 @@ VARIABLES: dict[str, str] = {
     "unsubscribe_url": gettext_lazy("退订链接"),
     "survey_url": gettext_lazy("满意度调查链接"),
     "points_url": gettext_lazy("积分查询链接"),
+    "portal_url": gettext_lazy("零售户服务页链接"),
 }
 
 # Variables whose value another app supplies (loyalty: points; sales allocation: allowance; feedback: the
 # survey). They register `provider(retailer_ids) -> {retailer_id: text}` here, as accounts.dedupe.MERGE_HANDLERS
 # does for merges; until one is registered the variable renders empty and the editor says so.
 VARIABLE_PROVIDERS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
-PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url")
+PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url", "portal_url")
 
 
 @dataclass

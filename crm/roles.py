@@ -5,6 +5,23 @@ from django.contrib.auth.models import Permission
 
 from users.models import User
 
+# Satisfaction surveys: a customer manager follows their own retailers' answers; a supervisor runs surveys.
+SURVEY_READ = (
+    "feedback.view_questionnaire",
+    "feedback.view_survey",
+    "feedback.view_surveyinvitation",
+    "feedback.view_surveyresponse",
+)
+SURVEY_RUN = (
+    *SURVEY_READ,
+    "feedback.add_questionnaire",
+    "feedback.change_questionnaire",
+    "feedback.add_survey",
+    "feedback.run_survey",
+    "feedback.export_survey",
+    "feedback.view_surveyexport",
+)
+
 # What a customer manager does with points in the field (supervisors do it too): read the ledger, redeem a
 # reward for a retailer, register a referral, accept a coupon.
 LOYALTY_FIELD = (
@@ -37,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view_campaign",
             "campaigns.view_delivery",
             *LOYALTY_FIELD,
+            *SURVEY_READ,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -98,6 +116,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_earnmultiplier",
             "loyalty.add_reward",
             "loyalty.change_reward",
+            *SURVEY_RUN,
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -119,6 +138,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_coupon",
             "loyalty.change_coupon",
             "loyalty.view_loyaltyevent",
+            *SURVEY_READ,
         }
     ),
 }

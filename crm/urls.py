@@ -8,6 +8,7 @@ from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
+from feedback.api.surveys import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
 from loyalty.api import (
     AccountViewSet,
     CouponViewSet,
@@ -49,6 +50,9 @@ router.register("loyalty/redemptions", RedemptionViewSet, basename="loyalty-rede
 router.register("loyalty/coupons", CouponViewSet, basename="loyalty-coupon")
 router.register("loyalty/referrals", ReferralViewSet, basename="loyalty-referral")
 router.register("loyalty/events", EventViewSet, basename="loyalty-event")
+router.register("survey-questionnaires", QuestionnaireViewSet, basename="survey-questionnaire")
+router.register("surveys", SurveyViewSet, basename="survey")
+router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

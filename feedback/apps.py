@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = _("客户服务")
+
+    def ready(self):
+        # survey and portal links as campaign template variables (a hook of the campaigns layer below)
+        from feedback import hooks  # noqa: F401

@@ -87,7 +87,9 @@ def portal_refusal_response(request: HttpRequest, refusal: PortalRefused):
 
 
 def portal_response_headers(response):
-    """What every page behind a link sends: not cached, and the token never leaks in a Referer."""
+    """What every page behind a link sends: not cached, and the token never leaks in a Referer to another site.
+    "same-origin" rather than "no-referrer": with no referrer at all the browser posts the page's own forms with
+    `Origin: null`, which Django's CSRF check refuses."""
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response

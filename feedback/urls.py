@@ -1,5 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from feedback.views import questionnaires, surveys
 
 app_name = "feedback"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("surveys/", surveys.survey_list_view, name="survey-list"),
+    path("surveys/new/", surveys.survey_create_view, name="survey-create"),
+    path("surveys/report/", surveys.survey_report_view, name="survey-report"),
+    path("surveys/<int:pk>/", surveys.survey_detail_view, name="survey-detail"),
+    path("surveys/<int:pk>/responses/", surveys.survey_responses_view, name="survey-responses"),
+    path("surveys/<int:pk>/export.csv", surveys.survey_export_view, name="survey-export"),
+    path("surveys/<int:pk>/<slug:action>/", surveys.survey_action_view, name="survey-action"),
+    path("survey-responses/<int:pk>/", surveys.response_detail_view, name="survey-response"),
+    path("retailers/<int:pk>/service/", surveys.retailer_service_panel_view, name="retailer-service"),
+    path("questionnaires/", questionnaires.questionnaire_list_view, name="questionnaire-list"),
+    path("questionnaires/<int:pk>/", questionnaires.questionnaire_detail_view, name="questionnaire-detail"),
+    path(
+        "questionnaires/<int:pk>/<slug:action>/",
+        questionnaires.questionnaire_action_view,
+        name="questionnaire-action",
+    ),
+]

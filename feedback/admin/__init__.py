@@ -1,0 +1,1 @@
+from feedback.admin import surveys  # noqa: F401 — registers the survey models

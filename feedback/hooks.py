@@ -1,0 +1,25 @@
+"""How feedback plugs into campaigns without campaigns knowing it: {{ survey_url }} (the recipient's own link to
+its open survey invitation) and {{ portal_url }} (its hub) in message templates."""
+
+from campaigns.templating import VARIABLE_PROVIDERS
+
+
+def _survey_urls(retailer_ids: list[int]) -> dict[int, str]:
+    """One query for the whole send batch; a retailer with no open invitation gets no link."""
+    from feedback.links import survey_url
+    from feedback.selectors.surveys import open_invitations_for
+
+    return {
+        rid: survey_url(retailer_id=rid, invitation_id=invitation_id)
+        for rid, invitation_id in open_invitations_for(retailer_ids).items()
+    }
+
+
+def _portal_urls(retailer_ids: list[int]) -> dict[int, str]:
+    from feedback.links import portal_url
+
+    return {rid: portal_url(retailer_id=rid) for rid in retailer_ids}
+
+
+VARIABLE_PROVIDERS["survey_url"] = _survey_urls
+VARIABLE_PROVIDERS["portal_url"] = _portal_urls

@@ -1,0 +1,100 @@
+"""Survey fixtures: a segment of county A, a survey over it with the seeded default questionnaire, an approved
+SMS campaign whose template carries {{ survey_url }}, and a tiny questionnaire for hand-computed indices."""
+
+import pytest
+from django.conf import settings
+
+from accounts.services import retailer_consent_set
+from campaigns.models import Campaign
+from feedback.models import QuestionArea, QuestionItem, Questionnaire
+from feedback.services import surveys as services
+from segmentation.segments import segment_create
+from tests.campaigns.factories import CampaignFactory, TemplateFactory
+from users.models import User
+
+EVERYONE = {"op": "and", "rules": []}
+DEFAULT_CODE = "retail-satisfaction"
+
+
+@pytest.fixture
+def second_supervisor(county_a):
+    from tests.users.factories import SupervisorFactory
+
+    return SupervisorFactory(username="supervisor_a2", display_name="钱主管", org_unit=county_a)
+
+
+@pytest.fixture
+def segment_a(supervisor_a, county_a):
+    return segment_create(user=supervisor_a, name="老城全部", org_unit=county_a, definition=EVERYONE)
+
+
+def seeded_questionnaire() -> Questionnaire:
+    """The questionnaire the data migration seeds (re-seeded if a transactional test flushed the tables)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("feedback.migrations.0011_default_questionnaire").seed(apps, None)
+    return Questionnaire.objects.get(code=DEFAULT_CODE, version=1)
+
+
+@pytest.fixture
+def default_questionnaire(db):
+    return seeded_questionnaire()
+
+
+def make_survey(*, actor: User, segment, questionnaire, **extra):
+    fields = {
+        "name": "2026年四季度零售客户满意度调查",
+        "period": "2026Q4",
+        "org_unit": segment.org_unit,
+        "allocation": "fixed",
+        "per_stratum": 10,
+        "seed": "q4-2026",
+        **extra,
+    }
+    return services.survey_create(actor=actor, questionnaire=questionnaire, segment=segment, **fields)
+
+
+@pytest.fixture
+def survey_campaign(supervisor_a, second_supervisor, county_a, segment_a):
+    """An approved (by a second supervisor), never-sent SMS campaign carrying the survey link."""
+    body = f"{settings.CAMPAIGNS_SMS_SIGNATURE}{{{{ shop_name }}}}您好，诚邀您参加满意度调查：{{{{ survey_url }}}} {settings.CAMPAIGNS_SMS_OPT_OUT_TEXT}"
+    template = TemplateFactory(org_unit=county_a, created_by=supervisor_a, body=body)
+    return CampaignFactory(
+        template=template,
+        org_unit=county_a,
+        segment=segment_a,
+        purpose="notice",
+        created_by=supervisor_a,
+        approved_by=second_supervisor,
+        state=Campaign.State.APPROVED,
+    )
+
+
+def sms_consent(retailer):
+    return retailer_consent_set(
+        actor=None, retailer=retailer, channel="sms", granted=True, source="走访书面同意"
+    )
+
+
+@pytest.fixture
+def tiny_questionnaire(db):
+    """Two scored areas and an overall area, for arithmetic by hand:
+    供应 (weight 3): a 1–5 item and a 1–10 item; 服务 (weight 1): one 1–5 item; 总体: NPS and a free text."""
+    q = Questionnaire.objects.create(code="tiny", version=1, name="小问卷")
+    supply = QuestionArea.objects.create(questionnaire=q, name="供应", weight=3, position=1)
+    service = QuestionArea.objects.create(questionnaire=q, name="服务", weight=1, position=2)
+    overall = QuestionArea.objects.create(questionnaire=q, name="总体", weight=1, position=3)
+    items = {
+        "s5": QuestionItem.objects.create(area=supply, text="货源满足需要", kind="scale5", position=1),
+        "s10": QuestionItem.objects.create(area=supply, text="分配公平", kind="scale10", position=2),
+        "v5": QuestionItem.objects.create(area=service, text="客户经理态度", kind="scale5", position=1),
+        "nps": QuestionItem.objects.create(area=overall, text="推荐度", kind="nps", position=1),
+        "text": QuestionItem.objects.create(
+            area=overall, text="建议", kind="text", required=False, position=2
+        ),
+    }
+    q.state, q.published_at = Questionnaire.State.PUBLISHED, q.created_at
+    q.save()
+    return q, items
