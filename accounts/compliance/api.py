@@ -56,6 +56,7 @@ class ViolationViewSet(
     permission_classes = [ModelPerms]
     pagination_class = NewestFirst
     queryset = Violation.objects.none()
+    http_method_names = ["get", "post", "head", "options"]  # never deleted: voided
 
     def get_queryset(self):
         params = self.request.query_params
@@ -97,5 +98,6 @@ class CreditRuleViewSet(
     pagination_class = None
 
     def perform_update(self, serializer):
-        instance = serializer.save()
-        instance.full_clean()
+        serializer.instance = services.credit_rule_update(
+            actor=self.request.user, rule=serializer.instance, data=dict(serializer.validated_data)
+        )

@@ -61,6 +61,24 @@ def violation_void(*, actor: User, violation: Violation, reason: str) -> Violati
     return violation
 
 
+@transaction.atomic
+def credit_rule_update(*, actor: User, rule: CreditRule, data: dict) -> CreditRule:
+    """Edit the rule (thresholds must stay ordered); grades follow at the nightly recompute or the admin action."""
+    if not actor.has_perm("accounts.change_creditrule"):
+        raise PermissionDenied(_("您没有此操作的权限。"))
+    rule = CreditRule.objects.select_for_update().get(pk=rule.pk)
+    fields = [
+        f.name
+        for f in CreditRule._meta.concrete_fields
+        if f.name in data and f.name not in ("id", "updated_at")
+    ]
+    for name in fields:
+        setattr(rule, name, data[name])
+    rule.full_clean()
+    rule.save(update_fields=[*fields, "updated_at"])
+    return rule
+
+
 # One statement for every retailer (or a few): points in the window and months clean, graded by the rule, written
 # only where the grade changes (the history triggers record each change: that is the credit-grade history).
 CREDIT_RECOMPUTE_SQL = """
