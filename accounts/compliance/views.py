@@ -6,6 +6,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -41,10 +42,11 @@ def violation_list_view(request):
         "since": _date(get.get("since")),
         "until": _date(get.get("until")),
     }
-    qs = selectors.violation_list(user=request.user, filters=filters).order_by("-id")
-    before = get.get("before", "")
-    if before.isdigit():
-        qs = qs.filter(pk__lt=int(before))
+    # keyset pages on (date, id), newest first: no OFFSET, no COUNT
+    qs = selectors.violation_list(user=request.user, filters=filters).order_by("-occurred_on", "-id")
+    day, _sep, last_id = get.get("before", "").partition("_")
+    if _date(day) and last_id.isdigit():
+        qs = qs.filter(Q(occurred_on__lt=_date(day)) | Q(occurred_on=_date(day), pk__lt=int(last_id)))
     rows = list(qs[: PAGE + 1])
     query = get.copy()
     query.pop("before", None)
@@ -53,7 +55,9 @@ def violation_list_view(request):
         "accounts/violation_list.html",
         {
             "rows": rows[:PAGE],
-            "next_before": rows[PAGE - 1].pk if len(rows) > PAGE else None,
+            "next_before": f"{rows[PAGE - 1].occurred_on.isoformat()}_{rows[PAGE - 1].pk}"
+            if len(rows) > PAGE
+            else None,
             "query": query.urlencode(),
             "filters": filters,
             "types": Violation.Type.choices,

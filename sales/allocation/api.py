@@ -117,6 +117,7 @@ class PreviewSerializer(serializers.Serializer):
         many=True,
     )
     retailers = serializers.IntegerField()
+    allowed_retailers = serializers.IntegerField()
     total = serializers.IntegerField()
     supply = serializers.IntegerField()
     over = serializers.BooleanField()

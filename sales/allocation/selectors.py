@@ -136,6 +136,7 @@ def allocation_preview(*, plan: AllocationPlan) -> dict:
         "rows": rows,
         "blocked": blocked,
         "retailers": sum(r["retailers"] for r in rows),
+        "allowed_retailers": sum(r["retailers"] for r in rows if r["cartons"] > 0),
         "total": total,
         "supply": plan.supply_cartons,
         "over": total > plan.supply_cartons,

@@ -275,7 +275,8 @@ def plan_new_version_view(request, pk):
 
 
 def _cycle_day(request) -> datetime.date:
-    return _date(request.GET.get("cycle"), default=timezone.localdate())
+    """The day whose cycle a report shows: asked for, or a week ago (the last cycle whose orders are in)."""
+    return _date(request.GET.get("cycle"), default=timezone.localdate() - datetime.timedelta(days=7))
 
 
 @login_required
@@ -324,8 +325,9 @@ def fill_rate_view(request):
                 ]
             )
         return response
+    shown = [r for r in report["rows"] if r["allowed"] or r["ordered"]]
     chart = {}
-    for r in report["rows"]:
+    for r in shown:
         if r["tier"] is not None and r["allowed"]:
             chart.setdefault(r["product"], []).append({"tier": r["tier"], "rate": r["rate"]})
     return render(
@@ -334,6 +336,8 @@ def fill_rate_view(request):
         {
             "day": day,
             "report": report,
+            "rows": shown,
+            "hidden": len(report["rows"]) - len(shown),
             "chart": chart,
             "may_export": request.user.has_perm("accounts.export_retailer"),
         },

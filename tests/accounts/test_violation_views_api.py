@@ -178,3 +178,27 @@ def test_credit_rule_is_read_by_staff_and_edited_by_admins(
     assert (rule.window_months, rule.a_max_points) == (12, 2)
     page = client_for(manager_a).get("/retailers/credit-rule/").content.decode()
     assert "近 12 个月内的有效违规" in page
+
+
+def test_list_pages_by_date_then_id(client_for, supervisor_a, route_a, monkeypatch):
+    from accounts.compliance import views
+    from tests.accounts.factories import RetailerFactory
+
+    monkeypatch.setattr(views, "PAGE", 2)
+    shops = [RetailerFactory(route=route_a, shop_name=f"分页店{n}") for n in range(3)]
+    for n, shop in enumerate(shops):
+        violation_record(
+            actor=supervisor_a,
+            retailer=shop,
+            data={
+                "occurred_on": TODAY - datetime.timedelta(days=[5, 1, 3][n]),
+                "type": "other",
+                "penalty": "warning",
+                "source": "inspection",
+            },
+        )
+    client = client_for(supervisor_a)
+    first = client.get("/retailers/violations/")
+    assert [v.retailer.shop_name for v in first.context["rows"]] == ["分页店1", "分页店2"]
+    second = client.get(f"/retailers/violations/?before={first.context['next_before']}")
+    assert [v.retailer.shop_name for v in second.context["rows"]] == ["分页店0"]

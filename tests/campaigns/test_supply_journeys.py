@@ -22,6 +22,14 @@ FRIDAY = datetime.date(2026, 6, 5)
 NEXT_MONDAY = datetime.date(2026, 6, 8)
 
 
+@pytest.fixture(autouse=True)
+def credit_rule(db):
+    """The default credit rule (migration data a flushing test may have removed from a reused database)."""
+    from accounts.models import CreditRule
+
+    return CreditRule.objects.get_or_create(is_active=True, defaults={"name": "默认信用规则"})[0]
+
+
 @pytest.fixture
 def journey_of(county_a, supervisor_a):
     def make(kind, body, **params):
