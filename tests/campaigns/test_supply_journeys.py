@@ -154,3 +154,24 @@ def test_violation_variable_says_what_to_fix(route_a, supervisor_a):
     assert templating.provided_values(["violation"], [shop.pk])["violation"] == {
         shop.pk: "07月03日向未成年人售烟，请张贴“不向未成年人售烟”标识，拿不准年龄时查验身份证"
     }
+
+
+def test_the_supply_notice_weekday_is_set_on_the_journey_page_and_validated(
+    client_for, supervisor_a, county_a
+):
+    from django.core.exceptions import ValidationError
+
+    journeys_ensure(org_unit=county_a)
+    journey = Journey.objects.get(org_unit=county_a, kind=Journey.Kind.SUPPLY_NOTICE)
+    client = client_for(supervisor_a)
+    page = client.get(f"/campaigns/journeys/{journey.pk}/").content.decode()
+    assert 'name="weekday"' in page
+    response = client.post(
+        f"/campaigns/journeys/{journey.pk}/",
+        {"channel": "sms", "send_time": "09:00", "holdout_pct": "0", "weekday": "4"},
+    )
+    assert response.status_code == 302
+    journey.refresh_from_db()
+    assert journey.params["weekday"] == 4
+    with pytest.raises(ValidationError):
+        journey_update(actor=supervisor_a, journey=journey, data={"params": {"weekday": 9}})
