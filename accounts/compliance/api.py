@@ -1,7 +1,8 @@
 """REST API for violations (/api/v1/violations/: list, read, record, void; never delete) and the credit rule
 (/api/v1/credit-rules/). Scoped through accounts.selectors.retailer_scope: another territory answers 404."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
@@ -49,6 +50,20 @@ class ViolationSerializer(serializers.ModelSerializer):
 VoidSerializer = inline_serializer("ViolationVoid", {"void_reason": serializers.CharField(max_length=200)})
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, description="shop name, licence number or customer code"),
+            OpenApiParameter("type", OpenApiTypes.STR, enum=Violation.Type.values),
+            OpenApiParameter("source", OpenApiTypes.STR, enum=Violation.Source.values),
+            OpenApiParameter("penalty", OpenApiTypes.STR, enum=Violation.Penalty.values),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=["active", "void"]),
+            OpenApiParameter("retailer", OpenApiTypes.INT),
+            OpenApiParameter("since", OpenApiTypes.DATE),
+            OpenApiParameter("until", OpenApiTypes.DATE),
+        ]
+    )
+)
 class ViolationViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -60,7 +75,10 @@ class ViolationViewSet(
 
     def get_queryset(self):
         params = self.request.query_params
-        filters = {k: params.get(k) for k in ("q", "type", "source", "penalty", "status", "retailer")}
+        filters = {
+            k: params.get(k)
+            for k in ("q", "type", "source", "penalty", "status", "retailer", "since", "until")
+        }
         return selectors.violation_list(user=self.request.user, filters=filters)
 
     def perform_create(self, serializer):

@@ -35,13 +35,24 @@ def violation_list(*, user: User, filters: dict | None = None) -> QuerySet[Viola
         qs = qs.filter(voided_at__isnull=True)
     elif filters.get("status") == "void":
         qs = qs.filter(voided_at__isnull=False)
-    if filters.get("since"):
-        qs = qs.filter(occurred_on__gte=filters["since"])
-    if filters.get("until"):
-        qs = qs.filter(occurred_on__lte=filters["until"])
-    if filters.get("retailer"):
-        qs = qs.filter(retailer_id=filters["retailer"])
+    for name, lookup in (("since", "occurred_on__gte"), ("until", "occurred_on__lte")):
+        value = filters.get(name)
+        if isinstance(value, str):
+            value = parse_date_or_none(value)
+        if value:
+            qs = qs.filter(**{lookup: value})
+    if str(filters.get("retailer") or "").isdigit():
+        qs = qs.filter(retailer_id=int(filters["retailer"]))
     return qs.order_by("-occurred_on", "-id")
+
+
+def parse_date_or_none(value: str):
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def violation_get(*, user: User, violation_id: int) -> Violation:

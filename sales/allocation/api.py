@@ -5,7 +5,7 @@ plans of the caller's unit line, retailers through accounts.selectors.retailer_s
 import datetime
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -129,6 +129,15 @@ PublishSerializer = inline_serializer(
 )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("state", OpenApiTypes.STR, enum=AllocationPlan.State.values),
+            OpenApiParameter("product", OpenApiTypes.INT),
+            OpenApiParameter("cycle", OpenApiTypes.DATE, description="plans whose cycle contains this day"),
+        ]
+    )
+)
 class PlanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -307,6 +316,7 @@ class ExcessSerializer(serializers.ModelSerializer):
         ]
 
 
+@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("plan", OpenApiTypes.INT)]))
 class ExcessViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ExcessSerializer
     permission_classes = [ModelPerms]

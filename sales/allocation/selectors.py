@@ -79,8 +79,8 @@ def allocation_plan_list(*, user: User, filters: dict | None = None) -> QuerySet
     )
     if filters.get("state") in AllocationPlan.State.values:
         qs = qs.filter(state=filters["state"])
-    if filters.get("product"):
-        qs = qs.filter(product_id=filters["product"])
+    if str(filters.get("product") or "").isdigit():
+        qs = qs.filter(product_id=int(filters["product"]))
     if filters.get("cycle"):
         qs = qs.filter(cycle_start__lte=filters["cycle"], cycle_end__gte=filters["cycle"])
     return qs.order_by("-cycle_start", "product__brand", "product__name", "-version", "-id")
@@ -295,10 +295,10 @@ def allocation_excess_list(*, user: User, filters: dict | None = None) -> QueryS
     qs = AllocationExcess.objects.filter(retailer__in=retailer_scope(user=user)).select_related(
         "retailer", "plan__product", "order_line__order"
     )
-    if filters.get("plan"):
-        qs = qs.filter(plan_id=filters["plan"])
+    if str(filters.get("plan") or "").isdigit():
+        qs = qs.filter(plan_id=int(filters["plan"]))
     if filters.get("cycle"):
         qs = qs.filter(plan__cycle_start__lte=filters["cycle"], plan__cycle_end__gte=filters["cycle"])
-    if filters.get("retailer"):
-        qs = qs.filter(retailer_id=filters["retailer"])
+    if str(filters.get("retailer") or "").isdigit():
+        qs = qs.filter(retailer_id=int(filters["retailer"]))
     return qs.order_by("-ordered_on", "-id")

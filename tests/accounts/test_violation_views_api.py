@@ -202,3 +202,20 @@ def test_list_pages_by_date_then_id(client_for, supervisor_a, route_a, monkeypat
     assert [v.retailer.shop_name for v in first.context["rows"]] == ["分页店1", "分页店2"]
     second = client.get(f"/retailers/violations/?before={first.context['next_before']}")
     assert [v.retailer.shop_name for v in second.context["rows"]] == ["分页店0"]
+
+
+def test_admin_reads_violations_and_edits_the_rule(client_for, company_admin, supervisor_a, retailer_a):
+    seen(supervisor_a, retailer_a)
+    client = client_for(company_admin)
+    assert client.get("/admin/accounts/violation/?type=licence_hidden").status_code == 200
+    assert client.get("/admin/accounts/creditrule/").status_code == 200
+    rule = CreditRule.objects.get(is_active=True)
+    type(retailer_a).objects.filter(pk=retailer_a.pk).update(credit_grade="D")  # out of step with the rule
+    client.post("/admin/accounts/creditrule/", {"action": "recompute_now", "_selected_action": [rule.pk]})
+    retailer_a.refresh_from_db()
+    assert retailer_a.credit_grade == "A"
+
+
+def test_api_junk_filters_do_not_fail(api_client_for, supervisor_a):
+    response = api_client_for(supervisor_a).get("/api/v1/violations/?retailer=x&since=nope&type=zzz")
+    assert response.status_code == 200

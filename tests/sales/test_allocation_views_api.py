@@ -228,3 +228,30 @@ def test_plans_list_pages_by_id(client_for, supervisor_a, county_a, scarce, rout
         )
     page = client_for(supervisor_a).get("/sales/allocation/").content.decode()
     assert page.count("黄鹤楼（软蓝）</a>") == 3
+
+
+def test_junk_query_parameters_are_ignored_or_refused_never_500(
+    api_client_for, client_for, supervisor_a, draft
+):
+    api = api_client_for(supervisor_a)
+    assert api.get("/api/v1/allocation/plans/?product=abc&state=zzz").status_code == 200
+    assert api.get("/api/v1/allocation/plans/?cycle=2025-13-01").status_code == 400
+    assert api.get("/api/v1/allocation/excess/?plan=x").status_code == 200
+    assert api.get("/api/v1/allocation/allowances/?retailer=x").status_code == 400
+    assert api.get("/api/v1/allocation/fill-rate/?day=yesterday").status_code == 400
+    assert (
+        client_for(supervisor_a).get("/sales/allocation/?product=abc&cycle=nope&before=x").status_code == 200
+    )
+
+
+def test_admin_lists_plans_and_excess_and_publishes_drafts_through_the_service(
+    client_for, company_admin, draft
+):
+    client = client_for(company_admin)
+    assert client.get("/admin/sales/allocationplan/").status_code == 200
+    assert client.get(f"/admin/sales/allocationplan/{draft.pk}/change/").status_code == 200
+    assert client.get("/admin/sales/allocationexcess/").status_code == 200
+    # over the supply: the admin action refuses (no override reason there) and the draft stays a draft
+    client.post("/admin/sales/allocationplan/", {"action": "publish", "_selected_action": [draft.pk]})
+    draft.refresh_from_db()
+    assert draft.state == "draft"
