@@ -9,7 +9,9 @@ from accounts.models import Violation
 
 
 class ViolationForm(forms.Form):
-    occurred_on = forms.DateField(label=_("违规日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(
+        label=_("违规日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     type = forms.ChoiceField(label=_("违规类型"), choices=Violation.Type.choices)
     penalty = forms.ChoiceField(label=_("处罚"), choices=Violation.Penalty.choices)
     fine_yuan = forms.CharField(

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -101,7 +102,10 @@ def violation_create_view(request):
                 return redirect(retailer)
     else:
         form = ViolationForm(
-            initial={"source": Violation.Source.VISIT if manager else Violation.Source.INSPECTION},
+            initial={
+                "source": Violation.Source.VISIT if manager else Violation.Source.INSPECTION,
+                "occurred_on": timezone.localdate(),
+            },
             manager=manager,
         )
     return render(
