@@ -281,3 +281,14 @@ def test_the_coming_cycle_is_next_monday_or_today_on_a_monday():
     assert coming_cycle_day(datetime.date(2025, 5, 2)) == datetime.date(2025, 5, 5)
     assert coming_cycle_day(MONDAY) == MONDAY
     assert coming_cycle_day(datetime.date(2025, 5, 4)) == datetime.date(2025, 5, 5)
+
+
+def test_a_published_plan_cannot_be_published_again(draft, supervisor_a, api_client_for):
+    publish(draft, supervisor_a)
+    with pytest.raises(ConflictError):
+        publish(draft, supervisor_a)
+    response = api_client_for(supervisor_a).post(
+        f"/api/v1/allocation/plans/{draft.pk}/publish/", {}, format="json"
+    )
+    assert response.status_code == 409
+    assert AllocationPlan.objects.get(pk=draft.pk).published_by == supervisor_a
