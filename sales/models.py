@@ -258,9 +258,11 @@ class AllocationPlan(models.Model):
         return reverse("sales:allocation-detail", args=[self.pk])
 
     def clean(self):
-        if self.cycle_start and self.cycle_end and (self.cycle_end - self.cycle_start).days > 30:
-            from django.core.exceptions import ValidationError
+        from django.core.exceptions import ValidationError
 
+        if self.cycle_start and self.cycle_end and self.cycle_end < self.cycle_start:
+            raise ValidationError({"cycle_end": _("周期结束不能早于开始。")})
+        if self.cycle_start and self.cycle_end and (self.cycle_end - self.cycle_start).days > 30:
             raise ValidationError({"cycle_end": _("一个订货周期最长 31 天。")})
 
     @property

@@ -5,7 +5,7 @@ import datetime
 import itertools
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -111,8 +111,13 @@ def allocation_plan_create(
         notes=notes,
         created_by=actor,
     )
-    plan.full_clean()
-    plan.save()
+    plan.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            plan.save()
+    except IntegrityError:
+        # another planner created this cycle's draft (or version) between our check and our insert
+        raise ConflictError(_("该品规本周期的草稿刚被他人创建，请刷新后编辑。")) from None
     for rule in built:
         rule.plan = plan
     AllocationRule.objects.bulk_create(built)

@@ -171,6 +171,12 @@ def test_unknown_or_plentiful_products_and_odd_cycles_are_refused(supervisor_a, 
         allocation_plan_create(product_id=scarce.pk, cycle_start=WED, **base)
     with pytest.raises(ValidationError, match="负数"):
         allocation_plan_create(product_id=scarce.pk, cycle_start=MONDAY, **{**base, "supply_cartons": -5})
+    with pytest.raises(ValidationError, match="早于"):
+        allocation_plan_create(product_id=scarce.pk, cycle_start=WED, cycle_end=MONDAY, **base)
+    with pytest.raises(ValidationError, match="31 天"):
+        allocation_plan_create(
+            product_id=scarce.pk, cycle_start=MONDAY, cycle_end=MONDAY + datetime.timedelta(days=40), **base
+        )
     assert not AllocationPlan.objects.exists()
 
 
@@ -292,3 +298,50 @@ def test_a_published_plan_cannot_be_published_again(draft, supervisor_a, api_cli
     )
     assert response.status_code == 409
     assert AllocationPlan.objects.get(pk=draft.pk).published_by == supervisor_a
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_planners_creating_the_same_draft_at_once_get_one_draft(
+    supervisor_a, company_admin, county_a, county
+):
+    import threading
+
+    from django.db import connection
+
+    scarce = product_create(
+        data={
+            "code": "6901028999009",
+            "brand": "黄鹤楼",
+            "name": "黄鹤楼（1916）",
+            "wholesale_price_fen": 90000,
+            "retail_price_fen": 100000,
+            "is_scarce": True,
+        }
+    )
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def create(actor):
+        try:
+            barrier.wait()
+            allocation_plan_create(
+                actor=actor,
+                product_id=scarce.pk,
+                org_unit_id=county_a.pk,
+                cycle_start=MONDAY,
+                supply_cartons=3,
+                rules=RULES,
+            )
+            outcomes.append("created")
+        except (ValidationError, ConflictError) as error:
+            outcomes.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(a,)) for a in (supervisor_a, company_admin)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("created") == 1
+    assert AllocationPlan.objects.filter(state="draft").count() == 1
