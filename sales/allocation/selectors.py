@@ -62,14 +62,18 @@ def cycle_unit(plan: AllocationPlan) -> str:
 
 # ---- plans ----------------------------------------------------------------------------------------------------
 def plan_visible_q(*, user: User) -> Q:
-    """Plans of the user's unit, of units above it (they apply to its retailers) and of units below it."""
+    """Plans of the user's unit, of units above it (they apply to its retailers) and of units below it; drafts
+    only for those who plan (a customer manager never quotes a number that is not yet in force)."""
     if user.is_company_admin:
         return Q()
     if not user.org_unit_id:
         return Q(pk__in=[])
     path = user.org_unit.path
     ancestors = [f"/{'/'.join(path.strip('/').split('/')[:n])}/" for n in range(1, path.count("/"))]
-    return Q(org_unit__path__startswith=path) | Q(org_unit__path__in=ancestors)
+    visible = Q(org_unit__path__startswith=path) | Q(org_unit__path__in=ancestors)
+    if not user.has_perm("sales.add_allocationplan"):
+        visible &= ~Q(state=AllocationPlan.State.DRAFT)
+    return visible
 
 
 def allocation_plan_list(*, user: User, filters: dict | None = None) -> QuerySet[AllocationPlan]:

@@ -81,6 +81,11 @@ def test_publishing_over_supply_from_the_page_needs_the_reason(client_for, super
     assert client.get(f"/sales/allocation/{draft.pk}/edit/").status_code == 302  # locked
 
 
+def test_a_manager_does_not_see_drafts(client_for, api_client_for, manager_a, draft):
+    assert client_for(manager_a).get(f"/sales/allocation/{draft.pk}/").status_code == 404
+    assert api_client_for(manager_a).get("/api/v1/allocation/plans/").json()["results"] == []
+
+
 def test_a_manager_reads_allowances_but_may_not_plan(client_for, manager_a, draft, supervisor_a):
     allocation_plan_publish(actor=supervisor_a, plan=draft, override_reason="x")
     client = client_for(manager_a)
