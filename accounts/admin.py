@@ -307,3 +307,17 @@ class CreditRuleAdmin(admin.ModelAdmin):
 
         changed = credit_grades_recompute()
         self.message_user(request, _("已重评，%(n)s 户等级变化。") % {"n": len(changed)}, messages.SUCCESS)
+
+
+@admin.register(Violation.events.rel.related_model)
+class ViolationEventAdmin(_ReadOnlyAdmin):
+    """Every insert and change of a violation (voiding included), written by database triggers."""
+
+    list_display = ("pgh_created_at", "pgh_label", "pgh_obj", "type", "penalty", "voided_at", "void_reason")
+    list_filter = ("pgh_label", "type")
+    search_fields = ("=pgh_obj_id", "void_reason")
+    list_select_related = ("pgh_obj",)
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))

@@ -161,3 +161,31 @@ class AllocationExcessAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AllocationRule)
+class AllocationRuleAdmin(admin.ModelAdmin):
+    """Rule rows are edited with their plan on the allocation pages; listed here for search."""
+
+    list_display = ("plan", "tier_from", "tier_to", "market_type", "cartons")
+    list_filter = ("market_type", "plan__state")
+    search_fields = ("plan__product__name", "plan__product__code")
+    list_select_related = ("plan__product",)
+
+    def get_queryset(self, request):
+        from sales.allocation.selectors import plan_visible_q
+
+        return (
+            super()
+            .get_queryset(request)
+            .filter(plan__in=AllocationPlan.objects.filter(plan_visible_q(user=request.user)))
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -209,6 +209,7 @@ def test_admin_reads_violations_and_edits_the_rule(client_for, company_admin, su
     client = client_for(company_admin)
     assert client.get("/admin/accounts/violation/?type=licence_hidden").status_code == 200
     assert client.get("/admin/accounts/creditrule/").status_code == 200
+    assert client.get("/admin/accounts/violationevent/").status_code == 200
     rule = CreditRule.objects.get(is_active=True)
     type(retailer_a).objects.filter(pk=retailer_a.pk).update(credit_grade="D")  # out of step with the rule
     client.post("/admin/accounts/creditrule/", {"action": "recompute_now", "_selected_action": [rule.pk]})

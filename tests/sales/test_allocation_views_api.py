@@ -256,6 +256,7 @@ def test_admin_lists_plans_and_excess_and_publishes_drafts_through_the_service(
     assert client.get("/admin/sales/allocationplan/").status_code == 200
     assert client.get(f"/admin/sales/allocationplan/{draft.pk}/change/").status_code == 200
     assert client.get("/admin/sales/allocationexcess/").status_code == 200
+    assert client.get("/admin/sales/allocationrule/?market_type=C").status_code == 200
     # over the supply: the admin action refuses (no override reason there) and the draft stays a draft
     client.post("/admin/sales/allocationplan/", {"action": "publish", "_selected_action": [draft.pk]})
     draft.refresh_from_db()
