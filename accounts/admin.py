@@ -6,12 +6,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
     ConsentEvent,
+    CreditRule,
     ImportJob,
     ImportRowError,
     Retailer,
     RetailerEvent,
     RetailerExport,
     SensitiveAccess,
+    Violation,
 )
 from accounts.parsers import mask_mobile
 from accounts.selectors import retailer_scope
@@ -265,3 +267,57 @@ class ImportRowErrorAdmin(_ReadOnlyAdmin):
         from accounts.imports.selectors import import_jobs_visible
 
         return super().get_queryset(request).filter(job__in=import_jobs_visible(user=request.user))
+
+
+@admin.register(Violation)
+class ViolationAdmin(_ReadOnlyAdmin):
+    """Violations are recorded on the violation page and voided there (kept, audited); the admin reads them."""
+
+    list_display = ("retailer", "occurred_on", "type", "penalty", "source", "recorded_by", "voided_at")
+    list_filter = ("type", "penalty", "source", ("voided_at", admin.EmptyFieldListFilter), "occurred_on")
+    search_fields = ("=retailer__licence_no", "=retailer__customer_code", "retailer__shop_name", "notes")
+    date_hierarchy = "occurred_on"
+    show_full_result_count = False
+    list_select_related = ("retailer", "recorded_by")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
+
+
+@admin.register(CreditRule)
+class CreditRuleAdmin(admin.ModelAdmin):
+    """The rule is configuration: edited here, documented on the model and on the credit-rule page."""
+
+    list_display = (
+        "name",
+        "is_active",
+        "window_months",
+        "a_max_points",
+        "b_max_points",
+        "c_max_points",
+        "updated_at",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("name",)
+    actions = ["recompute_now"]
+
+    @admin.action(description=_("按启用的规则立即重评全部客户"))
+    def recompute_now(self, request, queryset):
+        from accounts.compliance.services import credit_grades_recompute
+
+        changed = credit_grades_recompute()
+        self.message_user(request, _("已重评，%(n)s 户等级变化。") % {"n": len(changed)}, messages.SUCCESS)
+
+
+@admin.register(Violation.events.rel.related_model)
+class ViolationEventAdmin(_ReadOnlyAdmin):
+    """Every insert and change of a violation (voiding included), written by database triggers."""
+
+    list_display = ("pgh_created_at", "pgh_label", "pgh_obj", "type", "penalty", "voided_at", "void_reason")
+    list_filter = ("pgh_label", "type")
+    search_fields = ("=pgh_obj_id", "void_reason")
+    list_select_related = ("pgh_obj",)
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))

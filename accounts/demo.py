@@ -296,7 +296,61 @@ def demo_retailers_build(
     return written
 
 
+def demo_violations_build(*, seed: int = 7, today: datetime.date | None = None) -> int:
+    """A few violations (about 1 retailer in 150, mostly minor, some voided), recorded through the service so the
+    grades of those retailers follow the credit rule."""
+    from accounts.compliance.services import violation_record, violation_void
+    from accounts.models import Violation
+    from users.models import User
+
+    rng = random.Random(seed)  # noqa: S311 - demo data, not security
+    today = today or timezone.localdate()
+    actors = list(
+        User.objects.filter(role=User.Role.SUPERVISOR, org_unit__isnull=False).select_related("org_unit")
+    )
+    if not actors:
+        return 0
+    kinds = [
+        ("licence_hidden", 30),
+        ("no_price_tags", 30),
+        ("minors", 12),
+        ("other", 10),
+        ("fake_goods", 5),
+        ("supplying", 3),
+        ("resisting", 2),
+    ]
+    ids = list(Retailer.objects.values_list("pk", flat=True))
+    chosen = rng.sample(ids, k=max(1, len(ids) // 150))
+    written = 0
+    for rid in chosen:
+        retailer = Retailer.objects.select_related("org_unit").get(pk=rid)
+        actor = next((a for a in actors if retailer.org_unit.path.startswith(a.org_unit.path)), actors[0])
+        kind = _weighted(rng, kinds)
+        penalty = "fine" if kind in ("minors", "fake_goods", "supplying") else "warning"
+        violation = violation_record(
+            actor=actor,
+            retailer=retailer,
+            data={
+                "occurred_on": today - datetime.timedelta(days=rng.randint(1, 700)),
+                "type": kind,
+                "penalty": penalty,
+                "fine_fen": rng.choice([20000, 50000, 100000]) if penalty == "fine" else None,
+                "source": rng.choice(
+                    [Violation.Source.INSPECTION, Violation.Source.VISIT, Violation.Source.HOTLINE]
+                ),
+                "notes": "",
+            },
+        )
+        if rng.random() < 0.1:
+            violation_void(actor=actor, violation=violation, reason="复核后撤销")
+        written += 1
+    return written
+
+
 def demo_retailers_flush() -> None:
+    from accounts.models import Violation
+
+    Violation.objects.all().delete()
     ImportJob.objects.all().delete()
     SensitiveAccess.objects.all().delete()
     RetailerExport.objects.all().delete()

@@ -25,3 +25,11 @@ def duplicates_scan_task() -> int:
 @shared_task(name="accounts.import_jobs_expire")
 def import_jobs_expire_task() -> int:
     return import_services.import_jobs_expire()
+
+
+@shared_task(name="accounts.credit_grades_recompute", acks_late=True)
+def credit_grades_recompute_task() -> int:
+    """Nightly: violations leave the rolling window and clean months accrue even when nothing is recorded."""
+    from accounts.compliance.services import credit_grades_recompute
+
+    return len(credit_grades_recompute())

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import quality_views, views
+from accounts.compliance import views as compliance
 
 app_name = "accounts"
 
@@ -16,4 +17,9 @@ urlpatterns = [
     path("<int:pk>/edit/", views.retailer_update_view, name="retailer-update"),
     path("<int:pk>/reveal/<str:field>/", views.retailer_reveal_view, name="retailer-reveal"),
     path("<int:pk>/consent/", views.retailer_consent_view, name="retailer-consent"),
+    path("<int:pk>/violations/", compliance.retailer_violations_view, name="retailer-violations"),
+    path("violations/", compliance.violation_list_view, name="violation-list"),
+    path("violations/new/", compliance.violation_create_view, name="violation-create"),
+    path("violations/<int:pk>/void/", compliance.violation_void_view, name="violation-void"),
+    path("credit-rule/", compliance.credit_rule_view, name="credit-rule"),
 ]

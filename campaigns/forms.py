@@ -92,6 +92,21 @@ class JourneyForm(forms.ModelForm):
         required=False,
         help_text=_("不选则通知本单位全部正常经营的客户"),
     )
+    weekday = forms.TypedChoiceField(
+        label=_("每周发送日"),
+        coerce=int,
+        choices=[
+            (1, _("周一")),
+            (2, _("周二")),
+            (3, _("周三")),
+            (4, _("周四")),
+            (5, _("周五")),
+            (6, _("周六")),
+            (7, _("周日")),
+        ],
+        required=False,
+        help_text=_("告知下一订货周期（下周一起）的紧俏货源额度"),
+    )
     days = forms.CharField(
         label=_("提前天数"),
         required=False,
@@ -115,6 +130,10 @@ class JourneyForm(forms.ModelForm):
             self.fields["days"].initial = ",".join(str(d) for d in params.get("days", []))
         else:
             del self.fields["days"]
+        if self.instance.kind == Journey.Kind.SUPPLY_NOTICE:
+            self.fields["weekday"].initial = params.get("weekday", 5)
+        else:
+            del self.fields["weekday"]
         if self.instance.kind == Journey.Kind.NEW_PRODUCT:
             self.fields["segment"].queryset = segment_list(user=user)
             self.fields["segment"].initial = params.get("segment")
@@ -135,6 +154,8 @@ class JourneyForm(forms.ModelForm):
             params["holidays"] = self.cleaned_data["holidays"]
         if "days" in self.fields:
             params["days"] = self.cleaned_data["days"]
+        if "weekday" in self.fields:
+            params["weekday"] = self.cleaned_data["weekday"] or 5
         if "segment" in self.fields:
             segment = self.cleaned_data["segment"]
             params["segment"] = segment.pk if segment else None

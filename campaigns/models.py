@@ -80,6 +80,8 @@ class Journey(models.Model):
         WIN_BACK = "win_back", _("流失客户挽回")
         PRODUCT_WITHDRAWN = "product_withdrawn", _("品规退市通知")
         NEW_PRODUCT = "new_product", _("新品上市通知")
+        SUPPLY_NOTICE = "supply_notice", _("每周货源通知")
+        COMPLIANCE_REMINDER = "compliance", _("违规整改提醒")
 
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     org_unit = models.ForeignKey(

@@ -35,6 +35,7 @@ VARIABLES: dict[str, str] = {
     "licence_days_left": gettext_lazy("许可证剩余天数"),
     "points_balance": gettext_lazy("积分余额"),
     "allowance": gettext_lazy("货源额度"),
+    "violation": gettext_lazy("最近违规及整改要求"),
     "recommended_products": gettext_lazy("推荐品规"),
     "holiday": gettext_lazy("节日名称"),
     "product": gettext_lazy("品规（退市/新品）"),
@@ -50,7 +51,7 @@ VARIABLES: dict[str, str] = {
 # survey). They register `provider(retailer_ids) -> {retailer_id: text}` here, as accounts.dedupe.MERGE_HANDLERS
 # does for merges; until one is registered the variable renders empty and the editor says so.
 VARIABLE_PROVIDERS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
-PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url", "portal_url")
+PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url", "portal_url", "violation")
 
 
 @dataclass

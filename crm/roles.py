@@ -36,6 +36,18 @@ LOYALTY_FIELD = (
     "loyalty.change_coupon",
 )
 
+# Allocation and violations in the field: read the allowances (and excess) of their retailers, record what a visit
+# found and void their own mistaken records.
+SUPPLY_FIELD = (
+    "sales.view_allocationplan",
+    "sales.view_allocationrule",
+    "sales.view_allocationexcess",
+    "accounts.view_violation",
+    "accounts.add_violation",
+    "accounts.change_violation",
+    "accounts.view_creditrule",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -55,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view_delivery",
             *LOYALTY_FIELD,
             *SURVEY_READ,
+            *SUPPLY_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -117,6 +130,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.add_reward",
             "loyalty.change_reward",
             *SURVEY_RUN,
+            # allocation: plan, preview and publish for their unit; violations of their department
+            *SUPPLY_FIELD,
+            "sales.add_allocationplan",
+            "sales.change_allocationplan",
+            "sales.publish_allocationplan",
+            "accounts.view_violationevent",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -139,6 +158,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.change_coupon",
             "loyalty.view_loyaltyevent",
             *SURVEY_READ,
+            "sales.view_allocationplan",
+            "sales.view_allocationexcess",
+            "accounts.view_violation",
         }
     ),
 }

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import RetailerViewSet
+from accounts.compliance.api import CreditRuleViewSet, ViolationViewSet
 from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
@@ -18,6 +19,7 @@ from loyalty.api import (
     ReferralViewSet,
     RewardViewSet,
 )
+from sales.allocation.api import AllowanceViewSet, ExcessViewSet, FillRateViewSet, PlanViewSet
 from segmentation.api import (
     ClusterProfileViewSet,
     RecommendationViewSet,
@@ -53,6 +55,12 @@ router.register("loyalty/events", EventViewSet, basename="loyalty-event")
 router.register("survey-questionnaires", QuestionnaireViewSet, basename="survey-questionnaire")
 router.register("surveys", SurveyViewSet, basename="survey")
 router.register("survey-responses", SurveyResponseViewSet, basename="survey-response")
+router.register("allocation/plans", PlanViewSet, basename="allocation-plan")
+router.register("allocation/allowances", AllowanceViewSet, basename="allocation-allowance")
+router.register("allocation/fill-rate", FillRateViewSet, basename="allocation-fill-rate")
+router.register("allocation/excess", ExcessViewSet, basename="allocation-excess")
+router.register("violations", ViolationViewSet, basename="violation")
+router.register("credit-rules", CreditRuleViewSet, basename="credit-rule")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

@@ -1,7 +1,17 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
-from sales.models import Order, OrderLine, PriceClassBand, Product, RetailerPeriodSummary
+from sales.models import (
+    AllocationExcess,
+    AllocationPlan,
+    AllocationRule,
+    Order,
+    OrderLine,
+    PriceClassBand,
+    Product,
+    RetailerPeriodSummary,
+)
 
 
 @admin.register(PriceClassBand)
@@ -66,4 +76,116 @@ class RetailerPeriodSummaryAdmin(admin.ModelAdmin):
         return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AllocationRuleInline(admin.TabularInline):
+    model = AllocationRule
+    extra = 0
+    can_delete = False
+    readonly_fields = ("tier_from", "tier_to", "market_type", "cartons")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AllocationPlan)
+class AllocationPlanAdmin(admin.ModelAdmin):
+    """Plans are drafted and published on the allocation pages (preview, supply check); the admin lists them and
+    can publish drafts that fit the supply."""
+
+    list_display = (
+        "product",
+        "org_unit",
+        "cycle_start",
+        "cycle_end",
+        "version",
+        "state",
+        "supply_cartons",
+        "total_allowance",
+    )
+    list_filter = ("state", "cycle_start", "org_unit")
+    search_fields = ("product__name", "product__code", "product__brand")
+    date_hierarchy = "cycle_start"
+    list_select_related = ("product", "org_unit")
+    inlines = [AllocationRuleInline]
+    readonly_fields = [f.name for f in AllocationPlan._meta.fields]
+    actions = ["publish"]
+
+    def get_queryset(self, request):
+        from sales.allocation.selectors import plan_visible_q
+
+        return super().get_queryset(request).filter(plan_visible_q(user=request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("发布所选草稿（须在货源之内）"), permissions=["publish"])
+    def publish(self, request, queryset):
+        from django.core.exceptions import PermissionDenied, ValidationError
+
+        from crm.errors import ConflictError
+        from sales.allocation.services import allocation_plan_publish
+
+        for plan in queryset.filter(state=AllocationPlan.State.DRAFT):
+            try:
+                allocation_plan_publish(actor=request.user, plan=plan)
+            except (ValidationError, ConflictError, PermissionDenied) as error:
+                self.message_user(
+                    request, f"{plan}: {'；'.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
+                )
+            else:
+                self.message_user(request, _("已发布 %(plan)s") % {"plan": plan}, messages.SUCCESS)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("sales.publish_allocationplan")
+
+
+@admin.register(AllocationExcess)
+class AllocationExcessAdmin(admin.ModelAdmin):
+    list_display = ("retailer", "plan", "ordered_on", "allowance", "ordered_to_date", "excess_cartons")
+    list_filter = ("ordered_on",)
+    search_fields = ("=retailer__licence_no", "=retailer__customer_code", "plan__product__name")
+    show_full_result_count = False
+    list_select_related = ("retailer", "plan__product")
+    raw_id_fields = ("retailer", "order_line", "plan")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AllocationRule)
+class AllocationRuleAdmin(admin.ModelAdmin):
+    """Rule rows are edited with their plan on the allocation pages; listed here for search."""
+
+    list_display = ("plan", "tier_from", "tier_to", "market_type", "cartons")
+    list_filter = ("market_type", "plan__state")
+    search_fields = ("plan__product__name", "plan__product__code")
+    list_select_related = ("plan__product",)
+
+    def get_queryset(self, request):
+        from sales.allocation.selectors import plan_visible_q
+
+        return (
+            super()
+            .get_queryset(request)
+            .filter(plan__in=AllocationPlan.objects.filter(plan_visible_q(user=request.user)))
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -14,3 +14,9 @@ class SalesConfig(AppConfig):
 
         # A merge of duplicate retailers moves their orders too.
         merge_handler(retailer_orders_move)
+
+        # Imported order lines are checked against the published allocation limits (excess flagged set-based).
+        from sales.allocation.services import allocation_excess_flag_orders
+        from sales.services import orders_created_handler
+
+        orders_created_handler(allocation_excess_flag_orders)

@@ -245,6 +245,8 @@ def journey_update(*, actor: User, journey: Journey, data: dict[str, Any]) -> Jo
             or segment.org_unit.path.startswith(journey.org_unit.path)
         ):
             errors["params"] = _("客群不属于该单位。")
+    if journey.kind == Journey.Kind.SUPPLY_NOTICE and journey.params.get("weekday", 5) not in range(1, 8):
+        errors["params"] = _("每周发送日须为周一到周日（1–7）。")
     if journey.kind == Journey.Kind.HOLIDAY:
         unknown = set(journey.params.get("holidays") or []) - set(HOLIDAY_NAMES)
         if unknown or not journey.params.get("holidays"):

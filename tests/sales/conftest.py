@@ -4,6 +4,7 @@ import pytest
 
 from sales.services import product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
+from tests.sales.allocation_cases import county, draft, scarce  # noqa: F401 - fixtures
 
 
 @pytest.fixture(autouse=True)

@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.dedupe import duplicates_scan
-from accounts.demo import demo_retailers_build, demo_retailers_flush
+from accounts.demo import demo_retailers_build, demo_retailers_flush, demo_violations_build
 from loyalty.demo import demo_loyalty_flush
-from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
+from sales.demo import demo_allocation_build, demo_orders_build, demo_products_build, demo_sales_flush
 from segmentation.services import scoring_run_execute, scoring_run_start
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
 
@@ -77,6 +77,9 @@ class Command(BaseCommand):
             # A first scoring run, so the demo's portraits and lists show classes from the start.
             run = scoring_run_execute(run_id=scoring_run_start(as_of=today).pk)
             self.stdout.write(f"Scoring run #{run.pk}: {run.get_status_display()}")
+        plans = demo_allocation_build(today=today)
+        violations = demo_violations_build(seed=seed, today=today)
+        self.stdout.write(f"{plans} allocation plans, {violations} violations")
         self.stdout.write(
             self.style.SUCCESS(
                 f"{written:,} retailers in {time.monotonic() - started:.1f}s. Demo password for every login: {DEMO_PASSWORD}"

@@ -48,6 +48,18 @@ SCHEDULES = {
         {"minute": "40", "hour": "2"},
         "02:40 nightly, after the day's imports: membership levels from the rolling 12 months' purchases",
     ),
+    "credit-grades-recompute": (
+        "accounts.credit_grades_recompute",
+        {"minute": "5", "hour": "3"},
+        "03:05 nightly: credit grades from violations under the active rule (violations age out of the window, "
+        "clean months lift grades) in one set-based UPDATE",
+    ),
+    "allocation-excess-refresh": (
+        "sales.allocation_excess_refresh",
+        {"minute": "50", "hour": "1"},
+        "01:50 nightly, after the day's order imports: re-check this and last cycle's order lines against the "
+        "published allocation limits (re-imported orders with changed lines are caught here)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

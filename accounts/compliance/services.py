@@ -1,0 +1,141 @@
+"""Every write of violations (专卖违规) and the credit grade they set: record, void (never delete), and the
+set-based recompute of every retailer's grade under the active CreditRule."""
+
+import calendar
+import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import CreditRule, Retailer, Violation
+from crm.errors import ConflictError
+from users.models import User
+
+VIOLATION_FIELDS = ("occurred_on", "type", "penalty", "fine_fen", "suspension_days", "source", "notes")
+
+
+def credit_rule_active() -> CreditRule:
+    rule = CreditRule.objects.filter(is_active=True).first()
+    if rule is None:
+        raise ConflictError(_("没有启用的信用等级规则，请在系统管理中启用一条。"))
+    return rule
+
+
+@transaction.atomic
+def violation_record(*, actor: User, retailer: Retailer, data: dict) -> Violation:
+    """Record a violation seen at `retailer` (the caller has checked the retailer is in the actor's territory) and
+    recompute its credit grade at once. A customer manager records only what they saw on a visit."""
+    if not actor.has_perm("accounts.add_violation"):
+        raise PermissionDenied(_("您没有此操作的权限。"))
+    values = {k: data.get(k) for k in VIOLATION_FIELDS if k in data}
+    if actor.role == User.Role.MANAGER and values.get("source") != Violation.Source.VISIT:
+        raise ValidationError({"source": _("客户经理只能登记走访中发现的违规。")})
+    values["notes"] = (values.get("notes") or "").strip()
+    violation = Violation(retailer=retailer, recorded_by=actor, **values)
+    violation.full_clean()
+    violation.save()
+    credit_grades_recompute(retailer_ids=[retailer.pk])
+    return violation
+
+
+@transaction.atomic
+def violation_void(*, actor: User, violation: Violation, reason: str) -> Violation:
+    """Void a mistaken record (kept, with who, when and why) and recompute the retailer's grade."""
+    if not actor.has_perm("accounts.change_violation"):
+        raise PermissionDenied(_("您没有此操作的权限。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"void_reason": _("请填写作废原因。")})
+    violation = Violation.objects.select_for_update().get(pk=violation.pk)
+    if violation.voided_at is not None:
+        raise ConflictError(_("该违规记录已作废。"))
+    if actor.role == User.Role.MANAGER and violation.recorded_by_id != actor.pk:
+        raise PermissionDenied(_("客户经理只能作废自己登记的记录。"))
+    violation.voided_at = timezone.now()
+    violation.voided_by = actor
+    violation.void_reason = reason[:200]
+    violation.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    credit_grades_recompute(retailer_ids=[violation.retailer_id])
+    return violation
+
+
+@transaction.atomic
+def credit_rule_update(*, actor: User, rule: CreditRule, data: dict) -> CreditRule:
+    """Edit the rule (thresholds must stay ordered); grades follow at the nightly recompute or the admin action."""
+    if not actor.has_perm("accounts.change_creditrule"):
+        raise PermissionDenied(_("您没有此操作的权限。"))
+    rule = CreditRule.objects.select_for_update().get(pk=rule.pk)
+    fields = [
+        f.name
+        for f in CreditRule._meta.concrete_fields
+        if f.name in data and f.name not in ("id", "updated_at")
+    ]
+    for name in fields:
+        setattr(rule, name, data[name])
+    rule.full_clean()
+    rule.save(update_fields=[*fields, "updated_at"])
+    return rule
+
+
+# One statement for every retailer (or a few): points in the window and months clean, graded by the rule, written
+# only where the grade changes (the history triggers record each change: that is the credit-grade history).
+CREDIT_RECOMPUTE_SQL = """
+WITH facts AS (
+  SELECT r.id, r.credit_grade,
+         coalesce(sum(CASE v.type {cases} ELSE 0 END) FILTER (WHERE v.occurred_on > %(window_start)s), 0) AS points,
+         coalesce(max(v.occurred_on), (r.created_at AT TIME ZONE %(tz)s)::date) AS clean_since
+  FROM accounts_retailer r
+  LEFT JOIN accounts_violation v ON v.retailer_id = r.id AND v.voided_at IS NULL AND v.occurred_on <= %(today)s
+  {where}
+  GROUP BY r.id
+), graded AS (
+  SELECT id, credit_grade AS old_grade,
+         CASE WHEN points = 0 AND months >= %(aaa)s THEN 'AAA'
+              WHEN points = 0 AND months >= %(aa)s THEN 'AA'
+              WHEN points <= %(a)s THEN 'A'
+              WHEN points <= %(b)s THEN 'B'
+              WHEN points <= %(c)s THEN 'C'
+              ELSE 'D' END AS grade
+  FROM (SELECT *, (extract(year FROM age(%(today)s, clean_since)) * 12
+                   + extract(month FROM age(%(today)s, clean_since)))::int AS months FROM facts) f
+)
+UPDATE accounts_retailer r SET credit_grade = g.grade, updated_at = now()
+FROM graded g WHERE r.id = g.id AND r.credit_grade <> g.grade
+RETURNING r.id, g.old_grade, g.grade
+"""
+
+
+def _months_before(day: datetime.date, months: int) -> datetime.date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    month += 1
+
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def credit_grades_recompute(
+    *, retailer_ids: list[int] | None = None, today: datetime.date | None = None
+) -> list[tuple[int, str, str]]:
+    """Grade every retailer (or those given) under the active rule in one UPDATE; returns (id, old, new) of the
+    rows that changed. Violations count while dated after `today` minus the window (a violation exactly
+    window_months old has dropped out)."""
+    rule = credit_rule_active()
+    today = today or timezone.localdate()
+    cases = " ".join(f"WHEN '{t}' THEN {int(rule.points_for(t))}" for t in Violation.Type.values)
+    where = "WHERE r.id = ANY(%(ids)s)" if retailer_ids is not None else ""
+    params = {
+        "window_start": _months_before(today, rule.window_months),
+        "today": today,
+        "tz": timezone.get_current_timezone_name(),
+        "aaa": rule.aaa_clean_months,
+        "aa": rule.aa_clean_months,
+        "a": rule.a_max_points,
+        "b": rule.b_max_points,
+        "c": rule.c_max_points,
+        "ids": [int(i) for i in retailer_ids or []],
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        # the CASE arms are the model's own choice values and integers: no outside input
+        cursor.execute(CREDIT_RECOMPUTE_SQL.format(cases=cases, where=where), params)
+        return sorted(cursor.fetchall())

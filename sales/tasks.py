@@ -1,0 +1,10 @@
+"""Celery adapters for sales: take ids, call one service."""
+
+from celery import shared_task
+
+
+@shared_task(name="sales.allocation_excess_refresh", acks_late=True)
+def allocation_excess_refresh_task() -> int:
+    from sales.allocation.services import allocation_excess_refresh_recent
+
+    return allocation_excess_refresh_recent()
