@@ -19,6 +19,16 @@ LOYALTY_FIELD = (
     "loyalty.change_coupon",
 )
 
+# Field work a customer manager does (supervisors too): the daily list and plans, logging visits, the programmes'
+# progress over their own shops.
+VISITS_FIELD = (
+    "visits.view_visitplan",
+    "visits.view_visit",
+    "visits.add_visit",
+    "visits.view_cultivationprogramme",
+    "visits.view_cultivationtarget",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -37,6 +47,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view_campaign",
             "campaigns.view_delivery",
             *LOYALTY_FIELD,
+            *VISITS_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -98,6 +109,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_earnmultiplier",
             "loyalty.add_reward",
             "loyalty.change_reward",
+            *VISITS_FIELD,
+            "visits.view_coverage",
+            "visits.export_coverage",
+            "visits.view_visitpolicy",
+            "visits.add_cultivationprogramme",
+            "visits.change_cultivationprogramme",
+            "visits.add_cultivationtarget",
+            "visits.delete_cultivationtarget",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -119,6 +138,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_coupon",
             "loyalty.change_coupon",
             "loyalty.view_loyaltyevent",
+            "visits.view_visitplan",
+            "visits.view_visit",
+            "visits.view_cultivationprogramme",
         }
     ),
 }

@@ -48,6 +48,12 @@ SCHEDULES = {
         {"minute": "40", "hour": "2"},
         "02:40 nightly, after the day's imports: membership levels from the rolling 12 months' purchases",
     ),
+    "visits-plans-generate": (
+        "visits.plans_generate",
+        {"minute": "50", "hour": "2"},
+        "02:50 nightly, after scoring (value classes feed the frequency): plan this and next week's shop visits; "
+        "idempotent (one plan per shop and week)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},
