@@ -1,7 +1,16 @@
 """The retailer's own pages under /r/ (no login): see feedback.portal for the links that open them."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from feedback.views import public_complaints
 
 app_name = "feedback-public"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("<str:token>/complaints/", public_complaints.complaint_list, name="public-complaint-list"),
+    path("<str:token>/complaints/new/", public_complaints.complaint_new, name="public-complaint-new"),
+    path(
+        "<str:token>/complaints/<int:pk>/", public_complaints.complaint_detail, name="public-complaint-detail"
+    ),
+    path("rate/<str:token>/", public_complaints.complaint_rate_view, name="complaint-rate"),
+]

@@ -1,0 +1,21 @@
+"""The feedback app's models, one module per area (complaints; surveys add theirs here)."""
+
+from feedback.models.complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEscalation,
+    ComplaintEvent,
+    ComplaintPhoto,
+    HiddenComplaintCall,
+    Notification,
+)
+
+__all__ = [
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintEscalation",
+    "ComplaintEvent",
+    "ComplaintPhoto",
+    "HiddenComplaintCall",
+    "Notification",
+]
