@@ -27,6 +27,13 @@ from segmentation.api import (
     TierProposalViewSet,
 )
 from segmentation.segment_api import SegmentViewSet
+from visits.api import (
+    CoverageViewSet,
+    DailyListViewSet,
+    ProgrammeViewSet,
+    VisitPlanViewSet,
+    VisitViewSet,
+)
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
@@ -49,6 +56,11 @@ router.register("loyalty/redemptions", RedemptionViewSet, basename="loyalty-rede
 router.register("loyalty/coupons", CouponViewSet, basename="loyalty-coupon")
 router.register("loyalty/referrals", ReferralViewSet, basename="loyalty-referral")
 router.register("loyalty/events", EventViewSet, basename="loyalty-event")
+router.register("visit-plans", VisitPlanViewSet, basename="visit-plan")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("daily-list", DailyListViewSet, basename="daily-list")
+router.register("visit-coverage", CoverageViewSet, basename="visit-coverage")
+router.register("cultivation-programmes", ProgrammeViewSet, basename="cultivation-programme")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

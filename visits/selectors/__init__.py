@@ -72,6 +72,13 @@ def manager_get(*, user: User, manager_id: int) -> User:
     return get_object_or_404(managers_for(user=user), pk=manager_id)
 
 
+def request_categories() -> list[tuple[str, str]]:
+    """The complaint categories a retailer's request raised during a visit can be filed under (feedback's)."""
+    from feedback.selectors.complaints import categories_active
+
+    return [(c.code, c.name) for c in categories_active()]
+
+
 # ---- cultivation --------------------------------------------------------------------------------------------
 def programme_list(*, user: User) -> QuerySet[CultivationProgramme]:
     """Programmes of the user's unit, the units above it (a company programme reaches every county) and below it."""

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from crm.errors import ConflictError
+from feedback.services.complaints import complaint_open
 from users.models import User
 from visits.geo import haversine_m
 from visits.models import CoverageExport, Visit, VisitPhoto, VisitStockCheck
@@ -29,6 +30,7 @@ PHOTO_SIGNATURES = {
 MAX_CHECKIN_AGE = datetime.timedelta(hours=24)
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 
+COMPLAINT_CHANNEL = "visit"
 CHECKLIST_FIELDS = ("licence_displayed", "minors_sign", "price_tags", "display_ok")
 
 
@@ -50,6 +52,10 @@ class VisitInput:
     next_action: str = ""
     follow_up_on: datetime.date | None = None
     stock: dict[int, bool] = field(default_factory=dict)
+    # the retailer's request, turned into a complaint (channel "visit") with the visit
+    request_kind: str = "complaint"
+    request_category: str = ""
+    request_text: str = ""
 
 
 def _photo_ext(photo: UploadedFile) -> str:
@@ -151,6 +157,18 @@ def visit_record(
                 row = VisitPhoto(visit=visit, ext=ext, size_bytes=photo.size)
                 row.image.save(photo.name, photo, save=False)
                 row.save()
+            if data.request_text.strip():
+                complaint = complaint_open(
+                    retailer=retailer,
+                    category_code=data.request_category,
+                    description=data.request_text.strip(),
+                    channel=COMPLAINT_CHANNEL,
+                    actor=actor,
+                    visit_ref=f"V{visit.pk}",
+                    kind=data.request_kind,
+                )
+                visit.complaint_ref = str(complaint.pk)
+                visit.save(update_fields=["complaint_ref"])
     except IntegrityError:
         # a concurrent retry of the same submission won the key between our check and our insert
         existing = Visit.objects.filter(idempotency_key=idempotency_key).first()
