@@ -366,7 +366,7 @@ class ProgressSerializer(serializers.Serializer):
 
 
 class TargetsBodySerializer(serializers.Serializer):
-    mode = serializers.ChoiceField(choices=["rule", "hand"])
+    select_by = serializers.ChoiceField(choices=["rule", "hand"])
     retailers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
 
@@ -436,7 +436,7 @@ class ProgrammeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body = TargetsBodySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            if body.validated_data["mode"] == "rule":
+            if body.validated_data["select_by"] == "rule":
                 added = services.programme_targets_by_rule(programme=programme)
             else:
                 added = services.programme_targets_add(

@@ -152,10 +152,10 @@ class Visit(models.Model):
     distance_m = models.PositiveIntegerField(_("距店铺(米)"), null=True, blank=True)
     location_flag = models.CharField(_("签到位置"), max_length=16, choices=LocationFlag.choices)
     no_location_reason = models.CharField(_("未定位原因"), max_length=200, blank=True)
-    licence_displayed = models.BooleanField(_("许可证悬挂"), null=True)
-    minors_sign = models.BooleanField(_("不向未成年人售烟标识"), null=True)
-    price_tags = models.BooleanField(_("明码标价"), null=True)
-    display_ok = models.BooleanField(_("陈列规范"), null=True)
+    licence_displayed = models.BooleanField(_("许可证悬挂"), null=True, blank=True)
+    minors_sign = models.BooleanField(_("不向未成年人售烟标识"), null=True, blank=True)
+    price_tags = models.BooleanField(_("明码标价"), null=True, blank=True)
+    display_ok = models.BooleanField(_("陈列规范"), null=True, blank=True)
     image_rating = models.PositiveSmallIntegerField(
         _("店铺形象"), choices=ImageRating.choices, null=True, blank=True
     )
