@@ -133,7 +133,7 @@ def _ranked(*, manager: User, today: datetime.date):
             unsold_count=Coalesce(Subquery(unsold.annotate(n=Count("pk")).values("n")), 0),
             unsold_names=Subquery(
                 unsold.annotate(
-                    names=StringAgg("programme__product__name", "、", ordering="programme__starts_on")
+                    names=StringAgg("programme__product__name", "、", order_by="programme__starts_on")
                 ).values("names")
             ),
         )
