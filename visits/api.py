@@ -288,6 +288,15 @@ class CoverageRowSerializer(serializers.Serializer):
     avg_interval_days = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
 
 
+class CoverageSerializer(serializers.Serializer):
+    rows = CoverageRowSerializer(many=True)
+    planned = serializers.IntegerField()
+    done = serializers.IntegerField()
+    visits = serializers.IntegerField()
+    flagged = serializers.IntegerField()
+    coverage_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
+
+
 class PeriodSerializer(serializers.Serializer):
     day_from = serializers.DateField()
     day_to = serializers.DateField()
@@ -310,24 +319,13 @@ class CoverageViewSet(viewsets.ViewSet):
             OpenApiParameter("day_from", OpenApiTypes.DATE, required=True),
             OpenApiParameter("day_to", OpenApiTypes.DATE, required=True),
         ],
-        responses=inline_serializer(
-            "Coverage",
-            {
-                "rows": CoverageRowSerializer(many=True),
-                "planned": serializers.IntegerField(),
-                "done": serializers.IntegerField(),
-                "visits": serializers.IntegerField(),
-                "flagged": serializers.IntegerField(),
-                "coverage_pct": serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True),
-            },
-        ),
+        responses=CoverageSerializer,
     )
     def list(self, request):
         period = PeriodSerializer(data=request.query_params)
         period.is_valid(raise_exception=True)
         rows = coverage(user=request.user, **period.validated_data)
-        totals = coverage_totals(rows)
-        return Response({"rows": CoverageRowSerializer(rows, many=True).data, **totals})
+        return Response(CoverageSerializer({"rows": rows, **coverage_totals(rows)}).data)
 
 
 # ---- cultivation ---------------------------------------------------------------------------------------------
