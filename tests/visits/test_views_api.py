@@ -1,0 +1,96 @@
+"""The visit form's endpoint and the API: the same submission twice records one visit, bad input is refused with
+field errors, and another territory's shop or visit answers 404 on every path."""
+
+import uuid
+
+import pytest
+
+from visits.models import Visit
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(key, **extra):
+    return {"idempotency_key": str(key), "no_location_reason": "店内无信号", "notes": "检查了价签", **extra}
+
+
+def test_the_phone_posting_twice_records_one_visit(client_for, manager_a, retailer_a):
+    client = client_for(manager_a)
+    key = uuid.uuid4()
+    url = f"/visits/retailers/{retailer_a.pk}/record/"
+    first = client.post(url, form_data(key, licence_displayed="yes", minors_sign="no", image_rating="3"))
+    again = client.post(url, form_data(key))
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert again.json()["message"] == "这条走访之前已保存，未重复记录。"
+    visit = Visit.objects.get()
+    assert (visit.licence_displayed, visit.minors_sign, visit.price_tags, visit.image_rating) == (
+        True,
+        False,
+        None,
+        3,
+    )
+    assert visit.location_flag == "no_location"
+
+
+def test_form_errors_come_back_as_json_and_nothing_is_written(client_for, manager_a, retailer_a):
+    client = client_for(manager_a)
+    url = f"/visits/retailers/{retailer_a.pk}/record/"
+    no_key = client.post(url, {"no_location_reason": "x"})
+    assert no_key.status_code == 400
+    assert "idempotency_key" in no_key.json()["errors"]
+    no_reason = client.post(url, {"idempotency_key": str(uuid.uuid4())})
+    assert no_reason.status_code == 400
+    assert no_reason.json()["message"] == "未获取到位置时，请说明原因。"
+    assert not Visit.objects.exists()
+
+
+def test_another_territory_answers_404_everywhere(
+    client_for, api_client_for, manager_a, manager_b, retailer_a, record
+):
+    visit = record(manager_a, retailer_a)
+    other = client_for(manager_b)
+    assert other.get(f"/visits/retailers/{retailer_a.pk}/new/").status_code == 404
+    assert (
+        other.post(f"/visits/retailers/{retailer_a.pk}/record/", form_data(uuid.uuid4())).status_code == 404
+    )
+    assert other.get(f"/visits/log/{visit.pk}/").status_code == 404
+    assert other.get(f"/visits/retailers/{retailer_a.pk}/panel/").status_code == 404
+    assert "老城甲号便利店" not in other.get("/visits/log/").content.decode()
+    api = api_client_for(manager_b)
+    assert api.get(f"/api/v1/visits/{visit.pk}/").status_code == 404
+    assert api.get("/api/v1/visits/").json()["results"] == []
+    created = api.post(
+        "/api/v1/visits/", {"retailer": retailer_a.pk, **form_data(uuid.uuid4())}, format="json"
+    )
+    assert created.status_code == 404
+    assert Visit.objects.count() == 1
+
+
+def test_api_create_with_the_same_key_twice(api_client_for, manager_a, retailer_a):
+    api = api_client_for(manager_a)
+    body = {
+        "idempotency_key": str(uuid.uuid4()),
+        "retailer": retailer_a.pk,
+        "no_location_reason": "定位超时",
+        "price_tags": True,
+        "stock": [],
+    }
+    first = api.post("/api/v1/visits/", body, format="json")
+    again = api.post("/api/v1/visits/", body, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert first.json()["id"] == again.json()["id"]
+    assert first.json()["price_tags"] is True
+    assert Visit.objects.count() == 1
+
+
+def test_portrait_panel_and_visit_pages_render(client_for, manager_a, retailer_a, record):
+    visit = record(manager_a, retailer_a, notes="宣传禁售未成年人规定", licence_displayed=False)
+    client = client_for(manager_a)
+    panel = client.get(f"/visits/retailers/{retailer_a.pk}/panel/").content.decode()
+    assert "许可证未悬挂" in panel
+    assert "未定位" in panel
+    assert "宣传禁售未成年人规定" in client.get(f"/visits/log/{visit.pk}/").content.decode()
+    assert client.get(f"/visits/retailers/{retailer_a.pk}/new/").status_code == 200
+    assert 'id="retailer-visits"' in client.get(f"/retailers/{retailer_a.pk}/").content.decode()
