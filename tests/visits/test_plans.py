@@ -128,3 +128,13 @@ def test_nightly_task_plans_this_and_next_week(route_a, monkeypatch):
         MONDAY,
         MONDAY + datetime.timedelta(7),
     ]
+
+
+def test_setup_schedules_creates_the_nightly_plan_job():
+    from django.core.management import call_command
+    from django_celery_beat.models import PeriodicTask
+
+    call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    task = PeriodicTask.objects.get(name="visits-plans-generate")
+    assert task.task == "visits.plans_generate"
+    assert (task.crontab.hour, task.crontab.minute) == ("2", "50")
