@@ -19,7 +19,7 @@ from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
 from visits.models import CultivationProgramme, Visit, VisitPlan
-from visits.selectors.coverage import coverage, coverage_totals
+from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
 from visits.selectors.cultivation import programme_progress, programme_target_rows
 from visits.selectors.daily import daily_list
 from visits.services.records import VisitInput
@@ -288,8 +288,21 @@ class CoverageRowSerializer(serializers.Serializer):
     avg_interval_days = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
 
 
+class IntervalSerializer(serializers.Serializer):
+    retailer_id = serializers.IntegerField()
+    shop_name = serializers.CharField()
+    customer_code = serializers.CharField()
+    visit_days = serializers.IntegerField()
+    first_visit = serializers.DateField()
+    last_visit = serializers.DateField()
+    avg_interval = serializers.DecimalField(max_digits=6, decimal_places=1)
+
+
 class CoverageSerializer(serializers.Serializer):
     rows = CoverageRowSerializer(many=True)
+    intervals = IntervalSerializer(
+        many=True, help_text="The 50 shops with the longest mean interval between visits."
+    )
     planned = serializers.IntegerField()
     done = serializers.IntegerField()
     visits = serializers.IntegerField()
@@ -325,7 +338,10 @@ class CoverageViewSet(viewsets.ViewSet):
         period = PeriodSerializer(data=request.query_params)
         period.is_valid(raise_exception=True)
         rows = coverage(user=request.user, **period.validated_data)
-        return Response(CoverageSerializer({"rows": rows, **coverage_totals(rows)}).data)
+        intervals = retailer_intervals(user=request.user, **period.validated_data, limit=50)
+        return Response(
+            CoverageSerializer({"rows": rows, "intervals": intervals, **coverage_totals(rows)}).data
+        )
 
 
 # ---- cultivation ---------------------------------------------------------------------------------------------

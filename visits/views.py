@@ -21,7 +21,7 @@ from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
 from visits.forms import PeriodForm, ProgrammeForm, TargetsForm, VisitForm
-from visits.selectors.coverage import coverage, coverage_totals
+from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
 from visits.selectors.cultivation import programme_progress, programme_target_rows
 from visits.selectors.daily import daily_list
 from visits.services.records import CHECKLIST_FIELDS
@@ -219,6 +219,7 @@ def coverage_view(request):
             "day_to": day_to,
             "chart": chart,
             "chart_height": max(200, 36 * len(rows) + 70),
+            "intervals": retailer_intervals(user=request.user, day_from=day_from, day_to=day_to, limit=10),
             "may_export": request.user.has_perm("visits.export_coverage"),
         },
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
 from visits.models import CoverageExport, Visit, VisitPlan
-from visits.selectors.coverage import coverage, coverage_totals
+from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +65,16 @@ def test_coverage_arithmetic_on_a_hand_built_fortnight(fortnight, supervisor_a, 
     assert row.avg_interval_days == Decimal("8.0")
 
 
+def test_interval_per_shop_longest_first(fortnight, supervisor_a, manager_b):
+    s1, _s2, _s3, s4 = fortnight
+    rows = retailer_intervals(user=supervisor_a, **PERIOD)
+    assert [(r["retailer_id"], r["visit_days"], r["avg_interval"]) for r in rows] == [
+        (s1.pk, 2, Decimal("10.0")),
+        (s4.pk, 3, Decimal("6.0")),
+    ]
+    assert retailer_intervals(user=manager_b, **PERIOD) == []
+
+
 def test_company_sees_both_counties_and_totals_add_up(fortnight, company_admin):
     rows = coverage(user=company_admin, **PERIOD)
     assert [(r.manager.username, r.planned, r.done) for r in rows] == [
@@ -113,6 +123,7 @@ def test_api_coverage_and_a_backwards_period_is_refused(fortnight, api_client_fo
     body = api.get("/api/v1/visit-coverage/", {"day_from": "2026-11-02", "day_to": "2026-11-15"}).json()
     assert (body["planned"], body["done"], body["coverage_pct"]) == (4, 2, "50.0")
     assert body["rows"][0]["avg_interval_days"] == "8.0"
+    assert [(i["visit_days"], i["avg_interval"]) for i in body["intervals"]] == [(2, "10.0"), (3, "6.0")]
     assert (
         api.get("/api/v1/visit-coverage/", {"day_from": "2026-11-15", "day_to": "2026-11-02"}).status_code
         == 400

@@ -73,6 +73,22 @@ ORDER BY 1, 2
 """
 
 
+_INTERVALS_SQL = """
+SELECT v.retailer_id, r.shop_name, r.customer_code,
+       count(DISTINCT v.visited_on) AS visit_days,
+       min(v.visited_on) AS first_visit,
+       max(v.visited_on) AS last_visit,
+       round((max(v.visited_on) - min(v.visited_on))::numeric / (count(DISTINCT v.visited_on) - 1), 1) AS avg_interval
+FROM visits_visit v
+JOIN accounts_retailer r ON r.id = v.retailer_id
+WHERE v.visited_on BETWEEN %s AND %s AND v.retailer_id IN ({scope})
+GROUP BY v.retailer_id, r.shop_name, r.customer_code
+HAVING count(DISTINCT v.visited_on) > 1
+ORDER BY avg_interval DESC, v.retailer_id
+LIMIT %s
+"""
+
+
 @dataclass
 class CoverageRow:
     manager: User
@@ -131,3 +147,11 @@ def coverage_totals(rows: list[CoverageRow]) -> dict:
         if planned
         else None,
     }
+
+
+def retailer_intervals(
+    *, user: User, day_from: datetime.date, day_to: datetime.date, limit: int = 20
+) -> list[dict]:
+    """Per shop visited on at least two days in the period: (last − first) ÷ (days − 1), longest first."""
+    scope, scope_params = scope_sql(user)
+    return fetch_dicts(_INTERVALS_SQL.format(scope=scope), (day_from, day_to, *scope_params, limit))
