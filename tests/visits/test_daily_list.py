@@ -34,7 +34,17 @@ def set_licence(retailer, expires_on):
 
 @pytest.fixture
 def route_case(
-    retailer_a, retailer_b, route_a, manager_a, manager_b, dept_a, products, place_order, give_score, record
+    complaint_categories,
+    retailer_a,
+    retailer_b,
+    route_a,
+    manager_a,
+    manager_b,
+    dept_a,
+    products,
+    place_order,
+    give_score,
+    record,
 ):
     today = timezone.localdate()
     shops = {"r1": retailer_a}

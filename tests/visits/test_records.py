@@ -199,7 +199,7 @@ def test_stock_checks_only_for_running_programmes_the_shop_is_targeted_by(
     ]
 
 
-def test_a_request_becomes_a_complaint_from_the_visit(manager_a, retailer_a, record):
+def test_a_request_becomes_a_complaint_from_the_visit(manager_a, retailer_a, record, complaint_categories):
     visit = record(
         manager_a, retailer_a, request_category="supply", request_text="黄金叶（天叶）连续三周订不到货。"
     )
