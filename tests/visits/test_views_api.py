@@ -94,3 +94,47 @@ def test_portrait_panel_and_visit_pages_render(client_for, manager_a, retailer_a
     assert "宣传禁售未成年人规定" in client.get(f"/visits/log/{visit.pk}/").content.decode()
     assert client.get(f"/visits/retailers/{retailer_a.pk}/new/").status_code == 200
     assert 'id="retailer-visits"' in client.get(f"/retailers/{retailer_a.pk}/").content.decode()
+
+
+def test_api_visit_plans_are_scoped_and_filtered_by_date(
+    api_client_for, manager_a, manager_b, retailer_a, route_a
+):
+    import datetime
+
+    from visits.models import VisitPlan
+
+    for day in (datetime.date(2026, 11, 23), datetime.date(2026, 11, 30)):
+        VisitPlan.objects.create(
+            retailer=retailer_a, planned_on=day, manager=manager_a, route=route_a, frequency="weekly"
+        )
+    own = api_client_for(manager_a).get("/api/v1/visit-plans/", {"planned_from": "2026-11-24"}).json()
+    assert [row["planned_on"] for row in own["results"]] == ["2026-11-30"]
+    assert api_client_for(manager_b).get("/api/v1/visit-plans/").json()["results"] == []
+    assert api_client_for(manager_a).get("/api/v1/visit-plans/", {"planned_from": "24/11"}).status_code == 400
+
+
+def test_visit_form_offers_the_running_programmes_and_the_complaint_categories(
+    client_for, manager_a, retailer_a, products, dept_a, complaint_categories
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from visits.models import CultivationProgramme, CultivationTarget
+
+    today = timezone.localdate()
+    programme = CultivationProgramme.objects.create(
+        name="天叶培育",
+        product=products["HJY"],
+        org_unit=dept_a,
+        starts_on=today - datetime.timedelta(days=1),
+        ends_on=today + datetime.timedelta(days=1),
+        goal_selling_retailers=1,
+        goal_sell_through_pct=100,
+        created_by=manager_a,
+    )
+    CultivationTarget.objects.create(programme=programme, retailer=retailer_a, source="hand")
+    html = client_for(manager_a).get(f"/visits/retailers/{retailer_a.pk}/new/").content.decode()
+    assert f'name="stock_{programme.pk}"' in html
+    assert "黄金叶（天叶）" in html
+    assert '<option value="supply">货源供应与分配</option>' in html
