@@ -17,6 +17,7 @@ Ties go to the shop visited longest ago (never visited first), then the lower id
 
 import datetime
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.db.models import (
@@ -77,8 +78,6 @@ class DailyEntry:
     @property
     def map_url(self) -> str:
         """A map search link that opens the phone's map app (AMap's web URI; coordinates when the shop has them)."""
-        from urllib.parse import quote
-
         r = self.retailer
         if r.latitude is not None and r.longitude is not None:
             return (
