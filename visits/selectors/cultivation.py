@@ -25,20 +25,33 @@ from visits.selectors import fetch_dicts, scope_sql
 
 _TARGETS_CTE = """
 WITH scope AS ({scope}),
+bought AS (
+    SELECT o.retailer_id,
+           sum(l.cartons) FILTER (WHERE o.ordered_on BETWEEN %s AND %s) AS this_cartons,
+           sum(l.cartons) FILTER (WHERE o.ordered_on BETWEEN %s AND %s) AS last_cartons
+    FROM sales_orderline l
+    JOIN sales_order o ON o.id = l.order_id
+    WHERE l.product_id = %s AND o.ordered_on BETWEEN %s AND %s
+      AND o.retailer_id IN (SELECT retailer_id FROM visits_cultivationtarget WHERE programme_id = %s)
+    GROUP BY o.retailer_id
+),
+checked AS (
+    SELECT DISTINCT ON (v.retailer_id) v.retailer_id, sc.in_stock
+    FROM visits_visitstockcheck sc
+    JOIN visits_visit v ON v.id = sc.visit_id
+    WHERE sc.programme_id = %s AND v.visited_on >= %s
+    ORDER BY v.retailer_id, v.visited_on DESC, v.id DESC
+),
 target AS (
     SELECT t.retailer_id, r.shop_name, r.customer_code, rt.manager_id, t.source,
-           COALESCE((SELECT sum(l.cartons) FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id
-                     WHERE o.retailer_id = t.retailer_id AND l.product_id = %s
-                       AND o.ordered_on BETWEEN %s AND %s), 0) AS this_cartons,
-           COALESCE((SELECT sum(l.cartons) FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id
-                     WHERE o.retailer_id = t.retailer_id AND l.product_id = %s
-                       AND o.ordered_on BETWEEN %s AND %s), 0) AS last_cartons,
-           (SELECT sc.in_stock FROM visits_visitstockcheck sc JOIN visits_visit v ON v.id = sc.visit_id
-             WHERE sc.programme_id = t.programme_id AND v.retailer_id = t.retailer_id AND v.visited_on >= %s
-             ORDER BY v.visited_on DESC, v.id DESC LIMIT 1) AS in_stock
+           COALESCE(b.this_cartons, 0) AS this_cartons,
+           COALESCE(b.last_cartons, 0) AS last_cartons,
+           c.in_stock
     FROM visits_cultivationtarget t
     JOIN accounts_retailer r ON r.id = t.retailer_id
     LEFT JOIN users_route rt ON rt.id = r.route_id
+    LEFT JOIN bought b ON b.retailer_id = t.retailer_id
+    LEFT JOIN checked c ON c.retailer_id = t.retailer_id
     WHERE t.programme_id = %s AND t.retailer_id IN (SELECT * FROM scope)
 )
 """
@@ -141,12 +154,15 @@ def _params(user: User, programme: CultivationProgramme, periods: Periods) -> li
     this_to = periods.this_to or periods.this_from - datetime.timedelta(days=1)
     params = [
         *scope_params,
-        programme.product_id,
         periods.this_from,
         this_to,
-        programme.product_id,
         periods.last_from,
         periods.last_to,
+        programme.product_id,
+        periods.last_from,
+        max(this_to, periods.last_to),
+        programme.pk,
+        programme.pk,
         programme.starts_on,
         programme.pk,
     ]
