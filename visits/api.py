@@ -82,8 +82,11 @@ class VisitPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # ---- visits --------------------------------------------------------------------------------------------------
+MAX_ID = 2**31 - 1
+
+
 class StockCheckSerializer(serializers.Serializer):
-    programme = serializers.IntegerField()
+    programme = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     in_stock = serializers.BooleanField()
 
 
@@ -134,10 +137,10 @@ class VisitCreateSerializer(serializers.Serializer):
         help_text="A new UUID per visit, generated on the phone; a retry with the same key returns the first visit "
         "and records nothing new."
     )
-    retailer = serializers.IntegerField()
+    retailer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
-    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
     no_location_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
     checked_in_at = serializers.DateTimeField(required=False, allow_null=True)
     licence_displayed = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -262,7 +265,7 @@ class DailyListViewSet(viewsets.ViewSet):
     def list(self, request):
         manager_id = request.query_params.get("manager")
         if manager_id:
-            if not manager_id.isdigit():
+            if not manager_id.isdigit() or int(manager_id) > MAX_ID:
                 raise DRFValidationError({"manager": "integer"})
             manager = selectors.manager_get(user=request.user, manager_id=int(manager_id))
         elif request.user.role == User.Role.MANAGER:
@@ -381,7 +384,12 @@ class ProgressSerializer(serializers.Serializer):
 
 class TargetsBodySerializer(serializers.Serializer):
     select_by = serializers.ChoiceField(choices=["rule", "hand"])
-    retailers = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    retailers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        default=list,
+        max_length=5000,
+    )
 
 
 class ProgrammeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -27,6 +27,7 @@ from visits.selectors.daily import daily_list
 from visits.services.records import CHECKLIST_FIELDS
 
 VISITS_PAGE = 30
+MAX_ID = 2**31 - 1
 # the words the visit form's script shows (it runs offline, so they come with the page)
 JS_MESSAGES = {
     "draft_saved": _lazy("草稿已保存在本机，尚未提交。"),
@@ -43,6 +44,13 @@ JS_MESSAGES = {
 }
 
 
+def _id(value: str | None) -> int | None:
+    """A positive database id from a query parameter, or None for anything else."""
+    if value and value.isdigit() and 0 < int(value) <= MAX_ID:
+        return int(value)
+    return None
+
+
 def _errors(exc: Exception) -> str:
     if isinstance(exc, ValidationError):
         return " ".join(exc.messages)
@@ -55,9 +63,9 @@ def _errors(exc: Exception) -> str:
 @require_GET
 def daily_list_view(request):
     managers = selectors.managers_for(user=request.user)
-    chosen = request.GET.get("manager")
-    if chosen and chosen.isdigit():
-        manager = selectors.manager_get(user=request.user, manager_id=int(chosen))
+    chosen = _id(request.GET.get("manager"))
+    if chosen:
+        manager = selectors.manager_get(user=request.user, manager_id=chosen)
     elif request.user.role == User.Role.MANAGER:
         manager = request.user
     else:
@@ -160,9 +168,9 @@ def visit_list_view(request):
     """Newest first, keyset-paged by id (`?before=<id>`), optionally only flagged check-ins."""
     flagged = request.GET.get("flagged") == "1"
     qs = selectors.visit_list(user=request.user, flagged=flagged or None).order_by("-id")
-    before = request.GET.get("before")
-    if before and before.isdigit():
-        qs = qs.filter(pk__lt=int(before))
+    before = _id(request.GET.get("before"))
+    if before:
+        qs = qs.filter(pk__lt=before)
     rows = list(qs[: VISITS_PAGE + 1])
     return render(
         request,

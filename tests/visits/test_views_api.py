@@ -138,3 +138,33 @@ def test_visit_form_offers_the_running_programmes_and_the_complaint_categories(
     assert f'name="stock_{programme.pk}"' in html
     assert "黄金叶（天叶）" in html
     assert '<option value="supply">货源供应与分配</option>' in html
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("get", "/api/v1/daily-list/?manager=99999999999999999999", None),
+        ("get", "/api/v1/visit-coverage/?day_from=0001-01-01&day_to=9999-12-31", None),
+        ("get", "/api/v1/visit-plans/?planned_from=2026-13-01", None),
+        ("post", "/api/v1/visits/", {"idempotency_key": "not-a-uuid", "retailer": 1}),
+        ("post", "/api/v1/visits/", {"idempotency_key": str(uuid.UUID(int=1)), "retailer": 2**40}),
+        (
+            "post",
+            "/api/v1/visits/",
+            {"idempotency_key": str(uuid.UUID(int=2)), "retailer": 1, "accuracy_m": 2**40},
+        ),
+        ("post", "/api/v1/cultivation-programmes/", {"name": "x", "product": 2**40}),
+    ],
+)
+def test_bad_api_input_is_a_client_error(api_client_for, supervisor_a, method, url, body):
+    response = getattr(api_client_for(supervisor_a), method)(url, body, format="json")
+    assert 400 <= response.status_code < 500
+
+
+def test_bad_page_parameters_are_ignored_or_refused(client_for, manager_a, supervisor_a):
+    assert client_for(manager_a).get("/visits/log/?before=99999999999999999999").status_code == 200
+    assert client_for(supervisor_a).get("/visits/?manager=99999999999999999999").status_code == 200
+    assert (
+        client_for(supervisor_a).get("/visits/coverage/?day_from=2026-12-01&day_to=2026-01-01").status_code
+        == 200
+    )
