@@ -168,6 +168,12 @@
       setTimeout(() => { window.location.href = body.url; }, 900);
       return;
     }
+    if (!isJson && response.status < 500) {
+      // redirected to the login page (the session ended): keep the draft, say what to do
+      save({ pending: false });
+      state(T.session, "danger");
+      return;
+    }
     if (response.status >= 500 || response.status === 429 || response.status === 0) {
       scheduleRetry();
       return;
