@@ -48,6 +48,16 @@ SUPPLY_FIELD = (
     "accounts.view_creditrule",
 )
 
+# Field work a customer manager does (supervisors too): the daily list and plans, logging visits, the programmes'
+# progress over their own shops.
+VISITS_FIELD = (
+    "visits.view_visitplan",
+    "visits.view_visit",
+    "visits.add_visit",
+    "visits.view_cultivationprogramme",
+    "visits.view_cultivationtarget",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -68,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *LOYALTY_FIELD,
             *SURVEY_READ,
             *SUPPLY_FIELD,
+            *VISITS_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -136,6 +147,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "sales.change_allocationplan",
             "sales.publish_allocationplan",
             "accounts.view_violationevent",
+            *VISITS_FIELD,
+            "visits.view_coverage",
+            "visits.export_coverage",
+            "visits.view_visitpolicy",
+            "visits.add_cultivationprogramme",
+            "visits.change_cultivationprogramme",
+            "visits.add_cultivationtarget",
+            "visits.delete_cultivationtarget",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -161,6 +180,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "sales.view_allocationplan",
             "sales.view_allocationexcess",
             "accounts.view_violation",
+            "visits.view_visitplan",
+            "visits.view_visit",
+            "visits.view_cultivationprogramme",
         }
     ),
 }

@@ -30,6 +30,13 @@ from segmentation.api import (
     TierProposalViewSet,
 )
 from segmentation.segment_api import SegmentViewSet
+from visits.api import (
+    CoverageViewSet,
+    DailyListViewSet,
+    ProgrammeViewSet,
+    VisitPlanViewSet,
+    VisitViewSet,
+)
 
 router = DefaultRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
@@ -61,6 +68,11 @@ router.register("allocation/fill-rate", FillRateViewSet, basename="allocation-fi
 router.register("allocation/excess", ExcessViewSet, basename="allocation-excess")
 router.register("violations", ViolationViewSet, basename="violation")
 router.register("credit-rules", CreditRuleViewSet, basename="credit-rule")
+router.register("visit-plans", VisitPlanViewSet, basename="visit-plan")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("daily-list", DailyListViewSet, basename="daily-list")
+router.register("visit-coverage", CoverageViewSet, basename="visit-coverage")
+router.register("cultivation-programmes", ProgrammeViewSet, basename="cultivation-programme")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

@@ -1,6 +1,8 @@
+"""Staff pages of customer service, mounted at /service/ (namespace feedback)."""
+
 from django.urls import path
 
-from feedback.views import questionnaires, surveys
+from feedback.views import complaints, questionnaires, surveys
 
 app_name = "feedback"
 
@@ -21,4 +23,19 @@ urlpatterns: list = [
         questionnaires.questionnaire_action_view,
         name="questionnaire-action",
     ),
+    path("complaints/", complaints.complaint_list_view, name="complaint-list"),
+    path("complaints/new/", complaints.complaint_create_view, name="complaint-create"),
+    path("complaints/<int:pk>/", complaints.complaint_detail_view, name="complaint-detail"),
+    path(
+        "complaints/<int:pk>/<str:action>/",
+        complaints.complaint_action_view,
+        name="complaint-action",
+    ),
+    path(
+        "retailers/<int:pk>/complaints/",
+        complaints.retailer_complaints_panel_view,
+        name="retailer-complaints",
+    ),
+    path("notifications/", complaints.notification_list_view, name="notification-list"),
+    path("notifications/read/", complaints.notification_read_view, name="notification-read"),
 ]

@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from visits import views
 
 app_name = "visits"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.daily_list_view, name="daily-list"),
+    path("log/", views.visit_list_view, name="visit-list"),
+    path("log/<int:pk>/", views.visit_detail_view, name="visit-detail"),
+    path("retailers/<int:pk>/new/", views.visit_new_view, name="visit-new"),
+    path("retailers/<int:pk>/record/", views.visit_record_view, name="visit-record"),
+    path("retailers/<int:pk>/panel/", views.retailer_visits_panel_view, name="retailer-visits"),
+    path("coverage/", views.coverage_view, name="coverage"),
+    path("coverage/export/", views.coverage_export_view, name="coverage-export"),
+    path("cultivation/", views.programme_list_view, name="programme-list"),
+    path("cultivation/<int:pk>/", views.programme_detail_view, name="programme-detail"),
+    path("cultivation/<int:pk>/targets/", views.programme_targets_view, name="programme-targets"),
+]

@@ -9,9 +9,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
 
     dependencies = [
+        ('feedback', '0002_default_categories'),
         ('accounts', '0006_import_language'),
         ('campaigns', '0001_initial'),
         ('segmentation', '0005_ml'),

@@ -1,6 +1,15 @@
-"""Customer service: satisfaction surveys (surveys.py) and complaints (complaints.py)."""
+"""Customer service, one module per area: complaints (complaints.py) and satisfaction surveys (surveys.py)."""
 
-from feedback.models.surveys import (  # noqa: F401
+from feedback.models.complaints import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEscalation,
+    ComplaintEvent,
+    ComplaintPhoto,
+    HiddenComplaintCall,
+    Notification,
+)
+from feedback.models.surveys import (
     QuestionArea,
     QuestionItem,
     Questionnaire,
@@ -12,3 +21,23 @@ from feedback.models.surveys import (  # noqa: F401
     SurveyResponse,
     SurveyStratum,
 )
+
+__all__ = [
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintEscalation",
+    "ComplaintEvent",
+    "ComplaintPhoto",
+    "HiddenComplaintCall",
+    "Notification",
+    "QuestionArea",
+    "QuestionItem",
+    "Questionnaire",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyAreaScore",
+    "SurveyExport",
+    "SurveyInvitation",
+    "SurveyResponse",
+    "SurveyStratum",
+]

@@ -1,0 +1,30 @@
+"""Every write of the feedback app. Import from here."""
+
+from feedback.services.complaints import (
+    complaint_assign,
+    complaint_close,
+    complaint_note_add,
+    complaint_open,
+    complaint_photo_add,
+    complaint_reopen,
+    complaint_resolve,
+    complaint_start,
+    complaints_escalate,
+    notifications_mark_read,
+)
+from feedback.services.follow_up import complaint_follow_up_sms_send, complaint_rate
+
+__all__ = [
+    "complaint_assign",
+    "complaint_close",
+    "complaint_follow_up_sms_send",
+    "complaint_note_add",
+    "complaint_open",
+    "complaint_photo_add",
+    "complaint_rate",
+    "complaint_reopen",
+    "complaint_resolve",
+    "complaint_start",
+    "complaints_escalate",
+    "notifications_mark_read",
+]

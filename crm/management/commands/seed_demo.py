@@ -12,6 +12,7 @@ from loyalty.demo import demo_loyalty_flush
 from sales.demo import demo_allocation_build, demo_orders_build, demo_products_build, demo_sales_flush
 from segmentation.services import scoring_run_execute, scoring_run_start
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
+from visits.demo import demo_visits_flush
 
 
 class Command(BaseCommand):
@@ -51,6 +52,7 @@ class Command(BaseCommand):
                     "The database already holds data. Use --flush to replace it, or --if-empty."
                 )
             with transaction.atomic():
+                demo_visits_flush()  # visits and programmes point at retailers and products
                 demo_loyalty_flush()  # the ledger points at orders and retailers (and refuses DELETE)
                 demo_sales_flush()
                 demo_retailers_flush()

@@ -60,6 +60,12 @@ SCHEDULES = {
         "01:50 nightly, after the day's order imports: re-check this and last cycle's order lines against the "
         "published allocation limits (re-imported orders with changed lines are caught here)",
     ),
+    "visits-plans-generate": (
+        "visits.plans_generate",
+        {"minute": "50", "hour": "2"},
+        "02:50 nightly, after scoring (value classes feed the frequency): plan this and next week's shop visits; "
+        "idempotent (one plan per shop and week)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

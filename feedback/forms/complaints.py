@@ -1,0 +1,85 @@
+"""Forms of the complaint pages: parse and present; rules live in feedback.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from feedback.models import Complaint, ComplaintCategory
+from feedback.models.complaints import Priority
+from users.models import User
+
+STAFF_CHANNELS = [
+    (Complaint.Channel.PHONE, Complaint.Channel.PHONE.label),
+    (Complaint.Channel.HOTLINE, Complaint.Channel.HOTLINE.label),
+    (Complaint.Channel.VISIT, Complaint.Channel.VISIT.label),
+    (Complaint.Channel.PLATFORM, Complaint.Channel.PLATFORM.label),
+]
+
+
+class _CategoryField(forms.ModelChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            queryset=ComplaintCategory.objects.filter(is_active=True),
+            to_field_name="code",
+            label=_("类别"),
+            empty_label=_("请选择"),
+            **kwargs,
+        )
+
+
+class PublicComplaintForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("类型"),
+        choices=Complaint.Kind.choices,
+        initial=Complaint.Kind.COMPLAINT,
+        widget=forms.RadioSelect,
+    )
+    category = _CategoryField()
+    description = forms.CharField(
+        label=_("问题描述"),
+        max_length=2000,
+        min_length=5,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": _("请写明时间、品规、订单等，方便我们尽快处理。")}
+        ),
+    )
+    photo = forms.FileField(
+        label=_("照片（可选）"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG、PNG 或 WebP，不超过 5 MB。"),
+    )
+
+
+class StaffComplaintForm(forms.Form):
+    retailer_id = forms.IntegerField(widget=forms.HiddenInput)
+    channel = forms.ChoiceField(label=_("渠道"), choices=STAFF_CHANNELS)
+    kind = forms.ChoiceField(
+        label=_("类型"), choices=Complaint.Kind.choices, initial=Complaint.Kind.COMPLAINT
+    )
+    category = _CategoryField()
+    priority = forms.ChoiceField(
+        label=_("优先级"), choices=[("", _("按类别默认")), *Priority.choices], required=False
+    )
+    description = forms.CharField(label=_("内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    photo = forms.FileField(label=_("照片（可选）"), required=False)
+
+
+class RatingForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("满意度"),
+        coerce=int,
+        choices=[(5, _("非常满意")), (4, _("满意")), (3, _("一般")), (2, _("不满意")), (1, _("非常不满意"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("意见（可选）"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("处理人"), queryset=User.objects.none())
+
+    def __init__(self, *args, assignees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if assignees is not None:
+            self.fields["assignee"].queryset = assignees

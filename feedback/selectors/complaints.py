@@ -1,0 +1,178 @@
+"""Reads of complaints: who may see which case (scoping), lists, overdue cases, supervisors to escalate to."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.selectors import retailer_scope
+from feedback.models import Complaint, ComplaintCategory, ComplaintEvent, Notification
+from users.models import OrgUnit, User
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """ "/1/4/9/" → ["/1/", "/1/4/", "/1/4/9/"]."""
+    parts = [p for p in path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def unit_supervisor(*, org_unit: OrgUnit | None, exclude: Iterable[int] = ()) -> User | None:
+    """The supervisor nearest above (or at) an org unit: the deepest unit on its ancestry that has an active
+    supervisor; the lowest id among several in one unit."""
+    if org_unit is None:
+        return None
+    candidates = (
+        User.objects.filter(
+            role=User.Role.SUPERVISOR, is_active=True, org_unit__path__in=_ancestor_paths(org_unit.path)
+        )
+        .exclude(pk__in=list(exclude))
+        .select_related("org_unit")
+    )
+    return max(candidates, key=lambda u: (len(u.org_unit.path), -u.pk), default=None)
+
+
+def complaint_scope(*, user: User) -> QuerySet[Complaint]:
+    """Cases a user may see: those of the retailers they may see, plus the ones assigned to them, plus (for a
+    supervisor) the ones queued in their org subtree. Admin: all."""
+    complaints = Complaint.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return complaints.none()
+    if user.is_company_admin:
+        return complaints
+    visible = Q(retailer__in=retailer_scope(user=user)) | Q(assignee=user)
+    if user.role == User.Role.SUPERVISOR and user.org_unit_id:
+        visible |= Q(queue_unit__path__startswith=user.org_unit.path)
+    return complaints.filter(visible)
+
+
+def complaint_get(*, user: User, complaint_id: int) -> Complaint:
+    qs = complaint_scope(user=user).select_related(
+        "retailer", "category", "assignee", "queue_unit", "customer_manager", "opened_by", "product", "order"
+    )
+    return get_object_or_404(qs, pk=complaint_id)
+
+
+def overdue_q(*, now: datetime.datetime) -> Q:
+    return Q(status__in=Complaint.AWAITING_RESPONSE, response_due__lt=now) | Q(
+        status__in=Complaint.OPEN_STATUSES, resolution_due__lt=now
+    )
+
+
+def complaints_overdue(
+    *,
+    retailer_ids: Iterable[int] | None = None,
+    user: User | None = None,
+    now: datetime.datetime | None = None,
+) -> QuerySet[Complaint]:
+    """Open complaints past their response deadline (not yet taken up) or their resolution deadline, oldest
+    deadline first; only the given retailers' and only what `user` may see when those are given."""
+    qs = Complaint.objects.filter(overdue_q(now=now or timezone.now()))
+    if retailer_ids is not None:
+        qs = qs.filter(retailer_id__in=list(retailer_ids))
+    if user is not None:
+        qs = qs.filter(pk__in=complaint_scope(user=user).values("pk"))
+    return qs.select_related("retailer", "category", "assignee").order_by("resolution_due", "id")
+
+
+def complaint_timeline(*, complaint: Complaint, public: bool = False) -> QuerySet[ComplaintEvent]:
+    events = complaint.events.select_related("actor")
+    if public:
+        events = events.filter(is_internal=False)
+    return events
+
+
+def categories_active() -> QuerySet[ComplaintCategory]:
+    return ComplaintCategory.objects.filter(is_active=True).select_related("queue_unit")
+
+
+def notifications_unread_count(*, user: User) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+# --- lists -------------------------------------------------------------------------------------------------------
+
+PAGE_SIZE = 30
+
+
+def complaint_list(*, user: User, filters: dict | None = None, now: datetime.datetime | None = None):
+    """The complaints a user may see, filtered (q, status, category, priority, channel, assignee, overdue,
+    retailer), newest first — ready for keyset pagination on (opened_at, id)."""
+    filters = filters or {}
+    qs = complaint_scope(user=user).select_related("retailer", "category", "assignee")
+    if q := (filters.get("q") or "").strip():
+        text = (
+            Q(retailer__shop_name__icontains=q) | Q(retailer__customer_code=q) | Q(description__icontains=q)
+        )
+        if q.lstrip("#").isdigit():
+            text |= Q(pk=int(q.lstrip("#")))
+        qs = qs.filter(text)
+    if status := filters.get("status"):
+        qs = qs.filter(status__in=Complaint.OPEN_STATUSES) if status == "open" else qs.filter(status=status)
+    for field in ("priority", "channel"):
+        if value := filters.get(field):
+            qs = qs.filter(**{field: value})
+    if category := filters.get("category"):
+        qs = qs.filter(category__code=category)
+    if assignee := filters.get("assignee"):
+        if assignee == "me":
+            qs = qs.filter(assignee=user)
+        elif assignee == "none":
+            qs = qs.filter(assignee__isnull=True)
+        elif str(assignee).isdigit():
+            qs = qs.filter(assignee_id=int(assignee))
+    retailer = str(filters.get("retailer") or "")
+    if retailer.isdigit():
+        qs = qs.filter(retailer_id=int(retailer))
+    if str(filters.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
+        qs = qs.filter(overdue_q(now=now or timezone.now()))
+    return qs.order_by("-opened_at", "-id")
+
+
+def keyset_page(qs, *, cursor: str | None, size: int = PAGE_SIZE):
+    """One page of a list ordered by (-opened_at, -id) after `cursor` ("<epoch micros>.<id>"), and the next
+    cursor (None on the last page). No COUNT."""
+    if cursor:
+        try:
+            micros, pk = (int(part) for part in cursor.split(".", 1))
+        except ValueError:
+            micros, pk = None, None
+        if micros is not None:
+            after = datetime.datetime.fromtimestamp(micros / 1_000_000, tz=datetime.UTC)
+            qs = qs.filter(Q(opened_at__lt=after) | Q(opened_at=after, id__lt=pk))
+    rows = list(qs[: size + 1])
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = f"{int(last.opened_at.timestamp() * 1_000_000)}.{last.pk}"
+    return rows, next_cursor
+
+
+def retailer_open_complaints(*, retailer_id: int, limit: int = 5) -> QuerySet[Complaint]:
+    return (
+        Complaint.objects.filter(retailer_id=retailer_id, status__in=Complaint.OPEN_STATUSES)
+        .select_related("category", "assignee")
+        .order_by("-opened_at", "-id")[:limit]
+    )
+
+
+def assignee_choices(*, complaint: Complaint) -> QuerySet[User]:
+    """Staff who may take a case: the active managers and supervisors of its queue unit's subtree and above."""
+    unit = complaint.queue_unit
+    qs = User.objects.filter(
+        is_active=True, role__in=[User.Role.MANAGER, User.Role.SUPERVISOR], org_unit__isnull=False
+    ).filter(Q(org_unit__path__startswith=unit.path) | Q(org_unit__path__in=_ancestor_paths(unit.path)))
+    if complaint.category.routing == ComplaintCategory.Routing.SUPERVISOR and complaint.customer_manager_id:
+        qs = qs.exclude(pk=complaint.customer_manager_id)
+    return qs.order_by("role", "display_name", "username")
+
+
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Notification]:
+    qs = Notification.objects.filter(recipient=user).select_related("complaint")
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by("-created_at", "-id")

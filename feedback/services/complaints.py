@@ -1,0 +1,590 @@
+"""Every write on a complaint: open (route, deadlines, timeline), the workflow transitions, notes and photos,
+escalation of breached deadlines (claimed once per breach), notifications, the satisfaction rating.
+
+Transitions lock the row (`select_for_update`) and, when the caller read a version, refuse a stale one
+(`ConflictError`), so two people acting on the same case from two screens cannot both win.
+"""
+
+import datetime
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from crm.errors import ConflictError
+from feedback.models import (
+    Complaint,
+    ComplaintCategory,
+    ComplaintEscalation,
+    ComplaintEvent,
+    ComplaintPhoto,
+    Notification,
+)
+from feedback.selectors.complaints import overdue_q, unit_supervisor
+from feedback.workcal import CalendarNotCoveredError, working_day_end, working_time_add
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+Status = Complaint.Status
+Event = ComplaintEvent.Kind
+
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_MAX_COUNT = 6
+# magic bytes → content type; anything else is refused whatever its name or declared type says
+_PHOTO_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+REOPEN_DAYS = 30
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def _event(complaint, kind, *, actor=None, at=None, from_status="", to_status="", text="", internal=False):
+    return ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=kind,
+        actor=actor,
+        at=at or timezone.now(),
+        from_status=from_status,
+        to_status=to_status,
+        text=text,
+        is_internal=internal,
+    )
+
+
+def notify(
+    *, recipients: Iterable[User], kind: str, complaint: Complaint | None, text: str
+) -> list[Notification]:
+    """In-app notifications (bulk) and, after commit, one email each to those who have an address."""
+    from feedback.tasks import notification_email_task
+
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(recipient=user, kind=kind, complaint=complaint, text=str(text)[:300])
+            for user in {u.pk: u for u in recipients if u is not None}.values()
+        ]
+    )
+    for row in rows:
+        if row.recipient.email:
+            transaction.on_commit(lambda pk=row.pk: notification_email_task.delay(pk))
+    return rows
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Emails one notification at most once: the `emailed_at` claim is taken before sending."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    notification = Notification.objects.select_related("recipient", "complaint").get(pk=notification_id)
+    if not notification.recipient.email:
+        return False
+    link = ""
+    if notification.complaint_id:
+        link = (
+            "\n" + settings.CAMPAIGNS_PUBLIC_BASE_URL.rstrip("/") + notification.complaint.get_absolute_url()
+        )
+    send_mail(
+        subject=_t("【客户服务】%(text)s") % {"text": notification.text[:60]},
+        message=notification.text + link,
+        from_email=None,
+        recipient_list=[notification.recipient.email],
+    )
+    return True
+
+
+def notifications_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=list(notification_ids))
+    return qs.update(read_at=timezone.now())
+
+
+def photo_validate(photo) -> str:
+    """The photo's content type from its first bytes, or ValidationError (not an image we take, or too big)."""
+    if photo.size > PHOTO_MAX_BYTES:
+        raise ValidationError(_("照片不能超过 5 MB。"), code="photo_size")
+    head = photo.read(16)
+    photo.seek(0)
+    for signature, content_type in _PHOTO_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    raise ValidationError(_("只能上传 JPEG、PNG 或 WebP 格式的照片。"), code="photo_type")
+
+
+def _photos_save(complaint, photos, actor) -> list[ComplaintPhoto]:
+    saved = []
+    for photo in photos:
+        content_type = photo_validate(photo)
+        saved.append(
+            ComplaintPhoto.objects.create(
+                complaint=complaint,
+                image=photo,
+                content_type=content_type,
+                size=photo.size,
+                uploaded_by=actor,
+            )
+        )
+    return saved
+
+
+def _deadlines(category: ComplaintCategory, start: datetime.datetime):
+    """(response_due, resolution_due, note). A year the holiday calendar does not cover leaves both empty and
+    says why, rather than guessing."""
+    try:
+        response_due = working_time_add(start=start, hours=category.response_hours)
+        if category.same_day_dispatch:
+            response_due = min(response_due, working_day_end(moment=start))
+        resolution_due = working_time_add(start=start, hours=category.resolution_hours)
+    except CalendarNotCoveredError as exc:
+        note = _t(
+            "节假日日历尚未发布 %(year)s 年的安排，无法计算截止时间；请管理员更新日历库后重新计算。"
+        ) % {"year": exc.year}
+        logger.warning("complaint deadlines: holiday calendar does not cover %s", exc.year)
+        return None, None, note
+    return response_due, resolution_due, ""
+
+
+def _route(*, category: ComplaintCategory, retailer, customer_manager: User | None):
+    """(assignee or None, queue unit) by the category's routing rule."""
+    routing = ComplaintCategory.Routing
+    if category.routing == routing.UNIT:
+        return None, category.queue_unit
+    if category.routing == routing.SUPERVISOR:
+        exclude = [customer_manager.pk] if customer_manager else []
+        return unit_supervisor(org_unit=retailer.org_unit, exclude=exclude), retailer.org_unit
+    if customer_manager is not None and customer_manager.is_active:
+        return customer_manager, retailer.org_unit
+    return unit_supervisor(org_unit=retailer.org_unit), retailer.org_unit
+
+
+def _assign_text(complaint: Complaint) -> str:
+    return _t("新的%(category)s待处理：%(shop)s（#%(id)s）") % {
+        "category": complaint.category.name,
+        "shop": complaint.retailer.shop_name,
+        "id": complaint.pk,
+    }
+
+
+# --- open ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def complaint_open(
+    *,
+    retailer,
+    category_code: str,
+    description: str,
+    channel: str,
+    actor: User | None = None,
+    priority: str | None = None,
+    product=None,
+    order=None,
+    photos=(),
+    visit_ref: str = "",
+    kind: str = Complaint.Kind.COMPLAINT,
+) -> Complaint:
+    """Registers a complaint or request: routes it by its category, computes its deadlines in working hours and
+    writes the first lines of its timeline. Bad input raises ValidationError and writes nothing."""
+    from accounts.models import Retailer
+
+    category = ComplaintCategory.objects.select_related("queue_unit").filter(
+        code=category_code, is_active=True
+    )
+    category = category.first()
+    if category is None:
+        raise ValidationError({"category": _("没有这个投诉类别。")})
+    if retailer.status == Retailer.Status.CLOSED or retailer.merged_into_id:
+        raise ValidationError({"retailer": _("该零售户已注销或已合并，不能登记投诉。")})
+    if order is not None and order.retailer_id != retailer.pk:
+        raise ValidationError({"order": _("订单不属于该零售户。")})
+    photos = list(photos)
+    if len(photos) > PHOTO_MAX_COUNT:
+        raise ValidationError({"photos": _("最多上传 6 张照片。")})
+    for photo in photos:
+        try:
+            photo_validate(photo)
+        except ValidationError as exc:
+            raise ValidationError({"photos": exc.messages}) from None
+
+    now = timezone.now()
+    customer_manager = retailer.route.manager if retailer.route_id else None
+    assignee, queue_unit = _route(category=category, retailer=retailer, customer_manager=customer_manager)
+    response_due, resolution_due, note = _deadlines(category, now)
+    complaint = Complaint(
+        retailer=retailer,
+        category=category,
+        kind=kind,
+        channel=channel,
+        priority=priority or category.default_priority,
+        status=Status.ASSIGNED if assignee else Status.NEW,
+        description=(description or "").strip(),
+        product=product,
+        order=order,
+        customer_manager=customer_manager,
+        assignee=assignee,
+        queue_unit=queue_unit,
+        opened_by=actor,
+        visit_ref=visit_ref,
+        opened_at=now,
+        response_due=response_due,
+        resolution_due=resolution_due,
+        deadline_note=note,
+    )
+    complaint.full_clean()
+    complaint.save()
+    channel_label = Complaint.Channel(channel).label
+    _event(complaint, Event.OPENED, actor=actor, at=now, to_status=Status.NEW, text=channel_label)
+    if note:
+        _event(complaint, Event.NOTE, at=now, text=note, internal=True)
+    _photos_save(complaint, photos, actor)
+    if assignee:
+        _event(
+            complaint,
+            Event.ASSIGNED,
+            at=now,
+            from_status=Status.NEW,
+            to_status=Status.ASSIGNED,
+            text=_t("按规则分派给 %(name)s") % {"name": assignee},
+        )
+        notify(
+            recipients=[assignee],
+            kind=Notification.Kind.ASSIGNED,
+            complaint=complaint,
+            text=_assign_text(complaint),
+        )
+    else:
+        dispatcher = unit_supervisor(org_unit=queue_unit)
+        notify(
+            recipients=[dispatcher],
+            kind=Notification.Kind.ASSIGNED,
+            complaint=complaint,
+            text=_t("%(unit)s 队列有新的%(category)s待派单（#%(id)s）")
+            % {"unit": queue_unit, "category": category.name, "id": complaint.pk},
+        )
+    return complaint
+
+
+# --- transitions -------------------------------------------------------------------------------------------------
+
+
+def _locked(complaint: Complaint | int, expected_version: int | None) -> Complaint:
+    pk = complaint if isinstance(complaint, int) else complaint.pk
+    locked = (
+        Complaint.objects.select_for_update(of=("self",))
+        .select_related("retailer", "category", "assignee")
+        .get(pk=pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(_t("该投诉已被他人更新，请刷新后再操作。"))
+    return locked
+
+
+def _refuse(complaint: Complaint, action: str):
+    raise ConflictError(
+        _t("“%(status)s”状态的投诉不能%(action)s。")
+        % {"status": complaint.get_status_display(), "action": action}
+    )
+
+
+def _save(complaint: Complaint, fields: list[str]) -> None:
+    complaint.version += 1
+    complaint.save(update_fields=[*fields, "version"])
+
+
+def _may_handle(*, user: User, complaint: Complaint) -> bool:
+    from feedback.selectors.complaints import complaint_scope
+
+    return complaint_scope(user=user).filter(pk=complaint.pk).exists()
+
+
+@transaction.atomic
+def complaint_assign(
+    *, complaint: Complaint | int, assignee: User, actor: User | None, expected_version: int | None = None
+) -> Complaint:
+    """New, assigned or in-progress → assigned to `assignee` (an active staff member who may see the retailer; for
+    a complaint about a customer manager's conduct, never that manager)."""
+    complaint = _locked(complaint, expected_version)
+    if complaint.status not in Complaint.OPEN_STATUSES:
+        _refuse(complaint, _t("分派"))
+    if not assignee.is_active or assignee.role == User.Role.INTEGRATION:
+        raise ValidationError({"assignee": _("处理人必须是在职员工。")})
+    if (
+        complaint.category.routing == ComplaintCategory.Routing.SUPERVISOR
+        and complaint.customer_manager_id == assignee.pk
+    ):
+        raise ValidationError({"assignee": _("投诉客户经理的案件不能交给被投诉的客户经理。")})
+    if assignee.pk == complaint.assignee_id and complaint.status == Status.ASSIGNED:
+        raise ConflictError(_t("该投诉已分派给此人。"))
+    if not (
+        assignee.is_company_admin
+        or _may_handle(user=assignee, complaint=complaint)
+        or _in_queue(assignee, complaint)
+    ):
+        raise ValidationError({"assignee": _("处理人不负责该零售户或该部门。")})
+    before = complaint.status
+    complaint.assignee = assignee
+    complaint.status = Status.ASSIGNED
+    _save(complaint, ["assignee", "status"])
+    _event(
+        complaint,
+        Event.ASSIGNED,
+        actor=actor,
+        from_status=before,
+        to_status=Status.ASSIGNED,
+        text=str(assignee),
+    )
+    notify(
+        recipients=[assignee],
+        kind=Notification.Kind.ASSIGNED,
+        complaint=complaint,
+        text=_assign_text(complaint),
+    )
+    return complaint
+
+
+def _in_queue(user: User, complaint: Complaint) -> bool:
+    return bool(user.org_unit_id) and complaint.queue_unit.path.startswith(user.org_unit.path)
+
+
+@transaction.atomic
+def complaint_start(
+    *, complaint: Complaint | int, actor: User, expected_version: int | None = None
+) -> Complaint:
+    """Assigned → in progress. The first start is the response (it stops the response clock)."""
+    complaint = _locked(complaint, expected_version)
+    if complaint.status != Status.ASSIGNED:
+        _refuse(complaint, _t("开始处理"))
+    now = timezone.now()
+    complaint.status = Status.IN_PROGRESS
+    fields = ["status"]
+    if complaint.responded_at is None:
+        complaint.responded_at = now
+        fields.append("responded_at")
+    _save(complaint, fields)
+    _event(
+        complaint,
+        Event.STARTED,
+        actor=actor,
+        at=now,
+        from_status=Status.ASSIGNED,
+        to_status=Status.IN_PROGRESS,
+    )
+    return complaint
+
+
+@transaction.atomic
+def complaint_resolve(
+    *, complaint: Complaint | int, actor: User, resolution: str, expected_version: int | None = None
+) -> Complaint:
+    """In progress → resolved, with what was done; then the satisfaction follow-up (SMS link, or a call)."""
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": _("请填写处理结果。")})
+    complaint = _locked(complaint, expected_version)
+    if complaint.status != Status.IN_PROGRESS:
+        _refuse(complaint, _t("标记为已解决"))
+    now = timezone.now()
+    complaint.status = Status.RESOLVED
+    complaint.resolved_at = now
+    complaint.resolution = resolution[:2000]
+    _save(complaint, ["status", "resolved_at", "resolution"])
+    _event(
+        complaint,
+        Event.RESOLVED,
+        actor=actor,
+        at=now,
+        from_status=Status.IN_PROGRESS,
+        to_status=Status.RESOLVED,
+        text=resolution,
+    )
+    from feedback.services.follow_up import complaint_follow_up_start
+
+    complaint_follow_up_start(complaint=complaint)
+    return complaint
+
+
+@transaction.atomic
+def complaint_close(
+    *, complaint: Complaint | int, actor: User, expected_version: int | None = None
+) -> Complaint:
+    complaint = _locked(complaint, expected_version)
+    if complaint.status != Status.RESOLVED:
+        _refuse(complaint, _t("关闭"))
+    now = timezone.now()
+    complaint.status = Status.CLOSED
+    complaint.closed_at = now
+    _save(complaint, ["status", "closed_at"])
+    _event(complaint, Event.CLOSED, actor=actor, at=now, from_status=Status.RESOLVED, to_status=Status.CLOSED)
+    return complaint
+
+
+@transaction.atomic
+def complaint_reopen(
+    *, complaint: Complaint | int, actor: User | None, reason: str, expected_version: int | None = None
+) -> Complaint:
+    """Resolved or closed (within REOPEN_DAYS of the resolution) → assigned again to the last handler, with a new
+    resolution deadline counted from now; a new escalation cycle."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请说明重新打开的原因。")})
+    complaint = _locked(complaint, expected_version)
+    if complaint.status not in (Status.RESOLVED, Status.CLOSED):
+        _refuse(complaint, _t("重新打开"))
+    now = timezone.now()
+    if complaint.resolved_at and now - complaint.resolved_at > datetime.timedelta(days=REOPEN_DAYS):
+        raise ConflictError(
+            _t("已解决超过 %(days)s 天，不能重新打开，请登记新的投诉。") % {"days": REOPEN_DAYS}
+        )
+    before = complaint.status
+    _response, resolution_due, note = _deadlines(complaint.category, now)
+    complaint.status = Status.ASSIGNED if complaint.assignee_id else Status.NEW
+    complaint.reopen_count += 1
+    complaint.resolution_due = resolution_due
+    complaint.deadline_note = note
+    complaint.resolved_at = None
+    complaint.closed_at = None
+    _save(
+        complaint, ["status", "reopen_count", "resolution_due", "deadline_note", "resolved_at", "closed_at"]
+    )
+    _event(
+        complaint,
+        Event.REOPENED,
+        actor=actor,
+        at=now,
+        from_status=before,
+        to_status=complaint.status,
+        text=reason,
+    )
+    if complaint.assignee_id:
+        notify(
+            recipients=[complaint.assignee],
+            kind=Notification.Kind.REOPENED,
+            complaint=complaint,
+            text=_t("投诉 #%(id)s 已重新打开：%(reason)s") % {"id": complaint.pk, "reason": reason[:100]},
+        )
+    return complaint
+
+
+@transaction.atomic
+def complaint_note_add(
+    *, complaint: Complaint, actor: User, text: str, internal: bool = True
+) -> ComplaintEvent:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("备注不能为空。")})
+    if len(text) > 2000:
+        raise ValidationError({"text": _("备注不能超过 2000 字。")})
+    return _event(complaint, Event.NOTE, actor=actor, text=text, internal=internal)
+
+
+@transaction.atomic
+def complaint_photo_add(*, complaint: Complaint, actor: User | None, photo) -> ComplaintPhoto:
+    if complaint.photos.count() >= PHOTO_MAX_COUNT:
+        raise ValidationError({"photos": _("最多上传 6 张照片。")})
+    (saved,) = _photos_save(complaint, [photo], actor)
+    _event(complaint, Event.PHOTO, actor=actor, text=saved.image.name.rsplit("/", 1)[-1])
+    return saved
+
+
+# --- escalation ---------------------------------------------------------------------------------------------------
+
+
+_CLAIM_SQL = """
+INSERT INTO feedback_complaintescalation (complaint_id, breach, cycle, due_at, escalated_to_id, created_at)
+SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::timestamptz[], %s::bigint[], %s::timestamptz[])
+ON CONFLICT (complaint_id, breach, cycle) DO NOTHING
+RETURNING complaint_id, breach
+"""
+
+
+@transaction.atomic
+def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
+    """Escalates every open complaint past a deadline to the supervisor of its handler's unit (or of its queue),
+    once per complaint × breach × reopen cycle: the claim rows are inserted first (ON CONFLICT DO NOTHING) and
+    only the rows this call inserted are notified. Returns how many breaches were escalated."""
+    now = now or timezone.now()
+    candidates = list(
+        Complaint.objects.filter(overdue_q(now=now))
+        .select_related("assignee__org_unit", "queue_unit", "retailer", "category")
+        .order_by("id")
+    )
+    if not candidates:
+        return 0
+    supervisors: dict[tuple, User | None] = {}
+    rows = []
+    for complaint in candidates:
+        unit = (
+            complaint.assignee.org_unit
+            if complaint.assignee and complaint.assignee.org_unit_id
+            else complaint.queue_unit
+        )
+        exclude = (complaint.assignee_id,) if complaint.assignee_id else ()
+        key = (unit.pk, exclude)
+        if key not in supervisors:
+            supervisors[key] = unit_supervisor(org_unit=unit, exclude=exclude)
+        target = supervisors[key]
+        breaches = []
+        if (
+            complaint.status in Complaint.AWAITING_RESPONSE
+            and complaint.response_due
+            and complaint.response_due < now
+        ):
+            breaches.append((ComplaintEscalation.Breach.RESPONSE, complaint.response_due))
+        if complaint.resolution_due and complaint.resolution_due < now:
+            breaches.append((ComplaintEscalation.Breach.RESOLUTION, complaint.resolution_due))
+        for breach, due in breaches:
+            rows.append((complaint, breach, due, target))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL,
+            [
+                [c.pk for c, *_ in rows],
+                [str(b) for _c, b, *_ in rows],
+                [c.reopen_count for c, *_ in rows],
+                [d for _c, _b, d, _t in rows],
+                [t.pk if t else None for *_, t in rows],
+                [now] * len(rows),
+            ],
+        )
+        claimed = {(cid, breach) for cid, breach in cursor.fetchall()}
+    escalated = 0
+    for complaint, breach, due, target in rows:
+        if (complaint.pk, str(breach)) not in claimed:
+            continue
+        escalated += 1
+        label = ComplaintEscalation.Breach(breach).label
+        text = _t("投诉 #%(id)s（%(shop)s，%(category)s）%(breach)s，截止 %(due)s") % {
+            "id": complaint.pk,
+            "shop": complaint.retailer.shop_name,
+            "category": complaint.category.name,
+            "breach": label,
+            "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
+        }
+        _event(
+            complaint,
+            Event.ESCALATED,
+            at=now,
+            text=text + (_t("，已升级至 %(name)s") % {"name": target} if target else _t("，无可升级的主管")),
+            internal=True,
+        )
+        notify(
+            recipients=[target, complaint.assignee],
+            kind=Notification.Kind.ESCALATED,
+            complaint=complaint,
+            text=text,
+        )
+    return escalated

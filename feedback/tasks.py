@@ -1,0 +1,28 @@
+"""Thin Celery adapters: load by id, call one service. Idempotence lives in the services (claims first)."""
+
+from celery import shared_task
+
+from feedback.services.complaints import complaints_escalate, notification_email_send
+from feedback.services.follow_up import FollowUpRetryError, complaint_follow_up_sms_send
+
+
+@shared_task(acks_late=True)
+def complaints_escalate_task() -> int:
+    """Beat, every 5 minutes: escalate breached response/resolution deadlines, once per breach."""
+    return complaints_escalate()
+
+
+@shared_task(acks_late=True)
+def notification_email_task(notification_id: int) -> bool:
+    return notification_email_send(notification_id=notification_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(FollowUpRetryError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=6,
+)
+def complaint_follow_up_sms_task(complaint_id: int) -> bool:
+    return complaint_follow_up_sms_send(complaint_id=complaint_id)

@@ -1,0 +1,219 @@
+"""Staff complaint pages: the list (filters, keyset pages), the intake form (phone, 12313, visit, platform), the
+case page with its actions by state, the panel on the retailer portrait, and the in-app notifications.
+Views parse input, call one service or selector, and present; refusals become messages (409 for htmx)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.selectors import retailer_get
+from crm.errors import ConflictError
+from feedback import selectors, services
+from feedback.forms.complaints import AssignForm, StaffComplaintForm
+from feedback.models import Complaint, ComplaintCategory, ComplaintEscalation
+from feedback.models.complaints import Priority
+from feedback.selectors.complaints import assignee_choices, keyset_page
+
+FILTER_KEYS = ("q", "status", "category", "priority", "channel", "assignee", "overdue", "retailer")
+
+
+def _errors(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+@login_required
+@permission_required("feedback.view_complaint", raise_exception=True)
+@require_GET
+def complaint_list_view(request):
+    filters = {key: request.GET.get(key, "") for key in FILTER_KEYS}
+    rows, next_cursor = keyset_page(
+        selectors.complaint_list(user=request.user, filters=filters), cursor=request.GET.get("after")
+    )
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "complaints": rows,
+        "next_cursor": next_cursor,
+        "query": query.urlencode(),
+        "filters": filters,
+        "statuses": [("open", _("未办结")), *Complaint.Status.choices],
+        "categories": ComplaintCategory.objects.filter(is_active=True),
+        "priorities": Priority.choices,
+        "channels": Complaint.Channel.choices,
+        "is_first_page": not request.GET.get("after"),
+    }
+    template = "includes/complaint_rows.html" if request.htmx and request.GET.get("after") else None
+    return render(request, template or "feedback/complaint_list.html", context)
+
+
+@login_required
+@permission_required("feedback.add_complaint", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def complaint_create_view(request):
+    retailer_id = request.POST.get("retailer_id") or request.GET.get("retailer")
+    if not str(retailer_id or "").isdigit():
+        messages.info(request, _("请先在零售客户页面找到要登记投诉的店铺，再点“登记投诉”。"))
+        return redirect("accounts:retailer-list")
+    retailer = retailer_get(user=request.user, retailer_id=int(retailer_id))
+    form = StaffComplaintForm(
+        request.POST or None, request.FILES or None, initial={"retailer_id": retailer.pk}
+    )
+    if request.method == "POST" and form.is_valid():
+        photo = form.cleaned_data.get("photo")
+        try:
+            complaint = services.complaint_open(
+                retailer=retailer,
+                category_code=form.cleaned_data["category"].code,
+                description=form.cleaned_data["description"],
+                channel=form.cleaned_data["channel"],
+                kind=form.cleaned_data["kind"],
+                priority=form.cleaned_data["priority"] or None,
+                actor=request.user,
+                photos=[photo] if photo else (),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(request, _("已登记投诉 #%(id)s。") % {"id": complaint.pk})
+            return redirect(complaint)
+    return render(request, "feedback/complaint_form.html", {"form": form, "retailer": retailer})
+
+
+def _actions(complaint: Complaint, user) -> list[str]:
+    if not user.has_perm("feedback.change_complaint"):
+        return []
+    by_status = {
+        Complaint.Status.NEW: ["assign"],
+        Complaint.Status.ASSIGNED: ["start", "assign"],
+        Complaint.Status.IN_PROGRESS: ["resolve", "assign"],
+        Complaint.Status.RESOLVED: ["close", "reopen"],
+        Complaint.Status.CLOSED: ["reopen"],
+    }
+    return by_status[complaint.status]
+
+
+@login_required
+@permission_required("feedback.view_complaint", raise_exception=True)
+@require_GET
+def complaint_detail_view(request, pk):
+    complaint = selectors.complaint_get(user=request.user, complaint_id=pk)
+    actions = _actions(complaint, request.user)
+    context = {
+        "complaint": complaint,
+        "events": selectors.complaint_timeline(complaint=complaint),
+        "photos": complaint.photos.all(),
+        "escalations": complaint.escalations.select_related("escalated_to"),
+        "actions": actions,
+        "assign_form": AssignForm(assignees=assignee_choices(complaint=complaint))
+        if "assign" in actions
+        else None,
+        "breach_labels": dict(ComplaintEscalation.Breach.choices),
+    }
+    return render(request, "feedback/complaint_detail.html", context)
+
+
+@login_required
+@permission_required("feedback.change_complaint", raise_exception=True)
+@require_POST
+def complaint_action_view(request, pk, action):
+    """One workflow step from the case page. The form carries the version the user saw: a stale page is refused
+    rather than overwriting someone else's step."""
+    complaint = selectors.complaint_get(user=request.user, complaint_id=pk)
+    version = request.POST.get("version")
+    expected = int(version) if str(version or "").isdigit() else None
+    user = request.user
+    try:
+        if action == "assign":
+            form = AssignForm(request.POST, assignees=assignee_choices(complaint=complaint))
+            if not form.is_valid():
+                raise ValidationError(_("请选择处理人。"))
+            services.complaint_assign(
+                complaint=complaint,
+                assignee=form.cleaned_data["assignee"],
+                actor=user,
+                expected_version=expected,
+            )
+            done = _("已分派。")
+        elif action == "start":
+            services.complaint_start(complaint=complaint, actor=user, expected_version=expected)
+            done = _("已开始处理。")
+        elif action == "resolve":
+            services.complaint_resolve(
+                complaint=complaint,
+                actor=user,
+                resolution=request.POST.get("resolution", ""),
+                expected_version=expected,
+            )
+            done = _("已标记为已解决。")
+        elif action == "close":
+            services.complaint_close(complaint=complaint, actor=user, expected_version=expected)
+            done = _("已关闭。")
+        elif action == "reopen":
+            services.complaint_reopen(
+                complaint=complaint,
+                actor=user,
+                reason=request.POST.get("reason", ""),
+                expected_version=expected,
+            )
+            done = _("已重新打开。")
+        elif action == "note":
+            services.complaint_note_add(
+                complaint=complaint,
+                actor=user,
+                text=request.POST.get("text", ""),
+                internal=request.POST.get("visible_to_retailer") != "on",
+            )
+            done = _("已添加备注。")
+        elif action == "photo":
+            photo = request.FILES.get("photo")
+            if photo is None:
+                raise ValidationError(_("请选择照片。"))
+            services.complaint_photo_add(complaint=complaint, actor=user, photo=photo)
+            done = _("已上传照片。")
+        else:
+            raise Http404
+    except (ValidationError, ConflictError) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, done)
+    return redirect(complaint)
+
+
+@login_required
+@permission_required("feedback.view_complaint", raise_exception=True)
+@require_GET
+def retailer_complaints_panel_view(request, pk):
+    """The portrait's panel (htmx): the retailer's open complaints and a button to log a new one."""
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    context = {
+        "retailer": retailer,
+        "complaints": selectors.retailer_open_complaints(retailer_id=retailer.pk),
+        "overdue_ids": set(
+            selectors.complaints_overdue(retailer_ids=[retailer.pk]).values_list("pk", flat=True)
+        ),
+    }
+    return render(request, "includes/complaint_retailer_panel.html", context)
+
+
+@login_required
+@require_GET
+def notification_list_view(request):
+    rows = list(selectors.notification_list(user=request.user)[:100])
+    return render(request, "feedback/notification_list.html", {"notifications": rows})
+
+
+@login_required
+@require_POST
+def notification_read_view(request):
+    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    services.notifications_mark_read(user=request.user, notification_ids=ids or None)
+    target = request.POST.get("next")
+    if target and target.isdigit():
+        return redirect("feedback:complaint-detail", int(target))
+    return redirect("feedback:notification-list")

@@ -1,0 +1,143 @@
+"""The retailer's complaint pages behind its PORTAL link, and the satisfaction rating behind a COMPLAINT_RATING
+link. Every view asks feedback.portal for the retailer first; a case of another retailer answers 404."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _t
+from django.views.decorators.http import require_http_methods
+
+from crm.errors import ConflictError
+from feedback.forms.complaints import PublicComplaintForm, RatingForm
+from feedback.models import Complaint
+from feedback.portal import (
+    COMPLAINT_RATING,
+    PORTAL,
+    PortalRefused,
+    portal_refusal_response,
+    portal_response_headers,
+    portal_retailer,
+)
+from feedback.selectors.complaints import complaint_timeline
+from feedback.services import complaint_open, complaint_rate
+
+PUBLIC_LIST_SIZE = 30
+
+
+def _visit(request, token, purpose=PORTAL):
+    try:
+        return portal_retailer(request=request, token=token, purpose=purpose), None
+    except PortalRefused as refusal:
+        return None, portal_refusal_response(request, refusal)
+
+
+def _page(request, template, context):
+    return portal_response_headers(render(request, template, context))
+
+
+def _own_complaint(retailer, pk) -> Complaint:
+    complaint = Complaint.objects.select_related("category").filter(pk=pk, retailer=retailer).first()
+    if complaint is None:
+        raise Http404
+    return complaint
+
+
+def complaint_list(request, token):
+    visit, refused = _visit(request, token)
+    if refused:
+        return refused
+    complaints = (
+        Complaint.objects.filter(retailer=visit.retailer)
+        .select_related("category")
+        .order_by("-opened_at", "-id")
+    )[:PUBLIC_LIST_SIZE]
+    return _page(
+        request,
+        "feedback/public/complaint_list.html",
+        {"retailer": visit.retailer, "token": token, "complaints": complaints},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_new(request, token):
+    visit, refused = _visit(request, token)
+    if refused:
+        return refused
+    form = PublicComplaintForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        photo = form.cleaned_data.get("photo")
+        try:
+            complaint = complaint_open(
+                retailer=visit.retailer,
+                category_code=form.cleaned_data["category"].code,
+                description=form.cleaned_data["description"],
+                channel=Complaint.Channel.WEB,
+                kind=form.cleaned_data["kind"],
+                photos=[photo] if photo else (),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error("photo" if field in ("photos", "__all__") else None, errors)
+        else:
+            messages.success(
+                request, _t("已收到，编号 %(id)s。我们会尽快处理并回复您。") % {"id": complaint.pk}
+            )
+            return portal_response_headers(
+                redirect("feedback-public:public-complaint-detail", token, complaint.pk)
+            )
+    return _page(
+        request,
+        "feedback/public/complaint_form.html",
+        {"retailer": visit.retailer, "token": token, "form": form},
+    )
+
+
+def complaint_detail(request, token, pk):
+    visit, refused = _visit(request, token)
+    if refused:
+        return refused
+    complaint = _own_complaint(visit.retailer, pk)
+    return _page(
+        request,
+        "feedback/public/complaint_detail.html",
+        {
+            "retailer": visit.retailer,
+            "token": token,
+            "complaint": complaint,
+            "events": complaint_timeline(complaint=complaint, public=True),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_rate_view(request, token):
+    visit, refused = _visit(request, token, purpose=COMPLAINT_RATING)
+    if refused:
+        return refused
+    ref = visit.link.ref
+    if not isinstance(ref, int):
+        raise Http404
+    complaint = _own_complaint(visit.retailer, ref)
+    form = RatingForm(request.POST or None)
+    status = 200
+    if complaint.rating is not None:
+        form = None
+    elif request.method == "POST" and form.is_valid():
+        try:
+            complaint = complaint_rate(
+                complaint=complaint, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
+            )
+        except ConflictError as exc:
+            messages.warning(request, str(exc))
+            status = 409
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        form = None if complaint.rating is not None else form
+    response = render(
+        request,
+        "feedback/public/complaint_rate.html",
+        {"retailer": visit.retailer, "complaint": complaint, "form": form},
+        status=status,
+    )
+    return portal_response_headers(response)

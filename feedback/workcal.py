@@ -1,0 +1,105 @@
+"""Working-hours arithmetic for complaint deadlines: office hours (settings.FEEDBACK_OFFICE_HOURS, Asia/Shanghai)
+on China's working days — weekdays that are not public holidays, plus the make-up working days (调休) — as the
+`holidays` library publishes them from the State Council's yearly notice.
+
+The library knows a year's make-up days only once the notice is out. A year it has no notice for is refused
+(`CalendarNotCoveredError`), not guessed: a deadline computed on bare weekdays could be days wrong around the
+Spring Festival. `calendar_coverage()` says which years are covered, for the admin's warning.
+"""
+
+import datetime
+import functools
+import zoneinfo
+
+import holidays
+from django.conf import settings
+from django.utils import timezone
+from holidays.countries.china import ChinaStaticHolidays
+
+DEFAULT_OFFICE_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
+
+
+class CalendarNotCoveredError(Exception):
+    """The holiday calendar has no official schedule for this year."""
+
+    def __init__(self, year: int):
+        super().__init__(year)
+        self.year = year
+
+
+def calendar_coverage() -> tuple[int, int]:
+    """First and last year for which the library carries the State Council's make-up working days."""
+    years = ChinaStaticHolidays.special_public_holidays.keys()
+    return min(years), max(years)
+
+
+@functools.lru_cache(maxsize=16)
+def _year(year: int) -> tuple[frozenset[datetime.date], frozenset[datetime.date]]:
+    first, last = calendar_coverage()
+    if not first <= year <= last:
+        raise CalendarNotCoveredError(year)
+    days_off = holidays.China(years=year)
+    workdays = frozenset(d for d in days_off.weekend_workdays if d.year == year)
+    return frozenset(days_off.keys()), workdays
+
+
+def is_working_day(day: datetime.date) -> bool:
+    days_off, make_up_days = _year(day.year)
+    if day in make_up_days:
+        return True
+    return day.weekday() < 5 and day not in days_off
+
+
+def office_hours() -> list[tuple[datetime.time, datetime.time]]:
+    """The day's working periods, in order, from settings (read at call time so tests and admins can change it)."""
+    periods = []
+    for start, end in getattr(settings, "FEEDBACK_OFFICE_HOURS", DEFAULT_OFFICE_HOURS):
+        begin, finish = datetime.time.fromisoformat(start), datetime.time.fromisoformat(end)
+        if begin >= finish or (periods and begin < periods[-1][1]):
+            raise ValueError("FEEDBACK_OFFICE_HOURS must be increasing, non-overlapping periods")
+        periods.append((begin, finish))
+    if not periods:
+        raise ValueError("FEEDBACK_OFFICE_HOURS is empty")
+    return periods
+
+
+def _zone():
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def _periods_from(moment: datetime.datetime, *, max_days: int = 400):
+    """The working periods (start, end) as aware datetimes, from `moment` on, the first one clipped to it."""
+    zone = _zone()
+    local = timezone.localtime(moment, zone)
+    periods = office_hours()
+    day = local.date()
+    for _offset in range(max_days):
+        if is_working_day(day):
+            for begin, finish in periods:
+                start = datetime.datetime.combine(day, begin, tzinfo=zone)
+                end = datetime.datetime.combine(day, finish, tzinfo=zone)
+                if end <= local:
+                    continue
+                yield max(start, local), end
+        day += datetime.timedelta(days=1)
+    raise ValueError("no working time within a year of the start")
+
+
+def working_time_add(*, start: datetime.datetime, hours: float) -> datetime.datetime:
+    """The moment `hours` working hours after `start` (a start outside office hours counts from the next period)."""
+    remaining = datetime.timedelta(hours=hours)
+    if remaining <= datetime.timedelta(0):
+        raise ValueError("hours must be positive")
+    for begin, end in _periods_from(start):
+        span = end - begin
+        if remaining <= span:
+            return begin + remaining
+        remaining -= span
+    raise AssertionError("unreachable")  # pragma: no cover - _periods_from raises first
+
+
+def working_day_end(*, moment: datetime.datetime) -> datetime.datetime:
+    """The end of the working day `moment` falls in, or of the next working day when it is after hours."""
+    first_begin, _first_end = next(_periods_from(moment))
+    day = first_begin.date()
+    return datetime.datetime.combine(day, office_hours()[-1][1], tzinfo=_zone())

@@ -1,0 +1,189 @@
+"""The daily list on a hand-built route: exact order, exact scores and reason texts, the other territory left out,
+a bounded number of queries, and who may open whose list."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Retailer
+from feedback.models import Complaint
+from feedback.services.complaints import complaint_open
+from segmentation.models import Recommendation, ScoringRun
+from tests.accounts.factories import RetailerFactory
+from visits.models import CultivationProgramme, CultivationTarget, VisitPlan
+from visits.selectors.daily import daily_list
+
+pytestmark = pytest.mark.django_db
+
+
+def overdue_complaint(retailer):
+    complaint = complaint_open(
+        retailer=retailer, category_code="supply", description="断货三周无人回复", channel="phone"
+    )
+    now = timezone.now()
+    Complaint.objects.filter(pk=complaint.pk).update(
+        response_due=now - datetime.timedelta(hours=2), resolution_due=now - datetime.timedelta(hours=1)
+    )
+    return complaint
+
+
+def set_licence(retailer, expires_on):
+    Retailer.objects.filter(pk=retailer.pk).update(licence_expires_on=expires_on)
+
+
+@pytest.fixture
+def route_case(
+    complaint_categories,
+    retailer_a,
+    retailer_b,
+    route_a,
+    manager_a,
+    manager_b,
+    dept_a,
+    products,
+    place_order,
+    give_score,
+    record,
+):
+    today = timezone.localdate()
+    shops = {"r1": retailer_a}
+    for name in ("r2", "r3", "r4", "r5", "r6", "r7", "r8"):
+        shops[name] = RetailerFactory(route=route_a, shop_name=f"测试{name}店")
+    # r1: high value at risk (35); visited 10 days ago
+    give_score(shops["r1"], value_class="high", lifecycle="at_risk")
+    record(manager_a, shops["r1"], days_ago=10)
+    # r2: one overdue complaint (40); never visited (20) → 60
+    overdue_complaint(shops["r2"])
+    # r3: licence expires in 12 days (30); planned today (25); visited 3 days ago → 55
+    set_licence(shops["r3"], today + datetime.timedelta(days=12))
+    VisitPlan.objects.create(
+        retailer=shops["r3"], planned_on=today, manager=manager_a, route=route_a, frequency="weekly"
+    )
+    record(manager_a, shops["r3"], days_ago=3)
+    # r4: target of a running programme, has not bought its product (10); visited 40 days ago (20) → 30
+    programme = CultivationProgramme.objects.create(
+        name="天叶培育",
+        product=products["HJY"],
+        org_unit=dept_a,
+        starts_on=today - datetime.timedelta(days=14),
+        ends_on=today + datetime.timedelta(days=14),
+        goal_selling_retailers=5,
+        goal_sell_through_pct=150,
+        created_by=manager_a,
+    )
+    CultivationTarget.objects.create(programme=programme, retailer=shops["r4"], source="rule")
+    record(manager_a, shops["r4"], days_ago=40)
+    # r5: mid value, churn probability 70% (15); visited yesterday → 15
+    give_score(shops["r5"], value_class="mid", churn_probability=0.7)
+    record(manager_a, shops["r5"], days_ago=1)
+    # r6: nothing to do, visited 2 days ago → 0, left out
+    record(manager_a, shops["r6"], days_ago=2)
+    # r7: a target that bought the product after the start (0); a high-value shop that is active (0) → left out
+    CultivationTarget.objects.create(programme=programme, retailer=shops["r7"], source="rule")
+    place_order(shops["r7"], {"HJY": 2}, today - datetime.timedelta(days=3))
+    give_score(shops["r7"], value_class="high", lifecycle="active", churn_probability=0.2)
+    record(manager_a, shops["r7"], days_ago=2)
+    # r8: licence expired 3 days ago (30); visited 5 days ago → 30, after r4 (visited longer ago)
+    set_licence(shops["r8"], today - datetime.timedelta(days=3))
+    record(manager_a, shops["r8"], days_ago=5)
+    # the other territory: an overdue complaint and never visited, but not manager_a's
+    overdue_complaint(retailer_b)
+    # r2's recommendations
+    run = ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=timezone.now())
+    Recommendation.objects.create(
+        run=run,
+        retailer=shops["r2"],
+        product=products["YX"],
+        rank=1,
+        kind="peer",
+        peer_count=40,
+        peer_buyers=22,
+    )
+    Recommendation.objects.create(
+        run=run,
+        retailer=shops["r2"],
+        product=products["SX"],
+        rank=2,
+        kind="peer",
+        peer_count=40,
+        peer_buyers=18,
+    )
+    return shops, today
+
+
+def test_ranking_scores_and_reasons_on_a_hand_built_route(
+    route_case, manager_a, django_assert_max_num_queries
+):
+    shops, today = route_case
+    with django_assert_max_num_queries(3):  # the policy, the ranking, the recommendations
+        entries = daily_list(manager=manager_a, today=today)
+    names = {r.pk: name for name, r in shops.items()}
+    assert [(names[e.retailer.pk], e.score) for e in entries] == [
+        ("r2", 60),
+        ("r3", 55),
+        ("r1", 35),
+        ("r4", 30),
+        ("r8", 30),
+        ("r5", 15),
+    ]
+    reasons = {names[e.retailer.pk]: [r.text for r in e.reasons] for e in entries}
+    expires = today + datetime.timedelta(days=12)
+    expired = today - datetime.timedelta(days=3)
+    assert reasons == {
+        "r2": ["1 条投诉已超过处理时限", "从未走访"],
+        "r3": [f"许可证 12 天后到期（{expires:%Y-%m-%d}）", "今日计划走访"],
+        "r1": ["高价值客户有流失风险（流失风险）"],
+        "r4": ["已 40 天未走访", "培育品规尚未进货：黄金叶（天叶）"],
+        "r8": [f"许可证已过期 3 天（{expired:%Y-%m-%d}）"],
+        "r5": ["中价值客户有流失风险（流失概率 70%）"],
+    }
+    # each entry's score is the sum of the points of its reasons
+    assert all(e.score == sum(r.points for r in e.reasons) for e in entries)
+    top = entries[0]
+    assert [rec.product.name for rec in top.recommendations] == ["玉溪（软）", "红双喜（硬）"]
+    assert entries[1].planned_today is True
+
+
+def test_the_not_visited_threshold_is_configurable(route_case, manager_a):
+    from visits.models import VisitPolicy
+
+    shops, today = route_case
+    VisitPolicy.objects.create(not_visited_days=7)
+    entries = {e.retailer.pk: e for e in daily_list(manager=manager_a, today=today)}
+    # r1 (visited 10 days ago) now also scores "not visited": 35 + 20
+    assert entries[shops["r1"].pk].score == 55
+    assert [r.text for r in entries[shops["r1"].pk].reasons][-1] == "已 10 天未走访"
+
+
+def test_page_shows_the_list_and_a_supervisor_picks_a_manager_in_their_territory(
+    route_case, client_for, manager_a, manager_b, supervisor_a
+):
+    shops, _today = route_case
+    page = client_for(manager_a).get("/visits/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.index("测试r2店") < html.index("测试r3店") < html.index("老城甲号便利店")
+    assert "1 条投诉已超过处理时限" in html
+    assert f"/visits/retailers/{shops['r2'].pk}/new/" in html
+    assert "涧西乙号烟酒店" not in html
+
+    supervisor = client_for(supervisor_a)
+    assert "测试r2店" in supervisor.get(f"/visits/?manager={manager_a.pk}").content.decode()
+    assert supervisor.get(f"/visits/?manager={manager_b.pk}").status_code == 404
+    assert client_for(manager_a).get(f"/visits/?manager={manager_b.pk}").status_code == 404
+
+
+def test_api_daily_list_gives_scores_and_reasons(
+    route_case, api_client_for, manager_a, supervisor_a, manager_b
+):
+    _shops, _today = route_case
+    body = api_client_for(manager_a).get("/api/v1/daily-list/").json()
+    assert [row["shop_name"] for row in body][:2] == ["测试r2店", "测试r3店"]
+    assert body[0]["reasons"] == [
+        {"code": "complaints", "points": 40, "text": "1 条投诉已超过处理时限"},
+        {"code": "not_visited", "points": 20, "text": "从未走访"},
+    ]
+    assert body[0]["recommendations"][0]["product_name"] == "玉溪（软）"
+    assert api_client_for(supervisor_a).get("/api/v1/daily-list/").status_code == 400
+    assert api_client_for(supervisor_a).get(f"/api/v1/daily-list/?manager={manager_b.pk}").status_code == 404

@@ -1,0 +1,340 @@
+"""Field work: the visit policy (one row), visit plans, visit records with their checklist, stock checks and
+photos, brand cultivation programmes and their target retailers, and the audit of coverage exports."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Retailer
+from sales.models import Product
+from users.models import OrgUnit, Route
+
+
+class VisitPolicy(models.Model):
+    """How often shops are planned and what the daily list and the check-in consider (one row, editable in the
+    admin; the defaults apply while there is none)."""
+
+    weekly_min_tier = models.PositiveSmallIntegerField(
+        _("每周走访的最低档位"),
+        default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_("档位不低于此值的客户每周走访一次。"),
+    )
+    fortnightly_min_tier = models.PositiveSmallIntegerField(
+        _("隔周走访的最低档位"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(30)],
+        help_text=_(
+            "档位不低于此值（且低于每周档）的客户两周走访一次；其余客户每四周一次，保证每月至少一次。"
+        ),
+    )
+    high_value_weekly = models.BooleanField(
+        _("高价值客户每周走访"), default=True, help_text=_("价值等级为“高”的客户不论档位，每周走访。")
+    )
+    checkin_radius_m = models.PositiveIntegerField(
+        _("签到半径(米)"),
+        default=500,
+        validators=[MinValueValidator(10), MaxValueValidator(50_000)],
+        help_text=_("签到位置距店铺超过此距离时标记为“距离过远”。"),
+    )
+    not_visited_days = models.PositiveSmallIntegerField(
+        _("久未走访天数"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("超过此天数未走访的客户进入每日清单。"),
+    )
+    licence_warning_days = models.PositiveSmallIntegerField(
+        _("许可证到期提醒天数"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("走访规则")
+        verbose_name_plural = _("走访规则")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(fortnightly_min_tier__lte=F("weekly_min_tier")),
+                name="visitpolicy_fortnightly_below_weekly",
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("走访规则"))
+
+
+class VisitPlan(models.Model):
+    """One planned visit of one shop on one day. The manager and route are those of the shop's route when the
+    plan was made, so coverage stays with who was meant to go."""
+
+    class Frequency(models.TextChoices):
+        WEEKLY = "weekly", _("每周")
+        FORTNIGHTLY = "fortnightly", _("隔周")
+        MONTHLY = "monthly", _("每四周")
+
+    retailer = models.ForeignKey(
+        Retailer, verbose_name=_("零售客户"), on_delete=models.CASCADE, related_name="+"
+    )
+    planned_on = models.DateField(_("计划日期"))
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("客户经理"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    route = models.ForeignKey(Route, verbose_name=_("服务线路"), on_delete=models.PROTECT, related_name="+")
+    frequency = models.CharField(_("走访频次"), max_length=12, choices=Frequency.choices)
+    created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("走访计划")
+        verbose_name_plural = _("走访计划")
+        ordering = ["planned_on", "retailer_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["retailer", "planned_on"], name="visitplan_once_per_day"),
+        ]
+        indexes = [models.Index(fields=["manager", "planned_on"], name="visitplan_manager_day")]
+
+    def __str__(self):
+        return f"{self.planned_on} {self.retailer_id}"
+
+
+class Visit(models.Model):
+    """A visit to a shop as the customer manager logged it on the phone."""
+
+    class LocationFlag(models.TextChoices):
+        OK = "ok", _("位置正常")
+        TOO_FAR = "too_far", _("距离过远")
+        NO_LOCATION = "no_location", _("未定位")
+        SHOP_UNLOCATED = "shop_unlocated", _("店铺无坐标")
+
+    class ImageRating(models.IntegerChoices):
+        POOR = 1, _("差")
+        FAIR = 2, _("一般")
+        GOOD = 3, _("良好")
+        EXCELLENT = 4, _("优秀")
+
+    idempotency_key = models.UUIDField(
+        _("提交编号"), unique=True, default=uuid.uuid4, help_text=_("手机端生成；重复提交只记一次。")
+    )
+    retailer = models.ForeignKey(
+        Retailer, verbose_name=_("零售客户"), on_delete=models.PROTECT, related_name="+"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("走访人"), on_delete=models.PROTECT, related_name="+"
+    )
+    route = models.ForeignKey(
+        Route, verbose_name=_("服务线路"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    visited_on = models.DateField(_("走访日期"))
+    checked_in_at = models.DateTimeField(_("签到时间"))
+    latitude = models.DecimalField(
+        _("签到纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("签到经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    accuracy_m = models.PositiveIntegerField(_("定位精度(米)"), null=True, blank=True)
+    distance_m = models.PositiveIntegerField(_("距店铺(米)"), null=True, blank=True)
+    location_flag = models.CharField(_("签到位置"), max_length=16, choices=LocationFlag.choices)
+    no_location_reason = models.CharField(_("未定位原因"), max_length=200, blank=True)
+    licence_displayed = models.BooleanField(_("许可证悬挂"), null=True, blank=True)
+    minors_sign = models.BooleanField(_("不向未成年人售烟标识"), null=True, blank=True)
+    price_tags = models.BooleanField(_("明码标价"), null=True, blank=True)
+    display_ok = models.BooleanField(_("陈列规范"), null=True, blank=True)
+    image_rating = models.PositiveSmallIntegerField(
+        _("店铺形象"), choices=ImageRating.choices, null=True, blank=True
+    )
+    notes = models.TextField(_("走访记录"), blank=True, max_length=2000)
+    next_action = models.CharField(_("下一步"), max_length=200, blank=True)
+    follow_up_on = models.DateField(_("跟进日期"), null=True, blank=True)
+    complaint_ref = models.CharField(
+        _("转投诉/诉求"), max_length=40, blank=True, help_text=_("走访中登记的投诉或诉求编号。")
+    )
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-id"]
+        permissions = [
+            ("view_coverage", _("查看走访覆盖率")),
+            ("export_coverage", _("导出走访覆盖率")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="visit_coordinates_together",
+            ),
+            models.CheckConstraint(
+                condition=~Q(location_flag="no_location") | ~Q(no_location_reason=""),
+                name="visit_no_location_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(image_rating__isnull=True) | Q(image_rating__range=(1, 4)),
+                name="visit_image_rating_1_4",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["retailer", "-visited_on"], name="visit_retailer_day"),
+            models.Index(fields=["manager", "visited_on"], name="visit_manager_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.visited_on} {self.retailer_id}"
+
+    @property
+    def is_flagged(self) -> bool:
+        return self.location_flag in (self.LocationFlag.TOO_FAR, self.LocationFlag.NO_LOCATION)
+
+
+def visit_photo_path(instance, filename: str) -> str:
+    return (
+        f"visits/{instance.visit.visited_on:%Y/%m}/{instance.visit_id}-{uuid.uuid4().hex[:8]}{instance.ext}"
+    )
+
+
+class VisitPhoto(models.Model):
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("照片"), upload_to=visit_photo_path)
+    ext = models.CharField(max_length=5, editable=False)
+    size_bytes = models.PositiveIntegerField(_("大小"))
+
+    class Meta:
+        verbose_name = _("走访照片")
+        verbose_name_plural = _("走访照片")
+
+    def __str__(self):
+        return self.image.name
+
+
+class CultivationProgramme(models.Model):
+    """A brand cultivation programme (品牌培育): help one product sell in the shops where its price band already
+    sells, between two dates, with goals."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    product = models.ForeignKey(
+        Product, verbose_name=_("培育品规"), on_delete=models.PROTECT, related_name="+"
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("所属单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    goal_selling_retailers = models.PositiveIntegerField(
+        _("目标：在销客户数"), help_text=_("期内进货该品规的目标客户数。")
+    )
+    goal_sell_through_pct = models.PositiveIntegerField(
+        _("目标：动销率(%)"),
+        help_text=_("本期户均进货 ÷ 上期户均进货，例如 150 表示增长到 1.5 倍。"),
+    )
+    rule_weeks = models.PositiveSmallIntegerField(
+        _("规则回看周数"),
+        default=8,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=_("按规则选客户时：开始前这些周内订过同价类卷烟、却没订过本品规的客户。"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("品牌培育项目")
+        verbose_name_plural = _("品牌培育项目")
+        ordering = ["-starts_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="cultivation_dates_ordered"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("visits:programme-detail", args=[self.pk])
+
+    def is_running(self, today) -> bool:
+        return self.starts_on <= today <= self.ends_on
+
+
+class CultivationTarget(models.Model):
+    class Source(models.TextChoices):
+        RULE = "rule", _("按规则")
+        HAND = "hand", _("手工添加")
+
+    programme = models.ForeignKey(
+        CultivationProgramme, verbose_name=_("培育项目"), on_delete=models.CASCADE, related_name="targets"
+    )
+    retailer = models.ForeignKey(
+        Retailer, verbose_name=_("零售客户"), on_delete=models.CASCADE, related_name="+"
+    )
+    source = models.CharField(_("来源"), max_length=4, choices=Source.choices)
+    added_at = models.DateTimeField(_("加入时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("培育目标客户")
+        verbose_name_plural = _("培育目标客户")
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "retailer"], name="cultivation_target_once"),
+        ]
+        indexes = [models.Index(fields=["retailer"], name="cultivation_target_retailer")]
+
+    def __str__(self):
+        return f"{self.programme_id}:{self.retailer_id}"
+
+
+class VisitStockCheck(models.Model):
+    """Whether a visited shop had a cultivated product on its shelf."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="stock_checks")
+    programme = models.ForeignKey(
+        CultivationProgramme, verbose_name=_("培育项目"), on_delete=models.CASCADE, related_name="+"
+    )
+    in_stock = models.BooleanField(_("有货"))
+
+    class Meta:
+        verbose_name = _("培育品规库存检查")
+        verbose_name_plural = _("培育品规库存检查")
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "programme"], name="stockcheck_once_per_visit"),
+        ]
+        indexes = [models.Index(fields=["programme", "visit"], name="stockcheck_programme")]
+
+    def __str__(self):
+        return f"{self.visit_id}:{self.programme_id}={self.in_stock}"
+
+
+class CoverageExport(models.Model):
+    """Who exported which coverage report, when, and how many rows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filters = models.JSONField(_("筛选条件"), default=dict)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("覆盖率导出记录")
+        verbose_name_plural = _("覆盖率导出记录")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"

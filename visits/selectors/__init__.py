@@ -1,0 +1,125 @@
+"""Reads of field work. Every read goes through accounts.selectors.retailer_scope: a customer manager sees their
+routes' shops, a supervisor their department, and anything else answers 404. The daily list, coverage and
+cultivation progress live in the submodules daily, coverage and cultivation."""
+
+import datetime
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import Retailer
+from accounts.selectors import retailer_scope
+from users.models import User
+from visits.models import CultivationProgramme, Visit, VisitPlan, VisitPolicy
+
+
+def policy_get() -> VisitPolicy:
+    """The one policy row, or the defaults while nobody has saved one."""
+    return VisitPolicy.objects.order_by("id").first() or VisitPolicy()
+
+
+def _scope_ids(user: User) -> QuerySet:
+    return retailer_scope(user=user).values("pk")
+
+
+# ---- visits and plans ---------------------------------------------------------------------------------------
+def visit_list(*, user: User, retailer_id: int | None = None, flagged: bool | None = None) -> QuerySet[Visit]:
+    qs = Visit.objects.filter(retailer__in=_scope_ids(user)).select_related("retailer", "manager")
+    if retailer_id is not None:
+        qs = qs.filter(retailer_id=retailer_id)
+    if flagged is True:
+        qs = qs.filter(location_flag__in=[Visit.LocationFlag.TOO_FAR, Visit.LocationFlag.NO_LOCATION])
+    return qs
+
+
+def visit_get(*, user: User, visit_id: int) -> Visit:
+    qs = visit_list(user=user).prefetch_related("photos", "stock_checks__programme__product")
+    return get_object_or_404(qs, pk=visit_id)
+
+
+def retailer_recent_visits(*, retailer: Retailer, limit: int = 5) -> list[Visit]:
+    return list(
+        Visit.objects.filter(retailer=retailer)
+        .select_related("manager")
+        .order_by("-visited_on", "-id")[:limit]
+    )
+
+
+def plan_list(*, user: User, day_from: datetime.date | None = None, day_to: datetime.date | None = None):
+    qs = VisitPlan.objects.filter(retailer__in=_scope_ids(user)).select_related(
+        "retailer", "manager", "route"
+    )
+    if day_from:
+        qs = qs.filter(planned_on__gte=day_from)
+    if day_to:
+        qs = qs.filter(planned_on__lte=day_to)
+    return qs
+
+
+def managers_for(*, user: User) -> QuerySet[User]:
+    """The customer managers whose daily list this user may open: themselves, or those with routes in their
+    scope."""
+    managers = User.objects.filter(role=User.Role.MANAGER, is_active=True)
+    if user.role == User.Role.MANAGER:
+        return managers.filter(pk=user.pk)
+    routes_in_scope = retailer_scope(user=user).values("route__manager")
+    return managers.filter(pk__in=routes_in_scope).order_by("display_name", "username")
+
+
+def manager_get(*, user: User, manager_id: int) -> User:
+    return get_object_or_404(managers_for(user=user), pk=manager_id)
+
+
+def request_categories() -> list[tuple[str, str]]:
+    """The complaint categories a retailer's request raised during a visit can be filed under (feedback's)."""
+    from feedback.selectors.complaints import categories_active
+
+    return [(c.code, c.name) for c in categories_active()]
+
+
+# ---- cultivation --------------------------------------------------------------------------------------------
+def programme_list(*, user: User) -> QuerySet[CultivationProgramme]:
+    """Programmes of the user's unit, the units above it (a company programme reaches every county) and below it."""
+    qs = CultivationProgramme.objects.select_related("product", "org_unit")
+    if user.is_company_admin:
+        return qs
+    if not user.org_unit_id:
+        return qs.none()
+    path = user.org_unit.path
+    ancestors = [int(pk) for pk in path.strip("/").split("/") if pk]
+    return qs.filter(org_unit_id__in=ancestors) | qs.filter(org_unit__path__startswith=path)
+
+
+def programme_get(*, user: User, programme_id: int) -> CultivationProgramme:
+    return get_object_or_404(programme_list(user=user), pk=programme_id)
+
+
+def programmes_running_for(*, retailer: Retailer, day: datetime.date) -> QuerySet[CultivationProgramme]:
+    """The programmes this shop is a target of that run on `day` (the visit form's stock checklist)."""
+    return (
+        CultivationProgramme.objects.filter(targets__retailer=retailer, starts_on__lte=day, ends_on__gte=day)
+        .select_related("product")
+        .order_by("starts_on", "pk")
+    )
+
+
+def _sql_of(qs: QuerySet) -> tuple[str, tuple]:
+    sql, params = qs.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def scope_sql(user: User) -> tuple[str, tuple]:
+    """The SQL of the user's retailer ids, to embed as `IN (…)` in raw reports (an empty scope selects nothing)."""
+    try:
+        return _sql_of(retailer_scope(user=user).values("pk"))
+    except EmptyResultSet:
+        return "SELECT NULL::bigint WHERE false", ()
+
+
+def fetch_dicts(sql: str, params) -> list[dict]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c.name for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,157 @@
+"""Coverage of a period, per customer manager and route, in one SQL statement over the user's scope.
+
+    planned      visit plans dated in the period
+    done         those plans whose shop was visited in the plan's week (Monday–Sunday): a manager who goes a day
+                 early or late still covers the plan
+    coverage     done ÷ planned
+    visits       visits made in the period (planned or not); too_far / no_location: those flagged at check-in
+    avg interval for each shop visited on at least two days in the period, (last day − first day) ÷ (days − 1);
+                 the row shows the mean of its shops' intervals, in days
+
+Plans count for the manager and route they were made for; visits for the person who made them and the shop's
+route at the time."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from users.models import Route, User
+from visits.selectors import fetch_dicts, scope_sql
+
+_COVERAGE_SQL = """
+WITH scope AS ({scope}),
+plans AS (
+    SELECT p.manager_id, p.route_id,
+           count(*) AS planned,
+           count(*) FILTER (WHERE EXISTS (
+               SELECT 1 FROM visits_visit v
+               WHERE v.retailer_id = p.retailer_id
+                 AND v.visited_on BETWEEN date_trunc('week', p.planned_on)::date
+                                      AND date_trunc('week', p.planned_on)::date + 6
+           )) AS done
+    FROM visits_visitplan p
+    WHERE p.planned_on BETWEEN %s AND %s AND p.retailer_id IN (SELECT * FROM scope)
+    GROUP BY 1, 2
+),
+period_visits AS (
+    SELECT v.manager_id, v.route_id, v.retailer_id, v.visited_on, v.location_flag
+    FROM visits_visit v
+    WHERE v.visited_on BETWEEN %s AND %s AND v.retailer_id IN (SELECT * FROM scope)
+),
+done_visits AS (
+    SELECT manager_id, route_id,
+           count(*) AS visits,
+           count(*) FILTER (WHERE location_flag = 'too_far') AS too_far,
+           count(*) FILTER (WHERE location_flag = 'no_location') AS no_location
+    FROM period_visits GROUP BY 1, 2
+),
+intervals AS (
+    SELECT manager_id, route_id, avg(span) AS avg_interval
+    FROM (
+        SELECT manager_id, route_id, retailer_id,
+               (max(visited_on) - min(visited_on))::numeric / (count(DISTINCT visited_on) - 1) AS span
+        FROM period_visits
+        GROUP BY 1, 2, 3
+        HAVING count(DISTINCT visited_on) > 1
+    ) per_shop
+    GROUP BY 1, 2
+)
+SELECT COALESCE(p.manager_id, d.manager_id) AS manager_id,
+       COALESCE(p.route_id, d.route_id) AS route_id,
+       COALESCE(p.planned, 0) AS planned,
+       COALESCE(p.done, 0) AS done,
+       COALESCE(d.visits, 0) AS visits,
+       COALESCE(d.too_far, 0) AS too_far,
+       COALESCE(d.no_location, 0) AS no_location,
+       i.avg_interval
+FROM plans p
+FULL OUTER JOIN done_visits d ON d.manager_id = p.manager_id AND d.route_id IS NOT DISTINCT FROM p.route_id
+LEFT JOIN intervals i
+       ON i.manager_id = COALESCE(p.manager_id, d.manager_id)
+      AND i.route_id IS NOT DISTINCT FROM COALESCE(p.route_id, d.route_id)
+ORDER BY 1, 2
+"""
+
+
+_INTERVALS_SQL = """
+SELECT v.retailer_id, r.shop_name, r.customer_code,
+       count(DISTINCT v.visited_on) AS visit_days,
+       min(v.visited_on) AS first_visit,
+       max(v.visited_on) AS last_visit,
+       round((max(v.visited_on) - min(v.visited_on))::numeric / (count(DISTINCT v.visited_on) - 1), 1) AS avg_interval
+FROM visits_visit v
+JOIN accounts_retailer r ON r.id = v.retailer_id
+WHERE v.visited_on BETWEEN %s AND %s AND v.retailer_id IN ({scope})
+GROUP BY v.retailer_id, r.shop_name, r.customer_code
+HAVING count(DISTINCT v.visited_on) > 1
+ORDER BY avg_interval DESC, v.retailer_id
+LIMIT %s
+"""
+
+
+@dataclass
+class CoverageRow:
+    manager: User
+    route: Route | None
+    planned: int
+    done: int
+    visits: int
+    too_far: int
+    no_location: int
+    avg_interval_days: Decimal | None
+
+    @property
+    def coverage_pct(self) -> Decimal | None:
+        if not self.planned:
+            return None
+        return (Decimal(self.done) * 100 / self.planned).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def flagged(self) -> int:
+        return self.too_far + self.no_location
+
+
+def coverage(*, user: User, day_from: datetime.date, day_to: datetime.date) -> list[CoverageRow]:
+    scope, scope_params = scope_sql(user)
+    rows = fetch_dicts(_COVERAGE_SQL.format(scope=scope), (*scope_params, day_from, day_to, day_from, day_to))
+    users = User.objects.in_bulk({r["manager_id"] for r in rows})
+    routes = Route.objects.in_bulk({r["route_id"] for r in rows if r["route_id"]})
+    return [
+        CoverageRow(
+            manager=users[r["manager_id"]],
+            route=routes.get(r["route_id"]),
+            planned=r["planned"],
+            done=r["done"],
+            visits=r["visits"],
+            too_far=r["too_far"],
+            no_location=r["no_location"],
+            avg_interval_days=(
+                r["avg_interval"].quantize(Decimal("0.1"), ROUND_HALF_UP)
+                if r["avg_interval"] is not None
+                else None
+            ),
+        )
+        for r in rows
+    ]
+
+
+def coverage_totals(rows: list[CoverageRow]) -> dict:
+    planned = sum(r.planned for r in rows)
+    done = sum(r.done for r in rows)
+    return {
+        "planned": planned,
+        "done": done,
+        "visits": sum(r.visits for r in rows),
+        "flagged": sum(r.flagged for r in rows),
+        "coverage_pct": (Decimal(done) * 100 / planned).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if planned
+        else None,
+    }
+
+
+def retailer_intervals(
+    *, user: User, day_from: datetime.date, day_to: datetime.date, limit: int = 20
+) -> list[dict]:
+    """Per shop visited on at least two days in the period: (last − first) ÷ (days − 1), longest first."""
+    scope, scope_params = scope_sql(user)
+    return fetch_dicts(_INTERVALS_SQL.format(scope=scope), (day_from, day_to, *scope_params, limit))

@@ -1,0 +1,240 @@
+"""The customer manager's daily list: which of their shops to visit today, ranked, each with its reasons in words.
+
+One query ranks every shop in the manager's scope; a second fetches the recommendations of the shops listed.
+The score is the sum of these points (the reasons shown are exactly the terms that scored):
+
+    complaint past its deadline (feedback)            40 each, at most 3 counted
+    high-value shop at risk (value class "high" and
+      lifecycle at-risk/lost or churn probability ≥ 50%) 35   (a mid-value shop at risk: 15)
+    licence expiring within N days, or expired          30   (N = VisitPolicy.licence_warning_days, 30)
+    planned for today (visit plans)                     25
+    not visited for more than N days, or never          20   (N = VisitPolicy.not_visited_days, 30)
+    target of a running cultivation programme whose
+      product it has not bought since the start         10 per programme
+
+Ties go to the shop visited longest ago (never visited first), then the lower id. Shops scoring 0 are left out.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Retailer
+from accounts.selectors import retailer_scope
+from feedback.selectors.complaints import complaints_overdue
+from sales.models import OrderLine
+from segmentation.models import Recommendation, RetailerScore
+from users.models import User
+from visits.models import CultivationTarget, Visit, VisitPlan
+from visits.selectors import policy_get
+
+W_COMPLAINT = 40
+MAX_COMPLAINTS_COUNTED = 3
+W_HIGH_VALUE_AT_RISK = 35
+W_MID_VALUE_AT_RISK = 15
+W_LICENCE = 30
+W_PLANNED = 25
+W_NOT_VISITED = 20
+W_CULTIVATION = 10
+CHURN_RISK_PROBABILITY = 0.5
+AT_RISK_LIFECYCLES = (RetailerScore.Lifecycle.AT_RISK, RetailerScore.Lifecycle.LOST)
+RECOMMENDATIONS_SHOWN = 3
+
+
+@dataclass
+class Reason:
+    code: str
+    points: int
+    text: str
+
+
+@dataclass
+class DailyEntry:
+    retailer: Retailer
+    score: int
+    reasons: list[Reason]
+    last_visit: datetime.date | None
+    planned_today: bool
+    recommendations: list[Recommendation] = field(default_factory=list)
+
+    @property
+    def map_url(self) -> str:
+        """A map search link that opens the phone's map app (AMap's web URI; coordinates when the shop has them)."""
+        r = self.retailer
+        if r.latitude is not None and r.longitude is not None:
+            return (
+                f"https://uri.amap.com/marker?position={r.longitude},{r.latitude}&name={quote(r.shop_name)}"
+            )
+        return f"https://uri.amap.com/search?keyword={quote(r.address)}"
+
+
+def _ranked(*, manager: User, today: datetime.date):
+    policy = policy_get()
+    score_row = RetailerScore.objects.filter(retailer=OuterRef("pk"))
+    unsold = (
+        CultivationTarget.objects.filter(
+            retailer=OuterRef("pk"), programme__starts_on__lte=today, programme__ends_on__gte=today
+        )
+        .exclude(
+            Exists(
+                OrderLine.objects.filter(
+                    order__retailer=OuterRef("retailer"),
+                    product=OuterRef("programme__product"),
+                    order__ordered_on__gte=OuterRef("programme__starts_on"),
+                    order__ordered_on__lte=today,
+                )
+            )
+        )
+        .order_by()
+        .values("retailer")
+    )
+    overdue = (
+        complaints_overdue(user=manager)
+        .filter(retailer=OuterRef("pk"))
+        .order_by()
+        .values("retailer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    not_visited_before = today - datetime.timedelta(days=policy.not_visited_days)
+    licence_by = today + datetime.timedelta(days=policy.licence_warning_days)
+    at_risk = Q(lifecycle__in=AT_RISK_LIFECYCLES) | Q(churn_probability__gte=CHURN_RISK_PROBABILITY)
+    return (
+        retailer_scope(user=manager)
+        .filter(status=Retailer.Status.ACTIVE)
+        .annotate(
+            last_visit=Subquery(
+                Visit.objects.filter(retailer=OuterRef("pk")).order_by("-visited_on").values("visited_on")[:1]
+            ),
+            planned_today=Exists(VisitPlan.objects.filter(retailer=OuterRef("pk"), planned_on=today)),
+            overdue_complaints=Coalesce(Subquery(overdue), 0),
+            value_class=Subquery(score_row.values("value_class")[:1]),
+            lifecycle=Subquery(score_row.values("lifecycle")[:1]),
+            churn_probability=Subquery(score_row.values("churn_probability")[:1]),
+            unsold_count=Coalesce(Subquery(unsold.annotate(n=Count("pk")).values("n")), 0),
+            unsold_names=Subquery(
+                unsold.annotate(
+                    names=StringAgg("programme__product__name", "、", order_by="programme__starts_on")
+                ).values("names")
+            ),
+        )
+        .annotate(
+            p_complaints=Least(F("overdue_complaints"), Value(MAX_COMPLAINTS_COUNTED)) * W_COMPLAINT,
+            p_risk=Case(
+                When(
+                    Q(value_class=RetailerScore.ValueClass.HIGH) & at_risk, then=Value(W_HIGH_VALUE_AT_RISK)
+                ),
+                When(Q(value_class=RetailerScore.ValueClass.MID) & at_risk, then=Value(W_MID_VALUE_AT_RISK)),
+                default=Value(0),
+            ),
+            p_licence=Case(When(licence_expires_on__lte=licence_by, then=Value(W_LICENCE)), default=Value(0)),
+            p_planned=Case(When(planned_today=True, then=Value(W_PLANNED)), default=Value(0)),
+            p_not_visited=Case(
+                When(
+                    Q(last_visit__isnull=True) | Q(last_visit__lt=not_visited_before),
+                    then=Value(W_NOT_VISITED),
+                ),
+                default=Value(0),
+            ),
+            p_cultivation=F("unsold_count") * W_CULTIVATION,
+        )
+        .annotate(
+            score=ExpressionWrapper(
+                F("p_complaints")
+                + F("p_risk")
+                + F("p_licence")
+                + F("p_planned")
+                + F("p_not_visited")
+                + F("p_cultivation"),
+                output_field=IntegerField(),
+            )
+        )
+        .filter(score__gt=0)
+        .select_related("route")
+        .order_by("-score", F("last_visit").asc(nulls_first=True), "pk")
+    )
+
+
+def _reasons(r: Retailer, today: datetime.date) -> list[Reason]:
+    reasons = []
+    if r.p_complaints:
+        reasons.append(
+            Reason(
+                "complaints", r.p_complaints, _("%(n)s 条投诉已超过处理时限") % {"n": r.overdue_complaints}
+            )
+        )
+    if r.p_risk:
+        value = _("高价值客户") if r.value_class == RetailerScore.ValueClass.HIGH else _("中价值客户")
+        if r.lifecycle in AT_RISK_LIFECYCLES:
+            why = RetailerScore.Lifecycle(r.lifecycle).label
+        else:
+            why = _("流失概率 %(pct)s%%") % {"pct": round(r.churn_probability * 100)}
+        reasons.append(
+            Reason("at_risk", r.p_risk, _("%(value)s有流失风险（%(why)s）") % {"value": value, "why": why})
+        )
+    if r.p_licence:
+        days = (r.licence_expires_on - today).days
+        if days < 0:
+            text = _("许可证已过期 %(days)s 天（%(date)s）") % {"days": -days, "date": r.licence_expires_on}
+        elif days == 0:
+            text = _("许可证今天到期")
+        else:
+            text = _("许可证 %(days)s 天后到期（%(date)s）") % {"days": days, "date": r.licence_expires_on}
+        reasons.append(Reason("licence", r.p_licence, text))
+    if r.p_planned:
+        reasons.append(Reason("planned", r.p_planned, _("今日计划走访")))
+    if r.p_not_visited:
+        if r.last_visit is None:
+            text = _("从未走访")
+        else:
+            text = _("已 %(days)s 天未走访") % {"days": (today - r.last_visit).days}
+        reasons.append(Reason("not_visited", r.p_not_visited, text))
+    if r.p_cultivation:
+        reasons.append(
+            Reason(
+                "cultivation", r.p_cultivation, _("培育品规尚未进货：%(names)s") % {"names": r.unsold_names}
+            )
+        )
+    return reasons
+
+
+def daily_list(*, manager: User, today: datetime.date | None = None, limit: int = 60) -> list[DailyEntry]:
+    """The manager's ranked list for `today` (default: the local date). Two queries whatever the route size."""
+    today = today or timezone.localdate()
+    rows = list(_ranked(manager=manager, today=today)[:limit])
+    recommendations: dict[int, list[Recommendation]] = {}
+    for rec in (
+        Recommendation.objects.filter(retailer_id__in=[r.pk for r in rows], rank__lte=RECOMMENDATIONS_SHOWN)
+        .select_related("product", "substitute_for")
+        .order_by("retailer_id", "rank")
+    ):
+        recommendations.setdefault(rec.retailer_id, []).append(rec)
+    return [
+        DailyEntry(
+            retailer=r,
+            score=r.score,
+            reasons=_reasons(r, today),
+            last_visit=r.last_visit,
+            planned_today=r.planned_today,
+            recommendations=recommendations.get(r.pk, []),
+        )
+        for r in rows
+    ]
