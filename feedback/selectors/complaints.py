@@ -55,7 +55,8 @@ def complaint_get(*, user: User, complaint_id: int) -> Complaint:
 
 
 def overdue_q(*, now: datetime.datetime) -> Q:
-    return Q(status__in=Complaint.AWAITING_RESPONSE, response_due__lt=now) | Q(
+    """Past the response deadline without a response yet, or open past the resolution deadline."""
+    return Q(status__in=Complaint.AWAITING_RESPONSE, responded_at__isnull=True, response_due__lt=now) | Q(
         status__in=Complaint.OPEN_STATUSES, resolution_due__lt=now
     )
 

@@ -540,6 +540,7 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
         breaches = []
         if (
             complaint.status in Complaint.AWAITING_RESPONSE
+            and complaint.responded_at is None
             and complaint.response_due
             and complaint.response_due < now
         ):

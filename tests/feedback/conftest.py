@@ -1,6 +1,7 @@
 """Complaint fixtures: a clock the services read (`at`), and the seeded categories (data migration 0002)."""
 
 import datetime
+import importlib
 import zoneinfo
 
 import pytest
@@ -43,3 +44,15 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def seeded_categories(request):
+    """The categories data migration 0002 seeds (get_or_create: a no-op normally). A transactional test flushes
+    every table afterwards, so the next test would find none without this."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("_django_db_marker")
+    from django.apps import apps
+
+    importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)

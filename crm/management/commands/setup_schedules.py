@@ -48,6 +48,12 @@ SCHEDULES = {
         {"minute": "40", "hour": "2"},
         "02:40 nightly, after the day's imports: membership levels from the rolling 12 months' purchases",
     ),
+    "feedback-complaints-escalate": (
+        "feedback.complaints_escalate",
+        {"minute": "*/5", "hour": "*"},
+        "every 5 minutes: escalate complaints past their response or resolution deadline to the supervisor, "
+        "once per breach (a claim row per complaint, deadline and reopen cycle)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},
