@@ -19,6 +19,18 @@ LOYALTY_FIELD = (
     "loyalty.change_coupon",
 )
 
+# Customer service in the field (supervisors too): the complaints of their own retailers and those assigned to
+# them (scoping in feedback.selectors), the in-app notifications, calls about hidden complaints.
+SERVICE_FIELD = (
+    "feedback.view_complaint",
+    "feedback.add_complaint",
+    "feedback.change_complaint",
+    "feedback.view_complaintcategory",
+    "feedback.view_notification",
+    "feedback.view_hiddencomplaintcall",
+    "feedback.add_hiddencomplaintcall",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -37,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaigns.view_campaign",
             "campaigns.view_delivery",
             *LOYALTY_FIELD,
+            *SERVICE_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -98,6 +111,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_earnmultiplier",
             "loyalty.add_reward",
             "loyalty.change_reward",
+            *SERVICE_FIELD,
+            "feedback.export_complaint",
+            "feedback.view_complaintescalation",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -119,6 +135,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_coupon",
             "loyalty.change_coupon",
             "loyalty.view_loyaltyevent",
+            # the ordering platform files complaints for its users
+            "feedback.view_complaint",
+            "feedback.add_complaint",
+            "feedback.view_complaintcategory",
         }
     ),
 }

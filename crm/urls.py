@@ -8,6 +8,13 @@ from accounts.api import RetailerViewSet
 from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
+from feedback.api.complaints import (
+    ComplaintCategoryViewSet,
+    ComplaintReportViewSet,
+    ComplaintViewSet,
+    HiddenComplaintViewSet,
+    NotificationViewSet,
+)
 from loyalty.api import (
     AccountViewSet,
     CouponViewSet,
@@ -49,6 +56,11 @@ router.register("loyalty/redemptions", RedemptionViewSet, basename="loyalty-rede
 router.register("loyalty/coupons", CouponViewSet, basename="loyalty-coupon")
 router.register("loyalty/referrals", ReferralViewSet, basename="loyalty-referral")
 router.register("loyalty/events", EventViewSet, basename="loyalty-event")
+router.register("complaints", ComplaintViewSet, basename="complaint")
+router.register("complaint-categories", ComplaintCategoryViewSet, basename="complaint-category")
+router.register("complaint-report", ComplaintReportViewSet, basename="complaint-report")
+router.register("hidden-complaints", HiddenComplaintViewSet, basename="hidden-complaint")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

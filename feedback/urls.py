@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback.views import complaints
+from feedback.views import complaints, service_reports
 
 app_name = "feedback"
 
@@ -20,6 +20,14 @@ urlpatterns: list = [
         complaints.retailer_complaints_panel_view,
         name="retailer-complaints",
     ),
+    path("hidden-complaints/", service_reports.hidden_complaint_list_view, name="hidden-complaints"),
+    path(
+        "hidden-complaints/<int:pk>/called/",
+        service_reports.hidden_complaint_call_view,
+        name="hidden-complaint-call",
+    ),
+    path("complaints/report/", service_reports.complaint_report_view, name="complaint-report"),
+    path("complaints/report/export/", service_reports.complaint_export_view, name="complaint-export"),
     path("notifications/", complaints.notification_list_view, name="notification-list"),
     path("notifications/read/", complaints.notification_read_view, name="notification-read"),
 ]

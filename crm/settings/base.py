@@ -161,6 +161,13 @@ SPECTACULAR_SETTINGS = {
         # sms/email (consent events and campaigns share the values) and how a redemption was made
         "MessageChannelEnum": "campaigns.models.Channel",
         "RedemptionChannelEnum": "loyalty.models.Redemption.Channel",
+        # complaints (feedback)
+        "ComplaintChannelEnum": "feedback.models.complaints.Complaint.Channel",
+        "ComplaintKindEnum": "feedback.models.complaints.Complaint.Kind",
+        "ComplaintStatusEnum": "feedback.models.complaints.Complaint.Status",
+        "ComplaintPriorityEnum": "feedback.models.complaints.Priority",
+        "ComplaintEventKindEnum": "feedback.models.complaints.ComplaintEvent.Kind",
+        "NotificationKindEnum": "feedback.models.complaints.Notification.Kind",
     },
 }
 

@@ -3,6 +3,8 @@
 from feedback.services.complaints import (
     complaint_assign,
     complaint_close,
+    complaint_export_count_set,
+    complaint_export_log,
     complaint_note_add,
     complaint_open,
     complaint_photo_add,
@@ -10,6 +12,7 @@ from feedback.services.complaints import (
     complaint_resolve,
     complaint_start,
     complaints_escalate,
+    hidden_complaint_call_record,
     notifications_mark_read,
 )
 from feedback.services.follow_up import complaint_follow_up_sms_send, complaint_rate
@@ -17,6 +20,8 @@ from feedback.services.follow_up import complaint_follow_up_sms_send, complaint_
 __all__ = [
     "complaint_assign",
     "complaint_close",
+    "complaint_export_count_set",
+    "complaint_export_log",
     "complaint_follow_up_sms_send",
     "complaint_note_add",
     "complaint_open",
@@ -26,5 +31,6 @@ __all__ = [
     "complaint_resolve",
     "complaint_start",
     "complaints_escalate",
+    "hidden_complaint_call_record",
     "notifications_mark_read",
 ]

@@ -589,3 +589,35 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
             text=text,
         )
     return escalated
+
+
+# --- hidden complaints and exports --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hidden_complaint_call_record(*, retailer, user: User, outcome: str, reason: str, note: str = ""):
+    """Records the call made to a flagged retailer ("mark as called"); it drops off the list until a new signal."""
+    from feedback.models import HiddenComplaintCall
+
+    call = HiddenComplaintCall(
+        retailer=retailer,
+        called_by=user,
+        outcome=outcome,
+        reason=(reason or "")[:300],
+        note=(note or "").strip(),
+        called_at=timezone.now(),
+    )
+    call.full_clean()
+    call.save()
+    return call
+
+
+def complaint_export_log(*, user: User, filters: dict, row_count: int = 0):
+    from feedback.models import ComplaintExport
+
+    return ComplaintExport.objects.create(user=user, filters=filters, row_count=row_count)
+
+
+def complaint_export_count_set(*, export, row_count: int) -> None:
+    export.row_count = row_count
+    export.save(update_fields=["row_count"])

@@ -131,7 +131,9 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
         pk=complaint.pk, rating__isnull=True, status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED)
     ).update(rating=rating, rating_comment=comment, rated_at=now, needs_supervisor_call=low)
     if not updated:
-        raise ConflictError(_t("您已经评价过这次服务，感谢您的反馈。"))
+        if Complaint.objects.filter(pk=complaint.pk, rating__isnull=False).exists():
+            raise ConflictError(_t("您已经评价过这次服务，感谢您的反馈。"))
+        raise ConflictError(_t("该问题仍在处理中，处理完成后再请您评价。"))
     complaint.refresh_from_db()
     ComplaintEvent.objects.create(
         complaint=complaint,

@@ -121,19 +121,21 @@ def complaint_rate_view(request, token):
     complaint = _own_complaint(visit.retailer, ref)
     form = RatingForm(request.POST or None)
     status = 200
-    if complaint.rating is not None:
-        form = None
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and (complaint.rating is not None or form.is_valid()):
         try:
+            if complaint.rating is not None:
+                raise ConflictError(_t("您已经评价过这次服务，感谢您的反馈。"))
             complaint = complaint_rate(
                 complaint=complaint, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
             )
         except ConflictError as exc:
             messages.warning(request, str(exc))
+            complaint.refresh_from_db()
             status = 409
         except ValidationError as exc:
             form.add_error(None, exc.messages)
-        form = None if complaint.rating is not None else form
+    if complaint.rating is not None:
+        form = None
     response = render(
         request,
         "feedback/public/complaint_rate.html",

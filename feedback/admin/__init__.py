@@ -1,0 +1,3 @@
+"""Admin of the feedback app, one module per area; importing a module registers its models."""
+
+from feedback.admin import complaints  # noqa: F401 - registers
