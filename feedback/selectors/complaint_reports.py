@@ -79,12 +79,12 @@ def complaint_report(*, user: User, filters: ReportFilters, now: datetime.dateti
     )
     attainment = qs.aggregate(
         total=Count("id"),
-        response_due=Count(
+        response_counted=Count(
             "id",
             filter=Q(response_due__isnull=False) & (Q(responded_at__isnull=False) | Q(response_due__lt=now)),
         ),
         response_met=Count("id", filter=Q(responded_at__isnull=False, responded_at__lte=F("response_due"))),
-        resolution_due=Count(
+        resolution_counted=Count(
             "id",
             filter=Q(resolution_due__isnull=False)
             & (Q(resolved_at__isnull=False) | Q(resolution_due__lt=now)),
@@ -113,8 +113,8 @@ def complaint_report(*, user: User, filters: ReportFilters, now: datetime.dateti
         "by_unit": _pivot(by_unit, months, "retailer__org_unit__name"),
         "attainment": {
             **attainment,
-            "response_pct": pct(attainment["response_met"], attainment["response_due"]),
-            "resolution_pct": pct(attainment["resolution_met"], attainment["resolution_due"]),
+            "response_pct": pct(attainment["response_met"], attainment["response_counted"]),
+            "resolution_pct": pct(attainment["resolution_met"], attainment["resolution_counted"]),
         },
         "median_hours": hours(times["median"]),
         "p90_hours": hours(times["p90"]),

@@ -56,3 +56,25 @@ def seeded_categories(request):
     from django.apps import apps
 
     importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
+
+
+@pytest.fixture
+def fresh_rate_limit(settings):
+    """A private in-memory cache, so the link rate limit counts only this test's requests."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fb"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def portal_token():
+    from accounts.public_links import retailer_link_make
+    from feedback.portal import PORTAL
+
+    def make(retailer):
+        return retailer_link_make(retailer_id=retailer.pk, purpose=PORTAL)
+
+    return make
