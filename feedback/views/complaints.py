@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -47,6 +48,7 @@ def complaint_list_view(request):
         "priorities": Priority.choices,
         "channels": Complaint.Channel.choices,
         "is_first_page": not request.GET.get("after"),
+        "now": timezone.now(),
     }
     template = "includes/complaint_rows.html" if request.htmx and request.GET.get("after") else None
     return render(request, template or "feedback/complaint_list.html", context)
