@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = _("客户服务")
+
+    def ready(self):
+        from django.core import checks
+
+        from feedback.checks import calendar_covers_this_year
+
+        checks.register(calendar_covers_this_year)

@@ -212,6 +212,14 @@ else:
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 
+# ---- customer service (feedback/) ----------------------------------------------------------------------------------
+# Office hours that complaint deadlines count in (working days come from the `holidays` calendar), Asia/Shanghai.
+FEEDBACK_OFFICE_HOURS = [
+    tuple(period.strip().split("-", 1))
+    for period in env("FEEDBACK_OFFICE_HOURS", default="08:30-12:00,13:30-17:30").split(",")
+    if period.strip()
+]
+
 # ---- outreach (campaigns/) ---------------------------------------------------------------------------------------
 # Links in messages point here (the retailer opens them on a phone, without a login).
 CAMPAIGNS_PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -30,6 +31,7 @@ from feedback.models.complaints import Priority
 from feedback.selectors.complaint_reports import ReportFilters, complaint_report
 from feedback.selectors.complaints import assignee_choices
 from feedback.selectors.hidden_complaints import hidden_complaints
+from sales.models import Order, Product
 from users.models import OrgUnit
 
 
@@ -156,6 +158,12 @@ class ComplaintCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=2000)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True)
     visit_ref = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    product = serializers.PrimaryKeyRelatedField(
+        queryset=Product.objects.all(), required=False, allow_null=True, help_text="a product id"
+    )
+    order = serializers.PrimaryKeyRelatedField(
+        queryset=Order.objects.all(), required=False, allow_null=True, help_text="an order of this retailer"
+    )
 
 
 class VersionSerializer(serializers.Serializer):
@@ -181,6 +189,10 @@ class NoteSerializer(serializers.Serializer):
     internal = serializers.BooleanField(default=True)
 
 
+class SupervisorCallSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1900)
+
+
 class PhotoUploadSerializer(serializers.Serializer):
     photo = serializers.FileField()
 
@@ -193,6 +205,9 @@ FILTER_PARAMETERS = [
     OpenApiParameter("channel", OpenApiTypes.STR, enum=[c for c, _l in Complaint.Channel.choices]),
     OpenApiParameter("assignee", OpenApiTypes.STR, description="a user id, 'me' or 'none'"),
     OpenApiParameter("overdue", OpenApiTypes.BOOL),
+    OpenApiParameter(
+        "needs_call", OpenApiTypes.BOOL, description="rated ≤ 2, waiting for a supervisor's call"
+    ),
     OpenApiParameter("retailer", OpenApiTypes.INT),
 ]
 
@@ -217,7 +232,17 @@ class ComplaintViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            keys = ("q", "status", "category", "priority", "channel", "assignee", "overdue", "retailer")
+            keys = (
+                "q",
+                "status",
+                "category",
+                "priority",
+                "channel",
+                "assignee",
+                "overdue",
+                "needs_call",
+                "retailer",
+            )
             return selectors.complaint_list(
                 user=self.request.user, filters={k: self.request.query_params.get(k, "") for k in keys}
             )
@@ -254,6 +279,8 @@ class ComplaintViewSet(
             kind=data["kind"],
             priority=data.get("priority") or None,
             visit_ref=data.get("visit_ref", ""),
+            product=data.get("product"),
+            order=data.get("order"),
             actor=request.user,
         )
         return Response(ComplaintSerializer(complaint).data, status=status.HTTP_201_CREATED)
@@ -321,6 +348,20 @@ class ComplaintViewSet(
             ReopenSerializer,
             lambda c, d: services.complaint_reopen(
                 complaint=c, actor=request.user, reason=d["reason"], expected_version=d.get("version")
+            ),
+        )
+
+    @extend_schema(request=SupervisorCallSerializer, responses=ComplaintSerializer)
+    @action(detail=True, methods=["post"], url_path="supervisor-call")
+    def supervisor_call(self, request, pk=None):
+        """A supervisor records the call made about a low rating (clears needs_supervisor_call)."""
+        if not (request.user.is_company_admin or request.user.role == "supervisor"):
+            raise PermissionDenied
+        return self._step(
+            request,
+            SupervisorCallSerializer,
+            lambda c, d: services.complaint_supervisor_call_record(
+                complaint=c, actor=request.user, note=d["note"]
             ),
         )
 

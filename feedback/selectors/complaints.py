@@ -128,6 +128,8 @@ def complaint_list(*, user: User, filters: dict | None = None, now: datetime.dat
     retailer = str(filters.get("retailer") or "")
     if retailer.isdigit():
         qs = qs.filter(retailer_id=int(retailer))
+    if str(filters.get("needs_call", "")).lower() in ("1", "true", "yes", "on"):
+        qs = qs.filter(needs_supervisor_call=True)
     if str(filters.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
         qs = qs.filter(overdue_q(now=now or timezone.now()))
     return qs.order_by("-opened_at", "-id")

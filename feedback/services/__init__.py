@@ -15,7 +15,11 @@ from feedback.services.complaints import (
     hidden_complaint_call_record,
     notifications_mark_read,
 )
-from feedback.services.follow_up import complaint_follow_up_sms_send, complaint_rate
+from feedback.services.follow_up import (
+    complaint_follow_up_sms_send,
+    complaint_rate,
+    complaint_supervisor_call_record,
+)
 
 __all__ = [
     "complaint_assign",
@@ -30,6 +34,7 @@ __all__ = [
     "complaint_reopen",
     "complaint_resolve",
     "complaint_start",
+    "complaint_supervisor_call_record",
     "complaints_escalate",
     "hidden_complaint_call_record",
     "notifications_mark_read",

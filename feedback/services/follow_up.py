@@ -12,7 +12,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _t
@@ -152,4 +152,27 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
             text=_t("投诉 #%(id)s 满意度 %(rating)s 分，请主管回访。")
             % {"id": complaint.pk, "rating": rating},
         )
+    return complaint
+
+
+@transaction.atomic
+def complaint_supervisor_call_record(*, complaint: Complaint, actor, note: str) -> Complaint:
+    """A supervisor called the retailer about a low rating: clears the flag and notes what was said."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写回访情况。")})
+    updated = Complaint.objects.filter(pk=complaint.pk, needs_supervisor_call=True).update(
+        needs_supervisor_call=False, version=models.F("version") + 1
+    )
+    if not updated:
+        raise ConflictError(_t("该投诉不需要主管回访，或已有人回访过。"))
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=ComplaintEvent.Kind.NOTE,
+        actor=actor,
+        at=timezone.now(),
+        text=_t("主管回访：%(note)s") % {"note": note[:1900]},
+        is_internal=True,
+    )
+    complaint.refresh_from_db()
     return complaint

@@ -19,7 +19,17 @@ from feedback.models import Complaint, ComplaintCategory, ComplaintEscalation
 from feedback.models.complaints import Priority
 from feedback.selectors.complaints import assignee_choices, keyset_page
 
-FILTER_KEYS = ("q", "status", "category", "priority", "channel", "assignee", "overdue", "retailer")
+FILTER_KEYS = (
+    "q",
+    "status",
+    "category",
+    "priority",
+    "channel",
+    "assignee",
+    "overdue",
+    "needs_call",
+    "retailer",
+)
 
 
 def _errors(exc: Exception) -> str:
@@ -76,6 +86,8 @@ def complaint_create_view(request):
                 channel=form.cleaned_data["channel"],
                 kind=form.cleaned_data["kind"],
                 priority=form.cleaned_data["priority"] or None,
+                product=form.cleaned_data["product"],
+                order=form.cleaned_data["order"],
                 actor=request.user,
                 photos=[photo] if photo else (),
             )
@@ -97,7 +109,10 @@ def _actions(complaint: Complaint, user) -> list[str]:
         Complaint.Status.RESOLVED: ["close", "reopen"],
         Complaint.Status.CLOSED: ["reopen"],
     }
-    return by_status[complaint.status]
+    actions = list(by_status[complaint.status])
+    if complaint.needs_supervisor_call and (user.is_company_admin or user.role == "supervisor"):
+        actions.append("supervisor_call")
+    return actions
 
 
 @login_required
@@ -172,6 +187,13 @@ def complaint_action_view(request, pk, action):
                 internal=request.POST.get("visible_to_retailer") != "on",
             )
             done = _("已添加备注。")
+        elif action == "supervisor_call":
+            if "supervisor_call" not in _actions(complaint, user):
+                raise ConflictError(_("只有主管可以记录低分回访。"))
+            services.complaint_supervisor_call_record(
+                complaint=complaint, actor=user, note=request.POST.get("note", "")
+            )
+            done = _("已记录主管回访。")
         elif action == "photo":
             photo = request.FILES.get("photo")
             if photo is None:

@@ -223,3 +223,85 @@ def test_start_by_service_marks_response(cases, manager_a):
     complaint_start(complaint=mine, actor=manager_a)
     mine.refresh_from_db()
     assert mine.responded_at == local(2026, 11, 23, 9, 0)
+
+
+def _low_rated(retailer, manager):
+    from feedback.services import complaint_rate, complaint_resolve
+
+    complaint = open_complaint(retailer)
+    complaint_start(complaint=complaint, actor=manager)
+    complaint_resolve(complaint=complaint, actor=manager, resolution="已处理")
+    complaint_rate(complaint=complaint, rating=1, comment="没解决")
+    complaint.refresh_from_db()
+    return complaint
+
+
+def test_a_low_rating_waits_for_a_supervisor_call_that_clears_it_once(
+    retailer_a, manager_a, supervisor_a, client_for, api_client_for
+):
+    complaint = _low_rated(retailer_a, manager_a)
+    listed = api_client_for(supervisor_a).get("/api/v1/complaints/", {"needs_call": "1"}).json()["results"]
+    assert [row["id"] for row in listed] == [complaint.pk]
+    manager_page = client_for(manager_a).get(reverse("feedback:complaint-detail", args=[complaint.pk]))
+    assert 'id="supervisor-call"' not in manager_page.content.decode()
+    assert (
+        api_client_for(manager_a)
+        .post(f"/api/v1/complaints/{complaint.pk}/supervisor-call/", {"note": "x"}, format="json")
+        .status_code
+        == 403
+    )
+    page = (
+        client_for(supervisor_a)
+        .get(reverse("feedback:complaint-detail", args=[complaint.pk]))
+        .content.decode()
+    )
+    assert 'id="supervisor-call"' in page
+    client_for(supervisor_a).post(
+        reverse("feedback:complaint-action", args=[complaint.pk, "supervisor_call"]), {"note": "已致歉并补送"}
+    )
+    complaint.refresh_from_db()
+    assert complaint.needs_supervisor_call is False
+    assert complaint.events.filter(kind="note", text="主管回访：已致歉并补送").exists()
+    again = api_client_for(supervisor_a).post(
+        f"/api/v1/complaints/{complaint.pk}/supervisor-call/", {"note": "再次"}, format="json"
+    )
+    assert again.status_code == 409
+
+
+def test_api_create_links_a_product_and_only_the_retailers_own_order(
+    retailer_a, retailer_b, manager_a, api_client_for
+):
+    import datetime
+
+    from sales.models import Order, Product
+
+    product = Product.objects.create(
+        code="6901028001663",
+        brand="中华",
+        name="中华（硬）",
+        wholesale_price_fen=37500,
+        retail_price_fen=45000,
+    )
+    own = Order.objects.create(
+        retailer=retailer_a,
+        ordered_on=datetime.date(2026, 11, 16),
+        order_no="A-1",
+        cartons=10,
+        amount_fen=100000,
+    )
+    other = Order.objects.create(
+        retailer=retailer_b,
+        ordered_on=datetime.date(2026, 11, 16),
+        order_no="B-1",
+        cartons=10,
+        amount_fen=100000,
+    )
+    api = api_client_for(manager_a)
+    body = {"retailer": retailer_a.pk, "category": "quality", "channel": "phone", "description": "烟支空头"}
+    made = api.post("/api/v1/complaints/", {**body, "product": product.pk, "order": own.pk}, format="json")
+    assert made.status_code == 201
+    assert (made.json()["product"], made.json()["order"]) == (product.pk, own.pk)
+    refused = api.post("/api/v1/complaints/", {**body, "order": other.pk}, format="json")
+    assert refused.status_code == 400
+    assert "order" in refused.json()
+    assert Complaint.objects.count() == 1
