@@ -49,6 +49,7 @@ def run() -> int:
             env, "seed_demo", "--retailers", str(DEMO_RETAILERS), "--weeks", str(DEMO_WEEKS), "--if-empty"
         )
         _manage(env, "loyalty_seed_demo", "--if-empty")
+        _manage(env, "complaints_seed_demo", "--if-empty")
         _manage(env, "demo_logins")
         port = env.setdefault("PORT", "8000")
         print(f"\nOpen http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)

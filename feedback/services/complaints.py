@@ -196,9 +196,12 @@ def complaint_open(
     photos=(),
     visit_ref: str = "",
     kind: str = Complaint.Kind.COMPLAINT,
+    opened_at: datetime.datetime | None = None,
 ) -> Complaint:
     """Registers a complaint or request: routes it by its category, computes its deadlines in working hours and
-    writes the first lines of its timeline. Bad input raises ValidationError and writes nothing."""
+    writes the first lines of its timeline. Bad input raises ValidationError and writes nothing.
+    `opened_at` is for a case taken over from another system (a 12313 record): when it was really received; its
+    deadlines count from then. It may not lie in the future."""
     from accounts.models import Retailer
 
     category = ComplaintCategory.objects.select_related("queue_unit").filter(
@@ -221,6 +224,10 @@ def complaint_open(
             raise ValidationError({"photos": exc.messages}) from None
 
     now = timezone.now()
+    if opened_at is not None:
+        if opened_at > now:
+            raise ValidationError({"opened_at": _("受理时间不能晚于现在。")})
+        now = opened_at
     customer_manager = retailer.route.manager if retailer.route_id else None
     assignee, queue_unit = _route(category=category, retailer=retailer, customer_manager=customer_manager)
     response_due, resolution_due, note = _deadlines(category, now)
@@ -300,6 +307,18 @@ def _refuse(complaint: Complaint, action: str):
     )
 
 
+def _moment(complaint: Complaint, at: datetime.datetime | None) -> datetime.datetime:
+    """When a step happened: now, or (a record taken over from another system) a past moment after the case's
+    last event."""
+    now = timezone.now()
+    if at is None:
+        return now
+    last = complaint.events.order_by("-at").values_list("at", flat=True).first() or complaint.opened_at
+    if not last <= at <= now:
+        raise ValidationError({"at": _("处理时间必须在上一步之后、现在之前。")})
+    return at
+
+
 def _save(complaint: Complaint, fields: list[str]) -> None:
     complaint.version += 1
     complaint.save(update_fields=[*fields, "version"])
@@ -362,13 +381,17 @@ def _in_queue(user: User, complaint: Complaint) -> bool:
 
 @transaction.atomic
 def complaint_start(
-    *, complaint: Complaint | int, actor: User, expected_version: int | None = None
+    *,
+    complaint: Complaint | int,
+    actor: User,
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> Complaint:
     """Assigned → in progress. The first start is the response (it stops the response clock)."""
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.ASSIGNED:
         _refuse(complaint, _t("开始处理"))
-    now = timezone.now()
+    now = _moment(complaint, at)
     complaint.status = Status.IN_PROGRESS
     fields = ["status"]
     if complaint.responded_at is None:
@@ -388,7 +411,12 @@ def complaint_start(
 
 @transaction.atomic
 def complaint_resolve(
-    *, complaint: Complaint | int, actor: User, resolution: str, expected_version: int | None = None
+    *,
+    complaint: Complaint | int,
+    actor: User,
+    resolution: str,
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> Complaint:
     """In progress → resolved, with what was done; then the satisfaction follow-up (SMS link, or a call)."""
     resolution = (resolution or "").strip()
@@ -397,7 +425,7 @@ def complaint_resolve(
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.IN_PROGRESS:
         _refuse(complaint, _t("标记为已解决"))
-    now = timezone.now()
+    now = _moment(complaint, at)
     complaint.status = Status.RESOLVED
     complaint.resolved_at = now
     complaint.resolution = resolution[:2000]
@@ -413,18 +441,23 @@ def complaint_resolve(
     )
     from feedback.services.follow_up import complaint_follow_up_start
 
-    complaint_follow_up_start(complaint=complaint)
+    # a resolution recorded after the fact (at=...) does not text the retailer now about an old case
+    complaint_follow_up_start(complaint=complaint, at=now, send_sms=at is None)
     return complaint
 
 
 @transaction.atomic
 def complaint_close(
-    *, complaint: Complaint | int, actor: User, expected_version: int | None = None
+    *,
+    complaint: Complaint | int,
+    actor: User,
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> Complaint:
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.RESOLVED:
         _refuse(complaint, _t("关闭"))
-    now = timezone.now()
+    now = _moment(complaint, at)
     complaint.status = Status.CLOSED
     complaint.closed_at = now
     _save(complaint, ["status", "closed_at"])

@@ -49,12 +49,13 @@ def follow_up_text(*, complaint: Complaint, url: str) -> str:
     }
 
 
-def complaint_follow_up_start(*, complaint: Complaint) -> str:
+def complaint_follow_up_start(*, complaint: Complaint, at=None, send_sms: bool = True) -> str:
     """Chooses how the resolved case is followed up (once per case) and enqueues the SMS after commit."""
     from feedback.tasks import complaint_follow_up_sms_task
 
     retailer = complaint.retailer
-    mode = Complaint.FollowUp.SMS if retailer.sms_consent and retailer.mobile else Complaint.FollowUp.PHONE
+    texting = send_sms and retailer.sms_consent and retailer.mobile
+    mode = Complaint.FollowUp.SMS if texting else Complaint.FollowUp.PHONE
     chosen = Complaint.objects.filter(pk=complaint.pk, follow_up="").update(follow_up=mode)
     if not chosen:
         return Complaint.objects.values_list("follow_up", flat=True).get(pk=complaint.pk)
@@ -65,8 +66,8 @@ def complaint_follow_up_start(*, complaint: Complaint) -> str:
         ComplaintEvent.objects.create(
             complaint=complaint,
             kind=ComplaintEvent.Kind.FOLLOW_UP,
-            at=timezone.now(),
-            text=_t("零售户未授权接收短信，请电话回访。"),
+            at=at or timezone.now(),
+            text=_t("零售户未授权接收短信，请电话回访。") if send_sms else _t("补录的办结记录，请电话回访。"),
             is_internal=True,
         )
     return mode

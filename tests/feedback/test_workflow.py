@@ -284,3 +284,25 @@ def test_assignment_email_goes_to_the_assignee(
         complaint_assign(complaint=queued, assignee=manager_a, actor=supervisor_a)
     assert [m.to for m in mail.outbox] == [["wang@example.cn"]]
     assert f"/service/complaints/{queued.pk}/" in mail.outbox[0].body
+
+
+def test_a_case_taken_over_from_another_system_keeps_its_real_times(retailer_a, manager_a, clock):
+    clock.set(local(2026, 11, 25, 10, 0))
+    complaint = open_complaint(retailer_a, "supply", channel="12313", opened_at=local(2026, 11, 23, 9, 0))
+    assert complaint.response_due == local(2026, 11, 23, 14, 30)  # counted from when it was received
+    complaint_start(complaint=complaint, actor=manager_a, at=local(2026, 11, 23, 10, 0))
+    with pytest.raises(ValidationError):  # before the last step
+        complaint_resolve(
+            complaint=complaint, actor=manager_a, resolution="已补货", at=local(2026, 11, 23, 9, 30)
+        )
+    complaint_resolve(
+        complaint=complaint, actor=manager_a, resolution="已补货", at=local(2026, 11, 24, 16, 0)
+    )
+    complaint.refresh_from_db()
+    assert (complaint.responded_at, complaint.resolved_at) == (
+        local(2026, 11, 23, 10, 0),
+        local(2026, 11, 24, 16, 0),
+    )
+    assert complaint.follow_up == "phone"  # no SMS about an old case
+    with pytest.raises(ValidationError):
+        open_complaint(retailer_a, opened_at=local(2026, 11, 26, 9, 0))  # in the future
