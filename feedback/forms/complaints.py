@@ -100,7 +100,11 @@ class RatingForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("处理人"), queryset=User.objects.none())
+    assignee = forms.ModelChoiceField(
+        label=_("处理人"),
+        queryset=User.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
 
     def __init__(self, *args, assignees=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -35,7 +35,8 @@ def unit_supervisor(*, org_unit: OrgUnit | None, exclude: Iterable[int] = ()) ->
 
 def complaint_scope(*, user: User) -> QuerySet[Complaint]:
     """Cases a user may see: those of the retailers they may see, plus the ones assigned to them, plus (for a
-    supervisor) the ones queued in their org subtree. Admin: all."""
+    supervisor) the ones queued in their org subtree — but never, for a manager, a complaint about their own
+    conduct. Admin: all."""
     complaints = Complaint.objects.all()
     if not user.is_authenticated or not user.is_active:
         return complaints.none()
@@ -44,7 +45,13 @@ def complaint_scope(*, user: User) -> QuerySet[Complaint]:
     visible = Q(retailer__in=retailer_scope(user=user)) | Q(assignee=user)
     if user.role == User.Role.SUPERVISOR and user.org_unit_id:
         visible |= Q(queue_unit__path__startswith=user.org_unit.path)
-    return complaints.filter(visible)
+    complaints = complaints.filter(visible)
+    if user.role == User.Role.MANAGER:
+        # a complaint about a manager's own conduct is the supervisor's case: that manager does not see it
+        complaints = complaints.exclude(
+            category__routing=ComplaintCategory.Routing.SUPERVISOR, customer_manager=user
+        ).exclude(category__code="cm_conduct", customer_manager=user)
+    return complaints
 
 
 def complaint_get(*, user: User, complaint_id: int) -> Complaint:
@@ -155,9 +162,10 @@ def keyset_page(qs, *, cursor: str | None, size: int = PAGE_SIZE):
     return rows, next_cursor
 
 
-def retailer_open_complaints(*, retailer_id: int, limit: int = 5) -> QuerySet[Complaint]:
+def retailer_open_complaints(*, user: User, retailer_id: int, limit: int = 5) -> QuerySet[Complaint]:
     return (
-        Complaint.objects.filter(retailer_id=retailer_id, status__in=Complaint.OPEN_STATUSES)
+        complaint_scope(user=user)
+        .filter(retailer_id=retailer_id, status__in=Complaint.OPEN_STATUSES)
         .select_related("category", "assignee")
         .order_by("-opened_at", "-id")[:limit]
     )

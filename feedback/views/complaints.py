@@ -217,9 +217,11 @@ def retailer_complaints_panel_view(request, pk):
     retailer = retailer_get(user=request.user, retailer_id=pk)
     context = {
         "retailer": retailer,
-        "complaints": selectors.retailer_open_complaints(retailer_id=retailer.pk),
+        "complaints": selectors.retailer_open_complaints(user=request.user, retailer_id=retailer.pk),
         "overdue_ids": set(
-            selectors.complaints_overdue(retailer_ids=[retailer.pk]).values_list("pk", flat=True)
+            selectors.complaints_overdue(retailer_ids=[retailer.pk], user=request.user).values_list(
+                "pk", flat=True
+            )
         ),
     }
     return render(request, "includes/complaint_retailer_panel.html", context)

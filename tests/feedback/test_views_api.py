@@ -305,3 +305,19 @@ def test_api_create_links_a_product_and_only_the_retailers_own_order(
     assert refused.status_code == 400
     assert "order" in refused.json()
     assert Complaint.objects.count() == 1
+
+
+def test_a_manager_does_not_see_a_complaint_about_their_own_conduct(
+    retailer_a, manager_a, supervisor_a, client_for, api_client_for
+):
+    conduct = open_complaint(retailer_a, "cm_conduct", description="客户经理态度差")
+    supply = open_complaint(retailer_a, "supply")
+    assert (
+        client_for(manager_a).get(reverse("feedback:complaint-detail", args=[conduct.pk])).status_code == 404
+    )
+    ids = [row["id"] for row in api_client_for(manager_a).get("/api/v1/complaints/").json()["results"]]
+    assert ids == [supply.pk]
+    assert (
+        client_for(supervisor_a).get(reverse("feedback:complaint-detail", args=[conduct.pk])).status_code
+        == 200
+    )
