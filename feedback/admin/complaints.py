@@ -115,7 +115,7 @@ class ComplaintAdmin(ReadOnlyAdmin):
     list_select_related = ("retailer", "category", "assignee")
     date_hierarchy = "opened_at"
     inlines = [EventInline, PhotoInline]
-    actions = ["escalate_now"]
+    actions = ["escalate_now", "recompute_deadlines"]
 
     def get_queryset(self, request):
         return complaint_scope(user=request.user).select_related("retailer", "category", "assignee")
@@ -127,6 +127,11 @@ class ComplaintAdmin(ReadOnlyAdmin):
     def escalate_now(self, request, queryset):
         count = services.complaints_escalate()
         self.message_user(request, _("已升级 %(n)s 项超时。") % {"n": count})
+
+    @admin.action(description=_("重新计算缺失的截止时间（升级日历库后）"), permissions=["view"])
+    def recompute_deadlines(self, request, queryset):
+        count = services.complaints_deadlines_recompute(complaint_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, _("已为 %(n)s 件投诉重新计算截止时间。") % {"n": count})
 
 
 @admin.register(ComplaintEscalation)

@@ -654,3 +654,31 @@ def complaint_export_log(*, user: User, filters: dict, row_count: int = 0):
 def complaint_export_count_set(*, export, row_count: int) -> None:
     export.row_count = row_count
     export.save(update_fields=["row_count"])
+
+
+def complaints_deadlines_recompute(*, complaint_ids: Iterable[int] | None = None) -> int:
+    """Fills the deadlines left empty because the holiday calendar lacked a year (after `holidays` is upgraded),
+    counted from when each case was received, or last reopened. Returns how many cases got their deadlines."""
+    qs = Complaint.objects.filter(resolution_due__isnull=True, status__in=Complaint.OPEN_STATUSES)
+    if complaint_ids is not None:
+        qs = qs.filter(pk__in=list(complaint_ids))
+    done = 0
+    for pk in qs.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            complaint = _locked(pk, None)
+            if complaint.resolution_due is not None:
+                continue
+            reopened = (
+                complaint.events.filter(kind=Event.REOPENED).order_by("-at").values_list("at", flat=True)
+            )
+            start = reopened.first() or complaint.opened_at
+            response_due, resolution_due, _note = _deadlines(complaint.category, start)
+            if resolution_due is None:
+                continue
+            complaint.resolution_due = resolution_due
+            complaint.response_due = complaint.response_due or response_due
+            complaint.deadline_note = ""
+            _save(complaint, ["response_due", "resolution_due", "deadline_note"])
+            _event(complaint, Event.NOTE, text=_t("节假日日历已更新，截止时间已重新计算。"), internal=True)
+            done += 1
+    return done

@@ -119,3 +119,35 @@ def test_setup_schedules_runs_the_sweep_every_five_minutes():
     task = PeriodicTask.objects.get(name="feedback-complaints-escalate")
     assert task.task == "feedback.complaints_escalate"
     assert task.crontab.minute == "*/5"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_resolving_the_same_case_at_once_one_wins(retailer_a, manager_a, supervisor_a, clock):
+    from crm.errors import ConflictError
+
+    clock.set(local(2026, 11, 23, 9, 0))
+    complaint = open_complaint(retailer_a, "supply")
+    complaint_start(complaint=complaint, actor=manager_a)
+    seen = Complaint.objects.get(pk=complaint.pk).version
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def resolve(i, actor):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = complaint_resolve(
+                complaint=complaint.pk, actor=actor, resolution=f"处理人 {i}", expected_version=seen
+            )
+        except Exception as exc:  # inspected below
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resolve, args=(i, u)) for i, u in enumerate((manager_a, supervisor_a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(type(r).__name__ for r in results) == ["Complaint", "ConflictError"]
+    assert any(isinstance(r, ConflictError) for r in results)
+    assert ComplaintEvent.objects.filter(complaint=complaint, kind="resolved").count() == 1
