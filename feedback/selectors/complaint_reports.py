@@ -49,6 +49,16 @@ def _bounds(filters: ReportFilters):
     return start, end
 
 
+def report_units(*, user: User) -> QuerySet[OrgUnit]:
+    """The units a user may pick on the report: their subtree below the company (admin: every unit)."""
+    units = OrgUnit.objects.exclude(kind=OrgUnit.Kind.COMPANY)
+    if user.is_company_admin:
+        return units.order_by("path")
+    if not user.org_unit_id:
+        return units.none()
+    return units.filter(path__startswith=user.org_unit.path).order_by("path")
+
+
 def report_complaints(*, user: User, filters: ReportFilters) -> QuerySet[Complaint]:
     start, end = _bounds(filters)
     qs = complaint_scope(user=user).filter(opened_at__gte=start, opened_at__lt=end)
@@ -140,4 +150,4 @@ def report_export_rows(*, user: User, filters: ReportFilters):
     )
 
 
-__all__ = ["PercentileCont", "ReportFilters", "complaint_report", "report_export_rows"]
+__all__ = ["PercentileCont", "ReportFilters", "complaint_report", "report_export_rows", "report_units"]

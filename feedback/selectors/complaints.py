@@ -187,3 +187,21 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Noti
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")
+
+
+# --- the retailer's own view (behind its link) ------------------------------------------------------------------------
+
+PUBLIC_LIST_SIZE = 30
+
+
+def retailer_complaints(*, retailer, limit: int = PUBLIC_LIST_SIZE) -> QuerySet[Complaint]:
+    return (
+        Complaint.objects.filter(retailer=retailer)
+        .select_related("category")
+        .order_by("-opened_at", "-id")[:limit]
+    )
+
+
+def retailer_complaint_get(*, retailer, complaint_id: int) -> Complaint:
+    """One of this retailer's own complaints; another retailer's answers 404 like a missing one."""
+    return get_object_or_404(Complaint.objects.select_related("category"), pk=complaint_id, retailer=retailer)

@@ -20,10 +20,8 @@ from feedback.portal import (
     portal_response_headers,
     portal_retailer,
 )
-from feedback.selectors.complaints import complaint_timeline
+from feedback.selectors.complaints import complaint_timeline, retailer_complaint_get, retailer_complaints
 from feedback.services import complaint_open, complaint_rate
-
-PUBLIC_LIST_SIZE = 30
 
 
 def _visit(request, token, purpose=PORTAL):
@@ -37,22 +35,11 @@ def _page(request, template, context):
     return portal_response_headers(render(request, template, context))
 
 
-def _own_complaint(retailer, pk) -> Complaint:
-    complaint = Complaint.objects.select_related("category").filter(pk=pk, retailer=retailer).first()
-    if complaint is None:
-        raise Http404
-    return complaint
-
-
 def complaint_list(request, token):
     visit, refused = _visit(request, token)
     if refused:
         return refused
-    complaints = (
-        Complaint.objects.filter(retailer=visit.retailer)
-        .select_related("category")
-        .order_by("-opened_at", "-id")
-    )[:PUBLIC_LIST_SIZE]
+    complaints = retailer_complaints(retailer=visit.retailer)
     return _page(
         request,
         "feedback/public/complaint_list.html",
@@ -102,7 +89,7 @@ def complaint_detail(request, token, pk):
     visit, refused = _visit(request, token)
     if refused:
         return refused
-    complaint = _own_complaint(visit.retailer, pk)
+    complaint = retailer_complaint_get(retailer=visit.retailer, complaint_id=pk)
     return _page(
         request,
         "feedback/public/complaint_detail.html",
@@ -124,7 +111,7 @@ def complaint_rate_view(request, token):
     ref = visit.link.ref
     if not isinstance(ref, int):
         raise Http404
-    complaint = _own_complaint(visit.retailer, ref)
+    complaint = retailer_complaint_get(retailer=visit.retailer, complaint_id=ref)
     form = RatingForm(request.POST or None)
     status = 200
     if request.method == "POST" and (complaint.rating is not None or form.is_valid()):

@@ -16,7 +16,12 @@ from accounts.selectors import retailer_get
 from feedback import services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import HiddenComplaintCall
-from feedback.selectors.complaint_reports import ReportFilters, complaint_report, report_export_rows
+from feedback.selectors.complaint_reports import (
+    ReportFilters,
+    complaint_report,
+    report_export_rows,
+    report_units,
+)
 from feedback.selectors.hidden_complaints import hidden_complaints
 from users.models import OrgUnit
 
@@ -92,15 +97,6 @@ def _report_filters(request) -> tuple[ReportFilters, dict]:
     return ReportFilters(date_from=date_from, date_to=date_to, unit=unit), {"raw": raw, "problems": problems}
 
 
-def _units_for(user):
-    units = OrgUnit.objects.exclude(kind=OrgUnit.Kind.COMPANY)
-    if not user.is_company_admin and user.org_unit_id:
-        units = units.filter(path__startswith=user.org_unit.path)
-    elif not user.is_company_admin:
-        units = units.none()
-    return units.order_by("path")
-
-
 @login_required
 @permission_required("feedback.view_complaint", raise_exception=True)
 @require_GET
@@ -117,7 +113,7 @@ def complaint_report_view(request):
         "chart": chart,
         "filters": extra["raw"],
         "problems": extra["problems"],
-        "units": _units_for(request.user),
+        "units": report_units(user=request.user),
     }
     return render(request, "feedback/complaint_report.html", context)
 
