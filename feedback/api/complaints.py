@@ -28,11 +28,13 @@ from feedback.models import (
     Notification,
 )
 from feedback.models.complaints import Priority
-from feedback.selectors.complaint_reports import ReportFilters, complaint_report
+from feedback.selectors.complaint_reports import REPORT_YEARS, ReportFilters, complaint_report
 from feedback.selectors.complaints import assignee_choices
 from feedback.selectors.hidden_complaints import hidden_complaints
 from sales.models import Order, Product
 from users.models import OrgUnit
+
+BIGINT_MAX = 2**63 - 1
 
 
 def needs(*perms: str) -> type[permissions.BasePermission]:
@@ -151,7 +153,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
 
 
 class ComplaintCreateSerializer(serializers.Serializer):
-    retailer = serializers.IntegerField()
+    retailer = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     category = serializers.CharField(max_length=30, help_text="a category code, see /complaint-categories/")
     channel = serializers.ChoiceField(choices=Complaint.Channel.choices)
     kind = serializers.ChoiceField(choices=Complaint.Kind.choices, default=Complaint.Kind.COMPLAINT)
@@ -168,12 +170,15 @@ class ComplaintCreateSerializer(serializers.Serializer):
 
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(
-        required=False, help_text="the version you read; a stale one answers 409 instead of overwriting"
+        required=False,
+        min_value=1,
+        max_value=BIGINT_MAX,
+        help_text="the version you read; a stale one answers 409 instead of overwriting",
     )
 
 
 class AssignSerializer(VersionSerializer):
-    assignee = serializers.IntegerField()
+    assignee = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
 
 
 class ResolveSerializer(VersionSerializer):
@@ -540,6 +545,8 @@ class ComplaintReportViewSet(viewsets.ViewSet):
             raise serializers.ValidationError({"from": ["YYYY-MM-DD"]}) from None
         if date_from > date_to:
             raise serializers.ValidationError({"from": ["from is after to"]})
+        if not (REPORT_YEARS[0] <= date_from.year and date_to.year <= REPORT_YEARS[1]):
+            raise serializers.ValidationError({"from": [f"years {REPORT_YEARS[0]}–{REPORT_YEARS[1]}"]})
         unit = None
         unit_id = request.query_params.get("unit") or ""
         if unit_id:

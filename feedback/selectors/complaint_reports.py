@@ -22,6 +22,8 @@ from feedback.models import Complaint
 from feedback.selectors.complaints import complaint_scope
 from users.models import OrgUnit, User
 
+REPORT_YEARS = (2000, 2100)  # a period outside these is a typo, not a report
+
 
 class PercentileCont(Aggregate):
     """PostgreSQL's percentile_cont(f) WITHIN GROUP (ORDER BY expr): works on intervals too."""
@@ -150,4 +152,11 @@ def report_export_rows(*, user: User, filters: ReportFilters):
     )
 
 
-__all__ = ["PercentileCont", "ReportFilters", "complaint_report", "report_export_rows", "report_units"]
+__all__ = [
+    "REPORT_YEARS",
+    "PercentileCont",
+    "ReportFilters",
+    "complaint_report",
+    "report_export_rows",
+    "report_units",
+]

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ from feedback.models import (
     ComplaintPhoto,
     Notification,
 )
-from feedback.selectors.complaints import overdue_q, unit_supervisor
+from feedback.selectors.complaints import unit_supervisor
 from feedback.workcal import CalendarNotCoveredError, working_day_end, working_time_add
 from users.models import User
 
@@ -550,8 +551,22 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
     once per complaint × breach × reopen cycle: the claim rows are inserted first (ON CONFLICT DO NOTHING) and
     only the rows this call inserted are notified. Returns how many breaches were escalated."""
     now = now or timezone.now()
+
+    def claimed(breach):
+        return Exists(
+            ComplaintEscalation.objects.filter(
+                complaint=OuterRef("pk"), breach=breach, cycle=OuterRef("reopen_count")
+            )
+        )
+
+    # only breaches not claimed yet: a case stays overdue for days, the sweep runs every 5 minutes
+    unclaimed = Q(
+        status__in=Complaint.AWAITING_RESPONSE, responded_at__isnull=True, response_due__lt=now
+    ) & ~claimed(ComplaintEscalation.Breach.RESPONSE) | Q(
+        status__in=Complaint.OPEN_STATUSES, resolution_due__lt=now
+    ) & ~claimed(ComplaintEscalation.Breach.RESOLUTION)
     candidates = list(
-        Complaint.objects.filter(overdue_q(now=now))
+        Complaint.objects.filter(unclaimed)
         .select_related("assignee__org_unit", "queue_unit", "retailer", "category")
         .order_by("id")
     )

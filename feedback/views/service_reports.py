@@ -17,6 +17,7 @@ from feedback import services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import HiddenComplaintCall
 from feedback.selectors.complaint_reports import (
+    REPORT_YEARS,
     ReportFilters,
     complaint_report,
     report_export_rows,
@@ -89,6 +90,12 @@ def _report_filters(request) -> tuple[ReportFilters, dict]:
     if date_from > date_to:
         problems.append(_("开始日期晚于结束日期，已对调。"))
         date_from, date_to = date_to, date_from
+    if not (REPORT_YEARS[0] <= date_from.year and date_to.year <= REPORT_YEARS[1]):
+        problems.append(
+            _("日期超出范围（%(a)s–%(b)s 年），已改为最近 180 天。")
+            % {"a": REPORT_YEARS[0], "b": REPORT_YEARS[1]}
+        )
+        date_from, date_to = today - datetime.timedelta(days=DEFAULT_REPORT_DAYS), today
     unit = None
     unit_id = request.GET.get("unit", "")
     if unit_id.isdigit():

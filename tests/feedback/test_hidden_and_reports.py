@@ -205,3 +205,13 @@ def test_report_page_api_and_audited_export(
     bad = client.get(reverse("feedback:complaint-export"), {"from": "2026-13-01"})
     assert bad.status_code == 400
     assert ComplaintExport.objects.count() == 1
+
+
+def test_report_refuses_bad_periods_clearly(company_admin, client_for, api_client_for, on_weekday):
+    api = api_client_for(company_admin)
+    assert api.get("/api/v1/complaint-report/", {"from": "9999-12-31", "to": "9999-12-31"}).status_code == 400
+    assert api.get("/api/v1/complaint-report/", {"from": "2026-11-30", "to": "2026-10-01"}).status_code == 400
+    assert api.get("/api/v1/complaint-report/", {"unit": "abc"}).status_code == 400
+    page = client_for(company_admin).get(reverse("feedback:complaint-report"), {"to": "9999-12-31"})
+    assert page.status_code == 200
+    assert "日期超出范围" in page.content.decode()

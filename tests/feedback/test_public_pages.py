@@ -2,12 +2,12 @@
 filing, following, rating once; tampered, expired, wrong-purpose, reused and other-retailer links refused."""
 
 import datetime
+import time
 
 import pytest
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.public_links import TOKEN_LIMIT, retailer_link_make
 from feedback.models import Complaint
@@ -91,8 +91,8 @@ def test_tampered_expired_and_wrong_purpose_links_are_refused(retailer_a, portal
     assert Client().get(_url(page, tampered)).status_code == 404
     rating_token = retailer_link_make(retailer_id=retailer_a.pk, purpose=COMPLAINT_RATING, ref=1)
     assert Client().get(_url(page, rating_token)).status_code == 404
-    later = timezone.now() + datetime.timedelta(days=31)
-    monkeypatch.setattr(signing.time, "time", lambda: later.timestamp())
+    later = time.time() + datetime.timedelta(days=31).total_seconds()  # the real clock: tokens carry it
+    monkeypatch.setattr(signing.time, "time", lambda: later)
     expired = Client().get(_url(page, token))
     assert expired.status_code == 404
     assert "已过期" in expired.content.decode()
@@ -159,8 +159,8 @@ def test_a_portal_link_does_not_open_the_rating_page(resolved, portal_token):
 
 def test_an_expired_rating_link_is_refused(resolved, monkeypatch):
     token = _rating_token(resolved)
-    later = timezone.now() + datetime.timedelta(days=15)
-    monkeypatch.setattr(signing.time, "time", lambda: later.timestamp())
+    later = time.time() + datetime.timedelta(days=15).total_seconds()
+    monkeypatch.setattr(signing.time, "time", lambda: later)
     assert Client().post(_url("complaint-rate", token), {"rating": "5"}).status_code == 404
     resolved.refresh_from_db()
     assert resolved.rating is None
