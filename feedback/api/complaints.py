@@ -7,6 +7,7 @@ import datetime
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -542,16 +543,18 @@ class ComplaintReportViewSet(viewsets.ViewSet):
             )
             date_to = datetime.date.fromisoformat(query["to"]) if query.get("to") else today
         except ValueError:
-            raise serializers.ValidationError({"from": ["YYYY-MM-DD"]}) from None
+            raise serializers.ValidationError({"from": [_("日期格式应为 YYYY-MM-DD。")]}) from None
         if date_from > date_to:
-            raise serializers.ValidationError({"from": ["from is after to"]})
+            raise serializers.ValidationError({"from": [_("开始日期晚于结束日期。")]})
         if not (REPORT_YEARS[0] <= date_from.year and date_to.year <= REPORT_YEARS[1]):
-            raise serializers.ValidationError({"from": [f"years {REPORT_YEARS[0]}–{REPORT_YEARS[1]}"]})
+            raise serializers.ValidationError(
+                {"from": [_("日期须在 %(a)s–%(b)s 年之间。") % {"a": REPORT_YEARS[0], "b": REPORT_YEARS[1]}]}
+            )
         unit = None
         unit_id = request.query_params.get("unit") or ""
         if unit_id:
             if not unit_id.isdigit():
-                raise serializers.ValidationError({"unit": ["an org unit id"]})
+                raise serializers.ValidationError({"unit": [_("请填写组织单位的编号。")]})
             unit = get_object_or_404(OrgUnit, pk=int(unit_id))
         report = complaint_report(
             user=request.user, filters=ReportFilters(date_from=date_from, date_to=date_to, unit=unit)

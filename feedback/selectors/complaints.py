@@ -205,3 +205,20 @@ def retailer_complaints(*, retailer, limit: int = PUBLIC_LIST_SIZE) -> QuerySet[
 def retailer_complaint_get(*, retailer, complaint_id: int) -> Complaint:
     """One of this retailer's own complaints; another retailer's answers 404 like a missing one."""
     return get_object_or_404(Complaint.objects.select_related("category"), pk=complaint_id, retailer=retailer)
+
+
+DUPLICATE_WINDOW = datetime.timedelta(minutes=10)
+
+
+def complaint_recent_duplicate(*, retailer, category_code: str, description: str) -> Complaint | None:
+    """The same retailer's identical complaint filed in the last few minutes (a double tap, a resent form)."""
+    return (
+        Complaint.objects.filter(
+            retailer=retailer,
+            category__code=category_code,
+            description=(description or "").strip(),
+            opened_at__gte=timezone.now() - DUPLICATE_WINDOW,
+        )
+        .order_by("-opened_at")
+        .first()
+    )

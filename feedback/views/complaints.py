@@ -78,6 +78,14 @@ def complaint_create_view(request):
     )
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
+        duplicate = selectors.complaint_recent_duplicate(
+            retailer=retailer,
+            category_code=form.cleaned_data["category"].code,
+            description=form.cleaned_data["description"],
+        )
+        if duplicate is not None:  # a double click: the case is already there
+            messages.info(request, _("这条投诉刚刚已登记（#%(id)s）。") % {"id": duplicate.pk})
+            return redirect(duplicate)
         try:
             complaint = services.complaint_open(
                 retailer=retailer,

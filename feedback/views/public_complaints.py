@@ -20,7 +20,12 @@ from feedback.portal import (
     portal_response_headers,
     portal_retailer,
 )
-from feedback.selectors.complaints import complaint_timeline, retailer_complaint_get, retailer_complaints
+from feedback.selectors.complaints import (
+    complaint_recent_duplicate,
+    complaint_timeline,
+    retailer_complaint_get,
+    retailer_complaints,
+)
 from feedback.services import complaint_open, complaint_rate
 
 
@@ -59,6 +64,18 @@ def complaint_new(request, token):
     form = PublicComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
+        duplicate = complaint_recent_duplicate(
+            retailer=visit.retailer,
+            category_code=form.cleaned_data["category"].code,
+            description=form.cleaned_data["description"],
+        )
+        if duplicate is not None:  # a double tap or a resent form: show the case already filed
+            messages.info(
+                request, _t("这条内容刚刚已提交过（编号 %(id)s），无需重复提交。") % {"id": duplicate.pk}
+            )
+            return portal_response_headers(
+                redirect("feedback-public:public-complaint-detail", token, duplicate.pk)
+            )
         try:
             complaint = complaint_open(
                 retailer=visit.retailer,

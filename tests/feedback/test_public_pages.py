@@ -164,3 +164,14 @@ def test_an_expired_rating_link_is_refused(resolved, monkeypatch):
     assert Client().post(_url("complaint-rate", token), {"rating": "5"}).status_code == 404
     resolved.refresh_from_db()
     assert resolved.rating is None
+
+
+def test_a_double_submission_files_one_complaint(retailer_a, portal_token):
+    token = portal_token(retailer_a)
+    client = Client()
+    body = {"kind": "complaint", "category": "delivery", "description": "货少送了两条，请补送。"}
+    first = client.post(_url("public-complaint-new", token), body)
+    second = client.post(_url("public-complaint-new", token), body)
+    complaint = Complaint.objects.get()
+    assert first["Location"] == second["Location"] == _url("public-complaint-detail", token, complaint.pk)
+    assert "无需重复提交" in client.get(second["Location"]).content.decode()

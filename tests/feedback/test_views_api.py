@@ -153,6 +153,18 @@ def test_staff_intake_form_files_for_a_visible_retailer(retailer_a, manager_a, c
     complaint = Complaint.objects.get()
     assert response.status_code == 302
     assert (complaint.channel, complaint.kind, complaint.opened_by) == ("visit", "suggestion", manager_a)
+    again = client.post(
+        url,
+        {
+            "retailer_id": retailer_a.pk,
+            "channel": "visit",
+            "kind": "suggestion",
+            "category": "other",
+            "description": "建议增加周末配送",
+        },
+    )
+    assert again["Location"] == reverse("feedback:complaint-detail", args=[complaint.pk])
+    assert Complaint.objects.count() == 1
 
 
 def test_portrait_panel_lists_open_cases_with_the_new_button(cases, manager_a, client_for, retailer_a):
