@@ -5,6 +5,7 @@ answers 404."""
 
 import datetime
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -224,6 +225,7 @@ class ComplaintViewSet(
 ):
     pagination_class = NewestOpenedFirst
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    lookup_value_regex = r"\d+"
     queryset = Complaint.objects.none()
 
     def get_permissions(self):
@@ -501,6 +503,8 @@ class HiddenComplaintViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"], permission_classes=[needs("feedback.add_hiddencomplaintcall")])
     def called(self, request, pk=None):
+        if not 0 < int(pk) < 2**63:
+            raise Http404
         retailer = retailer_get(user=request.user, retailer_id=int(pk))
         body = HiddenCallSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -55,6 +56,8 @@ def complaint_scope(*, user: User) -> QuerySet[Complaint]:
 
 
 def complaint_get(*, user: User, complaint_id: int) -> Complaint:
+    if not 0 < int(complaint_id) < 2**63:
+        raise Http404
     qs = complaint_scope(user=user).select_related(
         "retailer", "category", "assignee", "queue_unit", "customer_manager", "opened_by", "product", "order"
     )
@@ -109,13 +112,14 @@ PAGE_SIZE = 30
 def complaint_list(*, user: User, filters: dict | None = None, now: datetime.datetime | None = None):
     """The complaints a user may see, filtered (q, status, category, priority, channel, assignee, overdue,
     retailer), newest first — ready for keyset pagination on (opened_at, id)."""
-    filters = filters or {}
+    # NUL cannot reach PostgreSQL in a string literal; nobody types it
+    filters = {key: str(value or "").replace("\x00", "") for key, value in (filters or {}).items()}
     qs = complaint_scope(user=user).select_related("retailer", "category", "assignee")
     if q := (filters.get("q") or "").strip():
         text = (
             Q(retailer__shop_name__icontains=q) | Q(retailer__customer_code=q) | Q(description__icontains=q)
         )
-        if q.lstrip("#").isdigit():
+        if q.lstrip("#").isdigit() and int(q.lstrip("#")) < 2**63:
             text |= Q(pk=int(q.lstrip("#")))
         qs = qs.filter(text)
     if status := filters.get("status"):
@@ -130,10 +134,10 @@ def complaint_list(*, user: User, filters: dict | None = None, now: datetime.dat
             qs = qs.filter(assignee=user)
         elif assignee == "none":
             qs = qs.filter(assignee__isnull=True)
-        elif str(assignee).isdigit():
+        elif assignee.isdigit() and int(assignee) < 2**63:
             qs = qs.filter(assignee_id=int(assignee))
     retailer = str(filters.get("retailer") or "")
-    if retailer.isdigit():
+    if retailer.isdigit() and int(retailer) < 2**63:
         qs = qs.filter(retailer_id=int(retailer))
     if str(filters.get("needs_call", "")).lower() in ("1", "true", "yes", "on"):
         qs = qs.filter(needs_supervisor_call=True)
@@ -148,10 +152,10 @@ def keyset_page(qs, *, cursor: str | None, size: int = PAGE_SIZE):
     if cursor:
         try:
             micros, pk = (int(part) for part in cursor.split(".", 1))
-        except ValueError:
-            micros, pk = None, None
-        if micros is not None:
             after = datetime.datetime.fromtimestamp(micros / 1_000_000, tz=datetime.UTC)
+        except (ValueError, OverflowError, OSError):
+            after = None  # a mangled cursor starts from the top rather than failing
+        if after is not None and 0 < pk < 2**63:
             qs = qs.filter(Q(opened_at__lt=after) | Q(opened_at=after, id__lt=pk))
     rows = list(qs[: size + 1])
     next_cursor = None
@@ -204,6 +208,8 @@ def retailer_complaints(*, retailer, limit: int = PUBLIC_LIST_SIZE) -> QuerySet[
 
 def retailer_complaint_get(*, retailer, complaint_id: int) -> Complaint:
     """One of this retailer's own complaints; another retailer's answers 404 like a missing one."""
+    if not 0 < int(complaint_id) < 2**63:
+        raise Http404
     return get_object_or_404(Complaint.objects.select_related("category"), pk=complaint_id, retailer=retailer)
 
 

@@ -6,7 +6,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -53,6 +53,8 @@ def hidden_complaint_list_view(request):
 @permission_required("feedback.add_hiddencomplaintcall", raise_exception=True)
 @require_POST
 def hidden_complaint_call_view(request, pk):
+    if not 0 < pk < 2**63:
+        raise Http404
     retailer = retailer_get(user=request.user, retailer_id=pk)
     try:
         services.hidden_complaint_call_record(

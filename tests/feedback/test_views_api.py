@@ -333,3 +333,30 @@ def test_a_manager_does_not_see_a_complaint_about_their_own_conduct(
         client_for(supervisor_a).get(reverse("feedback:complaint-detail", args=[conduct.pk])).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "a\x00b"},
+        {"status": "\x00"},
+        {"assignee": "99999999999999999999999"},
+        {"retailer": "99999999999999999999999"},
+        {"q": "#99999999999999999999999"},
+        {"after": "99999999999999999999.1"},
+        {"after": "garbage"},
+    ],
+)
+def test_odd_filters_answer_a_page_not_an_error(cases, manager_a, client_for, api_client_for, params):
+    assert client_for(manager_a).get(reverse("feedback:complaint-list"), params).status_code == 200
+    assert api_client_for(manager_a).get("/api/v1/complaints/", params).status_code == 200
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999", "abc"])
+def test_odd_ids_answer_404(manager_a, api_client_for, client_for, pk):
+    api = api_client_for(manager_a)
+    assert api.get(f"/api/v1/complaints/{pk}/").status_code == 404
+    assert api.post(f"/api/v1/complaints/{pk}/start/", {}, format="json").status_code == 404
+    assert api.get(f"/api/v1/complaint-categories/{pk}/").status_code == 404
+    body = {"outcome": "no_issue", "reason": "x"}
+    assert api.post(f"/api/v1/hidden-complaints/{pk}/called/", body, format="json").status_code == 404
