@@ -11,6 +11,11 @@ urlpatterns: list = [
     path("complaints/new/", complaints.complaint_create_view, name="complaint-create"),
     path("complaints/<int:pk>/", complaints.complaint_detail_view, name="complaint-detail"),
     path(
+        "complaints/<int:pk>/photos/<int:photo_id>/",
+        complaints.complaint_photo_view,
+        name="complaint-photo",
+    ),
+    path(
         "complaints/<int:pk>/<str:action>/",
         complaints.complaint_action_view,
         name="complaint-action",

@@ -7,6 +7,7 @@ import datetime
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -86,9 +87,16 @@ class ComplaintEventSerializer(serializers.ModelSerializer):
 
 
 class PhotoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="where a signed-in user who may see the case gets the file"
+    )
+
     class Meta:
         model = ComplaintPhoto
-        fields = ["id", "image", "content_type", "size", "uploaded_at"]
+        fields = ["id", "url", "content_type", "size", "uploaded_at"]
+
+    def get_url(self, obj) -> str:
+        return reverse("feedback:complaint-photo", args=[obj.complaint_id, obj.pk])
 
 
 class ComplaintSerializer(serializers.ModelSerializer):

@@ -5,8 +5,8 @@ Views parse input, call one service or selector, and present; refusals become me
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -215,6 +215,21 @@ def complaint_action_view(request, pk, action):
     else:
         messages.success(request, done)
     return redirect(complaint)
+
+
+@login_required
+@permission_required("feedback.view_complaint", raise_exception=True)
+@require_GET
+def complaint_photo_view(request, pk, photo_id):
+    """A case's photo, to those who may see the case (media is never served publicly: shops, people, licences)."""
+    complaint = selectors.complaint_get(user=request.user, complaint_id=pk)
+    photo = get_object_or_404(complaint.photos.all(), pk=photo_id) if 0 < photo_id < 2**63 else None
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -26,7 +26,8 @@ def _shot(page, name):
 
 
 @pytest.fixture
-def categories(transactional_db):
+def categories(transactional_db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the uploaded photo stays out of .data/media
     # a transactional test before this one may have flushed what the data migration seeded
     importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
 

@@ -78,3 +78,9 @@ def portal_token():
         return retailer_link_make(retailer_id=retailer.pk, purpose=PORTAL)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def photos_in_tmp(settings, tmp_path):
+    """Uploaded complaint photos land in the test's own folder, never in the developer's .data/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -360,3 +360,20 @@ def test_odd_ids_answer_404(manager_a, api_client_for, client_for, pk):
     assert api.get(f"/api/v1/complaint-categories/{pk}/").status_code == 404
     body = {"outcome": "no_issue", "reason": "x"}
     assert api.post(f"/api/v1/hidden-complaints/{pk}/called/", body, format="json").status_code == 404
+
+
+def test_photos_are_served_only_to_who_may_see_the_case(
+    retailer_a, manager_a, manager_b, client_for, api_client_for
+):
+    from tests.feedback.factories import PNG_BYTES, png
+
+    complaint = open_complaint(retailer_a, "quality", photos=[png()])
+    photo = complaint.photos.get()
+    url = reverse("feedback:complaint-photo", args=[complaint.pk, photo.pk])
+    response = client_for(manager_a).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == PNG_BYTES
+    assert client_for(manager_b).get(url).status_code == 404
+    detail = api_client_for(manager_a).get(f"/api/v1/complaints/{complaint.pk}/").json()
+    assert detail["photos"][0]["url"] == url
