@@ -221,7 +221,7 @@ class Complaint(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.retailer_id} {self.category_id}"
+        return f"#{self.pk}"
 
     def get_absolute_url(self):
         return reverse("feedback:complaint-detail", args=[self.pk])
