@@ -59,7 +59,7 @@ def test_a_retailer_files_a_complaint_on_a_phone_and_sees_it_in_its_list(
     assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     phone_page.get_by_text("我的投诉与建议").first.click()
     expect(phone_page.locator("#my-complaints")).to_contain_text("配送服务")
-    expect(phone_page.locator("#my-complaints")).to_contain_text("已分派")
+    expect(phone_page.locator("#my-complaints")).to_contain_text("已受理")
     _shot(phone_page, "public-list-390")
     assert (complaint.retailer_id, complaint.channel, complaint.assignee_id) == (
         shop.pk,
