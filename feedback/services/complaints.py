@@ -64,17 +64,22 @@ def notify(
     *, recipients: Iterable[User], kind: str, complaint: Complaint | None, text: str
 ) -> list[Notification]:
     """In-app notifications (bulk) and, after commit, one email each to those who have an address."""
-    from feedback.tasks import notification_email_task
-
     rows = Notification.objects.bulk_create(
         [
             Notification(recipient=user, kind=kind, complaint=complaint, text=str(text)[:300])
             for user in {u.pk: u for u in recipients if u is not None}.values()
         ]
     )
-    for row in rows:
-        if row.recipient.email:
-            transaction.on_commit(lambda pk=row.pk: notification_email_task.delay(pk))
+    return _notifications_send(rows)
+
+
+def _notifications_send(rows: list[Notification]) -> list[Notification]:
+    """After commit, one email task per notification whose recipient has an address."""
+    from feedback.tasks import notification_email_task
+
+    ids = [row.pk for row in rows if row.recipient.email]
+    if ids:
+        transaction.on_commit(lambda: [notification_email_task.delay(pk) for pk in ids])
     return rows
 
 
@@ -610,11 +615,11 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
             ],
         )
         claimed = {(cid, breach) for cid, breach in cursor.fetchall()}
-    escalated = 0
+    events: list[ComplaintEvent] = []
+    notices: list[Notification] = []
     for complaint, breach, due, target in rows:
         if (complaint.pk, str(breach)) not in claimed:
             continue
-        escalated += 1
         label = ComplaintEscalation.Breach(breach).label
         text = _t("投诉 #%(id)s（%(shop)s，%(category)s）%(breach)s，截止 %(due)s") % {
             "id": complaint.pk,
@@ -623,19 +628,23 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
             "breach": label,
             "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
         }
-        _event(
-            complaint,
-            Event.ESCALATED,
-            at=now,
-            text=text + (_t("，已升级至 %(name)s") % {"name": target} if target else _t("，无可升级的主管")),
-            internal=True,
+        after = _t("，已升级至 %(name)s") % {"name": target} if target else _t("，无可升级的主管")
+        events.append(
+            ComplaintEvent(
+                complaint=complaint, kind=Event.ESCALATED, at=now, text=text + after, is_internal=True
+            )
         )
-        notify(
-            recipients=[target, complaint.assignee],
-            kind=Notification.Kind.ESCALATED,
-            complaint=complaint,
-            text=text,
+        recipients = {u.pk: u for u in (target, complaint.assignee) if u is not None}
+        notices.extend(
+            Notification(
+                recipient=user, kind=Notification.Kind.ESCALATED, complaint=complaint, text=text[:300]
+            )
+            for user in recipients.values()
         )
+    # one INSERT each, whatever the number of breaches (the first sweep after an outage may find thousands)
+    ComplaintEvent.objects.bulk_create(events, batch_size=1000)
+    _notifications_send(Notification.objects.bulk_create(notices, batch_size=1000))
+    escalated = len(events)
     return escalated
 
 

@@ -15,14 +15,22 @@ from tests.feedback.factories import open_complaint
 
 
 @pytest.mark.django_db
-def test_a_response_breach_is_escalated_once_to_the_supervisor(retailer_a, manager_a, supervisor_a, clock):
+def test_a_response_breach_is_escalated_once_to_the_supervisor(
+    retailer_a, manager_a, supervisor_a, clock, eager_tasks, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    supervisor_a.email = "zhao@example.cn"
+    supervisor_a.save(update_fields=["email"])
     clock.set(local(2026, 11, 23, 9, 0))
     complaint = open_complaint(retailer_a, "supply")  # response due 14:30, resolution Wed 09:00
     clock.set(local(2026, 11, 23, 14, 29))
     assert complaints_escalate() == 0
     clock.set(local(2026, 11, 23, 14, 31))
-    assert complaints_escalate() == 1
-    assert complaints_escalate() == 0  # the second run finds the claim
+    with django_capture_on_commit_callbacks(execute=True):
+        assert complaints_escalate() == 1
+        assert complaints_escalate() == 0  # the second run finds the claim
+    assert [m.to for m in mail.outbox if "响应超时" in m.subject] == [["zhao@example.cn"]]
 
     escalation = ComplaintEscalation.objects.get()
     assert (escalation.complaint, escalation.breach, escalation.cycle) == (complaint, "response", 0)
