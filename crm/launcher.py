@@ -51,6 +51,7 @@ def run() -> int:
         _manage(env, "loyalty_seed_demo", "--if-empty")
         _manage(env, "survey_seed_demo", "--if-empty")
         _manage(env, "visits_seed_demo", "--if-empty")
+        _manage(env, "complaints_seed_demo", "--if-empty")
         _manage(env, "demo_logins")
         port = env.setdefault("PORT", "8000")
         print(f"\nOpen http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)

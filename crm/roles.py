@@ -58,6 +58,18 @@ VISITS_FIELD = (
     "visits.view_cultivationtarget",
 )
 
+# Customer service in the field (supervisors too): the complaints of their own retailers and those assigned to
+# them (scoping in feedback.selectors), the in-app notifications, calls about hidden complaints.
+SERVICE_FIELD = (
+    "feedback.view_complaint",
+    "feedback.add_complaint",
+    "feedback.change_complaint",
+    "feedback.view_complaintcategory",
+    "feedback.view_notification",
+    "feedback.view_hiddencomplaintcall",
+    "feedback.add_hiddencomplaintcall",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -79,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *SURVEY_READ,
             *SUPPLY_FIELD,
             *VISITS_FIELD,
+            *SERVICE_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -155,6 +168,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "visits.change_cultivationprogramme",
             "visits.add_cultivationtarget",
             "visits.delete_cultivationtarget",
+            *SERVICE_FIELD,
+            "feedback.export_complaint",
+            "feedback.view_complaintescalation",
         }
     ),
     User.Role.INTEGRATION: frozenset(
@@ -183,6 +199,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "visits.view_visitplan",
             "visits.view_visit",
             "visits.view_cultivationprogramme",
+            # the ordering platform files complaints for its users
+            "feedback.view_complaint",
+            "feedback.add_complaint",
+            "feedback.view_complaintcategory",
         }
     ),
 }

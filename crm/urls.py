@@ -9,6 +9,13 @@ from accounts.compliance.api import CreditRuleViewSet, ViolationViewSet
 from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
 from crm import views
+from feedback.api.complaints import (
+    ComplaintCategoryViewSet,
+    ComplaintReportViewSet,
+    ComplaintViewSet,
+    HiddenComplaintViewSet,
+    NotificationViewSet,
+)
 from feedback.api.surveys import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
 from loyalty.api import (
     AccountViewSet,
@@ -73,6 +80,11 @@ router.register("visits", VisitViewSet, basename="visit")
 router.register("daily-list", DailyListViewSet, basename="daily-list")
 router.register("visit-coverage", CoverageViewSet, basename="visit-coverage")
 router.register("cultivation-programmes", ProgrammeViewSet, basename="cultivation-programme")
+router.register("complaints", ComplaintViewSet, basename="complaint")
+router.register("complaint-categories", ComplaintCategoryViewSet, basename="complaint-category")
+router.register("complaint-report", ComplaintReportViewSet, basename="complaint-report")
+router.register("hidden-complaints", HiddenComplaintViewSet, basename="hidden-complaint")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("", views.home_view, name="home"),

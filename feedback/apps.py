@@ -7,5 +7,10 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("客户服务")
 
     def ready(self):
+        from django.core import checks
+
         # survey and portal links as campaign template variables (a hook of the campaigns layer below)
         from feedback import hooks  # noqa: F401
+        from feedback.checks import calendar_covers_this_year
+
+        checks.register(calendar_covers_this_year)

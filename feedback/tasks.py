@@ -6,18 +6,19 @@ from feedback.services.complaints import complaints_escalate, notification_email
 from feedback.services.follow_up import FollowUpRetryError, complaint_follow_up_sms_send
 
 
-@shared_task(acks_late=True)
+@shared_task(name="feedback.complaints_escalate", acks_late=True)
 def complaints_escalate_task() -> int:
     """Beat, every 5 minutes: escalate breached response/resolution deadlines, once per breach."""
     return complaints_escalate()
 
 
-@shared_task(acks_late=True)
+@shared_task(name="feedback.notification_email", acks_late=True)
 def notification_email_task(notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
 
 
 @shared_task(
+    name="feedback.complaint_follow_up_sms",
     acks_late=True,
     autoretry_for=(FollowUpRetryError,),
     retry_backoff=60,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback.views import complaints, questionnaires, surveys
+from feedback.views import complaints, questionnaires, service_reports, surveys
 
 app_name = "feedback"
 
@@ -27,6 +27,11 @@ urlpatterns: list = [
     path("complaints/new/", complaints.complaint_create_view, name="complaint-create"),
     path("complaints/<int:pk>/", complaints.complaint_detail_view, name="complaint-detail"),
     path(
+        "complaints/<int:pk>/photos/<int:photo_id>/",
+        complaints.complaint_photo_view,
+        name="complaint-photo",
+    ),
+    path(
         "complaints/<int:pk>/<str:action>/",
         complaints.complaint_action_view,
         name="complaint-action",
@@ -36,6 +41,14 @@ urlpatterns: list = [
         complaints.retailer_complaints_panel_view,
         name="retailer-complaints",
     ),
+    path("hidden-complaints/", service_reports.hidden_complaint_list_view, name="hidden-complaints"),
+    path(
+        "hidden-complaints/<int:pk>/called/",
+        service_reports.hidden_complaint_call_view,
+        name="hidden-complaint-call",
+    ),
+    path("complaints/report/", service_reports.complaint_report_view, name="complaint-report"),
+    path("complaints/report/export/", service_reports.complaint_export_view, name="complaint-export"),
     path("notifications/", complaints.notification_list_view, name="notification-list"),
     path("notifications/read/", complaints.notification_read_view, name="notification-read"),
 ]

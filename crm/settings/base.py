@@ -161,6 +161,13 @@ SPECTACULAR_SETTINGS = {
         # sms/email (consent events and campaigns share the values) and how a redemption was made
         "MessageChannelEnum": "campaigns.models.Channel",
         "RedemptionChannelEnum": "loyalty.models.Redemption.Channel",
+        # complaints (feedback)
+        "ComplaintChannelEnum": "feedback.models.complaints.Complaint.Channel",
+        "ComplaintKindEnum": "feedback.models.complaints.Complaint.Kind",
+        "ComplaintStatusEnum": "feedback.models.complaints.Complaint.Status",
+        "ComplaintPriorityEnum": "feedback.models.complaints.Priority",
+        "ComplaintEventKindEnum": "feedback.models.complaints.ComplaintEvent.Kind",
+        "NotificationKindEnum": "feedback.models.complaints.Notification.Kind",
     },
 }
 
@@ -204,6 +211,14 @@ else:
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
+
+# ---- customer service (feedback/) ----------------------------------------------------------------------------------
+# Office hours that complaint deadlines count in (working days come from the `holidays` calendar), Asia/Shanghai.
+FEEDBACK_OFFICE_HOURS = [
+    tuple(period.strip().split("-", 1))
+    for period in env("FEEDBACK_OFFICE_HOURS", default="08:30-12:00,13:30-17:30").split(",")
+    if period.strip()
+]
 
 # ---- outreach (campaigns/) ---------------------------------------------------------------------------------------
 # Links in messages point here (the retailer opens them on a phone, without a login).

@@ -5,7 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 from feedback.models import Complaint, ComplaintCategory
 from feedback.models.complaints import Priority
+from sales.models import Order, Product
 from users.models import User
+
+RECENT_ORDERS = 12
 
 STAFF_CHANNELS = [
     (Complaint.Channel.PHONE, Complaint.Channel.PHONE.label),
@@ -61,7 +64,27 @@ class StaffComplaintForm(forms.Form):
         label=_("优先级"), choices=[("", _("按类别默认")), *Priority.choices], required=False
     )
     description = forms.CharField(label=_("内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    product = forms.ModelChoiceField(
+        label=_("涉及品规（可选）"), queryset=Product.objects.none(), required=False
+    )
+    order = forms.ModelChoiceField(label=_("涉及订单（可选）"), queryset=Order.objects.none(), required=False)
     photo = forms.FileField(label=_("照片（可选）"), required=False)
+
+    def __init__(self, *args, retailer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.exclude(status=Product.Status.WITHDRAWN).order_by(
+            "brand", "name"
+        )
+        if retailer is not None:
+            recent = (
+                Order.objects.filter(retailer=retailer)
+                .order_by("-ordered_on", "-id")
+                .values("pk")[:RECENT_ORDERS]
+            )
+            self.fields["order"].queryset = Order.objects.filter(pk__in=recent).order_by("-ordered_on", "-id")
+            self.fields["order"].label_from_instance = lambda o: (
+                f"{o.ordered_on:%Y-%m-%d} {o.order_no}（{o.cartons} 条）"
+            )
 
 
 class RatingForm(forms.Form):
@@ -77,7 +100,11 @@ class RatingForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("处理人"), queryset=User.objects.none())
+    assignee = forms.ModelChoiceField(
+        label=_("处理人"),
+        queryset=User.objects.none(),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
 
     def __init__(self, *args, assignees=None, **kwargs):
         super().__init__(*args, **kwargs)

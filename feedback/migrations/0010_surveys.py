@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
 
     dependencies = [
-        ('feedback', '0002_default_categories'),
+        ('feedback', '0003_complaint_export'),
         ('accounts', '0006_import_language'),
         ('campaigns', '0001_initial'),
         ('segmentation', '0005_ml'),

@@ -221,7 +221,7 @@ class Complaint(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.retailer_id} {self.category_id}"
+        return f"#{self.pk}"
 
     def get_absolute_url(self):
         return reverse("feedback:complaint-detail", args=[self.pk])
@@ -395,3 +395,20 @@ class HiddenComplaintCall(models.Model):
 
     def __str__(self):
         return f"{self.retailer_id} {self.outcome}"
+
+
+class ComplaintExport(models.Model):
+    """One line per CSV export of complaints: who exported which filter and how many rows."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filters = models.JSONField(_("筛选条件"), default=dict)
+    row_count = models.PositiveIntegerField(_("行数"), default=0)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("投诉导出记录")
+        verbose_name_plural = _("投诉导出记录")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M} {self.row_count}"

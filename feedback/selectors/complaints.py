@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.db.models import Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -35,7 +36,8 @@ def unit_supervisor(*, org_unit: OrgUnit | None, exclude: Iterable[int] = ()) ->
 
 def complaint_scope(*, user: User) -> QuerySet[Complaint]:
     """Cases a user may see: those of the retailers they may see, plus the ones assigned to them, plus (for a
-    supervisor) the ones queued in their org subtree. Admin: all."""
+    supervisor) the ones queued in their org subtree — but never, for a manager, a complaint about their own
+    conduct. Admin: all."""
     complaints = Complaint.objects.all()
     if not user.is_authenticated or not user.is_active:
         return complaints.none()
@@ -44,10 +46,18 @@ def complaint_scope(*, user: User) -> QuerySet[Complaint]:
     visible = Q(retailer__in=retailer_scope(user=user)) | Q(assignee=user)
     if user.role == User.Role.SUPERVISOR and user.org_unit_id:
         visible |= Q(queue_unit__path__startswith=user.org_unit.path)
-    return complaints.filter(visible)
+    complaints = complaints.filter(visible)
+    if user.role == User.Role.MANAGER:
+        # a complaint about a manager's own conduct is the supervisor's case: that manager does not see it
+        complaints = complaints.exclude(
+            category__routing=ComplaintCategory.Routing.SUPERVISOR, customer_manager=user
+        ).exclude(category__code="cm_conduct", customer_manager=user)
+    return complaints
 
 
 def complaint_get(*, user: User, complaint_id: int) -> Complaint:
+    if not 0 < int(complaint_id) < 2**63:
+        raise Http404
     qs = complaint_scope(user=user).select_related(
         "retailer", "category", "assignee", "queue_unit", "customer_manager", "opened_by", "product", "order"
     )
@@ -55,7 +65,8 @@ def complaint_get(*, user: User, complaint_id: int) -> Complaint:
 
 
 def overdue_q(*, now: datetime.datetime) -> Q:
-    return Q(status__in=Complaint.AWAITING_RESPONSE, response_due__lt=now) | Q(
+    """Past the response deadline without a response yet, or open past the resolution deadline."""
+    return Q(status__in=Complaint.AWAITING_RESPONSE, responded_at__isnull=True, response_due__lt=now) | Q(
         status__in=Complaint.OPEN_STATUSES, resolution_due__lt=now
     )
 
@@ -101,13 +112,14 @@ PAGE_SIZE = 30
 def complaint_list(*, user: User, filters: dict | None = None, now: datetime.datetime | None = None):
     """The complaints a user may see, filtered (q, status, category, priority, channel, assignee, overdue,
     retailer), newest first — ready for keyset pagination on (opened_at, id)."""
-    filters = filters or {}
+    # NUL cannot reach PostgreSQL in a string literal; nobody types it
+    filters = {key: str(value or "").replace("\x00", "") for key, value in (filters or {}).items()}
     qs = complaint_scope(user=user).select_related("retailer", "category", "assignee")
     if q := (filters.get("q") or "").strip():
         text = (
             Q(retailer__shop_name__icontains=q) | Q(retailer__customer_code=q) | Q(description__icontains=q)
         )
-        if q.lstrip("#").isdigit():
+        if q.lstrip("#").isdigit() and int(q.lstrip("#")) < 2**63:
             text |= Q(pk=int(q.lstrip("#")))
         qs = qs.filter(text)
     if status := filters.get("status"):
@@ -122,11 +134,13 @@ def complaint_list(*, user: User, filters: dict | None = None, now: datetime.dat
             qs = qs.filter(assignee=user)
         elif assignee == "none":
             qs = qs.filter(assignee__isnull=True)
-        elif str(assignee).isdigit():
+        elif assignee.isdigit() and int(assignee) < 2**63:
             qs = qs.filter(assignee_id=int(assignee))
     retailer = str(filters.get("retailer") or "")
-    if retailer.isdigit():
+    if retailer.isdigit() and int(retailer) < 2**63:
         qs = qs.filter(retailer_id=int(retailer))
+    if str(filters.get("needs_call", "")).lower() in ("1", "true", "yes", "on"):
+        qs = qs.filter(needs_supervisor_call=True)
     if str(filters.get("overdue", "")).lower() in ("1", "true", "yes", "on"):
         qs = qs.filter(overdue_q(now=now or timezone.now()))
     return qs.order_by("-opened_at", "-id")
@@ -138,10 +152,10 @@ def keyset_page(qs, *, cursor: str | None, size: int = PAGE_SIZE):
     if cursor:
         try:
             micros, pk = (int(part) for part in cursor.split(".", 1))
-        except ValueError:
-            micros, pk = None, None
-        if micros is not None:
             after = datetime.datetime.fromtimestamp(micros / 1_000_000, tz=datetime.UTC)
+        except (ValueError, OverflowError, OSError):
+            after = None  # a mangled cursor starts from the top rather than failing
+        if after is not None and 0 < pk < 2**63:
             qs = qs.filter(Q(opened_at__lt=after) | Q(opened_at=after, id__lt=pk))
     rows = list(qs[: size + 1])
     next_cursor = None
@@ -152,9 +166,10 @@ def keyset_page(qs, *, cursor: str | None, size: int = PAGE_SIZE):
     return rows, next_cursor
 
 
-def retailer_open_complaints(*, retailer_id: int, limit: int = 5) -> QuerySet[Complaint]:
+def retailer_open_complaints(*, user: User, retailer_id: int, limit: int = 5) -> QuerySet[Complaint]:
     return (
-        Complaint.objects.filter(retailer_id=retailer_id, status__in=Complaint.OPEN_STATUSES)
+        complaint_scope(user=user)
+        .filter(retailer_id=retailer_id, status__in=Complaint.OPEN_STATUSES)
         .select_related("category", "assignee")
         .order_by("-opened_at", "-id")[:limit]
     )
@@ -176,3 +191,40 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Noti
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")
+
+
+# --- the retailer's own view (behind its link) ------------------------------------------------------------------------
+
+PUBLIC_LIST_SIZE = 30
+
+
+def retailer_complaints(*, retailer, limit: int = PUBLIC_LIST_SIZE) -> QuerySet[Complaint]:
+    return (
+        Complaint.objects.filter(retailer=retailer)
+        .select_related("category")
+        .order_by("-opened_at", "-id")[:limit]
+    )
+
+
+def retailer_complaint_get(*, retailer, complaint_id: int) -> Complaint:
+    """One of this retailer's own complaints; another retailer's answers 404 like a missing one."""
+    if not 0 < int(complaint_id) < 2**63:
+        raise Http404
+    return get_object_or_404(Complaint.objects.select_related("category"), pk=complaint_id, retailer=retailer)
+
+
+DUPLICATE_WINDOW = datetime.timedelta(minutes=10)
+
+
+def complaint_recent_duplicate(*, retailer, category_code: str, description: str) -> Complaint | None:
+    """The same retailer's identical complaint filed in the last few minutes (a double tap, a resent form)."""
+    return (
+        Complaint.objects.filter(
+            retailer=retailer,
+            category__code=category_code,
+            description=(description or "").strip(),
+            opened_at__gte=timezone.now() - DUPLICATE_WINDOW,
+        )
+        .order_by("-opened_at")
+        .first()
+    )

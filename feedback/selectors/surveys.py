@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
+from feedback.hidden_reasons import HiddenReason
 from feedback.models import (
     QuestionArea,
     Questionnaire,
@@ -260,23 +261,57 @@ def survey_export_list(*, user: User) -> QuerySet[SurveyExport]:
 
 
 # ---- for other parts of the app ----------------------------------------------------------------------------------
-def retailers_rated_low(*, since: datetime.date | datetime.datetime, threshold: float) -> dict[int, str]:
-    """Retailers whose latest survey answer since `since` scored below `threshold` (0–100): id → reason text.
-    The hidden-complaints list registers this as one of its reason sources."""
-    if isinstance(since, datetime.date) and not isinstance(since, datetime.datetime):
-        since = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
-    rows = (
-        SurveyResponse.objects.filter(submitted_at__gte=since, overall_score__isnull=False)
-        .order_by("retailer_id", "-submitted_at", "-id")
+def _latest_responses(*, since: datetime.datetime, retailers: QuerySet | None = None):
+    """Each retailer's latest scored survey answer since `since` (one DISTINCT ON query)."""
+    qs = SurveyResponse.objects.filter(submitted_at__gte=since, overall_score__isnull=False)
+    if retailers is not None:
+        qs = qs.filter(retailer__in=retailers)
+    return (
+        qs.order_by("retailer_id", "-submitted_at", "-id")
         .distinct("retailer_id")
         .values("retailer_id", "overall_score", "survey__period", "submitted_at")
     )
+
+
+def _low_reason(row, threshold) -> str:
+    return _("%(period)s 满意度调查综合得分 %(score).1f 分（低于 %(threshold)s 分）") % {
+        "period": row["survey__period"],
+        "score": row["overall_score"],
+        "threshold": threshold,
+    }
+
+
+def retailers_rated_low(*, since: datetime.date | datetime.datetime, threshold: float) -> dict[int, str]:
+    """Retailers whose latest survey answer since `since` scored below `threshold` (0–100): id → reason text."""
+    if isinstance(since, datetime.date) and not isinstance(since, datetime.datetime):
+        since = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
     return {
-        r["retailer_id"]: _("%(period)s 满意度调查综合得分 %(score).1f 分（低于 %(threshold)s 分）")
-        % {"period": r["survey__period"], "score": r["overall_score"], "threshold": threshold}
-        for r in rows
+        r["retailer_id"]: _low_reason(r, threshold)
+        for r in _latest_responses(since=since)
         if r["overall_score"] < threshold
     }
+
+
+LOW_SURVEY_SCORE = 60
+LOW_SURVEY_DAYS = 180
+
+
+def low_survey_score(*, retailers: QuerySet, today: datetime.date) -> list[HiddenReason]:
+    """A hidden-complaint source: the retailer's latest survey answer in the last 180 days scored below 60."""
+    since = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=LOW_SURVEY_DAYS), datetime.time.min)
+    )
+    return [
+        HiddenReason(
+            retailer_id=r["retailer_id"],
+            code="survey-low",
+            reason=_low_reason(r, LOW_SURVEY_SCORE),
+            since=r["submitted_at"],
+            weight=2,
+        )
+        for r in _latest_responses(since=since, retailers=retailers)
+        if r["overall_score"] < LOW_SURVEY_SCORE
+    ]
 
 
 def open_invitation(*, retailer: Retailer) -> SurveyInvitation | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ from feedback.models import (
     ComplaintPhoto,
     Notification,
 )
-from feedback.selectors.complaints import overdue_q, unit_supervisor
+from feedback.selectors.complaints import unit_supervisor
 from feedback.workcal import CalendarNotCoveredError, working_day_end, working_time_add
 from users.models import User
 
@@ -63,17 +64,22 @@ def notify(
     *, recipients: Iterable[User], kind: str, complaint: Complaint | None, text: str
 ) -> list[Notification]:
     """In-app notifications (bulk) and, after commit, one email each to those who have an address."""
-    from feedback.tasks import notification_email_task
-
     rows = Notification.objects.bulk_create(
         [
             Notification(recipient=user, kind=kind, complaint=complaint, text=str(text)[:300])
             for user in {u.pk: u for u in recipients if u is not None}.values()
         ]
     )
-    for row in rows:
-        if row.recipient.email:
-            transaction.on_commit(lambda pk=row.pk: notification_email_task.delay(pk))
+    return _notifications_send(rows)
+
+
+def _notifications_send(rows: list[Notification]) -> list[Notification]:
+    """After commit, one email task per notification whose recipient has an address."""
+    from feedback.tasks import notification_email_task
+
+    ids = [row.pk for row in rows if row.recipient.email]
+    if ids:
+        transaction.on_commit(lambda: [notification_email_task.delay(pk) for pk in ids])
     return rows
 
 
@@ -196,9 +202,12 @@ def complaint_open(
     photos=(),
     visit_ref: str = "",
     kind: str = Complaint.Kind.COMPLAINT,
+    opened_at: datetime.datetime | None = None,
 ) -> Complaint:
     """Registers a complaint or request: routes it by its category, computes its deadlines in working hours and
-    writes the first lines of its timeline. Bad input raises ValidationError and writes nothing."""
+    writes the first lines of its timeline. Bad input raises ValidationError and writes nothing.
+    `opened_at` is for a case taken over from another system (a 12313 record): when it was really received; its
+    deadlines count from then. It may not lie in the future."""
     from accounts.models import Retailer
 
     category = ComplaintCategory.objects.select_related("queue_unit").filter(
@@ -221,6 +230,10 @@ def complaint_open(
             raise ValidationError({"photos": exc.messages}) from None
 
     now = timezone.now()
+    if opened_at is not None:
+        if opened_at > now:
+            raise ValidationError({"opened_at": _("受理时间不能晚于现在。")})
+        now = opened_at
     customer_manager = retailer.route.manager if retailer.route_id else None
     assignee, queue_unit = _route(category=category, retailer=retailer, customer_manager=customer_manager)
     response_due, resolution_due, note = _deadlines(category, now)
@@ -300,6 +313,18 @@ def _refuse(complaint: Complaint, action: str):
     )
 
 
+def _moment(complaint: Complaint, at: datetime.datetime | None) -> datetime.datetime:
+    """When a step happened: now, or (a record taken over from another system) a past moment after the case's
+    last event."""
+    now = timezone.now()
+    if at is None:
+        return now
+    last = complaint.events.order_by("-at").values_list("at", flat=True).first() or complaint.opened_at
+    if not last <= at <= now:
+        raise ValidationError({"at": _("处理时间必须在上一步之后、现在之前。")})
+    return at
+
+
 def _save(complaint: Complaint, fields: list[str]) -> None:
     complaint.version += 1
     complaint.save(update_fields=[*fields, "version"])
@@ -362,13 +387,17 @@ def _in_queue(user: User, complaint: Complaint) -> bool:
 
 @transaction.atomic
 def complaint_start(
-    *, complaint: Complaint | int, actor: User, expected_version: int | None = None
+    *,
+    complaint: Complaint | int,
+    actor: User,
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> Complaint:
     """Assigned → in progress. The first start is the response (it stops the response clock)."""
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.ASSIGNED:
         _refuse(complaint, _t("开始处理"))
-    now = timezone.now()
+    now = _moment(complaint, at)
     complaint.status = Status.IN_PROGRESS
     fields = ["status"]
     if complaint.responded_at is None:
@@ -388,7 +417,12 @@ def complaint_start(
 
 @transaction.atomic
 def complaint_resolve(
-    *, complaint: Complaint | int, actor: User, resolution: str, expected_version: int | None = None
+    *,
+    complaint: Complaint | int,
+    actor: User,
+    resolution: str,
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> Complaint:
     """In progress → resolved, with what was done; then the satisfaction follow-up (SMS link, or a call)."""
     resolution = (resolution or "").strip()
@@ -397,7 +431,7 @@ def complaint_resolve(
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.IN_PROGRESS:
         _refuse(complaint, _t("标记为已解决"))
-    now = timezone.now()
+    now = _moment(complaint, at)
     complaint.status = Status.RESOLVED
     complaint.resolved_at = now
     complaint.resolution = resolution[:2000]
@@ -413,18 +447,23 @@ def complaint_resolve(
     )
     from feedback.services.follow_up import complaint_follow_up_start
 
-    complaint_follow_up_start(complaint=complaint)
+    # a resolution recorded after the fact (at=...) does not text the retailer now about an old case
+    complaint_follow_up_start(complaint=complaint, at=now, send_sms=at is None)
     return complaint
 
 
 @transaction.atomic
 def complaint_close(
-    *, complaint: Complaint | int, actor: User, expected_version: int | None = None
+    *,
+    complaint: Complaint | int,
+    actor: User,
+    expected_version: int | None = None,
+    at: datetime.datetime | None = None,
 ) -> Complaint:
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.RESOLVED:
         _refuse(complaint, _t("关闭"))
-    now = timezone.now()
+    now = _moment(complaint, at)
     complaint.status = Status.CLOSED
     complaint.closed_at = now
     _save(complaint, ["status", "closed_at"])
@@ -517,8 +556,22 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
     once per complaint × breach × reopen cycle: the claim rows are inserted first (ON CONFLICT DO NOTHING) and
     only the rows this call inserted are notified. Returns how many breaches were escalated."""
     now = now or timezone.now()
+
+    def claimed(breach):
+        return Exists(
+            ComplaintEscalation.objects.filter(
+                complaint=OuterRef("pk"), breach=breach, cycle=OuterRef("reopen_count")
+            )
+        )
+
+    # only breaches not claimed yet: a case stays overdue for days, the sweep runs every 5 minutes
+    unclaimed = Q(
+        status__in=Complaint.AWAITING_RESPONSE, responded_at__isnull=True, response_due__lt=now
+    ) & ~claimed(ComplaintEscalation.Breach.RESPONSE) | Q(
+        status__in=Complaint.OPEN_STATUSES, resolution_due__lt=now
+    ) & ~claimed(ComplaintEscalation.Breach.RESOLUTION)
     candidates = list(
-        Complaint.objects.filter(overdue_q(now=now))
+        Complaint.objects.filter(unclaimed)
         .select_related("assignee__org_unit", "queue_unit", "retailer", "category")
         .order_by("id")
     )
@@ -540,6 +593,7 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
         breaches = []
         if (
             complaint.status in Complaint.AWAITING_RESPONSE
+            and complaint.responded_at is None
             and complaint.response_due
             and complaint.response_due < now
         ):
@@ -561,11 +615,11 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
             ],
         )
         claimed = {(cid, breach) for cid, breach in cursor.fetchall()}
-    escalated = 0
+    events: list[ComplaintEvent] = []
+    notices: list[Notification] = []
     for complaint, breach, due, target in rows:
         if (complaint.pk, str(breach)) not in claimed:
             continue
-        escalated += 1
         label = ComplaintEscalation.Breach(breach).label
         text = _t("投诉 #%(id)s（%(shop)s，%(category)s）%(breach)s，截止 %(due)s") % {
             "id": complaint.pk,
@@ -574,17 +628,81 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
             "breach": label,
             "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
         }
-        _event(
-            complaint,
-            Event.ESCALATED,
-            at=now,
-            text=text + (_t("，已升级至 %(name)s") % {"name": target} if target else _t("，无可升级的主管")),
-            internal=True,
+        after = _t("，已升级至 %(name)s") % {"name": target} if target else _t("，无可升级的主管")
+        events.append(
+            ComplaintEvent(
+                complaint=complaint, kind=Event.ESCALATED, at=now, text=text + after, is_internal=True
+            )
         )
-        notify(
-            recipients=[target, complaint.assignee],
-            kind=Notification.Kind.ESCALATED,
-            complaint=complaint,
-            text=text,
+        recipients = {u.pk: u for u in (target, complaint.assignee) if u is not None}
+        notices.extend(
+            Notification(
+                recipient=user, kind=Notification.Kind.ESCALATED, complaint=complaint, text=text[:300]
+            )
+            for user in recipients.values()
         )
+    # one INSERT each, whatever the number of breaches (the first sweep after an outage may find thousands)
+    ComplaintEvent.objects.bulk_create(events, batch_size=1000)
+    _notifications_send(Notification.objects.bulk_create(notices, batch_size=1000))
+    escalated = len(events)
     return escalated
+
+
+# --- hidden complaints and exports --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def hidden_complaint_call_record(*, retailer, user: User, outcome: str, reason: str, note: str = ""):
+    """Records the call made to a flagged retailer ("mark as called"); it drops off the list until a new signal."""
+    from feedback.models import HiddenComplaintCall
+
+    call = HiddenComplaintCall(
+        retailer=retailer,
+        called_by=user,
+        outcome=outcome,
+        reason=(reason or "")[:300],
+        note=(note or "").strip(),
+        called_at=timezone.now(),
+    )
+    call.full_clean()
+    call.save()
+    return call
+
+
+def complaint_export_log(*, user: User, filters: dict, row_count: int = 0):
+    from feedback.models import ComplaintExport
+
+    return ComplaintExport.objects.create(user=user, filters=filters, row_count=row_count)
+
+
+def complaint_export_count_set(*, export, row_count: int) -> None:
+    export.row_count = row_count
+    export.save(update_fields=["row_count"])
+
+
+def complaints_deadlines_recompute(*, complaint_ids: Iterable[int] | None = None) -> int:
+    """Fills the deadlines left empty because the holiday calendar lacked a year (after `holidays` is upgraded),
+    counted from when each case was received, or last reopened. Returns how many cases got their deadlines."""
+    qs = Complaint.objects.filter(resolution_due__isnull=True, status__in=Complaint.OPEN_STATUSES)
+    if complaint_ids is not None:
+        qs = qs.filter(pk__in=list(complaint_ids))
+    done = 0
+    for pk in qs.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            complaint = _locked(pk, None)
+            if complaint.resolution_due is not None:
+                continue
+            reopened = (
+                complaint.events.filter(kind=Event.REOPENED).order_by("-at").values_list("at", flat=True)
+            )
+            start = reopened.first() or complaint.opened_at
+            response_due, resolution_due, _note = _deadlines(complaint.category, start)
+            if resolution_due is None:
+                continue
+            complaint.resolution_due = resolution_due
+            complaint.response_due = complaint.response_due or response_due
+            complaint.deadline_note = ""
+            _save(complaint, ["response_due", "resolution_due", "deadline_note"])
+            _event(complaint, Event.NOTE, text=_t("节假日日历已更新，截止时间已重新计算。"), internal=True)
+            done += 1
+    return done

@@ -12,7 +12,7 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _t
@@ -49,12 +49,13 @@ def follow_up_text(*, complaint: Complaint, url: str) -> str:
     }
 
 
-def complaint_follow_up_start(*, complaint: Complaint) -> str:
+def complaint_follow_up_start(*, complaint: Complaint, at=None, send_sms: bool = True) -> str:
     """Chooses how the resolved case is followed up (once per case) and enqueues the SMS after commit."""
     from feedback.tasks import complaint_follow_up_sms_task
 
     retailer = complaint.retailer
-    mode = Complaint.FollowUp.SMS if retailer.sms_consent and retailer.mobile else Complaint.FollowUp.PHONE
+    texting = send_sms and retailer.sms_consent and retailer.mobile
+    mode = Complaint.FollowUp.SMS if texting else Complaint.FollowUp.PHONE
     chosen = Complaint.objects.filter(pk=complaint.pk, follow_up="").update(follow_up=mode)
     if not chosen:
         return Complaint.objects.values_list("follow_up", flat=True).get(pk=complaint.pk)
@@ -65,8 +66,8 @@ def complaint_follow_up_start(*, complaint: Complaint) -> str:
         ComplaintEvent.objects.create(
             complaint=complaint,
             kind=ComplaintEvent.Kind.FOLLOW_UP,
-            at=timezone.now(),
-            text=_t("零售户未授权接收短信，请电话回访。"),
+            at=at or timezone.now(),
+            text=_t("零售户未授权接收短信，请电话回访。") if send_sms else _t("补录的办结记录，请电话回访。"),
             is_internal=True,
         )
     return mode
@@ -131,7 +132,9 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
         pk=complaint.pk, rating__isnull=True, status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED)
     ).update(rating=rating, rating_comment=comment, rated_at=now, needs_supervisor_call=low)
     if not updated:
-        raise ConflictError(_t("您已经评价过这次服务，感谢您的反馈。"))
+        if Complaint.objects.filter(pk=complaint.pk, rating__isnull=False).exists():
+            raise ConflictError(_t("您已经评价过这次服务，感谢您的反馈。"))
+        raise ConflictError(_t("该问题仍在处理中，处理完成后再请您评价。"))
     complaint.refresh_from_db()
     ComplaintEvent.objects.create(
         complaint=complaint,
@@ -150,4 +153,27 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
             text=_t("投诉 #%(id)s 满意度 %(rating)s 分，请主管回访。")
             % {"id": complaint.pk, "rating": rating},
         )
+    return complaint
+
+
+@transaction.atomic
+def complaint_supervisor_call_record(*, complaint: Complaint, actor, note: str) -> Complaint:
+    """A supervisor called the retailer about a low rating: clears the flag and notes what was said."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("请填写回访情况。")})
+    updated = Complaint.objects.filter(pk=complaint.pk, needs_supervisor_call=True).update(
+        needs_supervisor_call=False, version=models.F("version") + 1
+    )
+    if not updated:
+        raise ConflictError(_t("该投诉不需要主管回访，或已有人回访过。"))
+    ComplaintEvent.objects.create(
+        complaint=complaint,
+        kind=ComplaintEvent.Kind.NOTE,
+        actor=actor,
+        at=timezone.now(),
+        text=_t("主管回访：%(note)s") % {"note": note[:1900]},
+        is_internal=True,
+    )
+    complaint.refresh_from_db()
     return complaint

@@ -5,8 +5,9 @@ Views parse input, call one service or selector, and present; refusals become me
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,7 +19,17 @@ from feedback.models import Complaint, ComplaintCategory, ComplaintEscalation
 from feedback.models.complaints import Priority
 from feedback.selectors.complaints import assignee_choices, keyset_page
 
-FILTER_KEYS = ("q", "status", "category", "priority", "channel", "assignee", "overdue", "retailer")
+FILTER_KEYS = (
+    "q",
+    "status",
+    "category",
+    "priority",
+    "channel",
+    "assignee",
+    "overdue",
+    "needs_call",
+    "retailer",
+)
 
 
 def _errors(exc: Exception) -> str:
@@ -47,6 +58,7 @@ def complaint_list_view(request):
         "priorities": Priority.choices,
         "channels": Complaint.Channel.choices,
         "is_first_page": not request.GET.get("after"),
+        "now": timezone.now(),
     }
     template = "includes/complaint_rows.html" if request.htmx and request.GET.get("after") else None
     return render(request, template or "feedback/complaint_list.html", context)
@@ -66,6 +78,14 @@ def complaint_create_view(request):
     )
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
+        duplicate = selectors.complaint_recent_duplicate(
+            retailer=retailer,
+            category_code=form.cleaned_data["category"].code,
+            description=form.cleaned_data["description"],
+        )
+        if duplicate is not None:  # a double click: the case is already there
+            messages.info(request, _("这条投诉刚刚已登记（#%(id)s）。") % {"id": duplicate.pk})
+            return redirect(duplicate)
         try:
             complaint = services.complaint_open(
                 retailer=retailer,
@@ -74,6 +94,8 @@ def complaint_create_view(request):
                 channel=form.cleaned_data["channel"],
                 kind=form.cleaned_data["kind"],
                 priority=form.cleaned_data["priority"] or None,
+                product=form.cleaned_data["product"],
+                order=form.cleaned_data["order"],
                 actor=request.user,
                 photos=[photo] if photo else (),
             )
@@ -95,7 +117,10 @@ def _actions(complaint: Complaint, user) -> list[str]:
         Complaint.Status.RESOLVED: ["close", "reopen"],
         Complaint.Status.CLOSED: ["reopen"],
     }
-    return by_status[complaint.status]
+    actions = list(by_status[complaint.status])
+    if complaint.needs_supervisor_call and (user.is_company_admin or user.role == "supervisor"):
+        actions.append("supervisor_call")
+    return actions
 
 
 @login_required
@@ -170,6 +195,13 @@ def complaint_action_view(request, pk, action):
                 internal=request.POST.get("visible_to_retailer") != "on",
             )
             done = _("已添加备注。")
+        elif action == "supervisor_call":
+            if "supervisor_call" not in _actions(complaint, user):
+                raise ConflictError(_("只有主管可以记录低分回访。"))
+            services.complaint_supervisor_call_record(
+                complaint=complaint, actor=user, note=request.POST.get("note", "")
+            )
+            done = _("已记录主管回访。")
         elif action == "photo":
             photo = request.FILES.get("photo")
             if photo is None:
@@ -188,14 +220,31 @@ def complaint_action_view(request, pk, action):
 @login_required
 @permission_required("feedback.view_complaint", raise_exception=True)
 @require_GET
+def complaint_photo_view(request, pk, photo_id):
+    """A case's photo, to those who may see the case (media is never served publicly: shops, people, licences)."""
+    complaint = selectors.complaint_get(user=request.user, complaint_id=pk)
+    photo = get_object_or_404(complaint.photos.all(), pk=photo_id) if 0 < photo_id < 2**63 else None
+    if photo is None:
+        raise Http404
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@permission_required("feedback.view_complaint", raise_exception=True)
+@require_GET
 def retailer_complaints_panel_view(request, pk):
     """The portrait's panel (htmx): the retailer's open complaints and a button to log a new one."""
     retailer = retailer_get(user=request.user, retailer_id=pk)
     context = {
         "retailer": retailer,
-        "complaints": selectors.retailer_open_complaints(retailer_id=retailer.pk),
+        "complaints": selectors.retailer_open_complaints(user=request.user, retailer_id=retailer.pk),
         "overdue_ids": set(
-            selectors.complaints_overdue(retailer_ids=[retailer.pk]).values_list("pk", flat=True)
+            selectors.complaints_overdue(retailer_ids=[retailer.pk], user=request.user).values_list(
+                "pk", flat=True
+            )
         ),
     }
     return render(request, "includes/complaint_retailer_panel.html", context)

@@ -5,7 +5,7 @@ refused like a forged one."""
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from crm.errors import ConflictError
@@ -25,14 +25,6 @@ from loyalty import selectors as loyalty_selectors
 from loyalty.links import retailer_link_token
 
 
-def _optional_url(name: str, token: str) -> str:
-    """A page another part of the app provides (complaints); empty until it is installed."""
-    try:
-        return reverse(name, args=[token])
-    except NoReverseMatch:
-        return ""
-
-
 @require_http_methods(["GET"])
 def hub_view(request: HttpRequest, token: str):
     try:
@@ -49,8 +41,8 @@ def hub_view(request: HttpRequest, token: str):
         "survey_link": (
             survey_path(retailer_id=retailer.pk, invitation_id=invitation.pk) if invitation else ""
         ),
-        "complaint_new_url": _optional_url("feedback-public:public-complaint-new", token),
-        "complaint_list_url": _optional_url("feedback-public:public-complaint-list", token),
+        "complaint_new_url": reverse("feedback-public:public-complaint-new", args=[token]),
+        "complaint_list_url": reverse("feedback-public:public-complaint-list", args=[token]),
         "points": points,
         "points_url": reverse("loyalty:link", args=[retailer_link_token(retailer_id=retailer.pk)]),
         "subscribed": retailer.sms_consent or retailer.email_consent,

@@ -19,10 +19,13 @@ from feedback.portal import (
     portal_response_headers,
     portal_retailer,
 )
-from feedback.selectors.complaints import complaint_timeline
+from feedback.selectors.complaints import (
+    complaint_recent_duplicate,
+    complaint_timeline,
+    retailer_complaint_get,
+    retailer_complaints,
+)
 from feedback.services import complaint_open, complaint_rate
-
-PUBLIC_LIST_SIZE = 30
 
 
 def _visit(request, token, purpose=PORTAL):
@@ -36,22 +39,11 @@ def _page(request, template, context):
     return portal_response_headers(render(request, template, context))
 
 
-def _own_complaint(retailer, pk) -> Complaint:
-    complaint = Complaint.objects.select_related("category").filter(pk=pk, retailer=retailer).first()
-    if complaint is None:
-        raise Http404
-    return complaint
-
-
 def complaint_list(request, token):
     visit, refused = _visit(request, token)
     if refused:
         return refused
-    complaints = (
-        Complaint.objects.filter(retailer=visit.retailer)
-        .select_related("category")
-        .order_by("-opened_at", "-id")
-    )[:PUBLIC_LIST_SIZE]
+    complaints = retailer_complaints(retailer=visit.retailer)
     return _page(
         request,
         "feedback/public/complaint_list.html",
@@ -59,6 +51,8 @@ def complaint_list(request, token):
     )
 
 
+# CSRF stays on: the pages send "Referrer-Policy: same-origin" (feedback.portal), so the browser's own posts carry
+# an Origin that Django's check accepts, and another site cannot post into a retailer's open page.
 @require_http_methods(["GET", "POST"])
 def complaint_new(request, token):
     visit, refused = _visit(request, token)
@@ -67,6 +61,18 @@ def complaint_new(request, token):
     form = PublicComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
+        duplicate = complaint_recent_duplicate(
+            retailer=visit.retailer,
+            category_code=form.cleaned_data["category"].code,
+            description=form.cleaned_data["description"],
+        )
+        if duplicate is not None:  # a double tap or a resent form: show the case already filed
+            messages.info(
+                request, _t("这条内容刚刚已提交过（编号 %(id)s），无需重复提交。") % {"id": duplicate.pk}
+            )
+            return portal_response_headers(
+                redirect("feedback-public:public-complaint-detail", token, duplicate.pk)
+            )
         try:
             complaint = complaint_open(
                 retailer=visit.retailer,
@@ -97,7 +103,7 @@ def complaint_detail(request, token, pk):
     visit, refused = _visit(request, token)
     if refused:
         return refused
-    complaint = _own_complaint(visit.retailer, pk)
+    complaint = retailer_complaint_get(retailer=visit.retailer, complaint_id=pk)
     return _page(
         request,
         "feedback/public/complaint_detail.html",
@@ -118,22 +124,24 @@ def complaint_rate_view(request, token):
     ref = visit.link.ref
     if not isinstance(ref, int):
         raise Http404
-    complaint = _own_complaint(visit.retailer, ref)
+    complaint = retailer_complaint_get(retailer=visit.retailer, complaint_id=ref)
     form = RatingForm(request.POST or None)
     status = 200
-    if complaint.rating is not None:
-        form = None
-    elif request.method == "POST" and form.is_valid():
+    if request.method == "POST" and (complaint.rating is not None or form.is_valid()):
         try:
+            if complaint.rating is not None:
+                raise ConflictError(_t("您已经评价过这次服务，感谢您的反馈。"))
             complaint = complaint_rate(
                 complaint=complaint, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
             )
         except ConflictError as exc:
             messages.warning(request, str(exc))
+            complaint.refresh_from_db()
             status = 409
         except ValidationError as exc:
             form.add_error(None, exc.messages)
-        form = None if complaint.rating is not None else form
+    if complaint.rating is not None:
+        form = None
     response = render(
         request,
         "feedback/public/complaint_rate.html",

@@ -141,3 +141,29 @@ def test_overdue_lists_breached_open_cases_scoped_to_the_user(
     clock.set(local(2026, 11, 25, 9, 1))
     assert taken_up in complaints_overdue(user=manager_a)
     assert other not in complaints_overdue(user=manager_a)
+
+
+def test_deadlines_left_empty_are_filled_once_the_calendar_covers_the_year(retailer_a, clock, monkeypatch):
+    from feedback import workcal
+    from feedback.services import complaints_deadlines_recompute
+
+    real = workcal.calendar_coverage
+    monkeypatch.setattr(workcal, "calendar_coverage", lambda: (real()[0], 2025))
+    workcal._year.cache_clear()
+    clock.set(local(2026, 11, 23, 9, 0))
+    complaint = open_complaint(retailer_a, "supply")
+    assert complaint.resolution_due is None
+    assert complaints_deadlines_recompute() == 0  # still not covered: nothing guessed
+
+    monkeypatch.setattr(workcal, "calendar_coverage", real)
+    workcal._year.cache_clear()
+    clock.set(local(2026, 11, 24, 9, 0))
+    assert complaints_deadlines_recompute() == 1
+    complaint.refresh_from_db()
+    # counted from when it was received, Mon 09:00 (see test_overdue_lists…)
+    assert (complaint.response_due, complaint.resolution_due) == (
+        local(2026, 11, 23, 14, 30),
+        local(2026, 11, 25, 9, 0),
+    )
+    assert complaint.deadline_note == ""
+    assert complaints_deadlines_recompute() == 0

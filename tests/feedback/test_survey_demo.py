@@ -2,7 +2,7 @@
 
 import datetime
 
-from feedback.demo import demo_surveys_build
+from feedback.demo_surveys import demo_surveys_build
 from feedback.models import Survey, SurveyResponse
 from feedback.selectors.survey_indices import index_trend
 from tests.accounts.factories import RetailerFactory

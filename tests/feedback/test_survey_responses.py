@@ -248,3 +248,24 @@ def test_low_ratings_are_a_reason_source_for_hidden_complaints(tiny_survey):
     low = selectors.retailers_rated_low(since=datetime.date(2026, 1, 1), threshold=60)
     assert list(low) == [big[1].retailer_id]
     assert "46.9" in low[big[1].retailer_id]
+
+
+def test_a_low_survey_score_puts_the_retailer_on_the_hidden_complaint_list(tiny_survey, manager_a):
+    import datetime
+
+    from django.utils import timezone
+
+    from feedback.selectors.hidden_complaints import hidden_complaints
+
+    survey, items, big, _small = tiny_survey
+    # (0 + 0) / 2 = 0 for 供应, 0 for 服务 → overall 0: low. The other shop answers 100 and is not flagged.
+    low = submit(big[0], answers(items, s5=1, s10=1, v5=1, nps=2))
+    submit(big[1], answers(items, s5=5, s10=10, v5=5, nps=10))
+    rows = hidden_complaints(user=manager_a, today=timezone.localdate(), codes=["survey-low"])
+    assert [(row.retailer.pk, [r.code for r in row.reasons]) for row in rows] == [
+        (low.retailer_id, ["survey-low"])
+    ]
+    assert rows[0].reasons[0].reason == f"{survey.period} 满意度调查综合得分 0.0 分（低于 60 分）"
+    # half a year later the answer no longer counts
+    later = timezone.localdate() + datetime.timedelta(days=200)
+    assert hidden_complaints(user=manager_a, today=later, codes=["survey-low"]) == []

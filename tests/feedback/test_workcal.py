@@ -84,3 +84,14 @@ def test_office_hours_come_from_settings():
 def test_inverted_office_hours_are_refused():
     with pytest.raises(ValueError, match="FEEDBACK_OFFICE_HOURS"):
         working_time_add(start=local(2026, 11, 23, 9, 0), hours=1)
+
+
+def test_the_system_check_warns_when_this_year_is_not_covered(monkeypatch):
+    from feedback import checks as feedback_checks
+
+    monkeypatch.setattr(feedback_checks, "calendar_coverage", lambda: (2001, 2999))
+    assert feedback_checks.calendar_covers_this_year() == []
+    monkeypatch.setattr(feedback_checks, "calendar_coverage", lambda: (2001, 2020))
+    (warning,) = feedback_checks.calendar_covers_this_year()
+    assert warning.id == "feedback.W001"
+    assert "2020" in warning.msg

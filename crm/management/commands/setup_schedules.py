@@ -66,6 +66,12 @@ SCHEDULES = {
         "02:50 nightly, after scoring (value classes feed the frequency): plan this and next week's shop visits; "
         "idempotent (one plan per shop and week)",
     ),
+    "feedback-complaints-escalate": (
+        "feedback.complaints_escalate",
+        {"minute": "*/5", "hour": "*"},
+        "every 5 minutes: escalate complaints past their response or resolution deadline to the supervisor, "
+        "once per breach (a claim row per complaint, deadline and reopen cycle)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.demo import demo_surveys_build
+from feedback.demo_surveys import demo_surveys_build
 from feedback.models import Survey
 from users.models import User
 

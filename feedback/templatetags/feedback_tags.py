@@ -1,0 +1,14 @@
+from django import template
+
+from feedback.selectors import notifications_unread_count
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def unread_notifications(context) -> int:
+    """The navbar badge: the signed-in user's unread notifications (one indexed COUNT on a partial index)."""
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated:
+        return 0
+    return notifications_unread_count(user=request.user)

@@ -1,0 +1,161 @@
+"""Escalation of breached deadlines: to the supervisor above the handler, exactly once per complaint × breach ×
+reopen cycle — run twice in a row, and run by eight workers at the same instant."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django_celery_beat.models import PeriodicTask
+
+from feedback.models import Complaint, ComplaintEscalation, ComplaintEvent, Notification
+from feedback.services import complaint_reopen, complaint_resolve, complaint_start, complaints_escalate
+from tests.feedback.conftest import local
+from tests.feedback.factories import open_complaint
+
+
+@pytest.mark.django_db
+def test_a_response_breach_is_escalated_once_to_the_supervisor(
+    retailer_a, manager_a, supervisor_a, clock, eager_tasks, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    supervisor_a.email = "zhao@example.cn"
+    supervisor_a.save(update_fields=["email"])
+    clock.set(local(2026, 11, 23, 9, 0))
+    complaint = open_complaint(retailer_a, "supply")  # response due 14:30, resolution Wed 09:00
+    clock.set(local(2026, 11, 23, 14, 29))
+    assert complaints_escalate() == 0
+    clock.set(local(2026, 11, 23, 14, 31))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert complaints_escalate() == 1
+        assert complaints_escalate() == 0  # the second run finds the claim
+    assert [m.to for m in mail.outbox if "响应超时" in m.subject] == [["zhao@example.cn"]]
+
+    escalation = ComplaintEscalation.objects.get()
+    assert (escalation.complaint, escalation.breach, escalation.cycle) == (complaint, "response", 0)
+    assert escalation.escalated_to == supervisor_a
+    assert escalation.due_at == local(2026, 11, 23, 14, 30)
+    assert Notification.objects.filter(kind="escalated", recipient=supervisor_a).count() == 1
+    assert Notification.objects.filter(kind="escalated", recipient=manager_a).count() == 1
+    assert ComplaintEvent.objects.filter(complaint=complaint, kind="escalated", is_internal=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_resolution_breach_is_its_own_escalation_and_a_reopen_starts_a_new_cycle(
+    retailer_a, manager_a, supervisor_a, clock
+):
+    clock.set(local(2026, 11, 23, 9, 0))
+    complaint = open_complaint(retailer_a, "supply")
+    complaint_start(complaint=complaint, actor=manager_a)  # responded: no response breach
+    clock.set(local(2026, 11, 25, 9, 1))  # past Wed 09:00
+    assert complaints_escalate() == 1
+    assert complaints_escalate() == 0
+    complaint_resolve(complaint=complaint, actor=manager_a, resolution="已补货")
+    # new due, 15 h from Wed 09:01: Wed 6 h 59 min + Thu 7.5 h + 31 min → Fri 09:01
+    complaint_reopen(complaint=complaint, actor=None, reason="补货没到")
+    complaint.refresh_from_db()
+    assert complaint.resolution_due == local(2026, 11, 27, 9, 1)
+    clock.set(local(2026, 11, 27, 9, 0))
+    assert complaints_escalate() == 0  # not due yet, and the first response was given
+    clock.set(local(2026, 11, 27, 9, 2))
+    assert complaints_escalate() == 1
+    assert list(ComplaintEscalation.objects.order_by("cycle").values_list("breach", "cycle")) == [
+        ("resolution", 0),
+        ("resolution", 1),
+    ]
+
+
+@pytest.mark.django_db
+def test_resolved_and_on_time_cases_are_not_escalated(retailer_a, manager_a, clock):
+    clock.set(local(2026, 11, 23, 9, 0))
+    done = open_complaint(retailer_a, "supply")
+    complaint_start(complaint=done, actor=manager_a)
+    complaint_resolve(complaint=done, actor=manager_a, resolution="已处理")
+    clock.set(local(2026, 12, 1, 9, 0))
+    assert complaints_escalate() == 0
+
+
+@pytest.mark.django_db
+def test_a_supervisor_handling_the_case_is_escalated_past_to_the_next_one_up(
+    retailer_a, supervisor_a, company_admin, clock, company
+):
+    from tests.users.factories import SupervisorFactory
+
+    above = SupervisorFactory(username="city_supervisor", org_unit=company)
+    clock.set(local(2026, 11, 23, 9, 0))
+    open_complaint(retailer_a, "cm_conduct", description="客户经理不回电话")  # routed to supervisor_a
+    clock.set(local(2026, 11, 24, 9, 0))
+    assert complaints_escalate() == 1
+    assert ComplaintEscalation.objects.get().escalated_to == above
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_concurrent_sweeps_escalate_each_breach_once(retailer_a, retailer_b, supervisor_a, clock):
+    clock.set(local(2026, 11, 23, 9, 0))
+    for retailer in (retailer_a, retailer_a, retailer_b):
+        open_complaint(retailer, "supply")
+    clock.set(local(2026, 11, 25, 9, 1))  # response and resolution both breached: 3 × 2 breaches
+    barrier = threading.Barrier(8)
+    results = [None] * 8
+
+    def sweep(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = complaints_escalate()
+        except Exception as exc:  # the assertion below shows it
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(results) == 6, results
+    assert ComplaintEscalation.objects.count() == 6
+    assert ComplaintEvent.objects.filter(kind="escalated").count() == 6
+    # each breach told its handler once (and supervisor_a for retailer_a's two cases)
+    assert Notification.objects.filter(kind="escalated").count() == 6 + 4
+    assert Complaint.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_setup_schedules_runs_the_sweep_every_five_minutes():
+    call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    task = PeriodicTask.objects.get(name="feedback-complaints-escalate")
+    assert task.task == "feedback.complaints_escalate"
+    assert task.crontab.minute == "*/5"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_resolving_the_same_case_at_once_one_wins(retailer_a, manager_a, supervisor_a, clock):
+    from crm.errors import ConflictError
+
+    clock.set(local(2026, 11, 23, 9, 0))
+    complaint = open_complaint(retailer_a, "supply")
+    complaint_start(complaint=complaint, actor=manager_a)
+    seen = Complaint.objects.get(pk=complaint.pk).version
+    barrier = threading.Barrier(2)
+    results = [None, None]
+
+    def resolve(i, actor):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = complaint_resolve(
+                complaint=complaint.pk, actor=actor, resolution=f"处理人 {i}", expected_version=seen
+            )
+        except Exception as exc:  # inspected below
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resolve, args=(i, u)) for i, u in enumerate((manager_a, supervisor_a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(type(r).__name__ for r in results) == ["Complaint", "ConflictError"]
+    assert any(isinstance(r, ConflictError) for r in results)
+    assert ComplaintEvent.objects.filter(complaint=complaint, kind="resolved").count() == 1
