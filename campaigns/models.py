@@ -304,6 +304,7 @@ class Delivery(models.Model):
         NO_ADDRESS = "no_address", _("没有手机号或邮箱")
         REJECTED = "rejected", _("网关拒收")
         ATTEMPTS = "attempts", _("多次重试失败")
+        NO_VALUE = "no_value", _("缺少个性化内容（如问卷已答、无额度）")
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="deliveries")
     retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+")

@@ -74,6 +74,9 @@ class Rendered:
     subject: str
     text: str
     html: str
+    # variables another app provides (survey link, allowance…) that it had no value for, for this recipient: such a
+    # message would go out with a hole in it (a survey invitation without its link), so the sender skips it
+    missing: tuple[str, ...] = ()
 
 
 def variables_used(*texts: str) -> list[str]:
@@ -254,6 +257,7 @@ def render_many(*, template, recipients: list[Recipient], context: dict) -> list
     provided = provided_values(
         [v for v in used if v in PROVIDED_VARIABLES], [r.retailer_id for r in recipients]
     )
+    provided_used = [v for v in used if v in PROVIDED_VARIABLES]
     rendered = []
     for recipient in recipients:
         values = _values(recipient, context, provided, used)
@@ -262,6 +266,7 @@ def render_many(*, template, recipients: list[Recipient], context: dict) -> list
                 subject=_fill(template.subject, values, escape=False),
                 text=_fill(template.body, values, escape=False).strip(),
                 html=_fill(template.html_body, values, escape=True),
+                missing=tuple(name for name in provided_used if not values.get(name)),
             )
         )
     return rendered

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from campaigns import templating
@@ -251,12 +251,19 @@ def campaign_context(campaign: Campaign) -> dict:
     return context
 
 
-def messages_build(*, campaign: Campaign, claimed: Claimed, context: dict) -> list[OutgoingMessage]:
+def messages_build(
+    *, campaign: Campaign, claimed: Claimed, context: dict
+) -> tuple[list[OutgoingMessage], list[int]]:
+    """The messages of a claimed batch, and the ids of the deliveries that cannot be sent because a variable
+    another app provides has no value for that retailer (e.g. it answered the survey since it was queued)."""
     rendered = templating.render_many(
         template=campaign.template, recipients=claimed.sendable, context=context
     )
-    messages = []
+    messages, incomplete = [], []
     for recipient, message in zip(claimed.sendable, rendered, strict=True):
+        if message.missing:
+            incomplete.append(recipient.delivery_id)
+            continue
         headers = {}
         if campaign.channel == Channel.EMAIL:
             link = templating.unsubscribe_url(recipient.delivery_id)
@@ -271,7 +278,16 @@ def messages_build(*, campaign: Campaign, claimed: Claimed, context: dict) -> li
                 headers=headers,
             )
         )
-    return messages
+    return messages, incomplete
+
+
+def deliveries_skip_incomplete(*, ids: list[int]) -> int:
+    """Claimed deliveries that will not be sent (no value for a provided variable) end skipped, not attempted."""
+    if not ids:
+        return 0
+    return Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENDING).update(
+        state=Delivery.State.SKIPPED, reason=Delivery.Reason.NO_VALUE, attempts=F("attempts") - 1
+    )
 
 
 _RECORD_SQL = """
@@ -375,7 +391,10 @@ def campaign_pump(*, campaign_id: int, budget_seconds: float = PUMP_BUDGET_SECON
         result.skipped += claimed.skipped
         if not claimed.sendable:
             continue
-        messages = messages_build(campaign=campaign, claimed=claimed, context=context)
+        messages, incomplete = messages_build(campaign=campaign, claimed=claimed, context=context)
+        result.skipped += deliveries_skip_incomplete(ids=incomplete)
+        if not messages:
+            continue
         answers = backend.send(messages)
         counts = deliveries_record(results=answers)
         result.sent += counts.get(ACCEPTED, 0)
