@@ -1,4 +1,5 @@
-"""System check: the holiday calendar must carry this year's official schedule, or complaint deadlines stop."""
+"""System check: the holiday calendar should carry this year's official schedule; without it every complaint
+deadline is provisional (rule-based public holidays, no make-up days) until the library is upgraded."""
 
 from django.core import checks
 from django.utils import timezone
@@ -14,7 +15,7 @@ def calendar_covers_this_year(app_configs=None, **kwargs):
     return [
         checks.Warning(
             f"the holidays library has China's holiday schedule only up to {last}; complaint deadlines in {year} "
-            "cannot be computed",
+            "are provisional (public holidays by rule, without the make-up working days)",
             hint="upgrade the holidays package (pip install -U holidays) once the State Council notice is out",
             id="feedback.W001",
         )

@@ -2,7 +2,11 @@
 
 from celery import shared_task
 
-from feedback.services.complaints import complaints_escalate, notification_email_send
+from feedback.services.complaints import (
+    complaints_deadlines_recompute,
+    complaints_escalate,
+    notification_email_send,
+)
 from feedback.services.follow_up import FollowUpRetryError, complaint_follow_up_sms_send
 
 
@@ -10,6 +14,12 @@ from feedback.services.follow_up import FollowUpRetryError, complaint_follow_up_
 def complaints_escalate_task() -> int:
     """Beat, every 5 minutes: escalate breached response/resolution deadlines, once per breach."""
     return complaints_escalate()
+
+
+@shared_task(name="feedback.complaints_deadlines_recompute", acks_late=True)
+def complaints_deadlines_recompute_task() -> int:
+    """Beat, daily: replace provisional deadlines once the holiday calendar covers their year (idempotent)."""
+    return complaints_deadlines_recompute()
 
 
 @shared_task(name="feedback.notification_email", acks_late=True)

@@ -2,9 +2,13 @@
 on China's working days — weekdays that are not public holidays, plus the make-up working days (调休) — as the
 `holidays` library publishes them from the State Council's yearly notice.
 
-The library knows a year's make-up days only once the notice is out. A year it has no notice for is refused
-(`CalendarNotCoveredError`), not guessed: a deadline computed on bare weekdays could be days wrong around the
-Spring Festival. `calendar_coverage()` says which years are covered, for the admin's warning.
+The library knows a year's make-up days only once the notice is out (each December for the next year). For a
+year it has no notice for yet, the working days are *provisional*: weekdays minus the public holidays the library
+computes by rule (New Year's Day, the Spring Festival by the lunar calendar, Qingming, Labour Day, …, with their
+"observed" days), but without the make-up days and bridge days the notice will add. A deadline that runs through
+such a year is provisional (`is_provisional`): it may move by a day or two around a holiday once the notice is
+out; the complaints service flags it and recomputes it when the library covers the year.
+`calendar_coverage()` says which years are covered, for the admin's warning and the system check.
 """
 
 import datetime
@@ -19,26 +23,38 @@ from holidays.countries.china import ChinaStaticHolidays
 DEFAULT_OFFICE_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
 
 
-class CalendarNotCoveredError(Exception):
-    """The holiday calendar has no official schedule for this year."""
-
-    def __init__(self, year: int):
-        super().__init__(year)
-        self.year = year
-
-
 def calendar_coverage() -> tuple[int, int]:
     """First and last year for which the library carries the State Council's make-up working days."""
     years = ChinaStaticHolidays.special_public_holidays.keys()
     return min(years), max(years)
 
 
+def is_covered(year: int) -> bool:
+    """Whether the library carries the State Council's official schedule (make-up days included) for `year`."""
+    first, last = calendar_coverage()
+    return first <= year <= last
+
+
+def uncovered_years(*, start: datetime.datetime, end: datetime.datetime) -> list[int]:
+    """The years between `start` and `end` (local dates, inclusive) the official schedule does not cover yet."""
+    zone = _zone()
+    first_year = timezone.localtime(start, zone).year
+    last_year = timezone.localtime(end, zone).year
+    return [year for year in range(first_year, last_year + 1) if not is_covered(year)]
+
+
+def is_provisional(*, start: datetime.datetime, end: datetime.datetime) -> bool:
+    """Whether a span of working time from `start` to `end` was counted on a provisional calendar."""
+    return bool(uncovered_years(start=start, end=end))
+
+
 @functools.lru_cache(maxsize=16)
 def _year(year: int) -> tuple[frozenset[datetime.date], frozenset[datetime.date]]:
-    first, last = calendar_coverage()
-    if not first <= year <= last:
-        raise CalendarNotCoveredError(year)
+    """(days off, make-up working days) of `year`; for a year not covered, the rule-based public holidays only
+    and no make-up days (see the module docstring). Cached: call `_year.cache_clear()` after changing coverage."""
     days_off = holidays.China(years=year)
+    if not is_covered(year):
+        return frozenset(days_off.keys()), frozenset()
     workdays = frozenset(d for d in days_off.weekend_workdays if d.year == year)
     return frozenset(days_off.keys()), workdays
 

@@ -92,7 +92,9 @@ class StockCheckSerializer(serializers.Serializer):
 
 class VisitSerializer(serializers.ModelSerializer):
     stock_checks = serializers.SerializerMethodField()
-    photos = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField(
+        help_text="where a signed-in user who may see the visit's retailer gets each photo (media is not public)"
+    )
 
     class Meta:
         model = Visit
@@ -129,7 +131,7 @@ class VisitSerializer(serializers.ModelSerializer):
         return [{"programme": c.programme_id, "in_stock": c.in_stock} for c in visit.stock_checks.all()]
 
     def get_photos(self, visit) -> list[str]:
-        return [p.image.url for p in visit.photos.all()]
+        return [p.get_absolute_url() for p in visit.photos.all()]
 
 
 class VisitCreateSerializer(serializers.Serializer):

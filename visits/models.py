@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -209,7 +210,13 @@ def visit_photo_path(instance, filename: str) -> str:
     )
 
 
+PHOTO_CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
 class VisitPhoto(models.Model):
+    """A photo taken on a visit. Never served from MEDIA_URL (shops, people, licences): only through
+    visits:visit-photo, to those who may see the visit's retailer."""
+
     visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="photos")
     image = models.FileField(_("照片"), upload_to=visit_photo_path)
     ext = models.CharField(max_length=5, editable=False)
@@ -221,6 +228,14 @@ class VisitPhoto(models.Model):
 
     def __str__(self):
         return self.image.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("visits:visit-photo", args=[self.visit_id, self.pk])
+
+    @property
+    def content_type(self) -> str:
+        """From the extension the upload's magic bytes chose (see services.records), never the client's claim."""
+        return PHOTO_CONTENT_TYPES.get(self.ext, "application/octet-stream")
 
 
 class CultivationProgramme(models.Model):
@@ -268,8 +283,6 @@ class CultivationProgramme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
         return reverse("visits:programme-detail", args=[self.pk])
 
     def is_running(self, today) -> bool:

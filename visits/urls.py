@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.daily_list_view, name="daily-list"),
     path("log/", views.visit_list_view, name="visit-list"),
     path("log/<int:pk>/", views.visit_detail_view, name="visit-detail"),
+    path("log/<int:pk>/photos/<int:photo_id>/", views.visit_photo_view, name="visit-photo"),
     path("retailers/<int:pk>/new/", views.visit_new_view, name="visit-new"),
     path("retailers/<int:pk>/record/", views.visit_record_view, name="visit-record"),
     path("retailers/<int:pk>/panel/", views.retailer_visits_panel_view, name="retailer-visits"),

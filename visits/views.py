@@ -7,7 +7,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -160,6 +160,19 @@ def visit_detail_view(request, pk):
     visit = selectors.visit_get(user=request.user, visit_id=pk)
     checks = [(visit._meta.get_field(name).verbose_name, getattr(visit, name)) for name in CHECKLIST_FIELDS]
     return render(request, "visits/visit_detail.html", {"visit": visit, "checks": checks})
+
+
+@login_required
+@permission_required("visits.view_visit", raise_exception=True)
+@require_GET
+def visit_photo_view(request, pk, photo_id):
+    """A visit's photo, to those who may see the visit's retailer (media is never served publicly: shops, people,
+    licences); another territory's photo answers 404."""
+    photo = selectors.visit_photo_get(user=request.user, visit_id=pk, photo_id=photo_id)
+    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

@@ -55,7 +55,7 @@ class ComplaintCategoryAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """Says when the holiday calendar lacks next year's official schedule: deadlines crossing into it are
-        left empty on the cases rather than guessed."""
+        provisional (flagged on the cases) until the library is upgraded; the nightly run then recomputes them."""
         from django.utils import timezone
 
         _first, last = calendar_coverage()
@@ -64,7 +64,7 @@ class ComplaintCategoryAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 _(
-                    "节假日日历库只包含到 %(last)s 年的放假与调休安排；跨入 %(next)s 年的投诉截止时间将无法计算。请升级 holidays 库。"
+                    "节假日日历库只包含到 %(last)s 年的放假与调休安排；跨入 %(next)s 年的投诉截止时间为暂定（按法定节假日规则，不含调休）。请在国务院通知发布后升级 holidays 库，暂定截止时间将于每晚自动重新计算。"
                 )
                 % {"last": last, "next": last + 1},
                 level=messages.WARNING,
@@ -107,10 +107,20 @@ class ComplaintAdmin(ReadOnlyAdmin):
         "opened_at",
         "response_due",
         "resolution_due",
+        "deadlines_provisional",
         "rating",
         "needs_supervisor_call",
     )
-    list_filter = ("status", "category", "channel", "priority", "follow_up", "needs_supervisor_call", "kind")
+    list_filter = (
+        "status",
+        "category",
+        "channel",
+        "priority",
+        "follow_up",
+        "needs_supervisor_call",
+        "deadlines_provisional",
+        "kind",
+    )
     search_fields = ("=id", "retailer__shop_name", "retailer__customer_code", "description")
     list_select_related = ("retailer", "category", "assignee")
     date_hierarchy = "opened_at"
@@ -128,7 +138,7 @@ class ComplaintAdmin(ReadOnlyAdmin):
         count = services.complaints_escalate()
         self.message_user(request, _("已升级 %(n)s 项超时。") % {"n": count})
 
-    @admin.action(description=_("重新计算缺失的截止时间（升级日历库后）"), permissions=["view"])
+    @admin.action(description=_("重新计算暂定或缺失的截止时间（升级日历库后）"), permissions=["view"])
     def recompute_deadlines(self, request, queryset):
         count = services.complaints_deadlines_recompute(complaint_ids=queryset.values_list("pk", flat=True))
         self.message_user(request, _("已为 %(n)s 件投诉重新计算截止时间。") % {"n": count})

@@ -124,6 +124,7 @@ class ComplaintSerializer(serializers.ModelSerializer):
             "response_due",
             "resolution_due",
             "deadline_note",
+            "deadlines_provisional",
             "responded_at",
             "resolved_at",
             "closed_at",

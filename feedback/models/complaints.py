@@ -169,6 +169,13 @@ class Complaint(models.Model):
     response_due = models.DateTimeField(_("响应截止"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("办结截止"), null=True, blank=True)
     deadline_note = models.CharField(_("时限说明"), max_length=200, blank=True)
+    deadlines_provisional = models.BooleanField(
+        _("暂定截止时间"),
+        default=False,
+        help_text=_(
+            "截止时间跨入节假日日历尚未发布调休安排的年份，按法定节假日规则暂定；日历库更新后每日自动重新计算。"
+        ),
+    )
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("解决时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)

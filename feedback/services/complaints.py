@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ from feedback.models import (
     Notification,
 )
 from feedback.selectors.complaints import unit_supervisor
-from feedback.workcal import CalendarNotCoveredError, working_day_end, working_time_add
+from feedback.workcal import uncovered_years, working_day_end, working_time_add
 from users.models import User
 
 logger = logging.getLogger(__name__)
@@ -147,21 +147,26 @@ def _photos_save(complaint, photos, actor) -> list[ComplaintPhoto]:
     return saved
 
 
+def _provisional_note(years: Iterable[int]) -> str:
+    return _t("暂定截止时间：%(years)s 年调休安排未发布，按法定节假日规则计算；日历更新后自动重新计算。") % {
+        "years": "、".join(str(year) for year in sorted(set(years)))
+    }
+
+
 def _deadlines(category: ComplaintCategory, start: datetime.datetime):
-    """(response_due, resolution_due, note). A year the holiday calendar does not cover leaves both empty and
-    says why, rather than guessing."""
-    try:
-        response_due = working_time_add(start=start, hours=category.response_hours)
-        if category.same_day_dispatch:
-            response_due = min(response_due, working_day_end(moment=start))
-        resolution_due = working_time_add(start=start, hours=category.resolution_hours)
-    except CalendarNotCoveredError as exc:
-        note = _t(
-            "节假日日历尚未发布 %(year)s 年的安排，无法计算截止时间；请管理员更新日历库后重新计算。"
-        ) % {"year": exc.year}
-        logger.warning("complaint deadlines: holiday calendar does not cover %s", exc.year)
-        return None, None, note
-    return response_due, resolution_due, ""
+    """(response_due, resolution_due, uncovered years) counted in working hours from `start`. When a deadline
+    runs into a year the holiday calendar has no official schedule for yet (late December for the next year),
+    it is still computed, on that year's rule-based public holidays without make-up days, and the years are
+    returned so the case is flagged provisional; `complaints_deadlines_recompute` replaces it once the library
+    covers the year. A case is never left without deadlines: it would never escalate."""
+    response_due = working_time_add(start=start, hours=category.response_hours)
+    if category.same_day_dispatch:
+        response_due = min(response_due, working_day_end(moment=start))
+    resolution_due = working_time_add(start=start, hours=category.resolution_hours)
+    years = uncovered_years(start=start, end=max(response_due, resolution_due))
+    if years:
+        logger.info("complaint deadlines provisional: holiday calendar does not cover %s", years)
+    return response_due, resolution_due, years
 
 
 def _route(*, category: ComplaintCategory, retailer, customer_manager: User | None):
@@ -236,7 +241,8 @@ def complaint_open(
         now = opened_at
     customer_manager = retailer.route.manager if retailer.route_id else None
     assignee, queue_unit = _route(category=category, retailer=retailer, customer_manager=customer_manager)
-    response_due, resolution_due, note = _deadlines(category, now)
+    response_due, resolution_due, uncovered = _deadlines(category, now)
+    note = _provisional_note(uncovered) if uncovered else ""
     complaint = Complaint(
         retailer=retailer,
         category=category,
@@ -256,6 +262,7 @@ def complaint_open(
         response_due=response_due,
         resolution_due=resolution_due,
         deadline_note=note,
+        deadlines_provisional=bool(uncovered),
     )
     complaint.full_clean()
     complaint.save()
@@ -489,15 +496,27 @@ def complaint_reopen(
             _t("已解决超过 %(days)s 天，不能重新打开，请登记新的投诉。") % {"days": REOPEN_DAYS}
         )
     before = complaint.status
-    _response, resolution_due, note = _deadlines(complaint.category, now)
+    _response, resolution_due, uncovered = _deadlines(complaint.category, now)
+    if complaint.response_due:  # the response deadline stays the one counted from receipt
+        uncovered = [*uncovered, *uncovered_years(start=complaint.opened_at, end=complaint.response_due)]
     complaint.status = Status.ASSIGNED if complaint.assignee_id else Status.NEW
     complaint.reopen_count += 1
     complaint.resolution_due = resolution_due
-    complaint.deadline_note = note
+    complaint.deadline_note = _provisional_note(uncovered) if uncovered else ""
+    complaint.deadlines_provisional = bool(uncovered)
     complaint.resolved_at = None
     complaint.closed_at = None
     _save(
-        complaint, ["status", "reopen_count", "resolution_due", "deadline_note", "resolved_at", "closed_at"]
+        complaint,
+        [
+            "status",
+            "reopen_count",
+            "resolution_due",
+            "deadline_note",
+            "deadlines_provisional",
+            "resolved_at",
+            "closed_at",
+        ],
     )
     _event(
         complaint,
@@ -680,29 +699,84 @@ def complaint_export_count_set(*, export, row_count: int) -> None:
     export.save(update_fields=["row_count"])
 
 
-def complaints_deadlines_recompute(*, complaint_ids: Iterable[int] | None = None) -> int:
-    """Fills the deadlines left empty because the holiday calendar lacked a year (after `holidays` is upgraded),
-    counted from when each case was received, or last reopened. Returns how many cases got their deadlines."""
-    qs = Complaint.objects.filter(resolution_due__isnull=True, status__in=Complaint.OPEN_STATUSES)
+RECOMPUTE_BATCH = 500
+
+
+def complaints_deadlines_recompute(
+    *, complaint_ids: Iterable[int] | None = None, batch_size: int = RECOMPUTE_BATCH
+) -> int:
+    """Daily (beat) and from the admin: recomputes provisional deadlines once the holiday calendar covers every
+    year they run through (after `holidays` is upgraded with the State Council's notice), and fills deadlines
+    left empty by older versions of this code (provisional if need be). The response deadline counts from
+    receipt, the resolution deadline from the last reopening. A provisional deadline whose year is still not
+    covered is left as it is, so the daily run changes nothing until the library is upgraded (idempotent).
+    In batches by id, each one transaction with its rows locked (SKIP LOCKED: a case being worked on right now
+    is picked up by the next run), one bulk UPDATE and one INSERT of timeline notes per batch.
+    An escalation already sent on a provisional deadline stays sent. Returns how many cases changed."""
+    pending = Q(deadlines_provisional=True) | Q(
+        resolution_due__isnull=True, status__in=Complaint.OPEN_STATUSES
+    )
+    qs = Complaint.objects.filter(pending)
     if complaint_ids is not None:
         qs = qs.filter(pk__in=list(complaint_ids))
+    last_reopened = (
+        ComplaintEvent.objects.filter(complaint=OuterRef("pk"), kind=Event.REOPENED)
+        .order_by("-at")
+        .values("at")[:1]
+    )
     done = 0
-    for pk in qs.values_list("pk", flat=True).iterator():
+    after = 0
+    while True:
         with transaction.atomic():
-            complaint = _locked(pk, None)
-            if complaint.resolution_due is not None:
-                continue
-            reopened = (
-                complaint.events.filter(kind=Event.REOPENED).order_by("-at").values_list("at", flat=True)
+            batch = list(
+                qs.filter(pk__gt=after)
+                .select_related("category")
+                .select_for_update(skip_locked=True, of=("self",))
+                .annotate(last_reopened=Subquery(last_reopened))
+                .order_by("pk")[:batch_size]
             )
-            start = reopened.first() or complaint.opened_at
-            response_due, resolution_due, _note = _deadlines(complaint.category, start)
-            if resolution_due is None:
-                continue
-            complaint.resolution_due = resolution_due
-            complaint.response_due = complaint.response_due or response_due
-            complaint.deadline_note = ""
-            _save(complaint, ["response_due", "resolution_due", "deadline_note"])
-            _event(complaint, Event.NOTE, text=_t("节假日日历已更新，截止时间已重新计算。"), internal=True)
-            done += 1
-    return done
+            if not batch:
+                return done
+            after = batch[-1].pk
+            changed = []
+            for complaint in batch:
+                response_due, resolution_due, uncovered = _deadlines(complaint.category, complaint.opened_at)
+                if complaint.last_reopened:
+                    _r, resolution_due, again = _deadlines(complaint.category, complaint.last_reopened)
+                    uncovered = [*uncovered, *again]
+                if uncovered and complaint.deadlines_provisional:
+                    continue  # still not covered: nothing new to say
+                complaint.response_due = response_due
+                complaint.resolution_due = resolution_due
+                complaint.deadlines_provisional = bool(uncovered)
+                complaint.deadline_note = _provisional_note(uncovered) if uncovered else ""
+                complaint.version += 1
+                changed.append(complaint)
+            if changed:
+                Complaint.objects.bulk_update(
+                    changed,
+                    ["response_due", "resolution_due", "deadlines_provisional", "deadline_note", "version"],
+                )
+                now = timezone.now()
+                ComplaintEvent.objects.bulk_create(
+                    [
+                        ComplaintEvent(
+                            complaint=complaint,
+                            kind=Event.NOTE,
+                            at=now,
+                            text=(
+                                complaint.deadline_note
+                                if complaint.deadlines_provisional
+                                else _t("节假日日历已更新，截止时间已重新计算：办结截止 %(due)s。")
+                                % {
+                                    "due": timezone.localtime(complaint.resolution_due).strftime(
+                                        "%Y-%m-%d %H:%M"
+                                    )
+                                }
+                            ),
+                            is_internal=True,
+                        )
+                        for complaint in changed
+                    ]
+                )
+                done += len(changed)

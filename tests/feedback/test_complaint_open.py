@@ -109,18 +109,6 @@ def test_an_order_of_another_retailer_is_refused(retailer_a, retailer_b, on_week
     assert "order" in refused.value.message_dict
 
 
-def test_deadlines_left_empty_with_a_reason_when_the_calendar_does_not_cover_the_year(retailer_a, clock):
-    from feedback.workcal import calendar_coverage
-
-    last = calendar_coverage()[1]
-    clock.set(local(last, 12, 31, 16, 0))
-    complaint = open_complaint(retailer_a, "other")
-    assert complaint.response_due is None
-    assert complaint.resolution_due is None
-    assert str(last + 1) in complaint.deadline_note
-    assert complaint.events.filter(kind="note", is_internal=True).exists()
-
-
 def test_overdue_lists_breached_open_cases_scoped_to_the_user(
     retailer_a, retailer_b, manager_a, manager_b, clock
 ):
@@ -141,29 +129,3 @@ def test_overdue_lists_breached_open_cases_scoped_to_the_user(
     clock.set(local(2026, 11, 25, 9, 1))
     assert taken_up in complaints_overdue(user=manager_a)
     assert other not in complaints_overdue(user=manager_a)
-
-
-def test_deadlines_left_empty_are_filled_once_the_calendar_covers_the_year(retailer_a, clock, monkeypatch):
-    from feedback import workcal
-    from feedback.services import complaints_deadlines_recompute
-
-    real = workcal.calendar_coverage
-    monkeypatch.setattr(workcal, "calendar_coverage", lambda: (real()[0], 2025))
-    workcal._year.cache_clear()
-    clock.set(local(2026, 11, 23, 9, 0))
-    complaint = open_complaint(retailer_a, "supply")
-    assert complaint.resolution_due is None
-    assert complaints_deadlines_recompute() == 0  # still not covered: nothing guessed
-
-    monkeypatch.setattr(workcal, "calendar_coverage", real)
-    workcal._year.cache_clear()
-    clock.set(local(2026, 11, 24, 9, 0))
-    assert complaints_deadlines_recompute() == 1
-    complaint.refresh_from_db()
-    # counted from when it was received, Mon 09:00 (see test_overdue_lists…)
-    assert (complaint.response_due, complaint.resolution_due) == (
-        local(2026, 11, 23, 14, 30),
-        local(2026, 11, 25, 9, 0),
-    )
-    assert complaint.deadline_note == ""
-    assert complaints_deadlines_recompute() == 0

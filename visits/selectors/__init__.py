@@ -7,12 +7,13 @@ import datetime
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from users.models import User
-from visits.models import CultivationProgramme, Visit, VisitPlan, VisitPolicy
+from visits.models import CultivationProgramme, Visit, VisitPhoto, VisitPlan, VisitPolicy
 
 
 def policy_get() -> VisitPolicy:
@@ -37,6 +38,14 @@ def visit_list(*, user: User, retailer_id: int | None = None, flagged: bool | No
 def visit_get(*, user: User, visit_id: int) -> Visit:
     qs = visit_list(user=user).prefetch_related("photos", "stock_checks__programme__product")
     return get_object_or_404(qs, pk=visit_id)
+
+
+def visit_photo_get(*, user: User, visit_id: int, photo_id: int) -> VisitPhoto:
+    """A visit's photo, if the user may see the visit's retailer; 404 otherwise (ids out of range included)."""
+    if not (0 < visit_id < 2**63 and 0 < photo_id < 2**63):
+        raise Http404
+    qs = VisitPhoto.objects.filter(visit_id=visit_id, visit__retailer__in=_scope_ids(user))
+    return get_object_or_404(qs, pk=photo_id)
 
 
 def retailer_recent_visits(*, retailer: Retailer, limit: int = 5) -> list[Visit]:

@@ -72,6 +72,12 @@ SCHEDULES = {
         "every 5 minutes: escalate complaints past their response or resolution deadline to the supervisor, "
         "once per breach (a claim row per complaint, deadline and reopen cycle)",
     ),
+    "feedback-deadlines-recompute": (
+        "feedback.complaints_deadlines_recompute",
+        {"minute": "35", "hour": "0"},
+        "00:35 nightly: once the holidays library covers a new year (State Council notice), replace the complaint "
+        "deadlines that were provisional for it and clear their flag; changes nothing until then (idempotent)",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},
