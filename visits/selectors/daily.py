@@ -36,6 +36,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
@@ -178,7 +179,10 @@ def _reasons(r: Retailer, today: datetime.date) -> list[Reason]:
     if r.p_complaints:
         reasons.append(
             Reason(
-                "complaints", r.p_complaints, _("%(n)s 条投诉已超过处理时限") % {"n": r.overdue_complaints}
+                "complaints",
+                r.p_complaints,
+                ngettext("%(n)s 条投诉已超过处理时限", "%(n)s 条投诉已超过处理时限", r.overdue_complaints)
+                % {"n": r.overdue_complaints},
             )
         )
     if r.p_risk:
@@ -193,11 +197,21 @@ def _reasons(r: Retailer, today: datetime.date) -> list[Reason]:
     if r.p_licence:
         days = (r.licence_expires_on - today).days
         if days < 0:
-            text = _("许可证已过期 %(days)s 天（%(date)s）") % {"days": -days, "date": r.licence_expires_on}
+            text = ngettext(
+                "许可证已过期 %(days)s 天（%(date)s）", "许可证已过期 %(days)s 天（%(date)s）", -days
+            ) % {
+                "days": -days,
+                "date": r.licence_expires_on,
+            }
         elif days == 0:
             text = _("许可证今天到期")
         else:
-            text = _("许可证 %(days)s 天后到期（%(date)s）") % {"days": days, "date": r.licence_expires_on}
+            text = ngettext(
+                "许可证 %(days)s 天后到期（%(date)s）", "许可证 %(days)s 天后到期（%(date)s）", days
+            ) % {
+                "days": days,
+                "date": r.licence_expires_on,
+            }
         reasons.append(Reason("licence", r.p_licence, text))
     if r.p_planned:
         reasons.append(Reason("planned", r.p_planned, _("今日计划走访")))
@@ -205,7 +219,8 @@ def _reasons(r: Retailer, today: datetime.date) -> list[Reason]:
         if r.last_visit is None:
             text = _("从未走访")
         else:
-            text = _("已 %(days)s 天未走访") % {"days": (today - r.last_visit).days}
+            idle = (today - r.last_visit).days
+            text = ngettext("已 %(days)s 天未走访", "已 %(days)s 天未走访", idle) % {"days": idle}
         reasons.append(Reason("not_visited", r.p_not_visited, text))
     if r.p_cultivation:
         reasons.append(
