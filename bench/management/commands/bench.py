@@ -16,6 +16,7 @@ from bench.runner import SCALES, BenchError, ensure_migrated, write_json
 BENCHMARKS = {
     "api": "bench.api",
     "dispatch": "bench.dispatch",
+    "field": "bench.field",
     "import": "bench.imports",
     "loyalty": "bench.loyalty",
     "rescore": "bench.rescore",
