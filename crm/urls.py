@@ -45,7 +45,17 @@ from visits.api import (
     VisitViewSet,
 )
 
-router = DefaultRouter()
+
+class IdRouter(DefaultRouter):
+    """Object URLs take digits unless a viewset says otherwise (lookup_value_regex): /plans/null/ is a 404, never a
+    500 from an id that is not a number."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._default_value_pattern = r"[0-9]+"
+
+
+router = IdRouter()
 router.register("retailers", RetailerViewSet, basename="retailer")
 router.register("imports", ImportJobViewSet, basename="import-job")
 router.register("scores", RetailerScoreViewSet, basename="score")

@@ -17,7 +17,11 @@ VIOLATION_FIELDS = ("occurred_on", "type", "penalty", "fine_fen", "suspension_da
 
 
 def credit_rule_active() -> CreditRule:
+    """The rule in force. A database without any rule (its data migration's row flushed away) gets that same
+    default back; one whose rules were all switched off by an administrator is refused, not overridden."""
     rule = CreditRule.objects.filter(is_active=True).first()
+    if rule is None and not CreditRule.objects.exists():
+        rule, _created = CreditRule.objects.get_or_create(is_active=True, defaults={"name": "默认信用规则"})
     if rule is None:
         raise ConflictError(_("没有启用的信用等级规则，请在系统管理中启用一条。"))
     return rule

@@ -412,6 +412,7 @@ class ComplaintCategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
     permission_classes = [needs("feedback.view_complaintcategory")]
     lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]+"  # a slug (the project's router takes digits only by default)
     pagination_class = None
 
     def get_queryset(self):

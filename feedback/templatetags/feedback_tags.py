@@ -7,7 +7,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def unread_notifications(context) -> int:
-    """The navbar badge: the signed-in user's unread notifications (one indexed COUNT on a partial index)."""
+    """The navbar badge: the signed-in user's unread notifications (counted up to 100 on a partial index; the badge says "99+")."""
     request = context.get("request")
     if request is None or not request.user.is_authenticated:
         return 0

@@ -207,3 +207,17 @@ def test_reminder_text_names_the_latest_violation_and_the_fix(supervisor_a, shop
         shop.pk: "03月09日未明码标价，请为在售卷烟逐一明码标价",
         retailer_a.pk: "",
     }
+
+
+def test_the_rule_in_force_comes_back_if_lost_but_switched_off_rules_are_refused(db):
+    from accounts.compliance.services import credit_rule_active
+    from accounts.models import CreditRule
+    from crm.errors import ConflictError
+
+    CreditRule.objects.all().delete()  # e.g. a flushed database
+    assert credit_rule_active().name == "默认信用规则"
+    assert CreditRule.objects.count() == 1
+    CreditRule.objects.update(is_active=False)  # an administrator switched it off
+    with pytest.raises(ConflictError):
+        credit_rule_active()
+    assert CreditRule.objects.count() == 1

@@ -188,6 +188,29 @@ def test_notifications_page_badge_and_mark_read(cases, manager_a, client_for, ap
     assert Notification.objects.filter(recipient=manager_a, read_at__isnull=True).count() == 0
 
 
+def test_the_bell_counts_unread_up_to_99_plus_without_a_count_query(
+    manager_a, client_for, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Notification.objects.bulk_create(
+        Notification(recipient=manager_a, kind=Notification.Kind.ASSIGNED, text=f"第{i}条") for i in range(3)
+    )
+    client = client_for(manager_a)
+    assert 'text-bg-danger">3</span>' in client.get(reverse("feedback:notification-list")).content.decode()
+    Notification.objects.bulk_create(
+        Notification(recipient=manager_a, kind=Notification.Kind.ASSIGNED, text=f"第{i}条")
+        for i in range(120)
+    )
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("feedback:complaint-list")).content.decode()
+    assert 'text-bg-danger">99+</span>' in html
+    assert not [
+        q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"] and "notification" in q["sql"]
+    ]
+
+
 def test_a_case_assigned_to_someone_outside_the_territory_is_visible_to_them(
     retailer_b, manager_a, client_for, county_b
 ):
