@@ -195,6 +195,11 @@ class NotificationAdmin(ReadOnlyAdmin):
     search_fields = ("text", "recipient__username", "recipient__display_name")
     list_select_related = ("recipient",)
 
+    def get_queryset(self, request):
+        # a notification names another territory's shop and case: its recipient's own (the company admin: all)
+        qs = super().get_queryset(request)
+        return qs if request.user.is_company_admin else qs.filter(recipient=request.user)
+
 
 @admin.register(HiddenComplaintCall)
 class HiddenComplaintCallAdmin(ReadOnlyAdmin):
