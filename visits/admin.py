@@ -192,7 +192,7 @@ class CultivationProgrammeAdmin(admin.ModelAdmin):
             "product", "org_unit"
         ):
             try:
-                added = services.programme_targets_by_rule(programme=programme)
+                added = services.programme_targets_by_rule(programme=programme, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{programme}: {' '.join(exc.messages)}", messages.ERROR)
             else:

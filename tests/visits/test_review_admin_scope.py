@@ -75,3 +75,31 @@ def test_target_admin_refuses_a_shop_of_another_territory(
     )
     assert response.status_code == 302
     assert CultivationTarget.objects.filter(retailer=retailer_a).exists()
+
+
+def test_a_county_supervisor_cannot_target_by_rule_across_a_company_programme(
+    client_for,
+    api_client_for,
+    supervisor_a,
+    company_admin,
+    company,
+    products,
+    place_order,
+    retailer_a,
+    retailer_b,
+):
+    programme = _programme(products, company, company_admin, "全市天叶培育")
+    place_order(retailer_a, {"YX": 2}, datetime.date(2026, 10, 20))
+    place_order(retailer_b, {"YX": 2}, datetime.date(2026, 10, 20))
+    client_for(supervisor_a).post(f"/visits/cultivation/{programme.pk}/targets/", {"mode": "rule"})
+    response = api_client_for(supervisor_a).post(
+        f"/api/v1/cultivation-programmes/{programme.pk}/targets/", {"select_by": "rule"}, format="json"
+    )
+    assert response.status_code == 400
+    assert not CultivationTarget.objects.exists()
+    # the company admin, whose unit it is, still can
+    client_for(company_admin).post(f"/visits/cultivation/{programme.pk}/targets/", {"mode": "rule"})
+    assert set(CultivationTarget.objects.values_list("retailer_id", flat=True)) == {
+        retailer_a.pk,
+        retailer_b.pk,
+    }
