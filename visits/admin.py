@@ -3,6 +3,7 @@ written by services (the nightly job and the phone) and are read-only, scoped to
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
@@ -85,11 +86,18 @@ class VisitPlanAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).filter(retailer__in=_scope(request))
 
 
+@admin.display(description=_("照片"))
+def photo_link(photo: VisitPhoto):
+    """Media is never served publicly: the link is the visit's own photo view, which checks the retailer's scope."""
+    return format_html('<a href="{}">{}</a>', photo.get_absolute_url(), photo.image.name.rsplit("/", 1)[-1])
+
+
 class VisitPhotoInline(admin.TabularInline):
     model = VisitPhoto
     extra = 0
     can_delete = False
-    readonly_fields = ("image", "size_bytes")
+    fields = (photo_link, "size_bytes")
+    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -232,7 +240,9 @@ class VisitStockCheckAdmin(ReadOnlyAdmin):
 
 @admin.register(VisitPhoto)
 class VisitPhotoAdmin(ReadOnlyAdmin):
-    list_display = ("visit", "image", "size_bytes")
+    list_display = ("visit", photo_link, "size_bytes")
+    fields = ("visit", photo_link, "size_bytes")
+    readonly_fields = fields
     search_fields = ("visit__retailer__shop_name",)
 
     def get_queryset(self, request):

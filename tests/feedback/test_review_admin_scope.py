@@ -33,3 +33,20 @@ def test_notification_admin_shows_a_supervisor_only_their_own_notifications(
     # the company admin still reads them all
     page = client_for(company_admin).get("/admin/feedback/notification/").content.decode()
     assert "涧西区的新投诉待派单" in page
+
+
+def test_complaint_photo_links_in_the_admin_open_the_protected_view_not_media(
+    client_for, company_admin, retailer_a
+):
+    from tests.feedback.factories import open_complaint, png
+
+    complaint = open_complaint(retailer_a, photos=[png()])
+    photo = complaint.photos.get()
+    url = f"/service/complaints/{complaint.pk}/photos/{photo.pk}/"
+    client = client_for(company_admin)
+    for page in (f"/admin/feedback/complaint/{complaint.pk}/change/", "/admin/feedback/complaintphoto/"):
+        html = client.get(page).content.decode()
+        assert url in html, page
+        assert "/media/" not in html, page
+        assert 'href="media/' not in html, page
+    assert client.get(url).status_code == 200

@@ -103,3 +103,20 @@ def test_a_county_supervisor_cannot_target_by_rule_across_a_company_programme(
         retailer_a.pk,
         retailer_b.pk,
     }
+
+
+def test_visit_photo_links_in_the_admin_open_the_protected_view_not_media(
+    client_for, company_admin, manager_a, retailer_a, record
+):
+    from tests.feedback.factories import png
+
+    visit = record(manager_a, retailer_a, photos=[png()])
+    photo = visit.photos.get()
+    url = f"/visits/log/{visit.pk}/photos/{photo.pk}/"
+    client = client_for(company_admin)
+    for page in (f"/admin/visits/visit/{visit.pk}/change/", "/admin/visits/visitphoto/"):
+        html = client.get(page).content.decode()
+        assert url in html, page
+        assert "/media/" not in html, page
+        assert 'href="media/' not in html, page
+    assert client.get(url).status_code == 200
