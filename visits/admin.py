@@ -3,10 +3,12 @@ written by services (the nightly job and the phone) and are read-only, scoped to
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
-from visits import services
+from users.models import OrgUnit
+from visits import selectors, services
 from visits.models import (
     CoverageExport,
     CultivationProgramme,
@@ -34,6 +36,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 def _scope(request):
     return retailer_scope(user=request.user).values("id")
+
+
+def _own_units(request):
+    units = OrgUnit.objects.all()
+    if request.user.is_company_admin:
+        return units
+    user = request.user
+    return units.filter(path__startswith=user.org_unit.path) if user.org_unit_id else units.none()
+
+
+def _own_programmes(request):
+    """The programmes a user may edit: those of their own unit and below (admin: all)."""
+    return CultivationProgramme.objects.filter(org_unit__in=_own_units(request))
 
 
 @admin.register(VisitPolicy)
@@ -71,11 +86,18 @@ class VisitPlanAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).filter(retailer__in=_scope(request))
 
 
+@admin.display(description=_("照片"))
+def photo_link(photo: VisitPhoto):
+    """Media is never served publicly: the link is the visit's own photo view, which checks the retailer's scope."""
+    return format_html('<a href="{}">{}</a>', photo.get_absolute_url(), photo.image.name.rsplit("/", 1)[-1])
+
+
 class VisitPhotoInline(admin.TabularInline):
     model = VisitPhoto
     extra = 0
     can_delete = False
-    readonly_fields = ("image", "size_bytes")
+    fields = (photo_link, "size_bytes")
+    readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -125,6 +147,11 @@ class CultivationTargetInline(admin.TabularInline):
     raw_id_fields = ("retailer",)
     readonly_fields = ("source", "added_at")
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "retailer":
+            kwargs["queryset"] = retailer_scope(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(CultivationProgramme)
 class CultivationProgrammeAdmin(admin.ModelAdmin):
@@ -144,6 +171,23 @@ class CultivationProgrammeAdmin(admin.ModelAdmin):
     readonly_fields = ("created_by", "created_at")
     actions = ["targets_by_rule"]
 
+    def get_queryset(self, request):
+        # what the pages show: the user's unit, the units above it and below it
+        return selectors.programme_list(user=request.user)
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj in _own_programmes(request))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or obj in _own_programmes(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "org_unit":
+            kwargs["queryset"] = _own_units(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
@@ -151,9 +195,12 @@ class CultivationProgrammeAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("按规则选取目标客户（同价类在销、本品规未进货）"))
     def targets_by_rule(self, request, queryset):
-        for programme in queryset.select_related("product", "org_unit"):
+        # a programme of a unit above the user's reaches other counties' shops: only the user's own subtree
+        for programme in queryset.filter(pk__in=_own_programmes(request).values("pk")).select_related(
+            "product", "org_unit"
+        ):
             try:
-                added = services.programme_targets_by_rule(programme=programme)
+                added = services.programme_targets_by_rule(programme=programme, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{programme}: {' '.join(exc.messages)}", messages.ERROR)
             else:
@@ -171,6 +218,14 @@ class CultivationTargetAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=_scope(request))
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # the raw id box accepts any number: the choices (and so the validation) are the user's own
+        if db_field.name == "retailer":
+            kwargs["queryset"] = retailer_scope(user=request.user)
+        elif db_field.name == "programme":
+            kwargs["queryset"] = _own_programmes(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(VisitStockCheck)
 class VisitStockCheckAdmin(ReadOnlyAdmin):
@@ -185,7 +240,9 @@ class VisitStockCheckAdmin(ReadOnlyAdmin):
 
 @admin.register(VisitPhoto)
 class VisitPhotoAdmin(ReadOnlyAdmin):
-    list_display = ("visit", "image", "size_bytes")
+    list_display = ("visit", photo_link, "size_bytes")
+    fields = ("visit", photo_link, "size_bytes")
+    readonly_fields = fields
     search_fields = ("visit__retailer__shop_name",)
 
     def get_queryset(self, request):

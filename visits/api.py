@@ -461,7 +461,7 @@ class ProgrammeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         try:
             if body.validated_data["select_by"] == "rule":
-                added = services.programme_targets_by_rule(programme=programme)
+                added = services.programme_targets_by_rule(programme=programme, actor=request.user)
             else:
                 added = services.programme_targets_add(
                     actor=request.user, programme=programme, retailer_ids=body.validated_data["retailers"]

@@ -357,7 +357,7 @@ def programme_targets_view(request, pk):
     programme = selectors.programme_get(user=request.user, programme_id=pk)
     try:
         if request.POST.get("mode") == "rule":
-            added = services.programme_targets_by_rule(programme=programme)
+            added = services.programme_targets_by_rule(programme=programme, actor=request.user)
         else:
             form = TargetsForm(request.POST)
             if not form.is_valid():

@@ -36,6 +36,8 @@ class ViolationForm(forms.Form):
             value = Decimal(raw)
         except InvalidOperation:
             raise forms.ValidationError(_("请填写金额，例如 500 或 500.50。")) from None
+        if not value.is_finite() or value.adjusted() > 9:  # NaN, Infinity, 1e999999: not an amount
+            raise forms.ValidationError(_("请填写金额，例如 500 或 500.50。"))
         if value <= 0 or value != value.quantize(Decimal("0.01")):
             raise forms.ValidationError(_("金额须大于 0，最多两位小数。"))
         return int(value * 100)

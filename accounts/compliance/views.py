@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -132,7 +133,10 @@ def violation_void_view(request, pk):
             messages.success(request, _("已作废，信用等级已重新评定。"))
         except (ValidationError, ConflictError, PermissionDenied) as error:
             messages.error(request, "；".join(getattr(error, "messages", [str(error)])))
-    return redirect(request.POST.get("next") or "accounts:violation-list")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = "accounts:violation-list"  # never back to another site
+    return redirect(target)
 
 
 @login_required

@@ -2,6 +2,8 @@
 state change goes through the services (the "escalate now" action runs the same sweep beat runs)."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from feedback import services
@@ -83,11 +85,18 @@ class EventInline(admin.TabularInline):
         return False
 
 
+@admin.display(description=_("照片"))
+def photo_link(photo: ComplaintPhoto):
+    """Media is never served publicly: the link is the case's own photo view, which checks the case's scope."""
+    url = reverse("feedback:complaint-photo", args=[photo.complaint_id, photo.pk])
+    return format_html('<a href="{}">{}</a>', url, photo.image.name.rsplit("/", 1)[-1])
+
+
 class PhotoInline(admin.TabularInline):
     model = ComplaintPhoto
     extra = 0
     can_delete = False
-    fields = ("image", "content_type", "size", "uploaded_by", "uploaded_at")
+    fields = (photo_link, "content_type", "size", "uploaded_by", "uploaded_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -176,7 +185,9 @@ class ComplaintEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ComplaintPhoto)
 class ComplaintPhotoAdmin(ReadOnlyAdmin):
-    list_display = ("complaint", "image", "content_type", "size", "uploaded_at")
+    list_display = ("complaint", photo_link, "content_type", "size", "uploaded_at")
+    fields = ("complaint", photo_link, "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
     list_filter = ("content_type",)
     search_fields = ("=complaint__id",)
 
@@ -194,6 +205,11 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
     search_fields = ("text", "recipient__username", "recipient__display_name")
     list_select_related = ("recipient",)
+
+    def get_queryset(self, request):
+        # a notification names another territory's shop and case: its recipient's own (the company admin: all)
+        qs = super().get_queryset(request)
+        return qs if request.user.is_company_admin else qs.filter(recipient=request.user)
 
 
 @admin.register(HiddenComplaintCall)

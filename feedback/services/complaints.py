@@ -298,6 +298,28 @@ def complaint_open(
     return complaint
 
 
+@transaction.atomic
+def complaint_open_once(
+    *, retailer, category_code: str, description: str, **kwargs
+) -> tuple[Complaint, bool]:
+    """`complaint_open`, unless the same retailer filed the same complaint a moment ago (a double tap, a resent
+    form): then that one, and False. The check and the insert run under a lock per retailer, so two identical
+    submissions arriving together file one complaint."""
+    from feedback.selectors.complaints import complaint_recent_duplicate
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"complaint-intake:{retailer.pk}"])
+    duplicate = complaint_recent_duplicate(
+        retailer=retailer, category_code=category_code, description=description
+    )
+    if duplicate is not None:
+        return duplicate, False
+    complaint = complaint_open(
+        retailer=retailer, category_code=category_code, description=description, **kwargs
+    )
+    return complaint, True
+
+
 # --- transitions -------------------------------------------------------------------------------------------------
 
 

@@ -78,16 +78,8 @@ def complaint_create_view(request):
     )
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
-        duplicate = selectors.complaint_recent_duplicate(
-            retailer=retailer,
-            category_code=form.cleaned_data["category"].code,
-            description=form.cleaned_data["description"],
-        )
-        if duplicate is not None:  # a double click: the case is already there
-            messages.info(request, _("这条投诉刚刚已登记（#%(id)s）。") % {"id": duplicate.pk})
-            return redirect(duplicate)
         try:
-            complaint = services.complaint_open(
+            complaint, created = services.complaint_open_once(
                 retailer=retailer,
                 category_code=form.cleaned_data["category"].code,
                 description=form.cleaned_data["description"],
@@ -102,6 +94,9 @@ def complaint_create_view(request):
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            if not created:  # a double click: the case is already there
+                messages.info(request, _("这条投诉刚刚已登记（#%(id)s）。") % {"id": complaint.pk})
+                return redirect(complaint)
             messages.success(request, _("已登记投诉 #%(id)s。") % {"id": complaint.pk})
             return redirect(complaint)
     return render(request, "feedback/complaint_form.html", {"form": form, "retailer": retailer})

@@ -20,12 +20,11 @@ from feedback.portal import (
     portal_retailer,
 )
 from feedback.selectors.complaints import (
-    complaint_recent_duplicate,
     complaint_timeline,
     retailer_complaint_get,
     retailer_complaints,
 )
-from feedback.services import complaint_open, complaint_rate
+from feedback.services import complaint_open_once, complaint_rate
 
 
 def _visit(request, token, purpose=PORTAL):
@@ -61,20 +60,8 @@ def complaint_new(request, token):
     form = PublicComplaintForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         photo = form.cleaned_data.get("photo")
-        duplicate = complaint_recent_duplicate(
-            retailer=visit.retailer,
-            category_code=form.cleaned_data["category"].code,
-            description=form.cleaned_data["description"],
-        )
-        if duplicate is not None:  # a double tap or a resent form: show the case already filed
-            messages.info(
-                request, _t("这条内容刚刚已提交过（编号 %(id)s），无需重复提交。") % {"id": duplicate.pk}
-            )
-            return portal_response_headers(
-                redirect("feedback-public:public-complaint-detail", token, duplicate.pk)
-            )
         try:
-            complaint = complaint_open(
+            complaint, created = complaint_open_once(
                 retailer=visit.retailer,
                 category_code=form.cleaned_data["category"].code,
                 description=form.cleaned_data["description"],
@@ -86,6 +73,13 @@ def complaint_new(request, token):
             for field, errors in exc.message_dict.items():
                 form.add_error("photo" if field in ("photos", "__all__") else None, errors)
         else:
+            if not created:  # a double tap or a resent form: show the case already filed
+                messages.info(
+                    request, _t("这条内容刚刚已提交过（编号 %(id)s），无需重复提交。") % {"id": complaint.pk}
+                )
+                return portal_response_headers(
+                    redirect("feedback-public:public-complaint-detail", token, complaint.pk)
+                )
             messages.success(
                 request, _t("已收到，编号 %(id)s。我们会尽快处理并回复您。") % {"id": complaint.pk}
             )

@@ -71,6 +71,14 @@ def questionnaire_detail_view(request, pk):
     )
 
 
+def _posted_id(request, name: str) -> int:
+    """A posted row id; anything but a positive number answers 404 like a missing row."""
+    value = request.POST.get(name, "")
+    if not (value.isdigit() and 0 < int(value) < 2**63):
+        raise Http404
+    return int(value)
+
+
 @login_required
 @permission_required("feedback.change_questionnaire", raise_exception=True)
 @require_POST
@@ -94,7 +102,9 @@ def questionnaire_action_view(request, pk, action):
                 actor=request.user, questionnaire=questionnaire, **form.cleaned_data
             )
         elif action == "add-item":
-            area = get_object_or_404(QuestionArea, pk=request.POST.get("area"), questionnaire=questionnaire)
+            area = get_object_or_404(
+                QuestionArea, pk=_posted_id(request, "area"), questionnaire=questionnaire
+            )
             form = ItemForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("请填写题目和题型。"))
@@ -108,11 +118,13 @@ def questionnaire_action_view(request, pk, action):
             )
         elif action == "delete-item":
             item = get_object_or_404(
-                QuestionItem, pk=request.POST.get("item"), area__questionnaire=questionnaire
+                QuestionItem, pk=_posted_id(request, "item"), area__questionnaire=questionnaire
             )
             questionnaires.question_item_delete(actor=request.user, item=item)
         elif action == "delete-area":
-            area = get_object_or_404(QuestionArea, pk=request.POST.get("area"), questionnaire=questionnaire)
+            area = get_object_or_404(
+                QuestionArea, pk=_posted_id(request, "area"), questionnaire=questionnaire
+            )
             questionnaires.question_area_delete(actor=request.user, area=area)
         else:
             raise Http404

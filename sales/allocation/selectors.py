@@ -4,6 +4,7 @@ rate and excess. Allowances are computed in SQL for a whole unit at once (never 
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -247,7 +248,10 @@ def allocation_fill_rate(*, user: User, day: datetime.date, product_id: int | No
     plans = {p.pk: p for p in plans}
     if not plans:
         return {"rows": [], "products": [], "totals": None}
-    scope_sql, scope_params = retailer_scope(user=user).values("pk").query.sql_with_params()
+    try:
+        scope_sql, scope_params = retailer_scope(user=user).values("pk").query.sql_with_params()
+    except EmptyResultSet:  # an empty territory (.none()) compiles to no SQL at all
+        return {"rows": [], "products": [], "totals": None}
     sql = f"""
         WITH a AS ({ALLOWANCE_SQL.format(where="AND r.id IN (" + scope_sql + ")")}),
         o AS (

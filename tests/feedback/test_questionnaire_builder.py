@@ -98,3 +98,13 @@ def test_the_builder_page_adds_an_area_and_an_item(client_for, supervisor_a, dra
     assert (item.text, item.kind, item.required) == ("扣款准确及时", "scale10", True)
     page = client.get(reverse("feedback:questionnaire-detail", args=[draft.pk])).content.decode()
     assert "扣款准确及时" in page
+
+
+@pytest.mark.parametrize(
+    ("action", "field"), [("add-item", "area"), ("delete-area", "area"), ("delete-item", "item")]
+)
+def test_a_junk_area_or_item_id_answers_404_not_a_crash(client_for, supervisor_a, draft, action, field):
+    response = client_for(supervisor_a).post(
+        reverse("feedback:questionnaire-action", args=[draft.pk, action]), {field: "abc", "text": "x"}
+    )
+    assert response.status_code == 404

@@ -78,9 +78,12 @@ def programme_create(
 
 
 @transaction.atomic
-def programme_targets_by_rule(*, programme: CultivationProgramme) -> int:
+def programme_targets_by_rule(*, programme: CultivationProgramme, actor: User | None = None) -> int:
     """Add the shops the rule finds (see _BY_RULE_SQL); shops already targeted stay as they are. Returns how many
-    were added."""
+    were added. With `actor`, only a programme of the actor's own unit or below: the rule reaches every shop under
+    the programme's unit, and a programme of a unit above reaches other counties' shops."""
+    if actor is not None and not _unit_in_scope(actor=actor, org_unit=programme.org_unit):
+        raise ValidationError(_("只能为本单位及下级单位的培育项目按规则选客户。"))
     price_class = programme.product.price_class
     if price_class is None:
         raise ValidationError(_("该品规没有价类，无法按价类规则选客户。"))
