@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import hashlib
 
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
@@ -23,9 +24,9 @@ from django.utils import timezone
 SALT_PREFIX = "crm.retailer-link."
 _PURPOSES: dict[str, datetime.timedelta] = {}
 
-# requests per window: one token, one client address
+# requests per window: one token, one client address (generous: mobile carriers put many phones behind one address)
 TOKEN_LIMIT = 30
-ADDRESS_LIMIT = 120
+ADDRESS_LIMIT = 600
 WINDOW_SECONDS = 60
 
 
@@ -100,10 +101,18 @@ def _hit(key: str, limit: int) -> bool:
     return count > limit
 
 
+def client_address(request) -> str:
+    """The client's address: settings.CLIENT_IP_HEADER behind a proxy (the last X-Forwarded-For entry is the one
+    our proxy added), else REMOTE_ADDR."""
+    header = getattr(settings, "CLIENT_IP_HEADER", "REMOTE_ADDR")
+    value = request.META.get(header, "") or request.META.get("REMOTE_ADDR", "")
+    return value.split(",")[-1].strip() or "-"
+
+
 def link_rate_limited(*, request, token: str) -> bool:
     """True when this token or this client address has made too many requests in the last minute."""
     digest = hashlib.sha256(token.encode()).hexdigest()[:32]
-    address = request.META.get("REMOTE_ADDR", "") or "-"
+    address = client_address(request)
     over_token = _hit(f"rl:link:t:{digest}", TOKEN_LIMIT)
     over_address = _hit(f"rl:link:a:{address}", ADDRESS_LIMIT)
     return over_token or over_address

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.middleware.ChosenLanguageMiddleware",
+    "crm.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -223,6 +224,9 @@ FEEDBACK_OFFICE_HOURS = [
 # ---- outreach (campaigns/) ---------------------------------------------------------------------------------------
 # Links in messages point here (the retailer opens them on a phone, without a login).
 CAMPAIGNS_PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Where the client's address is behind the proxy (e.g. HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR whose last entry the
+# proxy appends); used by the retailer links' rate limit. REMOTE_ADDR when the app faces the clients itself.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", default="REMOTE_ADDR")
 # Every SMS starts with the sender's signature (MIIT: 3-8 characters in 【】) and carries the opt-out wording.
 CAMPAIGNS_SMS_SIGNATURE = env("SMS_SIGNATURE", default="【烟草公司】")
 CAMPAIGNS_SMS_OPT_OUT_TEXT = "回T退订"

@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
@@ -230,7 +231,10 @@ class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], permission_classes=[needs("feedback.run_survey")])
     def strata(self, request, pk=None):
         """The strata table the draw would use (population and sample per stratum); writes nothing."""
-        plan = services.survey_strata_plan(survey=self.get_object())
+        survey = self.get_object()
+        if not services.survey_may_run(user=request.user, survey=survey):  # as the page: only who may draw it
+            raise PermissionDenied(_("您没有此操作的权限。"))
+        plan = services.survey_strata_plan(survey=survey)
         return Response(StratumSerializer(plan, many=True).data)
 
     @extend_schema(request=None, responses={200: StratumSerializer(many=True)})

@@ -73,3 +73,10 @@ def test_rate_limit_per_token(settings):
         )
         is False
     )
+
+
+def test_behind_a_proxy_the_client_address_comes_from_the_configured_header(settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+    assert public_links.client_address(request) == "203.0.113.7"  # the entry our proxy appended
+    assert public_links.client_address(RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
