@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from crm.errors import ConflictError
@@ -23,6 +24,7 @@ from feedback.services import portal as portal_services
 from feedback.services.survey_responses import questionnaire_areas, survey_response_submit
 from loyalty import selectors as loyalty_selectors
 from loyalty.links import retailer_link_token
+from sales.allocation import selectors as allocation_selectors
 
 
 @require_http_methods(["GET"])
@@ -34,6 +36,15 @@ def hub_view(request: HttpRequest, token: str):
     retailer = visit.retailer
     invitation = open_invitation(retailer=retailer)
     points = loyalty_selectors.points_summary(retailer=retailer)
+    # its scarce-product allowance this cycle and the next, each with why (tier, market type, the rule row)
+    today = timezone.localdate()
+    coming = allocation_selectors.coming_cycle_day(today)
+    current = allocation_selectors.retailer_allowances(retailer_ids=[retailer.pk], day=today)[retailer.pk]
+    upcoming = (
+        allocation_selectors.retailer_allowances(retailer_ids=[retailer.pk], day=coming)[retailer.pk]
+        if coming != today
+        else []
+    )
     context = {
         "retailer": retailer,
         "token": token,
@@ -46,6 +57,9 @@ def hub_view(request: HttpRequest, token: str):
         "points": points,
         "points_url": reverse("loyalty:link", args=[retailer_link_token(retailer_id=retailer.pk)]),
         "subscribed": retailer.sms_consent or retailer.email_consent,
+        "allowances": current,
+        "upcoming_allowances": [a for a in upcoming if a.plan.pk not in {c.plan.pk for c in current}],
+        "coming": coming,
     }
     return portal_response_headers(render(request, "feedback/public/hub.html", context))
 
