@@ -159,3 +159,73 @@ def test_two_people_resolving_the_same_case_at_once_one_wins(retailer_a, manager
     assert sorted(type(r).__name__ for r in results) == ["Complaint", "ConflictError"]
     assert any(isinstance(r, ConflictError) for r in results)
     assert ComplaintEvent.objects.filter(complaint=complaint, kind="resolved").count() == 1
+
+
+@pytest.mark.django_db
+def test_escalation_texts_name_the_shop_category_breach_local_due_and_target(
+    retailer_a, retailer_b, manager_a, manager_b, supervisor_a, clock
+):
+    clock.set(local(2026, 11, 23, 9, 0))
+    a = open_complaint(retailer_a, "supply")  # response due Mon 14:30, resolution Wed 09:00
+    b = open_complaint(retailer_b, "supply")  # county_b has no supervisor
+    clock.set(local(2026, 11, 25, 9, 1))
+    assert complaints_escalate() == 4
+
+    events = list(
+        ComplaintEvent.objects.filter(kind="escalated")
+        .order_by("id")
+        .values_list("complaint", "is_internal", "text")
+    )
+    assert events == [
+        (
+            a.pk,
+            True,
+            f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）响应超时，截止 2026-11-23 14:30，已升级至 赵主管",
+        ),
+        (
+            a.pk,
+            True,
+            f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）办结超时，截止 2026-11-25 09:00，已升级至 赵主管",
+        ),
+        (
+            b.pk,
+            True,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）响应超时，截止 2026-11-23 14:30，无可升级的主管",
+        ),
+        (
+            b.pk,
+            True,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）办结超时，截止 2026-11-25 09:00，无可升级的主管",
+        ),
+    ]
+    notices = list(
+        Notification.objects.filter(kind="escalated")
+        .order_by("id")
+        .values_list("recipient", "complaint", "text")
+    )
+    response_a = f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）响应超时，截止 2026-11-23 14:30"
+    resolution_a = f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）办结超时，截止 2026-11-25 09:00"
+    assert notices == [
+        (supervisor_a.pk, a.pk, response_a),
+        (manager_a.pk, a.pk, response_a),
+        (supervisor_a.pk, a.pk, resolution_a),
+        (manager_a.pk, a.pk, resolution_a),
+        (
+            manager_b.pk,
+            b.pk,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）响应超时，截止 2026-11-23 14:30",
+        ),
+        (
+            manager_b.pk,
+            b.pk,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）办结超时，截止 2026-11-25 09:00",
+        ),
+    ]
+    assert list(
+        ComplaintEscalation.objects.order_by("complaint_id", "breach").values_list("escalated_to", flat=True)
+    ) == [
+        supervisor_a.pk,
+        supervisor_a.pk,
+        None,
+        None,
+    ]
