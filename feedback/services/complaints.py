@@ -597,7 +597,8 @@ def complaint_photo_add(*, complaint: Complaint, actor: User | None, photo) -> C
 # One statement, four steps, all set-based (the first sweep after an outage may find ten thousand cases):
 #   breach   the unclaimed breaches: open cases past their response deadline (not responded) or resolution
 #            deadline, without a claim for this cycle; the unit is the assignee's org unit, else the queue's
-#   target   the supervisor of each distinct (unit, assignee): the deepest unit on the ancestry with an active
+#   target   the supervisor of each distinct (unit, assignee or 0), looked up once per pair (MATERIALIZED, or
+#            the planner inlines it and looks up per breach): the deepest unit on the ancestry with an active
 #            supervisor, the lowest id among several, never the assignee themself (as `unit_supervisor`)
 #   claimed  the claim rows, ON CONFLICT DO NOTHING: a concurrent sweep that claimed first wins, and only the
 #            rows inserted here go on to the timeline and the notifications
@@ -626,16 +627,16 @@ WITH breach AS (
           WHERE e.complaint_id = c.id AND e.breach = %(resolution)s AND e.cycle = c.reopen_count
       )
 ),
-target AS (
+target AS MATERIALIZED (
     SELECT p.unit_id, p.assignee_id, sup.id AS target_id
-    FROM (SELECT DISTINCT unit_id, assignee_id FROM breach) p
+    FROM (SELECT DISTINCT unit_id, COALESCE(assignee_id, 0) AS assignee_id FROM breach) p
     JOIN users_orgunit u ON u.id = p.unit_id
     LEFT JOIN LATERAL (
         SELECT s.id
         FROM users_user s
         JOIN users_orgunit su ON su.id = s.org_unit_id
         WHERE s.role = %(supervisor)s AND s.is_active AND su.path <> '' AND starts_with(u.path, su.path)
-          AND s.id IS DISTINCT FROM p.assignee_id
+          AND s.id <> p.assignee_id
         ORDER BY length(su.path) DESC, s.id
         LIMIT 1
     ) sup ON true
@@ -644,7 +645,7 @@ claimed AS (
     INSERT INTO feedback_complaintescalation (complaint_id, breach, cycle, due_at, escalated_to_id, created_at)
     SELECT b.complaint_id, b.breach, b.cycle, b.due_at, t.target_id, %(now)s
     FROM breach b
-    JOIN target t ON t.unit_id = b.unit_id AND t.assignee_id IS NOT DISTINCT FROM b.assignee_id
+    JOIN target t ON t.unit_id = b.unit_id AND t.assignee_id = COALESCE(b.assignee_id, 0)
     ORDER BY b.complaint_id, b.ord
     ON CONFLICT (complaint_id, breach, cycle) DO NOTHING
     RETURNING complaint_id, breach, escalated_to_id
