@@ -1,5 +1,7 @@
 """Thin Celery adapters: load by id, call one service. Idempotence lives in the services (claims first)."""
 
+import logging
+
 from celery import shared_task
 
 from feedback.services.complaints import (
@@ -8,6 +10,8 @@ from feedback.services.complaints import (
     notification_email_send,
 )
 from feedback.services.follow_up import FollowUpRetryError, complaint_follow_up_sms_send
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="feedback.complaints_escalate", acks_late=True)
@@ -25,6 +29,19 @@ def complaints_deadlines_recompute_task() -> int:
 @shared_task(name="feedback.notification_email", acks_late=True)
 def notification_email_task(notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
+
+
+@shared_task(name="feedback.notification_emails", acks_late=True)
+def notification_emails_task(notification_ids: list[int]) -> int:
+    """Emails a batch of notifications, each at most once (the service's `emailed_at` claim); one that fails is
+    logged and does not keep the others from going. Returns how many were sent."""
+    sent = 0
+    for notification_id in notification_ids:
+        try:
+            sent += notification_email_send(notification_id=notification_id)
+        except Exception:
+            logger.exception("notification %s: the email failed", notification_id)
+    return sent
 
 
 @shared_task(

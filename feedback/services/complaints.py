@@ -7,11 +7,12 @@ Transitions lock the row (`select_for_update`) and, when the caller read a versi
 
 import datetime
 import logging
+import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 Status = Complaint.Status
 Event = ComplaintEvent.Kind
+Breach = ComplaintEscalation.Breach
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_MAX_COUNT = 6
@@ -73,14 +75,24 @@ def notify(
     return _notifications_send(rows)
 
 
-def _notifications_send(rows: list[Notification]) -> list[Notification]:
-    """After commit, one email task per notification whose recipient has an address."""
-    from feedback.tasks import notification_email_task
+EMAIL_TASK_BATCH = 500  # notification ids per email task
 
-    ids = [row.pk for row in rows if row.recipient.email]
-    if ids:
-        transaction.on_commit(lambda: [notification_email_task.delay(pk) for pk in ids])
+
+def _notifications_send(rows: list[Notification]) -> list[Notification]:
+    """After commit, email the notifications whose recipient has an address."""
+    _emails_enqueue([row.pk for row in rows if row.recipient.email])
     return rows
+
+
+def _emails_enqueue(notification_ids: list[int]) -> None:
+    """After commit, one email task per batch of notification ids (each email still claimed once, by id)."""
+    from feedback.tasks import notification_emails_task
+
+    batches = [
+        notification_ids[i : i + EMAIL_TASK_BATCH] for i in range(0, len(notification_ids), EMAIL_TASK_BATCH)
+    ]
+    if batches:
+        transaction.on_commit(lambda: [notification_emails_task.delay(batch) for batch in batches])
 
 
 def notification_email_send(*, notification_id: int) -> bool:
@@ -582,110 +594,153 @@ def complaint_photo_add(*, complaint: Complaint, actor: User | None, photo) -> C
 
 # --- escalation ---------------------------------------------------------------------------------------------------
 
-
-_CLAIM_SQL = """
-INSERT INTO feedback_complaintescalation (complaint_id, breach, cycle, due_at, escalated_to_id, created_at)
-SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::smallint[], %s::timestamptz[], %s::bigint[], %s::timestamptz[])
-ON CONFLICT (complaint_id, breach, cycle) DO NOTHING
-RETURNING complaint_id, breach
+# One statement, four steps, all set-based (the first sweep after an outage may find ten thousand cases):
+#   breach   the unclaimed breaches: open cases past their response deadline (not responded) or resolution
+#            deadline, without a claim for this cycle; the unit is the assignee's org unit, else the queue's
+#   target   the supervisor of each distinct (unit, assignee or 0), looked up once per pair (MATERIALIZED, or
+#            the planner inlines it and looks up per breach): the deepest unit on the ancestry with an active
+#            supervisor, the lowest id among several, never the assignee themself (as `unit_supervisor`)
+#   claimed  the claim rows, ON CONFLICT DO NOTHING: a concurrent sweep that claimed first wins, and only the
+#            rows inserted here go on to the timeline and the notifications
+#   events / notices   one internal timeline event per claim, one notification to the target and one to the
+#            assignee (not twice to the same person), the texts filled from the translated formats
+# It answers how many breaches it claimed and the notifications whose recipient has an email address.
+_ESCALATE_SQL = """
+WITH breach AS (
+    SELECT c.id AS complaint_id, %(response)s::varchar AS breach, 1 AS ord, c.reopen_count AS cycle,
+           c.response_due AS due_at, c.assignee_id, COALESCE(a.org_unit_id, c.queue_unit_id) AS unit_id
+    FROM feedback_complaint c
+    LEFT JOIN users_user a ON a.id = c.assignee_id
+    WHERE c.status IN %(awaiting)s AND c.responded_at IS NULL AND c.response_due < %(now)s
+      AND NOT EXISTS (
+          SELECT 1 FROM feedback_complaintescalation e
+          WHERE e.complaint_id = c.id AND e.breach = %(response)s AND e.cycle = c.reopen_count
+      )
+    UNION ALL
+    SELECT c.id, %(resolution)s::varchar, 2, c.reopen_count,
+           c.resolution_due, c.assignee_id, COALESCE(a.org_unit_id, c.queue_unit_id)
+    FROM feedback_complaint c
+    LEFT JOIN users_user a ON a.id = c.assignee_id
+    WHERE c.status IN %(open)s AND c.resolution_due < %(now)s
+      AND NOT EXISTS (
+          SELECT 1 FROM feedback_complaintescalation e
+          WHERE e.complaint_id = c.id AND e.breach = %(resolution)s AND e.cycle = c.reopen_count
+      )
+),
+target AS MATERIALIZED (
+    SELECT p.unit_id, p.assignee_id, sup.id AS target_id
+    FROM (SELECT DISTINCT unit_id, COALESCE(assignee_id, 0) AS assignee_id FROM breach) p
+    JOIN users_orgunit u ON u.id = p.unit_id
+    LEFT JOIN LATERAL (
+        SELECT s.id
+        FROM users_user s
+        JOIN users_orgunit su ON su.id = s.org_unit_id
+        WHERE s.role = %(supervisor)s AND s.is_active AND su.path <> '' AND starts_with(u.path, su.path)
+          AND s.id <> p.assignee_id
+        ORDER BY length(su.path) DESC, s.id
+        LIMIT 1
+    ) sup ON true
+),
+claimed AS (
+    INSERT INTO feedback_complaintescalation (complaint_id, breach, cycle, due_at, escalated_to_id, created_at)
+    SELECT b.complaint_id, b.breach, b.cycle, b.due_at, t.target_id, %(now)s
+    FROM breach b
+    JOIN target t ON t.unit_id = b.unit_id AND t.assignee_id = COALESCE(b.assignee_id, 0)
+    ORDER BY b.complaint_id, b.ord
+    ON CONFLICT (complaint_id, breach, cycle) DO NOTHING
+    RETURNING complaint_id, breach, escalated_to_id
+),
+texts AS (
+    SELECT b.complaint_id, b.ord, b.assignee_id, k.escalated_to_id AS target_id,
+           format(
+               %(text_format)s, b.complaint_id, r.shop_name, cat.name,
+               CASE b.breach WHEN %(response)s THEN %(response_label)s ELSE %(resolution_label)s END,
+               to_char(b.due_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI')
+           ) AS text,
+           CASE WHEN tu.id IS NULL THEN %(no_target)s
+                ELSE format(%(target_format)s, COALESCE(NULLIF(tu.display_name, ''), tu.username)) END AS after
+    FROM claimed k
+    JOIN breach b ON b.complaint_id = k.complaint_id AND b.breach = k.breach
+    JOIN feedback_complaint c ON c.id = b.complaint_id
+    JOIN accounts_retailer r ON r.id = c.retailer_id
+    JOIN feedback_complaintcategory cat ON cat.id = c.category_id
+    LEFT JOIN users_user tu ON tu.id = k.escalated_to_id
+),
+events AS (
+    INSERT INTO feedback_complaintevent (complaint_id, kind, actor_id, at, from_status, to_status, text, is_internal)
+    SELECT complaint_id, %(event_kind)s, NULL, %(now)s, '', '', text || after, true
+    FROM texts
+    ORDER BY complaint_id, ord
+),
+notices AS (
+    INSERT INTO feedback_notification (recipient_id, kind, complaint_id, text, created_at, read_at, emailed_at)
+    SELECT x.recipient_id, %(notice_kind)s, t.complaint_id, left(t.text, 300), %(created_at)s, NULL, NULL
+    FROM texts t
+    CROSS JOIN LATERAL (VALUES (1, t.target_id), (2, t.assignee_id)) AS x (pos, recipient_id)
+    WHERE x.recipient_id IS NOT NULL AND NOT (x.pos = 2 AND x.recipient_id IS NOT DISTINCT FROM t.target_id)
+    ORDER BY t.complaint_id, t.ord, x.pos
+    RETURNING id, recipient_id
+)
+SELECT
+    (SELECT count(*) FROM claimed),
+    ARRAY(
+        SELECT n.id FROM notices n JOIN users_user u ON u.id = n.recipient_id
+        WHERE COALESCE(u.email, '') <> '' ORDER BY n.id
+    )
 """
+
+
+def _pg_format(python_format: str, names: tuple[str, ...]) -> str:
+    """A translated Python format with named fields ("截止 %(due)s") as a PostgreSQL format() string with
+    positional ones ("截止 %5$s"), the arguments passed in the order of `names`; "%%" means "%" in both."""
+    position = {name: i for i, name in enumerate(names, start=1)}
+
+    def field(match):
+        if match.group(1) is None:
+            return "%%"
+        if match.group(1) not in position:
+            raise ValueError(f"unknown field %({match.group(1)})s in {python_format!r}")
+        return f"%{position[match.group(1)]}$s"
+
+    converted = re.sub(r"%(?:\((\w+)\)s|%)", field, python_format)
+    if "%" in re.sub(r"%%|%\d+\$s", "", converted):
+        raise ValueError(f"unsupported format in {python_format!r}")
+    return converted
 
 
 @transaction.atomic
 def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
     """Escalates every open complaint past a deadline to the supervisor of its handler's unit (or of its queue),
     once per complaint × breach × reopen cycle: the claim rows are inserted first (ON CONFLICT DO NOTHING) and
-    only the rows this call inserted are notified. Returns how many breaches were escalated."""
+    only the rows this call inserted are notified. Returns how many breaches were escalated.
+
+    Set-based: one statement claims, writes the timeline events and the notifications (see `_ESCALATE_SQL`),
+    whatever the number of breaches; the emails go after commit, a few tasks for many notifications."""
     now = now or timezone.now()
-
-    def claimed(breach):
-        return Exists(
-            ComplaintEscalation.objects.filter(
-                complaint=OuterRef("pk"), breach=breach, cycle=OuterRef("reopen_count")
-            )
-        )
-
-    # only breaches not claimed yet: a case stays overdue for days, the sweep runs every 5 minutes
-    unclaimed = Q(
-        status__in=Complaint.AWAITING_RESPONSE, responded_at__isnull=True, response_due__lt=now
-    ) & ~claimed(ComplaintEscalation.Breach.RESPONSE) | Q(
-        status__in=Complaint.OPEN_STATUSES, resolution_due__lt=now
-    ) & ~claimed(ComplaintEscalation.Breach.RESOLUTION)
-    candidates = list(
-        Complaint.objects.filter(unclaimed)
-        .select_related("assignee__org_unit", "queue_unit", "retailer", "category")
-        .order_by("id")
-    )
-    if not candidates:
-        return 0
-    supervisors: dict[tuple, User | None] = {}
-    rows = []
-    for complaint in candidates:
-        unit = (
-            complaint.assignee.org_unit
-            if complaint.assignee and complaint.assignee.org_unit_id
-            else complaint.queue_unit
-        )
-        exclude = (complaint.assignee_id,) if complaint.assignee_id else ()
-        key = (unit.pk, exclude)
-        if key not in supervisors:
-            supervisors[key] = unit_supervisor(org_unit=unit, exclude=exclude)
-        target = supervisors[key]
-        breaches = []
-        if (
-            complaint.status in Complaint.AWAITING_RESPONSE
-            and complaint.responded_at is None
-            and complaint.response_due
-            and complaint.response_due < now
-        ):
-            breaches.append((ComplaintEscalation.Breach.RESPONSE, complaint.response_due))
-        if complaint.resolution_due and complaint.resolution_due < now:
-            breaches.append((ComplaintEscalation.Breach.RESOLUTION, complaint.resolution_due))
-        for breach, due in breaches:
-            rows.append((complaint, breach, due, target))
+    params = {
+        "now": now,
+        "created_at": timezone.now(),
+        "awaiting": tuple(str(s) for s in Complaint.AWAITING_RESPONSE),
+        "open": tuple(str(s) for s in Complaint.OPEN_STATUSES),
+        "response": str(Breach.RESPONSE),
+        "resolution": str(Breach.RESOLUTION),
+        "response_label": str(Breach.RESPONSE.label),
+        "resolution_label": str(Breach.RESOLUTION.label),
+        "supervisor": str(User.Role.SUPERVISOR),
+        "tz": timezone.get_current_timezone_name(),
+        "text_format": _pg_format(
+            _t("投诉 #%(id)s（%(shop)s，%(category)s）%(breach)s，截止 %(due)s"),
+            ("id", "shop", "category", "breach", "due"),
+        ),
+        "target_format": _pg_format(_t("，已升级至 %(name)s"), ("name",)),
+        "no_target": _t("，无可升级的主管"),
+        "event_kind": str(Event.ESCALATED),
+        "notice_kind": str(Notification.Kind.ESCALATED),
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_SQL,
-            [
-                [c.pk for c, *_ in rows],
-                [str(b) for _c, b, *_ in rows],
-                [c.reopen_count for c, *_ in rows],
-                [d for _c, _b, d, _t in rows],
-                [t.pk if t else None for *_, t in rows],
-                [now] * len(rows),
-            ],
-        )
-        claimed = {(cid, breach) for cid, breach in cursor.fetchall()}
-    events: list[ComplaintEvent] = []
-    notices: list[Notification] = []
-    for complaint, breach, due, target in rows:
-        if (complaint.pk, str(breach)) not in claimed:
-            continue
-        label = ComplaintEscalation.Breach(breach).label
-        text = _t("投诉 #%(id)s（%(shop)s，%(category)s）%(breach)s，截止 %(due)s") % {
-            "id": complaint.pk,
-            "shop": complaint.retailer.shop_name,
-            "category": complaint.category.name,
-            "breach": label,
-            "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
-        }
-        after = _t("，已升级至 %(name)s") % {"name": target} if target else _t("，无可升级的主管")
-        events.append(
-            ComplaintEvent(
-                complaint=complaint, kind=Event.ESCALATED, at=now, text=text + after, is_internal=True
-            )
-        )
-        recipients = {u.pk: u for u in (target, complaint.assignee) if u is not None}
-        notices.extend(
-            Notification(
-                recipient=user, kind=Notification.Kind.ESCALATED, complaint=complaint, text=text[:300]
-            )
-            for user in recipients.values()
-        )
-    # one INSERT each, whatever the number of breaches (the first sweep after an outage may find thousands)
-    ComplaintEvent.objects.bulk_create(events, batch_size=1000)
-    _notifications_send(Notification.objects.bulk_create(notices, batch_size=1000))
-    escalated = len(events)
+        cursor.execute(_ESCALATE_SQL, params)
+        escalated, emailed = cursor.fetchone()
+    _emails_enqueue(emailed)
     return escalated
 
 

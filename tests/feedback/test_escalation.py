@@ -159,3 +159,118 @@ def test_two_people_resolving_the_same_case_at_once_one_wins(retailer_a, manager
     assert sorted(type(r).__name__ for r in results) == ["Complaint", "ConflictError"]
     assert any(isinstance(r, ConflictError) for r in results)
     assert ComplaintEvent.objects.filter(complaint=complaint, kind="resolved").count() == 1
+
+
+@pytest.mark.django_db
+def test_escalation_texts_name_the_shop_category_breach_local_due_and_target(
+    retailer_a, retailer_b, manager_a, manager_b, supervisor_a, clock
+):
+    clock.set(local(2026, 11, 23, 9, 0))
+    a = open_complaint(retailer_a, "supply")  # response due Mon 14:30, resolution Wed 09:00
+    b = open_complaint(retailer_b, "supply")  # county_b has no supervisor
+    clock.set(local(2026, 11, 25, 9, 1))
+    assert complaints_escalate() == 4
+
+    events = list(
+        ComplaintEvent.objects.filter(kind="escalated")
+        .order_by("id")
+        .values_list("complaint", "is_internal", "text")
+    )
+    assert events == [
+        (
+            a.pk,
+            True,
+            f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）响应超时，截止 2026-11-23 14:30，已升级至 赵主管",
+        ),
+        (
+            a.pk,
+            True,
+            f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）办结超时，截止 2026-11-25 09:00，已升级至 赵主管",
+        ),
+        (
+            b.pk,
+            True,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）响应超时，截止 2026-11-23 14:30，无可升级的主管",
+        ),
+        (
+            b.pk,
+            True,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）办结超时，截止 2026-11-25 09:00，无可升级的主管",
+        ),
+    ]
+    notices = list(
+        Notification.objects.filter(kind="escalated")
+        .order_by("id")
+        .values_list("recipient", "complaint", "text")
+    )
+    response_a = f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）响应超时，截止 2026-11-23 14:30"
+    resolution_a = f"投诉 #{a.pk}（老城甲号便利店，货源供应与分配）办结超时，截止 2026-11-25 09:00"
+    assert notices == [
+        (supervisor_a.pk, a.pk, response_a),
+        (manager_a.pk, a.pk, response_a),
+        (supervisor_a.pk, a.pk, resolution_a),
+        (manager_a.pk, a.pk, resolution_a),
+        (
+            manager_b.pk,
+            b.pk,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）响应超时，截止 2026-11-23 14:30",
+        ),
+        (
+            manager_b.pk,
+            b.pk,
+            f"投诉 #{b.pk}（涧西乙号烟酒店，货源供应与分配）办结超时，截止 2026-11-25 09:00",
+        ),
+    ]
+    assert list(
+        ComplaintEscalation.objects.order_by("complaint_id", "breach").values_list("escalated_to", flat=True)
+    ) == [
+        supervisor_a.pk,
+        supervisor_a.pk,
+        None,
+        None,
+    ]
+
+
+@pytest.mark.django_db
+def test_escalation_emails_go_in_batches_and_each_once(
+    retailer_a, manager_a, supervisor_a, clock, eager_tasks, django_capture_on_commit_callbacks, monkeypatch
+):
+    from django.core import mail
+
+    from feedback.services import complaints as service
+    from feedback.tasks import notification_emails_task
+
+    monkeypatch.setattr(service, "EMAIL_TASK_BATCH", 2)
+    supervisor_a.email = "zhao@example.cn"
+    supervisor_a.save(update_fields=["email"])
+    manager_a.email = "wang@example.cn"
+    manager_a.save(update_fields=["email"])
+    clock.set(local(2026, 11, 23, 9, 0))
+    for _ in range(3):
+        open_complaint(retailer_a, "supply")
+    mail.outbox.clear()
+    clock.set(local(2026, 11, 23, 14, 31))  # 3 response breaches × (supervisor, manager): 6 emails, 3 tasks
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert complaints_escalate() == 3
+    assert len(callbacks) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["wang@example.cn"] * 3 + ["zhao@example.cn"] * 3
+    ids = list(Notification.objects.filter(kind="escalated").values_list("pk", flat=True))
+    assert not Notification.objects.filter(pk__in=ids, emailed_at__isnull=True).exists()
+    assert notification_emails_task.delay(ids).get() == 0  # a redelivered batch sends nothing again
+    assert len(mail.outbox) == 6
+
+
+def test_translated_formats_become_positional_postgres_formats():
+    from feedback.services.complaints import _pg_format
+
+    names = ("id", "shop", "category", "breach", "due")
+    assert (
+        _pg_format("投诉 #%(id)s（%(shop)s）%(breach)s，截止 %(due)s", names)
+        == "投诉 #%1$s（%2$s）%4$s，截止 %5$s"
+    )
+    # a translation may reorder the fields and write a literal percent sign
+    assert _pg_format("%(breach)s: #%(id)s, 100%% due %(due)s", names) == "%4$s: #%1$s, 100%% due %5$s"
+    with pytest.raises(ValueError):
+        _pg_format("#%(number)s", names)
+    with pytest.raises(ValueError):
+        _pg_format("#%d", names)
