@@ -18,6 +18,17 @@ from visits.models import VisitPlan
 MEASURES = ("daily_list", "allocation_preview", "credit_recompute", "coverage", "escalation")
 
 
+@pytest.fixture(autouse=True)
+def seeded_categories(db):
+    """The complaint categories of data migration 0002: a transactional test elsewhere may have flushed them from a
+    reused test database (a migrated production database always has them)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
+
+
 def test_field_bench_smoke(db, tmp_path, monkeypatch):
     monkeypatch.setitem(field.COMPLAINTS, "tiny", 30)
     monkeypatch.setattr(field, "MANAGERS_SAMPLED", 4)
