@@ -31,16 +31,34 @@ def notification_email_task(notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
 
 
-@shared_task(name="feedback.notification_emails", acks_late=True)
+class NotificationEmailError(Exception):
+    """Some emails of a batch failed; their claims were given back, so the retried batch sends only those."""
+
+
+@shared_task(
+    name="feedback.notification_emails",
+    acks_late=True,
+    autoretry_for=(NotificationEmailError,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=6,
+)
 def notification_emails_task(notification_ids: list[int]) -> int:
-    """Emails a batch of notifications, each at most once (the service's `emailed_at` claim); one that fails is
-    logged and does not keep the others from going. Returns how many were sent."""
-    sent = 0
+    """Emails a batch of notifications, each at most once (the service's `emailed_at` claim). One that fails does
+    not keep the others from going; the batch then fails with NotificationEmailError and is retried with backoff,
+    and the retry sends only the ones still unsent. Returns how many were sent."""
+    sent, failed = 0, []
     for notification_id in notification_ids:
         try:
             sent += notification_email_send(notification_id=notification_id)
-        except Exception:
-            logger.exception("notification %s: the email failed", notification_id)
+        except Exception as exc:  # any mail error: the others still go, the batch is retried below
+            logger.warning("notification %s: the email failed: %s", notification_id, exc)
+            failed.append(notification_id)
+    if failed:
+        raise NotificationEmailError(
+            f"{len(failed)} of {len(notification_ids)} notification emails failed (ids {failed[:10]}); "
+            "their claims were released and the batch will be retried"
+        )
     return sent
 
 

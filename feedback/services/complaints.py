@@ -96,7 +96,8 @@ def _emails_enqueue(notification_ids: list[int]) -> None:
 
 
 def notification_email_send(*, notification_id: int) -> bool:
-    """Emails one notification at most once: the `emailed_at` claim is taken before sending."""
+    """Emails one notification at most once: the `emailed_at` claim is taken before sending and given back if the
+    sending fails (the error propagates, so the task is retried and the email is not lost)."""
     from django.conf import settings
     from django.core.mail import send_mail
 
@@ -113,12 +114,17 @@ def notification_email_send(*, notification_id: int) -> bool:
         link = (
             "\n" + settings.CAMPAIGNS_PUBLIC_BASE_URL.rstrip("/") + notification.complaint.get_absolute_url()
         )
-    send_mail(
-        subject=_t("【客户服务】%(text)s") % {"text": notification.text[:60]},
-        message=notification.text + link,
-        from_email=None,
-        recipient_list=[notification.recipient.email],
-    )
+    try:
+        send_mail(
+            subject=_t("【客户服务】%(text)s") % {"text": notification.text[:60]},
+            message=notification.text + link,
+            from_email=None,
+            recipient_list=[notification.recipient.email],
+        )
+    except Exception:
+        # the mail server refused or was down: give the claim back so a retry sends it, and say so to the caller
+        Notification.objects.filter(pk=notification_id).update(emailed_at=None)
+        raise
     return True
 
 

@@ -274,3 +274,36 @@ def test_translated_formats_become_positional_postgres_formats():
         _pg_format("#%(number)s", names)
     with pytest.raises(ValueError):
         _pg_format("#%d", names)
+
+
+@pytest.mark.django_db
+def test_a_failed_email_is_given_back_and_sent_by_the_retry_not_lost(manager_a, supervisor_a, monkeypatch):
+    import django.core.mail
+    from django.core import mail
+
+    from feedback.tasks import NotificationEmailError, notification_emails_task
+
+    manager_a.email = "wang@example.cn"
+    manager_a.save(update_fields=["email"])
+    supervisor_a.email = "zhao@example.cn"
+    supervisor_a.save(update_fields=["email"])
+    to_manager = Notification.objects.create(recipient=manager_a, kind="escalated", text="投诉超时")
+    to_supervisor = Notification.objects.create(recipient=supervisor_a, kind="escalated", text="投诉超时")
+    real_send = django.core.mail.send_mail
+
+    def refuse_zhao(**kwargs):
+        if kwargs["recipient_list"] == ["zhao@example.cn"]:
+            raise ConnectionRefusedError("SMTP down")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(django.core.mail, "send_mail", refuse_zhao)
+    mail.outbox.clear()
+    with pytest.raises(NotificationEmailError):
+        notification_emails_task.run([to_manager.pk, to_supervisor.pk])
+    assert [m.to for m in mail.outbox] == [["wang@example.cn"]]  # the other one still went
+    to_supervisor.refresh_from_db()
+    assert to_supervisor.emailed_at is None  # the claim was given back
+
+    monkeypatch.setattr(django.core.mail, "send_mail", real_send)  # the server is back: the retry
+    assert notification_emails_task.run([to_manager.pk, to_supervisor.pk]) == 1
+    assert sorted(m.to[0] for m in mail.outbox) == ["wang@example.cn", "zhao@example.cn"]
