@@ -1,13 +1,13 @@
 """Review fix: a double tap on the complaint form (two requests at once) files one complaint, not two."""
 
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
 
 from feedback.models import Complaint
 from feedback.services import complaint_open_once
+from tests.concurrency import wait_until_another_session_blocks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def test_two_identical_submissions_racing_file_one_complaint(retailer_a, manager
             with transaction.atomic():
                 outcome["first"] = _file(retailer_a)
                 first_written.set()
-                time.sleep(0.5)  # the first request is still writing when the second arrives
+                wait_until_another_session_blocks()  # commit only once the competing request waits on us
         finally:
             connection.close()
 

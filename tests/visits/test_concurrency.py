@@ -2,12 +2,12 @@
 second waits on the unique key, then answers with the first visit instead of recording another."""
 
 import threading
-import time
 import uuid
 
 import pytest
 from django.db import connection, transaction
 
+from tests.concurrency import wait_until_another_session_blocks
 from visits.models import Visit
 from visits.services import visit_record
 from visits.services.records import VisitInput
@@ -30,7 +30,7 @@ def test_a_retry_racing_the_first_submission_records_one_visit(retailer_a, manag
                     data=VisitInput(no_location_reason="a"),
                 )
                 first_written.set()
-                time.sleep(0.5)  # keep the row uncommitted while the retry runs into the unique key
+                wait_until_another_session_blocks()  # commit only once the competing request waits on us
         finally:
             connection.close()
 
