@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ConsentEvent, DuplicatePair, Retailer
 from accounts.selectors import retailer_scope
+from core.db import tables_analyze
 from crm.errors import ConflictError
 from users.models import User
 
@@ -43,7 +44,7 @@ def duplicates_scan() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         # Fresh statistics first: right after a bulk load the planner may think the table is empty and pick
         # a nested loop over 10^10 pairs.
-        cursor.execute("ANALYZE accounts_retailer")
+        tables_analyze(cursor, "accounts_retailer")
         cursor.execute("""
             INSERT INTO accounts_duplicatepair (first_id, second_id, reason, score, status, found_at)
             SELECT DISTINCT ON (least(a.id, b.id), greatest(a.id, b.id))

@@ -4,7 +4,9 @@ With DATABASE_URL (and REDIS_URL) in the environment those servers are used; oth
 PostgreSQL (crm.embedded_db) and kombu's filesystem broker under .data/.
 """
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEMO_RETAILERS = int(os.environ.get("DEMO_RETAILERS", "3000"))
 DEMO_WEEKS = int(os.environ.get("DEMO_WEEKS", "52"))
+# Seconds web, worker and beat get to stop after Ctrl-C or SIGTERM before they are killed; the database's own
+# stop follows, so everything is gone within 10 s.
+STOP_GRACE_SECONDS = float(os.environ.get("STOP_GRACE_SECONDS", "6"))
 
 
 def _environment(settings: str) -> tuple[dict, bool]:
@@ -29,8 +34,6 @@ def _environment(settings: str) -> tuple[dict, bool]:
     else:
         print("Using DATABASE_URL from the environment")
     print("Broker:", "Redis at REDIS_URL" if env.get("REDIS_URL") else "filesystem transport in .data/broker")
-    for folder in ("broker/out", "broker/processed", "broker/results"):
-        (ROOT / ".data" / folder).mkdir(parents=True, exist_ok=True)
     return env, started_embedded
 
 
@@ -38,10 +41,58 @@ def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
 
+class _StopSignalError(Exception):
+    """SIGINT or SIGTERM reached the launcher."""
+
+
+def _on_stop_signal(signum, frame) -> None:
+    raise _StopSignalError(signal.Signals(signum).name)
+
+
+def _process_tree_stop(proc: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stop `proc` and everything under it: SIGTERM to all, SIGKILL to what is left after `grace` seconds.
+
+    honcho starts web, worker and beat each in a session of its own, so a terminal's Ctrl-C never reaches them
+    and their own children (gunicorn workers, the Celery pool) may outlive honcho: every process group seen in
+    the tree is signalled, not just the processes, so nothing survives a parent that died first."""
+    import psutil
+
+    def tree() -> list:
+        try:
+            root = psutil.Process(proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    seen = tree()
+    groups = set()
+    for process in seen:
+        with contextlib.suppress(ProcessLookupError):
+            groups.add(os.getpgid(process.pid))
+    groups.discard(os.getpgrp())  # never our own group (make and the terminal are in it)
+    for process in seen:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _, alive = psutil.wait_procs(seen, timeout=grace)
+    for process in alive:
+        print(f"still running after {grace:.0f} s, killed: {process.pid}", flush=True)
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGKILL)
+    for process in [*alive, *tree()]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    proc.wait()
+
+
 def run() -> int:
-    env, started_embedded = _environment("crm.settings.dev")
-    env.setdefault("DEBUG", "1")
+    """Prepare the database, then web, worker and beat under honcho until Ctrl-C or SIGTERM; then stop them all
+    (within STOP_GRACE_SECONDS, then killed) and, last, the embedded database if this call started it."""
+    previous = {sig: signal.signal(sig, _on_stop_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    started_embedded = False
     try:
+        env, started_embedded = _environment("crm.settings.dev")
+        env.setdefault("DEBUG", "1")
         _manage(env, "migrate", "--noinput")
         _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         _manage(env, "setup_schedules")
@@ -55,16 +106,31 @@ def run() -> int:
         _manage(env, "demo_logins")
         port = env.setdefault("PORT", "8000")
         print(f"\nOpen http://127.0.0.1:{port}/  (Ctrl-C stops web, worker and beat)\n", flush=True)
-        return subprocess.run(
-            [str(BIN / "honcho"), "start", "-f", "Procfile"], cwd=ROOT, env=env, check=False
-        ).returncode
-    except KeyboardInterrupt:
+        # A session of its own: the launcher, not the terminal, decides the order in which things stop.
+        honcho = subprocess.Popen(
+            [str(BIN / "honcho"), "start", "-f", "Procfile"], cwd=ROOT, env=env, start_new_session=True
+        )
+        try:
+            return honcho.wait()
+        except _StopSignalError as stop:
+            print(f"\n{stop}: stopping web, worker and beat", flush=True)
+            return 0
+        finally:
+            for sig in previous:
+                signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the stop short
+            _process_tree_stop(honcho)
+    except (_StopSignalError, KeyboardInterrupt):
         return 0
     finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
         if started_embedded:
             from crm import embedded_db
 
             embedded_db.stop()
+            print("embedded PostgreSQL stopped", flush=True)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def test(extra: list[str]) -> int:

@@ -7,6 +7,7 @@ import datetime
 import random
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -114,40 +115,46 @@ def demo_surveys_build(*, seed: int = 11, today: datetime.date | None = None, st
             campaign = campaign_approve(actor=admin, campaign=campaign)
         for index, (period, day) in enumerate(_quarters(today, QUARTERS)):
             at = timezone.make_aware(datetime.datetime.combine(day, datetime.time(10)), tz)
-            with transaction.atomic():
-                survey = services.survey_create(
-                    actor=supervisor,
-                    name=f"{period[:4]}年第{period[-1]}季度零售客户满意度调查",
-                    questionnaire=questionnaire,
-                    period=period,
-                    org_unit=county,
-                    segment=segment,
-                    allocation=Survey.Allocation.PROPORTIONAL,
-                    sample_size=SAMPLE_PER_COUNTY,
-                    min_per_stratum=1,
-                    seed=f"demo-{period}",
-                )
-                services.survey_sample_draw(actor=supervisor, survey=survey)
-                occurrence = services.survey_invite(
-                    actor=supervisor, survey=survey, campaign=campaign, now=at
-                )
-                past = index < QUARTERS - 1
-                if past:
-                    # the demo invents last year's answers; its invitations must not go out today
-                    campaign_cancel(actor=None, campaign=occurrence)
-                made["surveys"] += 1
-                for invitation in SurveyInvitation.objects.filter(survey=survey).order_by("id"):
-                    if rng.random() > ANSWER_SHARE:
-                        continue
-                    survey_responses.survey_response_submit(
-                        invitation_id=invitation.pk,
-                        retailer_id=invitation.retailer_id,
-                        data=_answers(rng, areas, lift=0.12 * index),
-                        now=at + datetime.timedelta(hours=rng.randint(2, 400)),
+            try:
+                with transaction.atomic():
+                    survey = services.survey_create(
+                        actor=supervisor,
+                        name=f"{period[:4]}年第{period[-1]}季度零售客户满意度调查",
+                        questionnaire=questionnaire,
+                        period=period,
+                        org_unit=county,
+                        segment=segment,
+                        allocation=Survey.Allocation.PROPORTIONAL,
+                        sample_size=SAMPLE_PER_COUNTY,
+                        min_per_stratum=1,
+                        seed=f"demo-{period}",
                     )
-                    made["responses"] += 1
-                if past:
-                    services.survey_close(actor=supervisor, survey=survey)
+                    services.survey_sample_draw(actor=supervisor, survey=survey)
+                    occurrence = services.survey_invite(
+                        actor=supervisor, survey=survey, campaign=campaign, now=at
+                    )
+                    past = index < QUARTERS - 1
+                    if past:
+                        # the demo invents last year's answers; its invitations must not go out today
+                        campaign_cancel(actor=None, campaign=occurrence)
+                    made["surveys"] += 1
+                    for invitation in SurveyInvitation.objects.filter(survey=survey).order_by("id"):
+                        if rng.random() > ANSWER_SHARE:
+                            continue
+                        survey_responses.survey_response_submit(
+                            invitation_id=invitation.pk,
+                            retailer_id=invitation.retailer_id,
+                            data=_answers(rng, areas, lift=0.12 * index),
+                            now=at + datetime.timedelta(hours=rng.randint(2, 400)),
+                        )
+                        made["responses"] += 1
+                    if past:
+                        services.survey_close(actor=supervisor, survey=survey)
+            except ValidationError:
+                # a small demo (seed_demo --retailers 30) may leave a county without an open retailer
+                if stdout:
+                    stdout.write(f"{county.name}: no open retailer to survey")
+                break
         if stdout:
             stdout.write(f"{county.name}: {QUARTERS} quarterly surveys")
     return made

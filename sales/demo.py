@@ -11,6 +11,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.db import tables_analyze
 from sales.models import Product
 from sales.services import period_summaries_rebuild, product_price_classes_refresh
 
@@ -292,14 +293,14 @@ def demo_orders_build(
             if stdout and (w % 8 == 7 or w == weeks - 1):
                 stdout.write(f"  week {w + 1}/{weeks}: {total_orders:,} orders, {total_lines:,} lines")
         cursor.execute("SELECT setval('sales_order_id_seq', (SELECT max(id) FROM sales_order))")
+        # The loads above are followed by the orphan check and the summaries: plan them with real row counts.
+        tables_analyze(cursor, "sales_order", "sales_orderline")
         if superuser:
             cursor.execute("SET LOCAL session_replication_role = origin")
             cursor.execute("""SELECT count(*) FROM sales_orderline l LEFT JOIN sales_order o ON o.id = l.order_id
                               WHERE o.id IS NULL""")
             if cursor.fetchone()[0]:
                 raise RuntimeError("generated order lines reference missing orders")
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE sales_order; ANALYZE sales_orderline")
     period_summaries_rebuild()
     return total_orders, total_lines
 

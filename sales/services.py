@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import tables_analyze, tables_analyze_after_load
 from sales.models import PriceClassBand, Product
 
 
@@ -102,6 +103,11 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
                sum(cartons)::int AS cartons, sum(cartons::bigint * unit_price_fen) AS amount,
                string_agg(product_id || ':' || cartons || ':' || unit_price_fen, ',' ORDER BY product_id) AS sig
         FROM {table} WHERE ok GROUP BY order_no;
+    """)
+    tables_analyze(
+        cursor, "_inc"
+    )  # temp tables are never analyzed by autovacuum: the joins below need counts
+    cursor.execute("""
         CREATE TEMP TABLE _ex ON COMMIT DROP AS
         SELECT o.id, o.source, o.order_no, o.retailer_id, o.ordered_on,
                (SELECT string_agg(l.product_id || ':' || l.cartons || ':' || l.unit_price_fen, ',' ORDER BY l.product_id)
@@ -111,6 +117,9 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
         SELECT e.id, e.retailer_id AS old_retailer, e.ordered_on AS old_day, i.*
         FROM _ex e JOIN _inc i USING (source, order_no)
         WHERE (e.sig, e.retailer_id, e.ordered_on) IS DISTINCT FROM (i.sig, i.retailer_id, i.ordered_on);
+    """)
+    tables_analyze(cursor, "_ex", "_changed")
+    cursor.execute("""
         CREATE TEMP TABLE _affected ON COMMIT DROP AS
         SELECT old_retailer AS retailer_id, old_day AS day FROM _changed;
         DELETE FROM sales_orderline l USING _changed c WHERE l.order_id = c.id;
@@ -143,6 +152,8 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     updated = cursor.fetchone()[0]
     cursor.execute("SELECT count(*) FROM _ex")
     unchanged = cursor.fetchone()[0] - updated
+    # the summaries and the handlers (points) read the lines just written
+    tables_analyze_after_load(cursor, created + updated, "sales_order", "sales_orderline")
     period_summaries_refresh(cursor=cursor, affected_table="_affected")
     cursor.execute("DROP TABLE _inc, _ex, _changed, _affected")
     if created:
@@ -190,8 +201,8 @@ def period_summaries_refresh(*, cursor, affected_table: str) -> None:
         SELECT DISTINCT retailer_id, 'month', date_trunc('month', day)::date FROM {affected_table};
         DELETE FROM sales_retailerperiodsummary s USING _periods p
         WHERE s.retailer_id = p.retailer_id AND s.period = p.period AND s.period_start = p.period_start;
-        ANALYZE _periods;
     """)
+    tables_analyze(cursor, "_periods")
     cursor.execute(
         SUMMARY_INSERT.format(
             where="WHERE o.retailer_id IN (SELECT retailer_id FROM _periods) "

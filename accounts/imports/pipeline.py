@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ImportJob
+from core.db import tables_analyze
 
 COPY_CHUNK_ROWS = 5000
 PREVIEW_ROWS = 10
@@ -266,7 +267,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
         copy_rows(
             cursor, "accounts_importrowerror", ("job_id", "row_no", '"column"', "value", "message"), problems
         )
-        cursor.execute(f"ANALYZE {table}")
+        tables_analyze(cursor, table)
         # checks may depend on which columns the file carries, as the upsert does
         job.column_mapping = {name: header[index] for name, index in mapping.items()}
         spec.check(cursor=cursor, job=job, table=table)

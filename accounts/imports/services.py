@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.imports.pipeline import spec_for, stage_and_validate, staging_drop
 from accounts.imports.reader import SUPPORTED_ENCODINGS, iter_rows, open_source
 from accounts.models import ImportJob
+from core.db import tables_analyze_after_load
 from crm.errors import ConflictError
 from users.models import User
 
@@ -20,7 +21,6 @@ logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PROGRESS_EVERY_ROWS = 5000
-ANALYZE_AFTER_ROWS = 10_000
 IMPORT_PERMISSION = "accounts.add_importjob"
 
 
@@ -224,6 +224,9 @@ def _import_job_commit_run(*, job_id: int) -> ImportJob:
                 created, updated, unchanged = spec.upsert(
                     cursor=cursor, job=locked, table=locked.staging_table
                 )
+                # Later statements (the next import's checks, the duplicate scan) plan with the new row
+                # counts; inside the transaction, so nothing reads the new rows with the old statistics.
+                tables_analyze_after_load(cursor, created + updated, *spec.analyze_tables)
             locked.created_count, locked.updated_count, locked.unchanged_count = created, updated, unchanged
             locked.rejected_count = locked.invalid_rows
             locked.status = ImportJob.Status.DONE
@@ -250,11 +253,6 @@ def _import_job_commit_run(*, job_id: int) -> ImportJob:
         )
         raise
     staging_drop(job=locked)
-    if locked.created_count + locked.updated_count >= ANALYZE_AFTER_ROWS:
-        # Later statements (the next import's checks, the duplicate scan) plan with the new row counts.
-        with connection.cursor() as cursor:
-            for table in spec.analyze_tables:
-                cursor.execute(f"ANALYZE {table}")
     return locked
 
 

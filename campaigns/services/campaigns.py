@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from campaigns import schedule, templating
 from campaigns.models import Campaign, Channel, Delivery
 from campaigns.services import dispatch
+from core.db import tables_analyze_after_load
 from crm.errors import ConflictError
 from users.models import OrgUnit, User
 
@@ -35,7 +36,6 @@ EDITABLE_FIELDS = (
     "conversion_days",
 )
 STATE = Campaign.State
-ANALYZE_AFTER_ROWS = 5000
 
 
 # ---- who may do what ----------------------------------------------------------------------------------------------
@@ -280,10 +280,9 @@ def occurrence_create(*, parent: Campaign, key: str) -> Campaign | None:
 def occurrence_start(*, occurrence: Campaign, audience: QuerySet, now: datetime.datetime) -> Campaign:
     """Snapshot `audience` into deliveries and start sending (inside the caller's transaction)."""
     written, held = dispatch.deliveries_snapshot(campaign=occurrence, audience=audience)
-    if written >= ANALYZE_AFTER_ROWS:
-        # the send tasks' claim plans for the rows just written, not for statistics from before them
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE campaigns_delivery")
+    # the send tasks' claim plans for the rows just written, not for statistics from before them
+    with connection.cursor() as cursor:
+        tables_analyze_after_load(cursor, written, "campaigns_delivery")
     occurrence.state = STATE.SENDING
     occurrence.launched_at = now
     occurrence.recipient_count, occurrence.holdout_count = written, held

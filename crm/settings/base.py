@@ -1,5 +1,6 @@
 """Settings shared by every running mode. Values that differ per machine come from the environment."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -10,7 +11,30 @@ DATA_DIR = BASE_DIR / ".data"
 
 env = environ.Env()
 
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
+
+def _local_secret_key(path: Path) -> str:
+    """This install's own key when SECRET_KEY is not set: made once at random, kept in .data/ (0600).
+
+    A default shared by every install would let anyone mint the retailers' signed links (/r/…, /loyalty/m/…)
+    and forge sessions on any install left at the default."""
+    import secrets
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = env("SECRET_KEY", default="") or _local_secret_key(DATA_DIR / "secret_key")
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -174,23 +198,33 @@ SPECTACULAR_SETTINGS = {
 
 # Celery: Redis in production, kombu's filesystem transport on a machine with nothing but Python.
 REDIS_URL = env("REDIS_URL", default="")
-BROKER_DIR = DATA_DIR / "broker"
+BROKER_DIR = Path(env("BROKER_DIR", default=str(DATA_DIR / "broker")))  # the filesystem broker, without Redis
+
+
+def filesystem_broker(folder: Path) -> tuple[dict, str]:
+    """kombu's filesystem transport options and a file result backend under `folder`, with every folder they
+    name created here: Celery refuses a result folder that does not exist, and a fresh clone has none."""
+    for sub in ("out", "processed", "control", "results"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    options = {
+        "data_folder_in": str(folder / "out"),
+        "data_folder_out": str(folder / "out"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+        # kombu's default is ./control in the working directory (the repository): keep it with the broker
+        "control_folder": str(folder / "control"),
+    }
+    # Results as files beside the broker, so a caller can wait on a task's result in every mode.
+    return options, f"file://{folder / 'results'}"
+
+
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "out"),
-        "data_folder_out": str(BROKER_DIR / "out"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "store_processed": False,
-        # kombu's default is ./control in the working directory (the repository): keep it with the broker
-        "control_folder": str(BROKER_DIR / "control"),
-    }
-    # Results as files beside the broker, so a caller can wait on a task's result in every mode.
-    CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
+    CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(BROKER_DIR)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -14,15 +14,7 @@ AXES_FAILURE_LIMIT = 5
 
 # Tests keep their own broker folder and cache so a running `make run` never picks up a test's messages.
 if not REDIS_URL:  # noqa: F405
-    _TEST_BROKER = DATA_DIR / "broker-test"  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_TEST_BROKER / "out"),
-        "data_folder_out": str(_TEST_BROKER / "out"),
-        "processed_folder": str(_TEST_BROKER / "processed"),
-        "store_processed": False,
-        "control_folder": str(_TEST_BROKER / "control"),
-    }
-    CELERY_RESULT_BACKEND = f"file://{_TEST_BROKER / 'results'}"
+    CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(DATA_DIR / "broker-test")  # noqa: F405
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
