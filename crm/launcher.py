@@ -133,8 +133,10 @@ def run() -> int:
             signal.signal(sig, handler)
 
 
-def test(extra: list[str]) -> int:
-    env, _ = _environment("crm.settings.test")
+def test(extra: list[str], *, checks: bool) -> int:
+    """The checks (lint, layers, migrations, static files), then pytest; with `checks=False` pytest alone (CI's
+    second pass, against Redis). Stops the embedded database afterwards if this call started it."""
+    env, started_embedded = _environment("crm.settings.test")
     env["DJANGO_SETTINGS_MODULE"] = "crm.settings.test"
     steps = [
         [str(BIN / "ruff"), "check", "."],
@@ -152,15 +154,23 @@ def test(extra: list[str]) -> int:
             "--settings",
             "crm.settings.dev",
         ],
-        [sys.executable, "-m", "pytest", *extra],
     ]
-    for step in steps:
-        print("\n$", " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)), flush=True)
-        code = subprocess.run(step, cwd=ROOT, env=env, check=False).returncode
-        if code != 0:
-            print(f"FAILED: {' '.join(step)} (exit {code})", flush=True)
-            return code
-    return 0
+    steps = [*(steps if checks else []), [sys.executable, "-m", "pytest", *extra]]
+    try:
+        for step in steps:
+            print(
+                "\n$", " ".join(Path(step[0]).name if i == 0 else a for i, a in enumerate(step)), flush=True
+            )
+            code = subprocess.run(step, cwd=ROOT, env=env, check=False).returncode
+            if code != 0:
+                print(f"FAILED: {' '.join(step)} (exit {code})", flush=True)
+                return code
+        return 0
+    finally:
+        if started_embedded:
+            from crm import embedded_db
+
+            embedded_db.stop()
 
 
 def manage(args: list[str]) -> int:
@@ -168,8 +178,16 @@ def manage(args: list[str]) -> int:
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=False).returncode
 
 
+COMMANDS = {
+    "run": lambda rest: run(),
+    "test": lambda rest: test(rest, checks=True),
+    "pytest": lambda rest: test(rest, checks=False),
+    "manage": manage,
+}
+
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test", "manage"):
-        raise SystemExit("usage: python -m crm.launcher run | test [pytest args] | manage ARGS")
-    command, rest = sys.argv[1], sys.argv[2:]
-    sys.exit(run() if command == "run" else test(rest) if command == "test" else manage(rest))
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        raise SystemExit(
+            "usage: python -m crm.launcher run | test [pytest args] | pytest [args] | manage ARGS"
+        )
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))
