@@ -65,8 +65,37 @@ def _is_running() -> bool:
     return result.returncode == 0
 
 
+def _running_data_directory() -> str:
+    result = subprocess.run(
+        [
+            _bin("psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(PORT),
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-tAc",
+            "SHOW data_directory",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip()
+
+
 def start() -> str:
     if _is_running():
+        running = _running_data_directory()
+        if Path(running).resolve() != PGDATA.resolve():
+            # another checkout's embedded server (or one whose folder was deleted): never use its data
+            raise SystemExit(
+                f"Port {PORT} is taken by another PostgreSQL (data in {running or 'unknown'}), not this "
+                f"checkout's ({PGDATA}). Stop it, or set EMBEDDED_PG_PORT to a free port."
+            )
         return url()
     PGDATA.mkdir(parents=True, exist_ok=True)
     kwargs = _run_as()
