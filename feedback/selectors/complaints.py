@@ -48,11 +48,16 @@ def complaint_scope(*, user: User) -> QuerySet[Complaint]:
         visible |= Q(queue_unit__path__startswith=user.org_unit.path)
     complaints = complaints.filter(visible)
     if user.role == User.Role.MANAGER:
-        # a complaint about a manager's own conduct is the supervisor's case: that manager does not see it
-        complaints = complaints.exclude(
-            category__routing=ComplaintCategory.Routing.SUPERVISOR, customer_manager=user
-        ).exclude(category__code="cm_conduct", customer_manager=user)
+        complaints = complaints.exclude(complaints_about_manager_q(manager=user))
     return complaints
+
+
+def complaints_about_manager_q(*, manager: User) -> Q:
+    """Complaints about a manager's own conduct: the supervisor's case, never shown to that manager (by
+    complaint_scope, and by any other read that counts or lists complaints for a manager)."""
+    return Q(category__routing=ComplaintCategory.Routing.SUPERVISOR, customer_manager=manager) | Q(
+        category__code="cm_conduct", customer_manager=manager
+    )
 
 
 def complaint_get(*, user: User, complaint_id: int) -> Complaint:
