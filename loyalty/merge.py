@@ -24,11 +24,14 @@ def referrals_as_referrer_move(*, cursor, from_id: int, to_id: int) -> None:
 
 
 def referrals_as_referee_move(*, cursor, from_id: int, to_id: int) -> None:
+    """A shop is referred once: the survivor takes the duplicate's referral unless it has its own; a referral of
+    the duplicate that cannot move and still waits is cancelled (the closed record will never order)."""
     cursor.execute(
         """
         UPDATE loyalty_referral SET referee_id = %(to)s
         WHERE referee_id = %(from)s AND referrer_id <> %(to)s
-          AND NOT EXISTS (SELECT 1 FROM loyalty_referral WHERE referee_id = %(to)s)
+          AND NOT EXISTS (SELECT 1 FROM loyalty_referral WHERE referee_id = %(to)s);
+        UPDATE loyalty_referral SET status = 'cancelled' WHERE referee_id = %(from)s AND status = 'pending';
         """,
         {"from": from_id, "to": to_id},
     )
@@ -54,7 +57,8 @@ def register() -> None:
         field="referee",
         handler=referrals_as_referee_move,
         why="a new shop is referred once: the survivor takes the duplicate's referral unless it has its own or "
-        "it was the referrer (then the duplicate's stays)",
+        "it was the referrer; then the duplicate's stays on the closed record (cancelled if still pending; a "
+        "rewarded one is the proof of a reward paid)",
     )
     merge_move(
         "loyalty.Coupon",
