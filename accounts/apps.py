@@ -7,5 +7,12 @@ class AccountsConfig(AppConfig):
     verbose_name = _("零售客户")
 
     def ready(self):
+        from django.core import checks
+
         # Register the retailer import with the pipeline (products and orders register in sales).
+        from accounts import merge
+        from accounts.dedupe import merge_decisions_check
         from accounts.imports import retailers  # noqa: F401
+
+        merge.register()
+        checks.register(merge_decisions_check)

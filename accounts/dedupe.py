@@ -1,17 +1,27 @@
 """Duplicate retailers: find candidate pairs (same phone; similar name and address in one department),
-let a person dismiss a pair or merge it. Other apps move their rows on merge through MERGE_HANDLERS."""
+let a person dismiss a pair or merge it.
 
-from collections.abc import Callable
+What happens to a shop's records on merge: every model that references Retailer has one decision in
+MERGE_DECISIONS, registered by the app that owns the model from its AppConfig.ready() (its `merge.py`): "move"
+(a set-based handler carries the rows to the survivor) or "stay" (the rows remain with the closed record, for a
+written reason). `manage.py registries` lists them; a system check and tests/accounts/test_merge_registry.py fail
+when a model references Retailer without a decision."""
 
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.apps import apps
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import ConsentEvent, DuplicatePair, Retailer
+from accounts.models import DuplicatePair, Retailer
 from accounts.selectors import retailer_scope
 from core.db import tables_analyze
+from core.registry import Registry
 from crm.errors import ConflictError
 from users.models import User
 
@@ -30,13 +40,125 @@ FILL_BLANKS = (
     "tier",
 )
 
-# (cursor, from_retailer_id, to_retailer_id) -> None; registered by apps that hold rows about a retailer.
-MERGE_HANDLERS: list[Callable] = []
+
+# ---- what a merge does with the rows other models hold about the duplicate ------------------------------------
+
+# handler(*, cursor, from_id, to_id): runs inside the merge's transaction, set-based.
+MergeHandler = Callable[..., None]
 
 
-def merge_handler(func: Callable) -> Callable:
-    MERGE_HANDLERS.append(func)
-    return func
+class MergeAction(enum.StrEnum):
+    MOVE = "move"  # the rows become the survivor's; the handler leaves none on the duplicate
+    STAY = "stay"  # the rows remain with the closed record; `why` says why (a handler may still act)
+
+
+@dataclass(frozen=True)
+class MergeDecision:
+    action: MergeAction
+    why: str
+    handler: MergeHandler | None = None
+
+    def __str__(self) -> str:
+        how = f" (by {getattr(self.handler, '__qualname__', self.handler)})" if self.handler else ""
+        return f"{self.action}{how}: {self.why}"
+
+
+MERGE_DECISIONS: Registry[tuple[str, str], MergeDecision] = Registry(
+    "merge",
+    owner="accounts",
+    doc="(model label, field) of every reference to Retailer -> move to the survivor or stay with the closed "
+    "duplicate; handlers run in registration order inside the merge's transaction",
+)
+
+
+def merge_move(
+    label: str,
+    *,
+    why: str,
+    field: str = "retailer",
+    handler: MergeHandler | None = None,
+    unique_with: Iterable[str] = (),
+    on_conflict: str = "delete",
+) -> None:
+    """Declare that `label`.`field` moves to the survivor on merge. Without a handler, one UPDATE moves the rows;
+    with `unique_with` (the other fields of a unique constraint with `field`), or when `field` is itself unique
+    (a one-to-one), a row whose key the survivor already holds is deleted (on_conflict="delete": the survivor's row stands for both) or left on the closed
+    record (on_conflict="stay": say why in `why`)."""
+    if handler is None:
+        handler = rows_move(label, field=field, unique_with=tuple(unique_with), on_conflict=on_conflict)
+    MERGE_DECISIONS.register((label, field), MergeDecision(MergeAction.MOVE, why, handler), by=_app(label))
+
+
+def merge_stay(label: str, *, why: str, field: str = "retailer", handler: MergeHandler | None = None) -> None:
+    """Declare that `label`.`field` stays with the closed duplicate, and why."""
+    MERGE_DECISIONS.register((label, field), MergeDecision(MergeAction.STAY, why, handler), by=_app(label))
+
+
+def _app(label: str) -> str:
+    return label.split(".", 1)[0]
+
+
+def rows_move(
+    label: str, *, field: str = "retailer", unique_with: tuple[str, ...] = (), on_conflict: str = "delete"
+) -> MergeHandler:
+    """A handler that moves `label`'s rows with `field` = duplicate to the survivor in one UPDATE (rows whose
+    unique key the survivor already has are deleted or left, see merge_move)."""
+    if on_conflict not in ("delete", "stay"):
+        raise ValueError(on_conflict)
+
+    def handler(*, cursor, from_id: int, to_id: int) -> None:
+        model = apps.get_model(label)
+        quote = connection.ops.quote_name
+        table, column = quote(model._meta.db_table), quote(model._meta.get_field(field).column)
+        # a one-to-one is unique on the field alone: the survivor's own row stands
+        unique = bool(unique_with) or model._meta.get_field(field).unique
+        clash = ""
+        if unique:
+            same = "".join(
+                f" AND s.{quote(model._meta.get_field(name).column)} = t.{quote(model._meta.get_field(name).column)}"
+                for name in unique_with
+            )
+            clash = f" AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.{column} = %(to)s{same})"  # noqa: S608
+        params = {"from": from_id, "to": to_id}
+        # table and column names from the model's _meta, quoted; values are parameters
+        cursor.execute(f"UPDATE {table} t SET {column} = %(to)s WHERE t.{column} = %(from)s{clash}", params)  # noqa: S608
+        if unique and on_conflict == "delete":
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = %(from)s", params)  # noqa: S608
+
+    handler.__qualname__ = handler.__name__ = f"rows_move({label}.{field})"
+    return handler
+
+
+def retailer_references() -> list[tuple[str, str]]:
+    """(model label, field) of every column that holds a retailer's id: foreign keys and one-to-ones to
+    Retailer, and plain integer fields named retailer_id or *_retailer_id (an id kept without a constraint)."""
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        for f in model._meta.concrete_fields:
+            if (f.is_relation and f.related_model is Retailer) or (
+                not f.is_relation and isinstance(f, models.IntegerField) and f.column.endswith("retailer_id")
+            ):
+                found.append((model._meta.label, f.name))
+    return found
+
+
+def merge_decisions_missing() -> list[tuple[str, str]]:
+    """References to Retailer that have no merge decision (a merge would strand their rows silently)."""
+    return [ref for ref in retailer_references() if ref not in MERGE_DECISIONS]
+
+
+def merge_decisions_check(app_configs=None, **kwargs) -> list:
+    """System check: every reference to Retailer has a merge decision."""
+    from django.core import checks
+
+    return [
+        checks.Error(
+            f"{label}.{field} references Retailer but has no merge decision",
+            hint="Declare accounts.dedupe.merge_move(...) or merge_stay(...) in the owning app's merge.py.",
+            id="accounts.E001",
+        )
+        for label, field in merge_decisions_missing()
+    ]
 
 
 def duplicates_scan() -> int:
@@ -148,10 +270,10 @@ def retailer_merge(
                 filled.append(name)
         if filled:
             survivor.save(update_fields=[*filled, "updated_at"])
-        ConsentEvent.objects.filter(retailer=duplicate).update(retailer=survivor)
         with connection.cursor() as cursor:
-            for handler in MERGE_HANDLERS:
-                handler(cursor=cursor, from_id=duplicate.pk, to_id=survivor.pk)
+            for _key, decision in MERGE_DECISIONS.items():
+                if decision.handler is not None:
+                    decision.handler(cursor=cursor, from_id=duplicate.pk, to_id=survivor.pk)
         duplicate.status = Retailer.Status.CLOSED
         duplicate.merged_into = survivor
         duplicate.save(update_fields=["status", "merged_into", "updated_at"])

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
+from core.db import queryset_sql
 from crm.errors import ConflictError
 from users.models import User
 from users.selectors import org_units_visible, region_codes_known, routes_visible
@@ -381,7 +382,7 @@ def retailers_tier_set(
             from accounts.selectors import retailer_scope
 
             # one anti-join over the id array: a publish carries up to 100k ids, too many for an IN list
-            scope_sql, scope_params = retailer_scope(user=actor).values("id").query.sql_with_params()
+            scope_sql, scope_params = queryset_sql(retailer_scope(user=actor).values("id"))
             cursor.execute(
                 f"SELECT count(*) FROM unnest(%s::bigint[]) AS u(id) WHERE u.id NOT IN ({scope_sql})",  # noqa: S608
                 [ids, *scope_params],

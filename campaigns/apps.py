@@ -8,4 +8,6 @@ class CampaignsConfig(AppConfig):
 
     def ready(self):
         # The supply notice and compliance reminder, and the variables they use (sales and accounts sit below).
-        from campaigns import supply  # noqa: F401
+        from campaigns import merge, supply  # noqa: F401
+
+        merge.register()

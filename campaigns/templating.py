@@ -48,8 +48,8 @@ VARIABLES: dict[str, str] = {
 }
 
 # Variables whose value another app supplies (loyalty: points; sales allocation: allowance; feedback: the
-# survey). They register `provider(retailer_ids) -> {retailer_id: text}` here, as accounts.dedupe.MERGE_HANDLERS
-# does for merges; until one is registered the variable renders empty and the editor says so.
+# survey). They register `provider(retailer_ids) -> {retailer_id: text}` here; until one is registered the variable
+# renders empty and the editor says so.
 VARIABLE_PROVIDERS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
 PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url", "portal_url", "violation")
 

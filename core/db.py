@@ -1,6 +1,10 @@
 """SQL helpers every app shares."""
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.sql.where import WhereNode
 
 
 def tables_analyze(cursor, *tables: str) -> None:
@@ -25,3 +29,22 @@ def tables_analyze_after_load(cursor, rows: int, *tables: str) -> None:
     """`tables_analyze` when a load wrote at least ANALYZE_AFTER_ROWS rows."""
     if rows >= ANALYZE_AFTER_ROWS:
         tables_analyze(cursor, *tables)
+
+
+def queryset_sql(qs: QuerySet) -> tuple[str, tuple]:
+    """The SQL and parameters of `qs`, to embed in raw SQL (`… IN (sql)`, a CTE, INSERT … SELECT).
+
+    Django does not compile a queryset it knows selects nothing (`.none()`, as an empty territory is, or
+    `pk__in=[]`): `query.sql_with_params()` raises EmptyResultSet, a 500 for every user whose scope is empty.
+    Here that queryset becomes the same columns under `WHERE false`, which selects no row. Use this, never
+    `query.sql_with_params()` directly.
+    """
+    try:
+        sql, params = qs.query.sql_with_params()
+    except EmptyResultSet:
+        query = qs.query.clone()
+        query.where = WhereNode()  # drops the "nothing" marker and whatever else could not compile
+        query.add_q(Q(RawSQL("false", (), output_field=BooleanField())))
+        query.clear_ordering(force=True)
+        sql, params = query.sql_with_params()
+    return sql, tuple(params)

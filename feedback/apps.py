@@ -10,7 +10,8 @@ class FeedbackConfig(AppConfig):
         from django.core import checks
 
         # survey and portal links as campaign template variables (a hook of the campaigns layer below)
-        from feedback import hooks  # noqa: F401
+        from feedback import hooks, merge  # noqa: F401
         from feedback.checks import calendar_covers_this_year
 
         checks.register(calendar_covers_this_year)
+        merge.register()

@@ -7,5 +7,7 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("会员积分")
 
     def ready(self):
-        # Follow orders as imports land them and retailers as they are merged (hooks of the lower layers).
-        from loyalty import hooks  # noqa: F401
+        # Follow orders as imports land them (a hook of the sales layer) and retailers as they are merged.
+        from loyalty import hooks, merge  # noqa: F401
+
+        merge.register()

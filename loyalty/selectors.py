@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
+from core.db import queryset_sql
 from loyalty.models import (
     Coupon,
     EarnRule,
@@ -260,7 +261,7 @@ def liability_by_org_unit_month(
     first_month = datetime.date(today.year, today.month, 1)
     for _step in range(months - 1):
         first_month = (first_month - datetime.timedelta(days=1)).replace(day=1)
-    scope_sql, scope_params = retailer_scope(user=user).values("id").query.sql_with_params()
+    scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("id"))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""

@@ -8,12 +8,10 @@ class SalesConfig(AppConfig):
 
     def ready(self):
         # Product and order files go through the accounts import pipeline.
-        from accounts.dedupe import merge_handler
-        from sales import imports  # noqa: F401
-        from sales.services import retailer_orders_move
+        from sales import imports, merge  # noqa: F401
 
-        # A merge of duplicate retailers moves their orders too.
-        merge_handler(retailer_orders_move)
+        # What a merge of duplicate retailers does with orders, summaries and excess flags.
+        merge.register()
 
         # Imported order lines are checked against the published allocation limits (excess flagged set-based).
         from sales.allocation.services import allocation_excess_flag_orders

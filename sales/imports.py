@@ -16,6 +16,7 @@ from accounts.imports.pipeline import (
     register,
 )
 from accounts.models import ImportJob
+from core.db import queryset_sql
 from sales.models import Product
 
 MAX_CARTONS_PER_LINE = 10_000
@@ -329,7 +330,7 @@ class OrderImport(ImportSpec):
     def check(self, *, cursor, job, table):
         from accounts.selectors import retailer_scope
 
-        scope_sql, scope_params = retailer_scope(user=job.created_by).values("id").query.sql_with_params()
+        scope_sql, scope_params = queryset_sql(retailer_scope(user=job.created_by).values("id"))
         cursor.execute(f"""
             UPDATE {table} s SET retailer_id = r.id FROM accounts_retailer r WHERE r.licence_no = s.licence_no;
             UPDATE {table} s SET retailer_id = r.id FROM accounts_retailer r

@@ -242,7 +242,12 @@ def product_create(*, data: dict) -> Product:
 
 
 def retailer_orders_move(*, cursor, from_id: int, to_id: int) -> None:
-    """On a merge, the duplicate's orders become the survivor's and both retailers' summaries are rebuilt."""
+    """On a merge, the duplicate's orders become the survivor's (their lines follow them)."""
     cursor.execute("UPDATE sales_order SET retailer_id = %s WHERE retailer_id = %s", [to_id, from_id])
+
+
+def retailer_summaries_rebuild(*, cursor, from_id: int, to_id: int) -> None:
+    """On a merge, after the orders moved: both retailers' summaries are dropped and the survivor's rebuilt from
+    its orders, which now include the duplicate's."""
     cursor.execute("DELETE FROM sales_retailerperiodsummary WHERE retailer_id IN (%s, %s)", [from_id, to_id])
     cursor.execute(SUMMARY_INSERT.format(where="WHERE o.retailer_id = %s", filter=""), [to_id])

@@ -7,6 +7,8 @@ class SegmentationConfig(AppConfig):
     verbose_name = _("客户分级")
 
     def ready(self):
+        from segmentation import merge
         from segmentation.rule_fields import register_catalogue
 
         register_catalogue()
+        merge.register()

@@ -12,6 +12,7 @@ from django.utils.translation import pgettext
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_count_capped, retailer_get, retailer_scope
+from core.db import queryset_sql
 from segmentation.ml import ml_parameters
 from segmentation.ml.churn import BAND_HIGH, BAND_MEDIUM
 from segmentation.models import (
@@ -327,7 +328,7 @@ FROM b ORDER BY bucket
 def explorer_figures(*, user: User) -> dict:
     """The segment explorer's figures for the retailers the user may see, in two aggregate queries: counts and
     amounts by lifecycle, RFM segment, value and loyalty class and tier, and the Pareto curve."""
-    scope_sql, scope_params = retailer_scope(user=user).values("id").query.sql_with_params()
+    scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("id"))
     labels = {
         "lifecycle": dict(RetailerScore.Lifecycle.choices),
         "rfm_segment": dict(RetailerScore.RfmSegment.choices),

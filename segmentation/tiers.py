@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import retailer_get, retailer_scope
 from accounts.services import retailers_tier_set
+from core.db import queryset_sql
 from crm.errors import ConflictError
 from segmentation.models import TIER_COUNT, TierChange, TierProposal, TierRule
 from segmentation.selectors import tier_change_list, tier_proposal_list
@@ -155,7 +156,7 @@ def tier_proposal_create(*, user: User, period_end: datetime.date | None = None)
     for tier in range(TIER_COUNT, 0, -1):
         lower.append(seen + 1)
         seen += counts[tier]
-    scope_sql, scope_params = retailer_scope(user=user).values("id").query.sql_with_params()
+    scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("id"))
     params = [
         *scope_params,
         start,

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class VisitsConfig(AppConfig):
     name = "visits"
     verbose_name = _("走访与培育")
+
+    def ready(self):
+        from visits import merge
+
+        merge.register()

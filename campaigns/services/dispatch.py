@@ -30,6 +30,7 @@ from campaigns import templating
 from campaigns.channels import ACCEPTED, REJECTED, RETRY, OutgoingMessage, backend_for
 from campaigns.models import Campaign, Channel, Delivery, Purpose
 from campaigns.ratelimit import send_bucket
+from core.db import queryset_sql
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def deliveries_snapshot(*, campaign: Campaign, audience: QuerySet) -> tuple[int,
     """Write the campaign's Delivery rows from `audience` (a Retailer queryset) in one INSERT … SELECT, limited
     to the campaign's org unit. Returns (rows written, of which holdout). Running it twice writes nothing new."""
     audience = audience.filter(org_unit__path__startswith=campaign.org_unit.path).values("id")
-    audience_sql, audience_params = audience.query.sql_with_params()
+    audience_sql, audience_params = queryset_sql(audience)
     sql = _SNAPSHOT_SQL.format(audience=audience_sql)
     params = [
         *audience_params,

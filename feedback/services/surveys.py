@@ -19,6 +19,7 @@ from accounts.models import Retailer
 from campaigns.models import Campaign
 from campaigns.services.campaigns import occurrence_create, occurrence_start, unit_within
 from campaigns.templating import variables_used
+from core.db import queryset_sql
 from crm.errors import ConflictError
 from feedback.models import (
     Questionnaire,
@@ -220,7 +221,7 @@ def survey_sample_draw(*, actor: User, survey: Survey) -> list[SurveyStratum]:
         if p.sample_size
     )
     population = survey_population(survey=survey).values("id", "business_format", "scale", "market_type")
-    population_sql, population_params = population.query.sql_with_params()
+    population_sql, population_params = queryset_sql(population)
     with connection.cursor() as cursor:
         cursor.execute(
             _DRAW_SQL.format(population=population_sql),

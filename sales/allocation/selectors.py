@@ -4,7 +4,6 @@ rate and excess. Allowances are computed in SQL for a whole unit at once (never 
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
+from core.db import queryset_sql
 from sales.models import AllocationExcess, AllocationPlan, AllocationRule
 from users.models import User
 
@@ -248,10 +248,7 @@ def allocation_fill_rate(*, user: User, day: datetime.date, product_id: int | No
     plans = {p.pk: p for p in plans}
     if not plans:
         return {"rows": [], "products": [], "totals": None}
-    try:
-        scope_sql, scope_params = retailer_scope(user=user).values("pk").query.sql_with_params()
-    except EmptyResultSet:  # an empty territory (.none()) compiles to no SQL at all
-        return {"rows": [], "products": [], "totals": None}
+    scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("pk"))
     sql = f"""
         WITH a AS ({ALLOWANCE_SQL.format(where="AND r.id IN (" + scope_sql + ")")}),
         o AS (

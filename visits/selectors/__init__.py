@@ -4,7 +4,6 @@ cultivation progress live in the submodules daily, coverage and cultivation."""
 
 import datetime
 
-from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
@@ -12,6 +11,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
+from core.db import queryset_sql
 from users.models import User
 from visits.models import CultivationProgramme, Visit, VisitPhoto, VisitPlan, VisitPolicy
 
@@ -114,17 +114,9 @@ def programmes_running_for(*, retailer: Retailer, day: datetime.date) -> QuerySe
     )
 
 
-def _sql_of(qs: QuerySet) -> tuple[str, tuple]:
-    sql, params = qs.query.sql_with_params()
-    return sql, tuple(params)
-
-
 def scope_sql(user: User) -> tuple[str, tuple]:
     """The SQL of the user's retailer ids, to embed as `IN (…)` in raw reports (an empty scope selects nothing)."""
-    try:
-        return _sql_of(retailer_scope(user=user).values("pk"))
-    except EmptyResultSet:
-        return "SELECT NULL::bigint WHERE false", ()
+    return queryset_sql(retailer_scope(user=user).values("pk"))
 
 
 def fetch_dicts(sql: str, params) -> list[dict]:

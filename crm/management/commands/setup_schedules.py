@@ -1,4 +1,8 @@
-"""Create or update the periodic schedules in django-celery-beat's tables (idempotent; run at every start)."""
+"""Create the periodic schedules in django-celery-beat's tables that do not exist yet (run at every start).
+
+A schedule that exists is never changed: an administrator may have edited its time, disabled it or changed its
+arguments in the admin, and a restart must not undo that. `--reset NAME` puts one schedule back to the default
+below, on purpose."""
 
 from django.core.management.base import BaseCommand
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -87,12 +91,43 @@ SCHEDULES = {
 
 
 class Command(BaseCommand):
-    help = "Create the periodic task schedules (editable afterwards in the admin)."
+    help = (
+        "Create the periodic task schedules that are missing; existing ones (perhaps edited in the admin) are kept "
+        "as they are. --reset NAME restores one schedule's default."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reset",
+            action="append",
+            default=[],
+            metavar="NAME",
+            choices=sorted(SCHEDULES),
+            help="put this schedule back to its default (task, time, description, enabled); repeatable",
+        )
+
+    def handle(self, *args, reset=(), **options):
         for name, (task, cron, why) in SCHEDULES.items():
-            schedule, _ = CrontabSchedule.objects.get_or_create(timezone="Asia/Shanghai", **cron)
-            _, created = PeriodicTask.objects.update_or_create(
-                name=name, defaults={"task": task, "crontab": schedule, "description": why}
-            )
-            self.stdout.write(f"{'created' if created else 'kept'} schedule {name}: {why}")
+            if name in reset:
+                PeriodicTask.objects.update_or_create(
+                    name=name,
+                    defaults={
+                        "task": task,
+                        "crontab": _crontab(cron),
+                        "description": why,
+                        "enabled": True,
+                        "args": "[]",
+                        "kwargs": "{}",
+                    },
+                )
+                self.stdout.write(f"reset schedule {name}: {why}")
+            elif PeriodicTask.objects.filter(name=name).exists():
+                self.stdout.write(f"kept schedule {name} as it is (edit it in the admin, or --reset {name})")
+            else:
+                PeriodicTask.objects.create(name=name, task=task, crontab=_crontab(cron), description=why)
+                self.stdout.write(f"created schedule {name}: {why}")
+
+
+def _crontab(cron: dict) -> CrontabSchedule:
+    schedule, _created = CrontabSchedule.objects.get_or_create(timezone="Asia/Shanghai", **cron)
+    return schedule
