@@ -2,18 +2,17 @@
 export), the report with charts, and the questionnaire builder. Views parse input, call one service or
 selector, and render."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
+from core.spreadsheet import csv_stream_response
 from crm.errors import ConflictError
 from feedback.forms.surveys import InviteForm, SurveyForm
 from feedback.links import portal_url
@@ -173,11 +172,6 @@ def survey_action_view(request, pk, action):
     return redirect("feedback:survey-detail", pk=survey.pk)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 @permission_required("feedback.export_survey", raise_exception=True)
 @require_GET
@@ -185,20 +179,18 @@ def survey_export_view(request, pk):
     """CSV (UTF-8 with BOM for Excel) of the answers the user may see; every export is logged with its row count."""
     survey = selectors.survey_get(user=request.user, survey_id=pk)
     export = services.survey_export_log(user=request.user, survey=survey)
-    writer = csv.writer(_Echo())
+    rows = iter(selectors.survey_export_rows(user=request.user, survey=survey))
+    header = next(rows)
 
-    def rows():
-        yield "\ufeff"
-        count = -1
-        for row in selectors.survey_export_rows(user=request.user, survey=survey):
+    def counted():
+        count = 0
+        for row in rows:
             count += 1
-            yield writer.writerow(row)
+            yield row
         services.survey_export_count_set(export=export, row_count=count)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-{stamp}.csv"'
-    return response
+    return csv_stream_response(header, counted(), filename=f"survey-{survey.pk}-{stamp}.csv")
 
 
 @login_required
