@@ -15,10 +15,11 @@ from accounts.selectors import retailer_get
 from core.spreadsheet import csv_stream_response
 from crm.errors import ConflictError
 from feedback.forms.surveys import InviteForm, SurveyForm
-from feedback.links import portal_url
 from feedback.models import Survey
 from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
+from feedback.selectors.portal import portal_link_last_send
+from feedback.services import portal as portal_services
 from feedback.services import surveys as services
 
 RECENT_RESPONSES = 20
@@ -290,18 +291,42 @@ def _pivot(rows: list[dict]) -> dict:
 
 
 # ---- the retailer portrait's panel -------------------------------------------------------------------------------
-@login_required
-@permission_required("feedback.view_survey", raise_exception=True)
-@require_GET
-def retailer_service_panel_view(request, pk):
-    """The retailer's own-page link (to copy and send) and its survey answers, for the portrait."""
-    retailer = retailer_get(user=request.user, retailer_id=pk)
+def _service_panel(request, retailer, *, message: str = "", ok: bool = True, status: int = 200):
+    last = portal_link_last_send(retailer=retailer)
     return render(
         request,
         "includes/retailer_service.html",
         {
             "retailer": retailer,
-            "portal_url": portal_url(retailer_id=retailer.pk),
+            "last_send": last,
+            "message": message,
+            "ok": ok,
             "responses": selectors.retailer_survey_history(user=request.user, retailer_id=retailer.pk),
         },
+        status=status,
     )
+
+
+@login_required
+@permission_required("feedback.view_survey", raise_exception=True)
+@require_GET
+def retailer_service_panel_view(request, pk):
+    """The retailer's survey answers, and the action that texts its own-page link to the shop's phone (staff
+    never see the link: it opens the retailer's complaints)."""
+    return _service_panel(request, retailer_get(user=request.user, retailer_id=pk))
+
+
+@login_required
+@permission_required("feedback.view_survey", raise_exception=True)
+@require_POST
+def retailer_portal_link_send_view(request, pk):
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    try:
+        sent = portal_services.portal_link_send(actor=request.user, retailer=retailer)
+    except (ValidationError, ConflictError) as exc:
+        return _service_panel(request, retailer, message=error_text(exc), ok=False, status=409)
+    if not sent.accepted:
+        message = _("短信未能发出（%(error)s），请稍后再试。") % {"error": sent.error}
+        return _service_panel(request, retailer, message=message, ok=False, status=502)
+    message = _("服务页链接已发送至店主手机 %(number)s。") % {"number": sent.to_number}
+    return _service_panel(request, retailer, message=message)
