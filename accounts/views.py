@@ -1,12 +1,11 @@
 """Browser pages for retailers: list, portrait, create, edit, reveal, consent, export."""
 
-import csv
 import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from accounts.services import (
     sensitive_may_reveal,
     sensitive_reveal,
 )
+from core.spreadsheet import csv_stream_response, xlsx_response
 from crm.errors import ConflictError
 
 
@@ -243,11 +243,6 @@ EXPORT_COLUMNS = (
 )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 @permission_required("accounts.export_retailer", raise_exception=True)
 @require_GET
@@ -267,17 +262,8 @@ def retailer_export_view(request, fmt="csv"):
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"retailers-{stamp}-{export.pk}.{fmt}"
     if fmt == "xlsx":
-        return _xlsx_response(header, rows, filename)
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for values in rows:
-            yield writer.writerow(values)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+        return xlsx_response(header, rows, filename=filename, title=_("零售客户"))
+    return csv_stream_response(header, rows, filename=filename)
 
 
 def _export_rows(qs, *, unmasked: bool):
@@ -291,25 +277,3 @@ def _export_rows(qs, *, unmasked: bool):
             values[mobile_index] = mask_mobile(values[mobile_index])
         values[status_index] = str(status_labels.get(values[status_index], values[status_index]))
         yield values
-
-
-def _xlsx_response(header, rows, filename):
-    import tempfile
-
-    from django.http import FileResponse
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("零售客户"))
-    sheet.append(header)
-    for values in rows:
-        sheet.append(values)
-    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    workbook.save(spool)
-    spool.seek(0)
-    return FileResponse(
-        spool,
-        as_attachment=True,
-        filename=filename,
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )

@@ -7,10 +7,13 @@ import logging
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from campaigns import templating
 from campaigns.services import inbound
+from core.links import link_rate_limited, link_view
 
 logger = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 1_000_000
@@ -76,9 +79,20 @@ def sms_replies_webhook(request):
     return JsonResponse({"received": len(replies), "opted_out": opted_out})
 
 
+def _too_many():
+    response = HttpResponse(
+        _("访问过于频繁，请稍后再试。"), status=429, content_type="text/plain; charset=utf-8"
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+@link_view(templating.UNSUBSCRIBE)
 @csrf_exempt  # the signed code is the authority here, not a session; mail clients POST one-click unsubscribes
 @require_http_methods(["GET", "POST"])
 def unsubscribe_view(request, code):
+    if link_rate_limited(request=request, token=code):
+        return _too_many()
     delivery = inbound.delivery_for_link(kind="u", code=code)
     if delivery is None:
         raise Http404
@@ -92,8 +106,11 @@ def unsubscribe_view(request, code):
     return render(request, "campaigns/unsubscribe.html", {"delivery": delivery, "done": False})
 
 
+@link_view(templating.CLICK)
 @require_http_methods(["GET", "HEAD"])
 def click_view(request, code):
+    if link_rate_limited(request=request, token=code):
+        return _too_many()
     delivery = inbound.delivery_for_link(kind="l", code=code)
     if delivery is None or not delivery.campaign.link_url:
         raise Http404

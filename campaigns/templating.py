@@ -11,19 +11,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core import signing
-from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from core.links import link_purpose_register, short_code_make, short_code_read
 
 VARIABLE_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 SIGNATURE_RE = re.compile(r"^【[^【】]{3,8}】$")
 SMS_SINGLE_CHARS = 70
 SMS_PART_CHARS = 67
 SMS_MAX_CHARS = 500
-LINK_SIGNATURE_CHARS = 10
-LINK_SALTS = {"u": "campaigns.unsubscribe", "l": "campaigns.click"}
-B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 # name -> label shown in the editor's variable picker
 VARIABLES: dict[str, str] = {
@@ -151,44 +148,24 @@ def template_problems(*, channel: str, subject: str, body: str, html_body: str) 
     return problems
 
 
-# ---- personal links ---------------------------------------------------------------------------------------------
-def _b62(number: int) -> str:
-    digits = ""
-    while True:
-        number, rest = divmod(number, 62)
-        digits = B62[rest] + digits
-        if not number:
-            return digits
-
-
-def _unb62(text: str) -> int:
-    number = 0
-    for char in text:
-        number = number * 62 + B62.index(char)
-    return number
-
-
-def _link_signature(kind: str, value: str) -> str:
-    # django.core.signing's HMAC (SECRET_KEY, salted per link kind), cut short to keep an SMS short:
-    # 10 URL-safe base64 characters = 60 bits, far beyond what anyone can guess through a web server.
-    return signing.base64_hmac(LINK_SALTS[kind], value, settings.SECRET_KEY, algorithm="sha256")[
-        :LINK_SIGNATURE_CHARS
-    ]
+# ---- personal links ----------------------------------------------------------------------------------------------
+# The unsubscribe and click links inside a message are core.links short codes (one scheme for every retailer link):
+# a delivery id and 10 characters of HMAC, under the salts they have always had, so codes already sent still open.
+# They carry no time: an unsubscribe link must keep working as long as the message exists.
+UNSUBSCRIBE = "unsubscribe"
+CLICK = "click"
+LINK_PURPOSES = {"u": UNSUBSCRIBE, "l": CLICK}
+link_purpose_register(purpose=UNSUBSCRIBE, max_age=None, salt="campaigns.unsubscribe", short=True)
+link_purpose_register(purpose=CLICK, max_age=None, salt="campaigns.click", short=True)
 
 
 def link_code(kind: str, delivery_id: int) -> str:
-    value = _b62(delivery_id)
-    return f"{value}-{_link_signature(kind, value)}"
+    return short_code_make(purpose=LINK_PURPOSES[kind], number=delivery_id)
 
 
 def link_code_parse(kind: str, code: str) -> int | None:
     """The delivery id a signed link code stands for, or None if the code was not made by us."""
-    value, _sep, signature = (code or "").partition("-")
-    if not value or not signature or any(c not in B62 for c in value) or len(value) > 12:
-        return None
-    if not constant_time_compare(signature, _link_signature(kind, value)):
-        return None
-    return _unb62(value)
+    return short_code_read(purpose=LINK_PURPOSES[kind], code=code)
 
 
 def public_url(path: str) -> str:
@@ -278,6 +255,15 @@ def missing_providers(*texts: str) -> list[str]:
 
 
 PREVIEW_LINK_CODE = "PREVIEW-0000000000"  # as long as a real code, signed for nothing
+# Provided variables that are a retailer's own signed link: a preview (shown to staff) must never carry a live one
+PROVIDED_LINKS = ("survey_url", "points_url", "portal_url")
+
+
+def preview_link(url: str) -> str:
+    """A retailer's link with its token replaced by a dummy of the same length (the SMS count stays right)."""
+    head, _sep, tail = url.rstrip("/").rpartition("/")
+    dummy = ("PREVIEW" + "0" * len(tail))[: len(tail)]
+    return f"{head}/{dummy}" + ("/" if url.endswith("/") else "")
 
 
 def recipient_for(retailer) -> Recipient:
@@ -321,6 +307,9 @@ def preview(*, channel: str, subject: str, body: str, html_body: str, retailer=N
     for name in ("link", "unsubscribe_url"):
         if name in values:
             values[name] = public_url(f"/{'l' if name == 'link' else 'u'}/{PREVIEW_LINK_CODE}")
+    for name in PROVIDED_LINKS:
+        if values.get(name):
+            values[name] = preview_link(values[name])
     rendered = Rendered(
         subject=_fill(template.subject, values, escape=False),
         text=_fill(template.body, values, escape=False).strip(),

@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with feedback's rows about the duplicate (see
 accounts.dedupe.MERGE_DECISIONS); registered from FeedbackConfig.ready()."""
 
-from accounts.dedupe import merge_move
+from accounts.dedupe import merge_move, merge_stay
 
 
 def survey_responses_move(*, cursor, from_id: int, to_id: int) -> None:
@@ -35,4 +35,9 @@ def register() -> None:
         "feedback.SurveyResponse",
         handler=survey_responses_move,
         why="a response follows its invitation (it stays only where its invitation stays)",
+    )
+    merge_stay(
+        "feedback.PortalLinkSend",
+        why="an audit trail of which staff member had a link texted to which (masked) number of the closed record; "
+        "rewriting it would falsify what was sent",
     )

@@ -1,4 +1,4 @@
-"""The retailer's own pages (no login) share one way in: a signed link (accounts.public_links) for one purpose.
+"""The retailer's own pages (no login) share one way in: a signed link (core.links) for one purpose.
 
 - "portal": the retailer's hub — file and follow complaints, see points, unsubscribe; 30 days.
 - "survey": one survey invitation (ref = the invitation id); 30 days; one answer per invitation.
@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Retailer
-from accounts.public_links import (
+from core.links import (
     LinkRefusedError,
     RetailerLink,
     link_purpose_register,

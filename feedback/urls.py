@@ -16,6 +16,11 @@ urlpatterns: list = [
     path("surveys/<int:pk>/<slug:action>/", surveys.survey_action_view, name="survey-action"),
     path("survey-responses/<int:pk>/", surveys.response_detail_view, name="survey-response"),
     path("retailers/<int:pk>/service/", surveys.retailer_service_panel_view, name="retailer-service"),
+    path(
+        "retailers/<int:pk>/service/send-link/",
+        surveys.retailer_portal_link_send_view,
+        name="retailer-portal-link-send",
+    ),
     path("questionnaires/", questionnaires.questionnaire_list_view, name="questionnaire-list"),
     path("questionnaires/<int:pk>/", questionnaires.questionnaire_detail_view, name="questionnaire-detail"),
     path(

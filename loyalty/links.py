@@ -1,19 +1,28 @@
-"""The retailer's own link: a signed token (no login) naming the retailer, valid for the programme's days."""
+"""The retailer's points page link (/loyalty/m/<token>/, no login): a core.links token of purpose POINTS, valid for
+the programme's `link_max_age_days`. Links sent before the one scheme (a bare retailer id signed under the old
+salt) still open: LEGACY_SALT is accepted on reading."""
 
 import datetime
 
-from django.core import signing
+from core.links import link_purpose_register, retailer_link_make, retailer_link_read
 
-SALT = "loyalty.retailer-link"
-
-
-def retailer_link_token(*, retailer_id: int) -> str:
-    return signing.dumps(retailer_id, salt=SALT)
+POINTS = "points"
+LEGACY_SALT = "loyalty.retailer-link"
 
 
-def retailer_link_read(*, token: str, max_age: datetime.timedelta) -> int:
-    """The retailer id the token names; signing.BadSignature (or its SignatureExpired) if forged or too old."""
-    value = signing.loads(token, salt=SALT, max_age=max_age)
-    if not isinstance(value, int):
-        raise signing.BadSignature("not a retailer link")
-    return value
+def _max_age() -> datetime.timedelta:
+    from loyalty.services import programme_get
+
+    return datetime.timedelta(days=programme_get().link_max_age_days)
+
+
+link_purpose_register(purpose=POINTS, max_age=_max_age, legacy_salts=(LEGACY_SALT,))
+
+
+def retailer_link_token(*, retailer_id: int, issuer_id: int | None = None) -> str:
+    return retailer_link_make(retailer_id=retailer_id, purpose=POINTS, issuer_id=issuer_id)
+
+
+def points_link_read(*, token: str):
+    """The core.links.RetailerLink a points token names; core.links.LinkRefusedError if forged, old or another's."""
+    return retailer_link_read(token=token, purpose=POINTS)

@@ -2,14 +2,12 @@
 statement, rewards and redemptions, coupon use, the finance liability page, and the retailer's own link page
 (signed, no login). Views parse input, call one service or selector, and render."""
 
-import datetime
 import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,11 +16,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
+from core.links import LinkRefusedError, link_rate_limited, link_view
 from crm.errors import ConflictError
 from loyalty import selectors, services
 from loyalty.forms import RedeemForm, ReferralForm
 from loyalty.idempotency import idempotent
-from loyalty.links import retailer_link_read, retailer_link_token
+from loyalty.links import POINTS, points_link_read
 from loyalty.models import PointsEntry, Redemption
 
 RECENT = 5
@@ -44,12 +43,6 @@ def _body_message(body: dict) -> str:
     )
 
 
-def _link_url(request, retailer: Retailer) -> str:
-    return request.build_absolute_uri(
-        reverse("loyalty:link", args=[retailer_link_token(retailer_id=retailer.pk)])
-    )
-
-
 # ---- the portrait panel ------------------------------------------------------------------------------------------
 def _panel(request, retailer: Retailer, *, message: str = "", ok: bool = True, status: int = 200):
     summary = selectors.points_summary(retailer=retailer)
@@ -66,7 +59,6 @@ def _panel(request, retailer: Retailer, *, message: str = "", ok: bool = True, s
         "may_redeem": user.has_perm("loyalty.add_redemption"),
         "may_decide": user.has_perm("loyalty.change_redemption"),
         "may_refer": user.has_perm("loyalty.add_referral"),
-        "link_url": _link_url(request, retailer) if user.has_perm("loyalty.view_pointsaccount") else "",
         "idempotency_key": uuid.uuid4().hex,
         "message": message,
         "ok": ok,
@@ -256,22 +248,45 @@ def liability_view(request):
 
 
 # ---- the retailer's own link (no login) -----------------------------------------------------------------------
-def _retailer_from_token(token: str) -> Retailer:
-    max_age = datetime.timedelta(days=services.programme_get().link_max_age_days)
+class _RateLimited(Exception):  # noqa: N818 - answered with a 429 by the views below
+    pass
+
+
+def _retailer_from_token(request, token: str) -> Retailer:
+    """Rate limit first (per link and per address, as every retailer link), then the POINTS token."""
+    if link_rate_limited(request=request, token=token):
+        raise _RateLimited
     try:
-        retailer_id = retailer_link_read(token=token, max_age=max_age)
-    except signing.BadSignature:
+        link = points_link_read(token=token)
+    except LinkRefusedError:
         raise Http404(_("链接无效或已过期，请联系您的客户经理。")) from None
     # a closed (or merged-away) shop's link no longer opens
-    retailer = Retailer.objects.filter(pk=retailer_id).exclude(status=Retailer.Status.CLOSED).first()
+    retailer = (
+        Retailer.objects.filter(pk=link.retailer_id, merged_into__isnull=True)
+        .exclude(status=Retailer.Status.CLOSED)
+        .first()
+    )
     if retailer is None:
         raise Http404
     return retailer
 
 
+def _too_many():
+    response = HttpResponse(
+        _("访问过于频繁，请稍后再试。"), status=429, content_type="text/plain; charset=utf-8"
+    )
+    response["Retry-After"] = "60"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@link_view(POINTS)
 @require_GET
 def retailer_link_view(request, token):
-    retailer = _retailer_from_token(token)
+    try:
+        retailer = _retailer_from_token(request, token)
+    except _RateLimited:
+        return _too_many()
     summary = selectors.points_summary(retailer=retailer)
     entries, _next = selectors.statement(retailer=retailer, size=LINK_STATEMENT)
     response = render(
@@ -296,9 +311,13 @@ def retailer_link_view(request, token):
     return response
 
 
+@link_view(POINTS)
 @require_POST
 def retailer_link_redeem_view(request, token):
-    retailer = _retailer_from_token(token)
+    try:
+        retailer = _retailer_from_token(request, token)
+    except _RateLimited:
+        return _too_many()
     form = RedeemForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))

@@ -1,7 +1,6 @@
 """Field-work pages: the daily list and the visit form (phone-first), the visit log, coverage with its CSV export,
 cultivation programmes, and the portrait panel. Views parse input, call one service or selector, and render."""
 
-import csv
 import datetime
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
+from core.spreadsheet import csv_response
 from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
@@ -259,11 +259,7 @@ def coverage_export_view(request):
     services.coverage_export_log(
         user=request.user, filters={"day_from": str(day_from), "day_to": str(day_to)}, row_count=len(rows)
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="coverage-{day_from}-{day_to}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(
+    return csv_response(
         [
             _("客户经理"),
             _("线路"),
@@ -274,10 +270,8 @@ def coverage_export_view(request):
             _("距离过远"),
             _("未定位"),
             _("平均间隔(天)"),
-        ]
-    )
-    for r in rows:
-        writer.writerow(
+        ],
+        (
             [
                 str(r.manager),
                 str(r.route) if r.route else "",
@@ -289,8 +283,10 @@ def coverage_export_view(request):
                 r.no_location,
                 r.avg_interval_days if r.avg_interval_days is not None else "",
             ]
-        )
-    return response
+            for r in rows
+        ),
+        filename=f"coverage-{day_from}-{day_to}.csv",
+    )
 
 
 # ---- cultivation -----------------------------------------------------------------------------------------------

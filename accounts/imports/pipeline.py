@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ImportJob
 from core.db import tables_analyze
+from core.spreadsheet import csv_lines
 
 COPY_CHUNK_ROWS = 5000
 PREVIEW_ROWS = 10
@@ -302,25 +303,18 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
 
 
 def errors_as_csv_rows(job: ImportJob):
-    """The per-row error report: row, column, value, message (streamed)."""
+    """The per-row error report: row, column, value, message (streamed lines of CSV). The values are the file's
+    own cells, so they go through core.spreadsheet like every export: a formula in the upload stays text."""
     from accounts.models import ImportRowError
 
     spec = spec_for(job.kind)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def emit(row):
-        writer.writerow(row)
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return value
-
-    yield "\ufeff" + emit([_("行号"), _("列"), _("值"), _("错误说明")])
-    for row_no, column, value, message in (
-        ImportRowError.objects.filter(job=job)
-        .order_by("row_no", "id")
-        .values_list("row_no", "column", "value", "message")
-        .iterator(chunk_size=5000)
-    ):
-        yield emit([row_no, spec.column_label(column) if column else "", value, message])
+    rows = (
+        [row_no, spec.column_label(column) if column else "", value, message]
+        for row_no, column, value, message in (
+            ImportRowError.objects.filter(job=job)
+            .order_by("row_no", "id")
+            .values_list("row_no", "column", "value", "message")
+            .iterator(chunk_size=5000)
+        )
+    )
+    yield from csv_lines([_("行号"), _("列"), _("值"), _("错误说明")], rows)

@@ -1,8 +1,5 @@
 """Browser pages for imports: upload, progress, preview and errors, commit, the error report, templates."""
 
-import csv
-import io
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -18,6 +15,7 @@ from accounts.imports.reader import ENCODING_LABELS
 from accounts.imports.selectors import import_job_errors, import_job_get, import_jobs_visible
 from accounts.imports.services import import_job_cancel, import_job_commit, import_job_create
 from accounts.models import ImportJob
+from core.spreadsheet import CSV_CONTENT_TYPE, csv_response
 from crm.errors import ConflictError
 
 
@@ -117,7 +115,7 @@ def import_cancel_view(request, pk):
 @require_GET
 def import_errors_view(request, pk):
     job = import_job_get(user=request.user, job_id=pk)
-    response = StreamingHttpResponse(errors_as_csv_rows(job), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(errors_as_csv_rows(job), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
 
@@ -130,10 +128,5 @@ def import_template_view(request, kind):
         spec = spec_for(kind)
     except ValidationError:
         return HttpResponse(status=404)
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(
-        [spec.aliases[name][0] if spec.aliases[name] else name for name in spec.aliases]
-    )
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
-    return response
+    header = [spec.aliases[name][0] if spec.aliases[name] else name for name in spec.aliases]
+    return csv_response(header, [], filename=f"{kind}-template.csv")

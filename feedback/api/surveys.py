@@ -2,11 +2,7 @@
 create, strata plan, draw, invite, remind, close, results, trends, export) and survey-responses (read, cursor
 pagination). Scoped like the pages: another territory's survey or response answers 404."""
 
-import csv
-import io
-
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -17,6 +13,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
+from core.spreadsheet import csv_response
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
 from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
@@ -312,16 +309,9 @@ class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         """The answers as CSV (logged with who, which survey and how many rows)."""
         survey = self.get_object()
         export = services.survey_export_log(user=request.user, survey=survey)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        count = -1
-        for row in selectors.survey_export_rows(user=request.user, survey=survey):
-            writer.writerow(row)
-            count += 1
-        services.survey_export_count_set(export=export, row_count=count)
-        response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.csv"'
-        return response
+        rows = list(selectors.survey_export_rows(user=request.user, survey=survey))
+        services.survey_export_count_set(export=export, row_count=len(rows) - 1)
+        return csv_response(rows[0], rows[1:], filename=f"survey-{survey.pk}.csv")
 
 
 # ---- responses ---------------------------------------------------------------------------------------------------

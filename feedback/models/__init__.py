@@ -9,6 +9,7 @@ from feedback.models.complaints import (
     ComplaintPhoto,
     HiddenComplaintCall,
     Notification,
+    PortalLinkSend,
 )
 from feedback.models.surveys import (
     QuestionArea,
@@ -32,6 +33,7 @@ __all__ = [
     "ComplaintPhoto",
     "HiddenComplaintCall",
     "Notification",
+    "PortalLinkSend",
     "QuestionArea",
     "QuestionItem",
     "Questionnaire",

@@ -48,15 +48,15 @@ def complaint_scope(*, user: User) -> QuerySet[Complaint]:
         visible |= Q(queue_unit__path__startswith=user.org_unit.path)
     complaints = complaints.filter(visible)
     if user.role == User.Role.MANAGER:
-        complaints = complaints.exclude(complaints_about_manager_q(manager=user))
+        complaints = complaints.exclude(about_own_conduct_q(user_id=user.pk))
     return complaints
 
 
-def complaints_about_manager_q(*, manager: User) -> Q:
-    """Complaints about a manager's own conduct: the supervisor's case, never shown to that manager (by
-    complaint_scope, and by any other read that counts or lists complaints for a manager)."""
-    return Q(category__routing=ComplaintCategory.Routing.SUPERVISOR, customer_manager=manager) | Q(
-        category__code="cm_conduct", customer_manager=manager
+def about_own_conduct_q(*, user_id: int) -> Q:
+    """Complaints about this staff member's own conduct: the supervisor's case, never shown to them — not in their
+    lists, and not through a retailer's link sent at their request (feedback.portal)."""
+    return Q(customer_manager_id=user_id) & (
+        Q(category__routing=ComplaintCategory.Routing.SUPERVISOR) | Q(category__code="cm_conduct")
     )
 
 
@@ -212,19 +212,34 @@ def notification_list(*, user: User, unread_only: bool = False) -> QuerySet[Noti
 PUBLIC_LIST_SIZE = 30
 
 
-def retailer_complaints(*, retailer, limit: int = PUBLIC_LIST_SIZE) -> QuerySet[Complaint]:
-    return (
-        Complaint.objects.filter(retailer=retailer)
-        .select_related("category")
-        .order_by("-opened_at", "-id")[:limit]
-    )
+def complaint_hidden_from(*, complaint: Complaint, user_id: int | None) -> bool:
+    """True when the complaint is about the conduct of staff member `user_id`."""
+    if user_id is None:
+        return False
+    return Complaint.objects.filter(about_own_conduct_q(user_id=user_id), pk=complaint.pk).exists()
 
 
-def retailer_complaint_get(*, retailer, complaint_id: int) -> Complaint:
-    """One of this retailer's own complaints; another retailer's answers 404 like a missing one."""
+def _retailer_own(*, retailer, hidden_from: int | None) -> QuerySet[Complaint]:
+    complaints = Complaint.objects.filter(retailer=retailer)
+    if hidden_from is not None:
+        complaints = complaints.exclude(about_own_conduct_q(user_id=hidden_from))
+    return complaints.select_related("category")
+
+
+def retailer_complaints(
+    *, retailer, hidden_from: int | None = None, limit: int = PUBLIC_LIST_SIZE
+) -> QuerySet[Complaint]:
+    """The retailer's own complaints, newest first; through a link sent at a staff member's request
+    (`hidden_from` = that member), without the complaints about that member's own conduct."""
+    return _retailer_own(retailer=retailer, hidden_from=hidden_from).order_by("-opened_at", "-id")[:limit]
+
+
+def retailer_complaint_get(*, retailer, complaint_id: int, hidden_from: int | None = None) -> Complaint:
+    """One of this retailer's own complaints; another retailer's (or one hidden from the link's sender) answers 404
+    like a missing one."""
     if not 0 < int(complaint_id) < 2**63:
         raise Http404
-    return get_object_or_404(Complaint.objects.select_related("category"), pk=complaint_id, retailer=retailer)
+    return get_object_or_404(_retailer_own(retailer=retailer, hidden_from=hidden_from), pk=complaint_id)
 
 
 DUPLICATE_WINDOW = datetime.timedelta(minutes=10)

@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from accounts.public_links import retailer_link_make
 from campaigns.channels import ACCEPTED, RETRY, OutgoingMessage, sms_backend
+from core.links import retailer_link_make
 from crm.errors import ConflictError
 from feedback.models import Complaint, ComplaintEvent, Notification
 from feedback.portal import COMPLAINT_RATING

@@ -9,10 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.links import link_view
 from crm.errors import ConflictError
 from feedback.links import survey_path
 from feedback.models import Survey, SurveyInvitation
 from feedback.portal import (
+    PORTAL,
     SURVEY,
     PortalRefused,
     portal_refusal_response,
@@ -27,6 +29,7 @@ from loyalty.links import retailer_link_token
 from sales.allocation import selectors as allocation_selectors
 
 
+@link_view(PORTAL)
 @require_http_methods(["GET"])
 def hub_view(request: HttpRequest, token: str):
     try:
@@ -64,6 +67,7 @@ def hub_view(request: HttpRequest, token: str):
     return portal_response_headers(render(request, "feedback/public/hub.html", context))
 
 
+@link_view(PORTAL)
 @require_http_methods(["GET", "POST"])
 def unsubscribe_view(request: HttpRequest, token: str):
     try:
@@ -92,6 +96,7 @@ def _invitation(visit) -> SurveyInvitation | None:
     )
 
 
+@link_view(SURVEY)
 @require_http_methods(["GET", "POST"])
 def survey_answer_view(request: HttpRequest, token: str):
     try:

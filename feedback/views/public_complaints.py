@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_http_methods
 
+from core.links import link_view
 from crm.errors import ConflictError
 from feedback.forms.complaints import PublicComplaintForm, RatingForm
 from feedback.models import Complaint
@@ -20,6 +21,7 @@ from feedback.portal import (
     portal_retailer,
 )
 from feedback.selectors.complaints import (
+    complaint_hidden_from,
     complaint_timeline,
     retailer_complaint_get,
     retailer_complaints,
@@ -38,11 +40,13 @@ def _page(request, template, context):
     return portal_response_headers(render(request, template, context))
 
 
+@link_view(PORTAL)
+@require_http_methods(["GET"])
 def complaint_list(request, token):
     visit, refused = _visit(request, token)
     if refused:
         return refused
-    complaints = retailer_complaints(retailer=visit.retailer)
+    complaints = retailer_complaints(retailer=visit.retailer, hidden_from=visit.link.issuer_id)
     return _page(
         request,
         "feedback/public/complaint_list.html",
@@ -52,6 +56,7 @@ def complaint_list(request, token):
 
 # CSRF stays on: the pages send "Referrer-Policy: same-origin" (feedback.portal), so the browser's own posts carry
 # an Origin that Django's check accepts, and another site cannot post into a retailer's open page.
+@link_view(PORTAL)
 @require_http_methods(["GET", "POST"])
 def complaint_new(request, token):
     visit, refused = _visit(request, token)
@@ -83,6 +88,9 @@ def complaint_new(request, token):
             messages.success(
                 request, _t("已收到，编号 %(id)s。我们会尽快处理并回复您。") % {"id": complaint.pk}
             )
+            if complaint_hidden_from(complaint=complaint, user_id=visit.link.issuer_id):
+                # filed through a link a staff member had sent, about that member: not shown through this link
+                return portal_response_headers(redirect("feedback-public:public-complaint-list", token))
             return portal_response_headers(
                 redirect("feedback-public:public-complaint-detail", token, complaint.pk)
             )
@@ -93,11 +101,15 @@ def complaint_new(request, token):
     )
 
 
+@link_view(PORTAL)
+@require_http_methods(["GET"])
 def complaint_detail(request, token, pk):
     visit, refused = _visit(request, token)
     if refused:
         return refused
-    complaint = retailer_complaint_get(retailer=visit.retailer, complaint_id=pk)
+    complaint = retailer_complaint_get(
+        retailer=visit.retailer, complaint_id=pk, hidden_from=visit.link.issuer_id
+    )
     return _page(
         request,
         "feedback/public/complaint_detail.html",
@@ -110,6 +122,7 @@ def complaint_detail(request, token, pk):
     )
 
 
+@link_view(COMPLAINT_RATING)
 @require_http_methods(["GET", "POST"])
 def complaint_rate_view(request, token):
     visit, refused = _visit(request, token, purpose=COMPLAINT_RATING)

@@ -1,18 +1,18 @@
 """Hidden complaints (list + "mark as called") and the complaint report (charts, CSV export, audited)."""
 
-import csv
 import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import retailer_get
+from core.spreadsheet import csv_stream_response
 from feedback import services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import HiddenComplaintCall
@@ -27,11 +27,6 @@ from feedback.selectors.hidden_complaints import hidden_complaints
 from users.models import OrgUnit
 
 DEFAULT_REPORT_DAYS = 180
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @login_required
@@ -167,37 +162,31 @@ def complaint_export_view(request):
     if extra["problems"]:
         return HttpResponse(" ".join(extra["problems"]), status=400, content_type="text/plain; charset=utf-8")
     export = services.complaint_export_log(user=request.user, filters=extra["raw"])
-    writer = csv.writer(_Echo())
 
-    def lines():
-        yield "\ufeff" + writer.writerow(EXPORT_HEADER)
+    def rows():
         count = 0
         for c in report_export_rows(user=request.user, filters=filters):
             count += 1
-            yield writer.writerow(
-                [
-                    c.pk,
-                    _fmt(c.opened_at),
-                    c.retailer.customer_code,
-                    c.retailer.shop_name,
-                    c.retailer.org_unit.name,
-                    c.category.name,
-                    c.get_channel_display(),
-                    c.get_priority_display(),
-                    c.get_status_display(),
-                    str(c.assignee or ""),
-                    _fmt(c.response_due),
-                    _fmt(c.responded_at),
-                    _in_time(c.responded_at, c.response_due),
-                    _fmt(c.resolution_due),
-                    _fmt(c.resolved_at),
-                    _in_time(c.resolved_at, c.resolution_due),
-                    c.rating or "",
-                ]
-            )
+            yield [
+                c.pk,
+                _fmt(c.opened_at),
+                c.retailer.customer_code,
+                c.retailer.shop_name,
+                c.retailer.org_unit.name,
+                c.category.name,
+                c.get_channel_display(),
+                c.get_priority_display(),
+                c.get_status_display(),
+                str(c.assignee or ""),
+                _fmt(c.response_due),
+                _fmt(c.responded_at),
+                _in_time(c.responded_at, c.response_due),
+                _fmt(c.resolution_due),
+                _fmt(c.resolved_at),
+                _in_time(c.resolved_at, c.resolution_due),
+                c.rating or "",
+            ]
         services.complaint_export_count_set(export=export, row_count=count)
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="complaints-{stamp}-{export.pk}.csv"'
-    return response
+    return csv_stream_response(EXPORT_HEADER, rows(), filename=f"complaints-{stamp}-{export.pk}.csv")

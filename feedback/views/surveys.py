@@ -2,24 +2,24 @@
 export), the report with charts, and the questionnaire builder. Views parse input, call one service or
 selector, and render."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
+from core.spreadsheet import csv_stream_response
 from crm.errors import ConflictError
 from feedback.forms.surveys import InviteForm, SurveyForm
-from feedback.links import portal_url
 from feedback.models import Survey
 from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
+from feedback.selectors.portal import portal_link_last_send
+from feedback.services import portal as portal_services
 from feedback.services import surveys as services
 
 RECENT_RESPONSES = 20
@@ -173,11 +173,6 @@ def survey_action_view(request, pk, action):
     return redirect("feedback:survey-detail", pk=survey.pk)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 @permission_required("feedback.export_survey", raise_exception=True)
 @require_GET
@@ -185,20 +180,18 @@ def survey_export_view(request, pk):
     """CSV (UTF-8 with BOM for Excel) of the answers the user may see; every export is logged with its row count."""
     survey = selectors.survey_get(user=request.user, survey_id=pk)
     export = services.survey_export_log(user=request.user, survey=survey)
-    writer = csv.writer(_Echo())
+    rows = iter(selectors.survey_export_rows(user=request.user, survey=survey))
+    header = next(rows)
 
-    def rows():
-        yield "\ufeff"
-        count = -1
-        for row in selectors.survey_export_rows(user=request.user, survey=survey):
+    def counted():
+        count = 0
+        for row in rows:
             count += 1
-            yield writer.writerow(row)
+            yield row
         services.survey_export_count_set(export=export, row_count=count)
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-{stamp}.csv"'
-    return response
+    return csv_stream_response(header, counted(), filename=f"survey-{survey.pk}-{stamp}.csv")
 
 
 @login_required
@@ -298,18 +291,42 @@ def _pivot(rows: list[dict]) -> dict:
 
 
 # ---- the retailer portrait's panel -------------------------------------------------------------------------------
-@login_required
-@permission_required("feedback.view_survey", raise_exception=True)
-@require_GET
-def retailer_service_panel_view(request, pk):
-    """The retailer's own-page link (to copy and send) and its survey answers, for the portrait."""
-    retailer = retailer_get(user=request.user, retailer_id=pk)
+def _service_panel(request, retailer, *, message: str = "", ok: bool = True, status: int = 200):
+    last = portal_link_last_send(retailer=retailer)
     return render(
         request,
         "includes/retailer_service.html",
         {
             "retailer": retailer,
-            "portal_url": portal_url(retailer_id=retailer.pk),
+            "last_send": last,
+            "message": message,
+            "ok": ok,
             "responses": selectors.retailer_survey_history(user=request.user, retailer_id=retailer.pk),
         },
+        status=status,
     )
+
+
+@login_required
+@permission_required("feedback.view_survey", raise_exception=True)
+@require_GET
+def retailer_service_panel_view(request, pk):
+    """The retailer's survey answers, and the action that texts its own-page link to the shop's phone (staff
+    never see the link: it opens the retailer's complaints)."""
+    return _service_panel(request, retailer_get(user=request.user, retailer_id=pk))
+
+
+@login_required
+@permission_required("feedback.view_survey", raise_exception=True)
+@require_POST
+def retailer_portal_link_send_view(request, pk):
+    retailer = retailer_get(user=request.user, retailer_id=pk)
+    try:
+        sent = portal_services.portal_link_send(actor=request.user, retailer=retailer)
+    except (ValidationError, ConflictError) as exc:
+        return _service_panel(request, retailer, message=error_text(exc), ok=False, status=409)
+    if not sent.accepted:
+        message = _("短信未能发出（%(error)s），请稍后再试。") % {"error": sent.error}
+        return _service_panel(request, retailer, message=message, ok=False, status=502)
+    message = _("服务页链接已发送至店主手机 %(number)s。") % {"number": sent.to_number}
+    return _service_panel(request, retailer, message=message)

@@ -1,13 +1,11 @@
 """Allocation pages: plan list, editor, detail with the preview and publish, history, fill rate, excess report,
 and the portrait panel. Views parse input and call one service or selector."""
 
-import csv
 import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import retailer_get
 from accounts.services import retailer_export_log
+from core.spreadsheet import csv_response
 from crm.errors import ConflictError
 from sales.allocation import selectors, services
 from sales.models import AllocationPlan, Product
@@ -295,11 +294,7 @@ def fill_rate_view(request):
             row_count=len(rows),
             unmasked=False,
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="fill-rate-{day.isoformat()}.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(
+        return csv_response(
             [
                 _("品规"),
                 _("档位"),
@@ -309,10 +304,8 @@ def fill_rate_view(request):
                 _("额度内(条)"),
                 _("超出(条)"),
                 _("满足率%"),
-            ]
-        )
-        for r in rows:
-            writer.writerow(
+            ],
+            (
                 [
                     r["product"],
                     r["tier"] or "",
@@ -323,8 +316,10 @@ def fill_rate_view(request):
                     r["excess"],
                     r["rate"] if r["rate"] is not None else "",
                 ]
-            )
-        return response
+                for r in rows
+            ),
+            filename=f"fill-rate-{day.isoformat()}.csv",
+        )
     shown = [r for r in report["rows"] if r["allowed"] or r["ordered"]]
     chart = {}
     for r in shown:
@@ -360,11 +355,7 @@ def excess_list_view(request):
             row_count=len(rows),
             unmasked=False,
         )
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="allocation-excess.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(
+        return csv_response(
             [
                 _("订货日期"),
                 _("订单号"),
@@ -374,10 +365,8 @@ def excess_list_view(request):
                 _("额度"),
                 _("周期累计"),
                 _("超出"),
-            ]
-        )
-        for e in rows:
-            writer.writerow(
+            ],
+            (
                 [
                     e.ordered_on,
                     e.order_line.order.order_no,
@@ -388,8 +377,10 @@ def excess_list_view(request):
                     e.ordered_to_date,
                     e.excess_cartons,
                 ]
-            )
-        return response
+                for e in rows
+            ),
+            filename="allocation-excess.csv",
+        )
     before = request.GET.get("before", "")
     if before.isdigit():
         qs = qs.filter(pk__lt=int(before))

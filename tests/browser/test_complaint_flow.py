@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from playwright.sync_api import expect
 
-from accounts.public_links import retailer_link_make
+from core.links import retailer_link_make
 from feedback.models import Complaint
 from feedback.portal import PORTAL
 from tests.feedback.factories import PNG_BYTES

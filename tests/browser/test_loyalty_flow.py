@@ -5,8 +5,10 @@ import datetime
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 from playwright.sync_api import expect
 
+from loyalty.links import retailer_link_token
 from loyalty.models import PointsEntry, Redemption, Reward
 from loyalty.services import account_lock
 from loyalty.services.ledger import credit
@@ -43,10 +45,10 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     expect(panel.locator("#points-redemptions")).to_contain_text("已申请")
     assert Redemption.objects.get().requested_by_id == world.cm_a.pk
 
-    # The retailer's own link, copied from the panel, opens without a login.
+    # The retailer's own link (texted to the shop, never shown to staff) opens without a login.
     Reward.objects.create(name="烟盒收纳架", points_price=500)
-    panel.locator("#points-link summary").click()
-    link = panel.locator("#points-link-url").input_value()
+    expect(panel.locator("#points-link")).to_contain_text("员工不能查看或复制该链接")
+    link = f"{live_server.url}{reverse('loyalty:link', args=[retailer_link_token(retailer_id=shop.pk)])}"
     phone_page.context.clear_cookies()
     phone_page.goto(link)
     expect(phone_page.locator("#link-balance")).to_have_text("700")

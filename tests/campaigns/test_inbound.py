@@ -17,6 +17,7 @@ from campaigns.models import Delivery, InboundReply
 from campaigns.services import dispatch
 from campaigns.services.inbound import is_opt_out, webhook_signature
 from campaigns.services.retention import send_log_purge
+from core import links
 from tests.campaigns.conftest import sending_campaign
 
 SECRET = "webhook-secret-for-tests"
@@ -180,7 +181,7 @@ def test_a_mail_clients_one_click_unsubscribe_is_answered_plainly(sent_campaign)
 
 def test_a_forged_unsubscribe_link_is_a_404_and_changes_nothing(sent_campaign):
     delivery = Delivery.objects.filter(campaign=sent_campaign).first()
-    forged = f"/u/{templating._b62(delivery.pk)}-AAAAAAAAAA"
+    forged = f"/u/{links._b62(delivery.pk)}-AAAAAAAAAA"
     assert Client().post(forged).status_code == 404
     assert Retailer.objects.get(pk=delivery.retailer_id).sms_consent is True
 

@@ -172,7 +172,7 @@ def fresh_rate_limit(settings):
 
 @pytest.fixture
 def portal_token():
-    from accounts.public_links import retailer_link_make
+    from core.links import retailer_link_make
     from feedback.portal import PORTAL
 
     def make(retailer):

@@ -9,7 +9,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from accounts.public_links import TOKEN_LIMIT, retailer_link_make
+from core.links import TOKEN_LIMIT, retailer_link_make
 from feedback.models import Complaint
 from feedback.portal import COMPLAINT_RATING
 from feedback.services import complaint_note_add, complaint_resolve, complaint_start

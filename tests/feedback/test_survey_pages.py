@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ConsentEvent
-from accounts.public_links import retailer_link_make
+from core.links import retailer_link_make
 from feedback.links import portal_path, survey_path
 from feedback.models import SurveyExport, SurveyInvitation, SurveyResponse
 from feedback.portal import PORTAL, SURVEY
@@ -262,7 +262,7 @@ def test_a_closed_shops_links_no_longer_open(client, field_survey):
 
 
 def test_too_many_requests_on_one_link_are_refused(client, field_survey, settings):
-    from accounts import public_links
+    from core import links as public_links
 
     _survey, _items, shops, invitations = field_survey
     url = survey_link(shops[0], invitations)

@@ -225,7 +225,7 @@ def test_invite_refuses_a_campaign_without_the_survey_link(
 
 
 def test_the_survey_url_variable_carries_each_retailers_own_link(tiny_survey, survey_campaign):
-    from accounts.public_links import retailer_link_read
+    from core.links import retailer_link_read
     from feedback.portal import SURVEY
 
     _survey, _items, big, _small = tiny_survey

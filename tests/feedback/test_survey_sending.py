@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from accounts.public_links import retailer_link_read
 from campaigns.models import Delivery
 from campaigns.services import dispatch
+from core.links import retailer_link_read
 from feedback.models import SurveyInvitation
 from feedback.portal import SURVEY
 from feedback.services import survey_responses

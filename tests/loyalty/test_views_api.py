@@ -8,7 +8,7 @@ from django.core import signing
 from django.core.management import call_command
 from django.urls import reverse
 
-from loyalty.links import SALT, retailer_link_token
+from loyalty.links import LEGACY_SALT, retailer_link_token
 from loyalty.models import PointsEntry, Redemption, Reward
 from tests.loyalty.conftest import balance_of
 
@@ -45,7 +45,7 @@ def test_the_panel_shows_balance_expiry_and_the_rewards_within_reach(funded, man
     assert "1000 积分将于 2099-12-31 到期" in html
     assert "烟柜灯箱 · 300分" in html
     assert "年度礼盒" not in html  # out of reach: not offered
-    assert reverse("loyalty:link", args=[retailer_link_token(retailer_id=retailer_a.pk)]) in html
+    assert "/loyalty/m/" not in html  # the retailer's live link is never shown to staff (texted to the shop)
 
 
 def test_the_panel_statement_and_redeem_of_another_territory_are_404(funded, manager_a, client_for, lamp):
@@ -190,14 +190,23 @@ def test_the_link_shows_the_retailers_points_without_a_login(funded, client, lam
 
 def test_a_forged_or_expired_link_is_refused(funded, client, settings):
     retailer_a, _b = funded
-    forged = signing.dumps(retailer_a.pk, salt=SALT, key="not-our-secret")
+    forged = signing.dumps(retailer_a.pk, salt=LEGACY_SALT, key="not-our-secret")
     assert client.get(reverse("loyalty:link", args=[forged])).status_code == 404
-    old = signing.TimestampSigner(salt=SALT).sign_object(retailer_a.pk)
+    old = signing.TimestampSigner(salt=LEGACY_SALT).sign_object(retailer_a.pk)
     # signed 31 days ago: one day past the programme's 30
     from unittest import mock
 
     with mock.patch("django.core.signing.time.time", return_value=__import__("time").time() + 31 * 86400):
         assert client.get(reverse("loyalty:link", args=[old])).status_code == 404
+
+
+def test_a_link_sent_before_the_one_scheme_still_opens(funded, client, lamp):
+    """SMS already sent carry the old form (the bare retailer id under the loyalty salt): it keeps working."""
+    retailer_a, _b = funded
+    legacy = signing.dumps(retailer_a.pk, salt=LEGACY_SALT)
+    response = client.get(reverse("loyalty:link", args=[legacy]))
+    assert response.status_code == 200
+    assert 'id="link-balance">1000<' in response.content.decode()
 
 
 def test_redeeming_through_the_link_twice_with_one_key_redeems_once(funded, client, lamp):

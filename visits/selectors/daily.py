@@ -41,7 +41,7 @@ from django.utils.translation import ngettext
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from feedback.models import Complaint
-from feedback.selectors.complaints import complaints_about_manager_q, overdue_q
+from feedback.selectors.complaints import about_own_conduct_q, overdue_q
 from sales.models import Order
 from segmentation.models import Recommendation, RetailerScore
 from users.models import User
@@ -110,7 +110,7 @@ def _ranked(*, manager: User, today: datetime.date, shops):
     )
     overdue = (
         Complaint.objects.filter(overdue_q(now=timezone.now()), retailer=OuterRef("pk"))
-        .exclude(complaints_about_manager_q(manager=manager))
+        .exclude(about_own_conduct_q(user_id=manager.pk))
         .order_by()
         .values("retailer")
         .annotate(n=Count("pk"))

@@ -5,8 +5,8 @@ from django.core import signing
 from django.test import RequestFactory
 from django.utils import timezone
 
-from accounts import public_links
-from accounts.public_links import LinkRefusedError, retailer_link_make, retailer_link_read
+from core import links as public_links
+from core.links import LinkRefusedError, retailer_link_make, retailer_link_read
 
 
 @pytest.fixture(autouse=True)
