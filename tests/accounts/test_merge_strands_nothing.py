@@ -23,7 +23,13 @@ from accounts.dedupe import (
 from accounts.models import DuplicatePair, Retailer, SensitiveAccess, Violation
 from accounts.services import retailer_consent_set
 from campaigns.models import Delivery
-from feedback.models import HiddenComplaintCall, SurveyInvitation, SurveyResponse, SurveyStratum
+from feedback.models import (
+    HiddenComplaintCall,
+    PortalLinkSend,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyStratum,
+)
 from loyalty.models import Coupon, CouponBatch, LoyaltyEvent, PointsAccount, PointsEntry, Referral
 from loyalty.services.ledger import account_lock, credit
 from sales.models import AllocationExcess, AllocationPlan, Order, OrderLine, Product, RetailerPeriodSummary
@@ -277,6 +283,9 @@ class World:
         open_complaint(shop)
         HiddenComplaintCall.objects.create(
             retailer=shop, reason="订货下降", outcome="no_issue", called_by=admin, called_at=timezone.now()
+        )
+        PortalLinkSend.objects.create(
+            retailer=shop, sent_by=admin, to_number="138****1234", accepted=True, sent_at=timezone.now()
         )
         survey, stratum = self.survey()
         invitation = SurveyInvitation.objects.create(
