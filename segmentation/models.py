@@ -335,6 +335,20 @@ class RetailerScore(models.Model):
         return f"{self.r_score}{self.f_score}{self.m_score}"
 
 
+_SEG = RetailerScore.RfmSegment
+_STAGE = RetailerScore.Lifecycle
+# The RFM segments a lifecycle stage admits in the same run (services.SCORE_SQL makes R follow the lifecycle): a
+# retailer ordering now is never "lost" or "at risk" by RFM, and a lost one is "lost" or, if it was a frequent big
+# buyer, "cant_lose" (the portrait then says so: the one to win back).
+RFM_BY_LIFECYCLE = {
+    _STAGE.NEW: {_SEG.NEW, _SEG.POTENTIAL, _SEG.LOYAL, _SEG.CHAMPIONS},
+    _STAGE.ACTIVE: {_SEG.NEW, _SEG.POTENTIAL, _SEG.LOYAL, _SEG.CHAMPIONS},
+    _STAGE.REACTIVATED: {_SEG.NEW, _SEG.POTENTIAL, _SEG.LOYAL, _SEG.CHAMPIONS},
+    _STAGE.AT_RISK: {_SEG.CANT_LOSE, _SEG.AT_RISK, _SEG.HIBERNATING},
+    _STAGE.LOST: {_SEG.CANT_LOSE, _SEG.LOST},
+}
+
+
 class ScoreChange(models.Model):
     """One change of a class of one retailer by one run (append-only history)."""
 

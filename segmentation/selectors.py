@@ -1,5 +1,6 @@
 """Reads of scores, always through the accounts scoping, and their plain-language explanation."""
 
+import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -98,6 +99,59 @@ def score_explanation(score: RetailerScore) -> str:
     if score.is_top20:
         parts.append(_("属于贡献金额最高的前 %(share)s%% 客户") % {"share": TOP_SHARE_PCT})
     return pgettext("clause list separator", "；").join(parts)
+
+
+def _rank_text(score: int) -> str:
+    """Where an F or M score puts the retailer among its peers: 5 → "前 20%", 1 → "后 20%"."""
+    if score <= 1:
+        return _("后 20%")
+    return _("前 %(pct)s%%") % {"pct": 20 * (6 - score)}
+
+
+def _weeks_since_order(score: RetailerScore) -> int | None:
+    """Whole order weeks from the week of the last order to the week the run scored (0 = that same week)."""
+    if score.last_order_on is None or score.recency_days is None:
+        return None
+    as_of = score.last_order_on + datetime.timedelta(days=score.recency_days)
+    last_week = score.last_order_on - datetime.timedelta(days=score.last_order_on.weekday())
+    return (as_of - datetime.timedelta(days=as_of.weekday()) - last_week).days // 7
+
+
+def _recency_text(score: RetailerScore) -> str:
+    """What R says, in the words of the weekly order rhythm (the rule in services.SCORE_SQL)."""
+    if score.frequency == 0:
+        if score.lifecycle == RetailerScore.Lifecycle.NEW:
+            return _("尚未订货，R/F/M 暂记 1")
+        return _("近 12 个月无订货")
+    if score.r_score == 1:
+        return _("已流失：已 %(weeks)s 周未订货") % {"weeks": (score.recency_days or 0) // 7}
+    if score.r_score == 2:
+        return _("已 %(weeks)s 周未订货，达到流失风险") % {"weeks": (score.recency_days or 0) // 7}
+    if score.r_score == 5:
+        return _("本周或上周已订货")
+    missed = max((_weeks_since_order(score) or 1) - 1, 1)
+    return _("已缺订 %(n)s 个订货周") % {"n": missed}
+
+
+def rfm_explanation(score: RetailerScore) -> str:
+    """Why the retailer is in its RFM segment, consistent with its lifecycle (RFM_BY_LIFECYCLE), e.g.
+    "RFM 不能失去（R1 F5 M4）：已流失：已 9 周未订货；订货次数居同组前 20%；…；曾是高频高额客户，需重点挽回"."""
+    segment = RetailerScore.RfmSegment(score.rfm_segment).label
+    head = _("RFM %(segment)s（R%(r)s F%(f)s M%(m)s）") % {
+        "segment": segment,
+        "r": score.r_score,
+        "f": score.f_score,
+        "m": score.m_score,
+    }
+    parts = [_recency_text(score)]
+    if score.frequency > 0:
+        group = _("同组")
+        parts.append(_("订货次数居%(group)s%(rank)s") % {"group": group, "rank": _rank_text(score.f_score)})
+        parts.append(_("订货金额居%(group)s%(rank)s") % {"group": group, "rank": _rank_text(score.m_score)})
+    if score.rfm_segment == RetailerScore.RfmSegment.CANT_LOSE:
+        parts.append(_("曾是高频高额客户，需重点挽回"))
+    colon = pgettext("label separator", "：")
+    return head + colon + pgettext("clause list separator", "；").join(str(p) for p in parts)
 
 
 # ---- churn risk, clusters, recommendations ----------------------------------------------------------------------

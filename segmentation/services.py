@@ -12,22 +12,30 @@ Measures (window = the `window_months` months up to `as_of`; weekly summary rows
 - expected_weeks: complete weeks (the week of `as_of` is not yet complete) from the retailer's first order week
   in the window; order_weeks: those of them with an order; missed_weeks = expected − ordered.
 
-Scores: among the retailers with an order in the window, within the peer group (org unit × business format),
-ntile(5) over the retailers ranked best first — R by recency ascending, F by frequency descending, M by
-monetary descending — ties broken by retailer id (the lower id ranks first); score = 6 − ntile, so 5 is the
-best fifth. Buckets differ in size by at most one, larger first. A retailer without an order in the window
-scores 1/1/1.
+Scores. Equal measures always get equal scores (no tie is broken by id).
+- R follows the weekly order rhythm (shops order on their own weekday, so days inside one week mean nothing) and
+  the lifecycle thresholds below, so R never contradicts the lifecycle: 5 = the last order is in this or last
+  order week; 4 = one whole order week missed since; 3 = two or more missed but not yet at risk; 2 = lifecycle
+  at_risk; 1 = lifecycle lost or no order in the window.
+- F and M: among the retailers with an order in the window, within the peer group (org unit × business format),
+  by the share of the group strictly ahead (frequency, monetary descending): score = 5 − floor(5 × (rank − 1) ÷
+  group size), rank() so equal values share a rank; 5 is "fewer than 20% of the group ahead". A retailer without
+  an order in the window scores F1 M1.
 
-RFM segment, first match wins: champions R≥4 F≥4 M≥4 · loyal R≥3 F≥4 · cant_lose R≤2 F≥4 M≥4 ·
-at_risk R≤2 F≥3 · new R≥4 F=1 · potential R≥3 · hibernating R=2 · lost (R=1, or no order in the window).
+RFM segment, first match wins: no order in the window → new if the lifecycle is new (a shop that has not ordered
+yet), else lost · champions R≥4 F≥4 M≥4 · loyal R≥3 F≥4 · new R≥4 F=1 · potential R≥3 · cant_lose F≥4 M≥4 (R≤2:
+a frequent, big buyer now at risk or lost, the one to win back) · at_risk R=2 F≥3 · hibernating R=2 · lost
+(R=1). So a lifecycle new/active/reactivated is always champions, loyal, new or potential; at_risk is cant_lose,
+at_risk or hibernating; lost is cant_lose or lost (RFM_BY_LIFECYCLE in models; the portrait says why for
+cant_lose).
 
 Lifecycle (thresholds from LifecycleRule), first match wins: never ordered → new if the record was created
 within `new_days`, else lost · no order for ≥ `lost_weeks` weeks → lost · for ≥ `at_risk_weeks` weeks →
 at_risk · first order ever within `new_days` → new · ordered again after ≥ `lost_weeks` empty weeks, the return
 within the last `reactivated_weeks` weeks (≤ `lost_weeks`) → reactivated · otherwise active.
 
-Value class: the buyers ranked by monetary descending (ties by retailer id): the first `value_high_pct`% (rounded)
-high, the last `value_low_pct`% low, the rest mid; no purchase in the window → low.
+Value class: the buyers ranked by monetary descending (equal amounts share a rank): rank within the first
+`value_high_pct`% (rounded) high, beyond the last `value_low_pct`% low, the rest mid; no purchase → low.
 Loyalty class: lifecycle lost → lost; active with order_weeks ≥ `loyal_regularity_pct`% of expected_weeks → loyal;
 otherwise general.
 Pareto: pareto_share is the cumulative share of the total monetary down to this retailer (same ranking);
@@ -115,54 +123,66 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
                   a.return_week IS NOT NULL AND b.first_order_on < a.return_week) AS returned
   FROM base b
   LEFT JOIN agg a ON a.retailer_id = b.retailer_id
-), ranked AS (
+), staged AS (
   SELECT m.*,
-         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
-           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
-           ORDER BY m.recency_days, m.retailer_id) ELSE 1 END AS r_score,
-         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
-           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
-           ORDER BY m.frequency DESC, m.retailer_id) ELSE 1 END AS f_score,
-         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
-           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
-           ORDER BY m.monetary_fen DESC, m.retailer_id) ELSE 1 END AS m_score,
-         row_number() OVER (ORDER BY m.monetary_fen DESC, m.retailer_id) AS value_pos,
-         count(*) FILTER (WHERE m.monetary_fen > 0) OVER () AS buyers,
-         count(*) OVER () AS scored,
-         sum(m.monetary_fen) OVER () AS total_fen,
-         sum(m.monetary_fen) OVER (ORDER BY m.monetary_fen DESC, m.retailer_id ROWS UNBOUNDED PRECEDING)
-           AS cumulative_fen
+         -- whole order weeks (Monday–Sunday) from the week of the last order to the week of as_of: 0 = ordered
+         -- this week, 1 = last week; the complete weeks in between had no order
+         (m.this_week - date_trunc('week', m.last_order_on)::date) / 7 AS weeks_since_order,
+         CASE
+           WHEN m.last_order_on IS NULL THEN
+             CASE WHEN m.created_on > m.as_of - %(new_days)s THEN 'new' ELSE 'lost' END
+           WHEN m.recency_days >= 7 * %(lost_weeks)s THEN 'lost'
+           WHEN m.recency_days >= 7 * %(at_risk_weeks)s THEN 'at_risk'
+           WHEN m.first_order_on > m.as_of - %(new_days)s THEN 'new'
+           WHEN m.returned THEN 'reactivated'
+           ELSE 'active'
+         END AS lifecycle
   FROM m
+), ranked AS (
+  SELECT staged.*,
+         -- R follows the weekly order rhythm and the lifecycle thresholds, not a ranking: days inside one order
+         -- week mean nothing when shops order on their own weekday
+         CASE WHEN frequency = 0 OR lifecycle = 'lost' THEN 1
+              WHEN lifecycle = 'at_risk' THEN 2
+              WHEN weeks_since_order <= 1 THEN 5
+              WHEN weeks_since_order = 2 THEN 4
+              ELSE 3 END AS r_score,
+         -- F and M: the share of the peer group strictly ahead, in fifths; equal values share one rank
+         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (rank() OVER (
+           PARTITION BY org_unit_id, business_format, frequency > 0 ORDER BY frequency DESC) - 1)
+           / count(*) OVER (PARTITION BY org_unit_id, business_format, frequency > 0))::int ELSE 1 END AS f_score,
+         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (rank() OVER (
+           PARTITION BY org_unit_id, business_format, frequency > 0 ORDER BY monetary_fen DESC) - 1)
+           / count(*) OVER (PARTITION BY org_unit_id, business_format, frequency > 0))::int ELSE 1 END AS m_score,
+         rank() OVER (ORDER BY monetary_fen DESC) AS value_rank,
+         count(*) FILTER (WHERE monetary_fen > 0) OVER () AS buyers,
+         count(*) OVER () AS scored,
+         sum(monetary_fen) OVER () AS total_fen,
+         sum(monetary_fen) OVER (ORDER BY monetary_fen DESC, retailer_id ROWS UNBOUNDED PRECEDING)
+           AS cumulative_fen
+  FROM staged
 ), classed AS (
   SELECT ranked.*,
          CASE
-           WHEN frequency = 0 THEN 'lost'
+           WHEN frequency = 0 THEN CASE WHEN lifecycle = 'new' THEN 'new' ELSE 'lost' END
            WHEN r_score >= 4 AND f_score >= 4 AND m_score >= 4 THEN 'champions'
            WHEN r_score >= 3 AND f_score >= 4 THEN 'loyal'
-           WHEN r_score <= 2 AND f_score >= 4 AND m_score >= 4 THEN 'cant_lose'
-           WHEN r_score <= 2 AND f_score >= 3 THEN 'at_risk'
            WHEN r_score >= 4 AND f_score = 1 THEN 'new'
            WHEN r_score >= 3 THEN 'potential'
+           -- below R3 the retailer is at risk (R2) or lost (R1): a frequent, big buyer among them is one not to lose
+           WHEN f_score >= 4 AND m_score >= 4 THEN 'cant_lose'
+           WHEN r_score = 2 AND f_score >= 3 THEN 'at_risk'
            WHEN r_score = 2 THEN 'hibernating'
            ELSE 'lost'
          END AS rfm_segment,
          CASE
-           WHEN last_order_on IS NULL THEN
-             CASE WHEN created_on > as_of - %(new_days)s THEN 'new' ELSE 'lost' END
-           WHEN recency_days >= 7 * %(lost_weeks)s THEN 'lost'
-           WHEN recency_days >= 7 * %(at_risk_weeks)s THEN 'at_risk'
-           WHEN first_order_on > as_of - %(new_days)s THEN 'new'
-           WHEN returned THEN 'reactivated'
-           ELSE 'active'
-         END AS lifecycle,
-         CASE
            WHEN monetary_fen = 0 THEN 'low'
-           WHEN value_pos <= round(buyers * %(value_high_pct)s / 100.0) THEN 'high'
-           WHEN value_pos > buyers - round(buyers * %(value_low_pct)s / 100.0) THEN 'low'
+           WHEN value_rank <= round(buyers * %(value_high_pct)s / 100.0) THEN 'high'
+           WHEN value_rank > buyers - round(buyers * %(value_low_pct)s / 100.0) THEN 'low'
            ELSE 'mid'
          END AS value_class,
          CASE WHEN total_fen > 0 THEN round(cumulative_fen::numeric / total_fen, 4) ELSE 0 END AS pareto_share,
-         monetary_fen > 0 AND value_pos <= ceil(scored * %(top_share_pct)s / 100.0) AS is_top20
+         monetary_fen > 0 AND value_rank <= ceil(scored * %(top_share_pct)s / 100.0) AS is_top20
   FROM ranked
 )
 SELECT retailer_id, last_order_on, first_order_on, recency_days, frequency, monetary_fen, cartons,

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Retailer
-from segmentation.models import LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
-from segmentation.selectors import score_explanation
+from segmentation.models import RFM_BY_LIFECYCLE, LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
+from segmentation.selectors import rfm_explanation, score_explanation
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF, weeks_ago
 
@@ -42,38 +42,67 @@ def test_measures_of_one_retailer_are_computed_from_its_weekly_summaries(retaile
     assert s.is_top20
 
 
-def test_quintiles_are_cut_within_the_peer_group_with_ties_broken_by_retailer_id(
+def test_ten_retailers_with_equal_recency_get_one_r_score_and_equal_frequency_one_f_score(
     route_a, place_orders, score_now
 ):
-    group = [RetailerFactory(route=route_a) for _ in range(7)]
-    for i, retailer in enumerate(group):
-        # same day and one order each (R and F tie); monetary rises with the id
-        place_orders(retailer, [(weeks_ago(1), i + 1)])
-    grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
-    place_orders(grocery, [(weeks_ago(30), 1)])
-    idle = RetailerFactory(route=route_a)  # no order: scored 1/1/1 and ranked apart
+    same_day = [RetailerFactory(route=route_a) for _ in range(10)]
+    for i, retailer in enumerate(same_day):
+        # ordered on the same day, twice each; only the amount differs
+        place_orders(retailer, [(weeks_ago(3), 5), (weeks_ago(1, weekday=2), i + 1)])
+    # ordered in the same order week but on their own weekday (Monday to Sunday): recency 3 to 9 days
+    weekdays = [RetailerFactory(route=route_a) for _ in range(7)]
+    for day, retailer in enumerate(weekdays):
+        place_orders(retailer, [(weeks_ago(3), 5), (weeks_ago(1, weekday=day), 3)])
 
     score_now()
 
-    # ntile(5) over 7 rows: buckets of 2, 2, 1, 1, 1, filled best first, lower id first among equals
+    scores = [score_of(r) for r in same_day]
+    assert {s.recency_days for s in scores} == {7}
+    assert {s.r_score for s in scores} == {5}
+    assert {s.f_score for s in scores} == {5}  # 2 orders each: one rank, nobody ahead
+    assert len({s.m_score for s in scores}) > 1  # the amounts differ, so M does
+    assert {score_of(r).recency_days for r in weekdays} == {3, 4, 5, 6, 7, 8, 9}
+    assert {score_of(r).r_score for r in weekdays} == {5}
+
+
+def test_f_and_m_are_cut_by_the_share_of_the_peer_group_ahead_with_ties_kept_together(
+    route_a, place_orders, score_now
+):
+    group = [RetailerFactory(route=route_a) for _ in range(7)]
+    counts = [3, 3, 3, 2, 2, 1, 1]
+    for i, (retailer, count) in enumerate(zip(group, counts, strict=True)):
+        # all within last order week; amounts 6, 12, … 42 cartons
+        per_order = 6 * (i + 1) // count
+        place_orders(retailer, [(weeks_ago(1, weekday=k), per_order) for k in range(count)])
+    grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
+    place_orders(grocery, [(weeks_ago(30), 1)])
+    idle = RetailerFactory(route=route_a)  # no order, registered after AS_OF: a new shop
+
+    score_now()
+
     scores = [score_of(r) for r in group]
-    assert [s.r_score for s in scores] == [5, 5, 4, 4, 3, 2, 1]
-    assert [s.f_score for s in scores] == [5, 5, 4, 4, 3, 2, 1]
-    assert [s.m_score for s in scores] == [1, 2, 3, 4, 4, 5, 5]
-    # a different business format is its own peer group, however little it bought
-    assert (score_of(grocery).r_score, score_of(grocery).f_score, score_of(grocery).m_score) == (5, 5, 5)
-    idle_score = score_of(idle)
-    assert (idle_score.r_score, idle_score.f_score, idle_score.m_score) == (1, 1, 1)
-    assert idle_score.rfm_segment == RetailerScore.RfmSegment.LOST
+    assert [s.r_score for s in scores] == [5] * 7  # all ordered in the last order week
+    # score = 5 − floor(5 × (rank − 1) / 7): three tie at rank 1, two at rank 4, two at rank 6
+    assert [s.f_score for s in scores] == [5, 5, 5, 3, 3, 2, 2]
+    assert [s.m_score for s in scores] == [1, 2, 3, 3, 4, 5, 5]
     assert [s.rfm_segment for s in scores] == [
         "loyal",  # R5 F5 M1
         "loyal",  # R5 F5 M2
-        "loyal",  # R4 F4 M3
-        "champions",  # R4 F4 M4
-        "potential",  # R3 F3 M4
-        "hibernating",  # R2 F2 M5
-        "lost",  # R1 F1 M5
+        "loyal",  # R5 F5 M3
+        "potential",  # R5 F3 M3
+        "potential",  # R5 F3 M4
+        "potential",  # R5 F2 M5
+        "potential",  # R5 F2 M5
     ]
+    # 30 weeks without an order is lost, and R says the same; alone in its format it tops F and M: cant_lose
+    lone = score_of(grocery)
+    assert (lone.lifecycle, lone.r_score, lone.f_score, lone.m_score) == ("lost", 1, 5, 5)
+    assert lone.rfm_segment == RetailerScore.RfmSegment.CANT_LOSE
+    assert "曾是高频高额客户，需重点挽回" in rfm_explanation(lone)
+    idle_score = score_of(idle)
+    assert (idle_score.r_score, idle_score.f_score, idle_score.m_score) == (1, 1, 1)
+    assert (idle_score.lifecycle, idle_score.rfm_segment) == ("new", "new")  # not "lost": it never started
+    assert "尚未订货" in rfm_explanation(idle_score)
 
 
 def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, score_now):
@@ -108,6 +137,11 @@ def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, scor
     assert score_of(at_risk).loyalty_class == "general"
     assert score_of(lost).loyalty_class == "lost"
     assert run.stats["lifecycle"] == {"active": 1, "at_risk": 1, "lost": 2, "new": 2, "reactivated": 1}
+    # R follows the stages, so the RFM segment never contradicts the lifecycle
+    r_by_stage = {score_of(r).lifecycle: score_of(r).r_score for r in (active, at_risk, lost, back)}
+    assert r_by_stage == {"active": 5, "at_risk": 2, "lost": 1, "reactivated": 5}
+    for score in RetailerScore.objects.all():
+        assert score.rfm_segment in RFM_BY_LIFECYCLE[score.lifecycle], (score.lifecycle, score.rfm_segment)
     assert run.parameters["at_risk_weeks"] == 3
 
     # the rule is data: five weeks of silence before "at risk" makes the 30-day gap ordinary again
