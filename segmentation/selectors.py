@@ -38,7 +38,9 @@ def retailer_score_get(*, user: User, retailer_id: int) -> RetailerScore | None:
     """The retailer's current score, or None if it has not been scored yet; 404 (from retailer_get) if the user
     may not see the retailer."""
     retailer = retailer_get(user=user, retailer_id=retailer_id)
-    return RetailerScore.objects.select_related("run", "cluster").filter(retailer=retailer).first()
+    return (
+        RetailerScore.objects.select_related("run", "cluster", "peer_unit").filter(retailer=retailer).first()
+    )
 
 
 def score_list(*, user: User, filters: dict | None = None) -> QuerySet[RetailerScore]:
@@ -133,6 +135,25 @@ def _recency_text(score: RetailerScore) -> str:
     return _("已缺订 %(n)s 个订货周") % {"n": missed}
 
 
+def _peer_group_text(score: RetailerScore) -> tuple[str, str]:
+    """(the group F and M were scored in, in words; the clause saying it is not the retailer's own unit × format
+    because that had too few buyers, or "")."""
+    if score.peer_level == 0:
+        return _("同单位同业态 %(n)s 户") % {"n": score.peer_size}, ""
+    unit = score.peer_unit.name if score.peer_unit_id else ""
+    fmt = Retailer.BusinessFormat(score.peer_format).label if score.peer_format else _("全部业态")
+    group = _("%(unit)s·%(format)s %(n)s 户") % {"unit": unit, "format": fmt, "n": score.peer_size}
+    minimum = (score.run.parameters or {}).get("min_peer_group", 0)
+    fallback = _("本单位同业态有订货的客户不足 %(min)s 户，F、M 改与%(unit)s·%(format)s比较") % {
+        "min": minimum,
+        "unit": unit,
+        "format": fmt,
+    }
+    if score.peer_size < minimum:
+        fallback += str(_("（仍不足 %(min)s 户，仅供参考）") % {"min": minimum})
+    return group, fallback
+
+
 def rfm_explanation(score: RetailerScore) -> str:
     """Why the retailer is in its RFM segment, consistent with its lifecycle (RFM_BY_LIFECYCLE), e.g.
     "RFM 不能失去（R1 F5 M4）：已流失：已 9 周未订货；订货次数居同组前 20%；…；曾是高频高额客户，需重点挽回"."""
@@ -145,9 +166,11 @@ def rfm_explanation(score: RetailerScore) -> str:
     }
     parts = [_recency_text(score)]
     if score.frequency > 0:
-        group = _("同组")
+        group, fallback = _peer_group_text(score)
         parts.append(_("订货次数居%(group)s%(rank)s") % {"group": group, "rank": _rank_text(score.f_score)})
         parts.append(_("订货金额居%(group)s%(rank)s") % {"group": group, "rank": _rank_text(score.m_score)})
+        if fallback:
+            parts.append(fallback)
     if score.rfm_segment == RetailerScore.RfmSegment.CANT_LOSE:
         parts.append(_("曾是高频高额客户，需重点挽回"))
     colon = pgettext("label separator", "：")

@@ -17,8 +17,10 @@ Scores. Equal measures always get equal scores (no tie is broken by id).
   the lifecycle thresholds below, so R never contradicts the lifecycle: 5 = the last order is in this or last
   order week; 4 = one whole order week missed since; 3 = two or more missed but not yet at risk; 2 = lifecycle
   at_risk; 1 = lifecycle lost or no order in the window.
-- F and M: among the retailers with an order in the window, within the peer group (org unit × business format),
-  by the share of the group strictly ahead (frequency, monetary descending): score = 5 − floor(5 × (rank − 1) ÷
+- F and M: among the retailers with an order in the window, within the peer group — the org unit × business
+  format; when that has fewer buyers than the rule's `min_peer_group`, the nearest unit above × format, then the
+  company with every format (the widest if none is big enough); stored as peer_unit/format/level/size and
+  said on the portrait — by the share of the group strictly ahead (frequency, monetary descending): score = 5 − floor(5 × (rank − 1) ÷
   group size), rank() so equal values share a rank; 5 is "fewer than 20% of the group ahead". A retailer without
   an order in the window scores F1 M1.
 
@@ -138,6 +140,34 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
            ELSE 'active'
          END AS lifecycle
   FROM m
+), candidates AS (
+  -- each buyer's possible peer groups, nearest first: its unit × format (level 0), each unit above it × format,
+  -- then the company with every format (the unit ids come from the unit's materialised path "/1/4/9/")
+  SELECT st.retailer_id, g.level, g.unit_id, g.fmt
+  FROM staged st
+  JOIN users_orgunit u ON u.id = st.org_unit_id
+  CROSS JOIN LATERAL (SELECT string_to_array(trim(both '/' FROM u.path), '/')::int[] AS anc) p
+  CROSS JOIN LATERAL (
+    SELECT k AS level, p.anc[cardinality(p.anc) - k] AS unit_id, st.business_format::text AS fmt
+    FROM generate_series(0, cardinality(p.anc) - 1) AS k
+    UNION ALL SELECT cardinality(p.anc), p.anc[1], ''
+  ) g
+  WHERE st.frequency > 0
+), group_sizes AS (
+  SELECT unit_id, fmt, count(*) AS n FROM candidates GROUP BY unit_id, fmt
+), chosen AS (
+  -- the nearest group with at least min_peer_group buyers; if none has, the widest
+  SELECT DISTINCT ON (c.retailer_id) c.retailer_id, c.level, c.unit_id, c.fmt, z.n
+  FROM candidates c JOIN group_sizes z USING (unit_id, fmt)
+  ORDER BY c.retailer_id, z.n >= %(min_peer_group)s DESC,
+           CASE WHEN z.n >= %(min_peer_group)s THEN c.level ELSE -c.level END
+), peer_ranks AS (
+  -- ranks within the groups someone is scored in, over every buyer of the group; equal values share a rank
+  SELECT c.retailer_id, c.unit_id, c.fmt,
+         rank() OVER (PARTITION BY c.unit_id, c.fmt ORDER BY st.frequency DESC) AS f_rank,
+         rank() OVER (PARTITION BY c.unit_id, c.fmt ORDER BY st.monetary_fen DESC) AS m_rank
+  FROM candidates c JOIN staged st ON st.retailer_id = c.retailer_id
+  WHERE (c.unit_id, c.fmt) IN (SELECT DISTINCT unit_id, fmt FROM chosen)
 ), ranked AS (
   SELECT staged.*,
          -- R follows the weekly order rhythm and the lifecycle thresholds, not a ranking: days inside one order
@@ -147,20 +177,20 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
               WHEN weeks_since_order <= 1 THEN 5
               WHEN weeks_since_order = 2 THEN 4
               ELSE 3 END AS r_score,
-         -- F and M: the share of the peer group strictly ahead, in fifths; equal values share one rank
-         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (rank() OVER (
-           PARTITION BY org_unit_id, business_format, frequency > 0 ORDER BY frequency DESC) - 1)
-           / count(*) OVER (PARTITION BY org_unit_id, business_format, frequency > 0))::int ELSE 1 END AS f_score,
-         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (rank() OVER (
-           PARTITION BY org_unit_id, business_format, frequency > 0 ORDER BY monetary_fen DESC) - 1)
-           / count(*) OVER (PARTITION BY org_unit_id, business_format, frequency > 0))::int ELSE 1 END AS m_score,
+         -- F and M: the share of the peer group strictly ahead, in fifths
+         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (pr.f_rank - 1) / ch.n)::int ELSE 1 END AS f_score,
+         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (pr.m_rank - 1) / ch.n)::int ELSE 1 END AS m_score,
+         ch.unit_id AS peer_unit_id, coalesce(ch.fmt, '') AS peer_format, coalesce(ch.level, 0) AS peer_level,
+         coalesce(ch.n, 0) AS peer_size,
          rank() OVER (ORDER BY monetary_fen DESC) AS value_rank,
          count(*) FILTER (WHERE monetary_fen > 0) OVER () AS buyers,
          count(*) OVER () AS scored,
          sum(monetary_fen) OVER () AS total_fen,
-         sum(monetary_fen) OVER (ORDER BY monetary_fen DESC, retailer_id ROWS UNBOUNDED PRECEDING)
+         sum(monetary_fen) OVER (ORDER BY monetary_fen DESC, staged.retailer_id ROWS UNBOUNDED PRECEDING)
            AS cumulative_fen
   FROM staged
+  LEFT JOIN chosen ch USING (retailer_id)
+  LEFT JOIN peer_ranks pr ON pr.retailer_id = ch.retailer_id AND pr.unit_id = ch.unit_id AND pr.fmt = ch.fmt
 ), classed AS (
   SELECT ranked.*,
          CASE
@@ -187,7 +217,8 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
 )
 SELECT retailer_id, last_order_on, first_order_on, recency_days, frequency, monetary_fen, cartons,
        avg_price_fen, trend_pct, order_weeks, expected_weeks, expected_weeks - order_weeks AS missed_weeks,
-       r_score, f_score, m_score, rfm_segment, lifecycle, value_class,
+       r_score, f_score, m_score, peer_unit_id, peer_format, peer_level, peer_size, rfm_segment, lifecycle,
+       value_class,
        CASE
          WHEN lifecycle = 'lost' THEN 'lost'
          WHEN lifecycle = 'active' AND expected_weeks > 0
@@ -254,6 +285,10 @@ SCORE_COLUMNS = (
     "r_score",
     "f_score",
     "m_score",
+    "peer_unit_id",
+    "peer_format",
+    "peer_level",
+    "peer_size",
     "rfm_segment",
     "lifecycle",
     "value_class",

@@ -77,6 +77,7 @@ def test_f_and_m_are_cut_by_the_share_of_the_peer_group_ahead_with_ties_kept_tog
     grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
     place_orders(grocery, [(weeks_ago(30), 1)])
     idle = RetailerFactory(route=route_a)  # no order, registered after AS_OF: a new shop
+    LifecycleRule.objects.create(min_peer_group=5)  # the seven make a group of their own
 
     score_now()
 
@@ -94,15 +95,55 @@ def test_f_and_m_are_cut_by_the_share_of_the_peer_group_ahead_with_ties_kept_tog
         "potential",  # R5 F2 M5
         "potential",  # R5 F2 M5
     ]
-    # 30 weeks without an order is lost, and R says the same; alone in its format it tops F and M: cant_lose
+    assert {s.peer_level for s in scores} == {0}
+    assert {s.peer_size for s in scores} == {7}
+    # 30 weeks without an order is lost, and R says the same; alone in its format, it is compared with all eight
+    # buyers of the company, where one order of one carton ranks low (F: 5 of 8 ahead, M: 7 of 8): lost
     lone = score_of(grocery)
-    assert (lone.lifecycle, lone.r_score, lone.f_score, lone.m_score) == ("lost", 1, 5, 5)
-    assert lone.rfm_segment == RetailerScore.RfmSegment.CANT_LOSE
-    assert "曾是高频高额客户，需重点挽回" in rfm_explanation(lone)
+    assert (lone.lifecycle, lone.r_score, lone.f_score, lone.m_score) == ("lost", 1, 2, 1)
+    assert (lone.peer_format, lone.peer_size, lone.peer_level) == ("", 8, 3)
+    assert lone.rfm_segment == RetailerScore.RfmSegment.LOST
     idle_score = score_of(idle)
     assert (idle_score.r_score, idle_score.f_score, idle_score.m_score) == (1, 1, 1)
     assert (idle_score.lifecycle, idle_score.rfm_segment) == ("new", "new")  # not "lost": it never started
     assert "尚未订货" in rfm_explanation(idle_score)
+
+
+def test_a_lone_retailer_is_scored_against_its_parent_group_and_the_explanation_says_so(
+    county_a, route_a, route_b, place_orders, score_now
+):
+    from tests.users.factories import DepartmentFactory, ManagerFactory, RouteFactory
+
+    LifecycleRule.objects.create(min_peer_group=3)
+    fmt = Retailer.BusinessFormat
+    dept_a2 = DepartmentFactory(name="老城营销二部", parent=county_a)
+    route_a2 = RouteFactory(code="LC-A02", org_unit=dept_a2, manager=ManagerFactory(org_unit=dept_a2))
+    lone = RetailerFactory(route=route_a, business_format=fmt.SUPERMARKET)  # the only supermarket of dept_a
+    place_orders(lone, [(weeks_ago(2), 50), (weeks_ago(1), 50)])
+    county_peers = [RetailerFactory(route=route_a2, business_format=fmt.SUPERMARKET) for _ in range(3)]
+    for peer in county_peers:
+        place_orders(peer, [(weeks_ago(n), 1) for n in range(1, 5)])
+    grocery = RetailerFactory(route=route_b, business_format=fmt.GROCERY)  # alone in the whole company
+    place_orders(grocery, [(weeks_ago(1), 5)])
+
+    score_now()
+
+    s = score_of(lone)
+    # against its own (empty) group it would be 5/5/5, a "champion"; against the county's 4 supermarkets it orders
+    # least often (3 of 4 ahead) and buys most
+    assert (s.peer_unit_id, s.peer_format, s.peer_level, s.peer_size) == (county_a.pk, "S", 1, 4)
+    assert (s.r_score, s.f_score, s.m_score) == (5, 2, 5)
+    assert s.rfm_segment == RetailerScore.RfmSegment.POTENTIAL
+    text = rfm_explanation(score_of(lone))
+    assert "本单位同业态有订货的客户不足 3 户，F、M 改与老城区·超市比较" in text
+    assert "订货次数居老城区·超市 4 户前 80%" in text
+    # no group of its format is big enough anywhere: the company with every format
+    g = score_of(grocery)
+    assert (g.peer_format, g.peer_level, g.peer_size) == ("", 3, 5)
+    assert "F、M 改与测试市烟草公司·全部业态比较" in rfm_explanation(g)
+    # the peers themselves are a group of three in their own department
+    assert {(score_of(p).peer_level, score_of(p).peer_size) for p in county_peers} == {(0, 3)}
+    assert "同单位同业态 3 户" in rfm_explanation(score_of(county_peers[0]))
 
 
 def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, score_now):
