@@ -45,6 +45,17 @@ WHERE pl.id = ANY(%s) {where}
 """
 
 
+# The same columns for published (and superseded) plans, from what was frozen at publication: a locked plan never
+# follows later changes of retailers, tiers or licences (AllocationAllowance).
+FROZEN_SQL = """
+SELECT a.plan_id, pl.product_id, a.retailer_id, a.tier, a.market_type, a.rule_id, a.reason, a.cartons
+FROM sales_allocationallowance a
+JOIN sales_allocationplan pl ON pl.id = a.plan_id
+JOIN accounts_retailer r ON r.id = a.retailer_id
+WHERE a.plan_id = ANY(%s) {where}
+"""
+
+
 def _blocked_label(reason: str) -> str:
     labels = {
         Retailer.LicenceStatus.SUSPENDED: _("许可证暂停"),
@@ -107,18 +118,23 @@ def allocation_plan_history(*, plan: AllocationPlan) -> QuerySet[AllocationPlan]
     )
 
 
-def allocation_preview(*, plan: AllocationPlan) -> dict:
+def allocation_preview(*, plan: AllocationPlan, live: bool | None = None) -> dict:
     """Total allowance of the plan's unit (Σ over eligible retailers of their limit) against the supply, with the
-    breakdown by rule row and the retailers held at 0 and why. Two grouped queries over the whole unit."""
+    breakdown by rule row and the retailers held at 0 and why. Two grouped queries over the whole unit. A draft is
+    computed from today's retailers (`live`); a published or superseded plan reads what was frozen at publication,
+    so it shows the published figures whatever changed since (allocation_plan_drift says what did)."""
+    if live is None:
+        live = plan.state == AllocationPlan.State.DRAFT
+    source = (ALLOWANCE_SQL if live else FROZEN_SQL).format(where="")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT rule_id, count(*), sum(cartons) FROM ({ALLOWANCE_SQL.format(where='')}) a "  # noqa: S608
+            f"SELECT rule_id, count(*), sum(cartons) FROM ({source}) a "  # noqa: S608
             "WHERE reason = 'ok' GROUP BY rule_id",
             [[plan.pk]],
         )
         by_rule = {rule_id: (n, total) for rule_id, n, total in cursor.fetchall()}
         cursor.execute(
-            f"SELECT reason, count(*) FROM ({ALLOWANCE_SQL.format(where='')}) a "  # noqa: S608
+            f"SELECT reason, count(*) FROM ({source}) a "  # noqa: S608
             "WHERE reason <> 'ok' GROUP BY reason ORDER BY reason",
             [[plan.pk]],
         )
@@ -146,6 +162,35 @@ def allocation_preview(*, plan: AllocationPlan) -> dict:
         "supply": plan.supply_cartons,
         "over": total > plan.supply_cartons,
         "share": round(100 * total / plan.supply_cartons) if plan.supply_cartons else None,
+        "frozen": not live,
+    }
+
+
+def allocation_plan_drift(*, plan: AllocationPlan) -> dict | None:
+    """For a locked plan: how today's retailers differ from what it froze — retailers now eligible that it does not
+    hold (added since), ones it holds that are no longer eligible, ones whose limit or reason would now differ, and
+    what the total would be today. None for a draft (it is computed live anyway). A new version takes these in."""
+    if plan.state == AllocationPlan.State.DRAFT:
+        return None
+    sql = f"""
+        WITH l AS ({ALLOWANCE_SQL.format(where="")}),
+        f AS (SELECT retailer_id, reason, cartons FROM sales_allocationallowance WHERE plan_id = %s)
+        SELECT count(*) FILTER (WHERE f.retailer_id IS NULL),
+               count(*) FILTER (WHERE l.retailer_id IS NULL),
+               count(*) FILTER (WHERE l.retailer_id IS NOT NULL AND f.retailer_id IS NOT NULL
+                                AND (l.reason, l.cartons) IS DISTINCT FROM (f.reason, f.cartons)),
+               coalesce(sum(l.cartons), 0)
+        FROM l FULL JOIN f ON f.retailer_id = l.retailer_id
+    """  # noqa: S608 - constant SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[plan.pk], plan.pk])
+        added, gone, changed, today_total = cursor.fetchone()
+    return {
+        "added": added,
+        "gone": gone,
+        "changed": changed,
+        "today_total": int(today_total),
+        "any": bool(added or gone or changed),
     }
 
 
@@ -193,7 +238,7 @@ def retailer_allowances(*, retailer_ids: list[int], day: datetime.date) -> dict[
         return result
     with connection.cursor() as cursor:
         cursor.execute(
-            ALLOWANCE_SQL.format(where="AND r.id = ANY(%s)"), [list(plans), [int(r) for r in retailer_ids]]
+            FROZEN_SQL.format(where="AND r.id = ANY(%s)"), [list(plans), [int(r) for r in retailer_ids]]
         )
         rows = cursor.fetchall()
     rules = AllocationRule.objects.in_bulk({row[5] for row in rows if row[5]})
@@ -233,7 +278,7 @@ def retailers_with_allowance(*, day: datetime.date) -> QuerySet[Retailer]:
     plan_ids = list(published_plans_on(day=day).values_list("pk", flat=True))
     if not plan_ids:
         return Retailer.objects.none()
-    sql = f"SELECT retailer_id FROM ({ALLOWANCE_SQL.format(where='')}) a WHERE cartons > 0"  # noqa: S608
+    sql = f"SELECT retailer_id FROM ({FROZEN_SQL.format(where='')}) a WHERE cartons > 0"  # noqa: S608
     return Retailer.objects.filter(pk__in=RawSQL(sql, [plan_ids]))  # noqa: S611 - constant SQL
 
 
@@ -253,7 +298,7 @@ def allocation_fill_rate(*, user: User, day: datetime.date, product_id: int | No
     except EmptyResultSet:  # an empty territory (.none()) compiles to no SQL at all
         return {"rows": [], "products": [], "totals": None}
     sql = f"""
-        WITH a AS ({ALLOWANCE_SQL.format(where="AND r.id IN (" + scope_sql + ")")}),
+        WITH a AS ({FROZEN_SQL.format(where="AND r.id IN (" + scope_sql + ")")}),
         o AS (
           SELECT pl.id AS plan_id, o.retailer_id, sum(l.cartons) AS cartons
           FROM sales_allocationplan pl
