@@ -115,6 +115,7 @@ class PreviewSerializer(serializers.Serializer):
             "reason": serializers.CharField(),
             "label": serializers.CharField(),
             "retailers": serializers.IntegerField(),
+            "cartons": serializers.IntegerField(),
         },
         many=True,
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from crm.errors import ConflictError
-from sales.allocation.selectors import ALLOWANCE_SQL, FROZEN_SQL, allocation_preview
+from sales.allocation.selectors import FROZEN_SQL, allocation_preview, allowance_sql
 from sales.models import AllocationPlan, AllocationRule, Product
 from users.models import OrgUnit, User
 
@@ -191,7 +191,7 @@ def allocation_plan_publish(
     # freeze what is published: each eligible retailer's allowance with the rule row that gave it (or why not),
     # in one INSERT … SELECT; the supply check reads these very rows, and a refusal rolls them back
     with connection.cursor() as cursor:
-        cursor.execute(FREEZE_SQL, [[plan.pk]])
+        cursor.execute(FREEZE_SQL.format(allowances=allowance_sql()), [[plan.pk]])
     preview = allocation_preview(plan=plan, live=False)
     override_reason = (override_reason or "").strip()
     if preview["over"] and not override_reason:
@@ -258,10 +258,10 @@ def user_may_publish(*, user: User) -> bool:
 
 
 # A plan's allowances as published, frozen with the rule row that gave each (see AllocationAllowance).
-FREEZE_SQL = f"""
+FREEZE_SQL = """
     INSERT INTO sales_allocationallowance (plan_id, retailer_id, rule_id, tier, market_type, reason, cartons)
-    SELECT plan_id, retailer_id, rule_id, tier, market_type, reason, cartons FROM ({ALLOWANCE_SQL.format(where="")}) a
-"""  # noqa: S608 - built from constants
+    SELECT plan_id, retailer_id, rule_id, tier, market_type, reason, cartons FROM ({allowances}) a
+"""
 
 
 # ---- excess ---------------------------------------------------------------------------------------------------
