@@ -426,10 +426,7 @@ def scoring_run_execute(*, run_id: int) -> ScoringRun:
     return run
 
 
-def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
-    """The set-based core: one statement computes all measures and classes into a temp table, then history, events
-    and the upsert of the current scores follow from it, then the ML stages. Returns (scored, changes, events,
-    stats)."""
+def _score_parameters(*, run: ScoringRun, cursor) -> dict:
     params = {
         "window_months": DEFAULT_WINDOW_MONTHS,
         **run.parameters,
@@ -441,16 +438,70 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         "run_id": run.pk,
         "now": timezone.now(),
     }
+    params.setdefault("min_peer_group", LifecycleRule._meta.get_field("min_peer_group").default)
+    # the dates every rule compares with, as plain parameters: constants let PostgreSQL plan the big aggregate over
+    # the weekly rows in parallel
+    cursor.execute(
+        "SELECT date_trunc('week', %(as_of)s::date)::date, "
+        "(%(as_of)s::date - make_interval(months => %(window_months)s))::date",
+        params,
+    )
+    params["this_week"], params["window_start"] = cursor.fetchone()
+    return params
+
+
+# the stored classes a run derives by rule, which rules_check compares with a recomputation
+CHECKED_COLUMNS = (
+    "lifecycle",
+    "r_score",
+    "f_score",
+    "m_score",
+    "peer_unit_id",
+    "peer_format",
+    "peer_size",
+    "rfm_segment",
+    "value_class",
+    "loyalty_class",
+    "is_top20",
+)
+
+
+def scores_rule_check(*, sample: int = 10) -> dict:
+    """Recompute the latest finished run's measures and classes (its own parameters, today's data, into a temp table
+    that is dropped again) and count the current scores whose stored class the rule would change — by column, with a
+    few retailer ids. Orders imported after the run for days it covered show here until the next run."""
+    run = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).order_by("-id").first()
+    if run is None:
+        return {"run": None, "count": 0, "by_column": {}, "sample": []}
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in CHECKED_COLUMNS)
+    per_column = ", ".join(f"count(*) FILTER (WHERE s.{c} IS DISTINCT FROM n.{c})" for c in CHECKED_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        params = _score_parameters(run=run, cursor=cursor)
+        cursor.execute("DROP TABLE IF EXISTS _score")
+        cursor.execute(SCORE_SQL, params)
+        cursor.execute(
+            f"SELECT count(*), {per_column} FROM segmentation_retailerscore s "  # noqa: S608 - constant columns
+            f"JOIN _score n ON n.retailer_id = s.retailer_id WHERE {differs}"
+        )
+        count, *columns = cursor.fetchone()
+        cursor.execute(
+            f"SELECT s.retailer_id FROM segmentation_retailerscore s "  # noqa: S608 - constant columns
+            f"JOIN _score n ON n.retailer_id = s.retailer_id WHERE {differs} ORDER BY 1 LIMIT %s",
+            [sample],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DROP TABLE _score")
+    by_column = {c: n for c, n in zip(CHECKED_COLUMNS, columns, strict=True) if n}
+    return {"run": run.pk, "count": count, "by_column": by_column, "sample": ids}
+
+
+def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
+    """The set-based core: one statement computes all measures and classes into a temp table, then history, events
+    and the upsert of the current scores follow from it, then the ML stages. Returns (scored, changes, events,
+    stats)."""
     timings: dict[str, float] = {}
     with connection.cursor() as cursor:
-        # the dates every rule compares with, as plain parameters: constants let PostgreSQL plan the big
-        # aggregate over the weekly rows in parallel
-        cursor.execute(
-            "SELECT date_trunc('week', %(as_of)s::date)::date, "
-            "(%(as_of)s::date - make_interval(months => %(window_months)s))::date",
-            params,
-        )
-        params["this_week"], params["window_start"] = cursor.fetchone()
+        params = _score_parameters(run=run, cursor=cursor)
 
         def step(name: str, sql: str, args=None) -> int:
             started = time.perf_counter()
