@@ -40,8 +40,10 @@ Value class: the buyers ranked by monetary descending (equal amounts share a ran
 `value_high_pct`% (rounded) high, beyond the last `value_low_pct`% low, the rest mid; no purchase → low.
 Loyalty class: lifecycle lost → lost; active with order_weeks ≥ `loyal_regularity_pct`% of expected_weeks → loyal;
 otherwise general.
-Pareto: pareto_share is the cumulative share of the total monetary down to this retailer (same ranking);
-is_top20 marks the first 20% of all scored retailers (rounded up) that bought anything.
+Pareto: pareto_share is the cumulative share of the total monetary down to this retailer (amount descending, then
+id); is_top20 marks the first 20% (rounded up) of the buyers — retailers without a purchase in the window are not
+counted — with equal amounts at the edge kept together. run.stats["pareto"] gives the buyers and the share of them
+that makes 80% of the amount (the Pareto rule's own question).
 
 Retailers scored: not closed and not merged into another. The first score of a retailer records no change and
 no event (nothing to compare with); later runs record a ScoreChange per changed class and a ScoringEvent for
@@ -212,7 +214,7 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
            ELSE 'mid'
          END AS value_class,
          CASE WHEN total_fen > 0 THEN round(cumulative_fen::numeric / total_fen, 4) ELSE 0 END AS pareto_share,
-         monetary_fen > 0 AND value_rank <= ceil(scored * %(top_share_pct)s / 100.0) AS is_top20
+         monetary_fen > 0 AND value_rank <= ceil(buyers * %(top_share_pct)s / 100.0) AS is_top20
   FROM ranked
 )
 SELECT retailer_id, last_order_on, first_order_on, recency_days, frequency, monetary_fen, cartons,
@@ -309,6 +311,13 @@ SELECT retailer_id, %(run_id)s, %(now)s, {columns} FROM _score n
 WHERE NOT EXISTS (SELECT 1 FROM segmentation_retailerscore t WHERE t.retailer_id = n.retailer_id)
 """.format(columns=", ".join(SCORE_COLUMNS))  # noqa: S608 - the column names are constants
 
+PARETO_STATS_SQL = """
+SELECT count(*), count(*) FILTER (WHERE cumulative < 0.8 * total)
+FROM (SELECT monetary_fen, sum(monetary_fen) OVER (ORDER BY monetary_fen DESC, retailer_id ROWS UNBOUNDED PRECEDING)
+             - monetary_fen AS cumulative, sum(monetary_fen) OVER () AS total
+      FROM _score WHERE monetary_fen > 0) s
+"""
+
 STATS_SQL = """
 SELECT 'lifecycle', lifecycle, count(*) FROM _score GROUP BY lifecycle
 UNION ALL SELECT 'rfm_segment', rfm_segment, count(*) FROM _score GROUP BY rfm_segment
@@ -318,8 +327,10 @@ UNION ALL SELECT 'loyalty_class', loyalty_class, count(*) FROM _score GROUP BY l
 
 
 def lifecycle_rule_current() -> LifecycleRule:
-    """The rule row the next run uses (the defaults if nobody has saved one yet)."""
-    return LifecycleRule.objects.order_by("id").first() or LifecycleRule()
+    """The rule row the next run uses: the one the admin edits (migration 0007 seeds it with the defaults; a database
+    flushed of it gets that row back, so the admin always sees what runs use)."""
+    rule = LifecycleRule.objects.order_by("id").first()
+    return rule or LifecycleRule.objects.create()
 
 
 def scoring_run_may_start(*, user: User) -> bool:
@@ -527,6 +538,14 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         stats: dict[str, dict] = {}
         for field, value, count in cursor.fetchall():
             stats.setdefault(field, {})[value] = count
+        step("stats", PARETO_STATS_SQL)
+        buyers, to_80 = cursor.fetchone()
+        stats["pareto"] = {
+            "buyers": buyers,
+            "top_share_pct": TOP_SHARE_PCT,
+            "buyers_for_80_pct": to_80,
+            "share_for_80_pct": round(100 * to_80 / buyers, 1) if buyers else None,
+        }
         cursor.execute("DROP TABLE _score")
         stats.update(ml_stages_run(run=run, cursor=cursor, timings=timings))
     stats["timings"] = timings

@@ -24,8 +24,10 @@ REASON_EXPIRED = "expired"
 REASON_NO_TIER = "no_tier"
 REASON_NO_RULE = "no_rule"
 REASON_EXPIRES_IN_CYCLE = "expires_in_cycle"
+REASON_ACCOUNT_SUSPENDED = "account_suspended"
 
-# One row per (plan, eligible retailer): the active, unmerged retailers of the plan's unit subtree, the rule row
+# One row per (plan, eligible retailer): the active or suspended (held at 0 with the reason), unmerged retailers of
+# the plan's unit subtree, the rule row
 # matching their tier and market type, and the limit (0 with the licence status as reason when the licence is not
 # valid or expires before the cycle starts). A licence expiring inside the cycle gets, by the setting
 # ALLOCATION_EXPIRING_LICENCE, the part of the limit for the days before expiry ("prorate": floor(limit ×
@@ -34,12 +36,14 @@ REASON_EXPIRES_IN_CYCLE = "expires_in_cycle"
 ALLOWANCE_SQL = """
 SELECT pl.id AS plan_id, pl.product_id, r.id AS retailer_id, r.tier, r.market_type, ru.id AS rule_id,
        CASE WHEN r.licence_status <> 'valid' THEN r.licence_status
+            WHEN r.status = 'suspended' THEN 'account_suspended'
             WHEN r.licence_expires_on < pl.cycle_start THEN 'expired'
             WHEN r.tier IS NULL THEN 'no_tier'
             WHEN ru.id IS NULL THEN 'no_rule'
             WHEN r.licence_expires_on < pl.cycle_end THEN 'expires_in_cycle'
             ELSE 'ok' END AS reason,
-       CASE WHEN r.licence_status <> 'valid' OR r.licence_expires_on < pl.cycle_start THEN 0
+       CASE WHEN r.licence_status <> 'valid' OR r.status = 'suspended' OR r.licence_expires_on < pl.cycle_start
+            THEN 0
             WHEN r.licence_expires_on < pl.cycle_end THEN
               CASE WHEN {prorate} THEN coalesce(ru.cartons, 0) * (r.licence_expires_on - pl.cycle_start + 1)
                                        / (pl.cycle_end - pl.cycle_start + 1)
@@ -48,7 +52,7 @@ SELECT pl.id AS plan_id, pl.product_id, r.id AS retailer_id, r.tier, r.market_ty
 FROM sales_allocationplan pl
 JOIN users_orgunit pu ON pu.id = pl.org_unit_id
 JOIN users_orgunit u ON u.path LIKE pu.path || '%%'
-JOIN accounts_retailer r ON r.org_unit_id = u.id AND r.status = 'active' AND r.merged_into_id IS NULL
+JOIN accounts_retailer r ON r.org_unit_id = u.id AND r.status IN ('active', 'suspended') AND r.merged_into_id IS NULL
 LEFT JOIN sales_allocationrule ru ON ru.plan_id = pl.id AND ru.market_type = r.market_type
      AND r.tier BETWEEN ru.tier_from AND ru.tier_to
 WHERE pl.id = ANY(%s) {where}
@@ -80,6 +84,7 @@ def _blocked_label(reason: str) -> str:
         REASON_NO_TIER: _("尚未定档"),
         REASON_NO_RULE: _("无对应档位规则"),
         REASON_EXPIRES_IN_CYCLE: _("许可证在周期内到期"),
+        REASON_ACCOUNT_SUSPENDED: _("客户已暂停"),
     }
     return str(labels.get(reason, reason))
 

@@ -8,8 +8,15 @@ import pytest
 from accounts.models import Retailer
 from segmentation.models import RFM_BY_LIFECYCLE, LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
 from segmentation.selectors import rfm_explanation, score_explanation
+from segmentation.services import lifecycle_rule_current
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF, weeks_ago
+
+
+def set_rule(**values) -> None:
+    """Edit the one lifecycle rule row, as the admin does (a flushing test elsewhere may have removed the seeded
+    row: lifecycle_rule_current gives it back)."""
+    LifecycleRule.objects.filter(pk=lifecycle_rule_current().pk).update(**values)
 
 
 def score_of(retailer) -> RetailerScore:
@@ -77,7 +84,7 @@ def test_f_and_m_are_cut_by_the_share_of_the_peer_group_ahead_with_ties_kept_tog
     grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
     place_orders(grocery, [(weeks_ago(30), 1)])
     idle = RetailerFactory(route=route_a)  # no order, registered after AS_OF: a new shop
-    LifecycleRule.objects.create(min_peer_group=5)  # the seven make a group of their own
+    set_rule(min_peer_group=5)  # the seven make a group of their own
 
     score_now()
 
@@ -114,7 +121,7 @@ def test_a_lone_retailer_is_scored_against_its_parent_group_and_the_explanation_
 ):
     from tests.users.factories import DepartmentFactory, ManagerFactory, RouteFactory
 
-    LifecycleRule.objects.create(min_peer_group=3)
+    set_rule(min_peer_group=3)
     fmt = Retailer.BusinessFormat
     dept_a2 = DepartmentFactory(name="老城营销二部", parent=county_a)
     route_a2 = RouteFactory(code="LC-A02", org_unit=dept_a2, manager=ManagerFactory(org_unit=dept_a2))
@@ -186,10 +193,19 @@ def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, scor
     assert run.parameters["at_risk_weeks"] == 3
 
     # the rule is data: five weeks of silence before "at risk" makes the 30-day gap ordinary again
-    LifecycleRule.objects.create(at_risk_weeks=5)
+    set_rule(at_risk_weeks=5)
     run = score_now()
     assert run.parameters["at_risk_weeks"] == 5
     assert score_of(at_risk).lifecycle == "active"
+
+
+def test_the_rule_the_runs_use_is_the_row_the_admin_edits(db):
+    # seeded by migration 0007 with the defaults, so the admin sees (and edits) what the runs use
+    rule = lifecycle_rule_current()
+    assert LifecycleRule.objects.get().pk == rule.pk
+    assert (rule.at_risk_weeks, rule.lost_weeks, rule.min_peer_group) == (3, 8, 10)
+    LifecycleRule.objects.all().delete()  # a database flushed of it gets the row back, not invisible defaults
+    assert LifecycleRule.objects.filter(pk=lifecycle_rule_current().pk).exists()
 
 
 def test_explanation_says_why_in_plain_words(route_a, place_orders, score_now):
@@ -207,7 +223,7 @@ def test_value_classes_and_pareto_share_rank_buyers_by_amount(route_a, place_ord
     for shop, cartons in zip(shops, [50, 20, 15, 10, 5], strict=False):  # the sixth buys nothing
         place_orders(shop, [(weeks_ago(1), cartons)])
 
-    score_now()
+    run = score_now()
 
     scores = [score_of(s) for s in shops]
     # 5 buyers: round(5 × 33%) = 2 high, 2 low, the rest mid; no purchase is low
@@ -220,7 +236,15 @@ def test_value_classes_and_pareto_share_rank_buyers_by_amount(route_a, place_ord
         Decimal("1.0000"),
         Decimal("1.0000"),
     ]
-    assert [s.is_top20 for s in scores] == [True, True, False, False, False, False]  # ceil(6 × 20%) = 2
+    # the top 20% of the 5 buyers, not of all 6 scored: ceil(5 × 20%) = 1
+    assert [s.is_top20 for s in scores] == [True, False, False, False, False, False]
+    # 50 + 20 + 15 of 100 reach 80%: 3 of the 5 buyers, the figure the Pareto rule asks for
+    assert run.stats["pareto"] == {
+        "buyers": 5,
+        "top_share_pct": 20,
+        "buyers_for_80_pct": 3,
+        "share_for_80_pct": 60.0,
+    }
     assert "属于贡献金额最高的前 20% 客户" in score_explanation(scores[0])
 
 
