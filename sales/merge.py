@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with sales' rows about the duplicate (see
 accounts.dedupe.MERGE_DECISIONS); registered from SalesConfig.ready()."""
 
-from accounts.dedupe import merge_move
+from accounts.dedupe import merge_move, merge_stay
 from sales.services import retailer_orders_move, retailer_summaries_rebuild
 
 
@@ -20,4 +20,9 @@ def register() -> None:
         "sales.AllocationExcess",
         why="the excess flags follow their order lines; the nightly refresh re-checks the cycle against the "
         "survivor's allowance",
+    )
+    merge_stay(
+        "sales.AllocationAllowance",
+        why="a published plan's frozen allowances are what was published, per record; a merge must not change a "
+        "published plan (a new version takes the survivor in)",
     )

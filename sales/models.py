@@ -194,6 +194,10 @@ class AllocationPlan(models.Model):
         PUBLISHED = "published", _("已发布")
         SUPERSEDED = "superseded", _("已被新版本替代")
 
+    class FrozenFrom(models.TextChoices):
+        PUBLISH = "publish", _("发布时冻结")
+        MIGRATION = "migration", _("升级时按当时数据补冻结")
+
     product = models.ForeignKey(Product, verbose_name=_("品规"), on_delete=models.PROTECT, related_name="+")
     org_unit = models.ForeignKey(
         "users.OrgUnit", verbose_name=_("投放单位"), on_delete=models.PROTECT, related_name="+"
@@ -205,6 +209,10 @@ class AllocationPlan(models.Model):
     supply_cartons = models.PositiveIntegerField(_("可供货源(条)"), default=0)
     total_allowance = models.PositiveIntegerField(_("发布时总额度(条)"), null=True, blank=True)
     override_reason = models.CharField(_("超量发布原因"), max_length=200, blank=True)
+    # where the per-retailer allowances (AllocationAllowance) of a locked plan come from: frozen by the publication,
+    # or — for plans published before allowances were frozen — rebuilt once by migration sales 0004 from the data of
+    # that day (the set of retailers at publication could no longer be known; total_allowance stays as published)
+    frozen_from = models.CharField(_("额度明细来源"), max_length=10, choices=FrozenFrom.choices, blank=True)
     notes = models.CharField(_("备注"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         "users.User", verbose_name=_("制定人"), on_delete=models.PROTECT, related_name="+"
@@ -302,6 +310,32 @@ class AllocationRule(models.Model):
         if self.tier_from == self.tier_to:
             return _("档位 %(t)s") % {"t": self.tier_from}
         return _("档位 %(a)s–%(b)s") % {"a": self.tier_from, "b": self.tier_to}
+
+
+class AllocationAllowance(models.Model):
+    """What one retailer was allowed by a published plan, frozen at publication with the rule row that gave it (or
+    the reason it got less): a published plan never grows or shrinks when retailers are added, re-tiered or lose
+    their licence later; a new version takes such changes in. Written set-based (one INSERT … SELECT per plan)."""
+
+    plan = models.ForeignKey(AllocationPlan, on_delete=models.CASCADE, related_name="allowances")
+    retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(
+        AllocationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    tier = models.PositiveSmallIntegerField(_("档位"), null=True, blank=True)
+    market_type = models.CharField(_("市场类型"), max_length=1, choices=Retailer.MarketType.choices)
+    reason = models.CharField(_("依据"), max_length=20)
+    cartons = models.PositiveIntegerField(_("额度(条)"))
+
+    class Meta:
+        verbose_name = _("已发布额度")
+        verbose_name_plural = _("已发布额度")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "retailer"], name="allocallowance_once_per_plan"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan_id} {self.retailer_id} {self.cartons}"
 
 
 class AllocationExcess(models.Model):

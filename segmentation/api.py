@@ -51,7 +51,7 @@ class RetailerScoreSerializer(serializers.ModelSerializer):
         fields = [
             "retailer",
             "run",
-            *SCORE_COLUMNS,
+            *(c.removesuffix("_id") for c in SCORE_COLUMNS),
             "cluster",
             "cluster_name",
             "churn_probability",

@@ -49,6 +49,14 @@ class LifecycleRule(models.Model):
     value_low_pct = models.PositiveSmallIntegerField(
         _("低价值客户占比(%)"), default=33, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
+    min_peer_group = models.PositiveSmallIntegerField(
+        _("同组最少客户数"),
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "F、M 得分在“营销部×业态”内比较；有订货的客户少于此数时，改与上级单位同业态比较，再到全公司。"
+        ),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -82,6 +90,7 @@ class LifecycleRule(models.Model):
                 "loyal_regularity_pct",
                 "value_high_pct",
                 "value_low_pct",
+                "min_peer_group",
             )
         }
 
@@ -289,6 +298,23 @@ class RetailerScore(models.Model):
     loyalty_class = models.CharField(_("忠诚度"), max_length=8, choices=LoyaltyClass.choices)
     pareto_share = models.DecimalField(_("累计金额占比"), max_digits=5, decimal_places=4, default=0)
     is_top20 = models.BooleanField(_("前 20% 客户"), default=False)
+    # The peer group F and M were scored in: the retailer's unit × format, or — when that had fewer buyers than the
+    # rule's min_peer_group — the nearest unit above × format, then the company (peer_format blank: all formats).
+    # No index (rows are rewritten in place by every run, see `run`).
+    peer_unit = models.ForeignKey(
+        "users.OrgUnit",
+        verbose_name=_("比较单位"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    peer_format = models.CharField(_("比较业态"), max_length=1, blank=True, default="")
+    peer_level = models.PositiveSmallIntegerField(
+        _("比较层级"), default=0, help_text=_("0 为本单位同业态；1 为上一级单位；依此类推。")
+    )
+    peer_size = models.PositiveIntegerField(_("比较组客户数"), default=0)
     cluster = models.ForeignKey(
         ClusterProfile,
         verbose_name=_("客户群"),
@@ -333,6 +359,20 @@ class RetailerScore(models.Model):
     @property
     def rfm_code(self) -> str:
         return f"{self.r_score}{self.f_score}{self.m_score}"
+
+
+_SEG = RetailerScore.RfmSegment
+_STAGE = RetailerScore.Lifecycle
+# The RFM segments a lifecycle stage admits in the same run (services.SCORE_SQL makes R follow the lifecycle): a
+# retailer ordering now is never "lost" or "at risk" by RFM, and a lost one is "lost" or, if it was a frequent big
+# buyer, "cant_lose" (the portrait then says so: the one to win back).
+RFM_BY_LIFECYCLE = {
+    _STAGE.NEW: {_SEG.NEW, _SEG.POTENTIAL, _SEG.LOYAL, _SEG.CHAMPIONS},
+    _STAGE.ACTIVE: {_SEG.NEW, _SEG.POTENTIAL, _SEG.LOYAL, _SEG.CHAMPIONS},
+    _STAGE.REACTIVATED: {_SEG.NEW, _SEG.POTENTIAL, _SEG.LOYAL, _SEG.CHAMPIONS},
+    _STAGE.AT_RISK: {_SEG.CANT_LOSE, _SEG.AT_RISK, _SEG.HIBERNATING},
+    _STAGE.LOST: {_SEG.CANT_LOSE, _SEG.LOST},
+}
 
 
 class ScoreChange(models.Model):

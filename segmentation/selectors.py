@@ -1,5 +1,6 @@
 """Reads of scores, always through the accounts scoping, and their plain-language explanation."""
 
+import datetime
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -38,7 +39,9 @@ def retailer_score_get(*, user: User, retailer_id: int) -> RetailerScore | None:
     """The retailer's current score, or None if it has not been scored yet; 404 (from retailer_get) if the user
     may not see the retailer."""
     retailer = retailer_get(user=user, retailer_id=retailer_id)
-    return RetailerScore.objects.select_related("run", "cluster").filter(retailer=retailer).first()
+    return (
+        RetailerScore.objects.select_related("run", "cluster", "peer_unit").filter(retailer=retailer).first()
+    )
 
 
 def score_list(*, user: User, filters: dict | None = None) -> QuerySet[RetailerScore]:
@@ -99,6 +102,80 @@ def score_explanation(score: RetailerScore) -> str:
     if score.is_top20:
         parts.append(_("属于贡献金额最高的前 %(share)s%% 客户") % {"share": TOP_SHARE_PCT})
     return pgettext("clause list separator", "；").join(parts)
+
+
+def _rank_text(score: int) -> str:
+    """Where an F or M score puts the retailer among its peers: 5 → "前 20%", 1 → "后 20%"."""
+    if score <= 1:
+        return _("后 20%")
+    return _("前 %(pct)s%%") % {"pct": 20 * (6 - score)}
+
+
+def _weeks_since_order(score: RetailerScore) -> int | None:
+    """Whole order weeks from the week of the last order to the week the run scored (0 = that same week)."""
+    if score.last_order_on is None or score.recency_days is None:
+        return None
+    as_of = score.last_order_on + datetime.timedelta(days=score.recency_days)
+    last_week = score.last_order_on - datetime.timedelta(days=score.last_order_on.weekday())
+    return (as_of - datetime.timedelta(days=as_of.weekday()) - last_week).days // 7
+
+
+def _recency_text(score: RetailerScore) -> str:
+    """What R says, in the words of the weekly order rhythm (the rule in services.SCORE_SQL)."""
+    if score.frequency == 0:
+        if score.lifecycle == RetailerScore.Lifecycle.NEW:
+            return _("尚未订货，R/F/M 暂记 1")
+        return _("近 12 个月无订货")
+    if score.r_score == 1:
+        return _("已流失：已 %(weeks)s 周未订货") % {"weeks": (score.recency_days or 0) // 7}
+    if score.r_score == 2:
+        return _("已 %(weeks)s 周未订货，达到流失风险") % {"weeks": (score.recency_days or 0) // 7}
+    if score.r_score == 5:
+        return _("本周或上周已订货")
+    missed = max((_weeks_since_order(score) or 1) - 1, 1)
+    return _("已缺订 %(n)s 个订货周") % {"n": missed}
+
+
+def _peer_group_text(score: RetailerScore) -> tuple[str, str]:
+    """(the group F and M were scored in, in words; the clause saying it is not the retailer's own unit × format
+    because that had too few buyers, or "")."""
+    if score.peer_level == 0:
+        return _("同单位同业态 %(n)s 户") % {"n": score.peer_size}, ""
+    unit = score.peer_unit.name if score.peer_unit_id else ""
+    fmt = Retailer.BusinessFormat(score.peer_format).label if score.peer_format else _("全部业态")
+    group = _("%(unit)s·%(format)s %(n)s 户") % {"unit": unit, "format": fmt, "n": score.peer_size}
+    minimum = (score.run.parameters or {}).get("min_peer_group", 0)
+    fallback = _("本单位同业态有订货的客户不足 %(min)s 户，F、M 改与%(unit)s·%(format)s比较") % {
+        "min": minimum,
+        "unit": unit,
+        "format": fmt,
+    }
+    if score.peer_size < minimum:
+        fallback += str(_("（仍不足 %(min)s 户，仅供参考）") % {"min": minimum})
+    return group, fallback
+
+
+def rfm_explanation(score: RetailerScore) -> str:
+    """Why the retailer is in its RFM segment, consistent with its lifecycle (RFM_BY_LIFECYCLE), e.g.
+    "RFM 不能失去（R1 F5 M4）：已流失：已 9 周未订货；订货次数居同组前 20%；…；曾是高频高额客户，需重点挽回"."""
+    segment = RetailerScore.RfmSegment(score.rfm_segment).label
+    head = _("RFM %(segment)s（R%(r)s F%(f)s M%(m)s）") % {
+        "segment": segment,
+        "r": score.r_score,
+        "f": score.f_score,
+        "m": score.m_score,
+    }
+    parts = [_recency_text(score)]
+    if score.frequency > 0:
+        group, fallback = _peer_group_text(score)
+        parts.append(_("订货次数居%(group)s%(rank)s") % {"group": group, "rank": _rank_text(score.f_score)})
+        parts.append(_("订货金额居%(group)s%(rank)s") % {"group": group, "rank": _rank_text(score.m_score)})
+        if fallback:
+            parts.append(fallback)
+    if score.rfm_segment == RetailerScore.RfmSegment.CANT_LOSE:
+        parts.append(_("曾是高频高额客户，需重点挽回"))
+    colon = pgettext("label separator", "：")
+    return head + colon + pgettext("clause list separator", "；").join(str(p) for p in parts)
 
 
 # ---- churn risk, clusters, recommendations ----------------------------------------------------------------------
@@ -310,13 +387,13 @@ UNION ALL SELECT 'loyalty_class', loyalty_class, count(*), sum(monetary_fen) FRO
 UNION ALL SELECT 'tier', tier::text, count(*), sum(monetary_fen) FROM s GROUP BY tier
 """
 
-# The Pareto curve in PARETO_POINTS steps: retailers by amount, best first, cut into equal groups; each point is
-# the share of retailers so far and the share of the amount they bought.
+# The Pareto curve in PARETO_POINTS steps: the buyers (retailers with a purchase in the window) by amount, best
+# first, cut into equal groups; each point is the share of buyers so far and the share of the amount they bought.
 _PARETO_SQL = """
 WITH s AS (
   SELECT sc.monetary_fen, ntile(%s) OVER (ORDER BY sc.monetary_fen DESC, sc.retailer_id) AS bucket
   FROM segmentation_retailerscore sc
-  WHERE sc.retailer_id IN ({scope})
+  WHERE sc.retailer_id IN ({scope}) AND sc.monetary_fen > 0
 ), b AS (
   SELECT bucket, count(*) AS n, sum(monetary_fen) AS fen FROM s GROUP BY bucket
 )
@@ -342,6 +419,8 @@ def explorer_figures(*, user: User) -> dict:
             groups[field][value] = (count, int(fen or 0))
         cursor.execute(_PARETO_SQL.format(scope=scope_sql), [PARETO_POINTS, *scope_params])
         pareto_rows = cursor.fetchall()
+        cursor.execute(_PARETO_80_SQL.format(scope=scope_sql), scope_params)
+        buyers, to_80 = cursor.fetchone()
 
     def series(field: str) -> list[dict]:
         # in the order of the choices, so the charts read the same every night; empty classes included
@@ -380,7 +459,21 @@ def explorer_figures(*, user: User) -> dict:
         "untiered": untiered,
         "pareto": pareto,
         "top20_amount_pct": top20,
+        "buyers": buyers,
+        "share_for_80_pct": round(100 * to_80 / buyers, 1) if buyers else None,
     }
+
+
+# The share of the buyers that makes 80% of the amount (the Pareto rule asks for it: "the 20% that bring 80%").
+_PARETO_80_SQL = """
+SELECT count(*), count(*) FILTER (WHERE before < 0.8 * total)
+FROM (SELECT sc.monetary_fen,
+             sum(sc.monetary_fen) OVER (ORDER BY sc.monetary_fen DESC, sc.retailer_id ROWS UNBOUNDED PRECEDING)
+               - sc.monetary_fen AS before,
+             sum(sc.monetary_fen) OVER () AS total
+      FROM segmentation_retailerscore sc
+      WHERE sc.retailer_id IN ({scope}) AND sc.monetary_fen > 0) s
+"""
 
 
 # ---- saved segments ----------------------------------------------------------------------------------------------

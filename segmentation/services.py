@@ -12,26 +12,38 @@ Measures (window = the `window_months` months up to `as_of`; weekly summary rows
 - expected_weeks: complete weeks (the week of `as_of` is not yet complete) from the retailer's first order week
   in the window; order_weeks: those of them with an order; missed_weeks = expected − ordered.
 
-Scores: among the retailers with an order in the window, within the peer group (org unit × business format),
-ntile(5) over the retailers ranked best first — R by recency ascending, F by frequency descending, M by
-monetary descending — ties broken by retailer id (the lower id ranks first); score = 6 − ntile, so 5 is the
-best fifth. Buckets differ in size by at most one, larger first. A retailer without an order in the window
-scores 1/1/1.
+Scores. Equal measures always get equal scores (no tie is broken by id).
+- R follows the weekly order rhythm (shops order on their own weekday, so days inside one week mean nothing) and
+  the lifecycle thresholds below, so R never contradicts the lifecycle: 5 = the last order is in this or last
+  order week; 4 = one whole order week missed since; 3 = two or more missed but not yet at risk; 2 = lifecycle
+  at_risk; 1 = lifecycle lost or no order in the window.
+- F and M: among the retailers with an order in the window, within the peer group — the org unit × business
+  format; when that has fewer buyers than the rule's `min_peer_group`, the nearest unit above × format, then the
+  company with every format (the widest if none is big enough); stored as peer_unit/format/level/size and
+  said on the portrait — by the share of the group strictly ahead (frequency, monetary descending): score = 5 − floor(5 × (rank − 1) ÷
+  group size), rank() so equal values share a rank; 5 is "fewer than 20% of the group ahead". A retailer without
+  an order in the window scores F1 M1.
 
-RFM segment, first match wins: champions R≥4 F≥4 M≥4 · loyal R≥3 F≥4 · cant_lose R≤2 F≥4 M≥4 ·
-at_risk R≤2 F≥3 · new R≥4 F=1 · potential R≥3 · hibernating R=2 · lost (R=1, or no order in the window).
+RFM segment, first match wins: no order in the window → new if the lifecycle is new (a shop that has not ordered
+yet), else lost · champions R≥4 F≥4 M≥4 · loyal R≥3 F≥4 · new R≥4 F=1 · potential R≥3 · cant_lose F≥4 M≥4 (R≤2:
+a frequent, big buyer now at risk or lost, the one to win back) · at_risk R=2 F≥3 · hibernating R=2 · lost
+(R=1). So a lifecycle new/active/reactivated is always champions, loyal, new or potential; at_risk is cant_lose,
+at_risk or hibernating; lost is cant_lose or lost (RFM_BY_LIFECYCLE in models; the portrait says why for
+cant_lose).
 
 Lifecycle (thresholds from LifecycleRule), first match wins: never ordered → new if the record was created
 within `new_days`, else lost · no order for ≥ `lost_weeks` weeks → lost · for ≥ `at_risk_weeks` weeks →
 at_risk · first order ever within `new_days` → new · ordered again after ≥ `lost_weeks` empty weeks, the return
 within the last `reactivated_weeks` weeks (≤ `lost_weeks`) → reactivated · otherwise active.
 
-Value class: the buyers ranked by monetary descending (ties by retailer id): the first `value_high_pct`% (rounded)
-high, the last `value_low_pct`% low, the rest mid; no purchase in the window → low.
+Value class: the buyers ranked by monetary descending (equal amounts share a rank): rank within the first
+`value_high_pct`% (rounded) high, beyond the last `value_low_pct`% low, the rest mid; no purchase → low.
 Loyalty class: lifecycle lost → lost; active with order_weeks ≥ `loyal_regularity_pct`% of expected_weeks → loyal;
 otherwise general.
-Pareto: pareto_share is the cumulative share of the total monetary down to this retailer (same ranking);
-is_top20 marks the first 20% of all scored retailers (rounded up) that bought anything.
+Pareto: pareto_share is the cumulative share of the total monetary down to this retailer (amount descending, then
+id); is_top20 marks the first 20% (rounded up) of the buyers — retailers without a purchase in the window are not
+counted — with equal amounts at the edge kept together. run.stats["pareto"] gives the buyers and the share of them
+that makes 80% of the amount (the Pareto rule's own question).
 
 Retailers scored: not closed and not merged into another. The first score of a retailer records no change and
 no event (nothing to compare with); later runs record a ScoreChange per changed class and a ScoringEvent for
@@ -115,59 +127,100 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
                   a.return_week IS NOT NULL AND b.first_order_on < a.return_week) AS returned
   FROM base b
   LEFT JOIN agg a ON a.retailer_id = b.retailer_id
-), ranked AS (
+), staged AS (
   SELECT m.*,
-         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
-           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
-           ORDER BY m.recency_days, m.retailer_id) ELSE 1 END AS r_score,
-         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
-           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
-           ORDER BY m.frequency DESC, m.retailer_id) ELSE 1 END AS f_score,
-         CASE WHEN m.frequency > 0 THEN 6 - ntile(5) OVER (
-           PARTITION BY m.org_unit_id, m.business_format, m.frequency > 0
-           ORDER BY m.monetary_fen DESC, m.retailer_id) ELSE 1 END AS m_score,
-         row_number() OVER (ORDER BY m.monetary_fen DESC, m.retailer_id) AS value_pos,
-         count(*) FILTER (WHERE m.monetary_fen > 0) OVER () AS buyers,
-         count(*) OVER () AS scored,
-         sum(m.monetary_fen) OVER () AS total_fen,
-         sum(m.monetary_fen) OVER (ORDER BY m.monetary_fen DESC, m.retailer_id ROWS UNBOUNDED PRECEDING)
-           AS cumulative_fen
+         -- whole order weeks (Monday–Sunday) from the week of the last order to the week of as_of: 0 = ordered
+         -- this week, 1 = last week; the complete weeks in between had no order
+         (m.this_week - date_trunc('week', m.last_order_on)::date) / 7 AS weeks_since_order,
+         CASE
+           WHEN m.last_order_on IS NULL THEN
+             CASE WHEN m.created_on > m.as_of - %(new_days)s THEN 'new' ELSE 'lost' END
+           WHEN m.recency_days >= 7 * %(lost_weeks)s THEN 'lost'
+           WHEN m.recency_days >= 7 * %(at_risk_weeks)s THEN 'at_risk'
+           WHEN m.first_order_on > m.as_of - %(new_days)s THEN 'new'
+           WHEN m.returned THEN 'reactivated'
+           ELSE 'active'
+         END AS lifecycle
   FROM m
+), candidates AS (
+  -- each buyer's possible peer groups, nearest first: its unit × format (level 0), each unit above it × format,
+  -- then the company with every format (the unit ids come from the unit's materialised path "/1/4/9/")
+  SELECT st.retailer_id, g.level, g.unit_id, g.fmt
+  FROM staged st
+  JOIN users_orgunit u ON u.id = st.org_unit_id
+  CROSS JOIN LATERAL (SELECT string_to_array(trim(both '/' FROM u.path), '/')::int[] AS anc) p
+  CROSS JOIN LATERAL (
+    SELECT k AS level, p.anc[cardinality(p.anc) - k] AS unit_id, st.business_format::text AS fmt
+    FROM generate_series(0, cardinality(p.anc) - 1) AS k
+    UNION ALL SELECT cardinality(p.anc), p.anc[1], ''
+  ) g
+  WHERE st.frequency > 0
+), group_sizes AS (
+  SELECT unit_id, fmt, count(*) AS n FROM candidates GROUP BY unit_id, fmt
+), chosen AS (
+  -- the nearest group with at least min_peer_group buyers; if none has, the widest
+  SELECT DISTINCT ON (c.retailer_id) c.retailer_id, c.level, c.unit_id, c.fmt, z.n
+  FROM candidates c JOIN group_sizes z USING (unit_id, fmt)
+  ORDER BY c.retailer_id, z.n >= %(min_peer_group)s DESC,
+           CASE WHEN z.n >= %(min_peer_group)s THEN c.level ELSE -c.level END
+), peer_ranks AS (
+  -- ranks within the groups someone is scored in, over every buyer of the group; equal values share a rank
+  SELECT c.retailer_id, c.unit_id, c.fmt,
+         rank() OVER (PARTITION BY c.unit_id, c.fmt ORDER BY st.frequency DESC) AS f_rank,
+         rank() OVER (PARTITION BY c.unit_id, c.fmt ORDER BY st.monetary_fen DESC) AS m_rank
+  FROM candidates c JOIN staged st ON st.retailer_id = c.retailer_id
+  WHERE (c.unit_id, c.fmt) IN (SELECT DISTINCT unit_id, fmt FROM chosen)
+), ranked AS (
+  SELECT staged.*,
+         -- R follows the weekly order rhythm and the lifecycle thresholds, not a ranking: days inside one order
+         -- week mean nothing when shops order on their own weekday
+         CASE WHEN frequency = 0 OR lifecycle = 'lost' THEN 1
+              WHEN lifecycle = 'at_risk' THEN 2
+              WHEN weeks_since_order <= 1 THEN 5
+              WHEN weeks_since_order = 2 THEN 4
+              ELSE 3 END AS r_score,
+         -- F and M: the share of the peer group strictly ahead, in fifths
+         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (pr.f_rank - 1) / ch.n)::int ELSE 1 END AS f_score,
+         CASE WHEN frequency > 0 THEN 5 - floor(5.0 * (pr.m_rank - 1) / ch.n)::int ELSE 1 END AS m_score,
+         ch.unit_id AS peer_unit_id, coalesce(ch.fmt, '') AS peer_format, coalesce(ch.level, 0) AS peer_level,
+         coalesce(ch.n, 0) AS peer_size,
+         rank() OVER (ORDER BY monetary_fen DESC) AS value_rank,
+         count(*) FILTER (WHERE monetary_fen > 0) OVER () AS buyers,
+         count(*) OVER () AS scored,
+         sum(monetary_fen) OVER () AS total_fen,
+         sum(monetary_fen) OVER (ORDER BY monetary_fen DESC, staged.retailer_id ROWS UNBOUNDED PRECEDING)
+           AS cumulative_fen
+  FROM staged
+  LEFT JOIN chosen ch USING (retailer_id)
+  LEFT JOIN peer_ranks pr ON pr.retailer_id = ch.retailer_id AND pr.unit_id = ch.unit_id AND pr.fmt = ch.fmt
 ), classed AS (
   SELECT ranked.*,
          CASE
-           WHEN frequency = 0 THEN 'lost'
+           WHEN frequency = 0 THEN CASE WHEN lifecycle = 'new' THEN 'new' ELSE 'lost' END
            WHEN r_score >= 4 AND f_score >= 4 AND m_score >= 4 THEN 'champions'
            WHEN r_score >= 3 AND f_score >= 4 THEN 'loyal'
-           WHEN r_score <= 2 AND f_score >= 4 AND m_score >= 4 THEN 'cant_lose'
-           WHEN r_score <= 2 AND f_score >= 3 THEN 'at_risk'
            WHEN r_score >= 4 AND f_score = 1 THEN 'new'
            WHEN r_score >= 3 THEN 'potential'
+           -- below R3 the retailer is at risk (R2) or lost (R1): a frequent, big buyer among them is one not to lose
+           WHEN f_score >= 4 AND m_score >= 4 THEN 'cant_lose'
+           WHEN r_score = 2 AND f_score >= 3 THEN 'at_risk'
            WHEN r_score = 2 THEN 'hibernating'
            ELSE 'lost'
          END AS rfm_segment,
          CASE
-           WHEN last_order_on IS NULL THEN
-             CASE WHEN created_on > as_of - %(new_days)s THEN 'new' ELSE 'lost' END
-           WHEN recency_days >= 7 * %(lost_weeks)s THEN 'lost'
-           WHEN recency_days >= 7 * %(at_risk_weeks)s THEN 'at_risk'
-           WHEN first_order_on > as_of - %(new_days)s THEN 'new'
-           WHEN returned THEN 'reactivated'
-           ELSE 'active'
-         END AS lifecycle,
-         CASE
            WHEN monetary_fen = 0 THEN 'low'
-           WHEN value_pos <= round(buyers * %(value_high_pct)s / 100.0) THEN 'high'
-           WHEN value_pos > buyers - round(buyers * %(value_low_pct)s / 100.0) THEN 'low'
+           WHEN value_rank <= round(buyers * %(value_high_pct)s / 100.0) THEN 'high'
+           WHEN value_rank > buyers - round(buyers * %(value_low_pct)s / 100.0) THEN 'low'
            ELSE 'mid'
          END AS value_class,
          CASE WHEN total_fen > 0 THEN round(cumulative_fen::numeric / total_fen, 4) ELSE 0 END AS pareto_share,
-         monetary_fen > 0 AND value_pos <= ceil(scored * %(top_share_pct)s / 100.0) AS is_top20
+         monetary_fen > 0 AND value_rank <= ceil(buyers * %(top_share_pct)s / 100.0) AS is_top20
   FROM ranked
 )
 SELECT retailer_id, last_order_on, first_order_on, recency_days, frequency, monetary_fen, cartons,
        avg_price_fen, trend_pct, order_weeks, expected_weeks, expected_weeks - order_weeks AS missed_weeks,
-       r_score, f_score, m_score, rfm_segment, lifecycle, value_class,
+       r_score, f_score, m_score, peer_unit_id, peer_format, peer_level, peer_size, rfm_segment, lifecycle,
+       value_class,
        CASE
          WHEN lifecycle = 'lost' THEN 'lost'
          WHEN lifecycle = 'active' AND expected_weeks > 0
@@ -234,6 +287,10 @@ SCORE_COLUMNS = (
     "r_score",
     "f_score",
     "m_score",
+    "peer_unit_id",
+    "peer_format",
+    "peer_level",
+    "peer_size",
     "rfm_segment",
     "lifecycle",
     "value_class",
@@ -254,6 +311,13 @@ SELECT retailer_id, %(run_id)s, %(now)s, {columns} FROM _score n
 WHERE NOT EXISTS (SELECT 1 FROM segmentation_retailerscore t WHERE t.retailer_id = n.retailer_id)
 """.format(columns=", ".join(SCORE_COLUMNS))  # noqa: S608 - the column names are constants
 
+PARETO_STATS_SQL = """
+SELECT count(*), count(*) FILTER (WHERE cumulative < 0.8 * total)
+FROM (SELECT monetary_fen, sum(monetary_fen) OVER (ORDER BY monetary_fen DESC, retailer_id ROWS UNBOUNDED PRECEDING)
+             - monetary_fen AS cumulative, sum(monetary_fen) OVER () AS total
+      FROM _score WHERE monetary_fen > 0) s
+"""
+
 STATS_SQL = """
 SELECT 'lifecycle', lifecycle, count(*) FROM _score GROUP BY lifecycle
 UNION ALL SELECT 'rfm_segment', rfm_segment, count(*) FROM _score GROUP BY rfm_segment
@@ -263,8 +327,10 @@ UNION ALL SELECT 'loyalty_class', loyalty_class, count(*) FROM _score GROUP BY l
 
 
 def lifecycle_rule_current() -> LifecycleRule:
-    """The rule row the next run uses (the defaults if nobody has saved one yet)."""
-    return LifecycleRule.objects.order_by("id").first() or LifecycleRule()
+    """The rule row the next run uses: the one the admin edits (migration 0007 seeds it with the defaults; a database
+    flushed of it gets that row back, so the admin always sees what runs use)."""
+    rule = LifecycleRule.objects.order_by("id").first()
+    return rule or LifecycleRule.objects.create()
 
 
 def scoring_run_may_start(*, user: User) -> bool:
@@ -371,10 +437,7 @@ def scoring_run_execute(*, run_id: int) -> ScoringRun:
     return run
 
 
-def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
-    """The set-based core: one statement computes all measures and classes into a temp table, then history, events
-    and the upsert of the current scores follow from it, then the ML stages. Returns (scored, changes, events,
-    stats)."""
+def _score_parameters(*, run: ScoringRun, cursor) -> dict:
     params = {
         "window_months": DEFAULT_WINDOW_MONTHS,
         **run.parameters,
@@ -386,16 +449,70 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         "run_id": run.pk,
         "now": timezone.now(),
     }
+    params.setdefault("min_peer_group", LifecycleRule._meta.get_field("min_peer_group").default)
+    # the dates every rule compares with, as plain parameters: constants let PostgreSQL plan the big aggregate over
+    # the weekly rows in parallel
+    cursor.execute(
+        "SELECT date_trunc('week', %(as_of)s::date)::date, "
+        "(%(as_of)s::date - make_interval(months => %(window_months)s))::date",
+        params,
+    )
+    params["this_week"], params["window_start"] = cursor.fetchone()
+    return params
+
+
+# the stored classes a run derives by rule, which rules_check compares with a recomputation
+CHECKED_COLUMNS = (
+    "lifecycle",
+    "r_score",
+    "f_score",
+    "m_score",
+    "peer_unit_id",
+    "peer_format",
+    "peer_size",
+    "rfm_segment",
+    "value_class",
+    "loyalty_class",
+    "is_top20",
+)
+
+
+def scores_rule_check(*, sample: int = 10) -> dict:
+    """Recompute the latest finished run's measures and classes (its own parameters, today's data, into a temp table
+    that is dropped again) and count the current scores whose stored class the rule would change — by column, with a
+    few retailer ids. Orders imported after the run for days it covered show here until the next run."""
+    run = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).order_by("-id").first()
+    if run is None:
+        return {"run": None, "count": 0, "by_column": {}, "sample": []}
+    differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in CHECKED_COLUMNS)
+    per_column = ", ".join(f"count(*) FILTER (WHERE s.{c} IS DISTINCT FROM n.{c})" for c in CHECKED_COLUMNS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        params = _score_parameters(run=run, cursor=cursor)
+        cursor.execute("DROP TABLE IF EXISTS _score")
+        cursor.execute(SCORE_SQL, params)
+        cursor.execute(
+            f"SELECT count(*), {per_column} FROM segmentation_retailerscore s "  # noqa: S608 - constant columns
+            f"JOIN _score n ON n.retailer_id = s.retailer_id WHERE {differs}"
+        )
+        count, *columns = cursor.fetchone()
+        cursor.execute(
+            f"SELECT s.retailer_id FROM segmentation_retailerscore s "  # noqa: S608 - constant columns
+            f"JOIN _score n ON n.retailer_id = s.retailer_id WHERE {differs} ORDER BY 1 LIMIT %s",
+            [sample],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DROP TABLE _score")
+    by_column = {c: n for c, n in zip(CHECKED_COLUMNS, columns, strict=True) if n}
+    return {"run": run.pk, "count": count, "by_column": by_column, "sample": ids}
+
+
+def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
+    """The set-based core: one statement computes all measures and classes into a temp table, then history, events
+    and the upsert of the current scores follow from it, then the ML stages. Returns (scored, changes, events,
+    stats)."""
     timings: dict[str, float] = {}
     with connection.cursor() as cursor:
-        # the dates every rule compares with, as plain parameters: constants let PostgreSQL plan the big
-        # aggregate over the weekly rows in parallel
-        cursor.execute(
-            "SELECT date_trunc('week', %(as_of)s::date)::date, "
-            "(%(as_of)s::date - make_interval(months => %(window_months)s))::date",
-            params,
-        )
-        params["this_week"], params["window_start"] = cursor.fetchone()
+        params = _score_parameters(run=run, cursor=cursor)
 
         def step(name: str, sql: str, args=None) -> int:
             started = time.perf_counter()
@@ -421,6 +538,14 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
         stats: dict[str, dict] = {}
         for field, value, count in cursor.fetchall():
             stats.setdefault(field, {})[value] = count
+        step("stats", PARETO_STATS_SQL)
+        buyers, to_80 = cursor.fetchone()
+        stats["pareto"] = {
+            "buyers": buyers,
+            "top_share_pct": TOP_SHARE_PCT,
+            "buyers_for_80_pct": to_80,
+            "share_for_80_pct": round(100 * to_80 / buyers, 1) if buyers else None,
+        }
         cursor.execute("DROP TABLE _score")
         stats.update(ml_stages_run(run=run, cursor=cursor, timings=timings))
     stats["timings"] = timings

@@ -1,7 +1,6 @@
 """Every write of violations (专卖违规) and the credit grade they set: record, void (never delete), and the
 set-based recompute of every retailer's grade under the active CreditRule."""
 
-import calendar
 import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -9,6 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.compliance.selectors import CREDIT_GRADED_SQL, credit_graded_parameters
 from accounts.models import CreditRule, Retailer, Violation
 from crm.errors import ConflictError
 from users.models import User
@@ -67,7 +67,8 @@ def violation_void(*, actor: User, violation: Violation, reason: str) -> Violati
 
 @transaction.atomic
 def credit_rule_update(*, actor: User, rule: CreditRule, data: dict) -> CreditRule:
-    """Edit the rule (thresholds must stay ordered); grades follow at the nightly recompute or the admin action."""
+    """Edit the rule (thresholds must stay ordered); every grade follows at once (one UPDATE) when it is the rule in
+    force."""
     if not actor.has_perm("accounts.change_creditrule"):
         raise PermissionDenied(_("您没有此操作的权限。"))
     rule = CreditRule.objects.select_for_update().get(pk=rule.pk)
@@ -80,42 +81,21 @@ def credit_rule_update(*, actor: User, rule: CreditRule, data: dict) -> CreditRu
         setattr(rule, name, data[name])
     rule.full_clean()
     rule.save(update_fields=[*fields, "updated_at"])
+    if rule.is_active:
+        credit_grades_recompute()
     return rule
 
 
 # One statement for every retailer (or a few): points in the window and months clean, graded by the rule, written
 # only where the grade changes (the history triggers record each change: that is the credit-grade history).
-CREDIT_RECOMPUTE_SQL = """
-WITH facts AS (
-  SELECT r.id, r.credit_grade,
-         coalesce(sum(CASE v.type {cases} ELSE 0 END) FILTER (WHERE v.occurred_on > %(window_start)s), 0) AS points,
-         coalesce(max(v.occurred_on), (r.created_at AT TIME ZONE %(tz)s)::date) AS clean_since
-  FROM accounts_retailer r
-  LEFT JOIN accounts_violation v ON v.retailer_id = r.id AND v.voided_at IS NULL AND v.occurred_on <= %(today)s
-  {where}
-  GROUP BY r.id
-), graded AS (
-  SELECT id, credit_grade AS old_grade,
-         CASE WHEN points = 0 AND months >= %(aaa)s THEN 'AAA'
-              WHEN points = 0 AND months >= %(aa)s THEN 'AA'
-              WHEN points <= %(a)s THEN 'A'
-              WHEN points <= %(b)s THEN 'B'
-              WHEN points <= %(c)s THEN 'C'
-              ELSE 'D' END AS grade
-  FROM (SELECT *, (extract(year FROM age(%(today)s, clean_since)) * 12
-                   + extract(month FROM age(%(today)s, clean_since)))::int AS months FROM facts) f
-)
+CREDIT_RECOMPUTE_SQL = (
+    CREDIT_GRADED_SQL
+    + """
 UPDATE accounts_retailer r SET credit_grade = g.grade, updated_at = now()
 FROM graded g WHERE r.id = g.id AND r.credit_grade <> g.grade
 RETURNING r.id, g.old_grade, g.grade
 """
-
-
-def _months_before(day: datetime.date, months: int) -> datetime.date:
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    month += 1
-
-    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+)
 
 
 def credit_grades_recompute(
@@ -126,19 +106,7 @@ def credit_grades_recompute(
     window_months old has dropped out)."""
     rule = credit_rule_active()
     today = today or timezone.localdate()
-    cases = " ".join(f"WHEN '{t}' THEN {int(rule.points_for(t))}" for t in Violation.Type.values)
-    where = "WHERE r.id = ANY(%(ids)s)" if retailer_ids is not None else ""
-    params = {
-        "window_start": _months_before(today, rule.window_months),
-        "today": today,
-        "tz": timezone.get_current_timezone_name(),
-        "aaa": rule.aaa_clean_months,
-        "aa": rule.aa_clean_months,
-        "a": rule.a_max_points,
-        "b": rule.b_max_points,
-        "c": rule.c_max_points,
-        "ids": [int(i) for i in retailer_ids or []],
-    }
+    cases, where, params = credit_graded_parameters(rule=rule, today=today, retailer_ids=retailer_ids)
     with transaction.atomic(), connection.cursor() as cursor:
         # the CASE arms are the model's own choice values and integers: no outside input
         cursor.execute(CREDIT_RECOMPUTE_SQL.format(cases=cases, where=where), params)

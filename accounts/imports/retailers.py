@@ -493,6 +493,14 @@ class RetailerImport(ImportSpec):
                 [context],
             )
         created, updated = cursor.fetchone()
+        if "credit_grade" in mapped:
+            # a grade in the file is only a starting value: the credit rule decides it (one UPDATE for the file)
+            from accounts.compliance.services import credit_grades_recompute
+
+            cursor.execute(
+                f"SELECT r.id FROM accounts_retailer r JOIN {table} s ON s.licence_no = r.licence_no WHERE s.ok"
+            )
+            credit_grades_recompute(retailer_ids=[row[0] for row in cursor.fetchall()])
         cursor.execute(f"SELECT count(*) FROM {table} WHERE ok")
         valid = cursor.fetchone()[0]
         return created, updated, valid - created - updated

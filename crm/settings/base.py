@@ -294,6 +294,9 @@ CAMPAIGNS_PUMP_STALE_SECONDS = env.int("SEND_PUMP_STALE_SECONDS", default=90)
 CAMPAIGNS_MAX_ATTEMPTS = 5
 # At most this many marketing messages per retailer in a rolling window, across every campaign.
 CAMPAIGNS_FREQUENCY_CAP = env.int("MARKETING_CAP", default=2)
+# A licence that expires inside an allocation cycle: "prorate" allows the part of the cycle before expiry (the
+# limit × valid days ÷ cycle days, rounded down), "none" allows nothing (an expired licence blocks supply).
+ALLOCATION_EXPIRING_LICENCE = env.str("ALLOCATION_EXPIRING_LICENCE", default="prorate")
 CAMPAIGNS_FREQUENCY_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
 # The send log (deliveries) is kept at least five months (MIIT); the nightly retention job deletes older rows.
 CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", default=183), 153)

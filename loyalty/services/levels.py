@@ -97,3 +97,29 @@ def level_recompute(*, as_of: datetime.date | None = None) -> dict:
         )
         cursor.execute("DROP TABLE _levels")
     return {"accounts": accounts, "changed": changed}
+
+
+def levels_rule_check(*, sample: int = 10) -> dict:
+    """Membership levels the rule would change: for the accounts graded on the latest recompute day, the level their
+    rolling figures of that day reach now (the same statement as level_recompute, into a temp table dropped again,
+    nothing written). Returns {"as_of", "count", "sample"}."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT max(level_computed_on) FROM loyalty_pointsaccount")
+        as_of = cursor.fetchone()[0]
+        if as_of is None:
+            return {"as_of": None, "count": 0, "sample": []}
+        programme = programme_get()
+        start = level_window_start(as_of=as_of, months=programme.level_window_months)
+        condition = LEVEL_CONDITIONS[programme.level_basis]
+        cursor.execute("DROP TABLE IF EXISTS _levels")
+        cursor.execute(RECOMPUTE_SQL.format(condition=condition), {"start": start, "as_of": as_of})
+        cursor.execute(
+            """
+            SELECT v.retailer_id FROM _levels v JOIN loyalty_pointsaccount a ON a.id = v.account_id
+            WHERE a.level_computed_on = %s AND a.level_id IS DISTINCT FROM v.new_level ORDER BY 1
+            """,
+            [as_of],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DROP TABLE _levels")
+    return {"as_of": as_of, "count": len(ids), "sample": ids[:sample]}

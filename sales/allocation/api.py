@@ -68,6 +68,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "supply_cartons",
             "total_allowance",
             "override_reason",
+            "frozen_from",
             "notes",
             "rules",
             "created_by",
@@ -80,6 +81,7 @@ class PlanSerializer(serializers.ModelSerializer):
             "state",
             "total_allowance",
             "override_reason",
+            "frozen_from",
             "created_by",
             "created_at",
             "published_by",
@@ -113,6 +115,7 @@ class PreviewSerializer(serializers.Serializer):
             "reason": serializers.CharField(),
             "label": serializers.CharField(),
             "retailers": serializers.IntegerField(),
+            "cartons": serializers.IntegerField(),
         },
         many=True,
     )
@@ -121,6 +124,7 @@ class PreviewSerializer(serializers.Serializer):
     total = serializers.IntegerField()
     supply = serializers.IntegerField()
     over = serializers.BooleanField()
+    frozen = serializers.BooleanField()
 
 
 PublishSerializer = inline_serializer(

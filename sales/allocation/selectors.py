@@ -4,6 +4,7 @@ rate and excess. Allowances are computed in SQL for a whole unit at once (never 
 import datetime
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -22,26 +23,55 @@ REASON_OK = "ok"
 REASON_EXPIRED = "expired"
 REASON_NO_TIER = "no_tier"
 REASON_NO_RULE = "no_rule"
+REASON_EXPIRES_IN_CYCLE = "expires_in_cycle"
+REASON_ACCOUNT_SUSPENDED = "account_suspended"
 
-# One row per (plan, eligible retailer): the active, unmerged retailers of the plan's unit subtree, the rule row
+# One row per (plan, eligible retailer): the active or suspended (held at 0 with the reason), unmerged retailers of
+# the plan's unit subtree, the rule row
 # matching their tier and market type, and the limit (0 with the licence status as reason when the licence is not
-# valid or expires before the cycle starts). {where} narrows the retailers; parameters: plan ids, then {where}'s.
+# valid or expires before the cycle starts). A licence expiring inside the cycle gets, by the setting
+# ALLOCATION_EXPIRING_LICENCE, the part of the limit for the days before expiry ("prorate": floor(limit ×
+# valid days ÷ cycle days)) or nothing ("none"), with the reason 'expires_in_cycle'. {where} narrows the retailers;
+# parameters: plan ids, then {where}'s. Use allowance_sql(), which fills in the setting.
 ALLOWANCE_SQL = """
 SELECT pl.id AS plan_id, pl.product_id, r.id AS retailer_id, r.tier, r.market_type, ru.id AS rule_id,
        CASE WHEN r.licence_status <> 'valid' THEN r.licence_status
+            WHEN r.status = 'suspended' THEN 'account_suspended'
             WHEN r.licence_expires_on < pl.cycle_start THEN 'expired'
             WHEN r.tier IS NULL THEN 'no_tier'
             WHEN ru.id IS NULL THEN 'no_rule'
+            WHEN r.licence_expires_on < pl.cycle_end THEN 'expires_in_cycle'
             ELSE 'ok' END AS reason,
-       CASE WHEN r.licence_status = 'valid' AND r.licence_expires_on >= pl.cycle_start
-            THEN coalesce(ru.cartons, 0) ELSE 0 END AS cartons
+       CASE WHEN r.licence_status <> 'valid' OR r.status = 'suspended' OR r.licence_expires_on < pl.cycle_start
+            THEN 0
+            WHEN r.licence_expires_on < pl.cycle_end THEN
+              CASE WHEN {prorate} THEN coalesce(ru.cartons, 0) * (r.licence_expires_on - pl.cycle_start + 1)
+                                       / (pl.cycle_end - pl.cycle_start + 1)
+                   ELSE 0 END
+            ELSE coalesce(ru.cartons, 0) END AS cartons
 FROM sales_allocationplan pl
 JOIN users_orgunit pu ON pu.id = pl.org_unit_id
 JOIN users_orgunit u ON u.path LIKE pu.path || '%%'
-JOIN accounts_retailer r ON r.org_unit_id = u.id AND r.status = 'active' AND r.merged_into_id IS NULL
+JOIN accounts_retailer r ON r.org_unit_id = u.id AND r.status IN ('active', 'suspended') AND r.merged_into_id IS NULL
 LEFT JOIN sales_allocationrule ru ON ru.plan_id = pl.id AND ru.market_type = r.market_type
      AND r.tier BETWEEN ru.tier_from AND ru.tier_to
 WHERE pl.id = ANY(%s) {where}
+"""
+
+
+def allowance_sql(where: str = "") -> str:
+    prorate = "true" if settings.ALLOCATION_EXPIRING_LICENCE == "prorate" else "false"
+    return ALLOWANCE_SQL.format(where=where, prorate=prorate)
+
+
+# The same columns for published (and superseded) plans, from what was frozen at publication: a locked plan never
+# follows later changes of retailers, tiers or licences (AllocationAllowance).
+FROZEN_SQL = """
+SELECT a.plan_id, pl.product_id, a.retailer_id, a.tier, a.market_type, a.rule_id, a.reason, a.cartons
+FROM sales_allocationallowance a
+JOIN sales_allocationplan pl ON pl.id = a.plan_id
+JOIN accounts_retailer r ON r.id = a.retailer_id
+WHERE a.plan_id = ANY(%s) {where}
 """
 
 
@@ -53,6 +83,8 @@ def _blocked_label(reason: str) -> str:
         REASON_EXPIRED: _("许可证已过期"),
         REASON_NO_TIER: _("尚未定档"),
         REASON_NO_RULE: _("无对应档位规则"),
+        REASON_EXPIRES_IN_CYCLE: _("许可证在周期内到期"),
+        REASON_ACCOUNT_SUSPENDED: _("客户已暂停"),
     }
     return str(labels.get(reason, reason))
 
@@ -107,22 +139,30 @@ def allocation_plan_history(*, plan: AllocationPlan) -> QuerySet[AllocationPlan]
     )
 
 
-def allocation_preview(*, plan: AllocationPlan) -> dict:
+def allocation_preview(*, plan: AllocationPlan, live: bool | None = None) -> dict:
     """Total allowance of the plan's unit (Σ over eligible retailers of their limit) against the supply, with the
-    breakdown by rule row and the retailers held at 0 and why. Two grouped queries over the whole unit."""
+    breakdown by rule row and the retailers held at 0 and why. Two grouped queries over the whole unit. A draft is
+    computed from today's retailers (`live`); a published or superseded plan reads what was frozen at publication,
+    so it shows the published figures whatever changed since (allocation_plan_drift says what did)."""
+    if live is None:
+        live = plan.state == AllocationPlan.State.DRAFT
+    source = allowance_sql() if live else FROZEN_SQL.format(where="")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT rule_id, count(*), sum(cartons) FROM ({ALLOWANCE_SQL.format(where='')}) a "  # noqa: S608
+            f"SELECT rule_id, count(*), sum(cartons) FROM ({source}) a "  # noqa: S608
             "WHERE reason = 'ok' GROUP BY rule_id",
             [[plan.pk]],
         )
         by_rule = {rule_id: (n, total) for rule_id, n, total in cursor.fetchall()}
         cursor.execute(
-            f"SELECT reason, count(*) FROM ({ALLOWANCE_SQL.format(where='')}) a "  # noqa: S608
+            f"SELECT reason, count(*), sum(cartons) FROM ({source}) a "  # noqa: S608
             "WHERE reason <> 'ok' GROUP BY reason ORDER BY reason",
             [[plan.pk]],
         )
-        blocked = [{"reason": r, "label": _blocked_label(r), "retailers": n} for r, n in cursor.fetchall()]
+        blocked = [
+            {"reason": r, "label": _blocked_label(r), "retailers": n, "cartons": int(c or 0)}
+            for r, n, c in cursor.fetchall()
+        ]
     rows = []
     for rule in plan.rules.order_by("market_type", "-tier_to"):
         n, total = by_rule.get(rule.pk, (0, 0))
@@ -136,16 +176,47 @@ def allocation_preview(*, plan: AllocationPlan) -> dict:
                 "total": int(total or 0),
             }
         )
-    total = sum(r["total"] for r in rows)
+    # a licence expiring inside the cycle gets part of its limit (or none): listed with its reason, counted in total
+    total = sum(r["total"] for r in rows) + sum(b["cartons"] for b in blocked)
     return {
         "rows": rows,
         "blocked": blocked,
         "retailers": sum(r["retailers"] for r in rows),
-        "allowed_retailers": sum(r["retailers"] for r in rows if r["cartons"] > 0),
+        "allowed_retailers": sum(r["retailers"] for r in rows if r["cartons"] > 0)
+        + sum(b["retailers"] for b in blocked if b["cartons"] > 0),
         "total": total,
         "supply": plan.supply_cartons,
         "over": total > plan.supply_cartons,
         "share": round(100 * total / plan.supply_cartons) if plan.supply_cartons else None,
+        "frozen": not live,
+    }
+
+
+def allocation_plan_drift(*, plan: AllocationPlan) -> dict | None:
+    """For a locked plan: how today's retailers differ from what it froze — retailers now eligible that it does not
+    hold (added since), ones it holds that are no longer eligible, ones whose limit or reason would now differ, and
+    what the total would be today. None for a draft (it is computed live anyway). A new version takes these in."""
+    if plan.state == AllocationPlan.State.DRAFT:
+        return None
+    sql = f"""
+        WITH l AS ({allowance_sql()}),
+        f AS (SELECT retailer_id, reason, cartons FROM sales_allocationallowance WHERE plan_id = %s)
+        SELECT count(*) FILTER (WHERE f.retailer_id IS NULL),
+               count(*) FILTER (WHERE l.retailer_id IS NULL),
+               count(*) FILTER (WHERE l.retailer_id IS NOT NULL AND f.retailer_id IS NOT NULL
+                                AND (l.reason, l.cartons) IS DISTINCT FROM (f.reason, f.cartons)),
+               coalesce(sum(l.cartons), 0)
+        FROM l FULL JOIN f ON f.retailer_id = l.retailer_id
+    """  # noqa: S608 - constant SQL
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[plan.pk], plan.pk])
+        added, gone, changed, today_total = cursor.fetchone()
+    return {
+        "added": added,
+        "gone": gone,
+        "changed": changed,
+        "today_total": int(today_total),
+        "any": bool(added or gone or changed),
     }
 
 
@@ -174,6 +245,14 @@ class Allowance:
                 "unit": cycle_unit(self.plan),
                 "n": self.cartons,
             }
+        if self.reason == REASON_EXPIRES_IN_CYCLE:
+            if self.cartons:
+                return _("档位 %(tier)s · %(market)s，许可证在周期内到期，只按到期前的天数 → %(n)s 条") % {
+                    "tier": self.tier,
+                    "market": market,
+                    "n": self.cartons,
+                }
+            return _("许可证在周期内到期 → 0 条")
         if self.reason == REASON_NO_RULE:
             return _("档位 %(tier)s · %(market)s 无对应规则 → 0 条") % {"tier": self.tier, "market": market}
         return _("%(why)s → 0 条") % {"why": _blocked_label(self.reason)}
@@ -193,7 +272,7 @@ def retailer_allowances(*, retailer_ids: list[int], day: datetime.date) -> dict[
         return result
     with connection.cursor() as cursor:
         cursor.execute(
-            ALLOWANCE_SQL.format(where="AND r.id = ANY(%s)"), [list(plans), [int(r) for r in retailer_ids]]
+            FROZEN_SQL.format(where="AND r.id = ANY(%s)"), [list(plans), [int(r) for r in retailer_ids]]
         )
         rows = cursor.fetchall()
     rules = AllocationRule.objects.in_bulk({row[5] for row in rows if row[5]})
@@ -233,7 +312,7 @@ def retailers_with_allowance(*, day: datetime.date) -> QuerySet[Retailer]:
     plan_ids = list(published_plans_on(day=day).values_list("pk", flat=True))
     if not plan_ids:
         return Retailer.objects.none()
-    sql = f"SELECT retailer_id FROM ({ALLOWANCE_SQL.format(where='')}) a WHERE cartons > 0"  # noqa: S608
+    sql = f"SELECT retailer_id FROM ({FROZEN_SQL.format(where='')}) a WHERE cartons > 0"  # noqa: S608
     return Retailer.objects.filter(pk__in=RawSQL(sql, [plan_ids]))  # noqa: S611 - constant SQL
 
 
@@ -250,7 +329,7 @@ def allocation_fill_rate(*, user: User, day: datetime.date, product_id: int | No
         return {"rows": [], "products": [], "totals": None}
     scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("pk"))
     sql = f"""
-        WITH a AS ({ALLOWANCE_SQL.format(where="AND r.id IN (" + scope_sql + ")")}),
+        WITH a AS ({FROZEN_SQL.format(where="AND r.id IN (" + scope_sql + ")")}),
         o AS (
           SELECT pl.id AS plan_id, o.retailer_id, sum(l.cartons) AS cartons
           FROM sales_allocationplan pl

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from crm.errors import ConflictError
-from sales.allocation.selectors import ALLOWANCE_SQL, allocation_preview
+from sales.allocation.selectors import FROZEN_SQL, allocation_preview, allowance_sql
 from sales.models import AllocationPlan, AllocationRule, Product
 from users.models import OrgUnit, User
 
@@ -188,7 +188,11 @@ def allocation_plan_publish(
     plan = _locked_draft(actor=actor, plan_id=plan.pk)
     if not plan.rules.exists():
         raise ValidationError({"rules": _("方案没有任何档位规则。")})
-    preview = allocation_preview(plan=plan)
+    # freeze what is published: each eligible retailer's allowance with the rule row that gave it (or why not),
+    # in one INSERT … SELECT; the supply check reads these very rows, and a refusal rolls them back
+    with connection.cursor() as cursor:
+        cursor.execute(FREEZE_SQL.format(allowances=allowance_sql()), [[plan.pk]])
+    preview = allocation_preview(plan=plan, live=False)
     override_reason = (override_reason or "").strip()
     if preview["over"] and not override_reason:
         raise ValidationError(
@@ -234,7 +238,17 @@ def allocation_plan_publish(
     plan.published_at = timezone.now()
     plan.total_allowance = preview["total"]
     plan.override_reason = override_reason if preview["over"] else ""
-    plan.save(update_fields=["state", "published_by", "published_at", "total_allowance", "override_reason"])
+    plan.frozen_from = AllocationPlan.FrozenFrom.PUBLISH
+    plan.save(
+        update_fields=[
+            "state",
+            "published_by",
+            "published_at",
+            "total_allowance",
+            "override_reason",
+            "frozen_from",
+        ]
+    )
     allocation_excess_refresh(plan_ids=[plan.pk], stale_plan_ids=previous)
     return plan
 
@@ -243,11 +257,18 @@ def user_may_publish(*, user: User) -> bool:
     return user.has_perm("sales.publish_allocationplan")
 
 
+# A plan's allowances as published, frozen with the rule row that gave each (see AllocationAllowance).
+FREEZE_SQL = """
+    INSERT INTO sales_allocationallowance (plan_id, retailer_id, rule_id, tier, market_type, reason, cartons)
+    SELECT plan_id, retailer_id, rule_id, tier, market_type, reason, cartons FROM ({allowances}) a
+"""
+
+
 # ---- excess ---------------------------------------------------------------------------------------------------
 # Per (plan, retailer), the lines of the plan's product in its cycle in order of date and order id, with the running
 # total; a line is in excess by the part of it above the allowance: least(line, greatest(0, running - allowance)).
 EXCESS_INSERT = f"""
-    WITH a AS ({ALLOWANCE_SQL.format(where="")}),
+    WITH a AS ({FROZEN_SQL.format(where="")}),
     lines AS (
       SELECT a.plan_id, a.retailer_id, a.cartons AS allowance, l.id AS line_id, l.cartons, o.ordered_on,
              sum(l.cartons) OVER (PARTITION BY a.plan_id, a.retailer_id ORDER BY o.ordered_on, o.id) AS running

@@ -231,6 +231,7 @@ def plan_detail_view(request, pk):
         {
             "plan": plan,
             "preview": selectors.allocation_preview(plan=plan),
+            "drift": selectors.allocation_plan_drift(plan=plan),
             "history": selectors.allocation_plan_history(plan=plan),
             "may_edit": request.user.has_perm("sales.change_allocationplan") and not plan.is_locked,
             "may_publish": services.user_may_publish(user=request.user) and not plan.is_locked,

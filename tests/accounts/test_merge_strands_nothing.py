@@ -32,7 +32,15 @@ from feedback.models import (
 )
 from loyalty.models import Coupon, CouponBatch, LoyaltyEvent, PointsAccount, PointsEntry, Referral
 from loyalty.services.ledger import account_lock, credit
-from sales.models import AllocationExcess, AllocationPlan, Order, OrderLine, Product, RetailerPeriodSummary
+from sales.models import (
+    AllocationAllowance,
+    AllocationExcess,
+    AllocationPlan,
+    Order,
+    OrderLine,
+    Product,
+    RetailerPeriodSummary,
+)
 from segmentation.models import (
     Recommendation,
     RetailerScore,
@@ -213,6 +221,9 @@ class World:
             order=order, product=self.product, cartons=5, unit_price_fen=37500, amount_fen=5 * 37500
         )
         RetailerPeriodSummary.objects.create(retailer=shop, period="month", period_start=DAY.replace(day=1))
+        AllocationAllowance.objects.create(
+            plan=self.plan, retailer=shop, market_type=shop.market_type, reason="rule", cartons=2
+        )
         AllocationExcess.objects.create(
             plan=self.plan,
             order_line=line,

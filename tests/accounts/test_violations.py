@@ -7,9 +7,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.compliance.selectors import retailer_credit_history, violation_list, violation_reminder_texts
-from accounts.compliance.services import (
+from accounts.compliance.selectors import (
     _months_before,
+    retailer_credit_history,
+    violation_list,
+    violation_reminder_texts,
+)
+from accounts.compliance.services import (
     credit_grades_recompute,
     violation_record,
     violation_void,

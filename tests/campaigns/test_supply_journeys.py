@@ -75,9 +75,9 @@ def recipients(journey):
 
 
 def test_supply_notice_goes_on_friday_to_retailers_allowed_something_next_week(journey_of, plan_for, route_a):
-    plan_for(NEXT_MONDAY)
     allowed = RetailerFactory(route=route_a, tier=24)
     RetailerFactory(route=route_a, tier=5)  # no rule for tier 5: 0, not told
+    plan_for(NEXT_MONDAY)  # published plans freeze the retailers they hold
     journey = journey_of(Journey.Kind.SUPPLY_NOTICE, "本周货源：{{ allowance }}")
 
     assert journeys_run_due(now=at(FRIDAY - datetime.timedelta(days=1))) == []  # Thursday: nothing
@@ -91,8 +91,8 @@ def test_supply_notice_goes_on_friday_to_retailers_allowed_something_next_week(j
 
 
 def test_supply_notice_weekday_is_a_journey_parameter(journey_of, plan_for, route_a):
-    plan_for(NEXT_MONDAY)
     RetailerFactory(route=route_a, tier=24)
+    plan_for(NEXT_MONDAY)
     journey_of(Journey.Kind.SUPPLY_NOTICE, "{{ allowance }}", weekday=1)
     assert journeys_run_due(now=at(FRIDAY)) == []
     [occurrence] = journeys_run_due(now=at(NEXT_MONDAY))
@@ -101,6 +101,7 @@ def test_supply_notice_weekday_is_a_journey_parameter(journey_of, plan_for, rout
 
 def test_allowance_variable_renders_the_coming_cycles_allowances(plan_for, route_a, retailer_b):
     monday = coming_cycle_day(timezone.localdate())
+    shop = RetailerFactory(route=route_a, tier=24)
     plan_for(monday)
     plan_for(
         monday,
@@ -108,7 +109,6 @@ def test_allowance_variable_renders_the_coming_cycles_allowances(plan_for, route
         code="6901028999002",
         rules=[{"tier_from": 1, "tier_to": 30, "market_type": "C", "cartons": 1}],
     )
-    shop = RetailerFactory(route=route_a, tier=24)
     provided = templating.provided_values(["allowance"], [shop.pk, retailer_b.pk])
     assert provided["allowance"] == {shop.pk: "黄鹤楼（软蓝） 2条、中华（硬） 1条", retailer_b.pk: ""}
     assert templating.missing_providers("{{ allowance }} {{ violation }}") == []

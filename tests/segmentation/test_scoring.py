@@ -6,10 +6,17 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Retailer
-from segmentation.models import LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
-from segmentation.selectors import score_explanation
+from segmentation.models import RFM_BY_LIFECYCLE, LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
+from segmentation.selectors import rfm_explanation, score_explanation
+from segmentation.services import lifecycle_rule_current
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF, weeks_ago
+
+
+def set_rule(**values) -> None:
+    """Edit the one lifecycle rule row, as the admin does (a flushing test elsewhere may have removed the seeded
+    row: lifecycle_rule_current gives it back)."""
+    LifecycleRule.objects.filter(pk=lifecycle_rule_current().pk).update(**values)
 
 
 def score_of(retailer) -> RetailerScore:
@@ -42,38 +49,108 @@ def test_measures_of_one_retailer_are_computed_from_its_weekly_summaries(retaile
     assert s.is_top20
 
 
-def test_quintiles_are_cut_within_the_peer_group_with_ties_broken_by_retailer_id(
+def test_ten_retailers_with_equal_recency_get_one_r_score_and_equal_frequency_one_f_score(
     route_a, place_orders, score_now
 ):
-    group = [RetailerFactory(route=route_a) for _ in range(7)]
-    for i, retailer in enumerate(group):
-        # same day and one order each (R and F tie); monetary rises with the id
-        place_orders(retailer, [(weeks_ago(1), i + 1)])
-    grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
-    place_orders(grocery, [(weeks_ago(30), 1)])
-    idle = RetailerFactory(route=route_a)  # no order: scored 1/1/1 and ranked apart
+    same_day = [RetailerFactory(route=route_a) for _ in range(10)]
+    for i, retailer in enumerate(same_day):
+        # ordered on the same day, twice each; only the amount differs
+        place_orders(retailer, [(weeks_ago(3), 5), (weeks_ago(1, weekday=2), i + 1)])
+    # ordered in the same order week but on their own weekday (Monday to Sunday): recency 3 to 9 days
+    weekdays = [RetailerFactory(route=route_a) for _ in range(7)]
+    for day, retailer in enumerate(weekdays):
+        place_orders(retailer, [(weeks_ago(3), 5), (weeks_ago(1, weekday=day), 3)])
 
     score_now()
 
-    # ntile(5) over 7 rows: buckets of 2, 2, 1, 1, 1, filled best first, lower id first among equals
+    scores = [score_of(r) for r in same_day]
+    assert {s.recency_days for s in scores} == {7}
+    assert {s.r_score for s in scores} == {5}
+    assert {s.f_score for s in scores} == {5}  # 2 orders each: one rank, nobody ahead
+    assert len({s.m_score for s in scores}) > 1  # the amounts differ, so M does
+    assert {score_of(r).recency_days for r in weekdays} == {3, 4, 5, 6, 7, 8, 9}
+    assert {score_of(r).r_score for r in weekdays} == {5}
+
+
+def test_f_and_m_are_cut_by_the_share_of_the_peer_group_ahead_with_ties_kept_together(
+    route_a, place_orders, score_now
+):
+    group = [RetailerFactory(route=route_a) for _ in range(7)]
+    counts = [3, 3, 3, 2, 2, 1, 1]
+    for i, (retailer, count) in enumerate(zip(group, counts, strict=True)):
+        # all within last order week; amounts 6, 12, … 42 cartons
+        per_order = 6 * (i + 1) // count
+        place_orders(retailer, [(weeks_ago(1, weekday=k), per_order) for k in range(count)])
+    grocery = RetailerFactory(route=route_a, business_format=Retailer.BusinessFormat.GROCERY)
+    place_orders(grocery, [(weeks_ago(30), 1)])
+    idle = RetailerFactory(route=route_a)  # no order, registered after AS_OF: a new shop
+    set_rule(min_peer_group=5)  # the seven make a group of their own
+
+    score_now()
+
     scores = [score_of(r) for r in group]
-    assert [s.r_score for s in scores] == [5, 5, 4, 4, 3, 2, 1]
-    assert [s.f_score for s in scores] == [5, 5, 4, 4, 3, 2, 1]
-    assert [s.m_score for s in scores] == [1, 2, 3, 4, 4, 5, 5]
-    # a different business format is its own peer group, however little it bought
-    assert (score_of(grocery).r_score, score_of(grocery).f_score, score_of(grocery).m_score) == (5, 5, 5)
-    idle_score = score_of(idle)
-    assert (idle_score.r_score, idle_score.f_score, idle_score.m_score) == (1, 1, 1)
-    assert idle_score.rfm_segment == RetailerScore.RfmSegment.LOST
+    assert [s.r_score for s in scores] == [5] * 7  # all ordered in the last order week
+    # score = 5 − floor(5 × (rank − 1) / 7): three tie at rank 1, two at rank 4, two at rank 6
+    assert [s.f_score for s in scores] == [5, 5, 5, 3, 3, 2, 2]
+    assert [s.m_score for s in scores] == [1, 2, 3, 3, 4, 5, 5]
     assert [s.rfm_segment for s in scores] == [
         "loyal",  # R5 F5 M1
         "loyal",  # R5 F5 M2
-        "loyal",  # R4 F4 M3
-        "champions",  # R4 F4 M4
-        "potential",  # R3 F3 M4
-        "hibernating",  # R2 F2 M5
-        "lost",  # R1 F1 M5
+        "loyal",  # R5 F5 M3
+        "potential",  # R5 F3 M3
+        "potential",  # R5 F3 M4
+        "potential",  # R5 F2 M5
+        "potential",  # R5 F2 M5
     ]
+    assert {s.peer_level for s in scores} == {0}
+    assert {s.peer_size for s in scores} == {7}
+    # 30 weeks without an order is lost, and R says the same; alone in its format, it is compared with all eight
+    # buyers of the company, where one order of one carton ranks low (F: 5 of 8 ahead, M: 7 of 8): lost
+    lone = score_of(grocery)
+    assert (lone.lifecycle, lone.r_score, lone.f_score, lone.m_score) == ("lost", 1, 2, 1)
+    assert (lone.peer_format, lone.peer_size, lone.peer_level) == ("", 8, 3)
+    assert lone.rfm_segment == RetailerScore.RfmSegment.LOST
+    idle_score = score_of(idle)
+    assert (idle_score.r_score, idle_score.f_score, idle_score.m_score) == (1, 1, 1)
+    assert (idle_score.lifecycle, idle_score.rfm_segment) == ("new", "new")  # not "lost": it never started
+    assert "尚未订货" in rfm_explanation(idle_score)
+
+
+def test_a_lone_retailer_is_scored_against_its_parent_group_and_the_explanation_says_so(
+    county_a, route_a, route_b, place_orders, score_now
+):
+    from tests.users.factories import DepartmentFactory, ManagerFactory, RouteFactory
+
+    set_rule(min_peer_group=3)
+    fmt = Retailer.BusinessFormat
+    dept_a2 = DepartmentFactory(name="老城营销二部", parent=county_a)
+    route_a2 = RouteFactory(code="LC-A02", org_unit=dept_a2, manager=ManagerFactory(org_unit=dept_a2))
+    lone = RetailerFactory(route=route_a, business_format=fmt.SUPERMARKET)  # the only supermarket of dept_a
+    place_orders(lone, [(weeks_ago(2), 50), (weeks_ago(1), 50)])
+    county_peers = [RetailerFactory(route=route_a2, business_format=fmt.SUPERMARKET) for _ in range(3)]
+    for peer in county_peers:
+        place_orders(peer, [(weeks_ago(n), 1) for n in range(1, 5)])
+    grocery = RetailerFactory(route=route_b, business_format=fmt.GROCERY)  # alone in the whole company
+    place_orders(grocery, [(weeks_ago(1), 5)])
+
+    score_now()
+
+    s = score_of(lone)
+    # against its own (empty) group it would be 5/5/5, a "champion"; against the county's 4 supermarkets it orders
+    # least often (3 of 4 ahead) and buys most
+    assert (s.peer_unit_id, s.peer_format, s.peer_level, s.peer_size) == (county_a.pk, "S", 1, 4)
+    assert (s.r_score, s.f_score, s.m_score) == (5, 2, 5)
+    assert s.rfm_segment == RetailerScore.RfmSegment.POTENTIAL
+    text = rfm_explanation(score_of(lone))
+    assert "本单位同业态有订货的客户不足 3 户，F、M 改与老城区·超市比较" in text
+    assert "订货次数居老城区·超市 4 户前 80%" in text
+    # no group of its format is big enough anywhere: the company with every format
+    g = score_of(grocery)
+    assert (g.peer_format, g.peer_level, g.peer_size) == ("", 3, 5)
+    assert "F、M 改与测试市烟草公司·全部业态比较" in rfm_explanation(g)
+    # the peers themselves are a group of three in their own department
+    assert {(score_of(p).peer_level, score_of(p).peer_size) for p in county_peers} == {(0, 3)}
+    assert "同单位同业态 3 户" in rfm_explanation(score_of(county_peers[0]))
 
 
 def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, score_now):
@@ -108,13 +185,27 @@ def test_lifecycle_stages_follow_the_rule_thresholds(route_a, place_orders, scor
     assert score_of(at_risk).loyalty_class == "general"
     assert score_of(lost).loyalty_class == "lost"
     assert run.stats["lifecycle"] == {"active": 1, "at_risk": 1, "lost": 2, "new": 2, "reactivated": 1}
+    # R follows the stages, so the RFM segment never contradicts the lifecycle
+    r_by_stage = {score_of(r).lifecycle: score_of(r).r_score for r in (active, at_risk, lost, back)}
+    assert r_by_stage == {"active": 5, "at_risk": 2, "lost": 1, "reactivated": 5}
+    for score in RetailerScore.objects.all():
+        assert score.rfm_segment in RFM_BY_LIFECYCLE[score.lifecycle], (score.lifecycle, score.rfm_segment)
     assert run.parameters["at_risk_weeks"] == 3
 
     # the rule is data: five weeks of silence before "at risk" makes the 30-day gap ordinary again
-    LifecycleRule.objects.create(at_risk_weeks=5)
+    set_rule(at_risk_weeks=5)
     run = score_now()
     assert run.parameters["at_risk_weeks"] == 5
     assert score_of(at_risk).lifecycle == "active"
+
+
+def test_the_rule_the_runs_use_is_the_row_the_admin_edits(db):
+    # seeded by migration 0007 with the defaults, so the admin sees (and edits) what the runs use
+    rule = lifecycle_rule_current()
+    assert LifecycleRule.objects.get().pk == rule.pk
+    assert (rule.at_risk_weeks, rule.lost_weeks, rule.min_peer_group) == (3, 8, 10)
+    LifecycleRule.objects.all().delete()  # a database flushed of it gets the row back, not invisible defaults
+    assert LifecycleRule.objects.filter(pk=lifecycle_rule_current().pk).exists()
 
 
 def test_explanation_says_why_in_plain_words(route_a, place_orders, score_now):
@@ -132,7 +223,7 @@ def test_value_classes_and_pareto_share_rank_buyers_by_amount(route_a, place_ord
     for shop, cartons in zip(shops, [50, 20, 15, 10, 5], strict=False):  # the sixth buys nothing
         place_orders(shop, [(weeks_ago(1), cartons)])
 
-    score_now()
+    run = score_now()
 
     scores = [score_of(s) for s in shops]
     # 5 buyers: round(5 × 33%) = 2 high, 2 low, the rest mid; no purchase is low
@@ -145,7 +236,15 @@ def test_value_classes_and_pareto_share_rank_buyers_by_amount(route_a, place_ord
         Decimal("1.0000"),
         Decimal("1.0000"),
     ]
-    assert [s.is_top20 for s in scores] == [True, True, False, False, False, False]  # ceil(6 × 20%) = 2
+    # the top 20% of the 5 buyers, not of all 6 scored: ceil(5 × 20%) = 1
+    assert [s.is_top20 for s in scores] == [True, False, False, False, False, False]
+    # 50 + 20 + 15 of 100 reach 80%: 3 of the 5 buyers, the figure the Pareto rule asks for
+    assert run.stats["pareto"] == {
+        "buyers": 5,
+        "top_share_pct": 20,
+        "buyers_for_80_pct": 3,
+        "share_for_80_pct": 60.0,
+    }
     assert "属于贡献金额最高的前 20% 客户" in score_explanation(scores[0])
 
 

@@ -6,6 +6,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.compliance.services import credit_grades_recompute
 from accounts.dedupe import duplicates_scan
 from accounts.demo import demo_retailers_build, demo_retailers_flush, demo_violations_build
 from loyalty.demo import demo_loyalty_flush
@@ -81,6 +82,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Scoring run #{run.pk}: {run.get_status_display()}")
         plans = demo_allocation_build(today=today)
         violations = demo_violations_build(seed=seed, today=today)
+        # the generated credit grades are only a starting mix: the credit rule decides every grade (one UPDATE)
+        credit_grades_recompute(today=today)
         self.stdout.write(f"{plans} allocation plans, {violations} violations")
         self.stdout.write(
             self.style.SUCCESS(
