@@ -138,6 +138,7 @@ WEEKDAYS = {
 
 class RetailerImport(ImportSpec):
     kind = ImportJob.Kind.RETAILERS
+    models = (Retailer,)
     aliases = ALIASES
     required = REQUIRED
     analyze_tables = ("accounts_retailer", "accounts_retailerevent")
