@@ -18,7 +18,9 @@ from accounts.models import (
 from accounts.parsers import mask_mobile
 from accounts.selectors import retailer_scope
 from accounts.services import (
+    CREATE_FIELDS,
     EDITABLE_FIELDS,
+    LOCKED_FIELDS,
     retailer_create,
     retailer_update,
     retailers_status_set,
@@ -96,6 +98,12 @@ class RetailerAdmin(admin.ModelAdmin):
                 )
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def get_readonly_fields(self, request, obj=None):
+        # The tier and the credit grade change only through their engines (LOCKED_FIELDS); a new retailer may be
+        # given its starting tier.
+        locked = tuple(name for name in LOCKED_FIELDS if obj is not None or name not in CREATE_FIELDS)
+        return (*self.readonly_fields, *locked)
+
     def get_exclude(self, request, obj=None):
         if sensitive_may_reveal(user=request.user, field=SensitiveAccess.Field.ID_NUMBER):
             return ()
@@ -106,7 +114,8 @@ class RetailerAdmin(admin.ModelAdmin):
         return mask_mobile(obj.mobile)
 
     def save_model(self, request, obj, form, change):
-        data = {name: form.cleaned_data[name] for name in form.cleaned_data if name in EDITABLE_FIELDS}
+        writable = EDITABLE_FIELDS if change else CREATE_FIELDS
+        data = {name: form.cleaned_data[name] for name in form.cleaned_data if name in writable}
         try:
             if change:
                 saved = retailer_update(actor=request.user, retailer=obj, data=data)
@@ -124,14 +133,18 @@ class RetailerAdmin(admin.ModelAdmin):
         class ValidatedForm(form_class):
             def _post_clean(self):
                 super()._post_clean()
-                from accounts.services import retailer_validate
+                from accounts.services import retailer_starting_tier_validate, retailer_validate
 
                 candidate = self.instance
-                try:
-                    retailer_validate(retailer=candidate, actor=actor)
-                except ValidationError as exc:
-                    for field, errors in exc.message_dict.items():
-                        self.add_error(field if field in self.fields else None, errors)
+                checks = [lambda: retailer_validate(retailer=candidate, actor=actor)]
+                if obj is None:
+                    checks.append(lambda: retailer_starting_tier_validate(tier=candidate.tier, actor=actor))
+                for check in checks:
+                    try:
+                        check()
+                    except ValidationError as exc:
+                        for field, errors in exc.message_dict.items():
+                            self.add_error(field if field in self.fields else None, errors)
 
         return ValidatedForm
 

@@ -1,6 +1,7 @@
 """REST API for retailers: /api/v1/retailers/ — the same scoping, validation and masking as the pages."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
@@ -14,6 +15,7 @@ from accounts.parsers import mask_mobile, mask_tail
 from accounts.selectors import retailer_scope
 from accounts.services import (
     EDITABLE_FIELDS,
+    LOCKED_FIELDS,
     retailer_create,
     retailer_update,
     sensitive_access_log_many,
@@ -28,6 +30,14 @@ class RetailerCursorPagination(CursorPagination):
     ordering = "-id"
 
 
+# The fields an answer masks for who may not see them: the reveal flag that unmasks each, and its mask.
+MASKED_FIELDS = {
+    "mobile": ("mobile", mask_mobile),
+    "owner_id_number": ("identity", mask_tail),
+    "bank_account": ("identity", mask_tail),
+}
+
+
 class RetailerSerializer(serializers.ModelSerializer):
     route_code = serializers.CharField(source="route.code", read_only=True, default=None)
     manager = serializers.CharField(source="route.manager.username", read_only=True, default=None)
@@ -38,6 +48,7 @@ class RetailerSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             *EDITABLE_FIELDS,
+            *LOCKED_FIELDS,
             "class_code",
             "route_code",
             "manager",
@@ -67,6 +78,16 @@ class RetailerSerializer(serializers.ModelSerializer):
             "customer_code": {"validators": []},
             "mobile": {"max_length": 20},
             "owner_id_number": {"max_length": 20},
+            # writable so that a new value is refused with where it is changed (400), not silently ignored
+            "tier": {
+                "help_text": "On creation: the starting tier (at most the tier rule's cap for new retailers). "
+                "Afterwards read-only: the current value sent back is no change, another is a 400 — tiers change "
+                "through a published tier proposal or an approved /api/v1/tier-changes/ request."
+            },
+            "credit_grade": {
+                "help_text": "Read-only: set by the credit rule from the violations. The current value sent back "
+                "is no change; another is a 400."
+            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -79,11 +100,33 @@ class RetailerSerializer(serializers.ModelSerializer):
     def to_representation(self, instance):
         data = self._fields_to_representation(instance)
         flags = self.context.get("reveal", {})
-        if not flags.get("mobile"):
-            data["mobile"] = mask_mobile(data["mobile"])
-        if not flags.get("identity"):
-            data["owner_id_number"] = mask_tail(data["owner_id_number"])
-            data["bank_account"] = mask_tail(data["bank_account"])
+        for name, (flag, mask) in MASKED_FIELDS.items():
+            if not flags.get(flag):
+                data[name] = mask(data[name])
+        return data
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(self._masked_input(data))
+
+    def _masked_input(self, data):
+        """What a body says about a field the caller sees masked: its masked value sent back unchanged (a GET
+        followed by a PUT of the same body) means "unchanged" and is dropped; any other value is refused, as
+        the edit page does not offer the field to who may not see it."""
+        if self.instance is None or not hasattr(data, "keys"):
+            return data
+        flags = self.context.get("reveal", {})
+        data = data.copy()
+        errors = {}
+        for name, (flag, mask) in MASKED_FIELDS.items():
+            if name not in data or flags.get(flag):
+                continue
+            current = getattr(self.instance, name) or ""
+            if data[name] in (mask(current), current) or (data[name] is None and not current):
+                data.pop(name)
+            else:
+                errors[name] = [_("您无权查看该字段，因此也不能修改；原样发回掩码值表示不修改。")]
+        if errors:
+            raise ValidationError(errors)
         return data
 
     def _fields_to_representation(self, instance) -> dict:

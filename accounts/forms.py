@@ -7,7 +7,7 @@ from django.core import validators
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentEvent, Retailer
-from accounts.services import EDITABLE_FIELDS
+from accounts.services import CREATE_FIELDS, EDITABLE_FIELDS, LOCKED_FIELDS, starting_tier_cap
 from users.selectors import org_units_visible, routes_visible
 
 # How long an identifier may be as typed, before the service normalises it (as in the API's serializer).
@@ -41,7 +41,7 @@ class RetailerForm(forms.ModelForm):
 
     class Meta:
         model = Retailer
-        fields = list(EDITABLE_FIELDS)
+        fields = [*EDITABLE_FIELDS, *LOCKED_FIELDS]  # the locked ones shown read-only (see __init__)
         widgets = {
             # <input type="date"> accepts only ISO dates; the zh-hans locale format (2022/01/02) shows blank.
             "licence_issued_on": forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
@@ -57,7 +57,6 @@ class RetailerForm(forms.ModelForm):
                 "12 位：前 6 位为行政区划代码，第 7 位为持证人类型（1 个体、2 企业），后 5 位为流水号。"
             ),
             "mobile": _("11 位手机号，可带 +86。"),
-            "tier": _("1–30 档，新客户起始档位一般不高于 24 档。"),
         }
 
     def __init__(self, *args, user, reveal_sensitive: bool, reveal_contact: bool = True, **kwargs):
@@ -82,6 +81,16 @@ class RetailerForm(forms.ModelForm):
             del self.fields[
                 "mobile"
             ]  # an existing number is not shown to, nor changed by, who may not see it
+        # The tier and the credit grade have their own engines: shown, never taken from the post (a disabled
+        # field keeps its initial value whatever is posted). A new retailer may be given its starting tier.
+        for name, where in LOCKED_FIELDS.items():
+            if self.instance.pk or name not in CREATE_FIELDS:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = where
+        if not self.instance.pk:
+            self.fields["tier"].help_text = _("新客户起始档位最高 %(cap)s 档；建档后只能经档位评定修改。") % {
+                "cap": starting_tier_cap()
+            }
         if self.instance.pk:
             self.fields["updated_at_seen"].initial = self.instance.updated_at.isoformat()
         self.helper = FormHelper()
@@ -104,7 +113,12 @@ class RetailerForm(forms.ModelForm):
         pass
 
     def service_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.fields if name in EDITABLE_FIELDS}
+        writable = EDITABLE_FIELDS if self.instance.pk else CREATE_FIELDS
+        return {
+            name: self.cleaned_data[name]
+            for name, field in self.fields.items()
+            if name in writable and not field.disabled
+        }
 
 
 class ConsentForm(forms.Form):

@@ -1,7 +1,7 @@
 """Every write to retailers: validation, atomic writes, consent and the log of personal-data access."""
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pgtrigger
@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
@@ -17,7 +18,8 @@ from crm.errors import ConflictError
 from users.models import User
 from users.selectors import org_units_visible, region_codes_known, routes_visible
 
-# Fields a form or API body may set; consent is changed only through retailer_consent_set.
+# Fields a form or API body may set; consent is changed only through retailer_consent_set, the tier and the
+# credit grade only through their own engines (LOCKED_FIELDS).
 EDITABLE_FIELDS = (
     "customer_code",
     "licence_no",
@@ -36,8 +38,6 @@ EDITABLE_FIELDS = (
     "market_type",
     "business_format",
     "scale",
-    "tier",
-    "credit_grade",
     "shop_area_m2",
     "is_night_shop",
     "org_unit",
@@ -49,6 +49,48 @@ EDITABLE_FIELDS = (
     "bank_account",
     "status",
 )
+
+
+# Fields no generic write path changes, each with where it is changed instead: the tier (档位) only through the
+# tier engine (segmentation.tiers: a published proposal, or a manual change a second person approves), the credit
+# grade only through the credit rule (accounts.compliance: recomputed from the violations). Forms, the admin, the
+# API and imports refuse a new value with this message; the value a record already has, sent back, is no change.
+LOCKED_FIELDS = {
+    "tier": gettext_lazy(
+        "档位只能经档位评定修改：发布档位评定方案，或在客户页“申请调整档位”并由另一人审批"
+        "（接口：/api/v1/tier-changes/）。"
+    ),
+    "credit_grade": gettext_lazy(
+        "信用等级只能由信用规则根据违规记录评定（登记或作废违规后自动重评），不能直接修改。"
+    ),
+}
+# A new retailer may be given its starting tier (DOMAIN: capped for new retailers); its credit grade starts at the
+# model's default and follows the credit rule from then on.
+CREATE_FIELDS = (*EDITABLE_FIELDS, "tier")
+
+# The highest tier a new retailer may start at. The number is the tier engine's (TierRule.new_retailer_cap, in
+# segmentation, which sits above accounts): segmentation registers its reader here when it loads.
+_starting_tier_cap_source: list[Callable[[], int]] = []
+
+
+def starting_tier_cap_source_register(source: Callable[[], int]) -> None:
+    _starting_tier_cap_source[:] = [source]
+
+
+def starting_tier_cap() -> int:
+    return _starting_tier_cap_source[0]() if _starting_tier_cap_source else 24
+
+
+def retailer_starting_tier_validate(*, tier: int | None, actor: User | None) -> None:
+    """A new retailer's tier may not exceed the tier engine's cap for new retailers. `actor` None (a system job
+    loading master data as it stands, e.g. the demo seed) is not limited."""
+    if actor is None or tier is None:
+        return
+    cap = starting_tier_cap()
+    if tier > cap:
+        raise ValidationError(
+            {"tier": _("新客户的起始档位不能高于 %(cap)s 档（档位评定规则中的新客户上限）。") % {"cap": cap}}
+        )
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
@@ -152,9 +194,16 @@ def _county_region_code(retailer: Retailer) -> str:
 
 @transaction.atomic
 def retailer_create(*, actor: User | None, data: dict[str, Any]) -> Retailer:
-    unknown = set(data) - set(EDITABLE_FIELDS)
+    """Create a retailer. It may be given a starting tier (capped, retailer_starting_tier_validate); its credit
+    grade is the credit rule's starting grade, so a different one is refused — except from a system job
+    (`actor` None), which loads master data as it stands."""
+    unknown = set(data) - set(CREATE_FIELDS) - {"credit_grade"}
     if unknown:
         raise ValidationError({name: _("不允许设置该字段。") for name in sorted(unknown)})
+    default_grade = Retailer._meta.get_field("credit_grade").default
+    if actor is not None and data.get("credit_grade", default_grade) != default_grade:
+        raise ValidationError({"credit_grade": LOCKED_FIELDS["credit_grade"]})
+    retailer_starting_tier_validate(tier=data.get("tier"), actor=actor)
     retailer = Retailer(**data)
     retailer_validate(retailer=retailer, actor=actor)
     retailer.save()
@@ -170,21 +219,32 @@ def retailer_update(
     expected_updated_at: datetime.datetime | None = None,
 ) -> Retailer:
     """Apply `data` to the retailer. With `expected_updated_at`, a concurrent edit raises ConflictError rather
-    than silently overwriting someone else's change."""
+    than silently overwriting someone else's change. A locked field (tier, credit grade) sent with the value the
+    record has is no change; any other value is refused with where it is changed (LOCKED_FIELDS)."""
+    data = dict(data)
+    sent_locked = {name: data.pop(name) for name in LOCKED_FIELDS if name in data}
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: _("不允许修改该字段。") for name in sorted(unknown)})
     locked = Retailer.objects.select_for_update().get(pk=retailer.pk)
     if expected_updated_at is not None and locked.updated_at != expected_updated_at:
         raise ConflictError(_("该客户资料已被他人修改，请刷新页面后重新编辑。"))
+    refused = {
+        name: [LOCKED_FIELDS[name]] for name, value in sent_locked.items() if getattr(locked, name) != value
+    }
     changed = []
     for name, value in data.items():
         if getattr(locked, name) != value:
             setattr(locked, name, value)
             changed.append(name)
-    if not changed:
+    if not changed and not refused:
         return locked
-    retailer_validate(retailer=locked, actor=actor)
+    try:
+        retailer_validate(retailer=locked, actor=actor)
+    except ValidationError as exc:
+        raise ValidationError({**exc.message_dict, **refused}) from exc
+    if refused:
+        raise ValidationError(refused)
     locked.save(update_fields=[*_attnames(changed), "updated_at"])
     return locked
 

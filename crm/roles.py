@@ -70,6 +70,10 @@ SERVICE_FIELD = (
     "feedback.add_hiddencomplaintcall",
 )
 
+# Importing orders writes orders, so it needs the permissions of writing them (accounts.imports.pipeline:
+# ImportSpec.permissions). Orders are written by imports only; the order admin adds and changes none.
+ORDER_IMPORT = ("sales.add_order", "sales.change_order")
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -110,6 +114,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "users.view_user",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            # orders of their territory from the ordering platform's files (imports only: the admin adds none)
+            *ORDER_IMPORT,
             "segmentation.add_scoringrun",
             "segmentation.view_scoringrun",
             "segmentation.view_retailerscore",
@@ -181,6 +187,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "accounts.view_contact_details",
             "accounts.add_importjob",
             "accounts.view_importjob",
+            # the ordering platform delivers its orders as import files
+            *ORDER_IMPORT,
             "segmentation.view_segment",
             "segmentation.view_clusterprofile",
             "loyalty.view_pointsaccount",

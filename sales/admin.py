@@ -60,6 +60,9 @@ class OrderAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
 
+    def has_add_permission(self, request):
+        return False  # orders come from the ordering platform through imports (sales.add_order is for those)
+
     def has_change_permission(self, request, obj=None):
         return False  # orders come from the ordering platform through imports
 

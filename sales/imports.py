@@ -17,13 +17,14 @@ from accounts.imports.pipeline import (
 )
 from accounts.models import ImportJob
 from core.db import queryset_sql
-from sales.models import Product
+from sales.models import Order, Product
 
 MAX_CARTONS_PER_LINE = 10_000
 
 
 class ProductImport(ImportSpec):
     kind = ImportJob.Kind.PRODUCTS
+    models = (Product,)
     aliases = {
         "code": ("卷烟编码", "商品编码", "品规编码", "卷烟代码", "product_code"),
         "brand": ("品牌", "卷烟品牌"),
@@ -218,6 +219,7 @@ class OrderImport(ImportSpec):
     """One row per order line; lines of one order share its number, retailer and date."""
 
     kind = ImportJob.Kind.ORDERS
+    models = (Order,)
     analyze_tables = ("sales_order", "sales_orderline", "sales_retailerperiodsummary")
     aliases = {
         "order_no": ("订单号", "订单编号", "单号"),
@@ -256,8 +258,6 @@ class OrderImport(ImportSpec):
     }
 
     def prepare(self, ctx):
-        from sales.models import Order
-
         ctx.lookups = {"source": choice_map(Order.Source.choices, {"网上": "online", "电话": "phone"})}
 
     def clean(self, raw, ctx):

@@ -7,8 +7,17 @@ class SegmentationConfig(AppConfig):
     verbose_name = _("客户分级")
 
     def ready(self):
+        from accounts.services import starting_tier_cap_source_register
         from segmentation import merge
         from segmentation.rule_fields import register_catalogue
 
         register_catalogue()
         merge.register()
+        # a new retailer's starting tier is capped by the tier engine's rule (accounts cannot import it)
+        starting_tier_cap_source_register(_new_retailer_cap)
+
+
+def _new_retailer_cap() -> int:
+    from segmentation.tiers import tier_rule_current
+
+    return tier_rule_current().new_retailer_cap

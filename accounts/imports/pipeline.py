@@ -9,8 +9,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,8 @@ from core.spreadsheet import csv_lines
 COPY_CHUNK_ROWS = 5000
 PREVIEW_ROWS = 10
 MAX_ERRORS_PER_ROW = 10
+# The right to use imports at all; each kind adds the permissions of writing its models (ImportSpec.permissions).
+IMPORT_PERMISSION = "accounts.add_importjob"
 
 
 @dataclass
@@ -50,6 +54,22 @@ class ImportSpec(abc.ABC):
     staging_columns: tuple[tuple[str, str], ...]
     labels: dict[str, str] = {}
     analyze_tables: tuple[str, ...] = ()  # tables to ANALYZE after a large commit
+    # The models the import writes. An import creates and updates rows, so it needs what writing them directly
+    # needs: add and change of each model (see `permissions`). `register` refuses a spec that declares none.
+    models: tuple[type[Model], ...] = ()
+
+    @property
+    def permissions(self) -> tuple[str, ...]:
+        """Every permission an import of this kind needs: importing at all, and adding and changing each model
+        it writes — the same as writing that model directly (the admin, the pages, the API)."""
+        perms = [IMPORT_PERMISSION]
+        for model in self.models:
+            for action in ("add", "change"):
+                perms.append(f"{model._meta.app_label}.{get_permission_codename(action, model._meta)}")
+        return tuple(perms)
+
+    def allowed_for(self, user) -> bool:
+        return bool(user.is_authenticated and user.is_active and user.has_perms(self.permissions))
 
     def prepare(self, ctx: CleanContext) -> None:  # noqa: B027 - optional hook, most specs need lookups
         """Load small lookups once per job (enum maps, known codes)."""
@@ -73,6 +93,10 @@ REGISTRY: dict[str, ImportSpec] = {}
 
 
 def register(spec: ImportSpec) -> ImportSpec:
+    if not spec.models:
+        raise ImproperlyConfigured(
+            f"import kind {spec.kind!r} declares no models: its permission would be unknown"
+        )
     REGISTRY[spec.kind] = spec
     return spec
 

@@ -22,7 +22,13 @@ from accounts.imports.pipeline import (
 )
 from accounts.models import MAX_LICENCE_YEARS, ImportJob, Retailer
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
-from accounts.services import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
+from accounts.services import (
+    LOCKED_FIELDS,
+    RETAILER_TRIGGERS,
+    history_context_create,
+    retailer_events_insert_sql,
+    starting_tier_cap,
+)
 from users.models import User
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -138,6 +144,7 @@ WEEKDAYS = {
 
 class RetailerImport(ImportSpec):
     kind = ImportJob.Kind.RETAILERS
+    models = (Retailer,)
     aliases = ALIASES
     required = REQUIRED
     analyze_tables = ("accounts_retailer", "accounts_retailerevent")
@@ -427,6 +434,45 @@ class RetailerImport(ImportSpec):
             where="EXISTS (SELECT 1 FROM accounts_retailer r WHERE r.customer_code = s.customer_code "
             "AND r.licence_no IS DISTINCT FROM s.licence_no)",
         )
+        # The tier and the credit grade have their own engines (accounts.services.LOCKED_FIELDS): a file may
+        # repeat what an existing retailer has (re-importing an export changes nothing) but not change it. A new
+        # retailer may start at a tier up to the tier rule's cap for new retailers, and at the credit rule's
+        # starting grade (the model default).
+        for name in LOCKED_FIELDS:
+            add_errors_sql(
+                cursor,
+                job=job,
+                table=table,
+                column=name,
+                value_sql=f"s.{name}",
+                message=_("已有客户的该项不能通过导入修改。") + str(LOCKED_FIELDS[name]),
+                where=f"s.{name} IS NOT NULL AND EXISTS (SELECT 1 FROM accounts_retailer r "
+                f"WHERE r.licence_no = s.licence_no AND r.{name} IS DISTINCT FROM s.{name})",
+            )
+        cap = starting_tier_cap()
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="tier",
+            value_sql="s.tier",
+            message=_("新客户的起始档位不能高于 %(cap)s 档（档位评定规则中的新客户上限）。") % {"cap": cap},
+            where_params=[cap],
+            where="s.tier > %s AND NOT EXISTS (SELECT 1 FROM accounts_retailer r WHERE r.licence_no = s.licence_no)",
+        )
+        default_grade = Retailer._meta.get_field("credit_grade").default
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="credit_grade",
+            value_sql="s.credit_grade",
+            message=_("新客户的信用等级从 %(grade)s 级开始。") % {"grade": default_grade}
+            + str(LOCKED_FIELDS["credit_grade"]),
+            where_params=[default_grade],
+            where="s.credit_grade <> %s AND NOT EXISTS "
+            "(SELECT 1 FROM accounts_retailer r WHERE r.licence_no = s.licence_no)",
+        )
         # Territory: a supervisor imports only into their own subtree and updates only their own retailers.
         if not (user.is_superuser or user.role == User.Role.ADMIN):
             path = user.org_unit.path if user.org_unit_id else "/nowhere/"
@@ -460,8 +506,9 @@ class RetailerImport(ImportSpec):
         for name in names:
             default = INSERT_DEFAULTS.get(name)
             insert_values.append(f"coalesce(s.{name}, {default})" if default else f"s.{name}")
-        # Update only the columns the file carries; a missing column keeps what the record has.
-        update_names = [n for n in names if n in mapped and n != "licence_no"]
+        # Update only the columns the file carries; a missing column keeps what the record has. The locked
+        # fields are never updated (check() refuses a row that would change them).
+        update_names = [n for n in names if n in mapped and n != "licence_no" and n not in LOCKED_FIELDS]
         if "org_unit" in mapped or "route" in mapped:
             update_names += ["org_unit_id"]
         if "route" in mapped:

@@ -22,3 +22,15 @@ def import_job_get(*, user: User, job_id: int) -> ImportJob:
 
 def import_job_errors(*, job: ImportJob, limit: int = 200) -> list[ImportRowError]:
     return list(job.row_errors.order_by("row_no", "id")[:limit])
+
+
+def import_kinds_allowed(*, user: User) -> list[tuple[str, str]]:
+    """The kinds `user` may import, as (value, label) choices: those whose permissions they hold
+    (accounts.imports.pipeline.ImportSpec.permissions)."""
+    from accounts.imports.pipeline import REGISTRY
+
+    return [
+        (value, label)
+        for value, label in ImportJob.Kind.choices
+        if value in REGISTRY and REGISTRY[value].allowed_for(user)
+    ]

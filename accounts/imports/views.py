@@ -12,8 +12,18 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.imports.pipeline import errors_as_csv_rows, spec_for
 from accounts.imports.reader import ENCODING_LABELS
-from accounts.imports.selectors import import_job_errors, import_job_get, import_jobs_visible
-from accounts.imports.services import import_job_cancel, import_job_commit, import_job_create
+from accounts.imports.selectors import (
+    import_job_errors,
+    import_job_get,
+    import_jobs_visible,
+    import_kinds_allowed,
+)
+from accounts.imports.services import (
+    import_job_cancel,
+    import_job_commit,
+    import_job_create,
+    import_kind_check,
+)
 from accounts.models import ImportJob
 from core.spreadsheet import CSV_CONTENT_TYPE, csv_response
 from crm.errors import ConflictError
@@ -34,13 +44,24 @@ class UploadForm(forms.Form):
         widget=forms.RadioSelect,
     )
 
+    def __init__(self, *args, kinds: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+
 
 @login_required
 @permission_required("accounts.add_importjob", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def import_list_view(request):
+    kinds = import_kinds_allowed(user=request.user)
+    if request.method == "POST" and request.POST.get("kind") in ImportJob.Kind.values:
+        # a kind the page does not offer is refused by the rule itself, with its reason (403)
+        import_kind_check(user=request.user, kind=request.POST["kind"])
     form = UploadForm(
-        request.POST or None, request.FILES or None, initial={"kind": request.GET.get("kind", "retailers")}
+        request.POST or None,
+        request.FILES or None,
+        kinds=kinds,
+        initial={"kind": request.GET.get("kind", "retailers")},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,7 +81,7 @@ def import_list_view(request):
     return render(
         request,
         "accounts/import_list.html",
-        {"form": form, "jobs": jobs, "kinds": ImportJob.Kind.choices},
+        {"form": form, "jobs": jobs, "kinds": kinds},
         status=400 if form.errors else 200,
     )
 

@@ -11,11 +11,11 @@ def admin_post(retailer_fields: dict) -> dict:
 
 
 def test_admin_edit_saves_through_the_service_and_is_recorded(retailer_a, company_admin, client_for):
-    data = form_data(retailer_a, with_sensitive=True, tier=21, mobile="13900007777")
+    data = form_data(retailer_a, with_sensitive=True, scale="3", mobile="13900007777")
     response = client_for(company_admin).post(f"{CHANGELIST}{retailer_a.pk}/change/", admin_post(data))
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     retailer_a.refresh_from_db()
-    assert retailer_a.tier == 21
+    assert retailer_a.scale == "3"
     assert retailer_a.mobile == "13900007777"
     event = RetailerEvent.objects.filter(pgh_obj_id=retailer_a.pk, pgh_label="updated").get()
     assert event.pgh_context.metadata.get("user") == company_admin.pk

@@ -97,11 +97,13 @@ def test_create_ignores_read_only_consent_fields(route_a, manager_a, token_clien
 
 
 def test_patch_changes_a_field(retailer_a, manager_a, token_client_for):
-    response = token_client_for(manager_a).patch(f"{API_URL}{retailer_a.pk}/", {"tier": 22}, format="json")
+    response = token_client_for(manager_a).patch(
+        f"{API_URL}{retailer_a.pk}/", {"shop_name": "老城甲号超市"}, format="json"
+    )
     assert response.status_code == 200
-    assert response.json()["tier"] == 22
+    assert response.json()["shop_name"] == "老城甲号超市"
     retailer_a.refresh_from_db()
-    assert retailer_a.tier == 22
+    assert retailer_a.shop_name == "老城甲号超市"
 
 
 def test_patch_with_a_bad_value_returns_400_and_changes_nothing(retailer_a, manager_a, token_client_for):

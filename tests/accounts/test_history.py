@@ -18,21 +18,23 @@ def test_creating_a_retailer_records_a_created_event(retailer_a):
 
 
 def test_retailer_update_records_the_new_values(retailer_a):
-    retailer_update(actor=None, retailer=retailer_a, data={"tier": 12, "shop_name": "老城甲号超市"})
+    retailer_update(actor=None, retailer=retailer_a, data={"scale": "3", "shop_name": "老城甲号超市"})
     event = events_of(retailer_a).get()
-    assert (event.tier, event.shop_name) == (12, "老城甲号超市")
+    assert (event.scale, event.shop_name) == ("3", "老城甲号超市")
 
 
 def test_an_update_that_changes_nothing_records_no_event(retailer_a):
-    retailer_update(actor=None, retailer=retailer_a, data={"tier": retailer_a.tier})
+    retailer_update(
+        actor=None, retailer=retailer_a, data={"tier": retailer_a.tier, "scale": retailer_a.scale}
+    )
     assert not events_of(retailer_a).exists()
 
 
 def test_history_lists_each_change_with_old_and_new_value(retailer_a):
-    retailer_update(actor=None, retailer=retailer_a, data={"tier": 12})
+    retailer_update(actor=None, retailer=retailer_a, data={"shop_name": "老城甲号超市"})
     latest = retailer_history(retailer=retailer_a)[0]
     assert latest["label"] == "updated"
-    assert {"field": "档位", "old": 10, "new": 12} in latest["changes"]
+    assert {"field": "店铺名称", "old": "老城甲号便利店", "new": "老城甲号超市"} in latest["changes"]
     assert len(latest["changes"]) == 1
 
 
@@ -60,16 +62,18 @@ def test_bulk_status_action_is_captured_in_history(retailer_a, route_a, supervis
 
 
 def test_portrait_shows_the_change(retailer_a, manager_a, client_for):
-    retailer_update(actor=manager_a, retailer=retailer_a, data={"tier": 12})
+    retailer_update(actor=manager_a, retailer=retailer_a, data={"shop_name": "老城甲号超市"})
     html = client_for(manager_a).get(retailer_a.get_absolute_url()).content.decode()
-    assert "档位：</span>10 → <strong>12</strong>" in html
+    assert "店铺名称：</span>老城甲号便利店 → <strong>老城甲号超市</strong>" in html
 
 
 def test_portrait_names_who_made_a_change_through_the_page(retailer_a, manager_a, client_for):
     client = client_for(manager_a)
-    response = client.post(f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, tier=14))
+    response = client.post(
+        f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, shop_name="老城甲号超市")
+    )
     assert response.status_code == 302
     history = retailer_history(retailer=retailer_a)
     assert history[0]["who"] == "王经理甲"
     html = client.get(retailer_a.get_absolute_url()).content.decode()
-    assert "10 → <strong>14</strong>" in html
+    assert "老城甲号便利店 → <strong>老城甲号超市</strong>" in html

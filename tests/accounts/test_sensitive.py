@@ -99,7 +99,9 @@ def test_api_shows_the_phone_but_masks_id_and_bank_for_a_manager(retailer_a, man
 
 
 def test_api_edit_form_values_are_masked_in_responses_to_updates(retailer_a, manager_a, api_client_for):
-    response = api_client_for(manager_a).patch(f"{API_URL}{retailer_a.pk}/", {"tier": 11}, format="json")
+    response = api_client_for(manager_a).patch(
+        f"{API_URL}{retailer_a.pk}/", {"shop_area_m2": 11}, format="json"
+    )
     assert response.status_code == 200
     assert FULL_ID not in response.content.decode()
     assert FULL_BANK not in response.content.decode()

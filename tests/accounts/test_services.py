@@ -304,20 +304,20 @@ def test_update_with_current_timestamp_saves(retailer_a):
     updated = retailer_update(
         actor=None,
         retailer=retailer_a,
-        data={"tier": 11},
+        data={"shop_area_m2": 11},
         expected_updated_at=retailer_a.updated_at,
     )
-    assert updated.tier == 11
+    assert updated.shop_area_m2 == 11
     assert updated.updated_at > retailer_a.updated_at
 
 
 def test_update_with_stale_timestamp_raises_conflict_and_keeps_the_other_edit(retailer_a):
     seen = retailer_a.updated_at
-    retailer_update(actor=None, retailer=retailer_a, data={"tier": 12})  # someone else saves first
+    retailer_update(actor=None, retailer=retailer_a, data={"shop_area_m2": 12})  # someone else saves first
     with pytest.raises(ConflictError):
-        retailer_update(actor=None, retailer=retailer_a, data={"tier": 13}, expected_updated_at=seen)
+        retailer_update(actor=None, retailer=retailer_a, data={"shop_area_m2": 13}, expected_updated_at=seen)
     retailer_a.refresh_from_db()
-    assert retailer_a.tier == 12
+    assert retailer_a.shop_area_m2 == 12
 
 
 def test_update_without_changes_does_not_touch_the_row(retailer_a):

@@ -43,20 +43,20 @@ def test_create_page_cannot_use_another_managers_route(route_a, route_b, manager
 
 def test_edit_page_saves_a_change(retailer_a, manager_a, client_for):
     response = client_for(manager_a).post(
-        f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, tier=15, shop_name="老城甲号超市")
+        f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, scale="3", shop_name="老城甲号超市")
     )
     assert response.status_code == 302
     retailer_a.refresh_from_db()
-    assert (retailer_a.tier, retailer_a.shop_name) == (15, "老城甲号超市")
+    assert (retailer_a.scale, retailer_a.shop_name) == ("3", "老城甲号超市")
 
 
 def test_manager_edit_keeps_the_id_and_bank_account_the_form_did_not_show(retailer_a, manager_a, client_for):
     html = client_for(manager_a).get(f"/retailers/{retailer_a.pk}/edit/").content.decode()
     assert retailer_a.owner_id_number not in html
     assert retailer_a.bank_account not in html
-    client_for(manager_a).post(f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, tier=16))
+    client_for(manager_a).post(f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, shop_area_m2=16))
     retailer_a.refresh_from_db()
-    assert retailer_a.tier == 16
+    assert retailer_a.shop_area_m2 == 16
     assert retailer_a.owner_id_number == "410302198001010019"
     assert retailer_a.bank_account == "6222020200112233445"
 
@@ -64,19 +64,21 @@ def test_manager_edit_keeps_the_id_and_bank_account_the_form_did_not_show(retail
 def test_edit_page_with_bad_input_shows_errors_and_changes_nothing(retailer_a, manager_a, client_for):
     before = Retailer.objects.values().get(pk=retailer_a.pk)
     response = client_for(manager_a).post(
-        f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, tier=31, mobile="12345")
+        f"/retailers/{retailer_a.pk}/edit/", form_data(retailer_a, shop_area_m2=0, mobile="12345")
     )
     assert response.status_code == 400
     assert Retailer.objects.values().get(pk=retailer_a.pk) == before
 
 
 def test_edit_page_refuses_a_stale_edit_with_409(retailer_a, manager_a, client_for):
-    stale = form_data(retailer_a, tier=17)
-    retailer_update(actor=None, retailer=retailer_a, data={"tier": 18})  # someone else saves meanwhile
+    stale = form_data(retailer_a, shop_area_m2=17)
+    retailer_update(
+        actor=None, retailer=retailer_a, data={"shop_area_m2": 18}
+    )  # someone else saves meanwhile
     response = client_for(manager_a).post(f"/retailers/{retailer_a.pk}/edit/", stale)
     assert response.status_code == 409
     retailer_a.refresh_from_db()
-    assert retailer_a.tier == 18
+    assert retailer_a.shop_area_m2 == 18
 
 
 @pytest.fixture

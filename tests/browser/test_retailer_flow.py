@@ -47,12 +47,12 @@ def test_search_portrait_and_edit_with_a_bad_licence_then_a_good_one(page, live_
     page.wait_for_url(f"{live_server.url}/retailers/{shop.pk}/edit/")
     expect(page.locator("#id_licence_issued_on")).to_have_value(before.licence_issued_on.isoformat())
     page.fill("#id_licence_no", "41030210010")
-    page.fill("#id_tier", "14")
+    page.fill("#id_shop_area_m2", "14")
     page.locator("#save-retailer").click()
     expect(page.locator("#form-errors")).to_contain_text("许可证号必须是 12 位数字")
     expect(page.locator("#id_licence_no")).to_have_class(re.compile(r"\bis-invalid\b"))
     assert _licence(shop) == before.licence_no
-    assert Retailer.objects.get(pk=shop.pk).tier == before.tier
+    assert Retailer.objects.get(pk=shop.pk).shop_area_m2 == before.shop_area_m2
 
     # A holder-type digit of 3 (only 1 individual or 2 company exist) is refused too.
     page.fill("#id_licence_no", "410302300101")
@@ -60,15 +60,18 @@ def test_search_portrait_and_edit_with_a_bad_licence_then_a_good_one(page, live_
     expect(page.locator("#form-errors")).to_contain_text("第 7 位是持证人类型")
     assert _licence(shop) == before.licence_no
 
-    # Corrected (the holder is a company: type 2) and saved, with the tier changed alongside.
+    # The tier and the credit grade are shown but not editable here (their engines change them).
+    expect(page.locator("#id_tier")).to_be_disabled()
+    expect(page.locator("#id_credit_grade")).to_be_disabled()
+
+    # Corrected (the holder is a company: type 2) and saved, with the shop area changed alongside.
     page.fill("#id_licence_no", "410302200101")
-    page.fill("#id_tier", "14")
+    page.fill("#id_shop_area_m2", "14")
     page.locator("#save-retailer").click()
     page.wait_for_url(f"{live_server.url}/retailers/{shop.pk}/")
     expect(page.get_by_role("alert")).to_contain_text("已保存修改")
-    expect(page.locator("#key-facts")).to_contain_text("14")
     after = Retailer.objects.get(pk=shop.pk)
-    assert (after.licence_no, after.tier) == ("410302200101", 14)
+    assert (after.licence_no, after.shop_area_m2, after.tier) == ("410302200101", 14, before.tier)
     assert after.updated_at > before.updated_at
     # The change history on the portrait names the new value.
     expect(page.locator("#history")).to_contain_text("410302200101")

@@ -353,20 +353,20 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(county_a_
 def test_import_writes_history_for_created_and_updated_retailers(county_a_world):
     run_import(user=county_a_world, content=csv_bytes([retailer_row(1)]))
     retailer = Retailer.objects.get(licence_no="410302100001")
-    run_import(user=county_a_world, content=csv_bytes([retailer_row(1, 档位="20")]))
+    run_import(user=county_a_world, content=csv_bytes([retailer_row(1, 店铺名称="老城一号超市")]))
     labels = list(
         RetailerEvent.objects.filter(pgh_obj_id=retailer.pk)
         .order_by("pgh_id")
-        .values_list("pgh_label", "tier")
+        .values_list("pgh_label", "shop_name")
     )
-    assert labels == [("created", 10), ("updated", 20)]
+    assert labels == [("created", "老城第1号便利店"), ("updated", "老城一号超市")]
 
 
 def test_all_or_nothing_with_one_bad_row_refuses_to_commit_and_changes_nothing(county_a_world, retailer_a):
     rows = [
         retailer_row(1),
         retailer_row(2, 手机号="110"),
-        retailer_row(3, 客户编码=retailer_a.customer_code, 许可证号=retailer_a.licence_no, 档位="25"),
+        retailer_row(3, 客户编码=retailer_a.customer_code, 许可证号=retailer_a.licence_no, 档位="10"),
     ]
     job = validated_job(user=county_a_world, content=csv_bytes(rows), mode=ImportJob.Mode.ALL_OR_NOTHING)
     assert (job.valid_rows, job.invalid_rows) == (2, 1)
@@ -422,9 +422,19 @@ def test_a_column_missing_from_the_file_leaves_existing_values_untouched(county_
 
 
 def test_an_empty_cell_in_a_present_column_clears_the_value(county_a_world):
+    run_import(user=county_a_world, content=csv_bytes([retailer_row(1, 身份证号="410302198001010019")]))
+    run_import(user=county_a_world, content=csv_bytes([retailer_row(1, 身份证号="")]))
+    assert Retailer.objects.get(licence_no="410302100001").owner_id_number == ""
+
+
+def test_an_empty_tier_cell_keeps_an_existing_retailers_tier(county_a_world):
+    """The tier changes only through the tier engine: an import neither sets nor clears an existing one."""
     run_import(user=county_a_world, content=csv_bytes([retailer_row(1, 档位="12")]))
-    run_import(user=county_a_world, content=csv_bytes([retailer_row(1, 档位="")]))
-    assert Retailer.objects.get(licence_no="410302100001").tier is None
+    job = run_import(
+        user=county_a_world, content=csv_bytes([retailer_row(1, 档位="", 店铺名称="老城一号超市")])
+    )
+    assert job.updated_count == 1
+    assert Retailer.objects.get(licence_no="410302100001").tier == 12
 
 
 def test_moving_a_retailer_to_another_department_by_name_only_does_not_keep_the_old_route(
@@ -561,7 +571,7 @@ def test_a_failure_mid_commit_rolls_back_everything_and_returns_the_job_to_valid
 ):
     rows = [
         retailer_row(1),
-        retailer_row(2, 客户编码=retailer_a.customer_code, 许可证号=retailer_a.licence_no, 档位="30"),
+        retailer_row(2, 客户编码=retailer_a.customer_code, 许可证号=retailer_a.licence_no, 档位="10"),
     ]
     job = validated_job(user=county_a_world, content=csv_bytes(rows))
     spec = spec_for(job.kind)
