@@ -4,6 +4,7 @@ that carries credit grades — and a row that disagrees is found and named."""
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from accounts.models import Retailer
@@ -43,14 +44,19 @@ def test_after_seed_demo_no_row_disagrees_with_its_rule(db):
 
 
 def test_after_an_import_that_carries_credit_grades_no_grade_disagrees(route_a, supervisor_a):
-    rows = [
-        {**retailer_row(1), "信用等级": "AAA"},  # registered today, no violation: the rule says A
-        {**retailer_row(2), "信用等级": "D"},
-    ]
+    # a new shop registered today with no violation starts at the rule's grade, A; a file may carry it
+    rows = [{**retailer_row(1), "信用等级": "A"}, {**retailer_row(2), "信用等级": "A"}]
     job = run_import(user=supervisor_a, content=csv_bytes(rows))
     assert job.created_count == 2
     assert set(Retailer.objects.values_list("credit_grade", flat=True)) == {"A"}
     assert counts()["credit_grade"] == 0
-    # re-importing a grade over an existing record changes nothing the rule would not
-    job = run_import(user=supervisor_a, content=csv_bytes([{**retailer_row(1), "信用等级": "AA"}]))
+    # any other grade for a new shop is refused rather than stored against the rule
+    with pytest.raises(ValidationError):
+        run_import(user=supervisor_a, content=csv_bytes([{**retailer_row(3), "信用等级": "AAA"}]))
+    assert counts()["credit_grade"] == 0
+    # a different grade over an existing record is refused (the grade follows the credit rule only): the row is
+    # an error, nothing is written, and no grade disagrees
+    with pytest.raises(ValidationError):
+        run_import(user=supervisor_a, content=csv_bytes([{**retailer_row(1), "信用等级": "AA"}]))
+    assert set(Retailer.objects.values_list("credit_grade", flat=True)) == {"A"}
     assert counts()["credit_grade"] == 0
