@@ -12,6 +12,9 @@
                         rows into a scratch temp table, committed
     coverage            visits.selectors.coverage.coverage of the last 28 days for the whole company against
                         SELECT manager_id, route_id, count(*) FROM visits_visitplan … GROUP BY over the period
+    route_plan          visits.route.plan of 40 stops from a start (nearest neighbour, then 2-opt and Or-opt) over
+                        seeded county-sized layouts (p50/p95, target p95 ≤ 50 ms) against the nearest-neighbour
+                        tour alone; the improved tour's length is reported against the greedy one's
 
 Setup, on top of the runner's demo data and idempotent: visit plans and visits for the period through the visits
 demo (only when the period has none), violations (only when there are none), and one published company-wide
@@ -428,6 +431,49 @@ def _escalation(count: int) -> dict:
     }
 
 
+ROUTE_STOPS = 40
+ROUTE_LAYOUTS = 30
+ROUTE_TARGET_SECONDS = 0.05
+
+
+def _route(seed: int) -> dict:
+    from visits import route as routing
+
+    rng = random.Random(seed)
+    layouts = [
+        [(34.5 + rng.uniform(0, 0.3), 112.3 + rng.uniform(0, 0.3)) for _ in range(ROUTE_STOPS + 1)]
+        for _ in range(ROUTE_LAYOUTS)
+    ]
+    base, measured, shorter = [], [], []
+    for start, *stops in layouts:
+
+        def greedy(start=start, stops=stops):
+            d = routing.distance_matrix([start, *stops])
+            return routing.path_length(d, routing._nearest_neighbour(d, len(d)))
+
+        seconds, greedy_m = timed(greedy)
+        base.append(seconds)
+        seconds, tour = timed(lambda start=start, stops=stops: routing.plan(stops, start=start))
+        measured.append(seconds)
+        if sorted(tour.order) != list(range(ROUTE_STOPS)):
+            raise BenchError("the route plan lost or repeated a stop")
+        shorter.append(1 - tour.length_m / greedy_m)
+    baseline, app = summarize(base), summarize(measured)
+    if app["p95"] > ROUTE_TARGET_SECONDS:
+        raise BenchError(
+            f"route planning of {ROUTE_STOPS} stops took {app['p95'] * 1000:.1f} ms at p95 (target 50)"
+        )
+    return {
+        "stops": ROUTE_STOPS,
+        "layouts": ROUTE_LAYOUTS,
+        "target_seconds": ROUTE_TARGET_SECONDS,
+        "baseline": {"what": "distance matrix and nearest-neighbour tour alone", **baseline},
+        "measured": {"what": "visits.route.plan (nearest neighbour + 2-opt + Or-opt)", **app},
+        "shorter_than_greedy_pct": round(100 * statistics.median(shorter), 1),
+        "ratio": {"p95": app["p95"] / baseline["p95"]},
+    }
+
+
 # --- the benchmark ----------------------------------------------------------------------------------------------
 
 
@@ -453,12 +499,14 @@ def run(*, scale: str, iterations: int = DAILY_SAMPLES_MAX, seed: int = 20261123
             "credit_recompute": _credit(today),
             "coverage": _coverage(admin, today),
             "escalation": _escalation(COMPLAINTS[scale]),
+            "route_plan": _route(seed),
         }
     ratio = {
         "daily_list": measures["daily_list"]["ratio"]["p95"],
         **{name: measures[name]["ratio"] for name in ("allocation_preview", "credit_recompute", "coverage")},
         "escalation": measures["escalation"]["ratio"],
         "escalation_repeat": measures["escalation"]["ratio_repeat"],
+        "route_plan": measures["route_plan"]["ratio"]["p95"],
     }
     return {
         "name": "field",
@@ -505,5 +553,11 @@ def summary_lines(result: dict) -> list[str]:
         f"complaints, {esc['measured']['first_sweep']['escalated']:,} breaches)   baseline "
         f"{esc['baseline']['seconds'] * ms:8.2f} ms   ratio {ratio['escalation']:.2f} · repeat "
         f"{esc['measured']['repeat_sweep']['seconds'] * ms:.2f} ms, nothing escalated"
+    )
+    route = m["route_plan"]
+    lines.append(
+        f"  route {route['stops']} stops    p50 {route['measured']['p50'] * ms:8.2f} ms  p95 "
+        f"{route['measured']['p95'] * ms:8.2f} ms   greedy p95 {route['baseline']['p95'] * ms:7.2f} ms   "
+        f"{route['shorter_than_greedy_pct']}% shorter than greedy (target p95 ≤ 50 ms)"
     )
     return lines
