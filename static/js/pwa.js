@@ -137,6 +137,15 @@
       li.textContent = i.shop + " · " + when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) + " · " +
         (STATE_TEXT[i.state] || i.state) + (i.message ? " · " + i.message : "") +
         ((i.photos || []).length ? " · " + fmt(T.q_photos, i.photos.length) : "");
+      if (i.state === "refused") {
+        // the server keeps it for the supervisor: the phone's copy may go
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = "btn btn-link btn-sm p-0 ms-1 q-dismiss";
+        b.textContent = T.q_dismiss;
+        b.addEventListener("click", () => remove(i.key).then(render));
+        li.append(" ", b);
+      }
       return li;
     }));
   }

@@ -6,6 +6,7 @@ changes nothing), the third is refused with a clear message and kept whole for t
 cached pages and the queue."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -19,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 POSITION = {"latitude": 34.004, "longitude": 112.0, "accuracy": 12}
 JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
+SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
 
 @pytest.fixture
@@ -111,6 +113,9 @@ def test_offline_visits_queue_sync_once_and_logout_wipes(phone, live_server, wor
         [[s.shop_name, "queued", 1] for s in (world.shop_a1, world.shop_a2, world.shop_a3)]
     )
     assert Visit.objects.count() == 0
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    phone.locator("#offline-queue summary").click()
+    phone.screenshot(path=str(SCREENS / "offline-queue-390.png"))
 
     # meanwhile 西关副食店 moves to the other county's manager
     Retailer.objects.filter(pk=world.shop_a3.pk).update(route=world.route_b, org_unit=world.route_b.org_unit)
@@ -122,6 +127,7 @@ def test_offline_visits_queue_sync_once_and_logout_wipes(phone, live_server, wor
     refused = phone.locator("#offline-queue .q-item.q-refused")
     expect(refused).to_contain_text("西关副食店 已划归其他客户经理")
     expect(refused).to_contain_text("未入账，已转交主管")
+    phone.screenshot(path=str(SCREENS / "offline-queue-refused-390.png"))
 
     visits = Visit.objects.order_by("retailer_id")
     assert [(v.retailer_id, v.manager_id, v.notes) for v in visits] == [
@@ -144,10 +150,35 @@ def test_offline_visits_queue_sync_once_and_logout_wipes(phone, live_server, wor
     assert Visit.objects.count() == 2
     assert HeldVisit.objects.count() == 1
 
-    # logout (the refused visit is still listed on the phone: confirm) wipes copies and queue
-    phone.on("dialog", lambda dialog: dialog.accept())
+    # the refused visit is kept on the server: the phone's copy may be dismissed
+    phone.locator("#offline-queue summary").click()
+    phone.locator("#offline-queue .q-dismiss").click()
+    expect(phone.locator("#offline-queue")).to_be_hidden()
+    assert queue_items(phone) == []
+    assert HeldVisit.objects.count() == 1
+
+    # a visit that cannot reach the server (the sync endpoint is blocked) waits in the queue …
+    phone.route("**/field/visits/*/sync/", lambda route: route.abort())
+    phone.goto(f"{base}/visits/retailers/{world.shop_a1.pk}/new/")
+    phone.fill("#id_no_location_reason", "室内无信号")
+    phone.fill("#id_notes", "未能上传")
+    phone.locator("#visit-submit").click()
+    expect(phone.locator("#offline-queue .q-count")).to_have_text("1 条待上传")
+    assert queue_items(phone) == [[world.shop_a1.shop_name, "failed", 0]]
+
+    # … and logout (confirming that it will be deleted) wipes copies and queue
+    dialogs = []
+    phone.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
     phone.locator('form[action="/logout/"] button').first.dispatch_event("click")
     phone.wait_for_url(f"{base}/login/")
+    assert dialogs == ["还有 1 条走访未上传，退出将从本机删除。确定退出？"]
     assert cache_sizes(phone) == {}
     assert phone.evaluate("indexedDB.databases().then(dbs => dbs.map(d => d.name))") == []
     assert phone.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+    assert (
+        phone.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('visit-draft:') || k.startsWith('field-'))"
+        )
+        == []
+    )
+    assert Visit.objects.count() == 2
