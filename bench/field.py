@@ -12,6 +12,12 @@
                         rows into a scratch temp table, committed
     coverage            visits.selectors.coverage.coverage of the last 28 days for the whole company against
                         SELECT manager_id, route_id, count(*) FROM visits_visitplan … GROUP BY over the period
+    route_plan          visits.route.plan of 40 stops from a start (nearest neighbour, then 2-opt and Or-opt) over
+                        seeded county-sized layouts (p50/p95, target p95 ≤ 50 ms) against the nearest-neighbour
+                        tour alone; the improved tour's length is reported against the greedy one's
+    offline_sync        the offline queue's sync of 50 queued visits (one photo each) of a sampled manager through
+                        fieldapp.views.visit_sync_view, then the same 50 again (a second phone round after a lost
+                        answer: all must answer "already saved" and create nothing); the visits made are deleted
 
 Setup, on top of the runner's demo data and idempotent: visit plans and visits for the period through the visits
 demo (only when the period has none), violations (only when there are none), and one published company-wide
@@ -428,6 +434,112 @@ def _escalation(count: int) -> dict:
     }
 
 
+ROUTE_STOPS = 40
+ROUTE_LAYOUTS = 30
+ROUTE_TARGET_SECONDS = 0.05
+
+
+def _route(seed: int) -> dict:
+    from visits import route as routing
+
+    rng = random.Random(seed)
+    layouts = [
+        [(34.5 + rng.uniform(0, 0.3), 112.3 + rng.uniform(0, 0.3)) for _ in range(ROUTE_STOPS + 1)]
+        for _ in range(ROUTE_LAYOUTS)
+    ]
+    base, measured, shorter = [], [], []
+    for start, *stops in layouts:
+
+        def greedy(start=start, stops=stops):
+            d = routing.distance_matrix([start, *stops])
+            return routing.path_length(d, routing._nearest_neighbour(d, len(d)))
+
+        seconds, greedy_m = timed(greedy)
+        base.append(seconds)
+        seconds, tour = timed(lambda start=start, stops=stops: routing.plan(stops, start=start))
+        measured.append(seconds)
+        if sorted(tour.order) != list(range(ROUTE_STOPS)):
+            raise BenchError("the route plan lost or repeated a stop")
+        shorter.append(1 - tour.length_m / greedy_m)
+    baseline, app = summarize(base), summarize(measured)
+    if app["p95"] > ROUTE_TARGET_SECONDS:
+        raise BenchError(
+            f"route planning of {ROUTE_STOPS} stops took {app['p95'] * 1000:.1f} ms at p95 (target 50)"
+        )
+    return {
+        "stops": ROUTE_STOPS,
+        "layouts": ROUTE_LAYOUTS,
+        "target_seconds": ROUTE_TARGET_SECONDS,
+        "baseline": {"what": "distance matrix and nearest-neighbour tour alone", **baseline},
+        "measured": {"what": "visits.route.plan (nearest neighbour + 2-opt + Or-opt)", **app},
+        "shorter_than_greedy_pct": round(100 * statistics.median(shorter), 1),
+        "ratio": {"p95": app["p95"] / baseline["p95"]},
+    }
+
+
+SYNC_VISITS = 50
+SYNC_JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
+
+
+def _offline_sync(managers: list) -> dict:
+    import uuid
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import RequestFactory
+
+    from accounts.selectors import retailer_scope
+    from fieldapp.views import visit_sync_view
+    from visits.models import Visit
+
+    manager = managers[0]
+    shops = list(retailer_scope(user=manager).order_by("pk").values_list("pk", flat=True)[:SYNC_VISITS])
+    if not shops:
+        raise BenchError(f"manager {manager} has no shops to visit")
+    queue = [(shops[i % len(shops)], uuid.uuid4()) for i in range(SYNC_VISITS)]
+    factory = RequestFactory()
+
+    def post(pk, key):
+        photo = SimpleUploadedFile(f"{key}.jpg", SYNC_JPEG, content_type="image/jpeg")
+        data = {
+            "idempotency_key": str(key),
+            "no_location_reason": "bench",
+            "notes": "bench-field",
+            "photos": [photo],
+        }
+        request = factory.post(f"/field/visits/{pk}/sync/", data)
+        request.user = manager
+        request._dont_enforce_csrf_checks = True
+        return visit_sync_view(request, pk=pk).status_code
+
+    def round_():
+        return [post(pk, key) for pk, key in queue]
+
+    try:
+        first_s, first = timed(round_)
+        replay_s, replay = timed(round_)
+        made = Visit.objects.filter(idempotency_key__in=[k for _pk, k in queue])
+        count = made.count()
+    finally:
+        for visit in Visit.objects.filter(idempotency_key__in=[k for _pk, k in queue]).prefetch_related(
+            "photos"
+        ):
+            for photo in visit.photos.all():
+                photo.image.delete(save=False)
+            visit.delete()
+    if first != [201] * SYNC_VISITS or count != SYNC_VISITS:
+        raise BenchError(
+            f"the first sync answered {sorted(set(first))} and made {count} visits of {SYNC_VISITS}"
+        )
+    if replay != [200] * SYNC_VISITS:
+        raise BenchError(f"the replayed queue answered {sorted(set(replay))} (must be 200: already saved)")
+    return {
+        "visits": SYNC_VISITS,
+        "first_round": {"seconds": round(first_s, 5), "per_visit_ms": round(first_s / SYNC_VISITS * 1000, 2)},
+        "replay": {"seconds": round(replay_s, 5), "per_visit_ms": round(replay_s / SYNC_VISITS * 1000, 2)},
+        "created": count,
+    }
+
+
 # --- the benchmark ----------------------------------------------------------------------------------------------
 
 
@@ -453,12 +565,15 @@ def run(*, scale: str, iterations: int = DAILY_SAMPLES_MAX, seed: int = 20261123
             "credit_recompute": _credit(today),
             "coverage": _coverage(admin, today),
             "escalation": _escalation(COMPLAINTS[scale]),
+            "route_plan": _route(seed),
+            "offline_sync": _offline_sync(managers),
         }
     ratio = {
         "daily_list": measures["daily_list"]["ratio"]["p95"],
         **{name: measures[name]["ratio"] for name in ("allocation_preview", "credit_recompute", "coverage")},
         "escalation": measures["escalation"]["ratio"],
         "escalation_repeat": measures["escalation"]["ratio_repeat"],
+        "route_plan": measures["route_plan"]["ratio"]["p95"],
     }
     return {
         "name": "field",
@@ -505,5 +620,17 @@ def summary_lines(result: dict) -> list[str]:
         f"complaints, {esc['measured']['first_sweep']['escalated']:,} breaches)   baseline "
         f"{esc['baseline']['seconds'] * ms:8.2f} ms   ratio {ratio['escalation']:.2f} · repeat "
         f"{esc['measured']['repeat_sweep']['seconds'] * ms:.2f} ms, nothing escalated"
+    )
+    route = m["route_plan"]
+    lines.append(
+        f"  route {route['stops']} stops    p50 {route['measured']['p50'] * ms:8.2f} ms  p95 "
+        f"{route['measured']['p95'] * ms:8.2f} ms   greedy p95 {route['baseline']['p95'] * ms:7.2f} ms   "
+        f"{route['shorter_than_greedy_pct']}% shorter than greedy (target p95 ≤ 50 ms)"
+    )
+    sync = m["offline_sync"]
+    lines.append(
+        f"  offline sync      {sync['first_round']['seconds'] * ms:9.2f} ms for {sync['visits']} queued visits "
+        f"({sync['first_round']['per_visit_ms']} ms each) · replay {sync['replay']['seconds'] * ms:.2f} ms, "
+        "nothing created"
     )
     return lines

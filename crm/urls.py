@@ -17,6 +17,7 @@ from feedback.api.complaints import (
     NotificationViewSet,
 )
 from feedback.api.surveys import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
+from fieldapp import views as field_views
 from loyalty.api import (
     AccountViewSet,
     CouponViewSet,
@@ -100,7 +101,10 @@ urlpatterns = [
     path("", views.home_view, name="home"),
     path("healthz", views.healthz_view, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", field_views.LogoutView.as_view(), name="logout"),
+    path("sw.js", field_views.service_worker_view, name="service-worker"),
+    path("manifest.webmanifest", field_views.manifest_view, name="web-manifest"),
+    path("field/", include("fieldapp.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("retailers/", include("accounts.urls")),
     path("imports/", include("accounts.imports.urls")),

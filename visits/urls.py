@@ -1,11 +1,12 @@
 from django.urls import path
 
-from visits import views
+from visits import route_views, views
 
 app_name = "visits"
 
 urlpatterns = [
     path("", views.daily_list_view, name="daily-list"),
+    path("route/", route_views.route_view, name="route"),
     path("log/", views.visit_list_view, name="visit-list"),
     path("log/<int:pk>/", views.visit_detail_view, name="visit-detail"),
     path("log/<int:pk>/photos/<int:photo_id>/", views.visit_photo_view, name="visit-photo"),

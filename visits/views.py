@@ -72,6 +72,9 @@ def daily_list_view(request):
     else:
         manager = managers.first()
     today = timezone.localdate()
+    tomorrow = request.GET.get("day") == "tomorrow"  # the offline app keeps tomorrow's list too
+    if tomorrow:
+        today += datetime.timedelta(days=1)
     entries = daily_list(manager=manager, today=today) if manager else []
     return render(
         request,
@@ -81,6 +84,7 @@ def daily_list_view(request):
             "manager": manager,
             "managers": managers if request.user.role != User.Role.MANAGER else [],
             "today": today,
+            "tomorrow": tomorrow,
             "planned_count": sum(1 for e in entries if e.planned_today),
         },
     )

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "loyalty",
     "feedback",
     "visits",
+    "fieldapp",
     "crm",
     "bench",
 ]

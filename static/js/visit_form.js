@@ -85,8 +85,8 @@
     save();
   }
 
-  form.addEventListener("input", () => { save(); if (!sending) state(T.draft_saved, "secondary"); });
-  form.addEventListener("change", () => save());
+  form.addEventListener("input", () => { if (queuedKey) return; save(); if (!sending) state(T.draft_saved, "secondary"); });
+  form.addEventListener("change", () => { if (!queuedKey) save(); });
 
   // ---- check-in ------------------------------------------------------------------------------------------------
   document.getElementById("checkin-btn").addEventListener("click", () => {
@@ -182,10 +182,51 @@
     showErrors(body || { message: response.status });
   }
 
+  // ---- the offline queue (static/js/pwa.js): a submission is queued with its photos and sent by the queue, now
+  // or when the network returns; this page follows its item and falls back to sending directly without IndexedDB
+  let queuedKey = null;
+  async function enqueue() {
+    const fields = [];
+    for (const [name, value] of new FormData(form).entries()) if (typeof value === "string") fields.push([name, value]);
+    const photos = Array.from((form.elements.photos && form.elements.photos.files) || []).map((f) => ({ name: f.name, type: f.type, blob: f }));
+    const item = { key: form.elements.idempotency_key.value, url: form.dataset.syncUrl, shop: form.dataset.shop, fields, photos };
+    errorsBox.textContent = "";
+    queuedKey = item.key;
+    state(navigator.onLine === false ? T.offline : T.sending, navigator.onLine === false ? "warning" : "info");
+    await window.FieldQueue.add(item);
+    localStorage.removeItem(key);
+  }
+  window.addEventListener("fieldqueue:sent", (event) => {
+    if (event.detail.key !== queuedKey) return;
+    const body = event.detail.answer;
+    state(T.saved + " · " + body.message + (body.distance_m != null ? " · " + body.location + " " + body.distance_m + " m" : " · " + body.location), "success");
+    stateBox.dataset.visitId = body.id;
+    setTimeout(() => { window.location.href = body.url; }, 900);
+  });
+  window.addEventListener("fieldqueue:item", (event) => {
+    const item = event.detail;
+    if (item.key !== queuedKey) return;
+    if (item.state === "rejected") {
+      // the server wants changes: the submission goes back to being this page's draft
+      window.FieldQueue.remove(item.key);
+      queuedKey = null;
+      save({ pending: false });
+      showErrors({ errors: item.errors, message: item.message });
+    } else if (item.state === "refused") {
+      state(item.message, "danger");
+    } else {
+      state(navigator.onLine === false ? T.offline : item.message || T.offline, "warning");
+    }
+  });
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     retries = 0;
-    send();
+    if (window.FieldQueue && window.indexedDB && form.dataset.syncUrl) {
+      enqueue().catch(() => send());
+    } else {
+      send();
+    }
   });
   window.addEventListener("online", () => { if ((load() || {}).pending) send(); });
   if (draft && draft.pending) send();

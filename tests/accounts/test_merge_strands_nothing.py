@@ -4,6 +4,7 @@ merge of two shops that each hold every kind of record leaves nothing that shoul
 
 import datetime
 import io
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -30,6 +31,7 @@ from feedback.models import (
     SurveyResponse,
     SurveyStratum,
 )
+from fieldapp.models import HeldVisit
 from loyalty.models import Coupon, CouponBatch, LoyaltyEvent, PointsAccount, PointsEntry, Referral
 from loyalty.services.ledger import account_lock, credit
 from sales.models import (
@@ -313,6 +315,9 @@ class World:
             visited_on=planned_on,
             checked_in_at=timezone.now(),
             location_flag="ok",
+        )
+        HeldVisit.objects.create(
+            idempotency_key=uuid.uuid4(), manager=manager, retailer=shop, reason="已改划"
         )
         CultivationTarget.objects.create(programme=self.programme(), retailer=shop, source="hand")
 

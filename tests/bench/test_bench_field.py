@@ -13,9 +13,9 @@ from bench import field
 from bench.runner import SCALES
 from feedback.models import Complaint, ComplaintEscalation, Notification
 from sales.models import AllocationPlan
-from visits.models import VisitPlan
+from visits.models import Visit, VisitPlan
 
-MEASURES = ("daily_list", "allocation_preview", "credit_recompute", "coverage", "escalation")
+MEASURES = ("daily_list", "allocation_preview", "credit_recompute", "coverage", "escalation", "route_plan")
 
 
 @pytest.fixture(autouse=True)
@@ -56,6 +56,15 @@ def test_field_bench_smoke(db, tmp_path, monkeypatch):
     assert result["measures"]["coverage"]["plans"] > 0
     assert result["measures"]["allocation_preview"]["measured"]["retailers"] > 0
     assert result["peak_rss_mb"] > 0
+    route = result["measures"]["route_plan"]
+    assert route["stops"] == 40
+    assert route["measured"]["n"] == route["baseline"]["n"] == field.ROUTE_LAYOUTS
+    assert route["measured"]["p95"] <= field.ROUTE_TARGET_SECONDS
+    assert route["shorter_than_greedy_pct"] > 0
+    sync = result["measures"]["offline_sync"]
+    assert (sync["visits"], sync["created"]) == (50, 50)
+    assert sync["first_round"]["seconds"] > 0
+    assert not Visit.objects.filter(notes="bench-field").exists()  # the run's visits are gone
 
     # the run's complaints are gone with what hangs off them; the plan and the visit plans stay for the next run
     assert not Complaint.objects.exists()
