@@ -339,6 +339,12 @@ def _unique_on(label: str, field: str) -> bool:
 
 @pytest.fixture
 def world(company_admin, county_a, route_a):
+    # the complaint categories of the data migration: a transactional test elsewhere may have flushed them
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
     return World(admin=company_admin, county=county_a, route=route_a)
 
 
