@@ -1,26 +1,37 @@
 """REST API for retailers: /api/v1/retailers/ — the same scoping, validation and masking as the pages."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import SkipField
 from rest_framework.pagination import CursorPagination
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
+from rest_framework.response import Response
 
 from accounts.filters import RetailerFilter
 from accounts.models import Retailer, SensitiveAccess
-from accounts.parsers import mask_mobile, mask_tail
 from accounts.selectors import retailer_scope
 from accounts.services import (
     EDITABLE_FIELDS,
     LOCKED_FIELDS,
     retailer_create,
     retailer_update,
-    sensitive_access_log_many,
-    sensitive_may_reveal,
+    sensitive_reveal,
 )
+from core.masking import PERSONAL_FIELDS, mask_personal, mask_personal_fields, may_reveal
+
+
+class RevealSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=SensitiveAccess.Field.choices)
+
+
+class RevealedSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField()
 
 
 class RetailerCursorPagination(CursorPagination):
@@ -28,14 +39,6 @@ class RetailerCursorPagination(CursorPagination):
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = "-id"
-
-
-# The fields an answer masks for who may not see them: the reveal flag that unmasks each, and its mask.
-MASKED_FIELDS = {
-    "mobile": ("mobile", mask_mobile),
-    "owner_id_number": ("identity", mask_tail),
-    "bank_account": ("identity", mask_tail),
-}
 
 
 class RetailerSerializer(serializers.ModelSerializer):
@@ -98,32 +101,28 @@ class RetailerSerializer(serializers.ModelSerializer):
             self.fields["route"].queryset = _visible_routes(request.user)
 
     def to_representation(self, instance):
-        data = self._fields_to_representation(instance)
-        flags = self.context.get("reveal", {})
-        for name, (flag, mask) in MASKED_FIELDS.items():
-            if not flags.get(flag):
-                data[name] = mask(data[name])
-        return data
+        # personal fields masked for every role, as on the pages; a full value is POST …/reveal/ (logged)
+        return mask_personal_fields(self._fields_to_representation(instance))
 
     def to_internal_value(self, data):
         return super().to_internal_value(self._masked_input(data))
 
     def _masked_input(self, data):
-        """What a body says about a field the caller sees masked: its masked value sent back unchanged (a GET
-        followed by a PUT of the same body) means "unchanged" and is dropped; any other value is refused, as
-        the edit page does not offer the field to who may not see it."""
+        """What a body says about a personal field: its masked value sent back unchanged (a GET followed by a PUT
+        of the same body) means "unchanged" and is dropped; a new value is taken only from who may reveal that
+        field (core.masking), as the edit page offers it only to them."""
         if self.instance is None or not hasattr(data, "keys"):
             return data
-        flags = self.context.get("reveal", {})
+        request = self.context.get("request")
         data = data.copy()
         errors = {}
-        for name, (flag, mask) in MASKED_FIELDS.items():
-            if name not in data or flags.get(flag):
+        for name in PERSONAL_FIELDS:
+            if name not in data:
                 continue
             current = getattr(self.instance, name) or ""
-            if data[name] in (mask(current), current) or (data[name] is None and not current):
+            if data[name] in (mask_personal(name, current), current) or (data[name] is None and not current):
                 data.pop(name)
-            else:
+            elif request is None or not may_reveal(user=request.user, field=name):
                 errors[name] = [_("您无权查看该字段，因此也不能修改；原样发回掩码值表示不修改。")]
         if errors:
             raise ValidationError(errors)
@@ -248,45 +247,35 @@ class RetailerViewSet(
             return retailer_scope(user=self.request.user).select_related("route__manager")
         return retailer_scope(user=self.request.user).select_related("route__manager", "org_unit")
 
-    def get_serializer_context(self):
-        context = super().get_serializer_context()
-        user = self.request.user
-        if user.is_authenticated:
-            context["reveal"] = {
-                "mobile": sensitive_may_reveal(user=user, field=SensitiveAccess.Field.MOBILE),
-                "identity": sensitive_may_reveal(user=user, field=SensitiveAccess.Field.ID_NUMBER),
-            }
-        return context
-
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         data = getattr(response, "data", None)
         if self.detail and response.status_code < 300 and isinstance(data, dict) and data.get("updated_at"):
             response["ETag"] = f'"{data["updated_at"]}"'
-
-        self._log_unmasked(request, response)
         return response
 
-    def _log_unmasked(self, request, response):
-        """Every unmasked value an API response carries is logged (who, which retailer, which field)."""
-        if response.status_code >= 400 or not request.user.is_authenticated or not hasattr(response, "data"):
-            return
-        data = response.data
-        rows = data.get("results", [data]) if isinstance(data, dict) else []
-        ids = [row["id"] for row in rows if isinstance(row, dict) and "id" in row]
-        if not ids:
-            return
-        flags = self.get_serializer_context().get("reveal", {})
-        fields = []
-        if flags.get("mobile"):
-            fields.append(SensitiveAccess.Field.MOBILE)
-        if flags.get("identity"):
-            fields += [SensitiveAccess.Field.ID_NUMBER, SensitiveAccess.Field.BANK_ACCOUNT]
-        if fields:
-            sensitive_access_log_many(
+    @extend_schema(
+        summary="Reveal one personal value of a retailer in full (logged; mobile: customer managers and up, ID card "
+        "and bank account: admins only)",
+        request=RevealSerializer,
+        responses={200: RevealedSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, pk=None):
+        """The API's 显示 button: one field of one retailer in the caller's territory, in full, logged in
+        SensitiveAccess like the portrait's reveal (via="api"). 403 for a role that may not see that field."""
+        retailer = self.get_object()
+        body = RevealSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        field = body.validated_data["field"]
+        try:
+            value = sensitive_reveal(
                 user=request.user,
-                retailer_ids=ids,
-                fields=fields,
+                retailer=retailer,
+                field=field,
                 via=SensitiveAccess.Via.API,
                 ip_address=request.META.get("REMOTE_ADDR"),
             )
+        except DjangoPermissionDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        return Response({"field": field, "value": value})

@@ -93,14 +93,3 @@ def id_card_normalise(raw: str) -> str:
     if ID_CARD_CHECK[total % 11] != text[17]:
         raise ValidationError(_("身份证号校验位不正确，请核对。"), code="id_card_checksum")
     return text
-
-
-def mask_mobile(value: str) -> str:
-    return f"{value[:3]}****{value[-4:]}" if value and len(value) >= 7 else ("*" * len(value or ""))
-
-
-def mask_tail(value: str, keep: int = 4) -> str:
-    """Everything but the last `keep` characters hidden (ID card, bank account)."""
-    if not value:
-        return ""
-    return "*" * max(len(value) - keep, 0) + value[-keep:]

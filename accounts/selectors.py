@@ -80,7 +80,7 @@ _SENSITIVE = {"owner_id_number", "bank_account", "mobile"}
 
 
 def _diff(before, after) -> list[dict]:
-    from accounts.parsers import mask_mobile, mask_tail
+    from core.masking import mask_mobile, mask_tail
 
     changes = []
     for field in Retailer._meta.concrete_fields:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 from core.db import queryset_sql
+from core.masking import PERSONAL_FIELDS, may_reveal
 from crm.errors import ConflictError
 from users.models import User
 from users.selectors import org_units_visible, region_codes_known, routes_visible
@@ -289,15 +290,10 @@ def retailer_consent_set(
     return locked
 
 
-REVEAL_PERMISSIONS = {
-    SensitiveAccess.Field.MOBILE: "accounts.view_contact_details",
-    SensitiveAccess.Field.ID_NUMBER: "accounts.view_sensitive_identity",
-    SensitiveAccess.Field.BANK_ACCOUNT: "accounts.view_sensitive_identity",
-}
-
-
 def sensitive_may_reveal(*, user: User, field: str) -> bool:
-    return user.has_perm(REVEAL_PERMISSIONS[field])
+    """Whether `user` may have one full value of `field` revealed (logged): the rule is core.masking's, the one place
+    every page, API, admin and export path asks."""
+    return may_reveal(user=user, field=field)
 
 
 def sensitive_reveal(
@@ -306,7 +302,7 @@ def sensitive_reveal(
     """Return one unmasked value and log that `user` saw it. PermissionDenied without the right."""
     from django.core.exceptions import PermissionDenied
 
-    if field not in REVEAL_PERMISSIONS:
+    if field not in PERSONAL_FIELDS:
         raise ValidationError({"field": _("未知字段")})
     if not sensitive_may_reveal(user=user, field=field):
         raise PermissionDenied(_("您没有查看该信息的权限。"))

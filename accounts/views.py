@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.filters import RetailerFilter
 from accounts.forms import ConsentForm, RetailerForm
 from accounts.models import Retailer, SensitiveAccess
-from accounts.parsers import mask_mobile
 from accounts.selectors import (
     retailer_consent_history,
     retailer_count_capped,
@@ -32,6 +31,7 @@ from accounts.services import (
     sensitive_may_reveal,
     sensitive_reveal,
 )
+from core.masking import PERSONAL_FIELDS, mask_personal
 from core.spreadsheet import csv_stream_response, xlsx_response
 from crm.errors import ConflictError
 
@@ -255,10 +255,10 @@ def retailer_export_view(request, fmt="csv"):
     if not filterset.is_valid():
         return HttpResponse(_("筛选条件有误，无法导出。"), status=400)
     qs = filterset.qs.order_by("id")
-    unmasked = request.user.has_perm("accounts.view_contact_details")
-    export = retailer_export_log(user=request.user, filters=filters, row_count=qs.count(), unmasked=unmasked)
+    # personal fields are masked in every export, for every role (core.masking): a file is a bulk copy
+    export = retailer_export_log(user=request.user, filters=filters, row_count=qs.count(), unmasked=False)
     header = [str(label) for _name, label in EXPORT_COLUMNS]
-    rows = _export_rows(qs, unmasked=unmasked)
+    rows = _export_rows(qs)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     filename = f"retailers-{stamp}-{export.pk}.{fmt}"
     if fmt == "xlsx":
@@ -266,14 +266,14 @@ def retailer_export_view(request, fmt="csv"):
     return csv_stream_response(header, rows, filename=filename)
 
 
-def _export_rows(qs, *, unmasked: bool):
+def _export_rows(qs):
     names = [name for name, _label in EXPORT_COLUMNS]
-    mobile_index = names.index("mobile")
+    personal = [(index, name) for index, name in enumerate(names) if name in PERSONAL_FIELDS]
     status_index = names.index("status")
     status_labels = dict(Retailer.Status.choices)
     for values in qs.values_list(*names).iterator(chunk_size=2000):
         values = list(values)
-        if not unmasked:
-            values[mobile_index] = mask_mobile(values[mobile_index])
+        for index, name in personal:
+            values[index] = mask_personal(name, values[index])
         values[status_index] = str(status_labels.get(values[status_index], values[status_index]))
         yield values

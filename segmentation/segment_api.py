@@ -18,7 +18,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
-from accounts.parsers import mask_mobile
+from core.masking import MOBILE, mask_personal
 from segmentation.models import Segment
 from segmentation.rules import catalogue, definition_describe, rule_errors
 from segmentation.segments import segment_archive, segment_create, segment_may_create, segment_update
@@ -94,8 +94,8 @@ class SegmentSerializer(serializers.ModelSerializer):
 
 
 class SegmentMemberSerializer(serializers.ModelSerializer):
-    """A member as a list row: the phone always masked (the full number is on /api/v1/retailers/{id}/, where
-    reading it is logged)."""
+    """A member as a list row: personal fields masked like every list (core.masking); the full number is
+    POST /api/v1/retailers/{id}/reveal/, where reading it is logged."""
 
     mobile = serializers.SerializerMethodField()
     route_code = serializers.CharField(source="route.code", read_only=True, default=None)
@@ -125,7 +125,7 @@ class SegmentMemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_mobile(self, retailer) -> str:
-        return mask_mobile(retailer.mobile)
+        return mask_personal(MOBILE, retailer.mobile)
 
 
 class PreviewRequestSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django import template
 
-from accounts.parsers import mask_mobile, mask_tail
+from core.masking import mask_mobile, mask_tail
 
 register = template.Library()
 

@@ -29,13 +29,13 @@ def ids(response) -> list[int]:
     return [row["id"] for row in response.json()["results"]]
 
 
-def test_create_returns_201_with_the_full_phone_for_a_manager(route_a, manager_a, token_client_for):
+def test_create_returns_201_with_the_phone_masked_and_stores_it_in_full(route_a, manager_a, token_client_for):
     response = token_client_for(manager_a).post(
         API_URL, api_body(route_a, mobile="+86 138 0000 4321"), format="json"
     )
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["mobile"] == "13800004321"
+    assert body["mobile"] == "138****4321"
     assert body["class_code"] == "CB2"
     assert body["route_code"] == route_a.code
     assert Retailer.objects.get(pk=body["id"]).mobile == "13800004321"

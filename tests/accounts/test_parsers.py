@@ -11,10 +11,9 @@ from accounts.parsers import (
     ID_CARD_WEIGHTS,
     id_card_normalise,
     licence_parse,
-    mask_mobile,
-    mask_tail,
     mobile_normalise,
 )
+from core.masking import mask_mobile, mask_tail
 
 DIGITS = "0123456789"
 FULLWIDTH = "０１２３４５６７８９"
