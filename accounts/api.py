@@ -109,7 +109,7 @@ class RetailerSerializer(serializers.ModelSerializer):
 
     def _masked_input(self, data):
         """What a body says about a personal field: its masked value sent back unchanged (a GET followed by a PUT
-        of the same body) means "unchanged" and is dropped; a new value is taken only from who may reveal that
+        of the same body) means "unchanged" and stands for the stored value; a new value is taken only from who may reveal that
         field (core.masking), as the edit page offers it only to them."""
         if self.instance is None or not hasattr(data, "keys"):
             return data
@@ -121,7 +121,7 @@ class RetailerSerializer(serializers.ModelSerializer):
                 continue
             current = getattr(self.instance, name) or ""
             if data[name] in (mask_personal(name, current), current) or (data[name] is None and not current):
-                data.pop(name)
+                data[name] = current  # unchanged (and still there for a PUT, where the field is required)
             elif request is None or not may_reveal(user=request.user, field=name):
                 errors[name] = [_("您无权查看该字段，因此也不能修改；原样发回掩码值表示不修改。")]
         if errors:

@@ -153,3 +153,30 @@ def token_client_for(db):
         return client
 
     return make
+
+
+# The data migrations' rows (categories, the default questionnaire, credit rule, levels, price bands, lifecycle
+# rule): a transactional test ends by flushing every table, which takes them away from the tests that follow in a
+# database that a migrated production database would never lack them from. Each seed is idempotent.
+DATA_MIGRATION_SEEDS = (
+    ("accounts.migrations.0007_violations_credit_rule", "default_rule"),
+    ("feedback.migrations.0002_default_categories", "seed"),
+    ("feedback.migrations.0011_default_questionnaire", "seed"),
+    ("loyalty.migrations.0002_default_levels", "create_defaults"),
+    ("sales.migrations.0002_default_price_bands", "create_bands"),
+    ("segmentation.migrations.0007_lifecycle_rule_row", "seed"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows_back_after_a_flush(request, django_db_blocker):
+    yield
+    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    with django_db_blocker.unblock():
+        for module, function in DATA_MIGRATION_SEEDS:
+            getattr(importlib.import_module(module), function)(apps, None)

@@ -5,7 +5,8 @@
 "use strict";
 const STATIC_CACHE = "field-static-" + SHELL_VERSION;
 const PAGE_CACHE = "field-pages";
-const NEVER_CACHED = ["/sw.js", "/logout/", "/login/", "/field/offline-urls/", "/admin/", "/api/"];
+// the retailers' own link pages (/r/, /loyalty/m/, /u/, /l/) are theirs, never kept on a staff phone
+const NEVER_CACHED = ["/sw.js", "/logout/", "/login/", "/field/offline-urls/", "/admin/", "/api/", "/r/", "/loyalty/m/", "/u/", "/l/"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(STATIC_CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));

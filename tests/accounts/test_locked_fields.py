@@ -188,7 +188,7 @@ def test_every_api_write_refuses_a_new_tier_or_credit_grade_with_where_it_is_cha
                     sent = {**body, field: value} if method == "put" else {field: value}
                     response = getattr(client, method)(url, sent, format="json")
                     assert response.status_code == 400, (method, url, field, response.content)
-                    assert response.json()[field] == [str(LOCKED_FIELDS[field])]
+                    assert response.json().get(field) == [str(LOCKED_FIELDS[field])], response.content
                     assert locked_state(retailer_a) == before
                     checked.append((method, field))
         elif not kwargs and "post" in actions:
