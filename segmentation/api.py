@@ -115,8 +115,12 @@ class ScoringRunSerializer(serializers.ModelSerializer):
 
 
 class MayStartRun(permissions.BasePermission):
+    """Reading runs needs the same permission as the explorer's runs panel; starting one, the service's rule."""
+
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or scoring_run_may_start(user=request.user)
+        if request.method in permissions.SAFE_METHODS:
+            return request.user.has_perm("segmentation.view_scoringrun")
+        return scoring_run_may_start(user=request.user)
 
 
 class ScoringRunViewSet(
