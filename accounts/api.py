@@ -19,6 +19,7 @@ from accounts.services import (
     sensitive_access_log_many,
     sensitive_may_reveal,
 )
+from core.idempotency import IdempotentCreateMixin
 
 
 class RetailerCursorPagination(CursorPagination):
@@ -189,6 +190,7 @@ def _call_service(call):
     partial_update=extend_schema(summary="Change some of a retailer's fields"),
 )
 class RetailerViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -33,6 +33,7 @@ from campaigns.services.campaigns import (
     campaign_update,
 )
 from campaigns.services.templates import template_create, template_update
+from core.idempotency import IdempotentCreateMixin
 from sales.models import Product
 from segmentation.models import Segment
 
@@ -141,6 +142,7 @@ class CampaignResultsSerializer(serializers.Serializer):
 
 
 class CampaignViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -262,6 +264,7 @@ class TemplatePreviewSerializer(serializers.Serializer):
 
 
 class TemplateViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

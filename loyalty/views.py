@@ -18,10 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
+from core.idempotency import idempotent
 from crm.errors import ConflictError
 from loyalty import selectors, services
 from loyalty.forms import RedeemForm, ReferralForm
-from loyalty.idempotency import idempotent
 from loyalty.links import retailer_link_read, retailer_link_token
 from loyalty.models import PointsEntry, Redemption
 

@@ -9,6 +9,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
+from core.idempotency import IdempotentCreateMixin
 from segmentation.models import (
     ClusterProfile,
     Recommendation,
@@ -124,7 +125,11 @@ class MayStartRun(permissions.BasePermission):
 
 
 class ScoringRunViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Scoring runs, newest first. POST starts one (409 while another is queued or running)."""
 
@@ -304,7 +309,11 @@ class TierProposalSerializer(serializers.ModelSerializer):
 
 
 class TierProposalViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Tier proposals of the caller's territory, newest first. POST grades the period containing `period_end`
     (default: the last complete one) into a draft; POST {id}/publish/ writes its tiers (409 unless a draft)."""
@@ -354,7 +363,11 @@ class TierChangeSerializer(serializers.ModelSerializer):
 
 
 class TierChangeViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Tier changes of the caller's retailers, newest first. POST requests a manual change; another user with the
     approval right POSTs {id}/approve/ or {id}/reject/."""

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from accounts.models import Retailer
 from accounts.parsers import mask_mobile
+from core.idempotency import IdempotentCreateMixin
 from segmentation.models import Segment
 from segmentation.rules import catalogue, definition_describe, rule_errors
 from segmentation.segments import segment_archive, segment_create, segment_may_create, segment_update
@@ -219,6 +220,7 @@ MembersPage = inline_serializer(
     partial_update=extend_schema(summary="Change some of a segment's fields"),
 )
 class SegmentViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.compliance import selectors, services
 from accounts.models import CreditRule, Violation
 from accounts.selectors import retailer_get
+from core.idempotency import IdempotentCreateMixin
 
 
 class ModelPerms(permissions.DjangoModelPermissions):
@@ -65,7 +66,11 @@ VoidSerializer = inline_serializer("ViolationVoid", {"void_reason": serializers.
     )
 )
 class ViolationViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
     serializer_class = ViolationSerializer
     permission_classes = [ModelPerms]

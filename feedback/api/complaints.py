@@ -20,6 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
+from core.idempotency import IdempotentCreateMixin
 from feedback import selectors, services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import (
@@ -230,8 +231,13 @@ FILTER_PARAMETERS = [
 
 # ---- complaints ------------------------------------------------------------------------------------------------
 class ComplaintViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
+    idempotent_actions = ("notes", "photos")
     pagination_class = NewestOpenedFirst
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     lookup_value_regex = r"\d+"
@@ -485,8 +491,10 @@ class HiddenCallSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "retailer", "called_by", "called_at"]
 
 
-class HiddenComplaintViewSet(viewsets.ViewSet):
+class HiddenComplaintViewSet(IdempotentCreateMixin, viewsets.ViewSet):
     """Retailers to call: orders fell sharply or rated low, and filed nothing since (see feedback.hidden_reasons)."""
+
+    idempotent_actions = ("called",)
 
     permission_classes = [needs("feedback.view_hiddencomplaintcall")]
     lookup_value_regex = r"\d+"

@@ -17,6 +17,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
+from core.idempotency import IdempotentCreateMixin
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
 from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
@@ -64,7 +65,8 @@ class QuestionnaireSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "version", "name", "intro", "state", "published_at", "areas"]
 
 
-class QuestionnaireViewSet(viewsets.ReadOnlyModelViewSet):
+class QuestionnaireViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
+    idempotent_actions = ("new_version",)
     serializer_class = QuestionnaireSerializer
     permission_classes = [needs("feedback.view_questionnaire")]
     pagination_class = NewestFirst
@@ -195,7 +197,7 @@ class TrendSerializer(serializers.Serializer):
 INVITE_REQUEST = inline_serializer("SurveyInviteRequest", {"campaign": serializers.IntegerField()})
 
 
-class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SurveyViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SurveySerializer
     permission_classes = [needs("feedback.view_survey")]
     pagination_class = NewestFirst

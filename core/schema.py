@@ -1,0 +1,108 @@
+"""The OpenAPI schema class of the API (settings.REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]): what every operation
+shares is documented here once, from what the code does, so no viewset can forget it: the error answers and
+their body, and the Idempotency-Key of the creating POSTs."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+
+from core.idempotency import IDEMPOTENCY_PARAMETER
+
+ERROR = ResolvedComponent(
+    name="Error",
+    type=ResolvedComponent.SCHEMA,
+    object="Error",
+    schema={
+        "type": "object",
+        "description": "Every 4xx answer except a refused input: one message.",
+        "properties": {"detail": {"type": "string"}},
+        "required": ["detail"],
+    },
+)
+VALIDATION_ERROR = ResolvedComponent(
+    name="ValidationError",
+    type=ResolvedComponent.SCHEMA,
+    object="ValidationError",
+    schema={
+        "type": "object",
+        "description": "A refused input (400): each refused field (body or query parameter) with its messages, "
+        "`non_field_errors` for the input as a whole, or `detail` for a body that could not be read.",
+        "properties": {
+            "detail": {"type": "string"},
+            "non_field_errors": {"type": "array", "items": {"type": "string"}},
+        },
+        "additionalProperties": {},
+    },
+)
+
+ERROR_DESCRIPTIONS = {
+    "400": "The input is refused (a field, a query parameter, an unknown one, or the Idempotency-Key).",
+    "401": "No or a wrong credential (header `WWW-Authenticate: Token`).",
+    "403": "The caller's role may not do this.",
+    "404": "No such object in the caller's territory.",
+    "409": "The request clashes with the current state, or its Idempotency-Key was used for another request.",
+    "412": "`If-Match` names another version than the current one (someone changed it since).",
+    "415": "The body's content type is not accepted here.",
+    "429": "Too many requests; retry later.",
+}
+
+
+class ApiSchema(AutoSchema):
+    def _handler(self):
+        action = getattr(self.view, "action", None)
+        return getattr(self.view, action, None) if action else None
+
+    def is_idempotent(self) -> bool:
+        return self.method == "POST" and getattr(self._handler(), "idempotent", False)
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.is_idempotent():
+            parameters.append(IDEMPOTENCY_PARAMETER)
+        return parameters
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if str(status_code) == "201":
+            headers.setdefault(
+                "Location", {"schema": {"type": "string"}, "description": "the URL of what was created"}
+            )
+            headers.setdefault(
+                "ETag",
+                {
+                    "schema": {"type": "string"},
+                    "description": "its version (send it back as If-Match to change it)",
+                },
+            )
+        if self.is_idempotent():
+            headers.setdefault(
+                "Idempotent-Replayed",
+                {"schema": {"type": "string", "enum": ["true"]}, "description": "a repeat: the first answer"},
+            )
+        return headers
+
+    def error_codes(self) -> list[str]:
+        codes = ["400", "401", "403", "429"]  # 400: any operation refuses an unknown query parameter
+        if "{" in self.path:
+            codes.append("404")
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes += ["409", "415"]
+        if self.method in ("PUT", "PATCH") and getattr(self.view, "etag_required", False):
+            codes.append("412")
+        return sorted(set(codes))
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        self.registry.register_on_missing(ERROR)
+        self.registry.register_on_missing(VALIDATION_ERROR)
+        for code in self.error_codes():
+            component = VALIDATION_ERROR if code == "400" else ERROR
+            responses.setdefault(
+                code,
+                {
+                    "description": ERROR_DESCRIPTIONS[code],
+                    "content": {"application/json": {"schema": component.ref}},
+                },
+            )
+        return responses
