@@ -5,7 +5,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import SkipField
-from rest_framework.pagination import CursorPagination
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
 
 from accounts.filters import RetailerFilter
@@ -20,9 +19,10 @@ from accounts.services import (
     sensitive_may_reveal,
 )
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 
 
-class RetailerCursorPagination(CursorPagination):
+class RetailerCursorPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"

@@ -2,8 +2,10 @@
 shares is documented here once, from what the code does, so no viewset can forget it: the error answers and
 their body, and the Idempotency-Key of the creating POSTs."""
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 
 from core.idempotency import IDEMPOTENCY_PARAMETER
 
@@ -46,7 +48,58 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# What DRF writes for a time ("21:00:00"): OpenAPI's `format: time` is RFC 3339's full-time, with an offset.
+TIME_SCHEMA = {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "21:00:00"}
+
+
+def _model_field(field):
+    """The model field a serializer field shows (the first step of a dotted source), if any."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or field.source == "*":
+        return None
+    try:
+        return model._meta.get_field(field.source.split(".")[0])
+    except FieldDoesNotExist:
+        return None
+
+
 class ApiSchema(AutoSchema):
+    """A view whose `list` answers one object (a report) sets `list_is_one_object = True`."""
+
+    def _is_list_view(self, serializer=None):
+        if getattr(self.view, "list_is_one_object", False):
+            return False
+        return super()._is_list_view(serializer)
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        if isinstance(field, serializers.TimeField):
+            schema = dict(TIME_SCHEMA)
+        else:
+            schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if direction != "response" or not field.read_only or not schema:
+            return schema
+        # A read-only field loses allow_blank/allow_null in DRF; what it shows is still what the model holds:
+        # "" from a blank field, null from a null one (or from a dotted source through a null relation).
+        model_field = _model_field(field)
+        dotted = "." in (field.source or "")
+        nullable = field.default is None or bool(getattr(model_field, "null", False))
+        blank = (
+            model_field is not None
+            and not dotted
+            and getattr(model_field, "blank", False)
+            and isinstance(field, serializers.ChoiceField)
+            and "" not in field.choices
+        )
+        if blank:
+            schema = {"oneOf": [schema, {"type": "string", "enum": [""]}]}
+        if nullable and not schema.get("nullable"):
+            schema = (
+                {**schema, "nullable": True}
+                if "$ref" not in schema
+                else {"allOf": [schema], "nullable": True}
+            )
+        return schema
+
     def _handler(self):
         action = getattr(self.view, "action", None)
         return getattr(self.view, action, None) if action else None

@@ -6,11 +6,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from loyalty import selectors, services
 from loyalty.models import (
     Coupon,
@@ -32,7 +32,7 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
     return HasPerms
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"

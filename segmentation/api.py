@@ -5,11 +5,11 @@ engine's /api/v1/tier-proposals/ and /api/v1/tier-changes/."""
 from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from segmentation.models import (
     ClusterProfile,
     Recommendation,
@@ -37,7 +37,7 @@ from segmentation.tiers import (
 )
 
 
-class ScoreCursorPagination(CursorPagination):
+class ScoreCursorPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -146,7 +146,7 @@ class ScoringEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IdPagination(CursorPagination):
+class IdPagination(CursorPage):
     """By id, oldest first: the order in which integrations follow events."""
 
     page_size = 50
@@ -274,7 +274,7 @@ class ClusterProfileViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # ---- tiers (档位) ------------------------------------------------------------------------------------------------
-class NewestFirstPagination(CursorPagination):
+class NewestFirstPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"

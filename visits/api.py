@@ -11,12 +11,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
@@ -39,7 +39,7 @@ def _drf_error(exc: ValidationError) -> DRFValidationError:
     return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -326,6 +326,8 @@ class PeriodSerializer(serializers.Serializer):
 
 class CoverageViewSet(viewsets.ViewSet):
     """Planned vs done per manager and route for `day_from`..`day_to` (definitions in visits.selectors.coverage)."""
+
+    list_is_one_object = True  # the coverage figures, not a list (core.schema)
 
     permission_classes = [needs("visits.view_coverage")]
 

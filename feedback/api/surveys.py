@@ -13,11 +13,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
 from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors
@@ -35,7 +35,7 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
     return HasPerms
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -300,7 +300,7 @@ class SurveyViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
         ],
         responses={200: TrendSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # all the trend rows, not a page
     def trends(self, request):
         """Weighted satisfaction index and NPS per quarter, in total or by org unit / customer manager."""
         by = request.query_params.get("by", "total")

@@ -129,10 +129,16 @@ def test_cursor_pagination_returns_next_until_the_end(route_a, manager_a, token_
     assert seen == sorted((r.pk for r in created), reverse=True)
 
 
-def test_page_size_is_capped(route_a, manager_a, token_client_for):
+def test_page_size_is_bounded_and_a_bad_cursor_is_refused(route_a, manager_a, token_client_for):
     RetailerFactory(route=route_a)
-    response = token_client_for(manager_a).get(API_URL, {"page_size": 100000})
-    assert response.status_code == 200
+    client = token_client_for(manager_a)
+    assert client.get(API_URL, {"page_size": 200}).status_code == 200
+    response = client.get(API_URL, {"page_size": 100000})
+    assert response.status_code == 400
+    assert set(response.json()) == {"page_size"}
+    response = client.get(API_URL, {"cursor": "not-a-cursor"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"cursor"}
 
 
 def test_filter_tier_min(route_a, manager_a, token_client_for):
