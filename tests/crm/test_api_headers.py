@@ -55,3 +55,15 @@ def test_every_api_route_answers_an_anonymous_call_401_naming_the_scheme(client,
             assert response.status_code == 401, (method, path)
             assert response["WWW-Authenticate"] == "Token", path
             assert "no-store" in response["Cache-Control"]
+
+
+def test_every_api_route_refuses_an_unknown_query_parameter(company_admin, api_client_for, retailer_a):
+    client = api_client_for(company_admin)
+    for path in router_paths_without_arguments():
+        response = client.get(path, {"no_such_filter": "1"})
+        if response.status_code == 405:
+            continue
+        assert response.status_code == 400, path
+        assert set(response.json()) == {"no_such_filter"}, path
+    assert client.get("/api/v1/retailers/", {"tier_min": 5, "page_size": 10}).status_code == 200
+    assert client.get(f"/api/v1/retailers/{retailer_a.pk}/", {"nope": 1}).status_code == 400
