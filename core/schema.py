@@ -40,7 +40,7 @@ ERROR_DESCRIPTIONS = {
     "400": "The input is refused (a field, a query parameter, an unknown one, or the Idempotency-Key).",
     "401": "No or a wrong credential (header `WWW-Authenticate: Token`).",
     "403": "The caller's role may not do this.",
-    "404": "No such object in the caller's territory.",
+    "404": "No such object in the caller's territory (named in the path, a filter or the body).",
     "409": "The request clashes with the current state, or its Idempotency-Key was used for another request.",
     "412": "`If-Match` names another version than the current one (someone changed it since).",
     "415": "The body's content type is not accepted here.",
@@ -134,9 +134,9 @@ class ApiSchema(AutoSchema):
         return headers
 
     def error_codes(self) -> list[str]:
-        codes = ["400", "401", "403", "429"]  # 400: any operation refuses an unknown query parameter
-        if "{" in self.path:
-            codes.append("404")
+        # 400: any operation refuses an unknown query parameter; 404: an object named in the path, a filter or the
+        # body is not in the caller's territory (indistinguishable from a missing one)
+        codes = ["400", "401", "403", "404", "429"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["409", "415"]
         if self.method in ("PUT", "PATCH") and getattr(self.view, "etag_required", False):
