@@ -8,7 +8,6 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.fields import SkipField
-from rest_framework.pagination import CursorPagination
 from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField, RelatedField
 from rest_framework.response import Response
 
@@ -22,7 +21,9 @@ from accounts.services import (
     retailer_update,
     sensitive_reveal,
 )
+from core.idempotency import IdempotentCreateMixin
 from core.masking import PERSONAL_FIELDS, mask_personal, mask_personal_fields, may_reveal
+from core.pagination import CursorPage
 
 
 class RevealSerializer(serializers.Serializer):
@@ -34,7 +35,7 @@ class RevealedSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
-class RetailerCursorPagination(CursorPagination):
+class RetailerCursorPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -231,6 +232,7 @@ def _call_service(call):
     partial_update=extend_schema(summary="Change some of a retailer's fields"),
 )
 class RetailerViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

@@ -139,3 +139,12 @@ class InboundReplyAdmin(ReadOnlyAdmin):
     list_display = ("received_at", "from_number", "text", "is_opt_out", "retailers_opted_out")
     list_filter = ("is_opt_out",)
     search_fields = ("from_number", "text")
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        """A reply is seen by those who may see a retailer with that mobile number; one from a number no retailer
+        has (yet) only by the company's administrators."""
+        replies = super().get_queryset(request)
+        if request.user.is_company_admin:
+            return replies
+        return replies.filter(from_number__in=retailer_scope(user=request.user).values("mobile"))

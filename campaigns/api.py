@@ -8,7 +8,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_scope
@@ -33,6 +32,8 @@ from campaigns.services.campaigns import (
     campaign_update,
 )
 from campaigns.services.templates import template_create, template_update
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from sales.models import Product
 from segmentation.models import Segment
 
@@ -141,6 +142,7 @@ class CampaignResultsSerializer(serializers.Serializer):
 
 
 class CampaignViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -262,6 +264,7 @@ class TemplatePreviewSerializer(serializers.Serializer):
 
 
 class TemplateViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -314,7 +317,7 @@ class TemplateViewSet(
         )
 
 
-class DeliveryCursorPagination(CursorPagination):
+class DeliveryCursorPagination(CursorPage):
     page_size = 100
     max_page_size = 500
     page_size_query_param = "page_size"

@@ -1,5 +1,5 @@
-"""The one project error class for state conflicts (a view answers 409); input errors are ValidationError."""
+"""The project error class, defined in the base layer (core.errors); apps still import it from here."""
 
+from core.errors import ConflictError
 
-class ConflictError(Exception):
-    """The request is well-formed but clashes with the current state (stale edit, duplicate claim...)."""
+__all__ = ["ConflictError"]

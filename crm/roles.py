@@ -157,8 +157,6 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "loyalty.view_membershiplevel",
             "loyalty.view_earnrule",
             "loyalty.view_earnmultiplier",
-            "loyalty.add_reward",
-            "loyalty.change_reward",
             *SURVEY_RUN,
             # allocation: plan, preview and publish for their unit; violations of their department
             *SUPPLY_FIELD,

@@ -14,7 +14,6 @@ from loyalty.models import (
     CouponBatch,
     EarnMultiplier,
     EarnRule,
-    IdempotencyKey,
     LevelChange,
     LoyaltyEvent,
     MembershipLevel,
@@ -310,9 +309,3 @@ class LoyaltyEventAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=_scope(request))
-
-
-@admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(ReadOnlyAdmin):
-    list_display = ("principal", "key", "endpoint", "status_code", "created_at")
-    search_fields = ("=key", "=principal")

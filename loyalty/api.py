@@ -3,16 +3,15 @@ events. Everything is scoped by accounts.selectors.retailer_scope (another terri
 move points or use a coupon require an `Idempotency-Key` header: a repeat returns the first response."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from loyalty import selectors, services
-from loyalty.idempotency import idempotent
 from loyalty.models import (
     Coupon,
     CouponBatch,
@@ -24,15 +23,6 @@ from loyalty.models import (
     Reward,
 )
 
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="A new random key per intended operation (e.g. a UUID); a retry with the same key gets the "
-    "first response and changes nothing.",
-)
-
 
 def needs(*perms: str) -> type[permissions.BasePermission]:
     class HasPerms(permissions.BasePermission):
@@ -42,19 +32,7 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
     return HasPerms
 
 
-def idempotent_response(request, *, endpoint: str, run) -> Response:
-    """Run `run() -> (status, body)` at most once per Idempotency-Key of this caller."""
-    code, body, replayed = idempotent(
-        principal=f"user:{request.user.pk}",
-        key=request.headers.get("Idempotency-Key", ""),
-        endpoint=endpoint,
-        payload=request.data,
-        run=run,
-    )
-    return Response(body, status=code, headers={"Idempotent-Replayed": "true"} if replayed else None)
-
-
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -167,54 +145,44 @@ class ReverseSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class EntryViewSet(viewsets.ReadOnlyModelViewSet):
+class EntryViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
     """The ledger of the caller's retailers, newest first (cursor pages). Corrections: POST `adjust/`
     (+/− points with a reason) and `{id}/reverse/`, both with an Idempotency-Key (supervisors)."""
 
     serializer_class = EntrySerializer
     pagination_class = NewestFirst
+    idempotent_actions = ("adjust", "reverse")
     filterset_class = EntryFilter
     permission_classes = [needs("loyalty.view_pointsentry")]
 
     def get_queryset(self):
         return selectors.entry_list(user=self.request.user)
 
-    @extend_schema(
-        request=AdjustmentSerializer, responses={201: EntrySerializer}, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(request=AdjustmentSerializer, responses={201: EntrySerializer})
     @action(detail=False, methods=["post"], permission_classes=[needs("loyalty.adjust_points")])
     def adjust(self, request):
         data = AdjustmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         retailer = retailer_get(user=request.user, retailer_id=data.validated_data["retailer"])
+        entry = services.points_adjust(
+            retailer_id=retailer.pk,
+            points=data.validated_data["points"],
+            user=request.user,
+            reason=data.validated_data["reason"],
+        )
+        return Response(EntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-        def run():
-            entry = services.points_adjust(
-                retailer_id=retailer.pk,
-                points=data.validated_data["points"],
-                user=request.user,
-                reason=data.validated_data["reason"],
-            )
-            return status.HTTP_201_CREATED, EntrySerializer(entry).data
-
-        return idempotent_response(request, endpoint="entries/adjust", run=run)
-
-    @extend_schema(
-        request=ReverseSerializer, responses={201: EntrySerializer}, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(request=ReverseSerializer, responses={201: EntrySerializer})
     @action(detail=True, methods=["post"], permission_classes=[needs("loyalty.adjust_points")])
     def reverse(self, request, pk=None):
         entry = self.get_object()  # 404 outside the territory
         data = ReverseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        def run():
-            reversal = services.points_reverse(
-                entry_id=entry.pk, user=request.user, reason=data.validated_data["reason"]
-            )
-            return status.HTTP_201_CREATED, EntrySerializer(reversal).data
-
-        return idempotent_response(request, endpoint=f"entries/{entry.pk}/reverse", run=run)
+        reversal = services.points_reverse(
+            entry_id=entry.pk, user=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(EntrySerializer(reversal).data, status=status.HTTP_201_CREATED)
 
 
 # ---- rewards and redemptions ---------------------------------------------------------------------------------
@@ -293,7 +261,7 @@ class RedemptionFilter(filters.FilterSet):
         fields = ["retailer", "status", "reward", "channel"]
 
 
-class RedemptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class RedemptionViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Redemptions of the caller's retailers. POST (with an Idempotency-Key) takes the points at once;
     `{id}/approve/`, `{id}/deliver/` (supervisors), `{id}/cancel/` refunds the points."""
 
@@ -308,25 +276,21 @@ class RedemptionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         request=RedemptionCreateSerializer,
         responses={201: RedemptionSerializer},
-        parameters=[IDEMPOTENCY_HEADER],
     )
     def create(self, request):
         data = RedemptionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         retailer = retailer_get(user=request.user, retailer_id=data.validated_data["retailer"])
 
-        def run():
-            redemption = services.reward_redeem(
-                retailer_id=retailer.pk,
-                reward_id=data.validated_data["reward"],
-                quantity=data.validated_data["quantity"],
-                user=request.user,
-                channel=Redemption.Channel.API,
-                note=data.validated_data["note"],
-            )
-            return status.HTTP_201_CREATED, RedemptionSerializer(redemption).data
-
-        return idempotent_response(request, endpoint="redemptions", run=run)
+        redemption = services.reward_redeem(
+            retailer_id=retailer.pk,
+            reward_id=data.validated_data["reward"],
+            quantity=data.validated_data["quantity"],
+            user=request.user,
+            channel=Redemption.Channel.API,
+            note=data.validated_data["note"],
+        )
+        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, request, service, **kwargs):
         redemption = self.get_object()  # 404 outside the territory
@@ -391,43 +355,36 @@ class CouponIssueSerializer(serializers.Serializer):
     source = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
 
 
-class CouponViewSet(viewsets.ReadOnlyModelViewSet):
+class CouponViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
     """Coupons of the caller's retailers. POST `redeem/` {code} uses one (once); POST `issue/` issues a batch to
     a list of retailer ids (a segment's members); both with an Idempotency-Key."""
 
     serializer_class = CouponSerializer
     pagination_class = NewestFirst
+    idempotent_actions = ("redeem", "issue")
     permission_classes = [needs("loyalty.view_coupon")]
     filterset_fields = ["retailer", "status", "batch"]
 
     def get_queryset(self):
         return selectors.coupon_list(user=self.request.user)
 
-    @extend_schema(
-        request=CouponRedeemSerializer, responses=CouponSerializer, parameters=[IDEMPOTENCY_HEADER]
-    )
+    @extend_schema(request=CouponRedeemSerializer, responses=CouponSerializer)
     @action(detail=False, methods=["post"])
     def redeem(self, request):
         data = CouponRedeemSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        def run():
-            coupon = services.coupon_redeem(code=data.validated_data["code"], user=request.user)
-            return status.HTTP_200_OK, CouponSerializer(coupon).data
+        coupon = services.coupon_redeem(code=data.validated_data["code"], user=request.user)
+        return Response(CouponSerializer(coupon).data)
 
-        return idempotent_response(request, endpoint="coupons/redeem", run=run)
-
-    @extend_schema(request=CouponIssueSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=CouponIssueSerializer)
     @action(detail=False, methods=["post"], permission_classes=[needs("loyalty.add_coupon")])
     def issue(self, request):
         data = CouponIssueSerializer(data=request.data)
         data.is_valid(raise_exception=True)
 
-        def run():
-            batch = services.coupon_batch_issue(user=request.user, **data.validated_data)
-            return status.HTTP_201_CREATED, {"batch": batch.pk, "issued": batch.issued_count}
-
-        return idempotent_response(request, endpoint="coupons/issue", run=run)
+        batch = services.coupon_batch_issue(user=request.user, **data.validated_data)
+        return Response({"batch": batch.pk, "issued": batch.issued_count}, status=status.HTTP_201_CREATED)
 
 
 # ---- referrals and events ------------------------------------------------------------------------------------
@@ -454,7 +411,7 @@ class ReferralSerializer(serializers.ModelSerializer):
         return services.referral_create(referrer=referrer, referee=referee, user=user)
 
 
-class ReferralViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ReferralViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Referrals made by the caller's retailers; POST registers one (both shops in the caller's territory;
     the referee newly licensed). The referrer is rewarded once the new shop's first orders land."""
 

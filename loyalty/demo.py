@@ -33,7 +33,7 @@ TABLES = (
     "loyalty_couponbatch",
     "loyalty_levelchange",
     "loyalty_loyaltyevent",
-    "loyalty_idempotencykey",
+    "core_idempotencykey",  # the loyalty answers replayed to retries
     "loyalty_pointsentry",
     "loyalty_pointsaccount",
 )

@@ -632,27 +632,6 @@ class Redemption(models.Model):
         return f"#{self.pk} {self.reward_id}×{self.quantity}"
 
 
-class IdempotencyKey(models.Model):
-    """A POST that creates money-like effects, remembered with its response: the same key again (a retry)
-    gets the same response and changes nothing."""
-
-    principal = models.CharField(_("调用方"), max_length=60, help_text=_("user:<id> 或 link:<零售客户id>"))
-    key = models.CharField(_("幂等键"), max_length=100)
-    endpoint = models.CharField(_("接口"), max_length=100)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(_("响应状态"), null=True, blank=True)
-    response = models.JSONField(_("响应"), null=True, blank=True)
-    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
-
-    class Meta:
-        verbose_name = _("幂等请求")
-        verbose_name_plural = _("幂等请求")
-        constraints = [models.UniqueConstraint(fields=["principal", "key"], name="idempotency_key_once")]
-
-    def __str__(self):
-        return f"{self.principal} {self.key}"
-
-
 class Referral(models.Model):
     """A retailer referred a newly licensed shop; the referrer is rewarded once the shop's first orders land."""
 

@@ -25,7 +25,7 @@ def points_award_catch_up_task() -> dict:
 @shared_task(name="loyalty.points_expire", acks_late=True)
 def points_expire_task() -> dict:
     """Nightly: expire the points past their date (once per lot), and forget month-old idempotency keys."""
-    from loyalty.idempotency import idempotency_keys_expire
+    from core.idempotency import idempotency_keys_expire
 
     result = services.points_expire()
     result["idempotency_keys_forgotten"] = idempotency_keys_expire()

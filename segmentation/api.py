@@ -5,10 +5,11 @@ engine's /api/v1/tier-proposals/ and /api/v1/tier-changes/."""
 from django_filters import rest_framework as filters
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from segmentation.models import (
     ClusterProfile,
     Recommendation,
@@ -36,7 +37,7 @@ from segmentation.tiers import (
 )
 
 
-class ScoreCursorPagination(CursorPagination):
+class ScoreCursorPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -115,12 +116,20 @@ class ScoringRunSerializer(serializers.ModelSerializer):
 
 
 class MayStartRun(permissions.BasePermission):
+    """Reading runs needs the same permission as the explorer's runs panel; starting one, the service's rule."""
+
     def has_permission(self, request, view):
-        return request.method in permissions.SAFE_METHODS or scoring_run_may_start(user=request.user)
+        if request.method in permissions.SAFE_METHODS:
+            return request.user.has_perm("segmentation.view_scoringrun")
+        return scoring_run_may_start(user=request.user)
 
 
 class ScoringRunViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Scoring runs, newest first. POST starts one (409 while another is queued or running)."""
 
@@ -137,7 +146,7 @@ class ScoringEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class IdPagination(CursorPagination):
+class IdPagination(CursorPage):
     """By id, oldest first: the order in which integrations follow events."""
 
     page_size = 50
@@ -265,7 +274,7 @@ class ClusterProfileViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # ---- tiers (档位) ------------------------------------------------------------------------------------------------
-class NewestFirstPagination(CursorPagination):
+class NewestFirstPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -300,7 +309,11 @@ class TierProposalSerializer(serializers.ModelSerializer):
 
 
 class TierProposalViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Tier proposals of the caller's territory, newest first. POST grades the period containing `period_end`
     (default: the last complete one) into a draft; POST {id}/publish/ writes its tiers (409 unless a draft)."""
@@ -350,7 +363,11 @@ class TierChangeSerializer(serializers.ModelSerializer):
 
 
 class TierChangeViewSet(
-    mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Tier changes of the caller's retailers, newest first. POST requests a manual change; another user with the
     approval right POSTs {id}/approve/ or {id}/reject/."""

@@ -14,11 +14,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.models import Retailer
+from core.idempotency import IdempotentCreateMixin
 from core.masking import MOBILE, mask_personal
+from core.pagination import CursorPage
 from segmentation.models import Segment
 from segmentation.rules import catalogue, definition_describe, rule_errors
 from segmentation.segments import segment_archive, segment_create, segment_may_create, segment_update
@@ -175,7 +176,7 @@ FieldResponse = inline_serializer(
 )
 
 
-class MemberCursorPagination(CursorPagination):
+class MemberCursorPagination(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -219,6 +220,7 @@ MembersPage = inline_serializer(
     partial_update=extend_schema(summary="Change some of a segment's fields"),
 )
 class SegmentViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,

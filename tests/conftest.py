@@ -7,6 +7,8 @@
 supervisor_a supervises county_a; company_admin and integration_user sit at the company.
 """
 
+import uuid
+
 import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -130,12 +132,23 @@ def client_for(db):
     return make
 
 
+class KeyedAPIClient(APIClient):
+    """An API client that, like a client library would, sends a new Idempotency-Key with every POST unless the
+    test gives one (tests/crm/test_idempotency.py sends none on purpose, with a plain APIClient)."""
+
+    def post(self, path, data=None, format=None, content_type=None, follow=False, **extra):
+        headers = extra.get("headers") or {}
+        if "HTTP_IDEMPOTENCY_KEY" not in extra and "Idempotency-Key" not in headers:
+            extra["HTTP_IDEMPOTENCY_KEY"] = uuid.uuid4().hex
+        return super().post(path, data, format=format, content_type=content_type, follow=follow, **extra)
+
+
 @pytest.fixture
 def api_client_for(db):
     """An API client authenticated as the given user by session."""
 
     def make(user):
-        client = APIClient()
+        client = KeyedAPIClient()
         client.force_login(user)
         return client
 
@@ -148,7 +161,7 @@ def token_client_for(db):
 
     def make(user):
         token, _created = Token.objects.get_or_create(user=user)
-        client = APIClient()
+        client = KeyedAPIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         return client
 

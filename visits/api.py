@@ -3,6 +3,7 @@ coverage, cultivation programmes with their progress and targets. Scoped like th
 answers 404)."""
 
 import datetime
+import uuid
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
@@ -10,11 +11,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
@@ -37,7 +39,7 @@ def _drf_error(exc: ValidationError) -> DRFValidationError:
     return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -135,10 +137,6 @@ class VisitSerializer(serializers.ModelSerializer):
 
 
 class VisitCreateSerializer(serializers.Serializer):
-    idempotency_key = serializers.UUIDField(
-        help_text="A new UUID per visit, generated on the phone; a retry with the same key returns the first visit "
-        "and records nothing new."
-    )
     retailer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
@@ -183,9 +181,10 @@ class VisitCreateSerializer(serializers.Serializer):
         )
 
 
-class VisitViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Visits to the caller's shops, newest first. POST records one; the body's `idempotency_key` makes a retried
-    POST return the first visit (200, header Idempotent-Replayed) instead of recording a second."""
+class VisitViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Visits to the caller's shops, newest first. POST records one; its `Idempotency-Key` header (as on every
+    creating POST, core.idempotency) makes a retried POST return the first answer instead of recording a second.
+    (The visit page's offline form posts to the page, not here, and keeps its own key in the form.)"""
 
     serializer_class = VisitSerializer
     pagination_class = NewestFirst
@@ -200,16 +199,16 @@ class VisitViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.visit_list(user=self.request.user).prefetch_related("stock_checks", "photos")
 
-    @extend_schema(request=VisitCreateSerializer, responses={201: VisitSerializer, 200: VisitSerializer})
+    @extend_schema(request=VisitCreateSerializer, responses={201: VisitSerializer})
     def create(self, request, *args, **kwargs):
         body = VisitCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         retailer = retailer_get(user=request.user, retailer_id=body.validated_data["retailer"])
         try:
-            visit, created = services.visit_record(
+            visit, _created = services.visit_record(
                 actor=request.user,
                 retailer=retailer,
-                idempotency_key=body.validated_data["idempotency_key"],
+                idempotency_key=uuid.uuid4(),  # the API's retries are answered by the Idempotency-Key header
                 data=body.visit_input(),
                 photos=request.FILES.getlist("photos"),
             )
@@ -219,9 +218,7 @@ class VisitViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         visit = self.get_queryset().get(pk=visit.pk)
         return Response(
-            VisitSerializer(visit, context={"request": request}).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-            headers=None if created else {"Idempotent-Replayed": "true"},
+            VisitSerializer(visit, context={"request": request}).data, status=status.HTTP_201_CREATED
         )
 
 
@@ -330,6 +327,8 @@ class PeriodSerializer(serializers.Serializer):
 class CoverageViewSet(viewsets.ViewSet):
     """Planned vs done per manager and route for `day_from`..`day_to` (definitions in visits.selectors.coverage)."""
 
+    list_is_one_object = True  # the coverage figures, not a list (core.schema)
+
     permission_classes = [needs("visits.view_coverage")]
 
     @extend_schema(
@@ -394,7 +393,7 @@ class TargetsBodySerializer(serializers.Serializer):
     )
 
 
-class ProgrammeViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ProgrammeViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Brand cultivation programmes visible to the caller (their unit, above and below). `progress/` gives the
     goals' measures in total and per manager; POST `targets/` adds shops by rule or by id."""
 

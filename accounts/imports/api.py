@@ -14,6 +14,7 @@ from accounts.imports.reader import SUPPORTED_ENCODINGS
 from accounts.imports.selectors import import_jobs_visible
 from accounts.imports.services import import_job_commit, import_job_create
 from accounts.models import ImportJob, ImportRowError
+from core.idempotency import IdempotentCreateMixin
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -76,7 +77,9 @@ class JobPagination(CursorPagination):
     ordering = "-created_at"
 
 
-class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ImportJobViewSet(
+    IdempotentCreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     serializer_class = ImportJobSerializer
     parser_classes = [MultiPartParser, FormParser]
     pagination_class = JobPagination

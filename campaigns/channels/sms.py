@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from campaigns.channels import ACCEPTED, REJECTED, RETRY, OutgoingMessage, SendResult
+from core.masking import mask_mobile
 
 logger = logging.getLogger(__name__)
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504}
@@ -128,11 +129,12 @@ class HttpGatewayBackend:
 
 
 class ConsoleBackend:
-    """Development: log each message instead of sending it."""
+    """Development: log each message instead of sending it. Logs are kept and shipped where the retailers' data
+    is not, so the number is masked as on a customer manager's page (138****1234)."""
 
     def send(self, messages: list[OutgoingMessage]) -> list[SendResult]:
         for message in messages:
-            logger.info("SMS to %s [%s]: %s", message.to, message.key, message.text)
+            logger.info("SMS to %s [%s]: %s", mask_mobile(message.to), message.key, message.text)
         return [SendResult(m.key, ACCEPTED, provider_id=f"console-{m.key}") for m in messages]
 
 

@@ -38,6 +38,10 @@ def template_validate(*, template: MessageTemplate) -> None:
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             problems.setdefault(field, []).extend(messages)
+    same_name = MessageTemplate.objects.filter(org_unit=template.org_unit_id, name=template.name)
+    if template.name and same_name.exclude(pk=template.pk).exists():
+        # the unique constraint (template_name_per_unit) would otherwise end the request in an IntegrityError
+        problems.setdefault("name", []).append(_("本单位已有同名模板。"))
     if problems:
         raise ValidationError(problems)
 

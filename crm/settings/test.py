@@ -10,7 +10,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
-AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURES_PER_USER = 5
+LOGIN_FAILURES_PER_ADDRESS = 30
 
 # Tests keep their own broker folder and cache so a running `make run` never picks up a test's messages.
 if not REDIS_URL:  # noqa: F405

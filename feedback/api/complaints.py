@@ -15,11 +15,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from feedback import selectors, services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import (
@@ -48,14 +49,14 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
     return HasPerms
 
 
-class NewestOpenedFirst(CursorPagination):
+class NewestOpenedFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
     ordering = ("-opened_at", "-id")
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -230,8 +231,13 @@ FILTER_PARAMETERS = [
 
 # ---- complaints ------------------------------------------------------------------------------------------------
 class ComplaintViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+    IdempotentCreateMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
 ):
+    idempotent_actions = ("notes", "photos")
     pagination_class = NewestOpenedFirst
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     lookup_value_regex = r"\d+"
@@ -485,8 +491,10 @@ class HiddenCallSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "retailer", "called_by", "called_at"]
 
 
-class HiddenComplaintViewSet(viewsets.ViewSet):
+class HiddenComplaintViewSet(IdempotentCreateMixin, viewsets.ViewSet):
     """Retailers to call: orders fell sharply or rated low, and filed nothing since (see feedback.hidden_reasons)."""
+
+    idempotent_actions = ("called",)
 
     permission_classes = [needs("feedback.view_hiddencomplaintcall")]
     lookup_value_regex = r"\d+"
@@ -537,6 +545,7 @@ class ComplaintReportViewSet(viewsets.ViewSet):
     """The report page's figures: volume by category and unit per month, deadline attainment, time to resolve."""
 
     permission_classes = [needs("feedback.view_complaint")]
+    list_is_one_object = True  # the report, not a list of reports (core.schema)
 
     @extend_schema(
         parameters=[

@@ -9,10 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from core.spreadsheet import csv_response
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
 from feedback.selectors import survey_indices
@@ -31,7 +32,7 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
     return HasPerms
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -61,7 +62,8 @@ class QuestionnaireSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "version", "name", "intro", "state", "published_at", "areas"]
 
 
-class QuestionnaireViewSet(viewsets.ReadOnlyModelViewSet):
+class QuestionnaireViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
+    idempotent_actions = ("new_version",)
     serializer_class = QuestionnaireSerializer
     permission_classes = [needs("feedback.view_questionnaire")]
     pagination_class = NewestFirst
@@ -192,7 +194,7 @@ class TrendSerializer(serializers.Serializer):
 INVITE_REQUEST = inline_serializer("SurveyInviteRequest", {"campaign": serializers.IntegerField()})
 
 
-class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SurveyViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SurveySerializer
     permission_classes = [needs("feedback.view_survey")]
     pagination_class = NewestFirst
@@ -295,7 +297,7 @@ class SurveyViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         ],
         responses={200: TrendSerializer(many=True)},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)  # all the trend rows, not a page
     def trends(self, request):
         """Weighted satisfaction index and NPS per quarter, in total or by org unit / customer manager."""
         by = request.query_params.get("by", "total")

@@ -9,10 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
 from sales.allocation import selectors, services
 from sales.models import AllocationExcess, AllocationPlan, AllocationRule
 
@@ -31,7 +32,7 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
     return HasPerms
 
 
-class NewestFirst(CursorPagination):
+class NewestFirst(CursorPage):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -89,7 +90,8 @@ class PlanSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "cycle_end": {"required": False, "allow_null": True},
-            "supply_cartons": {"min_value": None},
+            # the service decides what the supply may be (and says why); the API asks for it like the page does
+            "supply_cartons": {"min_value": None, "required": True},
         }
 
 
@@ -143,6 +145,7 @@ PublishSerializer = inline_serializer(
     )
 )
 class PlanViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -150,6 +153,8 @@ class PlanViewSet(
     viewsets.GenericViewSet,
 ):
     """Allocation plans. PUT/PATCH edits a draft's supply, notes and rules (a published plan is locked: 409)."""
+
+    idempotent_actions = ("new_version",)
 
     serializer_class = PlanSerializer
     permission_classes = [ModelPerms]

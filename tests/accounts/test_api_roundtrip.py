@@ -3,8 +3,8 @@ card, the bank account, the mobile for who may not see them) sent back as they w
 
 import pytest
 
-from core.masking import PERSONAL_FIELDS
 from accounts.models import Retailer
+from core.masking import PERSONAL_FIELDS
 from users.models import User
 
 API_URL = "/api/v1/retailers/"

@@ -208,6 +208,15 @@ def test_the_api_refuses_a_template_breaking_the_sms_rules_with_the_reason(api_c
     assert any("回T退订" in m for m in response.json()["body"])
 
 
+def test_the_api_refuses_a_second_template_of_the_same_name_in_the_unit(
+    api_client_for, supervisor_a, sms_template
+):
+    body = {"name": sms_template.name, "channel": "sms", "body": sms_template.body}
+    response = api_client_for(supervisor_a).post("/api/v1/templates/", body, format="json")
+    assert response.status_code == 400  # was an IntegrityError (500)
+    assert set(response.json()) == {"name"}
+
+
 def test_the_api_previews_a_template_for_a_retailer_in_the_territory_only(
     api_client_for, supervisor_a, sms_template, retailer_a, retailer_b
 ):

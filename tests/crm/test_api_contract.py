@@ -1,21 +1,33 @@
-"""An API contract run: schemathesis generates requests from /api/schema/ and no answer is a server error."""
+"""The API contract: schemathesis generates requests from /api/schema/ (its examples, then fuzzing with valid and
+invalid input, 20 examples per operation and phase) as a company administrator and as a customer manager, and
+every answer must be no server error, have a status the schema documents, and a body the schema describes."""
 
 import copy
+import uuid
 
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.meta import TestPhase
+from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
 from crm.wsgi import application
 
-EXAMPLES_PER_OPERATION = 25
-# Left out of the every-parameter pass: a bad cursor answers 404 before the filtered query runs, and a random
+EXAMPLES_PER_OPERATION = 20
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+RUNS = (
+    (TestPhase.EXAMPLES, GenerationMode.POSITIVE),
+    (TestPhase.FUZZING, GenerationMode.POSITIVE),
+    (TestPhase.FUZZING, GenerationMode.NEGATIVE),
+)
+# Left out of the every-parameter pass: a random cursor is refused (400) before the filters run, and a random
 # id for a model-choice filter is almost never in the caller's territory (400 before any filter runs); those
 # three get valid ids instead.
 LEFT_OPTIONAL = {"cursor", "route", "manager", "org_unit"}
@@ -33,7 +45,7 @@ def in_test_transaction():
 
 
 def with_every_query_parameter(raw: dict) -> dict:
-    """The schema with each query parameter required: 25 examples rarely draw a given one of 15 optional
+    """The schema with each query parameter required: 20 examples rarely draw a given one of 15 optional
     filters, so a second pass sends them all, each with a generated (and, in negative mode, bad) value."""
     raw = copy.deepcopy(raw)
     for operations in raw["paths"].values():
@@ -44,19 +56,21 @@ def with_every_query_parameter(raw: dict) -> dict:
     return raw
 
 
-def run_operation(operation, headers, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE), **fixed):
-    for mode in modes:
+def run_operation(operation, headers, failures, runs=RUNS, **fixed):
+    for phase, mode in runs:
 
-        @given(case=operation.as_strategy(generation_mode=mode, **fixed))
+        @given(case=operation.as_strategy(generation_mode=mode, phase=phase, **fixed))
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
             deadline=None,
             database=None,
             derandomize=True,
+            phases=[Phase.explicit, Phase.generate],  # no shrinking: the failure is reported as found
             suppress_health_check=list(HealthCheck),
         )
         def call(case):
-            case.call_and_validate(headers=headers, checks=[not_a_server_error])
+            # a new key per request, as a client sends one per intended operation
+            case.call_and_validate(headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, checks=CHECKS)
 
         try:
             call()
@@ -64,27 +78,43 @@ def run_operation(operation, headers, modes=(GenerationMode.POSITIVE, Generation
             # negative mode on an operation with nothing to make invalid (no parameters, no body)
             if mode is not GenerationMode.NEGATIVE:
                 raise
+        except (AssertionError, FailureGroup) as failure:
+            failures.append(f"{operation.label} [{phase.value}/{mode.value}]: {str(failure)[:1500]}")
 
 
-def test_api_answers_every_generated_request_without_a_server_error(
-    two_territories, supervisor_a, route_a, manager_a, county_a, in_test_transaction, settings, tmp_path
+@pytest.mark.parametrize("role", ["company_admin", "manager_a"])
+def test_api_keeps_its_contract_for_every_generated_request(
+    role,
+    request,
+    two_territories,
+    supervisor_a,
+    route_a,
+    manager_a,
+    county_a,
+    in_test_transaction,
+    settings,
+    tmp_path,
 ):
     settings.MEDIA_ROOT = tmp_path  # uploads made by generated requests
     own, _other = two_territories
-    token = Token.objects.create(user=supervisor_a)
-    headers = {"Authorization": f"Token {token.key}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    user = request.getfixturevalue(role)
+    headers = {"Authorization": f"Token {Token.objects.create(user=user).key}"}
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     labels = {op.label for op in operations}
     assert {"GET /api/v1/retailers/", "POST /api/v1/retailers/", "PATCH /api/v1/retailers/{id}/"} <= labels
 
+    failures = []
     for operation in operations:
-        run_operation(operation, headers)
+        run_operation(operation, headers, failures)
         if operation.path == "/api/v1/retailers/{id}/":
-            # also against a retailer the supervisor may see, so updates reach the service
-            # (valid input only: with the path fixed, a GET has nothing left to make invalid)
+            # also against a retailer the caller may see, so updates reach the service
             run_operation(
-                operation, headers, modes=(GenerationMode.POSITIVE,), path_parameters={"id": own.pk}
+                operation,
+                headers,
+                failures,
+                runs=((TestPhase.FUZZING, GenerationMode.POSITIVE),),
+                path_parameters={"id": own.pk},
             )
 
     every_parameter = schemathesis.openapi.from_dict(with_every_query_parameter(schema.raw_schema))
@@ -94,4 +124,11 @@ def test_api_answers_every_generated_request_without_a_server_error(
         operation = result.ok()
         if operation.method.upper() == "GET" and operation.query:
             names = {parameter.name for parameter in operation.query}
-            run_operation(operation, headers, query={k: v for k, v in territory.items() if k in names})
+            run_operation(
+                operation,
+                headers,
+                failures,
+                runs=((TestPhase.FUZZING, GenerationMode.POSITIVE),),
+                query={k: v for k, v in territory.items() if k in names},
+            )
+    assert failures == [], "\n\n".join(failures)

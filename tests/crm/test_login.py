@@ -1,4 +1,5 @@
-"""Login throttling by django-axes: five failures lock the username from this address."""
+"""Login throttling by django-axes: five failures lock the username from this address; thirty from one address
+lock it whatever the user names (password spraying)."""
 
 import pytest
 from django.conf import settings
@@ -31,7 +32,7 @@ def test_wrong_password_shows_the_form_again(user, client):
 
 
 def test_login_before_the_limit_still_works(user, client):
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+    for _ in range(settings.LOGIN_FAILURES_PER_USER - 1):
         assert attempt(client, "wrong").status_code == 200
     response = attempt(client, PASSWORD)
     assert response.status_code == 302
@@ -39,7 +40,7 @@ def test_login_before_the_limit_still_works(user, client):
 
 
 def test_five_failures_lock_out_even_the_right_password(user, client):
-    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.LOGIN_FAILURES_PER_USER == 5
     for _ in range(4):
         assert attempt(client, "wrong").status_code == 200
     assert attempt(client, "wrong").status_code == 429  # the fifth failure reaches the limit
@@ -66,3 +67,18 @@ def test_success_resets_the_failure_count(user, client):
     for _ in range(4):
         assert attempt(client, "wrong").status_code == 200
     assert attempt(client, PASSWORD).status_code == 302
+
+
+def test_password_spraying_across_user_names_locks_the_address(user, client):
+    """One wrong password tried against many accounts never reaches a per-account limit; the address's does."""
+    assert settings.LOGIN_FAILURES_PER_ADDRESS == 30
+    for n in range(settings.LOGIN_FAILURES_PER_ADDRESS - 1):
+        assert attempt(client, "wrong", username=f"sprayed{n}").status_code == 200
+    assert attempt(client, "wrong", username="sprayed-last").status_code == 429
+    response = attempt(client, PASSWORD)  # even a real account with its right password, from that address
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    other_address = client.post(
+        LOGIN_URL, {"username": "wangwei", "password": PASSWORD}, REMOTE_ADDR="10.9.8.7"
+    )
+    assert other_address.status_code == 302

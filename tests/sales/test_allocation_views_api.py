@@ -197,6 +197,12 @@ def test_api_refuses_bad_input(api_client_for, supervisor_a, county_a, scarce):
     )
     assert response.status_code == 400
     assert "负数" in str(response.json())
+    without_supply = {k: v for k, v in base.items() if k != "supply_cartons"}
+    response = api.post(
+        "/api/v1/allocation/plans/", {**without_supply, "product": scarce.pk, "rules": RULES}, format="json"
+    )
+    assert response.status_code == 400  # was a KeyError (500)
+    assert set(response.json()) == {"supply_cartons"}
     assert not AllocationPlan.objects.exists()
 
 

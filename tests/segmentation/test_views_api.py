@@ -177,3 +177,24 @@ def test_the_explorer_runs_panel_starts_a_run_and_polls_until_done(
     assert queued == [run.pk]
     assert 'hx-trigger="every 5s"' in started.content.decode()
     assert client.post(url).status_code == 409
+
+
+def test_scoring_runs_api_answers_every_role_as_the_runs_page_does(
+    manager_a, supervisor_a, company_admin, integration_user, client_for, api_client_for
+):
+    run = ScoringRun.objects.create()
+    page = reverse("segmentation:scoring-runs")
+    answers = {}
+    for user in (manager_a, supervisor_a, company_admin, integration_user):
+        api = api_client_for(user)
+        answers[user.role] = (
+            client_for(user).get(page).status_code,
+            api.get("/api/v1/scoring-runs/").status_code,
+            api.get(f"/api/v1/scoring-runs/{run.pk}/").status_code,
+        )
+    assert answers == {
+        "manager": (403, 403, 403),
+        "supervisor": (200, 200, 200),
+        "admin": (200, 200, 200),
+        "integration": (403, 403, 403),
+    }

@@ -1,0 +1,81 @@
+"""HTTP middleware that belongs to no app."""
+
+from django.conf import settings
+from django.utils.cache import patch_cache_control
+
+# Paths whose answers carry personal data for one caller: never kept by a browser, proxy or shared cache.
+NO_STORE_PREFIXES_DEFAULT = ("/api/",)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store, private` on every response under the API (settings.NO_STORE_PATH_PREFIXES):
+    lists of retailers with names, numbers and addresses must not outlive the request on a shared computer or
+    in a proxy. Errors included, so no path or status is left out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefixes = tuple(getattr(settings, "NO_STORE_PATH_PREFIXES", NO_STORE_PREFIXES_DEFAULT))
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith(self.prefixes):
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+
+class UnknownQueryParameterMiddleware:
+    """An API request with a query parameter its operation does not document is refused with 400 naming it,
+    rather than answered as if the parameter were not there (a misspelt filter would otherwise return every
+    row). The documented parameters are read once from the OpenAPI schema, so what is accepted is exactly what
+    is documented. `format` (DRF's format override) is always accepted."""
+
+    ALWAYS = frozenset({"format"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.prefix = getattr(settings, "STRICT_QUERY_PATH_PREFIX", "/api/v1/")
+        self._routes = None
+
+    def __call__(self, request):
+        if request.GET and request.path.startswith(self.prefix):
+            allowed = self.allowed(request.path, request.method)
+            if allowed is not None:
+                unknown = sorted(set(request.GET) - allowed - self.ALWAYS)
+                if unknown:
+                    from django.http import JsonResponse
+                    from django.utils.translation import gettext as _
+
+                    response = JsonResponse(
+                        {name: [_("不支持这个查询参数。")] for name in unknown}, status=400
+                    )
+                    patch_cache_control(response, no_store=True, private=True)
+                    return response
+        return self.get_response(request)
+
+    def allowed(self, path: str, method: str) -> set[str] | None:
+        method = "get" if method == "HEAD" else method.lower()
+        for pattern, methods in self.routes():
+            if pattern.match(path):
+                return methods.get(method)
+        return None
+
+    def routes(self):
+        if self._routes is None:
+            import re
+
+            from drf_spectacular.generators import SchemaGenerator
+
+            schema = SchemaGenerator().get_schema(request=None, public=True)
+            routes = []
+            for path, operations in schema["paths"].items():
+                regex = re.escape(path)
+                regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", regex)
+                methods = {
+                    method: {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+                    for method, operation in operations.items()
+                    if isinstance(operation, dict)
+                }
+                routes.append((re.compile(f"^{regex}$"), methods))
+            routes.sort(key=lambda route: route[0].pattern.count("[^/]+"))  # /segments/preview/ before /{id}/
+            self._routes = routes
+        return self._routes
