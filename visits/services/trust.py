@@ -23,6 +23,8 @@ from visits.models import Visit, VisitPhoto, VisitPolicy
 
 # below this distance two check-ins are the same place whatever the time (GPS jitter between neighbouring shops)
 MIN_TRIP_M = 300
+# reasons that a later check-in restates in full (rather than adds to)
+RESTATED = {"same_coordinates"}
 
 
 def _reason(code: str, **params) -> dict:
@@ -163,7 +165,11 @@ def flag_others(others: dict[int, list[dict]]) -> None:
     if not others:
         return
     for visit in Visit.objects.select_for_update().filter(pk__in=others).order_by("pk"):
-        visit.trust_reasons = _unique([*visit.trust_reasons, *others[visit.pk]])
+        new = others[visit.pk]
+        # a later count of the shops at these coordinates replaces the earlier one
+        replaced = {r["code"] for r in new if r["code"] in RESTATED}
+        kept = [r for r in visit.trust_reasons if r["code"] not in replaced]
+        visit.trust_reasons = _unique([*kept, *new])
         if visit.trust == Visit.Trust.OK:
             visit.trust = Visit.Trust.DOUBTFUL
         visit.save(update_fields=["trust_reasons", "trust"])
