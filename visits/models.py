@@ -228,9 +228,16 @@ class Visit(models.Model):
         validators=[MaxValueValidator(100)],
         help_text=_("按检查项目的权重计算（0–100）；未检查任何项目时为空。"),
     )
-    trust = models.CharField(_("可信度"), max_length=10, choices=Trust.choices, default=Trust.OK)
+    # db defaults too: the demo seeder and benches insert visits in bulk SQL
+    trust = models.CharField(
+        _("可信度"), max_length=10, choices=Trust.choices, default=Trust.OK, db_default=Trust.OK
+    )
     trust_reasons = models.JSONField(
-        _("存疑原因"), default=list, blank=True, help_text=_("每条为 {code, params}，文字见 visits.trust。")
+        _("存疑原因"),
+        default=list,
+        db_default=models.Value([], models.JSONField()),
+        blank=True,
+        help_text=_("每条为 {code, params}，文字见 visits.trust。"),
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -241,7 +248,7 @@ class Visit(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    review_reason = models.CharField(_("审核意见"), max_length=300, blank=True)
+    review_reason = models.CharField(_("审核意见"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("走访记录")
@@ -322,6 +329,8 @@ class VisitPhoto(models.Model):
         _("图像指纹"),
         max_length=64,
         blank=True,
+        default="",
+        db_default="",
         db_index=True,
         help_text=_("图像数据（去掉 EXIF 等元数据）的 SHA-256：同一张照片换了元数据也能认出。"),
     )
@@ -336,6 +345,8 @@ class VisitPhoto(models.Model):
         _("水印版"),
         upload_to=stamped_photo_path,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("服务器加盖店铺、客户经理、时间和距离的副本（SVG，原图不变）。"),
     )
 
