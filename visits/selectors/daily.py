@@ -47,7 +47,7 @@ from feedback.selectors.complaints import complaints_about_manager_q, overdue_q
 from sales.models import Order
 from segmentation.models import Recommendation, RetailerScore
 from users.models import User
-from visits.models import CultivationTarget, Visit, VisitPlan
+from visits.models import CultivationTarget, Visit, VisitPlan, VisitPolicy
 from visits.selectors import policy_get
 
 W_COMPLAINT = 40
@@ -91,11 +91,11 @@ class DailyEntry:
         return f"https://uri.amap.com/search?keyword={quote(r.address)}"
 
 
-def _ranked(*, manager: User, today: datetime.date, shops):
+def _ranked(*, manager: User, today: datetime.date, shops, policy: VisitPolicy | None = None):
     """The manager's shops (`shops`, their scope) with every scoring fact. Each fact is a subquery keyed by
     the one shop (an index lookup per shop and fact), so the cost follows the manager's ~200 shops and never the
     company's visits, plans, complaints or order lines."""
-    policy = policy_get()
+    policy = policy or policy_get()
     score_row = RetailerScore.objects.filter(retailer=OuterRef("pk"))
     bought_since_start = Order.objects.filter(
         retailer=OuterRef("retailer"),
@@ -258,8 +258,9 @@ def daily_list(*, manager: User, today: datetime.date | None = None, limit: int 
     """The manager's ranked list for `today` (default: the local date). Two queries whatever the route size."""
     today = today or timezone.localdate()
     shops = retailer_scope(user=manager).filter(status=Retailer.Status.ACTIVE).values("pk")
-    rows = list(_ranked(manager=manager, today=today, shops=shops)[:limit])
-    threshold = policy_get().store_score_threshold
+    policy = policy_get()
+    rows = list(_ranked(manager=manager, today=today, shops=shops, policy=policy)[:limit])
+    threshold = policy.store_score_threshold
     recommendations: dict[int, list[Recommendation]] = {}
     for rec in (
         Recommendation.objects.filter(retailer_id__in=[r.pk for r in rows], rank__lte=RECOMMENDATIONS_SHOWN)
