@@ -167,6 +167,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *VISITS_FIELD,
             "visits.view_coverage",
             "visits.export_coverage",
+            "visits.review_visit",
             "visits.view_visitpolicy",
             "visits.add_cultivationprogramme",
             "visits.change_cultivationprogramme",

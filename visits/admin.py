@@ -2,17 +2,21 @@
 written by services (the nightly job and the phone) and are read-only, scoped to the user's territory."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
+from crm.errors import ConflictError
 from users.models import OrgUnit
 from visits import selectors, services
 from visits.models import (
     CoverageExport,
     CultivationProgramme,
     CultivationTarget,
+    StoreScoreItem,
     Visit,
     VisitPhoto,
     VisitPlan,
@@ -61,6 +65,8 @@ class VisitPolicyAdmin(admin.ModelAdmin):
         "checkin_radius_m",
         "not_visited_days",
         "licence_warning_days",
+        "coverage_trusted_only",
+        "store_score_threshold",
         "updated_at",
     )
 
@@ -96,7 +102,7 @@ class VisitPhotoInline(admin.TabularInline):
     model = VisitPhoto
     extra = 0
     can_delete = False
-    fields = (photo_link, "size_bytes")
+    fields = (photo_link, "size_bytes", "taken_at", "exif_latitude", "exif_longitude", "content_hash")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -122,9 +128,12 @@ class VisitAdmin(ReadOnlyAdmin):
         "location_flag",
         "distance_m",
         "image_rating",
+        "store_score",
+        "trust",
         "complaint_ref",
     )
     list_filter = (
+        "trust",
         "location_flag",
         "visited_on",
         "licence_displayed",
@@ -136,9 +145,64 @@ class VisitAdmin(ReadOnlyAdmin):
     list_select_related = ("retailer", "manager")
     date_hierarchy = "visited_on"
     inlines = [VisitStockCheckInline, VisitPhotoInline]
+    actions = ["accept_visits", "reject_visits"]
+    readonly_fields = ("reasons_in_words",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=_scope(request))
+
+    @admin.display(description=_("存疑原因"))
+    def reasons_in_words(self, obj: Visit) -> str:
+        return "；".join(obj.trust_reason_texts) or "—"
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("visits.review_visit")
+
+    def _decide(self, request, queryset, *, accept: bool, reason: str = "") -> None:
+        done, refused = 0, []
+        for visit in queryset.select_related("retailer"):
+            try:
+                services.visit_review(actor=request.user, visit=visit, accept=accept, reason=reason)
+            except (ValidationError, ConflictError) as exc:
+                refused.append(f"{visit}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            else:
+                done += 1
+        if done:
+            self.message_user(request, _("已审核 %(n)s 条走访。") % {"n": done}, messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    @admin.action(description=_("认可所选存疑走访"), permissions=["review"])
+    def accept_visits(self, request, queryset):
+        self._decide(request, queryset, accept=True)
+
+    @admin.action(description=_("驳回所选存疑走访…"), permissions=["review"])
+    def reject_visits(self, request, queryset):
+        """Asks for the reason on an intermediate page, then rejects each selected visit with it."""
+        reason = (request.POST.get("reason") or "").strip()
+        if request.POST.get("confirm") and reason:
+            self._decide(request, queryset, accept=False, reason=reason)
+            return None
+        return TemplateResponse(
+            request,
+            "admin/visits/visit/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("驳回存疑走访"),
+                "visits": queryset.select_related("retailer", "manager"),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+                "missing_reason": bool(request.POST.get("confirm")),
+            },
+        )
+
+
+@admin.register(StoreScoreItem)
+class StoreScoreItemAdmin(admin.ModelAdmin):
+    """The weights of the store score (终端形象分); items without a row use the defaults in visits.scoring."""
+
+    list_display = ("item", "weight", "updated_at")
+    list_editable = ("weight",)
 
 
 class CultivationTargetInline(admin.TabularInline):

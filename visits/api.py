@@ -6,8 +6,9 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -25,6 +26,7 @@ from visits.selectors.coverage import coverage, coverage_totals, retailer_interv
 from visits.selectors.cultivation import programme_progress, programme_target_rows
 from visits.selectors.daily import daily_list
 from visits.services.records import VisitInput
+from visits.trust import reason_text
 
 
 def needs(*perms: str) -> type[permissions.BasePermission]:
@@ -97,6 +99,12 @@ class VisitSerializer(serializers.ModelSerializer):
     photos = serializers.SerializerMethodField(
         help_text="where a signed-in user who may see the visit's retailer gets each photo (media is not public)"
     )
+    stamped_photos = serializers.SerializerMethodField(
+        help_text="the server-stamped copies (SVG: photo with shop, manager, time and distance)"
+    )
+    trust_reasons = serializers.SerializerMethodField(
+        help_text="why the check-in is doubtful, in words (code and text)"
+    )
 
     class Meta:
         model = Visit
@@ -125,6 +133,14 @@ class VisitSerializer(serializers.ModelSerializer):
             "complaint_ref",
             "stock_checks",
             "photos",
+            "stamped_photos",
+            "device_time",
+            "store_score",
+            "trust",
+            "trust_reasons",
+            "reviewed_by",
+            "reviewed_at",
+            "review_reason",
             "created_at",
         ]
         read_only_fields = fields
@@ -135,6 +151,26 @@ class VisitSerializer(serializers.ModelSerializer):
     def get_photos(self, visit) -> list[str]:
         return [p.get_absolute_url() for p in visit.photos.all()]
 
+    def get_stamped_photos(self, visit) -> list[str]:
+        return [
+            reverse("visits:visit-photo-stamped", args=[visit.pk, p.pk])
+            for p in visit.photos.all()
+            if p.stamped
+        ]
+
+    @extend_schema_field(
+        inline_serializer(
+            "TrustReason", {"code": serializers.CharField(), "text": serializers.CharField()}, many=True
+        )
+    )
+    def get_trust_reasons(self, visit) -> list[dict]:
+        return [{"code": r["code"], "text": reason_text(r)} for r in visit.trust_reasons]
+
+
+class ReviewBodySerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["accept", "reject"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+
 
 class VisitCreateSerializer(serializers.Serializer):
     retailer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
@@ -143,6 +179,11 @@ class VisitCreateSerializer(serializers.Serializer):
     accuracy_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100_000)
     no_location_reason = serializers.CharField(required=False, allow_blank=True, max_length=200)
     checked_in_at = serializers.DateTimeField(required=False, allow_null=True)
+    device_time = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="the phone's clock when it sends (compared with the server's)",
+    )
     licence_displayed = serializers.BooleanField(required=False, allow_null=True, default=None)
     minors_sign = serializers.BooleanField(required=False, allow_null=True, default=None)
     price_tags = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -166,6 +207,7 @@ class VisitCreateSerializer(serializers.Serializer):
             accuracy_m=d.get("accuracy_m"),
             no_location_reason=d.get("no_location_reason", ""),
             checked_in_at=d.get("checked_in_at"),
+            device_time=d.get("device_time"),
             licence_displayed=d.get("licence_displayed"),
             minors_sign=d.get("minors_sign"),
             price_tags=d.get("price_tags"),
@@ -188,13 +230,38 @@ class VisitViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Read
 
     serializer_class = VisitSerializer
     pagination_class = NewestFirst
-    filterset_fields = ["retailer", "manager", "location_flag", "visited_on"]
+    filterset_fields = ["retailer", "manager", "location_flag", "visited_on", "trust"]
     lookup_value_regex = "[0-9]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_permissions(self):
-        perm = "visits.add_visit" if self.action == "create" else "visits.view_visit"
+        perm = {"create": "visits.add_visit", "review": "visits.review_visit"}.get(
+            self.action, "visits.view_visit"
+        )
         return [needs(perm)()]
+
+    @extend_schema(request=ReviewBodySerializer, responses={200: VisitSerializer})
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        """A supervisor accepts or rejects a doubtful visit (`reason` required to reject); 409 if it is not doubtful
+        or is the supervisor's own. The queue is `?trust=doubtful`."""
+        visit = self.get_object()
+        body = ReviewBodySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.visit_review(
+                actor=request.user,
+                visit=visit,
+                accept=body.validated_data["decision"] == "accept",
+                reason=body.validated_data["reason"],
+            )
+        except ValidationError as exc:
+            raise _drf_error(exc) from exc
+        except ConflictError as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            VisitSerializer(self.get_queryset().get(pk=visit.pk), context={"request": request}).data
+        )
 
     def get_queryset(self):
         return selectors.visit_list(user=self.request.user).prefetch_related("stock_checks", "photos")
@@ -287,6 +354,8 @@ class CoverageRowSerializer(serializers.Serializer):
     visits = serializers.IntegerField()
     too_far = serializers.IntegerField()
     no_location = serializers.IntegerField()
+    doubtful = serializers.IntegerField(help_text="flagged visits not accepted (pending or rejected)")
+    flag_rate_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     avg_interval_days = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
 
 
@@ -309,6 +378,7 @@ class CoverageSerializer(serializers.Serializer):
     done = serializers.IntegerField()
     visits = serializers.IntegerField()
     flagged = serializers.IntegerField()
+    doubtful = serializers.IntegerField()
     coverage_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
 
 

@@ -35,6 +35,7 @@ class VisitForm(forms.Form):
     accuracy_m = forms.IntegerField(required=False, min_value=0, max_value=100_000)
     no_location_reason = forms.CharField(required=False, max_length=200)
     checked_in_at = forms.DateTimeField(required=False)
+    device_time = forms.DateTimeField(required=False)
     licence_displayed = forms.ChoiceField(choices=YES_NO, required=False, label=_("许可证悬挂"))
     minors_sign = forms.ChoiceField(choices=YES_NO, required=False, label=_("不向未成年人售烟标识"))
     price_tags = forms.ChoiceField(choices=YES_NO, required=False, label=_("明码标价"))
@@ -82,6 +83,7 @@ class VisitForm(forms.Form):
             accuracy_m=d.get("accuracy_m"),
             no_location_reason=d.get("no_location_reason") or "",
             checked_in_at=d.get("checked_in_at"),
+            device_time=d.get("device_time"),
             licence_displayed=TRI[d.get("licence_displayed") or ""],
             minors_sign=TRI[d.get("minors_sign") or ""],
             price_tags=TRI[d.get("price_tags") or ""],
@@ -95,6 +97,11 @@ class VisitForm(forms.Form):
             request_category=d.get("request_category") or "",
             request_text=d.get("request_text") or "",
         )
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("accept", _("认可")), ("reject", _("驳回"))], label=_("审核结果"))
+    reason = forms.CharField(required=False, max_length=300, label=_("理由"))
 
 
 class PeriodForm(forms.Form):

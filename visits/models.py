@@ -1,6 +1,7 @@
 """Field work: the visit policy (one row), visit plans, visit records with their checklist, stock checks and
 photos, brand cultivation programmes and their target retailers, and the audit of coverage exports."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -52,6 +53,47 @@ class VisitPolicy(models.Model):
     licence_warning_days = models.PositiveSmallIntegerField(
         _("许可证到期提醒天数"), default=30, validators=[MinValueValidator(1), MaxValueValidator(365)]
     )
+    # proof of visit: the signals a check-in is assessed on (visits.services.trust)
+    max_accuracy_m = models.PositiveIntegerField(
+        _("定位精度上限(米)"),
+        default=100,
+        validators=[MinValueValidator(5), MaxValueValidator(10_000)],
+        help_text=_("手机报告的定位精度差于此值时，签到存疑。"),
+    )
+    max_speed_kmh = models.PositiveIntegerField(
+        _("两次签到间最高时速(公里)"),
+        default=120,
+        validators=[MinValueValidator(10), MaxValueValidator(1000)],
+        help_text=_("同一客户经理相邻两次签到的距离 ÷ 间隔时间超过此时速，两次签到都存疑。"),
+    )
+    clock_skew_minutes = models.PositiveSmallIntegerField(
+        _("手机时钟允许误差(分钟)"), default=10, validators=[MinValueValidator(1), MaxValueValidator(1440)]
+    )
+    work_starts_at = models.TimeField(_("工作开始时间"), default=datetime.time(7, 0))
+    work_ends_at = models.TimeField(_("工作结束时间"), default=datetime.time(20, 0))
+    photo_max_minutes = models.PositiveSmallIntegerField(
+        _("照片拍摄与签到最大间隔(分钟)"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(1440)],
+        help_text=_("照片 EXIF 拍摄时间与签到时间相差超过此值时，签到存疑。"),
+    )
+    photo_max_distance_m = models.PositiveIntegerField(
+        _("照片拍摄位置最大偏差(米)"),
+        default=1000,
+        validators=[MinValueValidator(10), MaxValueValidator(100_000)],
+        help_text=_("照片 EXIF 位置距签到位置超过此值时，签到存疑。"),
+    )
+    coverage_trusted_only = models.BooleanField(
+        _("覆盖率只计可信走访"),
+        default=True,
+        help_text=_("勾选时，覆盖率只计算未被标记或经主管认可的走访；存疑和被驳回的走访不算完成。"),
+    )
+    store_score_threshold = models.PositiveSmallIntegerField(
+        _("终端形象分预警线"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("最近一次走访的终端形象分低于此值的客户进入每日清单。"),
+    )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
@@ -61,6 +103,9 @@ class VisitPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(fortnightly_min_tier__lte=F("weekly_min_tier")),
                 name="visitpolicy_fortnightly_below_weekly",
+            ),
+            models.CheckConstraint(
+                condition=Q(work_starts_at__lt=F("work_ends_at")), name="visitpolicy_work_hours_ordered"
             ),
         ]
 
@@ -112,6 +157,12 @@ class Visit(models.Model):
         TOO_FAR = "too_far", _("距离过远")
         NO_LOCATION = "no_location", _("未定位")
         SHOP_UNLOCATED = "shop_unlocated", _("店铺无坐标")
+
+    class Trust(models.TextChoices):
+        OK = "ok", _("可信")
+        DOUBTFUL = "doubtful", _("存疑待审")
+        ACCEPTED = "accepted", _("已认可")
+        REJECTED = "rejected", _("已驳回")
 
     class ImageRating(models.IntegerChoices):
         POOR = 1, _("差")
@@ -167,6 +218,37 @@ class Visit(models.Model):
         _("转投诉/诉求"), max_length=40, blank=True, help_text=_("走访中登记的投诉或诉求编号。")
     )
     created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    device_time = models.DateTimeField(
+        _("手机时间"), null=True, blank=True, help_text=_("提交时手机的时钟，用于比对服务器时间。")
+    )
+    store_score = models.PositiveSmallIntegerField(
+        _("终端形象分"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("按检查项目的权重计算（0–100）；未检查任何项目时为空。"),
+    )
+    # db defaults too: the demo seeder and benches insert visits in bulk SQL
+    trust = models.CharField(
+        _("可信度"), max_length=10, choices=Trust.choices, default=Trust.OK, db_default=Trust.OK
+    )
+    trust_reasons = models.JSONField(
+        _("存疑原因"),
+        default=list,
+        db_default=models.Value([], models.JSONField()),
+        blank=True,
+        help_text=_("每条为 {code, params}，文字见 visits.trust。"),
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    review_reason = models.CharField(_("审核意见"), max_length=300, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("走访记录")
@@ -175,6 +257,7 @@ class Visit(models.Model):
         permissions = [
             ("view_coverage", _("查看走访覆盖率")),
             ("export_coverage", _("导出走访覆盖率")),
+            ("review_visit", _("审核存疑走访")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -190,10 +273,17 @@ class Visit(models.Model):
                 condition=Q(image_rating__isnull=True) | Q(image_rating__range=(1, 4)),
                 name="visit_image_rating_1_4",
             ),
+            models.CheckConstraint(
+                condition=Q(trust="rejected", review_reason__gt="") | ~Q(trust="rejected"),
+                name="visit_rejection_has_reason",
+            ),
         ]
         indexes = [
             models.Index(fields=["retailer", "-visited_on"], name="visit_retailer_day"),
             models.Index(fields=["manager", "visited_on"], name="visit_manager_day"),
+            models.Index(fields=["manager", "checked_in_at"], name="visit_manager_checkin"),
+            models.Index(fields=["latitude", "longitude"], name="visit_coordinates"),
+            models.Index(fields=["trust", "visited_on"], name="visit_trust_day"),
         ]
 
     def __str__(self):
@@ -203,11 +293,25 @@ class Visit(models.Model):
     def is_flagged(self) -> bool:
         return self.location_flag in (self.LocationFlag.TOO_FAR, self.LocationFlag.NO_LOCATION)
 
+    @property
+    def counts_for_coverage(self) -> bool:
+        return self.trust in (self.Trust.OK, self.Trust.ACCEPTED)
+
+    @property
+    def trust_reason_texts(self) -> list[str]:
+        from visits.trust import reason_text
+
+        return [reason_text(r) for r in self.trust_reasons]
+
 
 def visit_photo_path(instance, filename: str) -> str:
     return (
         f"visits/{instance.visit.visited_on:%Y/%m}/{instance.visit_id}-{uuid.uuid4().hex[:8]}{instance.ext}"
     )
+
+
+def stamped_photo_path(instance, filename: str) -> str:
+    return f"visits/{instance.visit.visited_on:%Y/%m}/{instance.visit_id}-{uuid.uuid4().hex[:8]}-stamped.svg"
 
 
 PHOTO_CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
@@ -221,6 +325,30 @@ class VisitPhoto(models.Model):
     image = models.FileField(_("照片"), upload_to=visit_photo_path)
     ext = models.CharField(max_length=5, editable=False)
     size_bytes = models.PositiveIntegerField(_("大小"))
+    content_hash = models.CharField(
+        _("图像指纹"),
+        max_length=64,
+        blank=True,
+        default="",
+        db_default="",
+        db_index=True,
+        help_text=_("图像数据（去掉 EXIF 等元数据）的 SHA-256：同一张照片换了元数据也能认出。"),
+    )
+    taken_at = models.DateTimeField(_("拍摄时间(EXIF)"), null=True, blank=True)
+    exif_latitude = models.DecimalField(
+        _("拍摄纬度(EXIF)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    exif_longitude = models.DecimalField(
+        _("拍摄经度(EXIF)"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    stamped = models.FileField(
+        _("水印版"),
+        upload_to=stamped_photo_path,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("服务器加盖店铺、客户经理、时间和距离的副本（SVG，原图不变）。"),
+    )
 
     class Meta:
         verbose_name = _("走访照片")
@@ -334,6 +462,32 @@ class VisitStockCheck(models.Model):
 
     def __str__(self):
         return f"{self.visit_id}:{self.programme_id}={self.in_stock}"
+
+
+class StoreScoreItem(models.Model):
+    """The weight of one checklist item in the store score (终端形象/规范经营分). While no row exists the defaults in
+    visits.scoring.DEFAULT_WEIGHTS apply; a weight of 0 leaves the item out."""
+
+    class Item(models.TextChoices):
+        LICENCE = "licence_displayed", _("许可证悬挂")
+        MINORS = "minors_sign", _("不向未成年人售烟标识")
+        PRICE_TAGS = "price_tags", _("明码标价")
+        DISPLAY = "display_ok", _("陈列规范")
+        IMAGE = "image_rating", _("店铺形象")
+
+    item = models.CharField(_("检查项目"), max_length=20, choices=Item.choices, unique=True)
+    weight = models.PositiveSmallIntegerField(
+        _("权重"), validators=[MaxValueValidator(100)], help_text=_("各项权重按比例折算成 100 分。")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("终端形象评分项")
+        verbose_name_plural = _("终端形象评分项")
+        ordering = ["item"]
+
+    def __str__(self):
+        return f"{self.get_item_display()} × {self.weight}"
 
 
 class CoverageExport(models.Model):

@@ -20,13 +20,14 @@ from core.spreadsheet import csv_response
 from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
-from visits.forms import PeriodForm, ProgrammeForm, TargetsForm, VisitForm
+from visits.forms import PeriodForm, ProgrammeForm, ReviewForm, TargetsForm, VisitForm
 from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
 from visits.selectors.cultivation import programme_progress, programme_target_rows
 from visits.selectors.daily import daily_list
 from visits.services.records import CHECKLIST_FIELDS
 
 VISITS_PAGE = 30
+REVIEW_PAGE = 50
 MAX_ID = 2**31 - 1
 # the words the visit form's script shows (it runs offline, so they come with the page)
 JS_MESSAGES = {
@@ -50,6 +51,16 @@ def _id(value: str | None) -> int | None:
     if value and value.isdigit() and 0 < int(value) <= MAX_ID:
         return int(value)
     return None
+
+
+def store_score_trend_points(visits: list) -> dict:
+    """The portrait's sparkline: the last scores as an SVG polyline (0–100 mapped on a 120×32 box)."""
+    scores = [v.store_score for v in visits]
+    if not scores:
+        return {}
+    step = 120 / max(len(scores) - 1, 1)
+    points = " ".join(f"{round(i * step, 1)},{round(32 - s * 0.3 - 1, 1)}" for i, s in enumerate(scores))
+    return {"visits": visits, "latest": scores[-1], "points": points, "delta": scores[-1] - scores[0]}
 
 
 def _errors(exc: Exception) -> str:
@@ -151,6 +162,9 @@ def visit_record_view(request, pk):
             "location": visit.get_location_flag_display(),
             "distance_m": visit.distance_m,
             "complaint_ref": visit.complaint_ref,
+            "trust": visit.trust,
+            "trust_reasons": visit.trust_reason_texts,
+            "store_score": visit.store_score,
             "message": _("走访已保存。") if created else _("这条走访之前已保存，未重复记录。"),
         },
         status=201 if created else 200,
@@ -177,6 +191,62 @@ def visit_photo_view(request, pk, photo_id):
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@permission_required("visits.view_visit", raise_exception=True)
+@require_GET
+def visit_photo_stamped_view(request, pk, photo_id):
+    """The server-stamped copy of a visit's photo (an SVG the server wrote: the photo with shop, manager, time and
+    distance), scoped like the original. It runs no script: served with a CSP that forbids any."""
+    photo = selectors.visit_photo_get(user=request.user, visit_id=pk, photo_id=photo_id)
+    if not photo.stamped:
+        return HttpResponse(status=404)
+    response = FileResponse(photo.stamped.open("rb"), content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+    return response
+
+
+# ---- the review of doubtful visits ------------------------------------------------------------------------------
+@login_required
+@permission_required("visits.review_visit", raise_exception=True)
+@require_GET
+def review_queue_view(request):
+    """Doubtful visits of the supervisor's shops, oldest first, each with its reasons and photos."""
+    qs = selectors.visits_doubtful(user=request.user)
+    return render(
+        request,
+        "visits/review_queue.html",
+        {"visits": list(qs[:REVIEW_PAGE]), "total": qs.count(), "form": ReviewForm()},
+    )
+
+
+@login_required
+@permission_required("visits.review_visit", raise_exception=True)
+@require_POST
+def review_decide_view(request, pk):
+    visit = selectors.visit_get(user=request.user, visit_id=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择认可或驳回。"))
+        return redirect("visits:review-queue")
+    try:
+        services.visit_review(
+            actor=request.user,
+            visit=visit,
+            accept=form.cleaned_data["decision"] == "accept",
+            reason=form.cleaned_data["reason"],
+        )
+    except (ValidationError, ConflictError) as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(
+            request,
+            _("已审核：%(shop)s %(day)s") % {"shop": visit.retailer.shop_name, "day": visit.visited_on},
+        )
+    return redirect("visits:review-queue")
 
 
 @login_required
@@ -209,7 +279,12 @@ def retailer_visits_panel_view(request, pk):
     return render(
         request,
         "includes/retailer_visits.html",
-        {"retailer": retailer, "visits": selectors.retailer_recent_visits(retailer=retailer, limit=5)},
+        {
+            "retailer": retailer,
+            "visits": selectors.retailer_recent_visits(retailer=retailer, limit=5),
+            "score_trend": store_score_trend_points(selectors.store_score_trend(retailer=retailer)),
+            "score_threshold": selectors.policy_get().store_score_threshold,
+        },
     )
 
 
@@ -247,6 +322,8 @@ def coverage_view(request):
             "chart_height": max(200, 36 * len(rows) + 70),
             "intervals": retailer_intervals(user=request.user, day_from=day_from, day_to=day_to, limit=10),
             "may_export": request.user.has_perm("visits.export_coverage"),
+            "may_review": request.user.has_perm("visits.review_visit"),
+            "trusted_only": selectors.policy_get().coverage_trusted_only,
         },
     )
 
@@ -273,6 +350,8 @@ def coverage_export_view(request):
             _("走访次数"),
             _("距离过远"),
             _("未定位"),
+            _("存疑"),
+            _("存疑率(%)"),
             _("平均间隔(天)"),
         ],
         (
@@ -285,6 +364,8 @@ def coverage_export_view(request):
                 r.visits,
                 r.too_far,
                 r.no_location,
+                r.doubtful,
+                r.flag_rate_pct if r.flag_rate_pct is not None else "",
                 r.avg_interval_days if r.avg_interval_days is not None else "",
             ]
             for r in rows

@@ -17,6 +17,7 @@ MODELS = (
     "cultivationprogramme",
     "cultivationtarget",
     "coverageexport",
+    "storescoreitem",
 )
 
 

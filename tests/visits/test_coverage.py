@@ -83,7 +83,14 @@ def test_company_sees_both_counties_and_totals_add_up(fortnight, company_admin):
     ]
     assert rows[1].avg_interval_days is None  # one visit: no interval
     totals = coverage_totals(rows)
-    assert totals == {"planned": 5, "done": 3, "visits": 7, "flagged": 2, "coverage_pct": Decimal("60.0")}
+    assert totals == {
+        "planned": 5,
+        "done": 3,
+        "visits": 7,
+        "flagged": 2,
+        "doubtful": 0,
+        "coverage_pct": Decimal("60.0"),
+    }
 
 
 def test_a_manager_sees_only_their_own_rows(fortnight, manager_b):
@@ -105,7 +112,7 @@ def test_page_csv_export_is_logged_and_managers_may_not_export(
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:5] == ["客户经理", "线路", "计划", "完成", "覆盖率(%)"]
-    assert rows[1][2:] == ["4", "2", "50.0", "6", "1", "1", "8.0"]
+    assert rows[1][2:] == ["4", "2", "50.0", "6", "1", "1", "0", "0.0", "8.0"]
     export = CoverageExport.objects.get()
     assert (export.user, export.row_count, export.filters) == (
         supervisor_a,

@@ -13,12 +13,28 @@ from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from users.models import User
-from visits.models import CultivationProgramme, Visit, VisitPhoto, VisitPlan, VisitPolicy
+from visits.models import CultivationProgramme, StoreScoreItem, Visit, VisitPhoto, VisitPlan, VisitPolicy
+from visits.scoring import DEFAULT_WEIGHTS
 
 
 def policy_get() -> VisitPolicy:
     """The one policy row, or the defaults while nobody has saved one."""
     return VisitPolicy.objects.order_by("id").first() or VisitPolicy()
+
+
+def store_score_weights() -> dict[str, int]:
+    """The admin's weights per checklist item; the defaults for items without a row."""
+    return DEFAULT_WEIGHTS | dict(StoreScoreItem.objects.values_list("item", "weight"))
+
+
+def store_score_trend(*, retailer: Retailer, limit: int = 8) -> list[Visit]:
+    """The shop's last scored visits, oldest first (the portrait's trend)."""
+    rows = list(
+        Visit.objects.filter(retailer=retailer, store_score__isnull=False)
+        .exclude(trust=Visit.Trust.REJECTED)
+        .order_by("-visited_on", "-id")[:limit]
+    )
+    return rows[::-1]
 
 
 def _scope_ids(user: User) -> QuerySet:
@@ -33,6 +49,16 @@ def visit_list(*, user: User, retailer_id: int | None = None, flagged: bool | No
     if flagged is True:
         qs = qs.filter(location_flag__in=[Visit.LocationFlag.TOO_FAR, Visit.LocationFlag.NO_LOCATION])
     return qs
+
+
+def visits_doubtful(*, user: User) -> QuerySet[Visit]:
+    """The review queue: doubtful visits of the user's shops, oldest first."""
+    return (
+        visit_list(user=user)
+        .filter(trust=Visit.Trust.DOUBTFUL)
+        .prefetch_related("photos")
+        .order_by("checked_in_at", "id")
+    )
 
 
 def visit_get(*, user: User, visit_id: int) -> Visit:

@@ -5,18 +5,21 @@
                  early or late still covers the plan
     coverage     done ÷ planned
     visits       visits made in the period (planned or not); too_far / no_location: those flagged at check-in
+    doubtful     visits the trust assessment flagged (visits.services.trust) that a supervisor has not accepted
+                 (pending review or rejected); flag rate = doubtful ÷ visits
     avg interval for each shop visited on at least two days in the period, (last day − first day) ÷ (days − 1);
                  the row shows the mean of its shops' intervals, in days
 
 Plans count for the manager and route they were made for; visits for the person who made them and the shop's
-route at the time."""
+route at the time. While VisitPolicy.coverage_trusted_only is on (the default), a plan is done only by a visit
+that is unflagged or accepted by a supervisor: a doubtful or rejected visit covers nothing."""
 
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from users.models import Route, User
-from visits.selectors import fetch_dicts, scope_sql
+from visits.selectors import fetch_dicts, policy_get, scope_sql
 
 _COVERAGE_SQL = """
 WITH scope AS ({scope}),
@@ -25,7 +28,7 @@ plans AS (
            count(*) AS planned,
            count(*) FILTER (WHERE EXISTS (
                SELECT 1 FROM visits_visit v
-               WHERE v.retailer_id = p.retailer_id
+               WHERE v.retailer_id = p.retailer_id{counted}
                  AND v.visited_on BETWEEN date_trunc('week', p.planned_on)::date
                                       AND date_trunc('week', p.planned_on)::date + 6
            )) AS done
@@ -34,7 +37,7 @@ plans AS (
     GROUP BY 1, 2
 ),
 period_visits AS (
-    SELECT v.manager_id, v.route_id, v.retailer_id, v.visited_on, v.location_flag
+    SELECT v.manager_id, v.route_id, v.retailer_id, v.visited_on, v.location_flag, v.trust
     FROM visits_visit v
     WHERE v.visited_on BETWEEN %s AND %s AND v.retailer_id IN (SELECT * FROM scope)
 ),
@@ -42,7 +45,8 @@ done_visits AS (
     SELECT manager_id, route_id,
            count(*) AS visits,
            count(*) FILTER (WHERE location_flag = 'too_far') AS too_far,
-           count(*) FILTER (WHERE location_flag = 'no_location') AS no_location
+           count(*) FILTER (WHERE location_flag = 'no_location') AS no_location,
+           count(*) FILTER (WHERE trust IN ('doubtful', 'rejected')) AS doubtful
     FROM period_visits GROUP BY 1, 2
 ),
 intervals AS (
@@ -63,6 +67,7 @@ SELECT COALESCE(p.manager_id, d.manager_id) AS manager_id,
        COALESCE(d.visits, 0) AS visits,
        COALESCE(d.too_far, 0) AS too_far,
        COALESCE(d.no_location, 0) AS no_location,
+       COALESCE(d.doubtful, 0) AS doubtful,
        i.avg_interval
 FROM plans p
 FULL OUTER JOIN done_visits d ON d.manager_id = p.manager_id AND d.route_id IS NOT DISTINCT FROM p.route_id
@@ -99,6 +104,13 @@ class CoverageRow:
     too_far: int
     no_location: int
     avg_interval_days: Decimal | None
+    doubtful: int = 0
+
+    @property
+    def flag_rate_pct(self) -> Decimal | None:
+        if not self.visits:
+            return None
+        return (Decimal(self.doubtful) * 100 / self.visits).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     @property
     def coverage_pct(self) -> Decimal | None:
@@ -113,7 +125,11 @@ class CoverageRow:
 
 def coverage(*, user: User, day_from: datetime.date, day_to: datetime.date) -> list[CoverageRow]:
     scope, scope_params = scope_sql(user)
-    rows = fetch_dicts(_COVERAGE_SQL.format(scope=scope), (*scope_params, day_from, day_to, day_from, day_to))
+    counted = " AND v.trust IN ('ok', 'accepted')" if policy_get().coverage_trusted_only else ""
+    rows = fetch_dicts(
+        _COVERAGE_SQL.format(scope=scope, counted=counted),
+        (*scope_params, day_from, day_to, day_from, day_to),
+    )
     users = User.objects.in_bulk({r["manager_id"] for r in rows})
     routes = Route.objects.in_bulk({r["route_id"] for r in rows if r["route_id"]})
     return [
@@ -125,6 +141,7 @@ def coverage(*, user: User, day_from: datetime.date, day_to: datetime.date) -> l
             visits=r["visits"],
             too_far=r["too_far"],
             no_location=r["no_location"],
+            doubtful=r["doubtful"],
             avg_interval_days=(
                 r["avg_interval"].quantize(Decimal("0.1"), ROUND_HALF_UP)
                 if r["avg_interval"] is not None
@@ -143,6 +160,7 @@ def coverage_totals(rows: list[CoverageRow]) -> dict:
         "done": done,
         "visits": sum(r.visits for r in rows),
         "flagged": sum(r.flagged for r in rows),
+        "doubtful": sum(r.doubtful for r in rows),
         "coverage_pct": (Decimal(done) * 100 / planned).quantize(Decimal("0.1"), ROUND_HALF_UP)
         if planned
         else None,

@@ -11,6 +11,8 @@ The score is the sum of these points (the reasons shown are exactly the terms th
     not visited for more than N days, or never          20   (N = VisitPolicy.not_visited_days, 30)
     target of a running cultivation programme whose
       product it has not bought since the start         10 per programme
+    store score (终端形象分) of its last scored visit
+      below the threshold                               15   (VisitPolicy.store_score_threshold, 60)
 
 Ties go to the shop visited longest ago (never visited first), then the lower id. Shops scoring 0 are left out.
 """
@@ -45,7 +47,7 @@ from feedback.selectors.complaints import about_own_conduct_q, overdue_q
 from sales.models import Order
 from segmentation.models import Recommendation, RetailerScore
 from users.models import User
-from visits.models import CultivationTarget, Visit, VisitPlan
+from visits.models import CultivationTarget, Visit, VisitPlan, VisitPolicy
 from visits.selectors import policy_get
 
 W_COMPLAINT = 40
@@ -56,6 +58,7 @@ W_LICENCE = 30
 W_PLANNED = 25
 W_NOT_VISITED = 20
 W_CULTIVATION = 10
+W_LOW_STORE_SCORE = 15
 CHURN_RISK_PROBABILITY = 0.5
 AT_RISK_LIFECYCLES = (RetailerScore.Lifecycle.AT_RISK, RetailerScore.Lifecycle.LOST)
 RECOMMENDATIONS_SHOWN = 3
@@ -88,11 +91,11 @@ class DailyEntry:
         return f"https://uri.amap.com/search?keyword={quote(r.address)}"
 
 
-def _ranked(*, manager: User, today: datetime.date, shops):
+def _ranked(*, manager: User, today: datetime.date, shops, policy: VisitPolicy | None = None):
     """The manager's shops (`shops`, their scope) with every scoring fact. Each fact is a subquery keyed by
     the one shop (an index lookup per shop and fact), so the cost follows the manager's ~200 shops and never the
     company's visits, plans, complaints or order lines."""
-    policy = policy_get()
+    policy = policy or policy_get()
     score_row = RetailerScore.objects.filter(retailer=OuterRef("pk"))
     bought_since_start = Order.objects.filter(
         retailer=OuterRef("retailer"),
@@ -130,6 +133,12 @@ def _ranked(*, manager: User, today: datetime.date, shops):
             value_class=Subquery(score_row.values("value_class")[:1]),
             lifecycle=Subquery(score_row.values("lifecycle")[:1]),
             churn_probability=Subquery(score_row.values("churn_probability")[:1]),
+            store_score=Subquery(
+                Visit.objects.filter(retailer=OuterRef("pk"), store_score__isnull=False)
+                .exclude(trust=Visit.Trust.REJECTED)
+                .order_by("-visited_on", "-id")
+                .values("store_score")[:1]
+            ),
             unsold_count=Coalesce(Subquery(unsold.annotate(n=Count("pk")).values("n")), 0),
             unsold_names=Subquery(
                 unsold.annotate(
@@ -156,6 +165,10 @@ def _ranked(*, manager: User, today: datetime.date, shops):
                 default=Value(0),
             ),
             p_cultivation=F("unsold_count") * W_CULTIVATION,
+            p_store_score=Case(
+                When(store_score__lt=policy.store_score_threshold, then=Value(W_LOW_STORE_SCORE)),
+                default=Value(0),
+            ),
         )
         .annotate(
             score=ExpressionWrapper(
@@ -164,7 +177,8 @@ def _ranked(*, manager: User, today: datetime.date, shops):
                 + F("p_licence")
                 + F("p_planned")
                 + F("p_not_visited")
-                + F("p_cultivation"),
+                + F("p_cultivation")
+                + F("p_store_score"),
                 output_field=IntegerField(),
             )
         )
@@ -174,7 +188,7 @@ def _ranked(*, manager: User, today: datetime.date, shops):
     )
 
 
-def _reasons(r: Retailer, today: datetime.date) -> list[Reason]:
+def _reasons(r: Retailer, today: datetime.date, threshold: int) -> list[Reason]:
     reasons = []
     if r.p_complaints:
         reasons.append(
@@ -228,6 +242,15 @@ def _reasons(r: Retailer, today: datetime.date) -> list[Reason]:
                 "cultivation", r.p_cultivation, _("培育品规尚未进货：%(names)s") % {"names": r.unsold_names}
             )
         )
+    if r.p_store_score:
+        reasons.append(
+            Reason(
+                "store_score",
+                r.p_store_score,
+                _("终端形象分 %(score)s，低于 %(threshold)s 分")
+                % {"score": r.store_score, "threshold": threshold},
+            )
+        )
     return reasons
 
 
@@ -235,7 +258,9 @@ def daily_list(*, manager: User, today: datetime.date | None = None, limit: int 
     """The manager's ranked list for `today` (default: the local date). Two queries whatever the route size."""
     today = today or timezone.localdate()
     shops = retailer_scope(user=manager).filter(status=Retailer.Status.ACTIVE).values("pk")
-    rows = list(_ranked(manager=manager, today=today, shops=shops)[:limit])
+    policy = policy_get()
+    rows = list(_ranked(manager=manager, today=today, shops=shops, policy=policy)[:limit])
+    threshold = policy.store_score_threshold
     recommendations: dict[int, list[Recommendation]] = {}
     for rec in (
         Recommendation.objects.filter(retailer_id__in=[r.pk for r in rows], rank__lte=RECOMMENDATIONS_SHOWN)
@@ -247,7 +272,7 @@ def daily_list(*, manager: User, today: datetime.date | None = None, limit: int 
         DailyEntry(
             retailer=r,
             score=r.score,
-            reasons=_reasons(r, today),
+            reasons=_reasons(r, today, threshold),
             last_visit=r.last_visit,
             planned_today=r.planned_today,
             recommendations=recommendations.get(r.pk, []),

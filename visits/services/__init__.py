@@ -8,6 +8,7 @@ from visits.services.cultivation import (
 )
 from visits.services.plans import plans_generate, week_monday
 from visits.services.records import coverage_export_log, visit_record
+from visits.services.trust import visit_review
 
 __all__ = [
     "coverage_export_log",
@@ -17,5 +18,6 @@ __all__ = [
     "programme_targets_by_rule",
     "programme_targets_remove",
     "visit_record",
+    "visit_review",
     "week_monday",
 ]

@@ -15,9 +15,12 @@ from accounts.models import Retailer
 from crm.errors import ConflictError
 from feedback.services.complaints import complaint_open
 from users.models import User
+from visits.exif import photo_facts
 from visits.geo import haversine_m
 from visits.models import CoverageExport, Visit, VisitPhoto, VisitStockCheck
-from visits.selectors import policy_get, programmes_running_for
+from visits.scoring import store_score
+from visits.selectors import policy_get, programmes_running_for, store_score_weights
+from visits.services.trust import assess, flag_others, photo_stamp
 
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -43,6 +46,8 @@ class VisitInput:
     accuracy_m: int | None = None
     no_location_reason: str = ""
     checked_in_at: datetime.datetime | None = None
+    # the phone's clock when it sent the form (compared with the server's)
+    device_time: datetime.datetime | None = None
     licence_displayed: bool | None = None
     minors_sign: bool | None = None
     price_tags: bool | None = None
@@ -125,6 +130,15 @@ def visit_record(
     if unknown:
         raise ValidationError(_("库存检查只能针对本店正在进行的培育项目。"))
 
+    if data.device_time is not None and timezone.is_naive(data.device_time):
+        raise ValidationError({"device_time": _("手机时间须带时区。")})
+    checklist = {name: getattr(data, name) for name in CHECKLIST_FIELDS}
+    photo_bytes = []
+    for photo in photos:
+        photo_bytes.append(photo.read())
+        photo.seek(0)
+    facts = [photo_facts(raw) for raw in photo_bytes]
+
     visit = Visit(
         idempotency_key=idempotency_key,
         retailer=retailer,
@@ -143,19 +157,32 @@ def visit_record(
         next_action=data.next_action.strip(),
         follow_up_on=data.follow_up_on,
         created_at=now,
-        **{name: getattr(data, name) for name in CHECKLIST_FIELDS},
+        device_time=data.device_time,
+        store_score=store_score({**checklist, "image_rating": data.image_rating}, store_score_weights()),
+        **checklist,
     )
     visit.full_clean(exclude=["idempotency_key"])
     try:
         with transaction.atomic():
+            others = assess(visit=visit, photos=facts, policy=policy, now=now)
             visit.save()
+            flag_others(others)
             VisitStockCheck.objects.bulk_create(
                 VisitStockCheck(visit=visit, programme_id=pid, in_stock=bool(flag_))
                 for pid, flag_ in sorted(data.stock.items())
             )
-            for photo, ext in zip(photos, extensions, strict=True):
-                row = VisitPhoto(visit=visit, ext=ext, size_bytes=photo.size)
+            for photo, ext, raw, fact in zip(photos, extensions, photo_bytes, facts, strict=True):
+                row = VisitPhoto(
+                    visit=visit,
+                    ext=ext,
+                    size_bytes=photo.size,
+                    content_hash=fact.fingerprint,
+                    taken_at=timezone.make_aware(fact.taken_at) if fact.taken_at else None,
+                    exif_latitude=fact.latitude,
+                    exif_longitude=fact.longitude,
+                )
                 row.image.save(photo.name, photo, save=False)
+                photo_stamp(photo=row, photo_bytes=raw, facts=fact)
                 row.save()
             if data.request_text.strip():
                 complaint = complaint_open(
