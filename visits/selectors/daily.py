@@ -1,6 +1,7 @@
 """The customer manager's daily list: which of their shops to visit today, ranked, each with its reasons in words.
 
-One query ranks every shop in the manager's scope; a second fetches the recommendations of the shops listed.
+One query reads every scoring fact of every shop in the manager's scope, each once (the terms are added and the
+shops ranked in Python, see _score); a second fetches the recommendations of the shops listed.
 The score is the sum of these points (the reasons shown are exactly the terms that scored):
 
     complaint past its deadline (feedback)            40 each, at most 3 counted
@@ -21,21 +22,14 @@ import datetime
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from django.contrib.postgres.aggregates import StringAgg
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    ExpressionWrapper,
-    F,
-    IntegerField,
     OuterRef,
-    Q,
     Subquery,
-    Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -119,9 +113,6 @@ def _ranked(*, manager: User, today: datetime.date, shops, policy: VisitPolicy |
         .annotate(n=Count("pk"))
         .values("n")
     )
-    not_visited_before = today - datetime.timedelta(days=policy.not_visited_days)
-    licence_by = today + datetime.timedelta(days=policy.licence_warning_days)
-    at_risk = Q(lifecycle__in=AT_RISK_LIFECYCLES) | Q(churn_probability__gte=CHURN_RISK_PROBABILITY)
     return (
         Retailer.objects.filter(pk__in=shops)
         .annotate(
@@ -139,53 +130,56 @@ def _ranked(*, manager: User, today: datetime.date, shops, policy: VisitPolicy |
                 .order_by("-visited_on", "-id")
                 .values("store_score")[:1]
             ),
-            unsold_count=Coalesce(Subquery(unsold.annotate(n=Count("pk")).values("n")), 0),
-            unsold_names=Subquery(
+            unsold_products=Subquery(
                 unsold.annotate(
-                    names=StringAgg("programme__product__name", "、", order_by="programme__starts_on")
+                    names=ArrayAgg("programme__product__name", order_by="programme__starts_on")
                 ).values("names")
             ),
         )
-        .annotate(
-            p_complaints=Least(F("overdue_complaints"), Value(MAX_COMPLAINTS_COUNTED)) * W_COMPLAINT,
-            p_risk=Case(
-                When(
-                    Q(value_class=RetailerScore.ValueClass.HIGH) & at_risk, then=Value(W_HIGH_VALUE_AT_RISK)
-                ),
-                When(Q(value_class=RetailerScore.ValueClass.MID) & at_risk, then=Value(W_MID_VALUE_AT_RISK)),
-                default=Value(0),
-            ),
-            p_licence=Case(When(licence_expires_on__lte=licence_by, then=Value(W_LICENCE)), default=Value(0)),
-            p_planned=Case(When(planned_today=True, then=Value(W_PLANNED)), default=Value(0)),
-            p_not_visited=Case(
-                When(
-                    Q(last_visit__isnull=True) | Q(last_visit__lt=not_visited_before),
-                    then=Value(W_NOT_VISITED),
-                ),
-                default=Value(0),
-            ),
-            p_cultivation=F("unsold_count") * W_CULTIVATION,
-            p_store_score=Case(
-                When(store_score__lt=policy.store_score_threshold, then=Value(W_LOW_STORE_SCORE)),
-                default=Value(0),
-            ),
-        )
-        .annotate(
-            score=ExpressionWrapper(
-                F("p_complaints")
-                + F("p_risk")
-                + F("p_licence")
-                + F("p_planned")
-                + F("p_not_visited")
-                + F("p_cultivation")
-                + F("p_store_score"),
-                output_field=IntegerField(),
-            )
-        )
-        .filter(score__gt=0)
         .select_related("route")
-        .order_by("-score", F("last_visit").asc(nulls_first=True), "pk")
     )
+
+
+def _score(r: Retailer, *, today: datetime.date, policy: VisitPolicy) -> None:
+    """The points of each term (the p_* attributes) and their sum (`score`), from the facts of `_ranked`.
+
+    In Python, once per shop: in SQL the score's terms would sit in the WHERE, the ORDER BY and the SELECT list,
+    and PostgreSQL evaluates every subquery behind them again in each place."""
+    r.unsold_names = "、".join(r.unsold_products or [])
+    at_risk = r.lifecycle in AT_RISK_LIFECYCLES or (
+        r.churn_probability is not None and r.churn_probability >= CHURN_RISK_PROBABILITY
+    )
+    r.p_complaints = min(r.overdue_complaints, MAX_COMPLAINTS_COUNTED) * W_COMPLAINT
+    r.p_risk = (
+        (
+            (W_HIGH_VALUE_AT_RISK if r.value_class == RetailerScore.ValueClass.HIGH else 0)
+            or (W_MID_VALUE_AT_RISK if r.value_class == RetailerScore.ValueClass.MID else 0)
+        )
+        if at_risk
+        else 0
+    )
+    licence_by = today + datetime.timedelta(days=policy.licence_warning_days)
+    r.p_licence = W_LICENCE if r.licence_expires_on is not None and r.licence_expires_on <= licence_by else 0
+    r.p_planned = W_PLANNED if r.planned_today else 0
+    not_visited_before = today - datetime.timedelta(days=policy.not_visited_days)
+    r.p_not_visited = W_NOT_VISITED if r.last_visit is None or r.last_visit < not_visited_before else 0
+    r.p_cultivation = len(r.unsold_products or []) * W_CULTIVATION
+    below = r.store_score is not None and r.store_score < policy.store_score_threshold
+    r.p_store_score = W_LOW_STORE_SCORE if below else 0
+    r.score = (
+        r.p_complaints
+        + r.p_risk
+        + r.p_licence
+        + r.p_planned
+        + r.p_not_visited
+        + r.p_cultivation
+        + r.p_store_score
+    )
+
+
+def _rank_key(r: Retailer):
+    """Highest score first; ties to the shop visited longest ago (never visited first), then the lower id."""
+    return (-r.score, r.last_visit is not None, r.last_visit or datetime.date.min, r.pk)
 
 
 def _reasons(r: Retailer, today: datetime.date, threshold: int) -> list[Reason]:
@@ -259,7 +253,10 @@ def daily_list(*, manager: User, today: datetime.date | None = None, limit: int 
     today = today or timezone.localdate()
     shops = retailer_scope(user=manager).filter(status=Retailer.Status.ACTIVE).values("pk")
     policy = policy_get()
-    rows = list(_ranked(manager=manager, today=today, shops=shops, policy=policy)[:limit])
+    rows = list(_ranked(manager=manager, today=today, shops=shops, policy=policy))
+    for r in rows:
+        _score(r, today=today, policy=policy)
+    rows = sorted((r for r in rows if r.score > 0), key=_rank_key)[:limit]
     threshold = policy.store_score_threshold
     recommendations: dict[int, list[Recommendation]] = {}
     for rec in (
