@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 from accounts.models import DuplicatePair, Retailer
 from accounts.selectors import retailer_scope
 from core.db import tables_analyze
+from core.errors import ConflictError
 from core.registry import Registry
-from crm.errors import ConflictError
 from users.models import User
 
 NAME_SIMILARITY = 0.5

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.dedupe import duplicate_dismiss, duplicates_open, retailer_merge
 from accounts.selectors import retailer_scope
-from crm.errors import ConflictError
+from core.errors import ConflictError
 
 PAIRS_SHOWN = 30
 

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 from core.db import queryset_sql
+from core.errors import ConflictError
 from core.masking import PERSONAL_FIELDS, may_reveal
-from crm.errors import ConflictError
 from users.models import User
 from users.selectors import org_units_visible, region_codes_known, routes_visible
 

@@ -31,9 +31,9 @@ from accounts.services import (
     sensitive_may_reveal,
     sensitive_reveal,
 )
+from core.errors import ConflictError
 from core.masking import PERSONAL_FIELDS, mask_personal
 from core.spreadsheet import csv_stream_response, xlsx_response
-from crm.errors import ConflictError
 
 
 def _int_or_none(value):

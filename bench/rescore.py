@@ -74,7 +74,7 @@ def _figures(samples: list[float]) -> dict:
 
 def _scoring_run():
     """One whole nightly run, as the Celery task does it; it must be done before the next one starts."""
-    from crm.errors import ConflictError
+    from core.errors import ConflictError
     from segmentation.models import ScoringRun
     from segmentation.services import scoring_run_execute, scoring_run_start
 

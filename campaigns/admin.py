@@ -9,7 +9,7 @@ from campaigns.models import Campaign, Delivery, InboundReply, Journey, MessageT
 from campaigns.selectors import campaign_list, journey_list, template_list
 from campaigns.services.campaigns import campaign_cancel, campaign_pause, campaign_resume
 from campaigns.services.journeys import journey_update
-from crm.errors import ConflictError
+from core.errors import ConflictError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

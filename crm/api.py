@@ -5,7 +5,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 
 
 def exception_handler(exc, context):

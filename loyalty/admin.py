@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty import services
 from loyalty.models import (
     Coupon,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty import services
 from loyalty.models import EarnMultiplier, EarnRule, PointsAccount, Reward
 

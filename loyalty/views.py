@@ -16,9 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
+from core.errors import ConflictError
 from core.idempotency import idempotent
 from core.links import LinkRefusedError, link_rate_limited, link_view
-from crm.errors import ConflictError
 from loyalty import selectors, services
 from loyalty.forms import RedeemForm, ReferralForm
 from loyalty.links import POINTS, points_link_read

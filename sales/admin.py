@@ -130,7 +130,7 @@ class AllocationPlanAdmin(admin.ModelAdmin):
     def publish(self, request, queryset):
         from django.core.exceptions import PermissionDenied, ValidationError
 
-        from crm.errors import ConflictError
+        from core.errors import ConflictError
         from sales.allocation.services import allocation_plan_publish
 
         for plan in queryset.filter(state=AllocationPlan.State.DRAFT):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_page
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.rules import definition_describe, definition_validate, rule_errors
 from segmentation.segment_forms import (
     SegmentForm,

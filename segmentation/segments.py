@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.models import Segment
 from segmentation.rules import definition_validate
 from segmentation.selectors import segment_unit_usable

@@ -63,7 +63,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.ml import ML_PARAMETERS, ml_stages_run
 from segmentation.models import LifecycleRule, ScoringRun
 from users.models import User

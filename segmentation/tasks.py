@@ -15,7 +15,7 @@ def scoring_run_task(run_id: int) -> str:
 def nightly_scoring_task() -> str | None:
     """Beat's 02:00 run: claim the slot and score in this worker. If a run is already active (a supervisor's
     "run now"), tonight's is skipped rather than queued behind it."""
-    from crm.errors import ConflictError
+    from core.errors import ConflictError
 
     try:
         run = services.scoring_run_start()

@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 from accounts.selectors import retailer_get, retailer_scope
 from accounts.services import retailers_tier_set
 from core.db import queryset_sql
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.models import TIER_COUNT, TierChange, TierProposal, TierRule
 from segmentation.selectors import tier_change_list, tier_proposal_list
 from users.models import User

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.models import TIER_COUNT, TierChange
 from segmentation.selectors import (
     churn_risk,

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import OrgUnit
 from visits import selectors, services
 from visits.models import (

@@ -16,9 +16,9 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
+from core.errors import ConflictError
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
-from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
 from visits.models import CultivationProgramme, Visit, VisitPlan

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
+from core.errors import ConflictError
 from core.spreadsheet import csv_response
-from crm.errors import ConflictError
 from users.models import OrgUnit, User
 from visits import selectors, services
 from visits.forms import PeriodForm, ProgrammeForm, ReviewForm, TargetsForm, VisitForm

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.compliance.selectors import CREDIT_GRADED_SQL, credit_graded_parameters
 from accounts.models import CreditRule, Retailer, Violation
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import User
 
 VIOLATION_FIELDS = ("occurred_on", "type", "penalty", "fine_fen", "suspension_days", "source", "notes")

@@ -17,7 +17,7 @@ from accounts.compliance import selectors, services
 from accounts.compliance.forms import ViolationForm, VoidForm
 from accounts.models import CreditRule, Retailer, Violation
 from accounts.selectors import retailer_get, retailer_scope
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import User
 
 PAGE = 50

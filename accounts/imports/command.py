@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.imports.pipeline import spec_for
 from accounts.imports.services import import_job_commit, import_job_create, import_job_validate
 from accounts.models import ImportJob
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import User
 
 

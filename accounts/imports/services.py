@@ -14,7 +14,7 @@ from accounts.imports.pipeline import spec_for, stage_and_validate, staging_drop
 from accounts.imports.reader import SUPPORTED_ENCODINGS, iter_rows, open_source
 from accounts.models import ImportJob
 from core.db import tables_analyze_after_load
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import User
 
 logger = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from accounts.imports.services import (
     import_kind_check,
 )
 from accounts.models import ImportJob
+from core.errors import ConflictError
 from core.spreadsheet import CSV_CONTENT_TYPE, csv_response
-from crm.errors import ConflictError
 
 
 class UploadForm(forms.Form):

@@ -15,7 +15,7 @@ from campaigns import schedule, templating
 from campaigns.models import Campaign, Channel, Delivery
 from campaigns.services import dispatch
 from core.db import tables_analyze_after_load
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import OrgUnit, User
 
 EDITABLE_FIELDS = (

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from campaigns import templating
 from campaigns.models import Campaign, Channel, MessageTemplate
 from campaigns.services.campaigns import unit_within
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import User
 
 STATE = Campaign.State

@@ -32,7 +32,7 @@ from campaigns.services.campaigns import (
     campaign_schedule,
     campaign_update,
 )
-from crm.errors import ConflictError
+from core.errors import ConflictError
 
 PAGE_SIZE = 30
 ACTIONS = {

@@ -13,7 +13,7 @@ from campaigns import templating
 from campaigns.forms import MessageTemplateForm
 from campaigns.selectors import template_get, template_list
 from campaigns.services.templates import template_create, template_may_edit, template_update
-from crm.errors import ConflictError
+from core.errors import ConflictError
 
 PREVIEW_RETAILERS = 50
 

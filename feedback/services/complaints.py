@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import (
     Complaint,
     ComplaintCategory,

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from campaigns.channels import ACCEPTED, RETRY, OutgoingMessage, sms_backend
+from core.errors import ConflictError
 from core.links import retailer_link_make
-from crm.errors import ConflictError
 from feedback.models import Complaint, ComplaintEvent, Notification
 from feedback.portal import COMPLAINT_RATING
 from feedback.selectors.complaints import unit_supervisor

@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from accounts.models import ConsentEvent, Retailer
 from accounts.services import retailer_consent_set
 from campaigns.channels import ACCEPTED, OutgoingMessage, sms_backend
+from core.errors import ConflictError
 from core.masking import mask_mobile
-from crm.errors import ConflictError
 from feedback.models import PortalLinkSend
 from users.models import User
 

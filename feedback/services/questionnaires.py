@@ -8,7 +8,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import QuestionArea, QuestionItem, Questionnaire
 from users.models import User
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import (
     QuestionArea,
     QuestionItem,

@@ -20,7 +20,7 @@ from campaigns.models import Campaign
 from campaigns.services.campaigns import occurrence_create, occurrence_start, unit_within
 from campaigns.templating import variables_used
 from core.db import queryset_sql
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import (
     Questionnaire,
     Survey,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback import selectors, services
 from feedback.forms.complaints import AssignForm, StaffComplaintForm
 from feedback.models import Complaint, ComplaintCategory, ComplaintEscalation

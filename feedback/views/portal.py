@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from core.errors import ConflictError
 from core.links import link_view
-from crm.errors import ConflictError
 from feedback.links import survey_path
 from feedback.models import Survey, SurveyInvitation
 from feedback.portal import (

@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_http_methods
 
+from core.errors import ConflictError
 from core.links import link_view
-from crm.errors import ConflictError
 from feedback.forms.complaints import PublicComplaintForm, RatingForm
 from feedback.models import Complaint
 from feedback.portal import (

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.forms.surveys import AreaForm, ItemForm, QuestionnaireForm
 from feedback.models import QuestionArea, QuestionItem
 from feedback.selectors import surveys as selectors

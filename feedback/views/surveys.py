@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
+from core.errors import ConflictError
 from core.spreadsheet import csv_stream_response
-from crm.errors import ConflictError
 from feedback.forms.surveys import InviteForm, SurveyForm
 from feedback.models import Survey
 from feedback.selectors import survey_indices

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import Coupon, CouponBatch
 from users.models import User
 

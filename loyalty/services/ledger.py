@@ -13,7 +13,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import PointsAccount, PointsEntry, PointsLot, PointsLotUse, Programme
 from users.models import User
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import LoyaltyEvent, PointsEntry, Referral
 from loyalty.services.ledger import account_lock, credit, points_expiry_date, programme_get
 from users.models import User

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import PointsAccount, PointsEntry, Redemption, Reward
 from loyalty.services.ledger import account_expire_due, account_lock, debit, points_reverse
 from users.models import User

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from sales.allocation.selectors import FROZEN_SQL, allocation_preview, allowance_sql
 from sales.models import AllocationPlan, AllocationRule, Product
 from users.models import OrgUnit, User

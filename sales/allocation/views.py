@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import retailer_get
 from accounts.services import retailer_export_log
+from core.errors import ConflictError
 from core.spreadsheet import csv_response
-from crm.errors import ConflictError
 from sales.allocation import selectors, services
 from sales.models import AllocationPlan, Product
 from users.models import OrgUnit

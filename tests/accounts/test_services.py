@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Retailer
 from accounts.services import retailer_create, retailer_update, retailer_validate
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from tests.accounts.factories import RetailerFactory, id_card_with_check, licence_for, retailer_data
 from tests.users.factories import RouteFactory
 

@@ -19,7 +19,7 @@ from accounts.compliance.services import (
     violation_void,
 )
 from accounts.models import CreditRule, Retailer, Violation
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from tests.accounts.factories import RetailerFactory
 
 TODAY = timezone.localdate()
@@ -216,7 +216,7 @@ def test_reminder_text_names_the_latest_violation_and_the_fix(supervisor_a, shop
 def test_the_rule_in_force_comes_back_if_lost_but_switched_off_rules_are_refused(db):
     from accounts.compliance.services import credit_rule_active
     from accounts.models import CreditRule
-    from crm.errors import ConflictError
+    from core.errors import ConflictError
 
     CreditRule.objects.all().delete()  # e.g. a flushed database
     assert credit_rule_active().name == "默认信用规则"

@@ -23,7 +23,7 @@ from campaigns.services.campaigns import (
     campaign_update,
 )
 from campaigns.services.ticks import dispatch_tick
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.segments import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import TemplateFactory

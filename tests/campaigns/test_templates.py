@@ -8,7 +8,7 @@ from campaigns import templating
 from campaigns.models import Channel
 from campaigns.services.templates import template_create, template_update
 from core import links
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from tests.campaigns.factories import EmailTemplateFactory, sms_body
 
 GOOD_SMS = sms_body()

@@ -131,7 +131,7 @@ def test_setup_schedules_runs_the_sweep_every_five_minutes():
 
 @pytest.mark.django_db(transaction=True)
 def test_two_people_resolving_the_same_case_at_once_one_wins(retailer_a, manager_a, supervisor_a, clock):
-    from crm.errors import ConflictError
+    from core.errors import ConflictError
 
     clock.set(local(2026, 11, 23, 9, 0))
     complaint = open_complaint(retailer_a, "supply")

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import QuestionItem, Questionnaire
 from feedback.services import questionnaires
 

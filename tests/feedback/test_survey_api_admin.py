@@ -121,7 +121,7 @@ def test_the_api_is_scoped_and_a_manager_cannot_create(
 def test_a_published_questionnaire_is_frozen_and_changes_by_a_new_version(
     api_client_for, supervisor_a, default_questionnaire
 ):
-    from crm.errors import ConflictError
+    from core.errors import ConflictError
 
     with pytest.raises(ConflictError):
         questionnaires.question_area_save(

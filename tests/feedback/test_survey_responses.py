@@ -8,7 +8,7 @@ from django.db import connection
 
 from campaigns.models import Campaign, Delivery
 from campaigns.templating import recipient_for, render_many
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyResponse
 from feedback.selectors import survey_indices
 from feedback.selectors import surveys as selectors

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import Survey, SurveyInvitation
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import Complaint, ComplaintCategory, Notification
 from feedback.services import (
     complaint_assign,

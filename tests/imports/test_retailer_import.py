@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.imports.pipeline import spec_for
 from accounts.imports.services import import_job_commit, import_job_commit_run, import_job_create
 from accounts.models import ImportJob, Retailer, RetailerEvent
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from tests.accounts.factories import id_card_with_check
 from tests.imports.helpers import (
     RETAILER_HEADER,

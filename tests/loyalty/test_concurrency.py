@@ -6,8 +6,8 @@ from collections import Counter
 import pytest
 from django.db import connection
 
+from core.errors import ConflictError
 from core.idempotency import idempotent
-from crm.errors import ConflictError
 from loyalty.models import PointsEntry, Redemption, Reward
 from loyalty.selectors import ledger_discrepancies
 from loyalty.services import reward_redeem

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, connection, transaction
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import LoyaltyEvent, PointsAccount, PointsEntry, PointsLot, PointsLotUse
 from loyalty.selectors import ledger_discrepancies, points_expiring, points_summary
 from loyalty.services import points_adjust, points_expire, points_redeem, points_reverse

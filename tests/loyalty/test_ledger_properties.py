@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import EarnRule, PointsAccount, PointsEntry, PointsLot
 from loyalty.services import points_award, points_expire, points_redeem, points_reverse
 from sales.models import Order, OrderLine

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import Coupon, LoyaltyEvent, PointsEntry, Referral
 from loyalty.services import (
     coupon_batch_issue,

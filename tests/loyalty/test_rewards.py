@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from loyalty.models import PointsEntry, Redemption, Reward
 from loyalty.selectors import ledger_discrepancies, rewards_for
 from loyalty.services import (

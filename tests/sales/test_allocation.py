@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from sales.allocation.selectors import (
     allocation_fill_rate,
     allocation_preview,

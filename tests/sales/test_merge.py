@@ -11,7 +11,7 @@ from django.http import Http404
 from accounts.dedupe import duplicate_dismiss, duplicates_open, duplicates_scan, retailer_merge
 from accounts.models import ConsentEvent, DuplicatePair, ImportJob, Retailer, RetailerEvent
 from accounts.services import retailer_consent_set
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from sales.models import Order, RetailerPeriodSummary
 from tests.accounts.factories import RetailerFactory
 from tests.imports.helpers import run_import

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation import tasks
 from segmentation.models import ScoreChange, ScoringEvent, ScoringRun
 from segmentation.services import RUN_STALE_AFTER, scoring_run_execute, scoring_run_start

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.models import Segment
 from segmentation.segments import segment_archive, segment_create, segment_update
 from segmentation.selectors import (

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import Retailer, RetailerEvent
 from accounts.services import retailers_tier_set
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from segmentation.models import ScoringEvent, TierChange, TierProposal, TierRule, tier_default_shares
 from segmentation.tiers import (
     tier_change_decide,

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import located_shop
 from tests.visits.photos import jpeg

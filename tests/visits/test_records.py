@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.models import Complaint
 from tests.visits.factories import SHOP_LAT, SHOP_LNG, located_shop
 from visits.geo import haversine_m

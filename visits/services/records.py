@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from feedback.services.complaints import complaint_open
 from users.models import User
 from visits.exif import photo_facts

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.errors import ConflictError
+from core.errors import ConflictError
 from users.models import User
 from visits.exif import PhotoFacts
 from visits.geo import haversine_m
