@@ -187,7 +187,12 @@ def created_headers_set(view, request, response) -> None:
         if basename and isinstance(data, dict) and data.get("id") is not None:
             try:
                 url = reverse(
-                    f"{basename}-detail", kwargs={view.lookup_url_kwarg or view.lookup_field: data["id"]}
+                    f"{basename}-detail",
+                    kwargs={
+                        getattr(view, "lookup_url_kwarg", None) or getattr(view, "lookup_field", "pk"): data[
+                            "id"
+                        ]
+                    },
                 )
             except NoReverseMatch:
                 url = None

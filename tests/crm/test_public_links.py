@@ -27,6 +27,8 @@ NOT_RETAILER_LINKS = {
     "schema": "the OpenAPI schema (its access is another item of the review)",
     "api-docs": "the Swagger UI (its access is another item of the review)",
     "api-redoc": "ReDoc (its access is another item of the review)",
+    "service-worker": "the field app's service worker script (no data; pages it caches need their own login)",
+    "web-manifest": "the field app's web manifest (name, icons, start URL: no data)",
 }
 PROTECTED = (401, 403)
 

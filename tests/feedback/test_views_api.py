@@ -370,7 +370,10 @@ def test_a_manager_does_not_see_a_complaint_about_their_own_conduct(
 )
 def test_odd_filters_answer_a_page_not_an_error(cases, manager_a, client_for, api_client_for, params):
     assert client_for(manager_a).get(reverse("feedback:complaint-list"), params).status_code == 200
-    assert api_client_for(manager_a).get("/api/v1/complaints/", params).status_code == 200
+    response = api_client_for(manager_a).get("/api/v1/complaints/", params)
+    # the page's keyset parameter is no API parameter: the API refuses what it does not document, with a 400
+    # that names it (one pagination for every list: `cursor`), never a 500
+    assert response.status_code == (400 if "after" in params else 200), response.content
 
 
 @pytest.mark.parametrize("params", [{"q": "a\x00b"}, {"status": "\x00"}])
