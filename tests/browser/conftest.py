@@ -184,3 +184,11 @@ def login(live_server):
         return page
 
     return do
+
+
+@pytest.fixture
+def second_phone(browser, request):
+    """Another person's phone (a fresh profile): the retailer's own, or a colleague's. Switching users by clearing
+    cookies in one profile is no real flow: a staff phone's field app (service worker, background caching) keeps
+    running for the first user until they log out, which wipes it."""
+    yield from _page(browser, request, PHONE, mobile=True)

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_link(
-    phone_page, live_server, world, login
+    phone_page, second_phone, live_server, world, login
 ):
     shop = world.shop_a1
     Reward.objects.create(name="电子价签（10 个）", points_price=800)
@@ -49,7 +49,7 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     Reward.objects.create(name="烟盒收纳架", points_price=500)
     expect(panel.locator("#points-link")).to_contain_text("员工不能查看或复制该链接")
     link = f"{live_server.url}{reverse('loyalty:link', args=[retailer_link_token(retailer_id=shop.pk)])}"
-    phone_page.context.clear_cookies()
+    phone_page = second_phone  # the shop owner's own phone, never logged in
     phone_page.goto(link)
     expect(phone_page.locator("#link-balance")).to_have_text("700")
     expect(phone_page.locator("#link-redemptions")).to_contain_text("电子价签（10 个）")

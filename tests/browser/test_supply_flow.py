@@ -18,7 +18,9 @@ from users.services import user_create
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_plan_publish_then_explain_and_record_a_violation_on_a_phone(phone_page, live_server, world, login):
+def test_plan_publish_then_explain_and_record_a_violation_on_a_phone(
+    phone_page, live_server, world, login, second_phone
+):
     CreditRule.objects.get_or_create(
         is_active=True, defaults={"name": "默认信用规则"}
     )  # flushed by other tests
@@ -59,8 +61,7 @@ def test_plan_publish_then_explain_and_record_a_violation_on_a_phone(phone_page,
     expect(page.locator("#plan-locked")).to_contain_text("省局追加 1 条已确认")
     assert AllocationPlan.objects.get().total_allowance == 4
 
-    page.context.clear_cookies()
-    login(page, world.cm_a)
+    page = login(second_phone, world.cm_a)  # the customer manager, on their own phone
     page.goto(f"{live_server.url}/retailers/{world.shop_a1.pk}/")
     expect(page.locator("#allowance-current")).to_contain_text("档位 12 · 城镇 → 每周 2 条")
     page.locator("#violation-add-link").click()
