@@ -184,7 +184,9 @@ DATA_MIGRATION_SEEDS = (
 @pytest.fixture(autouse=True)
 def _data_migration_rows_back_after_a_flush(request, django_db_blocker):
     yield
-    if not {"transactional_db", "live_server"} & set(request.fixturenames):
+    marker = request.node.get_closest_marker("django_db")
+    flushed = bool(marker and marker.kwargs.get("transaction"))  # @pytest.mark.django_db(transaction=True)
+    if not flushed and not {"transactional_db", "live_server"} & set(request.fixturenames):
         return
     import importlib
 
