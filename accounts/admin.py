@@ -26,11 +26,12 @@ from accounts.services import (
     sensitive_access_log_many,
     sensitive_may_reveal,
 )
+from core.admin import ModelAdmin
 from core.masking import PERSONAL_FIELDS, mask_mobile
 
 
 @admin.register(Retailer)
-class RetailerAdmin(admin.ModelAdmin):
+class RetailerAdmin(ModelAdmin):
     list_display = (
         "shop_name",
         "licence_no",
@@ -165,7 +166,7 @@ class RetailerAdmin(admin.ModelAdmin):
         self._set_status(request, queryset, Retailer.Status.CLOSED)
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
+class _ReadOnlyAdmin(ModelAdmin):
     """Logs are append-only: nobody edits or deletes them through the admin."""
 
     def has_add_permission(self, request):
@@ -296,7 +297,7 @@ class ViolationAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(CreditRule)
-class CreditRuleAdmin(admin.ModelAdmin):
+class CreditRuleAdmin(ModelAdmin):
     """The rule is configuration: edited here, documented on the model and on the credit-rule page."""
 
     list_display = (

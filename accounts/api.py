@@ -21,16 +21,20 @@ from accounts.services import (
     retailer_update,
     sensitive_reveal,
 )
+from core.conditional import if_match_version
 from core.idempotency import IdempotentCreateMixin
 from core.masking import PERSONAL_FIELDS, mask_personal, mask_personal_fields, may_reveal
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
+from users.serializers import user_ref
 
 
-class RevealSerializer(serializers.Serializer):
+class RevealSerializer(StrictSerializer):
     field = serializers.ChoiceField(choices=SensitiveAccess.Field.choices)
 
 
-class RevealedSerializer(serializers.Serializer):
+class RevealedSerializer(StrictSerializer):
     field = serializers.CharField()
     value = serializers.CharField()
 
@@ -42,9 +46,9 @@ class RetailerCursorPagination(CursorPage):
     ordering = "-id"
 
 
-class RetailerSerializer(serializers.ModelSerializer):
+class RetailerSerializer(StrictModelSerializer):
     route_code = serializers.CharField(source="route.code", read_only=True, default=None)
-    manager = serializers.CharField(source="route.manager.username", read_only=True, default=None)
+    manager = user_ref(source="route.manager")
     licence_days_left = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -164,7 +168,7 @@ class RetailerSerializer(serializers.ModelSerializer):
                 actor=request.user,
                 retailer=instance,
                 data=validated_data,
-                expected_updated_at=_if_match(request),
+                expected_updated_at=if_match_version(request),
             )
         )
 
@@ -187,20 +191,6 @@ def _read_step(field, model) -> tuple[str, str, str | None, object]:
         and not callable(getattr(model, source, None))
     )
     return (field.field_name, "attr" if plain else "field", source if plain else None, field)
-
-
-def _if_match(request):
-    """An If-Match header with the record's version (its ETag, the updated_at timestamp) makes a stale write a
-    409 instead of silently overwriting someone else's change."""
-    import datetime
-
-    header = request.headers.get("If-Match", "").strip().strip('"').removeprefix('W/"')
-    if not header or header == "*":
-        return None
-    try:
-        return datetime.datetime.fromisoformat(header)
-    except ValueError as exc:
-        raise ValidationError({"If-Match": ["应为该记录的 ETag（更新时间）。"]}) from exc
 
 
 def _visible_units(user):
@@ -241,6 +231,7 @@ class RetailerViewSet(
 ):
     serializer_class = RetailerSerializer
     pagination_class = RetailerCursorPagination
+    honours_if_match = True
     filterset_class = RetailerFilter
 
     def get_queryset(self):

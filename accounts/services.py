@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 from core.db import queryset_sql
-from core.errors import ConflictError
+from core.errors import StaleVersionError
 from core.masking import PERSONAL_FIELDS, may_reveal
 from users.models import User
 from users.selectors import org_units_visible, region_codes_known, routes_visible
@@ -229,7 +229,7 @@ def retailer_update(
         raise ValidationError({name: _("不允许修改该字段。") for name in sorted(unknown)})
     locked = Retailer.objects.select_for_update().get(pk=retailer.pk)
     if expected_updated_at is not None and locked.updated_at != expected_updated_at:
-        raise ConflictError(_("该客户资料已被他人修改，请刷新页面后重新编辑。"))
+        raise StaleVersionError(_("该客户资料已被他人修改，请刷新页面后重新编辑。"))
     refused = {
         name: [LOCKED_FIELDS[name]] for name, value in sent_locked.items() if getattr(locked, name) != value
     }

@@ -9,18 +9,8 @@ from campaigns.models import Campaign, Delivery, InboundReply, Journey, MessageT
 from campaigns.selectors import campaign_list, journey_list, template_list
 from campaigns.services.campaigns import campaign_cancel, campaign_pause, campaign_resume
 from campaigns.services.journeys import journey_update
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.errors import ConflictError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _each(modeladmin, request, queryset, service, **kwargs):
@@ -35,7 +25,7 @@ def _each(modeladmin, request, queryset, service, **kwargs):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(ModelAdmin):
     list_display = ("name", "channel", "org_unit", "is_active", "created_by", "updated_at")
     list_filter = ("channel", "is_active")
     search_fields = ("name", "body", "subject")
@@ -50,7 +40,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ModelAdmin):
     list_display = (
         "name",
         "state",
@@ -90,7 +80,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Journey)
-class JourneyAdmin(admin.ModelAdmin):
+class JourneyAdmin(ModelAdmin):
     list_display = ("kind", "org_unit", "enabled", "channel", "template", "send_time", "last_run_on")
     list_filter = ("kind", "enabled", "channel")
     actions = ("switch_off",)

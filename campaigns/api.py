@@ -34,8 +34,11 @@ from campaigns.services.campaigns import (
 from campaigns.services.templates import template_create, template_update
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from sales.models import Product
 from segmentation.models import Segment
+from users.serializers import user_ref
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -48,7 +51,10 @@ def _denied(exc: DjangoPermissionDenied):
     return PermissionDenied(str(exc) or None)
 
 
-class CampaignSerializer(serializers.ModelSerializer):
+class CampaignSerializer(StrictModelSerializer):
+    status = serializers.ChoiceField(source="state", choices=Campaign.State.choices, read_only=True)
+    created_by = user_ref()
+    approved_by = user_ref()
     segment = serializers.PrimaryKeyRelatedField(
         queryset=Segment.objects.all(), required=False, allow_null=True
     )
@@ -63,7 +69,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "id",
             *EDITABLE_FIELDS,
             "promoted_products",
-            "state",
+            "status",
             "journey",
             "parent",
             "next_run_at",
@@ -78,7 +84,7 @@ class CampaignSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [
             "org_unit",
-            "state",
+            "status",
             "journey",
             "parent",
             "next_run_at",
@@ -131,12 +137,14 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 
 class CampaignFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(field_name="state", choices=Campaign.State.choices)
+
     class Meta:
         model = Campaign
-        fields = ["state", "channel", "purpose", "journey"]
+        fields = ["status", "channel", "purpose", "journey"]
 
 
-class CampaignResultsSerializer(serializers.Serializer):
+class CampaignResultsSerializer(StrictSerializer):
     counts = serializers.DictField()
     conversion = serializers.DictField(allow_null=True)
 
@@ -220,7 +228,9 @@ class CampaignViewSet(
         return Response({"counts": counts, "conversion": conversion})
 
 
-class TemplateSerializer(serializers.ModelSerializer):
+class TemplateSerializer(StrictModelSerializer):
+    created_by = user_ref()
+
     class Meta:
         model = MessageTemplate
         fields = [
@@ -250,11 +260,11 @@ class TemplateSerializer(serializers.ModelSerializer):
             raise _denied(exc) from exc
 
 
-class TemplatePreviewRequestSerializer(serializers.Serializer):
+class TemplatePreviewRequestSerializer(StrictSerializer):
     retailer = serializers.IntegerField(required=False)
 
 
-class TemplatePreviewSerializer(serializers.Serializer):
+class TemplatePreviewSerializer(StrictSerializer):
     subject = serializers.CharField()
     text = serializers.CharField()
     html = serializers.CharField()
@@ -324,7 +334,9 @@ class DeliveryCursorPagination(CursorPage):
     ordering = "-id"
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(StrictModelSerializer):
+    status = serializers.ChoiceField(source="state", choices=Delivery.State.choices, read_only=True)
+
     class Meta:
         model = Delivery
         fields = [
@@ -332,7 +344,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "campaign",
             "retailer",
             "channel",
-            "state",
+            "status",
             "reason",
             "error",
             "is_holdout",
@@ -348,9 +360,11 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 class DeliveryFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(field_name="state", choices=Delivery.State.choices)
+
     class Meta:
         model = Delivery
-        fields = ["campaign", "state", "reason", "channel", "retailer"]
+        fields = ["campaign", "status", "reason", "channel", "retailer"]
 
 
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):

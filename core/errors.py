@@ -1,5 +1,10 @@
-"""The one project error class for state conflicts (a view answers 409); input errors are ValidationError."""
+"""The project's error classes for state conflicts; input errors are ValidationError."""
 
 
 class ConflictError(Exception):
-    """The request is well-formed but clashes with the current state (stale edit, duplicate claim...)."""
+    """The request is well-formed but clashes with the current state (stale edit, duplicate claim...): 409."""
+
+
+class StaleVersionError(ConflictError):
+    """The version the caller named (the API's If-Match) is not the current one: someone changed the record since.
+    A page answers it as any conflict; the API answers 412 Precondition Failed."""

@@ -30,7 +30,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
-from core.errors import ConflictError
+from core.errors import ConflictError, StaleVersionError
 from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -83,6 +83,8 @@ def error_response(exc: Exception) -> tuple[int, dict]:
         return 400, exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
     if isinstance(exc, PermissionDenied):
         return 403, {"detail": str(exc) or _("没有权限。")}
+    if isinstance(exc, StaleVersionError):
+        return 412, {"detail": str(exc)}
     return 409, {"detail": str(exc)}
 
 

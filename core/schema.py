@@ -7,6 +7,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
+from core.conditional import IF_MATCH_PARAMETER
 from core.idempotency import IDEMPOTENCY_PARAMETER
 
 ERROR = ResolvedComponent(
@@ -111,7 +112,12 @@ class ApiSchema(AutoSchema):
         parameters = list(super().get_override_parameters())
         if self.is_idempotent():
             parameters.append(IDEMPOTENCY_PARAMETER)
+        if self.honours_if_match():
+            parameters.append(IF_MATCH_PARAMETER)
         return parameters
+
+    def honours_if_match(self) -> bool:
+        return self.method in ("PUT", "PATCH") and getattr(self.view, "honours_if_match", False)
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
@@ -139,7 +145,7 @@ class ApiSchema(AutoSchema):
         codes = ["400", "401", "403", "404", "429"]
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes += ["409", "415"]
-        if self.method in ("PUT", "PATCH") and getattr(self.view, "etag_required", False):
+        if self.honours_if_match():
             codes.append("412")
         return sorted(set(codes))
 

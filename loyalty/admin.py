@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.errors import ConflictError
 from loyalty import services
 from loyalty.models import (
@@ -28,27 +29,12 @@ from loyalty.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 def _scope(request):
     return retailer_scope(user=request.user).values("id")
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(ModelAdmin):
     list_display = (
         "__str__",
         "level_basis",
@@ -66,7 +52,7 @@ class ProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(MembershipLevel)
-class MembershipLevelAdmin(admin.ModelAdmin):
+class MembershipLevelAdmin(ModelAdmin):
     list_display = ("rank", "code", "name", "min_amount_fen", "min_orders", "points_multiplier", "is_active")
     list_display_links = ("code", "name")
     list_filter = ("is_active",)
@@ -80,7 +66,7 @@ class EarnMultiplierInline(admin.TabularInline):
 
 
 @admin.register(EarnRule)
-class EarnRuleAdmin(admin.ModelAdmin):
+class EarnRuleAdmin(ModelAdmin):
     list_display = (
         "name",
         "basis",
@@ -100,7 +86,7 @@ class EarnRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(EarnMultiplier)
-class EarnMultiplierAdmin(admin.ModelAdmin):
+class EarnMultiplierAdmin(ModelAdmin):
     list_display = ("rule", "product", "price_class", "multiplier", "valid_from", "valid_to", "label")
     list_filter = ("rule", "price_class")
     raw_id_fields = ("product",)
@@ -203,7 +189,7 @@ class LevelChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):
+class RewardAdmin(ModelAdmin):
     list_display = ("name", "kind", "points_price", "stock", "valid_from", "valid_to", "is_active")
     list_filter = ("kind", "is_active", "levels")
     search_fields = ("name",)

@@ -11,6 +11,8 @@ from rest_framework.response import Response
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from loyalty import selectors, services
 from loyalty.models import (
     Coupon,
@@ -46,7 +48,7 @@ class OldestFirst(NewestFirst):
 
 
 # ---- accounts and entries ------------------------------------------------------------------------------------
-class AccountSerializer(serializers.ModelSerializer):
+class AccountSerializer(StrictModelSerializer):
     level = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -105,7 +107,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(StrictModelSerializer):
     retailer = serializers.IntegerField(source="account.retailer_id", read_only=True)
 
     class Meta:
@@ -135,13 +137,13 @@ class EntryFilter(filters.FilterSet):
         fields = ["retailer", "kind"]
 
 
-class AdjustmentSerializer(serializers.Serializer):
+class AdjustmentSerializer(StrictSerializer):
     retailer = serializers.IntegerField()
     points = serializers.IntegerField()
     reason = serializers.CharField(max_length=200)
 
 
-class ReverseSerializer(serializers.Serializer):
+class ReverseSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=200)
 
 
@@ -186,7 +188,7 @@ class EntryViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
 
 
 # ---- rewards and redemptions ---------------------------------------------------------------------------------
-class RewardSerializer(serializers.ModelSerializer):
+class RewardSerializer(StrictModelSerializer):
     levels = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:
@@ -218,7 +220,7 @@ class RewardViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.reward_list()
 
 
-class RedemptionSerializer(serializers.ModelSerializer):
+class RedemptionSerializer(StrictModelSerializer):
     retailer = serializers.IntegerField(source="account.retailer_id", read_only=True)
 
     class Meta:
@@ -242,14 +244,14 @@ class RedemptionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RedemptionCreateSerializer(serializers.Serializer):
+class RedemptionCreateSerializer(StrictSerializer):
     retailer = serializers.IntegerField()
     reward = serializers.IntegerField()
     quantity = serializers.IntegerField(min_value=1, max_value=services.rewards.MAX_QUANTITY, default=1)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class CancelSerializer(serializers.Serializer):
+class CancelSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
@@ -316,7 +318,7 @@ class RedemptionViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets
 
 
 # ---- coupons -----------------------------------------------------------------------------------------------------
-class CouponSerializer(serializers.ModelSerializer):
+class CouponSerializer(StrictModelSerializer):
     batch_name = serializers.CharField(source="batch.name", read_only=True)
     kind = serializers.CharField(source="batch.kind", read_only=True)
     value_fen = serializers.IntegerField(source="batch.value_fen", read_only=True)
@@ -339,11 +341,11 @@ class CouponSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CouponRedeemSerializer(serializers.Serializer):
+class CouponRedeemSerializer(StrictSerializer):
     code = serializers.CharField(max_length=30)
 
 
-class CouponIssueSerializer(serializers.Serializer):
+class CouponIssueSerializer(StrictSerializer):
     name = serializers.CharField(max_length=100)
     retailer_ids = serializers.ListField(
         child=serializers.IntegerField(), allow_empty=False, max_length=500_000
@@ -388,7 +390,7 @@ class CouponViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
 
 
 # ---- referrals and events ------------------------------------------------------------------------------------
-class ReferralSerializer(serializers.ModelSerializer):
+class ReferralSerializer(StrictModelSerializer):
     class Meta:
         model = Referral
         fields = [
@@ -427,7 +429,7 @@ class ReferralViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.R
         return selectors.referral_list(user=self.request.user)
 
 
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(StrictModelSerializer):
     class Meta:
         model = LoyaltyEvent
         fields = ["id", "retailer", "kind", "ref_date", "detail", "at"]

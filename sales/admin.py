@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
+from core.admin import ModelAdmin
 from sales.models import (
     AllocationExcess,
     AllocationPlan,
@@ -15,13 +16,13 @@ from sales.models import (
 
 
 @admin.register(PriceClassBand)
-class PriceClassBandAdmin(admin.ModelAdmin):
+class PriceClassBandAdmin(ModelAdmin):
     list_display = ("effective_from", "price_class", "min_wholesale_fen", "max_wholesale_fen")
     list_filter = ("effective_from", "price_class")
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ModelAdmin):
     list_display = (
         "code",
         "brand",
@@ -47,7 +48,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ModelAdmin):
     list_display = ("order_no", "source", "retailer", "ordered_on", "cartons", "amount_fen")
     list_filter = ("source", "ordered_on")
     search_fields = ("order_no", "=retailer__licence_no")
@@ -68,7 +69,7 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(RetailerPeriodSummary)
-class RetailerPeriodSummaryAdmin(admin.ModelAdmin):
+class RetailerPeriodSummaryAdmin(ModelAdmin):
     list_display = ("retailer", "period", "period_start", "order_count", "cartons", "amount_fen")
     list_filter = ("period",)
     search_fields = ("=retailer__licence_no",)
@@ -93,7 +94,7 @@ class AllocationRuleInline(admin.TabularInline):
 
 
 @admin.register(AllocationPlan)
-class AllocationPlanAdmin(admin.ModelAdmin):
+class AllocationPlanAdmin(ModelAdmin):
     """Plans are drafted and published on the allocation pages (preview, supply check); the admin lists them and
     can publish drafts that fit the supply."""
 
@@ -148,7 +149,7 @@ class AllocationPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(AllocationExcess)
-class AllocationExcessAdmin(admin.ModelAdmin):
+class AllocationExcessAdmin(ModelAdmin):
     list_display = ("retailer", "plan", "ordered_on", "allowance", "ordered_to_date", "excess_cartons")
     list_filter = ("ordered_on",)
     search_fields = ("=retailer__licence_no", "=retailer__customer_code", "plan__product__name")
@@ -167,7 +168,7 @@ class AllocationExcessAdmin(admin.ModelAdmin):
 
 
 @admin.register(AllocationRule)
-class AllocationRuleAdmin(admin.ModelAdmin):
+class AllocationRuleAdmin(ModelAdmin):
     """Rule rows are edited with their plan on the allocation pages; listed here for search."""
 
     list_display = ("plan", "tier_from", "tier_to", "market_type", "cartons")

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from segmentation.models import (
     ClusterProfile,
     LifecycleRule,
@@ -23,21 +24,8 @@ from segmentation.segments import segment_archive, segment_create, segment_may_c
 from segmentation.selectors import segment_list, segment_units_usable, tier_proposal_list
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by scoring runs."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(LifecycleRule)
-class LifecycleRuleAdmin(admin.ModelAdmin):
+class LifecycleRuleAdmin(ModelAdmin):
     list_display = ("__str__", "new_days", "at_risk_weeks", "lost_weeks", "reactivated_weeks", "updated_at")
 
     def has_add_permission(self, request):
@@ -138,7 +126,7 @@ class RecommendationAdmin(ScopedAdmin):
 
 
 @admin.register(TierRule)
-class TierRuleAdmin(admin.ModelAdmin):
+class TierRuleAdmin(ModelAdmin):
     list_display = (
         "__str__",
         "period",
@@ -215,7 +203,7 @@ class SegmentAdminForm(forms.ModelForm):
 
 
 @admin.register(Segment)
-class SegmentAdmin(admin.ModelAdmin):
+class SegmentAdmin(ModelAdmin):
     """Segments the admin user may see; every save goes through segmentation.segments (create, update), and
     segments are archived rather than deleted."""
 

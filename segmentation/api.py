@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from accounts.models import Retailer
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
 from segmentation.models import (
     ClusterProfile,
     Recommendation,
@@ -35,6 +36,7 @@ from segmentation.tiers import (
     tier_proposal_create,
     tier_proposal_publish,
 )
+from users.serializers import user_ref
 
 
 class ScoreCursorPagination(CursorPage):
@@ -44,7 +46,7 @@ class ScoreCursorPagination(CursorPage):
     ordering = "-retailer_id"
 
 
-class RetailerScoreSerializer(serializers.ModelSerializer):
+class RetailerScoreSerializer(StrictModelSerializer):
     cluster_name = serializers.CharField(source="cluster.name", read_only=True, allow_null=True, default=None)
 
     class Meta:
@@ -84,7 +86,7 @@ class RetailerScoreViewSet(viewsets.ReadOnlyModelViewSet):
         return score_list(user=self.request.user).select_related("cluster")
 
 
-class ScoringRunSerializer(serializers.ModelSerializer):
+class ScoringRunSerializer(StrictModelSerializer):
     as_of = serializers.DateField(write_only=True, required=False)
 
     class Meta:
@@ -139,7 +141,7 @@ class ScoringRunViewSet(
     filterset_fields = ["status"]
 
 
-class ScoringEventSerializer(serializers.ModelSerializer):
+class ScoringEventSerializer(StrictModelSerializer):
     class Meta:
         model = ScoringEvent
         fields = ["id", "retailer", "kind", "ref_date", "detail", "run", "at"]
@@ -177,7 +179,7 @@ class ScoringEventViewSet(viewsets.ReadOnlyModelViewSet):
         return scoring_event_list(user=self.request.user)
 
 
-class RecommendationSerializer(serializers.ModelSerializer):
+class RecommendationSerializer(StrictModelSerializer):
     product_code = serializers.CharField(source="product.code", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
     substitute_for_name = serializers.CharField(
@@ -231,7 +233,7 @@ class RecommendationViewSet(viewsets.ReadOnlyModelViewSet):
         return recommendation_list(user=self.request.user)
 
 
-class ClusterProfileSerializer(serializers.ModelSerializer):
+class ClusterProfileSerializer(StrictModelSerializer):
     name = serializers.CharField(read_only=True)
     traits = serializers.ListField(child=serializers.CharField(), read_only=True)
     medians = serializers.DictField(child=serializers.FloatField(allow_null=True), read_only=True)
@@ -281,7 +283,9 @@ class NewestFirstPagination(CursorPage):
     ordering = "-id"
 
 
-class TierProposalSerializer(serializers.ModelSerializer):
+class TierProposalSerializer(StrictModelSerializer):
+    created_by = user_ref()
+    published_by = user_ref()
     period_end = serializers.DateField(required=False)
 
     class Meta:
@@ -332,7 +336,10 @@ class TierProposalViewSet(
         return Response(self.get_serializer(proposal).data)
 
 
-class TierChangeSerializer(serializers.ModelSerializer):
+class TierChangeSerializer(StrictModelSerializer):
+    requested_by = user_ref()
+    approved_by = user_ref()
+
     class Meta:
         model = TierChange
         fields = [

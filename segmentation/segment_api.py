@@ -20,6 +20,8 @@ from accounts.models import Retailer
 from core.idempotency import IdempotentCreateMixin
 from core.masking import MOBILE, mask_personal
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from segmentation.models import Segment
 from segmentation.rules import catalogue, definition_describe, rule_errors
 from segmentation.segments import segment_archive, segment_create, segment_may_create, segment_update
@@ -30,6 +32,7 @@ from segmentation.selectors import (
     segment_units_usable,
 )
 from users.models import OrgUnit
+from users.serializers import user_ref
 
 VIEW_PERMISSION = "segmentation.view_segment"
 
@@ -47,7 +50,7 @@ def _call_service(call):
         raise ValidationError(detail) from exc
 
 
-class SegmentSerializer(serializers.ModelSerializer):
+class SegmentSerializer(StrictModelSerializer):
     org_unit = serializers.PrimaryKeyRelatedField(
         queryset=OrgUnit.objects.none(), required=False, help_text="默认为调用者所属单位"
     )
@@ -55,8 +58,8 @@ class SegmentSerializer(serializers.ModelSerializer):
         help_text='规则树：{"op": "and"|"or", "rules": [...]}，见 /segments/fields/'
     )
     rules_text = serializers.SerializerMethodField(help_text="规则的文字说明")
-    created_by = serializers.StringRelatedField()
-    updated_by = serializers.StringRelatedField()
+    created_by = user_ref()
+    updated_by = user_ref()
 
     class Meta:
         model = Segment
@@ -94,13 +97,13 @@ class SegmentSerializer(serializers.ModelSerializer):
         return _call_service(lambda: segment_update(user=user, segment=instance, **validated_data))
 
 
-class SegmentMemberSerializer(serializers.ModelSerializer):
+class SegmentMemberSerializer(StrictModelSerializer):
     """A member as a list row: personal fields masked like every list (core.masking); the full number is
     POST /api/v1/retailers/{id}/reveal/, where reading it is logged."""
 
     mobile = serializers.SerializerMethodField()
     route_code = serializers.CharField(source="route.code", read_only=True, default=None)
-    manager = serializers.CharField(source="route.manager.username", read_only=True, default=None)
+    manager = user_ref(source="route.manager")
     # plain text: a second component with the retailer's status choices would collide in the schema's enum names
     status = serializers.CharField(read_only=True, help_text="客户状态：active / suspended / closed")
 
@@ -129,7 +132,7 @@ class SegmentMemberSerializer(serializers.ModelSerializer):
         return mask_personal(MOBILE, retailer.mobile)
 
 
-class PreviewRequestSerializer(serializers.Serializer):
+class PreviewRequestSerializer(StrictSerializer):
     definition = serializers.JSONField()
     org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.none(), required=False)
 

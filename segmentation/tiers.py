@@ -222,7 +222,8 @@ def _tier_events_insert(*, changed: list[tuple[int, int | None, int]], source: s
 @transaction.atomic
 def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
     """Write a draft proposal's tiers to the retailers, log the changes and lock the proposal. ConflictError if it
-    is not a draft or the period already has a published proposal."""
+    is not a draft or the period already has a published proposal. Records merged into another since the
+    proposal was drawn are left as they are."""
     if not tier_proposal_may_publish(user=user):
         raise PermissionDenied(_("您没有发布档位方案的权限。"))
     proposal = _proposal_locked(user=user, proposal_id=proposal_id)
@@ -239,7 +240,11 @@ def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
         "start": proposal.period_start,
         "end": proposal.period_end,
     }
-    tiers = dict(proposal.lines.values_list("retailer_id", "proposed_tier"))
+    # A line of a record merged away since the proposal was drawn stays as evidence but writes nothing: the closed
+    # duplicate keeps the tier it had when it was closed (segmentation/merge.py, TierProposalLine).
+    tiers = dict(
+        proposal.lines.filter(retailer__merged_into__isnull=True).values_list("retailer_id", "proposed_tier")
+    )
     changed = retailers_tier_set(actor=user, tiers=tiers, reason=reason)
     now = timezone.now()
     if changed:

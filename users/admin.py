@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ModelAdmin
 from users.models import OrgUnit, Route, User
 from users.selectors import org_units_visible, routes_visible
 from users.services import org_unit_create
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(admin.ModelAdmin):
+class OrgUnitAdmin(ModelAdmin):
     list_display = ("name", "kind", "parent", "region_code", "path")
     list_filter = ("kind",)
     search_fields = ("name", "region_code")
@@ -32,7 +33,7 @@ class OrgUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin, ModelAdmin):
     list_display = ("username", "display_name", "role", "org_unit", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_staff", "org_unit")
     search_fields = ("username", "display_name", "email")
@@ -53,7 +54,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin):
+class RouteAdmin(ModelAdmin):
     list_display = ("code", "name", "org_unit", "manager", "visit_weekday", "is_active")
     list_filter = ("is_active", "visit_weekday", "org_unit")
     search_fields = ("code", "name", "manager__username", "manager__display_name")

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.errors import ConflictError
 from users.models import OrgUnit
 from visits import selectors, services
@@ -23,19 +24,6 @@ from visits.models import (
     VisitPolicy,
     VisitStockCheck,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _scope(request):
@@ -56,7 +44,7 @@ def _own_programmes(request):
 
 
 @admin.register(VisitPolicy)
-class VisitPolicyAdmin(admin.ModelAdmin):
+class VisitPolicyAdmin(ModelAdmin):
     list_display = (
         "__str__",
         "weekly_min_tier",
@@ -198,7 +186,7 @@ class VisitAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StoreScoreItem)
-class StoreScoreItemAdmin(admin.ModelAdmin):
+class StoreScoreItemAdmin(ModelAdmin):
     """The weights of the store score (终端形象分); items without a row use the defaults in visits.scoring."""
 
     list_display = ("item", "weight", "updated_at")
@@ -218,7 +206,7 @@ class CultivationTargetInline(admin.TabularInline):
 
 
 @admin.register(CultivationProgramme)
-class CultivationProgrammeAdmin(admin.ModelAdmin):
+class CultivationProgrammeAdmin(ModelAdmin):
     list_display = (
         "name",
         "product",
@@ -272,7 +260,7 @@ class CultivationProgrammeAdmin(admin.ModelAdmin):
 
 
 @admin.register(CultivationTarget)
-class CultivationTargetAdmin(admin.ModelAdmin):
+class CultivationTargetAdmin(ModelAdmin):
     list_display = ("programme", "retailer", "source", "added_at")
     list_filter = ("source", "programme")
     search_fields = ("retailer__shop_name", "retailer__customer_code", "programme__name")

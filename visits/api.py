@@ -19,7 +19,10 @@ from accounts.selectors import retailer_get
 from core.errors import ConflictError
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from users.models import OrgUnit, User
+from users.serializers import user_ref
 from visits import selectors, services
 from visits.models import CultivationProgramme, Visit, VisitPlan
 from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
@@ -49,7 +52,9 @@ class NewestFirst(CursorPage):
 
 
 # ---- plans ---------------------------------------------------------------------------------------------------
-class VisitPlanSerializer(serializers.ModelSerializer):
+class VisitPlanSerializer(StrictModelSerializer):
+    manager = user_ref()
+
     class Meta:
         model = VisitPlan
         fields = ["id", "retailer", "planned_on", "manager", "route", "frequency"]
@@ -89,12 +94,14 @@ class VisitPlanViewSet(viewsets.ReadOnlyModelViewSet):
 MAX_ID = 2**31 - 1
 
 
-class StockCheckSerializer(serializers.Serializer):
+class StockCheckSerializer(StrictSerializer):
     programme = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     in_stock = serializers.BooleanField()
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(StrictModelSerializer):
+    manager = user_ref()
+    reviewed_by = user_ref()
     stock_checks = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField(
         help_text="where a signed-in user who may see the visit's retailer gets each photo (media is not public)"
@@ -167,12 +174,12 @@ class VisitSerializer(serializers.ModelSerializer):
         return [{"code": r["code"], "text": reason_text(r)} for r in visit.trust_reasons]
 
 
-class ReviewBodySerializer(serializers.Serializer):
+class ReviewBodySerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=["accept", "reject"])
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
 
-class VisitCreateSerializer(serializers.Serializer):
+class VisitCreateSerializer(StrictSerializer):
     retailer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, required=False, allow_null=True)
@@ -290,19 +297,19 @@ class VisitViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Read
 
 
 # ---- the daily list ------------------------------------------------------------------------------------------
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(StrictSerializer):
     code = serializers.CharField()
     points = serializers.IntegerField()
     text = serializers.CharField()
 
 
-class RecommendedSerializer(serializers.Serializer):
+class RecommendedSerializer(StrictSerializer):
     product = serializers.IntegerField(source="product_id")
     product_name = serializers.CharField(source="product.name")
     kind = serializers.CharField()
 
 
-class DailyEntrySerializer(serializers.Serializer):
+class DailyEntrySerializer(StrictSerializer):
     retailer = serializers.IntegerField(source="retailer.pk")
     shop_name = serializers.CharField(source="retailer.shop_name")
     address = serializers.CharField(source="retailer.address")
@@ -343,9 +350,8 @@ class DailyListViewSet(viewsets.ViewSet):
 
 
 # ---- coverage ------------------------------------------------------------------------------------------------
-class CoverageRowSerializer(serializers.Serializer):
-    manager = serializers.IntegerField(source="manager.pk")
-    manager_name = serializers.CharField(source="manager")
+class CoverageRowSerializer(StrictSerializer):
+    manager = user_ref()
     route = serializers.IntegerField(source="route.pk", allow_null=True, default=None)
     route_code = serializers.CharField(source="route.code", allow_null=True, default=None)
     planned = serializers.IntegerField()
@@ -359,7 +365,7 @@ class CoverageRowSerializer(serializers.Serializer):
     avg_interval_days = serializers.DecimalField(max_digits=6, decimal_places=1, allow_null=True)
 
 
-class IntervalSerializer(serializers.Serializer):
+class IntervalSerializer(StrictSerializer):
     retailer_id = serializers.IntegerField()
     shop_name = serializers.CharField()
     customer_code = serializers.CharField()
@@ -369,7 +375,7 @@ class IntervalSerializer(serializers.Serializer):
     avg_interval = serializers.DecimalField(max_digits=6, decimal_places=1)
 
 
-class CoverageSerializer(serializers.Serializer):
+class CoverageSerializer(StrictSerializer):
     rows = CoverageRowSerializer(many=True)
     intervals = IntervalSerializer(
         many=True, help_text="The 50 shops with the longest mean interval between visits."
@@ -382,7 +388,7 @@ class CoverageSerializer(serializers.Serializer):
     coverage_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
 
 
-class PeriodSerializer(serializers.Serializer):
+class PeriodSerializer(StrictSerializer):
     day_from = serializers.DateField()
     day_to = serializers.DateField()
 
@@ -419,7 +425,7 @@ class CoverageViewSet(viewsets.ViewSet):
 
 
 # ---- cultivation ---------------------------------------------------------------------------------------------
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(StrictModelSerializer):
     org_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
 
     class Meta:
@@ -439,8 +445,8 @@ class ProgrammeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
 
-class ProgressSerializer(serializers.Serializer):
-    manager = serializers.IntegerField(source="manager.pk", allow_null=True, default=None)
+class ProgressSerializer(StrictSerializer):
+    manager = user_ref(allow_null=True, default=None)
     targets = serializers.IntegerField()
     selling = serializers.IntegerField()
     this_cartons = serializers.IntegerField()
@@ -453,7 +459,7 @@ class ProgressSerializer(serializers.Serializer):
     shelf_pct = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
 
 
-class TargetsBodySerializer(serializers.Serializer):
+class TargetsBodySerializer(StrictSerializer):
     select_by = serializers.ChoiceField(choices=["rule", "hand"])
     retailers = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),

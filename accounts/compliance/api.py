@@ -12,6 +12,8 @@ from accounts.models import CreditRule, Violation
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from users.serializers import user_ref
 
 
 class ModelPerms(permissions.DjangoModelPermissions):
@@ -25,7 +27,10 @@ class NewestFirst(CursorPage):
     ordering = "-id"
 
 
-class ViolationSerializer(serializers.ModelSerializer):
+class ViolationSerializer(StrictModelSerializer):
+    recorded_by = user_ref()
+    voided_by = user_ref()
+
     class Meta:
         model = Violation
         fields = [
@@ -103,7 +108,7 @@ class ViolationViewSet(
         return Response(ViolationSerializer(violation).data)
 
 
-class CreditRuleSerializer(serializers.ModelSerializer):
+class CreditRuleSerializer(StrictModelSerializer):
     class Meta:
         model = CreditRule
         exclude = ["updated_at"]

@@ -15,10 +15,13 @@ from accounts.imports.selectors import import_jobs_visible
 from accounts.imports.services import import_job_commit, import_job_create
 from accounts.models import ImportJob, ImportRowError
 from core.idempotency import IdempotentCreateMixin
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
+from users.serializers import user_ref
 
 
-class ImportJobSerializer(serializers.ModelSerializer):
-    created_by = serializers.CharField(source="created_by.username", read_only=True)
+class ImportJobSerializer(StrictModelSerializer):
+    created_by = user_ref()
 
     class Meta:
         model = ImportJob
@@ -52,7 +55,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ImportUploadSerializer(serializers.Serializer):
+class ImportUploadSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ImportJob.Kind.choices)
     file = serializers.FileField()
     mode = serializers.ChoiceField(choices=ImportJob.Mode.choices, default=ImportJob.Mode.VALID_ONLY)
@@ -61,7 +64,7 @@ class ImportUploadSerializer(serializers.Serializer):
     )
 
 
-class ImportRowErrorSerializer(serializers.ModelSerializer):
+class ImportRowErrorSerializer(StrictModelSerializer):
     class Meta:
         model = ImportRowError
         fields = ["id", "row_no", "column", "value", "message"]

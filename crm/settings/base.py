@@ -142,7 +142,8 @@ AXES_FAILURE_LIMIT = "crm.login_throttle.failure_limit"
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = True  # the pair's failures only: crm.login_throttle.PairResetHandler
+AXES_HANDLER = "crm.login_throttle.PairResetHandler"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "zh-hans"
@@ -175,6 +176,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.schema.ApiSchema",
+    # every list is paged one way; a view that answers a bounded report (≤ a few dozen rows) says so with
+    # `pagination_class = None` and a comment giving the bound
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPage",
     "EXCEPTION_HANDLER": "crm.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"user": "600/minute"},
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
@@ -190,6 +194,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "campaigns.webhook_schema.gateway_webhooks",  # the gateway's signed webhooks are plain views
+    ],
     # two API models have a "kind" with different choices: name both, so neither gets a hashed name
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "accounts.models.ImportJob.Kind",

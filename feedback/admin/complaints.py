@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from feedback import services
 from feedback.models import (
     Complaint,
@@ -21,23 +22,8 @@ from feedback.selectors import complaint_scope
 from feedback.workcal import calendar_coverage
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services."""
-
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ComplaintCategory)
-class ComplaintCategoryAdmin(admin.ModelAdmin):
+class ComplaintCategoryAdmin(ModelAdmin):
     list_display = (
         "name",
         "code",

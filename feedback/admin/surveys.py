@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.errors import ConflictError
 from feedback.models import (
     QuestionArea,
@@ -23,19 +24,6 @@ from feedback.models import (
 from feedback.selectors.surveys import survey_scope
 from feedback.services import questionnaires
 from feedback.services import surveys as services
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _retailers(request):
@@ -79,7 +67,7 @@ class QuestionAreaInline(admin.TabularInline):
 
 
 @admin.register(Questionnaire)
-class QuestionnaireAdmin(FrozenWhenPublished, admin.ModelAdmin):
+class QuestionnaireAdmin(FrozenWhenPublished, ModelAdmin):
     list_display = ("name", "code", "version", "state", "published_at", "created_at")
     list_filter = ("state", "code")
     search_fields = ("name", "code")
@@ -122,7 +110,7 @@ class QuestionItemInline(admin.TabularInline):
 
 
 @admin.register(QuestionArea)
-class QuestionAreaAdmin(FrozenWhenPublished, admin.ModelAdmin):
+class QuestionAreaAdmin(FrozenWhenPublished, ModelAdmin):
     list_display = ("name", "questionnaire", "weight", "position")
     list_filter = ("questionnaire__code", "questionnaire__state")
     search_fields = ("name", "questionnaire__name")
@@ -130,7 +118,7 @@ class QuestionAreaAdmin(FrozenWhenPublished, admin.ModelAdmin):
 
 
 @admin.register(QuestionItem)
-class QuestionItemAdmin(FrozenWhenPublished, admin.ModelAdmin):
+class QuestionItemAdmin(FrozenWhenPublished, ModelAdmin):
     list_display = ("text", "area", "kind", "required", "position")
     list_filter = ("kind", "required", "area__questionnaire__code")
     search_fields = ("text", "area__name")

@@ -21,6 +21,8 @@ from rest_framework.response import Response
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from feedback import selectors, services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import (
@@ -37,6 +39,7 @@ from feedback.selectors.complaints import assignee_choices
 from feedback.selectors.hidden_complaints import hidden_complaints
 from sales.models import Order, Product
 from users.models import OrgUnit
+from users.serializers import user_ref
 
 BIGINT_MAX = 2**63 - 1
 
@@ -64,7 +67,7 @@ class NewestFirst(CursorPage):
 
 
 # ---- serializers ---------------------------------------------------------------------------------------------------
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(StrictModelSerializer):
     class Meta:
         model = ComplaintCategory
         fields = [
@@ -79,15 +82,15 @@ class CategorySerializer(serializers.ModelSerializer):
         ]
 
 
-class ComplaintEventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
+class ComplaintEventSerializer(StrictModelSerializer):
+    actor = user_ref()
 
     class Meta:
         model = ComplaintEvent
         fields = ["id", "kind", "at", "actor", "from_status", "to_status", "text", "is_internal"]
 
 
-class PhotoSerializer(serializers.ModelSerializer):
+class PhotoSerializer(StrictModelSerializer):
     url = serializers.SerializerMethodField(
         help_text="where a signed-in user who may see the case gets the file"
     )
@@ -100,7 +103,9 @@ class PhotoSerializer(serializers.ModelSerializer):
         return reverse("feedback:complaint-photo", args=[obj.complaint_id, obj.pk])
 
 
-class ComplaintSerializer(serializers.ModelSerializer):
+class ComplaintSerializer(StrictModelSerializer):
+    customer_manager = user_ref()
+    assignee = user_ref()
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     is_overdue = serializers.SerializerMethodField()
 
@@ -156,6 +161,8 @@ class ComplaintSerializer(serializers.ModelSerializer):
 
 
 class ComplaintDetailSerializer(ComplaintSerializer):
+    customer_manager = user_ref()
+    assignee = user_ref()
     events = ComplaintEventSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
 
@@ -164,7 +171,7 @@ class ComplaintDetailSerializer(ComplaintSerializer):
         read_only_fields = fields
 
 
-class ComplaintCreateSerializer(serializers.Serializer):
+class ComplaintCreateSerializer(StrictSerializer):
     retailer = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
     category = serializers.CharField(max_length=30, help_text="a category code, see /complaint-categories/")
     channel = serializers.ChoiceField(choices=Complaint.Channel.choices)
@@ -180,7 +187,7 @@ class ComplaintCreateSerializer(serializers.Serializer):
     )
 
 
-class VersionSerializer(serializers.Serializer):
+class VersionSerializer(StrictSerializer):
     version = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -201,16 +208,16 @@ class ReopenSerializer(VersionSerializer):
     reason = serializers.CharField(max_length=500)
 
 
-class NoteSerializer(serializers.Serializer):
+class NoteSerializer(StrictSerializer):
     text = serializers.CharField(max_length=2000)
     internal = serializers.BooleanField(default=True)
 
 
-class SupervisorCallSerializer(serializers.Serializer):
+class SupervisorCallSerializer(StrictSerializer):
     note = serializers.CharField(max_length=1900)
 
 
-class PhotoUploadSerializer(serializers.Serializer):
+class PhotoUploadSerializer(StrictSerializer):
     photo = serializers.FileField()
 
 
@@ -426,13 +433,13 @@ class ComplaintCategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # ---- notifications ------------------------------------------------------------------------------------------------
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(StrictModelSerializer):
     class Meta:
         model = Notification
         fields = ["id", "kind", "complaint", "text", "created_at", "read_at"]
 
 
-class MarkReadSerializer(serializers.Serializer):
+class MarkReadSerializer(StrictSerializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(),
         required=False,
@@ -472,19 +479,21 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 # ---- hidden complaints and the report -------------------------------------------------------------------------------
-class HiddenReasonSerializer(serializers.Serializer):
+class HiddenReasonSerializer(StrictSerializer):
     code = serializers.CharField()
     reason = serializers.CharField()
     since = serializers.DateTimeField()
 
 
-class HiddenComplaintSerializer(serializers.Serializer):
+class HiddenComplaintSerializer(StrictSerializer):
     retailer = serializers.IntegerField(source="retailer.pk")
     shop_name = serializers.CharField(source="retailer.shop_name")
     reasons = HiddenReasonSerializer(many=True)
 
 
-class HiddenCallSerializer(serializers.ModelSerializer):
+class HiddenCallSerializer(StrictModelSerializer):
+    called_by = user_ref()
+
     class Meta:
         model = HiddenComplaintCall
         fields = ["id", "retailer", "reason", "outcome", "note", "called_by", "called_at"]
@@ -532,7 +541,7 @@ class HiddenComplaintViewSet(IdempotentCreateMixin, viewsets.ViewSet):
         return Response(HiddenCallSerializer(call).data, status=status.HTTP_201_CREATED)
 
 
-class ReportSerializer(serializers.Serializer):
+class ReportSerializer(StrictSerializer):
     months = serializers.ListField(child=serializers.CharField())
     by_category = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()))
     by_unit = serializers.DictField(child=serializers.ListField(child=serializers.IntegerField()))

@@ -14,6 +14,8 @@ from rest_framework.response import Response
 from campaigns.models import Campaign
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from core.spreadsheet import csv_response
 from feedback.models import QuestionArea, QuestionItem, Questionnaire, Survey, SurveyAnswer, SurveyResponse
 from feedback.selectors import survey_indices
@@ -40,13 +42,13 @@ class NewestFirst(CursorPage):
 
 
 # ---- questionnaires ----------------------------------------------------------------------------------------------
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(StrictModelSerializer):
     class Meta:
         model = QuestionItem
         fields = ["id", "text", "kind", "required", "choices", "position"]
 
 
-class AreaSerializer(serializers.ModelSerializer):
+class AreaSerializer(StrictModelSerializer):
     items = ItemSerializer(many=True, read_only=True)
 
     class Meta:
@@ -54,12 +56,13 @@ class AreaSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "weight", "position", "items"]
 
 
-class QuestionnaireSerializer(serializers.ModelSerializer):
+class QuestionnaireSerializer(StrictModelSerializer):
+    status = serializers.ChoiceField(source="state", choices=Questionnaire.State.choices, read_only=True)
     areas = AreaSerializer(many=True, read_only=True)
 
     class Meta:
         model = Questionnaire
-        fields = ["id", "code", "version", "name", "intro", "state", "published_at", "areas"]
+        fields = ["id", "code", "version", "name", "intro", "status", "published_at", "areas"]
 
 
 class QuestionnaireViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet):
@@ -94,7 +97,9 @@ class QuestionnaireViewSet(IdempotentCreateMixin, viewsets.ReadOnlyModelViewSet)
 
 
 # ---- surveys -----------------------------------------------------------------------------------------------------
-class SurveySerializer(serializers.ModelSerializer):
+class SurveySerializer(StrictModelSerializer):
+    status = serializers.ChoiceField(source="state", choices=Survey.State.choices, read_only=True)
+
     class Meta:
         model = Survey
         fields = [
@@ -109,7 +114,7 @@ class SurveySerializer(serializers.ModelSerializer):
             "min_per_stratum",
             "per_stratum",
             "seed",
-            "state",
+            "status",
             "campaign",
             "reminder_count",
             "created_at",
@@ -118,7 +123,7 @@ class SurveySerializer(serializers.ModelSerializer):
             "closed_at",
         ]
         read_only_fields = [
-            "state",
+            "status",
             "campaign",
             "reminder_count",
             "created_at",
@@ -139,7 +144,7 @@ class SurveySerializer(serializers.ModelSerializer):
         return attrs  # the service validates the survey as a whole
 
 
-class StratumSerializer(serializers.Serializer):
+class StratumSerializer(StrictSerializer):
     code = serializers.CharField()
     business_format = serializers.CharField()
     scale = serializers.CharField()
@@ -149,7 +154,7 @@ class StratumSerializer(serializers.Serializer):
     weight = serializers.FloatField(allow_null=True)
 
 
-class ProgressStratumSerializer(serializers.Serializer):
+class ProgressStratumSerializer(StrictSerializer):
     code = serializers.CharField(source="stratum.code")
     population = serializers.IntegerField(source="stratum.population")
     sampled = serializers.IntegerField()
@@ -158,7 +163,7 @@ class ProgressStratumSerializer(serializers.Serializer):
     weight = serializers.FloatField(source="stratum.weight")
 
 
-class AreaIndexSerializer(serializers.Serializer):
+class AreaIndexSerializer(StrictSerializer):
     area_id = serializers.IntegerField()
     name = serializers.CharField()
     weight = serializers.IntegerField()
@@ -166,7 +171,7 @@ class AreaIndexSerializer(serializers.Serializer):
     responses = serializers.IntegerField()
 
 
-class ResultsSerializer(serializers.Serializer):
+class ResultsSerializer(StrictSerializer):
     sampled = serializers.IntegerField()
     invited = serializers.IntegerField()
     answered = serializers.IntegerField()
@@ -182,7 +187,7 @@ class ResultsSerializer(serializers.Serializer):
     strata = ProgressStratumSerializer(many=True)
 
 
-class TrendSerializer(serializers.Serializer):
+class TrendSerializer(StrictSerializer):
     period = serializers.CharField()
     index = serializers.FloatField(allow_null=True)
     nps = serializers.FloatField(allow_null=True)
@@ -317,18 +322,18 @@ class SurveyViewSet(IdempotentCreateMixin, mixins.CreateModelMixin, viewsets.Rea
 
 
 # ---- responses ---------------------------------------------------------------------------------------------------
-class AnswerSerializer(serializers.ModelSerializer):
+class AnswerSerializer(StrictModelSerializer):
     class Meta:
         model = SurveyAnswer
         fields = ["item", "number", "text"]
 
 
-class AreaScoreSerializer(serializers.Serializer):
+class AreaScoreSerializer(StrictSerializer):
     area = serializers.IntegerField(source="area_id")
     score = serializers.FloatField()
 
 
-class SurveyResponseSerializer(serializers.ModelSerializer):
+class SurveyResponseSerializer(StrictModelSerializer):
     answers = AnswerSerializer(many=True, read_only=True)
     area_scores = AreaScoreSerializer(many=True, read_only=True)
 

@@ -14,8 +14,11 @@ from rest_framework.response import Response
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from sales.allocation import selectors, services
 from sales.models import AllocationExcess, AllocationPlan, AllocationRule
+from users.serializers import user_ref
 
 
 class ModelPerms(permissions.DjangoModelPermissions):
@@ -39,7 +42,7 @@ class NewestFirst(CursorPage):
     ordering = "-id"
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(StrictModelSerializer):
     class Meta:
         model = AllocationRule
         fields = ["tier_from", "tier_to", "market_type", "cartons"]
@@ -51,7 +54,9 @@ class RuleSerializer(serializers.ModelSerializer):
         }
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(StrictModelSerializer):
+    created_by = user_ref()
+    published_by = user_ref()
     rules = RuleSerializer(many=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
 
@@ -95,13 +100,13 @@ class PlanSerializer(serializers.ModelSerializer):
         }
 
 
-class PlanUpdateSerializer(serializers.Serializer):
+class PlanUpdateSerializer(StrictSerializer):
     supply_cartons = serializers.IntegerField()
     notes = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
     rules = RuleSerializer(many=True)
 
 
-class PreviewRowSerializer(serializers.Serializer):
+class PreviewRowSerializer(StrictSerializer):
     tier_label = serializers.CharField()
     market_type = serializers.CharField()
     cartons = serializers.IntegerField()
@@ -109,7 +114,7 @@ class PreviewRowSerializer(serializers.Serializer):
     total = serializers.IntegerField()
 
 
-class PreviewSerializer(serializers.Serializer):
+class PreviewSerializer(StrictSerializer):
     rows = PreviewRowSerializer(many=True)
     blocked = inline_serializer(
         "AllocationBlocked",
@@ -237,7 +242,7 @@ class PlanViewSet(
         return Response(PlanSerializer(plan).data, status=201)
 
 
-class AllowanceSerializer(serializers.Serializer):
+class AllowanceSerializer(StrictSerializer):
     plan = serializers.IntegerField(source="plan.pk")
     product = serializers.IntegerField(source="plan.product_id")
     product_name = serializers.CharField()
@@ -283,7 +288,7 @@ class AllowanceViewSet(viewsets.ViewSet):
         return Response(AllowanceSerializer(items, many=True).data)
 
 
-class FillRateRowSerializer(serializers.Serializer):
+class FillRateRowSerializer(StrictSerializer):
     plan = serializers.IntegerField(source="plan.pk")
     product = serializers.CharField()
     tier = serializers.IntegerField(allow_null=True)
@@ -306,7 +311,7 @@ class FillRateViewSet(viewsets.ViewSet):
         return Response(FillRateRowSerializer(report["rows"], many=True).data)
 
 
-class ExcessSerializer(serializers.ModelSerializer):
+class ExcessSerializer(StrictModelSerializer):
     order_no = serializers.CharField(source="order_line.order.order_no", read_only=True)
     product = serializers.IntegerField(source="plan.product_id", read_only=True)
 

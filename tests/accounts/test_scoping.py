@@ -268,10 +268,8 @@ def test_api_filters_naming_another_territory_leak_nothing(
     client = api_client_for(manager_a)
     for params in ({"route": route_b.pk}, {"manager": manager_b.pk}, {"org_unit": dept_b.pk}):
         response = client.get(API_URL, params)
-        assert response.status_code in (200, 400), params
+        assert response.status_code == 400, params  # a filter value outside the territory is not a choice
         assert b.shop_name not in response.content.decode()
-        if response.status_code == 200:
-            assert b.pk not in api_ids(response)
 
 
 def test_api_search_does_not_find_another_territorys_retailer(two_territories, manager_a, api_client_for):
@@ -332,7 +330,7 @@ def test_admin_pages_of_another_territorys_retailer_do_not_show_it(
 ):
     b = two_territories[1]
     response = client_for(staff_supervisor).get(f"/admin/accounts/retailer/{b.pk}/{view}/")
-    assert response.status_code in (302, 404)
+    assert response.status_code == 404
     assert b.shop_name not in response.content.decode()
     assert b.licence_no not in response.content.decode()
 
@@ -345,7 +343,7 @@ def test_admin_post_to_another_territorys_retailer_changes_nothing(
     response = client_for(staff_supervisor).post(
         f"/admin/accounts/retailer/{b.pk}/change/", {"shop_name": "改名", "tier": 1}
     )
-    assert response.status_code in (302, 404)
+    assert response.status_code == 404
     assert Retailer.objects.values().get(pk=b.pk) == before
 
 

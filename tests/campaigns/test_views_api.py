@@ -187,9 +187,9 @@ def test_the_api_runs_a_campaign_through_its_life_and_reports_results(
     pk = created.json()["id"]
 
     assert author.post(f"/api/v1/campaigns/{pk}/approve/").status_code == 403
-    assert approver.post(f"/api/v1/campaigns/{pk}/approve/").json()["state"] == "approved"
+    assert approver.post(f"/api/v1/campaigns/{pk}/approve/").json()["status"] == "approved"
     assert author.post(f"/api/v1/campaigns/{pk}/approve/").status_code in (403, 409)
-    assert approver.post(f"/api/v1/campaigns/{pk}/launch/").json()["state"] == "scheduled"
+    assert approver.post(f"/api/v1/campaigns/{pk}/launch/").json()["status"] == "scheduled"
     campaign_start(campaign_id=pk)
     dispatch.campaign_pump(campaign_id=pk)
 
@@ -244,7 +244,7 @@ def test_the_send_log_api_is_scoped_and_cursor_paginated(
     assert len(page["results"]) == 2
     assert page["next"]
     assert "cursor=" in page["next"]
-    assert {row["state"] for row in page["results"]} == {"sent"}
+    assert {row["status"] for row in page["results"]} == {"sent"}
     assert "address" not in page["results"][0]
     assert api_client_for(manager_b).get("/api/v1/deliveries/").json()["results"] == []
     assert Delivery.objects.count() == 5

@@ -82,3 +82,13 @@ def test_password_spraying_across_user_names_locks_the_address(user, client):
         LOGIN_URL, {"username": "wangwei", "password": PASSWORD}, REMOTE_ADDR="10.9.8.7"
     )
     assert other_address.status_code == 302
+
+
+def test_a_successful_login_does_not_reset_the_address_count(user, client):
+    """A sprayer holding one valid account cannot wipe the address's count by logging in between guesses."""
+    for n in range(settings.LOGIN_FAILURES_PER_ADDRESS - 2):
+        assert attempt(client, "wrong", username=f"sprayed{n}").status_code == 200
+    assert attempt(client, PASSWORD).status_code == 302
+    client.post("/logout/")
+    assert attempt(client, "wrong", username="sprayed-next").status_code == 200
+    assert attempt(client, "wrong", username="sprayed-last").status_code == 429

@@ -41,7 +41,7 @@ def test_a_supervisor_runs_a_survey_through_the_api(
     invited = api.post(
         f"/api/v1/surveys/{survey_id}/invite/", {"campaign": survey_campaign.pk}, format="json"
     )
-    assert invited.json()["state"] == "fieldwork"
+    assert invited.json()["status"] == "fieldwork"
     again = api.post(f"/api/v1/surveys/{survey_id}/invite/", {"campaign": survey_campaign.pk}, format="json")
     assert again.status_code == 409
     results = api.get(f"/api/v1/surveys/{survey_id}/results/").json()
@@ -131,13 +131,13 @@ def test_a_published_questionnaire_is_frozen_and_changes_by_a_new_version(
     copy = api.post(f"/api/v1/survey-questionnaires/{default_questionnaire.pk}/new-version/")
     assert copy.status_code == 201
     body = copy.json()
-    assert (body["version"], body["state"]) == (2, "draft")
+    assert (body["version"], body["status"]) == (2, "draft")
     assert sum(len(a["items"]) for a in body["areas"]) == 31
     assert (
         api.post(f"/api/v1/survey-questionnaires/{default_questionnaire.pk}/new-version/").status_code == 409
     )
     published = api.post(f"/api/v1/survey-questionnaires/{body['id']}/publish/")
-    assert published.json()["state"] == "published"
+    assert published.json()["status"] == "published"
     default_questionnaire.refresh_from_db()
     assert default_questionnaire.state == "retired"
 

@@ -128,7 +128,7 @@ def test_api_create_validates_and_routes(retailer_a, manager_a, api_client_for):
         format="json",
     )
     assert made.status_code == 201
-    assert (made.json()["assignee"], made.json()["priority"], made.json()["channel"]) == (
+    assert (made.json()["assignee"]["id"], made.json()["priority"], made.json()["channel"]) == (
         manager_a.pk,
         "high",
         "12313",

@@ -31,7 +31,7 @@ def test_a_supervisor_creates_and_reads_a_segment(shops, supervisor_a, county_a,
     data = response.json()
     assert data["org_unit"] == supervisor_a.org_unit_id
     assert data["rules_text"] == "生命周期 为 流失风险"
-    assert data["created_by"] == str(supervisor_a)
+    assert data["created_by"]["username"] == supervisor_a.username
     assert client.get(f"/api/v1/segments/{data['id']}/").json()["name"] == "流失预警"
     assert [s["id"] for s in client.get("/api/v1/segments/").json()["results"]] == [data["id"]]
     assert client.get("/api/v1/segments/", {"q": "预警"}).json()["results"][0]["id"] == data["id"]

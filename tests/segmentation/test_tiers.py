@@ -342,3 +342,24 @@ def test_the_accounts_bulk_tier_write_is_scoped_and_skips_unchanged(two_territor
     assert retailers_tier_set(actor=None, tiers={retailer_a.pk: 7, retailer_b.pk: 20}, reason="系统") == [
         (retailer_a.pk, 10, 7)
     ]
+
+
+def test_publishing_leaves_a_record_merged_away_since_the_draft_as_it_was(
+    rule, shop, supervisor_a, company_admin
+):
+    from accounts.dedupe import retailer_merge
+
+    rule.tier_shares = top_shares(1, 1)
+    rule.save()
+    survivor = shop([(datetime.date(2025, 5, 5), 5)])
+    duplicate = shop([(datetime.date(2025, 5, 5), 50)])
+    proposal = tier_proposal_create(user=supervisor_a, period_end=MAY_END)
+    assert tiers_of(proposal)[duplicate.pk] == 30
+    retailer_merge(user=company_admin, survivor_id=survivor.pk, duplicate_id=duplicate.pk)
+    closed_tier = Retailer.objects.get(pk=duplicate.pk).tier
+
+    tier_proposal_publish(user=supervisor_a, proposal_id=proposal.pk)
+
+    assert Retailer.objects.get(pk=duplicate.pk).tier == closed_tier
+    assert not TierChange.objects.filter(proposal=proposal, retailer_id=duplicate.pk).exists()
+    assert Retailer.objects.get(pk=survivor.pk).tier == tiers_of(proposal)[survivor.pk]

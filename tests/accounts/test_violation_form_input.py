@@ -1,4 +1,4 @@
-"""Review fixes on the violation pages: junk input answers a form error, and voiding never redirects off-site."""
+"""The violation pages: junk input answers a form error, and voiding never redirects off-site."""
 
 import pytest
 from django.utils import timezone

@@ -1,4 +1,4 @@
-"""Review fix: the fill-rate report of a user whose territory is empty is an empty report, not a crash."""
+"""The fill-rate report of a user whose territory is empty is an empty report, not a crash."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Review fixes: the admin pages of customer service keep to the user's territory like every other path."""
+"""The admin pages of customer service keep to the user's territory like every other path."""
 
 import pytest
 

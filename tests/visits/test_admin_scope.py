@@ -1,4 +1,4 @@
-"""Review fixes: a supervisor's admin reaches only their own county's programmes and shops."""
+"""A supervisor's admin reaches only their own county's programmes and shops."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Review fix: a double tap on the complaint form (two requests at once) files one complaint, not two."""
+"""A double tap on the complaint form (two requests at once) files one complaint, not two."""
 
 import threading
 
