@@ -22,10 +22,45 @@ class HeldVisit(models.Model):
     reason = models.CharField(_("未入账原因"), max_length=200)
     created_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
 
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        RECORDED = "recorded", _("已入账")
+        DISMISSED = "dismissed", _("不入账")
+
+    status = models.CharField(
+        _("处理结果"), max_length=10, choices=Status.choices, default=Status.OPEN, db_default=Status.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("处理人"),
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_note = models.CharField(_("处理说明"), max_length=500, blank=True, default="", db_default="")
+    visit = models.OneToOneField(
+        "visits.Visit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="held_from",
+        verbose_name=_("入账的走访"),
+    )
+
     class Meta:
         verbose_name = _("待主管处理的走访")
         verbose_name_plural = _("待主管处理的走访")
         ordering = ("-created_at",)
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status="open", decided_at__isnull=True)
+                | models.Q(status="recorded", visit__isnull=False, decided_at__isnull=False)
+                | models.Q(status="dismissed", visit__isnull=True, decided_at__isnull=False),
+                name="held_visit_decision_consistent",
+            )
+        ]
 
     def __str__(self):
         return f"{self.retailer} · {self.manager} · {self.created_at:%Y-%m-%d %H:%M}"

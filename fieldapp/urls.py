@@ -9,4 +9,5 @@ urlpatterns = [
     path("products/", views.products_view, name="products"),
     path("visits/<int:pk>/sync/", views.visit_sync_view, name="visit-sync"),
     path("held/", views.held_list_view, name="held-list"),
+    path("held/<int:pk>/decide/", views.held_decide_view, name="held-decide"),
 ]

@@ -6,10 +6,12 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +21,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
+from core.errors import ConflictError
 from fieldapp import selectors, services
+from fieldapp.models import HeldVisit
 from visits.models import Visit
-from visits.views import visit_record_view
+from visits.views import DEVICE_CLOCK_HEADER, visit_record_view
 
 SW_SOURCE = Path(settings.BASE_DIR) / "static" / "js" / "sw.js"
 # bumped when the shell changes: a new service worker drops the old caches
@@ -121,6 +125,8 @@ def visit_sync_view(request, pk):
             {"id": existing.pk, "created": False, "message": _("这条走访之前已保存，未重复记录。")}
         )
     payload = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    if request.headers.get(DEVICE_CLOCK_HEADER) and not payload.get("device_time"):
+        payload["device_time"] = request.headers[DEVICE_CLOCK_HEADER]  # the phone's clock at this send
     reason = _("同步时该客户已不在您的负责范围内（已划归其他客户经理）。")
     services.held_visit_keep(
         actor=request.user,
@@ -144,9 +150,45 @@ def visit_sync_view(request, pk):
 @permission_required("visits.view_visit", raise_exception=True)
 @require_GET
 def held_list_view(request):
+    """Open ones first (oldest first: they wait longest), then the last decided ones."""
+    held = selectors.held_visits(user=request.user)
     return render(
-        request, "fieldapp/held_list.html", {"held": selectors.held_visits(user=request.user)[:100]}
+        request,
+        "fieldapp/held_list.html",
+        {
+            "open": held.filter(status=HeldVisit.Status.OPEN).order_by("created_at")[:100],
+            "decided": held.exclude(status=HeldVisit.Status.OPEN).order_by("-decided_at")[:30],
+            "may_decide": services.held_visit_may_decide(user=request.user),
+        },
     )
+
+
+@login_required
+@permission_required(services.DECIDE_PERMISSION, raise_exception=True)
+@require_POST
+def held_decide_view(request, pk):
+    held = get_object_or_404(selectors.held_visits(user=request.user), pk=pk)
+    decision = request.POST.get("decision")
+    if decision not in ("record", "dismiss"):
+        messages.error(request, _("请选择入账或不入账。"))
+        return redirect("fieldapp:held-list")
+    try:
+        held = services.held_visit_decide(
+            actor=request.user, held=held, record=decision == "record", note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except ConflictError as exc:
+        messages.warning(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("已入账：%(shop)s 的走访计入 %(manager)s 的走访记录。")
+            % {"shop": held.retailer.shop_name, "manager": held.manager}
+            if held.status == HeldVisit.Status.RECORDED
+            else _("已标记为不入账：%(shop)s。") % {"shop": held.retailer.shop_name},
+        )
+    return redirect("fieldapp:held-list")
 
 
 class LogoutView(auth_views.LogoutView):

@@ -334,6 +334,12 @@ class VisitPhoto(models.Model):
         db_index=True,
         help_text=_("图像数据（去掉 EXIF 等元数据）的 SHA-256：同一张照片换了元数据也能认出。"),
     )
+    phash = models.BigIntegerField(
+        _("感知哈希"),
+        null=True,
+        blank=True,
+        help_text=_("像素的差异哈希（64 位）：重新压缩、缩放后的同一张照片也能认出。"),
+    )
     taken_at = models.DateTimeField(_("拍摄时间(EXIF)"), null=True, blank=True)
     exif_latitude = models.DecimalField(
         _("拍摄纬度(EXIF)"), max_digits=9, decimal_places=6, null=True, blank=True

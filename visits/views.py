@@ -127,6 +127,25 @@ def visit_new_view(request, pk):
     return render(request, "visits/visit_form.html", _form_context(request, retailer))
 
 
+DEVICE_CLOCK_HEADER = "X-Device-Time"
+
+
+def device_clock(request) -> datetime.datetime | None:
+    """The phone's clock when it sent this request (header X-Device-Time, ISO 8601 with offset), set by the visit
+    form and by the offline queue at each send: compared with the server's clock on arrival, it measures the
+    phone's clock, not how long a visit waited offline. Outside the body, so a retry's body stays the same."""
+    raw = request.headers.get(DEVICE_CLOCK_HEADER, "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        value = None
+    if value is None or timezone.is_naive(value):
+        raise ValidationError({"device_time": _("手机时间（X-Device-Time）应为带时区的 ISO 8601 时间。")})
+    return value
+
+
 @login_required
 @permission_required("visits.add_visit", raise_exception=True)
 @require_POST
@@ -140,12 +159,15 @@ def visit_record_view(request, pk):
         return JsonResponse(
             {"errors": form.errors.get_json_data(), "message": _("请检查填写的内容。")}, status=400
         )
+    data = form.visit_input()
     try:
+        if data.device_time is None:
+            data.device_time = device_clock(request)
         visit, created = services.visit_record(
             actor=request.user,
             retailer=retailer,
             idempotency_key=form.cleaned_data["idempotency_key"],
-            data=form.visit_input(),
+            data=data,
             photos=request.FILES.getlist("photos"),
         )
     except ValidationError as exc:

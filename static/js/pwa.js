@@ -87,7 +87,10 @@
     try {
       response = await fetch(item.url, {
         method: "POST", body, credentials: "same-origin",
-        headers: { "X-Requested-With": "XMLHttpRequest", Accept: "application/json", "X-CSRFToken": token },
+        headers: {
+          "X-Requested-With": "XMLHttpRequest", Accept: "application/json", "X-CSRFToken": token,
+          "X-Device-Time": new Date().toISOString(),  // the clock now, at this send; not when it was queued
+        },
       });
     } catch (e) {
       item.state = "failed"; item.message = T.q_network; await put(item);

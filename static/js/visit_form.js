@@ -149,7 +149,8 @@
         method: "POST",
         body: new FormData(form),
         credentials: "same-origin",
-        headers: { "X-Requested-With": "XMLHttpRequest", Accept: "application/json" },
+        // the phone's clock at this send (the server compares it with its own on arrival)
+        headers: { "X-Requested-With": "XMLHttpRequest", Accept: "application/json", "X-Device-Time": new Date().toISOString() },
       });
     } catch (e) {
       sending = false;

@@ -168,3 +168,89 @@ def test_logout_clears_site_data(client_for, manager_a):
     assert response.status_code == 302
     assert response["Clear-Site-Data"] == '"cache", "storage"'
     assert resolve("/logout/").func.view_class is field_views.LogoutView
+
+
+@pytest.fixture
+def held_visit(client_for, manager_a, retailer_a, route_b, tmp_path, settings):
+    """Manager A's offline visit to a shop that moved to route B meanwhile, held with a photo and the phone's clock."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    Retailer.objects.filter(pk=retailer_a.pk).update(route=route_b, org_unit=route_b.org_unit)
+    photo = SimpleUploadedFile("a.jpg", JPEG, content_type="image/jpeg")
+    response = client_for(manager_a).post(
+        reverse("fieldapp:visit-sync", args=[retailer_a.pk]),
+        {
+            "idempotency_key": str(uuid.uuid4()),
+            "no_location_reason": "室内无信号",
+            "notes": "离线记录",
+            "photos": [photo],
+        },
+        headers={"X-Device-Time": timezone.now().isoformat()},
+    )
+    assert response.status_code == 409
+    return HeldVisit.objects.get()
+
+
+def test_a_supervisor_records_a_held_visit_as_the_visit_its_manager_made(
+    held_visit, client_for, supervisor_a
+):
+    HeldVisit.objects.filter(pk=held_visit.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    client = client_for(supervisor_a)
+    response = client.post(reverse("fieldapp:held-decide", args=[held_visit.pk]), {"decision": "record"})
+    assert response.status_code == 302
+    held_visit.refresh_from_db()
+    visit = Visit.objects.get()
+    assert (held_visit.status, held_visit.visit_id, held_visit.decided_by_id) == (
+        "recorded",
+        visit.pk,
+        supervisor_a.pk,
+    )
+    assert (visit.manager_id, visit.retailer_id, visit.idempotency_key) == (
+        held_visit.manager_id,
+        held_visit.retailer_id,
+        held_visit.idempotency_key,
+    )
+    assert visit.notes == "离线记录"
+    assert visit.photos.count() == 1
+    assert visit.device_time is not None
+    # three days later, measured from when the phone sent it: inside the 24-hour window, no clock reason
+    assert "device_clock" not in {r["code"] for r in visit.trust_reasons}
+    again = client.post(
+        reverse("fieldapp:held-decide", args=[held_visit.pk]), {"decision": "dismiss", "note": "x"}
+    )
+    assert again.status_code == 302
+    assert Visit.objects.count() == 1
+    held_visit.refresh_from_db()
+    assert held_visit.status == "recorded"
+    page = client.get("/field/held/").content.decode()
+    assert "已入账" in page
+    assert "没有待处理的走访" in page
+
+
+def test_dismissing_needs_a_reason_and_keeps_it(held_visit, client_for, supervisor_a):
+    client = client_for(supervisor_a)
+    url = reverse("fieldapp:held-decide", args=[held_visit.pk])
+    client.post(url, {"decision": "dismiss", "note": "  "})
+    held_visit.refresh_from_db()
+    assert held_visit.status == "open"
+    client.post(url, {"decision": "dismiss", "note": "同一天已有新客户经理的走访"})
+    held_visit.refresh_from_db()
+    assert (held_visit.status, held_visit.decision_note, held_visit.visit_id) == (
+        "dismissed",
+        "同一天已有新客户经理的走访",
+        None,
+    )
+    assert not Visit.objects.exists()
+
+
+def test_only_a_supervisor_in_scope_decides(held_visit, client_for, manager_a, manager_b, company):
+    from tests.users.factories import CountyFactory, SupervisorFactory
+
+    elsewhere = SupervisorFactory(
+        username="supervisor_c", org_unit=CountyFactory(name="西工区", parent=company)
+    )
+    url = reverse("fieldapp:held-decide", args=[held_visit.pk])
+    for user in (manager_a, manager_b):
+        assert client_for(user).post(url, {"decision": "record"}).status_code == 403
+    assert client_for(elsewhere).post(url, {"decision": "record"}).status_code == 404
+    held_visit.refresh_from_db()
+    assert held_visit.status == "open"

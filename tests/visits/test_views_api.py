@@ -164,3 +164,24 @@ def test_bad_page_parameters_are_ignored_or_refused(client_for, manager_a, super
         client_for(supervisor_a).get("/visits/coverage/?day_from=2026-12-01&day_to=2026-01-01").status_code
         == 200
     )
+
+
+def test_the_phone_clock_comes_in_a_header_and_a_wrong_one_is_a_reason(client_for, manager_a, retailer_a):
+    import datetime
+
+    from django.utils import timezone
+
+    client = client_for(manager_a)
+    url = f"/visits/retailers/{retailer_a.pk}/record/"
+    now = timezone.now()
+    right = client.post(url, form_data(uuid.uuid4()), headers={"X-Device-Time": now.isoformat()})
+    assert right.status_code == 201
+    assert Visit.objects.get(pk=right.json()["id"]).device_time is not None
+    assert not any("手机时间" in text for text in right.json()["trust_reasons"])
+    wrong_clock = (now - datetime.timedelta(hours=3)).isoformat()
+    wrong = client.post(url, form_data(uuid.uuid4()), headers={"X-Device-Time": wrong_clock})
+    assert wrong.status_code == 201
+    assert any("手机时间" in text for text in wrong.json()["trust_reasons"]), wrong.json()["trust_reasons"]
+    unreadable = client.post(url, form_data(uuid.uuid4()), headers={"X-Device-Time": "yesterday"})
+    assert unreadable.status_code == 400
+    assert Visit.objects.count() == 2

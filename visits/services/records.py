@@ -108,10 +108,13 @@ def visit_record(
     idempotency_key: uuid.UUID,
     data: VisitInput,
     photos: list[UploadedFile] = (),
+    received_at: datetime.datetime | None = None,
 ) -> tuple[Visit, bool]:
     """Record a visit. The phone's idempotency key is claimed by a unique column: a retried submission returns the
     first visit (created False) and changes nothing; the same key for another shop or person is a conflict.
-    `retailer` must come from the actor's scope (the caller uses accounts.selectors.retailer_get)."""
+    `retailer` must come from the actor's scope (the caller uses accounts.selectors.retailer_get).
+    `received_at`: when the server first received the submission, if that was earlier than now (a held visit a
+    supervisor records later): the 24-hour window of the check-in and the phone-clock check are measured from it."""
     existing = Visit.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return _replayed(existing, actor=actor, retailer=retailer), False
@@ -123,7 +126,8 @@ def visit_record(
     policy = policy_get()
     distance, flag = _location(retailer=retailer, data=data, radius_m=policy.checkin_radius_m)
     now = timezone.now()
-    checked_in_at = _checked_in_at(data.checked_in_at, now)
+    received = received_at or now
+    checked_in_at = _checked_in_at(data.checked_in_at, received)
 
     running = {p.pk for p in programmes_running_for(retailer=retailer, day=timezone.localdate(checked_in_at))}
     unknown = set(data.stock) - running
@@ -164,7 +168,7 @@ def visit_record(
     visit.full_clean(exclude=["idempotency_key"])
     try:
         with transaction.atomic():
-            others = assess(visit=visit, photos=facts, policy=policy, now=now)
+            others = assess(visit=visit, photos=facts, policy=policy, now=received)
             visit.save()
             flag_others(others)
             VisitStockCheck.objects.bulk_create(
@@ -177,6 +181,7 @@ def visit_record(
                     ext=ext,
                     size_bytes=photo.size,
                     content_hash=fact.fingerprint,
+                    phash=fact.phash,
                     taken_at=timezone.make_aware(fact.taken_at) if fact.taken_at else None,
                     exif_latitude=fact.latitude,
                     exif_longitude=fact.longitude,

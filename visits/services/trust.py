@@ -3,7 +3,8 @@ review of doubtful visits.
 
 The assessment runs inside the check-in's transaction and costs a handful of index lookups whatever the history:
 the manager's check-in just before and just after this one (visit_manager_checkin), visits at exactly these
-coordinates (visit_coordinates), photos with the same fingerprint (content_hash). A reason found against an
+coordinates (visit_coordinates), photos with the same fingerprint (content_hash), and the manager's photos of the
+past year near its perceptual hash (phash). A reason found against an
 earlier visit (the same coordinates at another shop, the same photo, an impossible trip) marks that visit doubtful
 too, so every visit of a spoofed route leaves coverage, not only the last one."""
 
@@ -12,6 +13,7 @@ import html
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +25,8 @@ from visits.models import Visit, VisitPhoto, VisitPolicy
 
 # below this distance two check-ins are the same place whatever the time (GPS jitter between neighbouring shops)
 MIN_TRIP_M = 300
+PHASH_NEAR_BITS = 6  # of 64: a re-encoded copy differs in 0–4 bits, another picture in about 32
+PHASH_LOOKBACK_DAYS = 365
 # reasons that a later check-in restates in full (rather than adds to)
 RESTATED = {"same_coordinates"}
 
@@ -143,10 +147,42 @@ def assess(*, visit: Visit, photos: list[PhotoFacts], policy: VisitPolicy, now: 
             others.setdefault(first.pk, []).append(
                 _reason("photo_reused", date=str(visit.visited_on), shop=visit.retailer.shop_name)
             )
+    for photo in _near_copies(visit=visit, photos=photos, fingerprints=fingerprints):
+        first = photo.visit
+        reasons.append(_reason("photo_reused", date=str(first.visited_on), shop=first.retailer.shop_name))
+        others.setdefault(first.pk, []).append(
+            _reason("photo_reused", date=str(visit.visited_on), shop=visit.retailer.shop_name)
+        )
 
     visit.trust_reasons = _unique(reasons)
     visit.trust = Visit.Trust.DOUBTFUL if reasons else Visit.Trust.OK
     return others
+
+
+def _near_copies(*, visit: Visit, photos: list[PhotoFacts], fingerprints: set[str]) -> list[VisitPhoto]:
+    """The manager's photos of the last PHASH_LOOKBACK_DAYS on other visits whose perceptual hash is within
+    PHASH_NEAR_BITS of one of these (a re-encoded or resized copy; identical data is the fingerprint's case).
+    One index walk over the manager's visits, the Hamming distance in SQL."""
+    hashes = sorted({f.phash for f in photos if f.phash is not None})
+    if not hashes:
+        return []
+    distance = RawSQL(  # noqa: S611 - fixed text; the hashes are parameters
+        "LEAST({})".format(", ".join(["bit_count((visits_visitphoto.phash # %s)::bit(64))"] * len(hashes))),
+        hashes,
+    )
+    return list(
+        VisitPhoto.objects.filter(
+            visit__manager_id=visit.manager_id,
+            visit__visited_on__gte=visit.visited_on - datetime.timedelta(days=PHASH_LOOKBACK_DAYS),
+            phash__isnull=False,
+        )
+        .exclude(visit_id=visit.pk)
+        .exclude(content_hash__in=fingerprints)
+        .annotate(distance=distance)
+        .filter(distance__lte=PHASH_NEAR_BITS)
+        .select_related("visit__retailer")
+        .order_by("visit_id")[:20]
+    )
 
 
 def _unique(reasons: list[dict]) -> list[dict]:
