@@ -140,7 +140,7 @@ def perceptual_hash(data: bytes) -> int | None:
             if image.width * image.height > MAX_PIXELS:
                 return None
             small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
-            pixels = list(small.getdata())
+            pixels = list(small.tobytes())  # mode "L": one byte a pixel, row by row
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return None
     value = 0

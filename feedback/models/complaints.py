@@ -79,6 +79,10 @@ class ComplaintCategory(models.Model):
 
 
 class Complaint(models.Model):
+    # The one definition of a low rating (1–5 scale): it flags the case for a supervisor's call-back, puts the
+    # shop on the hidden-complaints list and counts in the reports.
+    LOW_RATING_MAX = 2
+
     class Channel(models.TextChoices):
         HOTLINE = "12313", _("12313 热线")
         PHONE = "phone", _("电话")
@@ -232,6 +236,10 @@ class Complaint(models.Model):
 
     def get_absolute_url(self):
         return reverse("feedback:complaint-detail", args=[self.pk])
+
+    @property
+    def rating_is_low(self) -> bool:
+        return self.rating is not None and self.rating <= self.LOW_RATING_MAX
 
     @property
     def is_open(self) -> bool:

@@ -104,7 +104,7 @@ def complaint_report(*, user: User, filters: ReportFilters, now: datetime.dateti
         resolution_met=Count("id", filter=Q(resolved_at__isnull=False, resolved_at__lte=F("resolution_due"))),
         resolved=Count("id", filter=Q(resolved_at__isnull=False)),
         rated=Count("id", filter=Q(rating__isnull=False)),
-        low_rated=Count("id", filter=Q(rating__lte=2)),
+        low_rated=Count("id", filter=Q(rating__lte=Complaint.LOW_RATING_MAX)),
     )
     duration = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
     times = qs.filter(resolved_at__isnull=False).aggregate(

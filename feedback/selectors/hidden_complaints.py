@@ -22,7 +22,6 @@ from users.models import User
 
 RECENT_WEEKS = 4
 BASE_WEEKS = 13
-LOW_RATING_MAX = 2
 LOW_RATING_DAYS = 90
 LIST_LIMIT = 200
 
@@ -90,13 +89,17 @@ def low_complaint_rating(*, retailers: QuerySet, today: datetime.date) -> list[H
     """A complaint follow-up rated ≤ 2 in the last 90 days."""
     since = _start_of(today - datetime.timedelta(days=LOW_RATING_DAYS))
     rows = (
-        Complaint.objects.filter(retailer__in=retailers, rating__lte=LOW_RATING_MAX, rated_at__gte=since)
+        Complaint.objects.filter(
+            retailer__in=retailers, rating__lte=Complaint.LOW_RATING_MAX, rated_at__gte=since
+        )
         .values("retailer_id")
         .annotate(last=Max("rated_at"))
         .values_list("retailer_id", "last")
     )
     ratings = dict(
-        Complaint.objects.filter(retailer__in=retailers, rating__lte=LOW_RATING_MAX, rated_at__gte=since)
+        Complaint.objects.filter(
+            retailer__in=retailers, rating__lte=Complaint.LOW_RATING_MAX, rated_at__gte=since
+        )
         .order_by("retailer_id", "-rated_at")
         .distinct("retailer_id")
         .values_list("retailer_id", "rating")

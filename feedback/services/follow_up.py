@@ -27,8 +27,6 @@ from feedback.selectors.complaints import unit_supervisor
 
 logger = logging.getLogger(__name__)
 
-LOW_RATING = 2
-
 
 class FollowUpRetryError(Exception):
     """The gateway could not take the message now; the task retries."""
@@ -127,7 +125,7 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
     if len(comment) > 500:
         raise ValidationError({"comment": _("评价不能超过 500 字。")})
     now = timezone.now()
-    low = rating <= LOW_RATING
+    low = rating <= Complaint.LOW_RATING_MAX
     updated = Complaint.objects.filter(
         pk=complaint.pk, rating__isnull=True, status__in=(Complaint.Status.RESOLVED, Complaint.Status.CLOSED)
     ).update(rating=rating, rating_comment=comment, rated_at=now, needs_supervisor_call=low)

@@ -134,3 +134,30 @@ def test_a_read_only_field_sent_with_another_value_is_refused(retailer_a, compan
     assert set(response.json()) == {"created_at"}
     assert client.patch(url, {"created_at": body["created_at"]}, format="json").status_code == 200
     assert Retailer.objects.values().get(pk=retailer_a.pk) == before
+
+
+# Lists answered whole, each bounded by what it is (not by the size of the database); every other list is paged
+# by core.pagination.CursorPage (the default). A list added without a paginator fails here until it is paged or
+# its bound is written down.
+BOUNDED_LISTS = {
+    "v1_allocation_allowances_list": "one retailer's allowances in the plans of one cycle",
+    "v1_allocation_fill_rate_list": "a plan's products × tiers",
+    "v1_clusters_list": "at most 8 clusters per scoring run",
+    "v1_complaint_categories_list": "the categories (about ten, admin-edited)",
+    "v1_credit_rules_list": "the credit rule(s)",
+    "v1_daily_list_list": "a manager's day: at most the daily list's size (40)",
+    "v1_hidden_complaints_list": "a call-back work list, heaviest first, capped (LIST_LIMIT)",
+    "v1_segments_fields_list": "the fields a segment rule can use",
+    "v1_surveys_trends_list": "one row per survey period and area",
+}
+
+
+def test_every_list_is_paged_or_bounded(company_admin, token_client_for):
+    schema = token_client_for(company_admin).get("/api/schema/", {"format": "json"}).json()
+    whole = set()
+    for operations in schema["paths"].values():
+        get = operations.get("get")
+        body = (get or {}).get("responses", {}).get("200", {}).get("content", {}).get("application/json", {})
+        if body.get("schema", {}).get("type") == "array":
+            whole.add(get["operationId"])
+    assert whole == set(BOUNDED_LISTS)

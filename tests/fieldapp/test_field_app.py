@@ -193,7 +193,9 @@ def held_visit(client_for, manager_a, retailer_a, route_b, tmp_path, settings):
 def test_a_supervisor_records_a_held_visit_as_the_visit_its_manager_made(
     held_visit, client_for, supervisor_a
 ):
-    HeldVisit.objects.filter(pk=held_visit.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    sent = timezone.now() - datetime.timedelta(days=3)  # decided three days after the phone sent it
+    payload = {**held_visit.payload, "device_time": sent.isoformat()}
+    HeldVisit.objects.filter(pk=held_visit.pk).update(created_at=sent, payload=payload)
     client = client_for(supervisor_a)
     response = client.post(reverse("fieldapp:held-decide", args=[held_visit.pk]), {"decision": "record"})
     assert response.status_code == 302
