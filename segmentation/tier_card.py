@@ -20,6 +20,7 @@ from decimal import Decimal
 import numpy as np
 from django.db.models import Count, Min
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get
@@ -156,15 +157,15 @@ def tier_card(*, retailer: Retailer) -> TierCard:
     avg_yuan = float(line.avg_price_fen or 0) / 100
     card.components = [
         TierComponent(
-            "cartons", _("条数"), line.cartons, _("条"), params["weight_cartons"], 100 * line.pct_cartons,
+            "cartons", _("条数"), line.cartons, pgettext("unit", "条"), params["weight_cartons"], 100 * line.pct_cartons,
             params["weight_cartons"] * line.pct_cartons,
         ),
         TierComponent(
-            "amount", _("金额"), line.amount_fen / 100, _("元"), params["weight_amount"], 100 * line.pct_amount,
+            "amount", _("金额"), line.amount_fen / 100, pgettext("unit", "元"), params["weight_amount"], 100 * line.pct_amount,
             params["weight_amount"] * line.pct_amount,
         ),
         TierComponent(
-            "avg_price", _("单条值"), avg_yuan, _("元/条"), params["weight_avg_price"],
+            "avg_price", _("单条值"), avg_yuan, pgettext("unit", "元/条"), params["weight_avg_price"],
             100 * line.pct_avg_price, params["weight_avg_price"] * line.pct_avg_price,
         ),
     ]  # fmt: skip

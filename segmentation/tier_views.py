@@ -1,8 +1,11 @@
 """Pages of the tier card (the portrait's panel) and the tier what-if (supervisors)."""
 
+import datetime
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from segmentation.models import TIER_COUNT
@@ -17,6 +20,16 @@ from segmentation.tier_whatif import (
 from segmentation.tiers import tier_rule_current
 
 WEIGHTS = ("weight_cartons", "weight_amount", "weight_avg_price")
+
+
+def _date(text: str) -> datetime.date | None:
+    """An ISO date, or None (the last complete period) when empty; ValidationError when unreadable."""
+    if not text:
+        return None
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError({"period_end": _("日期格式应为 YYYY-MM-DD。")}) from None
 
 
 @login_required
@@ -37,6 +50,7 @@ def tier_whatif_view(request):
     values = {name: request.GET.get(name, str(rule[name])) for name in WEIGHTS}
     values["tier_shares"] = request.GET.get("tier_shares", ", ".join(str(s) for s in rule["tier_shares"]))
     values["baseline"] = request.GET.get("baseline", BASELINE_CURRENT)
+    values["period_end"] = request.GET.get("period_end", "")
     context = {"values": values, "rule": rule, "baselines": BASELINES, "result": None, "errors": []}
     status = 200
     if request.GET.get("run"):
@@ -52,6 +66,7 @@ def tier_whatif_view(request):
                 weights=weights,
                 tier_shares=tier_shares_parse(values["tier_shares"]),
                 baseline=values["baseline"],
+                period_end=_date(values["period_end"]),
             )
         except ValidationError as exc:
             context["errors"] = exc.messages

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -66,7 +67,7 @@ def public_tier_appeal_new(request, token):
 
 def _due(appeal: TierAppeal) -> str:
     due = appeal.complaint.resolution_due
-    return due.astimezone().strftime("%Y-%m-%d %H:%M") if due else "—"
+    return timezone.localtime(due).strftime("%Y-%m-%d %H:%M") if due else "—"
 
 
 @login_required

@@ -112,8 +112,19 @@ def test_page_and_api(four_shops, supervisor_a, client_for, api_client_for):
         "/segmentation/tiers/what-if/",
         {"run": "1", **CARTONS_ONLY, "tier_shares": ",".join(map(str, top_shares(2, 2))), "baseline": "rule"},
     )
-    assert page.status_code == 200  # the page grades the last complete month: nothing ordered then
+    assert page.status_code == 200  # the last complete month: nothing ordered then
     assert 'id="tier-whatif-moved"' in page.content.decode()
+    may = client_for(supervisor_a).get(
+        "/segmentation/tiers/what-if/",
+        {"run": "1", **CARTONS_ONLY, "baseline": "rule", "period_end": "2025-05-31"},
+    )
+    assert 'id="tier-whatif-moved">2<' in may.content.decode()
+    assert (
+        client_for(supervisor_a)
+        .get("/segmentation/tiers/what-if/", {"run": "1", "period_end": "5月"})
+        .status_code
+        == 400
+    )
     bad = client_for(supervisor_a).get("/segmentation/tiers/what-if/", {"run": "1", "weight_cartons": "x"})
     assert bad.status_code == 400
     api = api_client_for(supervisor_a).post(
