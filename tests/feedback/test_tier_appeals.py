@@ -182,3 +182,16 @@ def test_a_retailer_link_shows_only_its_own_card(published, four_shops, portal_t
     assert "40.0000" in page
     assert "83.3333" not in page  # shop B's score (the top tier's line) is nowhere on C's hub
     assert "档位测试A" not in page
+
+
+def test_the_complaint_api_does_not_file_appeals_around_the_appeal_path(
+    published, four_shops, api_client_for, manager_a
+):
+    response = api_client_for(manager_a).post(
+        "/api/v1/complaints/",
+        {"retailer": four_shops["C"].pk, "category": "tier_appeal", "description": TEXT, "channel": "phone"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "category" in response.json()
+    assert not TierAppeal.objects.exists()
