@@ -96,6 +96,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *SUPPLY_FIELD,
             *VISITS_FIELD,
             *SERVICE_FIELD,
+            "feedback.view_tierappeal",
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -174,6 +175,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "visits.add_cultivationtarget",
             "visits.delete_cultivationtarget",
             *SERVICE_FIELD,
+            "feedback.view_tierappeal",
+            "feedback.decide_tierappeal",
             "feedback.export_complaint",
             "feedback.view_complaintescalation",
         }

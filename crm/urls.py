@@ -18,6 +18,7 @@ from feedback.api.complaints import (
     NotificationViewSet,
 )
 from feedback.api.surveys import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
+from feedback.api.tier_appeals import TierAppealViewSet
 from fieldapp import views as field_views
 from loyalty.api import (
     AccountViewSet,
@@ -39,6 +40,7 @@ from segmentation.api import (
     TierProposalViewSet,
 )
 from segmentation.segment_api import SegmentViewSet
+from segmentation.tier_api import TierCardView, TierWhatIfViewSet
 from visits.api import (
     CoverageViewSet,
     DailyListViewSet,
@@ -66,6 +68,8 @@ router.register("recommendations", RecommendationViewSet, basename="recommendati
 router.register("clusters", ClusterProfileViewSet, basename="cluster")
 router.register("tier-proposals", TierProposalViewSet, basename="tier-proposal")
 router.register("tier-changes", TierChangeViewSet, basename="tier-change")
+router.register("tier-whatif", TierWhatIfViewSet, basename="tier-whatif")
+router.register("tier-appeals", TierAppealViewSet, basename="tier-appeal")
 router.register("scoring-events", ScoringEventViewSet, basename="scoring-event")
 router.register("segments", SegmentViewSet, basename="segment")
 router.register("campaigns", CampaignViewSet, basename="campaign")
@@ -118,6 +122,7 @@ urlpatterns = [
     path("r/", include("feedback.public_urls")),
     path("visits/", include("visits.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/retailers/<int:pk>/tier-card/", TierCardView.as_view(), name="retailer-tier-card"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the documentation pages send a browser to the login page; the schema itself answers 401 (SERVE_PERMISSIONS)

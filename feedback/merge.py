@@ -16,6 +16,19 @@ def survey_responses_move(*, cursor, from_id: int, to_id: int) -> None:
     )
 
 
+def tier_appeals_move(*, cursor, from_id: int, to_id: int) -> None:
+    """Every appeal moves, except an open one when the survivor has an open one too (one open appeal per shop)."""
+    cursor.execute(
+        """
+        UPDATE feedback_tierappeal a SET retailer_id = %(to)s
+        WHERE a.retailer_id = %(from)s
+          AND NOT (a.outcome = 'pending' AND EXISTS (
+              SELECT 1 FROM feedback_tierappeal t WHERE t.retailer_id = %(to)s AND t.outcome = 'pending'))
+        """,
+        {"from": from_id, "to": to_id},
+    )
+
+
 def register() -> None:
     merge_move(
         "feedback.Complaint",
@@ -35,6 +48,12 @@ def register() -> None:
         "feedback.SurveyResponse",
         handler=survey_responses_move,
         why="a response follows its invitation (it stays only where its invitation stays)",
+    )
+    merge_move(
+        "feedback.TierAppeal",
+        handler=tier_appeals_move,
+        why="an appeal follows its complaint (which moves) and is part of the shop's tier history; at most one "
+        "open appeal per shop, so where both shops have an open one the duplicate's stays on the closed record",
     )
     merge_stay(
         "feedback.PortalLinkSend",

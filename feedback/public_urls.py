@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback.views import portal, public_complaints
+from feedback.views import portal, public_complaints, tier_appeals
 
 app_name = "feedback-public"
 
@@ -15,5 +15,6 @@ urlpatterns: list = [
     path(
         "<str:token>/complaints/<int:pk>/", public_complaints.complaint_detail, name="public-complaint-detail"
     ),
+    path("<str:token>/tier-appeal/", tier_appeals.public_tier_appeal_new, name="public-tier-appeal"),
     path("rate/<str:token>/", public_complaints.complaint_rate_view, name="complaint-rate"),
 ]

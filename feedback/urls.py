@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback.views import complaints, questionnaires, service_reports, surveys
+from feedback.views import complaints, questionnaires, service_reports, surveys, tier_appeals
 
 app_name = "feedback"
 
@@ -54,6 +54,8 @@ urlpatterns: list = [
     ),
     path("complaints/report/", service_reports.complaint_report_view, name="complaint-report"),
     path("complaints/report/export/", service_reports.complaint_export_view, name="complaint-export"),
+    path("tier-appeals/", tier_appeals.tier_appeal_list_view, name="tier-appeal-list"),
+    path("tier-appeals/<int:pk>/decide/", tier_appeals.tier_appeal_decide_view, name="tier-appeal-decide"),
     path("notifications/", complaints.notification_list_view, name="notification-list"),
     path("notifications/read/", complaints.notification_read_view, name="notification-read"),
 ]

@@ -688,6 +688,17 @@ class TierProposalLine(models.Model):
     proposed_tier = models.PositiveSmallIntegerField(_("建议档位"), validators=TIER_RANGE)
     current_tier = models.PositiveSmallIntegerField(_("现档位"), null=True, blank=True)
     is_new = models.BooleanField(_("新客户"), default=False)
+    # What the score was made of (null on lines written before these were kept): the period's measures, their
+    # percent_rank in the proposal's population (0–1), and the tier the rank cut gave before the new-retailer cap.
+    cartons = models.PositiveIntegerField(_("条数"), null=True, blank=True)
+    amount_fen = models.BigIntegerField(_("金额(分)"), null=True, blank=True)
+    avg_price_fen = models.DecimalField(
+        _("单条值(分)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    pct_cartons = models.FloatField(_("条数百分位"), null=True, blank=True)
+    pct_amount = models.FloatField(_("金额百分位"), null=True, blank=True)
+    pct_avg_price = models.FloatField(_("单条值百分位"), null=True, blank=True)
+    cut_tier = models.PositiveSmallIntegerField(_("划档档位（封顶前）"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("档位方案明细")
@@ -706,16 +717,20 @@ class TierProposalLine(models.Model):
 
 class TierChange(models.Model):
     """One change of a retailer's tier: from a published proposal (approved by its publisher) or a manual request
-    that a second user must approve. Append-only log; pending requests wait at most one per retailer."""
+    that a second user must approve (source "appeal" when it answers a retailer's appeal). Append-only log; pending
+    requests wait at most one per retailer. An appeal decided "uphold" is logged as status "upheld" with from = to,
+    so the history shows every decision about the tier, not only the changes."""
 
     class Source(models.TextChoices):
         PROPOSAL = "proposal", _("档位方案")
         MANUAL = "manual", _("人工调整")
+        APPEAL = "appeal", _("档位异议")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待审批")
         APPROVED = "approved", _("已批准")
         REJECTED = "rejected", _("已驳回")
+        UPHELD = "upheld", _("维持原档")
 
     retailer = models.ForeignKey(
         Retailer, verbose_name=_("零售客户"), on_delete=models.CASCADE, related_name="+"

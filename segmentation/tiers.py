@@ -85,7 +85,10 @@ def tier_counts(*, n: int, shares: list) -> dict[int, int]:
     return counts
 
 
-_MEASURES_SQL = """
+# The engine's grading of a population, one row per retailer; {scope} is the population's id query. Parameters:
+# scope's, period start, period end, the three weights, period end, new_days, mode, the lower rank bounds of tiers
+# 30…1, the new-retailer cap. The proposal writes these rows; the tier card and the what-if read the same ones.
+_SCORED_SQL = """
 WITH pop AS (
   SELECT r.id AS retailer_id, r.tier AS current_tier FROM accounts_retailer r
   WHERE r.merged_into_id IS NULL AND r.status <> 'closed' AND r.id IN ({scope})
@@ -96,17 +99,21 @@ WITH pop AS (
   LEFT JOIN sales_retailerperiodsummary s
     ON s.retailer_id = p.retailer_id AND s.period = 'month' AND s.period_start BETWEEN %s AND %s
   GROUP BY p.retailer_id, p.current_tier
-), scored AS (
+), pr AS (
   SELECT m.*, v.avg_price,
-         (SELECT min(o.ordered_on) FROM sales_order o WHERE o.retailer_id = m.retailer_id) AS first_order_on,
-         round((%s * percent_rank() OVER (ORDER BY m.cartons)
-              + %s * percent_rank() OVER (ORDER BY m.amount_fen)
-              + %s * percent_rank() OVER (ORDER BY v.avg_price))::numeric, 4) AS score,
+         percent_rank() OVER (ORDER BY m.cartons) AS pct_cartons,
+         percent_rank() OVER (ORDER BY m.amount_fen) AS pct_amount,
+         percent_rank() OVER (ORDER BY v.avg_price) AS pct_avg_price,
          ntile(10) OVER (ORDER BY m.cartons DESC, m.retailer_id) AS carton_band,
          ntile(3) OVER (ORDER BY v.avg_price DESC, m.retailer_id) AS price_band
   FROM m
   CROSS JOIN LATERAL (SELECT CASE WHEN m.cartons > 0 THEN m.amount_fen::numeric / m.cartons ELSE 0 END
                       AS avg_price) v
+), scored AS (
+  SELECT pr.*,
+         (SELECT min(o.ordered_on) FROM sales_order o WHERE o.retailer_id = pr.retailer_id) AS first_order_on,
+         round((%s * pct_cartons + %s * pct_amount + %s * pct_avg_price)::numeric, 4) AS score
+  FROM pr
 ), ranked AS (
   SELECT scored.*, row_number() OVER (ORDER BY score DESC, retailer_id) AS rank,
          first_order_on IS NULL OR first_order_on > %s::date - %s AS is_new
@@ -114,14 +121,57 @@ WITH pop AS (
 ), cut AS (
   SELECT ranked.*,
          CASE WHEN %s = 'matrix' THEN 3 * (10 - carton_band) + (4 - price_band)
-              ELSE {tiers} + 1 - width_bucket(rank, %s::int[]) END AS tier
+              ELSE {tiers} + 1 - width_bucket(rank, %s::int[]) END AS cut_tier
   FROM ranked
 )
-INSERT INTO segmentation_tierproposalline
-  (proposal_id, retailer_id, score, rank, proposed_tier, current_tier, is_new)
-SELECT %s, retailer_id, score, rank, CASE WHEN is_new THEN least(tier, %s) ELSE tier END, current_tier, is_new
+SELECT retailer_id, current_tier, cartons, amount_fen, avg_price, pct_cartons, pct_amount, pct_avg_price, score,
+       rank, is_new, cut_tier, CASE WHEN is_new THEN least(cut_tier, %s) ELSE cut_tier END AS tier
 FROM cut
 """
+
+_LINES_INSERT_SQL = """
+INSERT INTO segmentation_tierproposalline
+  (proposal_id, retailer_id, score, rank, proposed_tier, current_tier, is_new, cartons, amount_fen, avg_price_fen,
+   pct_cartons, pct_amount, pct_avg_price, cut_tier)
+SELECT %s, retailer_id, score, rank, tier, current_tier, is_new, cartons, amount_fen, avg_price,
+       pct_cartons, pct_amount, pct_avg_price, cut_tier
+FROM ({scored}) graded
+"""
+
+
+def tier_lower_bounds(*, n: int, shares: list) -> list[int]:
+    """The lower rank bounds of tiers 30, 29, …, 1 for N retailers: width_bucket counts the bounds ≤ rank, so an
+    empty tier is skipped."""
+    counts = tier_counts(n=n, shares=shares)
+    lower, seen = [], 0
+    for tier in range(TIER_COUNT, 0, -1):
+        lower.append(seen + 1)
+        seen += counts[tier]
+    return lower
+
+
+def tier_scored_sql(
+    *, user: User, parameters: dict, start: datetime.date, end: datetime.date
+) -> tuple[str, list]:
+    """The engine's grading of the user's territory for one period with these parameters, as one SELECT (sql,
+    params): what a proposal would write, row for row. Nothing is written."""
+    population = retailer_scope(user=user).filter(merged_into__isnull=True).exclude(status="closed")
+    lower = tier_lower_bounds(n=population.count(), shares=parameters["tier_shares"])
+    scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("id"))
+    params = [
+        *scope_params,
+        start,
+        end,
+        parameters["weight_cartons"],
+        parameters["weight_amount"],
+        parameters["weight_avg_price"],
+        end,
+        parameters["new_days"],
+        parameters["mode"],
+        lower,
+        parameters["new_retailer_cap"],
+    ]
+    return _SCORED_SQL.format(scope=scope_sql, tiers=TIER_COUNT), params
 
 
 def tier_proposal_may_create(*, user: User) -> bool:
@@ -148,31 +198,9 @@ def tier_proposal_create(*, user: User, period_end: datetime.date | None = None)
         parameters=parameters,
         created_by=user,
     )
-    population = retailer_scope(user=user).filter(merged_into__isnull=True).exclude(status="closed")
-    n = population.count()
-    counts = tier_counts(n=n, shares=parameters["tier_shares"])
-    # lower rank bounds of tiers 30, 29, …, 1: width_bucket counts the bounds ≤ rank, skipping empty tiers
-    lower, seen = [], 0
-    for tier in range(TIER_COUNT, 0, -1):
-        lower.append(seen + 1)
-        seen += counts[tier]
-    scope_sql, scope_params = queryset_sql(retailer_scope(user=user).values("id"))
-    params = [
-        *scope_params,
-        start,
-        end,
-        parameters["weight_cartons"],
-        parameters["weight_amount"],
-        parameters["weight_avg_price"],
-        end,
-        parameters["new_days"],
-        parameters["mode"],
-        lower,
-        proposal.pk,
-        parameters["new_retailer_cap"],
-    ]
+    scored_sql, scored_params = tier_scored_sql(user=user, parameters=parameters, start=start, end=end)
     with connection.cursor() as cursor:
-        cursor.execute(_MEASURES_SQL.format(scope=scope_sql, tiers=TIER_COUNT), params)
+        cursor.execute(_LINES_INSERT_SQL.format(scored=scored_sql), [proposal.pk, *scored_params])
         cursor.execute(
             "SELECT proposed_tier, count(*) FROM segmentation_tierproposalline WHERE proposal_id = %s "
             "GROUP BY proposed_tier",
@@ -293,8 +321,18 @@ def tier_change_may_decide(*, user: User) -> bool:
 
 
 @transaction.atomic
-def tier_change_request(*, user: User, retailer_id: int, to_tier: int, reason: str) -> TierChange:
-    """Ask for a manual tier change; it takes effect only when a second user approves it."""
+def tier_change_request(
+    *,
+    user: User,
+    retailer_id: int,
+    to_tier: int,
+    reason: str,
+    source: str = TierChange.Source.MANUAL,
+) -> TierChange:
+    """Ask for a manual tier change; it takes effect only when a second user approves it. `source` is "appeal" when
+    the request answers a retailer's appeal (feedback.services.tier_appeals)."""
+    if source not in (TierChange.Source.MANUAL, TierChange.Source.APPEAL):
+        raise ValidationError({"source": _("档位调整只能人工申请。")})
     if not tier_change_may_request(user=user):
         raise PermissionDenied(_("您没有申请调整档位的权限。"))
     retailer = retailer_get(user=user, retailer_id=retailer_id)  # 404 outside the territory
@@ -303,7 +341,7 @@ def tier_change_request(*, user: User, retailer_id: int, to_tier: int, reason: s
         from_tier=retailer.tier,
         to_tier=to_tier,
         reason=(reason or "").strip(),
-        source=TierChange.Source.MANUAL,
+        source=source,
         requested_by=user,
         requested_at=timezone.now(),
     )
@@ -347,3 +385,27 @@ def tier_change_decide(*, user: User, change_id: int, approve: bool) -> TierChan
         change.status = TierChange.Status.REJECTED
     change.save(update_fields=["status", "approved_by", "decided_at", "from_tier"])
     return change
+
+
+@transaction.atomic
+def tier_appeal_upheld_record(*, user: User, retailer_id: int, reason: str) -> TierChange | None:
+    """Log that an appeal against the retailer's tier was decided "keep the tier" (from = to, status upheld), so
+    the tier history holds the decision. Nothing is written to the retailer; None when it has no tier yet."""
+    if not tier_change_may_decide(user=user):
+        raise PermissionDenied(_("您没有审批档位调整的权限。"))
+    retailer = retailer_get(user=user, retailer_id=retailer_id)
+    if retailer.tier is None:
+        return None
+    now = timezone.now()
+    return TierChange.objects.create(
+        retailer=retailer,
+        from_tier=retailer.tier,
+        to_tier=retailer.tier,
+        reason=(reason or "").strip()[:200],
+        source=TierChange.Source.APPEAL,
+        status=TierChange.Status.UPHELD,
+        requested_by=user,
+        approved_by=user,
+        requested_at=now,
+        decided_at=now,
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from segmentation import segment_views, views
+from segmentation import segment_views, tier_views, views
 
 app_name = "segmentation"
 
@@ -12,6 +12,8 @@ urlpatterns = [
         views.retailer_tier_change_request_view,
         name="retailer-tier-change-request",
     ),
+    path("retailers/<int:pk>/tier-card/", tier_views.retailer_tier_card_view, name="retailer-tier-card"),
+    path("tiers/what-if/", tier_views.tier_whatif_view, name="tier-whatif"),
     path("explorer/", views.explorer_view, name="explorer"),
     path("runs/", views.scoring_runs_view, name="scoring-runs"),
     path("segments/clusters/", views.cluster_profiles_view, name="cluster-profiles"),

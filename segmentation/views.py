@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import retailer_scope
 from core.errors import ConflictError
 from segmentation.models import TIER_COUNT, TierChange
 from segmentation.selectors import (
@@ -28,16 +29,20 @@ from segmentation.selectors import (
     tier_proposal_list,
 )
 from segmentation.services import scoring_run_may_start, scoring_run_start
+from segmentation.tier_card import tier_distribution
+from segmentation.tier_whatif import tier_whatif_may_run
 from segmentation.tiers import (
     tier_change_decide,
     tier_change_may_decide,
     tier_change_may_request,
     tier_change_request,
+    tier_period,
     tier_proposal_create,
     tier_proposal_discard,
     tier_proposal_may_create,
     tier_proposal_may_publish,
     tier_proposal_publish,
+    tier_rule_current,
 )
 
 PROPOSALS_SHOWN = 12
@@ -124,7 +129,17 @@ def cluster_profiles_view(request):
 def tiers_view(request):
     if not request.user.has_perm("segmentation.view_tierproposal"):
         raise PermissionDenied
+    rule = tier_rule_current()
+    distribution = tier_distribution(retailers=retailer_scope(user=request.user))
+    peak = max((n for _t, n in distribution), default=0) or 1
+    start, end = tier_period(period=rule.period)
     context = {
+        "rule": rule,
+        "distribution": [(t, n, round(100 * n / peak)) for t, n in distribution],
+        "graded_count": sum(n for _t, n in distribution),
+        "next_period": (start, end),
+        "scope_label": request.user.org_unit if not request.user.is_company_admin else _("全公司"),
+        "may_whatif": tier_whatif_may_run(user=request.user),
         "proposals": tier_proposal_list(user=request.user)[:PROPOSALS_SHOWN],
         "pending": tier_change_list(user=request.user, status=TierChange.Status.PENDING)[:100],
         "tiers": range(TIER_COUNT, 0, -1),

@@ -175,6 +175,7 @@ DATA_MIGRATION_SEEDS = (
     ("accounts.migrations.0007_violations_credit_rule", "default_rule"),
     ("feedback.migrations.0002_default_categories", "seed"),
     ("feedback.migrations.0011_default_questionnaire", "seed"),
+    ("feedback.migrations.0014_tier_appeals", "seed_category"),
     ("loyalty.migrations.0002_default_levels", "create_defaults"),
     ("sales.migrations.0002_default_price_bands", "create_bands"),
     ("segmentation.migrations.0007_lifecycle_rule_row", "seed"),

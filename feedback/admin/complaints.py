@@ -17,8 +17,10 @@ from feedback.models import (
     ComplaintPhoto,
     HiddenComplaintCall,
     Notification,
+    TierAppeal,
 )
 from feedback.selectors import complaint_scope
+from feedback.selectors.tier_appeals import tier_appeal_scope
 from feedback.workcal import calendar_coverage
 
 
@@ -219,3 +221,24 @@ class ComplaintExportAdmin(ReadOnlyAdmin):
     list_filter = ("created_at",)
     search_fields = ("user__username", "user__display_name")
     list_select_related = ("user",)
+
+
+@admin.register(TierAppeal)
+class TierAppealAdmin(ReadOnlyAdmin):
+    """Appeals are filed by retailers and decided on /service/tier-appeals/; here they are read only, scoped."""
+
+    list_display = [
+        "complaint",
+        "retailer",
+        "tier_at_filing",
+        "outcome",
+        "decided_tier",
+        "decided_by",
+        "decided_at",
+    ]
+    list_filter = ["outcome"]
+    search_fields = ["retailer__shop_name", "retailer__customer_code", "decision_reason"]
+    raw_id_fields = ["complaint", "retailer", "proposal", "decided_by", "tier_change"]
+
+    def get_queryset(self, request):
+        return tier_appeal_scope(user=request.user).select_related("retailer", "decided_by")

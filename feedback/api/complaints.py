@@ -26,6 +26,7 @@ from core.serializers import Serializer as StrictSerializer
 from feedback import selectors, services
 from feedback.hidden_reasons import hidden_reason_sources
 from feedback.models import (
+    TIER_APPEAL_CATEGORY,
     Complaint,
     ComplaintCategory,
     ComplaintEvent,
@@ -300,6 +301,10 @@ class ComplaintViewSet(
         body = ComplaintCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if (
+            data["category"] == TIER_APPEAL_CATEGORY
+        ):  # an appeal records its tier: feedback.services.tier_appeals
+            raise serializers.ValidationError({"category": [_("档位异议由零售户在其页面提交。")]})
         retailer = retailer_get(user=request.user, retailer_id=data["retailer"])
         complaint = services.complaint_open(
             retailer=retailer,

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from feedback.models import Complaint, ComplaintCategory
+from feedback.models import TIER_APPEAL_CATEGORY, Complaint, ComplaintCategory
 from feedback.models.complaints import Priority
 from sales.models import Order, Product
 from users.models import User
@@ -21,7 +21,8 @@ STAFF_CHANNELS = [
 class _CategoryField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         super().__init__(
-            queryset=ComplaintCategory.objects.filter(is_active=True),
+            # tier appeals are filed through their own form (feedback.services.tier_appeals), which records the tier
+            queryset=ComplaintCategory.objects.filter(is_active=True).exclude(code=TIER_APPEAL_CATEGORY),
             to_field_name="code",
             label=_("类别"),
             empty_label=_("请选择"),

@@ -23,8 +23,10 @@ from feedback.models.surveys import (
     SurveyResponse,
     SurveyStratum,
 )
+from feedback.models.tier_appeals import TIER_APPEAL_CATEGORY, TierAppeal
 
 __all__ = [
+    "TIER_APPEAL_CATEGORY",
     "Complaint",
     "ComplaintCategory",
     "ComplaintEscalation",
@@ -44,4 +46,5 @@ __all__ = [
     "SurveyInvitation",
     "SurveyResponse",
     "SurveyStratum",
+    "TierAppeal",
 ]

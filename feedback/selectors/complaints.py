@@ -9,7 +9,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.selectors import retailer_scope
-from feedback.models import Complaint, ComplaintCategory, ComplaintEvent, Notification
+from feedback.models import (
+    TIER_APPEAL_CATEGORY,
+    Complaint,
+    ComplaintCategory,
+    ComplaintEvent,
+    Notification,
+)
 from users.models import OrgUnit, User
 
 
@@ -55,8 +61,10 @@ def complaint_scope(*, user: User) -> QuerySet[Complaint]:
 def about_own_conduct_q(*, user_id: int) -> Q:
     """Complaints about this staff member's own conduct: the supervisor's case, never shown to them — not in their
     lists, and not through a retailer's link sent at their request (feedback.portal)."""
+    # a tier appeal goes to the supervisor because the supervisor decides tiers, not because it is about the manager
     return Q(customer_manager_id=user_id) & (
-        Q(category__routing=ComplaintCategory.Routing.SUPERVISOR) | Q(category__code="cm_conduct")
+        (Q(category__routing=ComplaintCategory.Routing.SUPERVISOR) & ~Q(category__code=TIER_APPEAL_CATEGORY))
+        | Q(category__code="cm_conduct")
     )
 
 

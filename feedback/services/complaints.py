@@ -25,6 +25,7 @@ from feedback.models import (
     ComplaintEvent,
     ComplaintPhoto,
     Notification,
+    TierAppeal,
 )
 from feedback.selectors.complaints import unit_supervisor
 from feedback.workcal import uncovered_years, working_day_end, working_time_add
@@ -478,6 +479,8 @@ def complaint_resolve(
     complaint = _locked(complaint, expected_version)
     if complaint.status != Status.IN_PROGRESS:
         _refuse(complaint, _t("标记为已解决"))
+    if TierAppeal.objects.filter(complaint=complaint, outcome=TierAppeal.Outcome.PENDING).exists():
+        raise ConflictError(_t("档位异议须由主管裁定（维持或调整档位），不能直接标记为已解决。"))
     now = _moment(complaint, at)
     complaint.status = Status.RESOLVED
     complaint.resolved_at = now

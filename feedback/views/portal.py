@@ -22,11 +22,13 @@ from feedback.portal import (
     portal_retailer,
 )
 from feedback.selectors.surveys import open_invitation
+from feedback.selectors.tier_appeals import retailer_tier_appeals
 from feedback.services import portal as portal_services
 from feedback.services.survey_responses import questionnaire_areas, survey_response_submit
 from loyalty import selectors as loyalty_selectors
 from loyalty.links import retailer_link_token
 from sales.allocation import selectors as allocation_selectors
+from segmentation.tier_card import tier_card
 
 
 @link_view(PORTAL)
@@ -63,6 +65,9 @@ def hub_view(request: HttpRequest, token: str):
         "allowances": current,
         "upcoming_allowances": [a for a in upcoming if a.plan.pk not in {c.plan.pk for c in current}],
         "coming": coming,
+        "card": tier_card(retailer=retailer),
+        "appeal_url": reverse("feedback-public:public-tier-appeal", args=[token]),
+        "tier_appeals": retailer_tier_appeals(retailer=retailer, limit=3),
     }
     return portal_response_headers(render(request, "feedback/public/hub.html", context))
 

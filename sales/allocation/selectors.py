@@ -34,11 +34,11 @@ REASON_ACCOUNT_SUSPENDED = "account_suspended"
 # valid days ÷ cycle days)) or nothing ("none"), with the reason 'expires_in_cycle'. {where} narrows the retailers;
 # parameters: plan ids, then {where}'s. Use allowance_sql(), which fills in the setting.
 ALLOWANCE_SQL = """
-SELECT pl.id AS plan_id, pl.product_id, r.id AS retailer_id, r.tier, r.market_type, ru.id AS rule_id,
+SELECT pl.id AS plan_id, pl.product_id, r.id AS retailer_id, {tier} AS tier, r.market_type, ru.id AS rule_id,
        CASE WHEN r.licence_status <> 'valid' THEN r.licence_status
             WHEN r.status = 'suspended' THEN 'account_suspended'
             WHEN r.licence_expires_on < pl.cycle_start THEN 'expired'
-            WHEN r.tier IS NULL THEN 'no_tier'
+            WHEN {tier} IS NULL THEN 'no_tier'
             WHEN ru.id IS NULL THEN 'no_rule'
             WHEN r.licence_expires_on < pl.cycle_end THEN 'expires_in_cycle'
             ELSE 'ok' END AS reason,
@@ -53,15 +53,18 @@ FROM sales_allocationplan pl
 JOIN users_orgunit pu ON pu.id = pl.org_unit_id
 JOIN users_orgunit u ON u.path LIKE pu.path || '%%'
 JOIN accounts_retailer r ON r.org_unit_id = u.id AND r.status IN ('active', 'suspended') AND r.merged_into_id IS NULL
+{tier_join}
 LEFT JOIN sales_allocationrule ru ON ru.plan_id = pl.id AND ru.market_type = r.market_type
-     AND r.tier BETWEEN ru.tier_from AND ru.tier_to
+     AND {tier} BETWEEN ru.tier_from AND ru.tier_to
 WHERE pl.id = ANY(%s) {where}
 """
 
 
-def allowance_sql(where: str = "") -> str:
+def allowance_sql(where: str = "", *, tier_sql: str = "r.tier", tier_join: str = "") -> str:
+    """ALLOWANCE_SQL with the setting filled in. `tier_sql`/`tier_join` put another tier in place of the retailer's
+    own (the tier what-if: a joined table of proposed tiers); without them, the tier the retailer has."""
     prorate = "true" if settings.ALLOCATION_EXPIRING_LICENCE == "prorate" else "false"
-    return ALLOWANCE_SQL.format(where=where, prorate=prorate)
+    return ALLOWANCE_SQL.format(where=where, prorate=prorate, tier=tier_sql, tier_join=tier_join)
 
 
 # The same columns for published (and superseded) plans, from what was frozen at publication: a locked plan never

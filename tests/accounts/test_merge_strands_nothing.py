@@ -30,6 +30,7 @@ from feedback.models import (
     SurveyInvitation,
     SurveyResponse,
     SurveyStratum,
+    TierAppeal,
 )
 from fieldapp.models import HeldVisit
 from loyalty.models import Coupon, CouponBatch, LoyaltyEvent, PointsAccount, PointsEntry, Referral
@@ -294,6 +295,14 @@ class World:
         Coupon.objects.create(batch=self.batch(), retailer=shop, code=f"C{n:07d}", expires_on=DAY)
         LoyaltyEvent.objects.create(retailer=shop, kind="level_changed")
         open_complaint(shop)
+        TierAppeal.objects.create(  # a decided one: an open appeal per shop may stay (see feedback.merge)
+            complaint=open_complaint(shop, description=f"档位异议 {n}"),
+            retailer=shop,
+            tier_at_filing=shop.tier,
+            outcome="upheld",
+            decided_by=admin,
+            decided_at=timezone.now(),
+        )
         HiddenComplaintCall.objects.create(
             retailer=shop, reason="订货下降", outcome="no_issue", called_by=admin, called_at=timezone.now()
         )

@@ -157,6 +157,7 @@ def seeded_categories(request):
     from django.apps import apps
 
     importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
+    importlib.import_module("feedback.migrations.0014_tier_appeals").seed_category(apps, None)
 
 
 @pytest.fixture
@@ -185,3 +186,9 @@ def portal_token():
 def photos_in_tmp(settings, tmp_path):
     """Uploaded complaint photos land in the test's own folder, never in the developer's .data/media."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# the tier case of tests/segmentation/tier_cases.py (four graded shops of route A), for the tier appeals
+from tests.imports.fixtures import default_bands  # noqa: E402, F401 - fixtures
+from tests.segmentation.conftest import place_orders, product  # noqa: E402, F401 - fixtures
+from tests.segmentation.tier_cases import four_shops, published, tier_rule  # noqa: E402, F401 - fixtures

@@ -241,6 +241,7 @@ def test_categories_api_lists_the_seeded_categories(manager_a, api_client_for):
         "settlement",
         "licence",
         "illegal_trading",
+        "tier_appeal",
         "other",
     ]
 

@@ -209,3 +209,6 @@ def shops(route_a, route_b, give_score, brands, buy_days_ago):
     buy_days_ago(s2, zhonghua, days_ago=100, cartons=40)
     buy_days_ago(s4, soft, days_ago=21, cartons=30)
     return [Retailer.objects.get(pk=s.pk) for s in (s1, s2, s3, s4, s5)]
+
+
+from tests.segmentation.tier_cases import four_shops, published, tier_rule  # noqa: E402, F401 - fixtures
