@@ -5,12 +5,13 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.serializers import Serializer as StrictSerializer
 from segmentation.models import TIER_COUNT
 from segmentation.tier_card import tier_card_get
 from segmentation.tier_whatif import BASELINE_CURRENT, BASELINES, tier_whatif
 
 
-class TierComponentSerializer(serializers.Serializer):
+class TierComponentSerializer(StrictSerializer):
     key = serializers.CharField()
     label = serializers.CharField()
     value = serializers.FloatField()
@@ -20,12 +21,12 @@ class TierComponentSerializer(serializers.Serializer):
     points = serializers.FloatField(help_text="weight × percent_rank; the points add up to the score")
 
 
-class TierCutSerializer(serializers.Serializer):
+class TierCutSerializer(StrictSerializer):
     tier = serializers.IntegerField()
     text = serializers.CharField()
 
 
-class TierHistorySerializer(serializers.Serializer):
+class TierHistorySerializer(StrictSerializer):
     from_tier = serializers.IntegerField(allow_null=True)
     to_tier = serializers.IntegerField()
     source = serializers.CharField()
@@ -33,7 +34,7 @@ class TierHistorySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
-class TierCardSerializer(serializers.Serializer):
+class TierCardSerializer(StrictSerializer):
     retailer = serializers.IntegerField()
     tier = serializers.IntegerField(allow_null=True)
     proposal = serializers.IntegerField(allow_null=True)
@@ -65,7 +66,7 @@ class TierCardView(APIView):
         return Response(TierCardSerializer(card.as_dict()).data)
 
 
-class TierWhatIfRequestSerializer(serializers.Serializer):
+class TierWhatIfRequestSerializer(StrictSerializer):
     weight_cartons = serializers.IntegerField(min_value=0, max_value=100, required=False)
     weight_amount = serializers.IntegerField(min_value=0, max_value=100, required=False)
     weight_avg_price = serializers.IntegerField(min_value=0, max_value=100, required=False)
@@ -80,7 +81,7 @@ class TierWhatIfRequestSerializer(serializers.Serializer):
     period_end = serializers.DateField(required=False)
 
 
-class TierWhatIfAllowanceSerializer(serializers.Serializer):
+class TierWhatIfAllowanceSerializer(StrictSerializer):
     plan = serializers.IntegerField()
     product = serializers.CharField()
     unit = serializers.CharField()
@@ -94,7 +95,7 @@ class TierWhatIfAllowanceSerializer(serializers.Serializer):
     over = serializers.BooleanField()
 
 
-class TierWhatIfSerializer(serializers.Serializer):
+class TierWhatIfSerializer(StrictSerializer):
     parameters = serializers.DictField()
     rule_parameters = serializers.DictField()
     baseline = serializers.CharField()

@@ -7,9 +7,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
+from core.serializers import Serializer as StrictSerializer
 from feedback.models import TierAppeal
 from feedback.selectors.tier_appeals import tier_appeal_scope
 from feedback.services.tier_appeals import tier_appeal_decide
+from users.serializers import user_ref
 
 
 class TierAppealPage(CursorPage):
@@ -19,7 +22,8 @@ class TierAppealPage(CursorPage):
     ordering = "-id"
 
 
-class TierAppealSerializer(serializers.ModelSerializer):
+class TierAppealSerializer(StrictModelSerializer):
+    decided_by = user_ref()
     status = serializers.CharField(source="complaint.status", read_only=True)
     description = serializers.CharField(source="complaint.description", read_only=True)
     resolution_due = serializers.DateTimeField(source="complaint.resolution_due", read_only=True)
@@ -47,7 +51,7 @@ class TierAppealSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TierAppealDecisionSerializer(serializers.Serializer):
+class TierAppealDecisionSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(choices=[TierAppeal.Outcome.UPHELD, TierAppeal.Outcome.CHANGED])
     reason = serializers.CharField(max_length=500)
     to_tier = serializers.IntegerField(min_value=1, max_value=30, required=False)
