@@ -17,8 +17,12 @@ app.autodiscover_tasks()
 
 
 def _periodic_name(task) -> str:
+    """The schedule's name beat put in the message headers: on a worker the headers are the request's fields;
+    a task applied in process (apply(headers=…)) carries them under `headers`."""
     request = getattr(task, "request", None)
-    return (request.get("periodic_task_name") if request is not None else None) or ""
+    if request is None:
+        return ""
+    return request.get("periodic_task_name") or (request.get("headers") or {}).get("periodic_task_name") or ""
 
 
 @task_prerun.connect
