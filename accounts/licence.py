@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import npgettext
 
 URGENT_DAYS = 30
 SOON_DAYS = 90
@@ -46,17 +46,23 @@ def licence_state(
     if days is None:
         return LicenceState("valid", "success", _("有效"), None)
     if days < 0:
-        label = ngettext("已过期 %(n)s 天", "已过期 %(n)s 天", -days) % {"n": -days}
+        label = npgettext("licence state", "已过期 %(n)s 天", "已过期 %(n)s 天", -days) % {"n": -days}
         return LicenceState("expired", "danger", f"{label} · {stopped}", days)
     if days == 0:
         return LicenceState("urgent", "danger", _("今天到期"), days)
     if days <= URGENT_DAYS:
         return LicenceState(
-            "urgent", "danger", ngettext("剩 %(n)s 天", "剩 %(n)s 天", days) % {"n": days}, days
+            "urgent",
+            "danger",
+            npgettext("licence state", "剩 %(n)s 天", "剩 %(n)s 天", days) % {"n": days},
+            days,
         )
     if days <= SOON_DAYS:
         return LicenceState(
-            "soon", "warning", ngettext("剩 %(n)s 天", "剩 %(n)s 天", days) % {"n": days}, days
+            "soon",
+            "warning",
+            npgettext("licence state", "剩 %(n)s 天", "剩 %(n)s 天", days) % {"n": days},
+            days,
         )
     return LicenceState("valid", "success", _("有效"), days)
 

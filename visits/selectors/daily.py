@@ -20,7 +20,6 @@ Ties go to the shop visited longest ago (never visited first), then the lower id
 
 import datetime
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
@@ -76,13 +75,8 @@ class DailyEntry:
 
     @property
     def map_url(self) -> str:
-        """A map search link that opens the phone's map app (AMap's web URI; coordinates when the shop has them)."""
-        r = self.retailer
-        if r.latitude is not None and r.longitude is not None:
-            return (
-                f"https://uri.amap.com/marker?position={r.longitude},{r.latitude}&name={quote(r.shop_name)}"
-            )
-        return f"https://uri.amap.com/search?keyword={quote(r.address)}"
+        """A map link that opens the phone's map app (Retailer.map_url)."""
+        return self.retailer.map_url
 
 
 def _ranked(*, manager: User, today: datetime.date, shops, policy: VisitPolicy | None = None):
