@@ -364,6 +364,22 @@ class AdminHealth:
         return self.worker_heartbeat_at is None or self.now - self.worker_heartbeat_at > BEAT_STALE_AFTER
 
 
+def duration_text(ms: int | None) -> str:
+    """420 ms, 42.0 s, 3 min 05 s, 1 h 02 min."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
 def queue_lengths(*, celery_app) -> tuple[list[dict], str]:
     """Messages waiting in each queue the workers consume, asked of the broker (a passive queue declare, which
     Redis, AMQP and kombu's filesystem transport all answer). ([], why) when the broker cannot be asked."""
@@ -416,6 +432,7 @@ def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | 
                 {
                     "started_at": t.run_started_at,
                     "duration_ms": t.run_duration_ms,
+                    "duration": duration_text(t.run_duration_ms),
                     "outcome": t.run_outcome,
                     "outcome_label": TaskRun.Outcome(t.run_outcome).label,
                     "error": t.run_error,
@@ -432,6 +449,8 @@ def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | 
         .order_by("-started_at")
         .values("id", "periodic_task_name", "task_name", "started_at", "duration_ms", "error")[:20]
     )
+    for row in failures:
+        row["duration"] = duration_text(row["duration_ms"])
     imports_running = list(
         ImportJob.objects.filter(
             status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING, ImportJob.Status.COMMITTING]
@@ -445,6 +464,10 @@ def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | 
         .order_by("-id")
         .values("id", "status", "created_at", "started_at")[:10]
     )
+    for row in imports_running:
+        row["status_label"] = ImportJob.Status(row["status"]).label
+    for row in scoring_running:
+        row["status_label"] = ScoringRun.Status(row["status"]).label
     queues, queues_note = queue_lengths(celery_app=celery_app)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")

@@ -82,6 +82,13 @@ def _context(browser, viewport, *, language="zh-hans", live_server=None):
     return context
 
 
+def _close(context, page):
+    """Wait for the page's htmx panels before closing: a request the live server is still answering would deadlock
+    with the flush of the database that follows the test."""
+    page.wait_for_load_state("networkidle")
+    context.close()
+
+
 def _login(page, live_server, user):
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.username)
@@ -119,7 +126,7 @@ def test_a_manager_starts_the_next_visit_and_calls_back_a_low_rating_on_a_phone(
         "mobile",
         "page",
     )
-    context.close()
+    _close(context, page)
 
 
 def test_the_portrait_puts_the_summary_and_the_actions_on_the_first_screen(browser, live_server, day):
@@ -147,7 +154,7 @@ def test_the_portrait_puts_the_summary_and_the_actions_on_the_first_screen(brows
     # a section opens with a tap
     page.locator("#sec-contact > summary").tap()
     expect(page.locator("#mobile-value")).to_be_visible()
-    context.close()
+    _close(context, page)
 
 
 def test_an_admin_sees_a_failed_periodic_task_on_the_home(browser, live_server, day):
@@ -161,7 +168,7 @@ def test_an_admin_sees_a_failed_periodic_task_on_the_home(browser, live_server, 
     expect(page.locator('[data-schedule="segmentation-nightly"]')).to_contain_text("失败")
     page.locator('[data-schedule="segmentation-nightly"] a').click()
     expect(page).to_have_url(f"{live_server.url}/admin/django_celery_beat/periodictask/{_task_id()}/change/")
-    context.close()
+    _close(context, page)
 
 
 def _task_id():
@@ -185,10 +192,10 @@ def test_screenshots_of_the_homes_and_the_portrait(browser, live_server, day, la
         page.goto(f"{live_server.url}/retailers/{day.shop_a1.pk}/")
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(SHOTS / f"portrait-{label}-{language}.png"), full_page=True)
-        context.close()
+        _close(context, page)
         context = _context(browser, viewport, language=language, live_server=live_server)
         page = context.new_page()
         _login(page, live_server, admin)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(SHOTS / f"home-admin-{label}-{language}.png"), full_page=True)
-        context.close()
+        _close(context, page)
