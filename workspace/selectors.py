@@ -246,6 +246,7 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
     scope = retailer_scope(user=manager)
     shops = scope.filter(status=Retailer.Status.ACTIVE).values("pk")
     licence_by = today + datetime.timedelta(days=LICENCE_WINDOW_DAYS)
+    stopped = Q(licence_expires_on__lt=today) | ~Q(licence_status=Retailer.LicenceStatus.VALID)
     sections = {
         "today": Retailer.objects.filter(pk__in=shops)
         .annotate(
@@ -257,19 +258,31 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
         "complaints": _complaints_assigned(manager=manager, now=now),
         "callbacks": _callbacks(shops=shops, today=today),
         "expiring": scope.filter(
-            status=Retailer.Status.ACTIVE, licence_expires_on__gte=today, licence_expires_on__lte=licence_by
+            status=Retailer.Status.ACTIVE,
+            licence_status=Retailer.LicenceStatus.VALID,
+            licence_expires_on__gte=today,
+            licence_expires_on__lte=licence_by,
         )
         .order_by("licence_expires_on", "id")
         .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
-        "expired": scope.filter(status=Retailer.Status.ACTIVE, licence_expires_on__lt=today)
+        # supply stopped: expired, or suspended / revoked / closed whatever the date; the latest first
+        "expired": scope.filter(status=Retailer.Status.ACTIVE)
+        .filter(stopped)
         .order_by("-licence_expires_on", "id")
         .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
         "licence_counts": scope.filter(status=Retailer.Status.ACTIVE)
         .order_by()
         .values("status")
         .annotate(
-            expired=Count("id", filter=Q(licence_expires_on__lt=today)),
-            expiring=Count("id", filter=Q(licence_expires_on__gte=today, licence_expires_on__lte=licence_by)),
+            expired=Count("id", filter=stopped),
+            expiring=Count(
+                "id",
+                filter=Q(
+                    licence_status=Retailer.LicenceStatus.VALID,
+                    licence_expires_on__gte=today,
+                    licence_expires_on__lte=licence_by,
+                ),
+            ),
         )
         .values("expired", "expiring"),
         "at_risk": _at_risk(shops=shops),

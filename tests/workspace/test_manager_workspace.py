@@ -92,6 +92,7 @@ def routes(
     _licence(shop["e"], -5)
     _licence(shop["f"], -840)
     _licence(other["x"], -3)
+    Retailer.objects.filter(pk=shop["b"].pk).update(licence_status=Retailer.LicenceStatus.REVOKED)
     # high value at risk: a (lifecycle at risk), c (churn 0.8); d is mid value; x is manager_b's
     give_score(shop["a"], value_class="high", lifecycle="at_risk", churn_probability=0.4)
     give_score(shop["c"], value_class="high", lifecycle="active", churn_probability=0.8)
@@ -116,8 +117,9 @@ def test_each_section_lists_the_managers_own_items_in_order(routes, manager_a):
         ws.callbacks[0]["mobile"] == "137****0101"
     )  # masked: the full number only through the logged reveal
     assert [r["id"] for r in ws.expiring] == [shop["d"].pk, shop["c"].pk]  # soonest first
-    assert [r["id"] for r in ws.expired] == [shop["e"].pk, shop["f"].pk]  # in their own list, latest first
-    assert ws.licence_counts == {"expired": 2, "expiring": 2}
+    # supply stopped in their own list: revoked (whatever the date), then expired, the latest first
+    assert [r["id"] for r in ws.expired] == [shop["b"].pk, shop["e"].pk, shop["f"].pk]
+    assert ws.licence_counts == {"expired": 3, "expiring": 2}
     assert [r["retailer_id"] for r in ws.at_risk] == [shop["c"].pk, shop["a"].pk]  # likeliest to leave first
     assert ws.at_risk[0]["churn_pct"] == 80
     assert ws.redemptions == []
@@ -170,7 +172,7 @@ def test_the_workspace_reads_in_three_queries_whatever_the_route_size(
     with django_assert_max_num_queries(3):
         ws = manager_workspace(manager=manager_a)
     assert len(ws.expired) == 8
-    assert ws.licence_counts["expired"] == 32
+    assert ws.licence_counts["expired"] == 33
 
 
 def test_the_page_costs_at_most_five_queries_beyond_the_login(
