@@ -171,6 +171,40 @@ def test_an_admin_sees_a_failed_periodic_task_on_the_home(browser, live_server, 
     _close(context, page)
 
 
+def _a_fuller_day(world):
+    """For the screenshots: an overdue case assigned to the manager, a licence expired long ago, a high-value shop at
+    risk."""
+    from accounts.models import Retailer
+    from segmentation.models import RetailerScore, ScoringRun
+
+    case = complaint_open(retailer=world.shop_a3, category_code="supply", description="断货", channel="phone")
+    now = timezone.now()
+    Complaint.objects.filter(pk=case.pk).update(
+        assignee=world.cm_a,
+        response_due=now - datetime.timedelta(hours=3),
+        resolution_due=now - datetime.timedelta(hours=1),
+    )
+    expired = timezone.localdate() - datetime.timedelta(days=840)
+    Retailer.objects.filter(pk=world.shop_a3.pk).update(
+        licence_issued_on=expired - datetime.timedelta(days=1800), licence_expires_on=expired
+    )
+    run = ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=now)
+    RetailerScore.objects.create(
+        retailer=world.shop_a2,
+        run=run,
+        computed_at=now,
+        r_score=2,
+        f_score=3,
+        m_score=5,
+        rfm_segment=RetailerScore.RfmSegment.POTENTIAL,
+        lifecycle=RetailerScore.Lifecycle.AT_RISK,
+        value_class=RetailerScore.ValueClass.HIGH,
+        loyalty_class=RetailerScore.LoyaltyClass.GENERAL,
+        churn_probability=0.72,
+        recency_days=26,
+    )
+
+
 def _task_id():
     from django_celery_beat.models import PeriodicTask
 
@@ -180,6 +214,7 @@ def _task_id():
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_screenshots_of_the_homes_and_the_portrait(browser, live_server, day, language):
     admin = user_create(username="admin_shot", password=PASSWORD, role=User.Role.ADMIN, is_staff=True)
+    _a_fuller_day(day)
     SHOTS.mkdir(parents=True, exist_ok=True)
     for label, viewport in (("390", PHONE), ("1280", DESKTOP)):
         context = _context(browser, viewport, language=language, live_server=live_server)
