@@ -11,7 +11,7 @@ from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from crm.tasks import heartbeat_task
 from workspace.models import TaskRun
-from workspace.services import task_runs_prune
+from workspace.tasks import task_runs_prune_task
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_old_run_records_are_pruned(schedules):
         outcome="success",
     )
     TaskRun.objects.create(task_id="new", task_name="x", started_at=timezone.now(), outcome="success")
-    assert task_runs_prune() == 1
+    assert task_runs_prune_task.apply().get() == 1
     assert list(TaskRun.objects.values_list("task_id", flat=True)) == ["new"]
 
 
