@@ -1,5 +1,7 @@
 """Retail accounts: the licensed shop, its consent to messages, and the log of who saw its personal data."""
 
+from urllib.parse import quote
+
 import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -231,6 +233,13 @@ class Retailer(models.Model):
             labels = _CHOICE_LABELS[field] = dict(make_hashable(field.flatchoices))
         value = getattr(self, field.attname)
         return force_str(labels.get(make_hashable(value), value), strings_only=True)
+
+    @property
+    def map_url(self) -> str:
+        """A map link that opens the phone's map app (AMap's web URI; the coordinates when the shop has them)."""
+        if self.latitude is not None and self.longitude is not None:
+            return f"https://uri.amap.com/marker?position={self.longitude},{self.latitude}&name={quote(self.shop_name)}"
+        return f"https://uri.amap.com/search?keyword={quote(self.address)}"
 
     @property
     def licence_days_left(self) -> int:

@@ -205,6 +205,9 @@ def retailer_reveal_view(request, pk, field):
         )
     except PermissionDenied:
         return HttpResponse(_("无权查看"), status=403)
+    if request.GET.get("as") == "call" and field == SensitiveAccess.Field.MOBILE:
+        # the portrait's action bar: the number becomes the tap-to-call button in place
+        return render(request, "includes/revealed_call.html", {"value": value})
     return render(request, "includes/revealed_value.html", {"value": value, "field": field})
 
 

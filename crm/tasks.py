@@ -4,7 +4,9 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-HEARTBEAT_KEY = "crm:worker-heartbeat"
+from workspace.selectors import HEARTBEAT_KEY
+
+__all__ = ["HEARTBEAT_KEY", "heartbeat_task"]
 
 
 @shared_task(name="crm.tasks.heartbeat_task")

@@ -121,6 +121,7 @@ urlpatterns = [
     path("service/", include("feedback.urls")),
     path("r/", include("feedback.public_urls")),
     path("visits/", include("visits.urls")),
+    path("workspace/", include("workspace.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/retailers/<int:pk>/tier-card/", TierCardView.as_view(), name="retailer-tier-card"),
     path("api/v1/", include(router.urls)),

@@ -4,6 +4,7 @@ import datetime
 import os
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import JsonResponse
@@ -14,6 +15,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import retailer_scope
 from users.models import User
+from workspace import views as workspace_views
+from workspace.selectors import HEARTBEAT_KEY
 
 EXPIRY_WINDOWS = (30, 60, 90)
 
@@ -21,6 +24,20 @@ EXPIRY_WINDOWS = (30, 60, 90)
 @login_required
 @require_GET
 def home_view(request):
+    """Each role's home: the customer manager's workspace, the administrator's system health, the supervisor's
+    territory overview (supervisor_home)."""
+    user = request.user
+    if user.role == User.Role.MANAGER:
+        return workspace_views.manager_home(request)
+    if user.is_company_admin:
+        from crm.celery_app import app
+
+        return workspace_views.admin_home(request, celery_app=app, heartbeat=cache.get(HEARTBEAT_KEY))
+    return supervisor_home(request)
+
+
+def supervisor_home(request):
+    """The territory overview (supervisors, integrations): licence expiries, credit grades, shops per manager."""
     user = request.user
     today = timezone.localdate()
     scope = retailer_scope(user=user)

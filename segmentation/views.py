@@ -64,6 +64,11 @@ def _render_panel(request, pk, *, message="", status=200):
         "may_run": scoring_run_may_start(user=request.user),
         "may_request_tier": tier_change_may_request(user=request.user),
         "tier_choices": range(TIER_COUNT, 0, -1),
+        # the request form starts at the shop's current tier (not at the top of the list)
+        "current_tier": retailer_scope(user=request.user)
+        .filter(pk=pk)
+        .values_list("tier", flat=True)
+        .first(),
         "tier_changes": retailer_tier_changes(user=request.user, retailer_id=pk, limit=5),
         "message": message,
     }

@@ -126,8 +126,9 @@ def test_list_page_pages_by_keyset(route_a, manager_a, client_for):
     assert 'id="next-page"' not in second
 
 
-def test_home_dashboard_counts_own_territory(two_territories, manager_a, client_for):
-    response = client_for(manager_a).get("/")
+def test_home_dashboard_counts_own_territory(two_territories, supervisor_a, client_for):
+    # a supervisor's home counts their territory (a manager's home is the workspace: tests/workspace)
+    response = client_for(supervisor_a).get("/")
     assert response.status_code == 200
     assert response.context["stats"]["total"] == 1
 

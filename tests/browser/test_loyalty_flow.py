@@ -33,6 +33,7 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     login(phone_page, world.cm_a)
 
     phone_page.goto(f"{live_server.url}/retailers/{shop.pk}/")
+    phone_page.locator("#sec-points > summary").tap()  # on a phone the portrait's sections open with a tap
     panel = phone_page.locator("#retailer-points")
     expect(panel.locator("#points-balance")).to_have_text("1500")
     expect(panel.locator("#points-next-expiry")).to_contain_text("1500 积分将于 2027-12-31 到期")

@@ -121,7 +121,9 @@ def test_phone_list_shows_cards_and_the_portrait_is_usable(phone_page, live_serv
     expect(page.locator("#licence-countdown")).to_contain_text("45")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
-    # Reveal the full number (logged server-side) and get a tap-to-call link.
+    # Reveal the full number (logged server-side) and get a tap-to-call link: on a phone the owner's section opens
+    # with a tap (the summary and the action bar come first).
+    page.locator("#sec-contact > summary").tap()
     mobile = page.locator("#mobile-value")
     mobile.get_by_role("button", name="显示").tap()
     expect(mobile.locator("a[href='tel:13912345678']")).to_be_visible()

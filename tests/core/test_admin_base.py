@@ -4,20 +4,7 @@
 from django.contrib import admin
 
 from core.admin import ModelAdmin
-
-OUR_APPS = {
-    "core",
-    "users",
-    "accounts",
-    "sales",
-    "segmentation",
-    "campaigns",
-    "loyalty",
-    "feedback",
-    "visits",
-    "fieldapp",
-    "crm",
-}
+from tests.our_apps import OUR_APPS
 
 
 def test_every_admin_of_our_models_derives_from_the_base():

@@ -8,20 +8,7 @@ from rest_framework import serializers
 
 from accounts.models import Retailer
 from core.serializers import StrictFieldsMixin
-
-OUR_PACKAGES = (
-    "core",
-    "users",
-    "accounts",
-    "sales",
-    "segmentation",
-    "campaigns",
-    "loyalty",
-    "feedback",
-    "visits",
-    "fieldapp",
-    "crm",
-)
+from tests.our_apps import OUR_APPS as OUR_PACKAGES
 
 
 def _our_serializers():

@@ -20,7 +20,6 @@ Ties go to the shop visited longest ago (never visited first), then the lower id
 
 import datetime
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
@@ -76,13 +75,8 @@ class DailyEntry:
 
     @property
     def map_url(self) -> str:
-        """A map search link that opens the phone's map app (AMap's web URI; coordinates when the shop has them)."""
-        r = self.retailer
-        if r.latitude is not None and r.longitude is not None:
-            return (
-                f"https://uri.amap.com/marker?position={r.longitude},{r.latitude}&name={quote(r.shop_name)}"
-            )
-        return f"https://uri.amap.com/search?keyword={quote(r.address)}"
+        """A map link that opens the phone's map app (Retailer.map_url)."""
+        return self.retailer.map_url
 
 
 def _ranked(*, manager: User, today: datetime.date, shops, policy: VisitPolicy | None = None):
@@ -248,8 +242,11 @@ def _reasons(r: Retailer, today: datetime.date, threshold: int) -> list[Reason]:
     return reasons
 
 
-def daily_list(*, manager: User, today: datetime.date | None = None, limit: int = 60) -> list[DailyEntry]:
-    """The manager's ranked list for `today` (default: the local date). Two queries whatever the route size."""
+def daily_list(
+    *, manager: User, today: datetime.date | None = None, limit: int = 60, recommend: bool = True
+) -> list[DailyEntry]:
+    """The manager's ranked list for `today` (default: the local date). Three queries whatever the route size: the
+    policy, the ranking, the recommendations (none asked for when `recommend` is false, as the workspace does)."""
     today = today or timezone.localdate()
     shops = retailer_scope(user=manager).filter(status=Retailer.Status.ACTIVE).values("pk")
     policy = policy_get()
@@ -260,9 +257,15 @@ def daily_list(*, manager: User, today: datetime.date | None = None, limit: int 
     threshold = policy.store_score_threshold
     recommendations: dict[int, list[Recommendation]] = {}
     for rec in (
-        Recommendation.objects.filter(retailer_id__in=[r.pk for r in rows], rank__lte=RECOMMENDATIONS_SHOWN)
-        .select_related("product", "substitute_for")
-        .order_by("retailer_id", "rank")
+        ()
+        if not recommend or not rows
+        else (
+            Recommendation.objects.filter(
+                retailer_id__in=[r.pk for r in rows], rank__lte=RECOMMENDATIONS_SHOWN
+            )
+            .select_related("product", "substitute_for")
+            .order_by("retailer_id", "rank")
+        )
     ):
         recommendations.setdefault(rec.retailer_id, []).append(rec)
     return [

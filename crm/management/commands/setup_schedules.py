@@ -82,6 +82,11 @@ SCHEDULES = {
         "00:35 nightly: once the holidays library covers a new year (State Council notice), replace the complaint "
         "deadlines that were provisional for it and clear their flag; changes nothing until then (idempotent)",
     ),
+    "workspace-task-runs-prune": (
+        "workspace.task_runs_prune",
+        {"minute": "20", "hour": "4"},
+        "04:20 nightly: drop the periodic tasks' run records (the admin home's run log) older than 30 days",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

@@ -1,0 +1,552 @@
+"""Reads of each role's home.
+
+The customer manager's workspace (`manager_workspace`) costs three queries whatever the size of the route: the
+visit policy and the daily list's ranking (visits.selectors.daily, without its recommendations), and one statement
+that carries every other section as a JSON array (`_sections`: each section is a scoped Django queryset over the
+manager's own shops, compiled and embedded as a sub-select, so the sections are read in one round trip). Each
+section reads through indexes keyed by the manager's ~200 shops (route → retailer, retailer → complaints, scores,
+surveys, allowances), never the company's order lines.
+
+The administrator's home (`admin_health`): beat and worker, each periodic task's last run (workspace.TaskRun,
+written by the Celery hooks in crm.celery_app), failures in the last 24 h, imports and scoring runs in progress,
+queue lengths and the database size.
+"""
+
+import datetime
+import json
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from accounts.models import Retailer
+from accounts.selectors import retailer_scope
+from core.db import queryset_sql
+from core.masking import mask_mobile
+from feedback.models import Complaint, HiddenComplaintCall, SurveyResponse
+from feedback.selectors.complaints import overdue_q
+from feedback.selectors.hidden_complaints import LOW_RATING_DAYS, LOW_RATING_MAX
+from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
+from loyalty.models import Redemption
+from sales.models import AllocationAllowance, AllocationPlan
+from segmentation.models import RetailerScore, TierChange
+from visits.models import Visit, VisitPlan
+from visits.selectors.daily import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, DailyEntry, daily_list
+
+User = get_user_model()
+
+LIST_SIZE = 8  # rows shown per section on a phone; the section's link opens the whole list
+LICENCE_WINDOW_DAYS = 90
+HEARTBEAT_KEY = "crm:worker-heartbeat"  # written by crm.tasks.heartbeat_task (every 5 minutes by beat)
+
+
+# --- the customer manager's workspace ----------------------------------------------------------------------------
+@dataclass
+class Workspace:
+    today: datetime.date
+    planned_today: int
+    done_today: int
+    next_visits: list[DailyEntry]
+    complaints: list[dict]
+    callbacks: list[dict]
+    expiring: list[dict]
+    expired: list[dict]
+    licence_counts: dict
+    at_risk: list[dict]
+    allocations: list[dict]
+    redemptions: list[dict] = field(default_factory=list)
+    tier_changes: list[dict] = field(default_factory=list)
+
+    @property
+    def next_visit(self) -> DailyEntry | None:
+        return self.next_visits[0] if self.next_visits else None
+
+
+def _sections(**querysets: QuerySet) -> dict[str, list[dict]]:
+    """Every queryset (already `.values(...)`) as a list of dicts, all in one statement:
+    SELECT (SELECT json_agg(t) FROM (<qs 1>) t) AS name1, (…) AS name2, … — one round trip, the same SQL as each
+    queryset alone (PostgreSQL plans each sub-select separately)."""
+    if not querysets:
+        return {}
+    parts, params = [], []
+    for name, qs in querysets.items():
+        sql, qs_params = queryset_sql(qs)
+        parts.append(
+            # a compiled queryset (its values bound as parameters) and a quoted keyword name: no user text
+            f"(SELECT coalesce(json_agg(t), '[]'::json) FROM ({sql}) t) AS {connection.ops.quote_name(name)}"  # noqa: S608
+        )
+        params.extend(qs_params)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {
+        name: (value if isinstance(value, list) else json.loads(value or "[]"))
+        for name, value in zip(querysets, row, strict=True)
+    }
+
+
+def _dates(rows: list[dict], *keys: str) -> list[dict]:
+    """JSON carries dates and times as strings: back to date / aware datetime."""
+    for row in rows:
+        for key in keys:
+            value = row.get(key)
+            if isinstance(value, str):
+                parsed = parse_datetime(value) if "T" in value or ":" in value else parse_date(value)
+                if isinstance(parsed, datetime.datetime) and timezone.is_naive(parsed):
+                    parsed = timezone.make_aware(parsed)
+                row[key] = parsed
+    return rows
+
+
+def _complaints_assigned(*, manager: User, now: datetime.datetime) -> QuerySet:
+    """Open cases assigned to the manager, overdue first, then by the nearest deadline."""
+    return (
+        Complaint.objects.filter(assignee=manager, status__in=Complaint.OPEN_STATUSES)
+        .annotate(
+            overdue=Case(
+                When(overdue_q(now=now), then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            due=Coalesce(
+                Case(When(responded_at__isnull=True, then=F("response_due")), default=F("resolution_due")),
+                F("resolution_due"),
+                output_field=DateTimeField(),
+            ),
+            shop=F("retailer__shop_name"),
+            category_name=F("category__name"),
+        )
+        .order_by("-overdue", F("due").asc(nulls_last=True), "id")
+        .values("id", "retailer_id", "shop", "category_name", "status", "priority", "overdue", "due")[
+            :LIST_SIZE
+        ]
+    )
+
+
+def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
+    """The manager's shops to call back: a complaint follow-up rated ≤ 2 in the last 90 days, or a latest survey
+    answer in the last 180 days below 60 (the hidden-complaint rules of feedback.selectors.hidden_complaints), and
+    no complaint filed nor call recorded since. One index lookup per shop and fact."""
+    rated_since = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=LOW_RATING_DAYS), datetime.time.min)
+    )
+    survey_since = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=LOW_SURVEY_DAYS), datetime.time.min)
+    )
+    low_rated = Complaint.objects.filter(
+        retailer=OuterRef("pk"), rating__lte=LOW_RATING_MAX, rated_at__gte=rated_since
+    ).order_by("-rated_at", "-id")
+    survey = SurveyResponse.objects.filter(
+        retailer=OuterRef("pk"), submitted_at__gte=survey_since, overall_score__isnull=False
+    ).order_by("-submitted_at", "-id")
+    cleared = Greatest(
+        Coalesce(
+            Subquery(
+                HiddenComplaintCall.objects.filter(retailer=OuterRef("pk"))
+                .order_by("-called_at")
+                .values("called_at")[:1]
+            ),
+            Value(datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)),
+        ),
+        Coalesce(
+            Subquery(
+                Complaint.objects.filter(retailer=OuterRef("pk"))
+                .order_by("-opened_at")
+                .values("opened_at")[:1]
+            ),
+            Value(datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)),
+        ),
+        output_field=DateTimeField(),
+    )
+    return (
+        Retailer.objects.filter(pk__in=shops)
+        .annotate(
+            complaint_id=Subquery(low_rated.values("pk")[:1]),
+            rating=Subquery(low_rated.values("rating")[:1]),
+            rated_at=Subquery(low_rated.values("rated_at")[:1]),
+            survey_score=Subquery(survey.values("overall_score")[:1]),
+            surveyed_at=Subquery(survey.values("submitted_at")[:1]),
+            cleared_at=cleared,
+        )
+        .filter(
+            Q(rated_at__isnull=False, rated_at__gt=F("cleared_at"))
+            | Q(survey_score__lt=LOW_SURVEY_SCORE, surveyed_at__gt=F("cleared_at"))
+        )
+        .order_by(F("rated_at").desc(nulls_last=True), F("surveyed_at").desc(nulls_last=True), "id")
+        .values(
+            "id",
+            "shop_name",
+            "owner_name",
+            "mobile",
+            "complaint_id",
+            "rating",
+            "rated_at",
+            "survey_score",
+            "surveyed_at",
+        )[:LIST_SIZE]
+    )
+
+
+def _at_risk(*, shops: QuerySet) -> QuerySet:
+    """High-value shops whose lifecycle is at risk or lost, or whose churn probability is ≥ 50 % (the nightly
+    scoring run's RetailerScore), most likely to leave first."""
+    return (
+        RetailerScore.objects.filter(retailer__in=shops, value_class=RetailerScore.ValueClass.HIGH)
+        .filter(Q(lifecycle__in=AT_RISK_LIFECYCLES) | Q(churn_probability__gte=CHURN_RISK_PROBABILITY))
+        .annotate(shop=F("retailer__shop_name"))
+        .order_by(F("churn_probability").desc(nulls_last=True), "recency_days", "retailer_id")
+        .values("retailer_id", "shop", "lifecycle", "churn_probability", "last_order_on", "recency_days")[
+            :LIST_SIZE
+        ]
+    )
+
+
+def _allocations(*, shops: QuerySet, today: datetime.date) -> QuerySet:
+    """Published allocation plans of this cycle and the next week's, with the manager's shops they allow cartons
+    to (the weekly notice tells the shops; the plan page explains each allowance)."""
+    return (
+        AllocationAllowance.objects.filter(
+            retailer__in=shops,
+            plan__state=AllocationPlan.State.PUBLISHED,
+            plan__cycle_end__gte=today,
+            plan__cycle_start__lte=today + datetime.timedelta(days=7),
+        )
+        .values("plan_id")
+        .annotate(
+            product=F("plan__product__name"),
+            cycle_start=F("plan__cycle_start"),
+            cycle_end=F("plan__cycle_end"),
+            shops=Count("id", filter=Q(cartons__gt=0)),
+            cartons=Coalesce(Sum("cartons"), 0),
+        )
+        .order_by("cycle_start", "product", "plan_id")
+    )
+
+
+def manager_workspace(*, manager: User, today: datetime.date | None = None) -> Workspace:
+    """The customer manager's home, from their own shops only (accounts.selectors.retailer_scope). Three queries."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    scope = retailer_scope(user=manager)
+    shops = scope.filter(status=Retailer.Status.ACTIVE).values("pk")
+    licence_by = today + datetime.timedelta(days=LICENCE_WINDOW_DAYS)
+    stopped = Q(licence_expires_on__lt=today) | ~Q(licence_status=Retailer.LicenceStatus.VALID)
+    sections = {
+        "today": Retailer.objects.filter(pk__in=shops)
+        .annotate(
+            planned=Exists(VisitPlan.objects.filter(retailer=OuterRef("pk"), planned_on=today)),
+            done=Exists(Visit.objects.filter(retailer=OuterRef("pk"), manager=manager, visited_on=today)),
+        )
+        .filter(Q(planned=True) | Q(done=True))
+        .values("id", "planned", "done"),
+        "complaints": _complaints_assigned(manager=manager, now=now),
+        "callbacks": _callbacks(shops=shops, today=today),
+        "expiring": scope.filter(
+            status=Retailer.Status.ACTIVE,
+            licence_status=Retailer.LicenceStatus.VALID,
+            licence_expires_on__gte=today,
+            licence_expires_on__lte=licence_by,
+        )
+        .order_by("licence_expires_on", "id")
+        .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
+        # supply stopped: expired, or suspended / revoked / closed whatever the date; the latest first
+        "expired": scope.filter(status=Retailer.Status.ACTIVE)
+        .filter(stopped)
+        .order_by("-licence_expires_on", "id")
+        .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
+        "licence_counts": scope.filter(status=Retailer.Status.ACTIVE)
+        .order_by()
+        .values("status")
+        .annotate(
+            expired=Count("id", filter=stopped),
+            expiring=Count(
+                "id",
+                filter=Q(
+                    licence_status=Retailer.LicenceStatus.VALID,
+                    licence_expires_on__gte=today,
+                    licence_expires_on__lte=licence_by,
+                ),
+            ),
+        )
+        .values("expired", "expiring"),
+        "at_risk": _at_risk(shops=shops),
+        "allocations": _allocations(shops=shops, today=today),
+    }
+    if manager.has_perm("loyalty.change_redemption"):
+        sections["redemptions"] = (
+            Redemption.objects.filter(status=Redemption.Status.REQUESTED, account__retailer__in=shops)
+            .annotate(
+                shop=F("account__retailer__shop_name"),
+                retailer_id=F("account__retailer_id"),
+                reward_name=F("reward__name"),
+            )
+            .order_by("id")
+            .values("id", "retailer_id", "shop", "reward_name", "quantity", "points")[:LIST_SIZE]
+        )
+    if manager.has_perm("segmentation.approve_tierchange"):
+        sections["tier_changes"] = (
+            TierChange.objects.filter(status=TierChange.Status.PENDING, retailer__in=shops)
+            .exclude(requested_by=manager)
+            .annotate(shop=F("retailer__shop_name"))
+            .order_by("requested_at", "id")
+            .values("id", "retailer_id", "shop", "from_tier", "to_tier", "reason")[:LIST_SIZE]
+        )
+    data = _sections(**sections)
+    for row in data["callbacks"]:
+        row["mobile"] = mask_mobile(row["mobile"] or "")  # the full number only through the logged reveal
+    for row in data["complaints"]:
+        row["status_label"] = Complaint.Status(row["status"]).label
+    for row in data["at_risk"]:
+        row["lifecycle_label"] = RetailerScore.Lifecycle(row["lifecycle"]).label if row["lifecycle"] else ""
+        row["churn_pct"] = (
+            round(row["churn_probability"] * 100) if row["churn_probability"] is not None else None
+        )
+    for row in data["expiring"] + data["expired"]:
+        row["licence_status_label"] = Retailer.LicenceStatus(row["licence_status"]).label
+    visited = {row["id"] for row in data["today"] if row["done"]}
+    entries = daily_list(manager=manager, today=today, recommend=False)
+    counts = (data["licence_counts"] or [{"expired": 0, "expiring": 0}])[0]
+    return Workspace(
+        today=today,
+        planned_today=sum(1 for row in data["today"] if row["planned"]),
+        done_today=len(visited),
+        next_visits=[e for e in entries if e.retailer.pk not in visited][:3],
+        complaints=_dates(data["complaints"], "due"),
+        callbacks=_dates(data["callbacks"], "rated_at", "surveyed_at"),
+        expiring=_dates(data["expiring"], "licence_expires_on"),
+        expired=_dates(data["expired"], "licence_expires_on"),
+        licence_counts=counts,
+        at_risk=_dates(data["at_risk"], "last_order_on"),
+        allocations=_dates(data["allocations"], "cycle_start", "cycle_end"),
+        redemptions=data.get("redemptions", []),
+        tier_changes=data.get("tier_changes", []),
+    )
+
+
+# --- the administrator's home ------------------------------------------------------------------------------------
+FAILURE_WINDOW = datetime.timedelta(hours=24)
+BEAT_STALE_AFTER = datetime.timedelta(minutes=10)  # the heartbeat schedule runs every 5 minutes
+
+
+@dataclass
+class ScheduleRow:
+    name: str
+    task: str
+    enabled: bool
+    schedule: str
+    last_sent_at: datetime.datetime | None  # when beat last sent it (django-celery-beat)
+    last_run: dict | None  # its last recorded run (TaskRun): started_at, duration_ms, outcome, error
+    admin_url_id: int
+
+
+@dataclass
+class AdminHealth:
+    now: datetime.datetime
+    beat_last_sent_at: datetime.datetime | None
+    worker_heartbeat_at: datetime.datetime | None
+    schedules: list[ScheduleRow]
+    failures: list[dict]
+    imports_running: list[dict]
+    scoring_running: list[dict]
+    queues: list[dict]
+    queues_note: str
+    database_size: str
+
+    @property
+    def beat_stale(self) -> bool:
+        return self.beat_last_sent_at is None or self.now - self.beat_last_sent_at > BEAT_STALE_AFTER
+
+    @property
+    def worker_stale(self) -> bool:
+        return self.worker_heartbeat_at is None or self.now - self.worker_heartbeat_at > BEAT_STALE_AFTER
+
+
+def duration_text(ms: int | None) -> str:
+    """420 ms, 42.0 s, 3 min 05 s, 1 h 02 min."""
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms} ms"
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def queue_lengths(*, celery_app) -> tuple[list[dict], str]:
+    """Messages waiting in each queue the workers consume, asked of the broker (a passive queue declare, which
+    Redis, AMQP and kombu's filesystem transport all answer). ([], why) when the broker cannot be asked."""
+    names = sorted(celery_app.amqp.queues.keys()) or [celery_app.conf.task_default_queue]
+    rows = []
+    try:
+        with celery_app.connection_for_read() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            channel = conn.default_channel
+            for name in names:
+                try:
+                    declared = channel.queue_declare(queue=name, passive=True)
+                    rows.append({"name": name, "messages": declared.message_count})
+                except Exception as exc:  # a queue nobody declared yet holds nothing
+                    rows.append({"name": name, "messages": None, "error": exc.__class__.__name__})
+    except Exception as exc:
+        return [], f"{exc.__class__.__name__}: {exc}"
+    return rows, ""
+
+
+def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | None = None) -> AdminHealth:
+    """Everything on the administrator's home. `heartbeat` is the worker's last heartbeat (ISO time, from the
+    cache key HEARTBEAT_KEY); `celery_app` the configured Celery app, asked for the queue lengths."""
+    from django_celery_beat.models import PeriodicTask
+
+    from accounts.models import ImportJob
+    from segmentation.models import ScoringRun
+    from workspace.models import TaskRun
+
+    now = now or timezone.now()
+    last_run = TaskRun.objects.filter(periodic_task_name=OuterRef("name")).order_by("-started_at", "-id")
+    tasks = list(
+        PeriodicTask.objects.select_related("crontab", "interval")
+        .annotate(
+            run_started_at=Subquery(last_run.values("started_at")[:1]),
+            run_duration_ms=Subquery(last_run.values("duration_ms")[:1]),
+            run_outcome=Subquery(last_run.values("outcome")[:1]),
+            run_error=Subquery(last_run.values("error")[:1]),
+        )
+        .order_by("name")
+    )
+    schedules = [
+        ScheduleRow(
+            name=t.name,
+            task=t.task,
+            enabled=t.enabled,
+            schedule=str(t.crontab or t.interval or t.solar or t.clocked or ""),
+            last_sent_at=t.last_run_at,
+            last_run=(
+                {
+                    "started_at": t.run_started_at,
+                    "duration_ms": t.run_duration_ms,
+                    "duration": duration_text(t.run_duration_ms),
+                    "outcome": t.run_outcome,
+                    "outcome_label": TaskRun.Outcome(t.run_outcome).label,
+                    "error": t.run_error,
+                }
+                if t.run_started_at
+                else None
+            ),
+            admin_url_id=t.pk,
+        )
+        for t in tasks
+    ]
+    failures = list(
+        TaskRun.objects.filter(outcome=TaskRun.Outcome.FAILURE, started_at__gte=now - FAILURE_WINDOW)
+        .order_by("-started_at")
+        .values("id", "periodic_task_name", "task_name", "started_at", "duration_ms", "error")[:20]
+    )
+    for row in failures:
+        row["duration"] = duration_text(row["duration_ms"])
+    imports_running = list(
+        ImportJob.objects.filter(
+            status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING, ImportJob.Status.COMMITTING]
+        )
+        .annotate(user=F("created_by__username"))
+        .order_by("-id")
+        .values("id", "original_name", "kind", "status", "progress", "user")[:10]
+    )
+    scoring_running = list(
+        ScoringRun.objects.filter(status__in=ScoringRun.ACTIVE_STATUSES)
+        .order_by("-id")
+        .values("id", "status", "created_at", "started_at")[:10]
+    )
+    for row in imports_running:
+        row["status_label"] = ImportJob.Status(row["status"]).label
+    for row in scoring_running:
+        row["status_label"] = ScoringRun.Status(row["status"]).label
+    queues, queues_note = queue_lengths(celery_app=celery_app)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        database_size = cursor.fetchone()[0]
+    beat_last = max((t.last_run_at for t in tasks if t.last_run_at), default=None)
+    heartbeat_at = parse_datetime(heartbeat) if heartbeat else None
+    return AdminHealth(
+        now=now,
+        beat_last_sent_at=beat_last,
+        worker_heartbeat_at=heartbeat_at,
+        schedules=schedules,
+        failures=failures,
+        imports_running=imports_running,
+        scoring_running=scoring_running,
+        queues=queues,
+        queues_note=queues_note,
+        database_size=database_size,
+    )
+
+
+# --- the portrait's first screen ---------------------------------------------------------------------------------
+@dataclass
+class PortraitSummary:
+    lifecycle: str  # label, "" before the first scoring run
+    lifecycle_code: str
+    churn_pct: int | None
+    allowance: str  # "黄鹤楼（软蓝） 2条、中华（硬） 1条" this cycle, "" when none
+    open_cases: int
+    overdue_cases: int
+    points: int | None  # None: no points account
+    level: str
+
+
+def portrait_summary(
+    *, user: User, retailer: Retailer, today: datetime.date | None = None
+) -> PortraitSummary:
+    """What the portrait shows on its first screen beside the licence and the tier, from the apps that own each
+    fact: lifecycle (segmentation), this cycle's allowance (sales.allocation), open complaints the user may see
+    (feedback), points (loyalty). `retailer` comes from retailer_get, so it is in the user's scope."""
+    from feedback.selectors.complaints import complaint_scope
+    from loyalty.models import PointsAccount
+    from sales.allocation.selectors import allowance_texts
+
+    today = today or timezone.localdate()
+    score = RetailerScore.objects.filter(retailer=retailer).values("lifecycle", "churn_probability").first()
+    cases = complaint_scope(user=user).filter(retailer=retailer, status__in=Complaint.OPEN_STATUSES)
+    counts = cases.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(now=timezone.now())))
+    account = (
+        PointsAccount.objects.filter(retailer=retailer).values("balance", "level__name").first()
+        if user.has_perm("loyalty.view_pointsaccount")
+        else None
+    )
+    allowance = (
+        allowance_texts(retailer_ids=[retailer.pk], day=today).get(retailer.pk, "")
+        if user.has_perm("sales.view_allocationplan")
+        else ""
+    )
+    lifecycle = (score or {}).get("lifecycle") or ""
+    churn = (score or {}).get("churn_probability")
+    return PortraitSummary(
+        lifecycle=RetailerScore.Lifecycle(lifecycle).label if lifecycle else "",
+        lifecycle_code=lifecycle,
+        churn_pct=round(churn * 100) if churn is not None else None,
+        allowance=allowance,
+        open_cases=counts["open"],
+        overdue_cases=counts["overdue"],
+        points=account["balance"] if account else None,
+        level=(account or {}).get("level__name") or "",
+    )
