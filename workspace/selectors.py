@@ -43,7 +43,7 @@ from core.db import queryset_sql
 from core.masking import mask_mobile
 from feedback.models import Complaint, HiddenComplaintCall, SurveyResponse
 from feedback.selectors.complaints import overdue_q
-from feedback.selectors.hidden_complaints import LOW_RATING_DAYS, LOW_RATING_MAX
+from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
 from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
 from loyalty.models import Redemption
 from sales.models import AllocationAllowance, AllocationPlan
@@ -150,7 +150,7 @@ def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
         datetime.datetime.combine(today - datetime.timedelta(days=LOW_SURVEY_DAYS), datetime.time.min)
     )
     low_rated = Complaint.objects.filter(
-        retailer=OuterRef("pk"), rating__lte=LOW_RATING_MAX, rated_at__gte=rated_since
+        retailer=OuterRef("pk"), rating__lte=Complaint.LOW_RATING_MAX, rated_at__gte=rated_since
     ).order_by("-rated_at", "-id")
     survey = SurveyResponse.objects.filter(
         retailer=OuterRef("pk"), submitted_at__gte=survey_since, overall_score__isnull=False
