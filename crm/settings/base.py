@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.NoStoreMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.middleware.ChosenLanguageMiddleware",
@@ -92,6 +93,29 @@ MIDDLEWARE = [
     # axes last, as its docs require, so it sees the outcome of authentication
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (core.middleware.SecurityHeadersMiddleware): every script is a file of this site (no
+# inline <script>, no on*= attributes, no eval); <style> elements likewise, while style="" attributes stay allowed
+# (Bootstrap's utilities and a few widths). Images may be data: URIs (Bootstrap's icons in CSS) and blob: (the
+# visit form's photo previews). Nothing may frame the pages.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "worker-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Permissions-Policy: location and camera only for the pages that use them (the visit form and its re-display after
+# a refused submission, the day route ordered from the phone's position); refused everywhere else.
+DEVICE_PERMISSION_PATHS = [r"^/visits/retailers/\d+/(new|record)/$", r"^/visits/route/$"]
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
