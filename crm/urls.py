@@ -103,6 +103,7 @@ urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", field_views.LogoutView.as_view(), name="logout"),
+    path("account/2fa/", include("users.twofactor.urls")),
     path("sw.js", field_views.service_worker_view, name="service-worker"),
     path("manifest.webmanifest", field_views.manifest_view, name="web-manifest"),
     path("field/", include("fieldapp.urls")),
