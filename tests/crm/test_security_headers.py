@@ -313,3 +313,14 @@ def test_production_and_test_settings_never_debug():
     assert settings.DEBUG is False
     production = Path(settings.BASE_DIR, "crm", "settings", "production.py").read_text()
     assert "\nDEBUG = False\n" in production
+
+
+def test_the_api_docs_load_their_start_up_script_as_a_file(company_admin, client_for):
+    client = client_for(company_admin)
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    src = re.search(r'<script src="([^"]*script=[^"]*)"', page.content.decode()).group(1)
+    script = client.get(src.replace("&amp;", "&"))
+    assert script.status_code == 200
+    assert "javascript" in script["Content-Type"]
+    assert "SwaggerUIBundle" in script.content.decode()

@@ -210,3 +210,29 @@ def test_the_test_settings_keep_enforcement_on():
 
     assert {"admin", "supervisor"} <= set(settings.OTP_REQUIRED_ROLES)
     assert "users.middleware.TwoFactorRequiredMiddleware" in settings.MIDDLEWARE
+
+
+def test_without_two_factor_no_route_answers_a_supervisor_but_the_open_ones(
+    supervisor_a, retailer_a, client_for
+):
+    """Every route without parameters (pages, API, admin), walked from the URL resolver: a redirect to enrolment
+    (pages), 403 (API), or one of the open routes (two-factor pages, log-in/out, language, health, the worker)."""
+    from django.urls import get_resolver
+
+    from tests.crm.test_empty_scope_crawl import _routes
+    from users.middleware import TwoFactorRequiredMiddleware
+
+    client = client_for(supervisor_a, verified=False)
+    client.raise_request_exception = False
+    urls = [u for u in _routes(get_resolver().url_patterns) if "logout" not in u]
+    assert len(urls) > 100
+    leaks = []
+    for url in urls:
+        if url.startswith(TwoFactorRequiredMiddleware.OPEN_PREFIXES) or url.startswith(("/r/", "/u/", "/l/")):
+            continue
+        response = client.get(url)
+        refused = response.status_code == 403 and url.startswith("/api/")
+        sent_to_enrol = response.status_code == 302 and response["Location"].startswith(SETUP)
+        if not (refused or sent_to_enrol):
+            leaks.append((url, response.status_code))
+    assert leaks == []
