@@ -120,6 +120,18 @@ def two_territories(retailer_a, retailer_b):
     return retailer_a, retailer_b
 
 
+def _just_logged_in(client) -> None:
+    """Stamp the session's last request as now, as the first page after a real login does: the session is not
+    rewritten by the idle-timeout clock (users.middleware) on the first request a test measures."""
+    import time
+
+    from users.middleware import LAST_SEEN_KEY
+
+    session = client.session
+    session[LAST_SEEN_KEY] = int(time.time())
+    session.save()
+
+
 @pytest.fixture
 def client_for(db):
     """A browser client logged in as the given user (force_login: the axes backend wants a request), past two-factor
@@ -128,6 +140,7 @@ def client_for(db):
     def make(user, *, verified: bool = True):
         client = Client()
         client.force_login(user)
+        _just_logged_in(client)
         if verified and needs_otp(user):
             mark_verified(client, user)
         return client
@@ -153,6 +166,7 @@ def api_client_for(db):
     def make(user, *, verified: bool = True):
         client = KeyedAPIClient()
         client.force_login(user)
+        _just_logged_in(client)
         if verified and needs_otp(user):
             mark_verified(client, user)
         return client
