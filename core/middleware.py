@@ -4,13 +4,17 @@ from django.conf import settings
 from django.utils.cache import patch_cache_control
 
 # Paths whose answers carry personal data for one caller: never kept by a browser, proxy or shared cache.
-NO_STORE_PREFIXES_DEFAULT = ("/api/",)
+# The API, and the retailers' own pages behind their signed links (no login, but their name, points and cases).
+NO_STORE_PREFIXES_DEFAULT = ("/api/", "/r/", "/loyalty/m/", "/u/")
+NO_STORE = "no-store, private"
 
 
 class NoStoreMiddleware:
-    """`Cache-Control: no-store, private` on every response under the API (settings.NO_STORE_PATH_PREFIXES):
-    lists of retailers with names, numbers and addresses must not outlive the request on a shared computer or
-    in a proxy. Errors included, so no path or status is left out."""
+    """`Cache-Control: no-store, private` on every response with personal data: everything under the API and the
+    retailers' link pages (settings.NO_STORE_PATH_PREFIXES), and every answer to a logged-in user (pages, htmx
+    panels, exports, photos) — lists of retailers with names, numbers and addresses must not outlive the request
+    on a shared phone or in a proxy. Errors included, so no path or status is left out. Static files (answered by
+    WhiteNoise before any session is read) and the anonymous login page keep their caching."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -18,8 +22,45 @@ class NoStoreMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.path.startswith(self.prefixes):
-            patch_cache_control(response, no_store=True, private=True)
+        user = getattr(request, "user", None)
+        if request.path.startswith(self.prefixes) or (user is not None and user.is_authenticated):
+            # replaced, not merged: a view's "private, max-age=3600" (a photo) is personal data too
+            response.headers["Cache-Control"] = NO_STORE
+            response.headers.pop("Expires", None)
+        return response
+
+
+def content_security_policy(directives: dict[str, list[str]]) -> str:
+    return "; ".join(f"{name} {' '.join(sources)}".strip() for name, sources in directives.items())
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response.
+
+    CSP (settings.CONTENT_SECURITY_POLICY, a dict of directives): scripts only from this site's own files — no
+    inline <script>, no on*= attributes, no eval — so an injected string can never run. A view may send a stricter
+    policy of its own (the stamped visit photo does); it is kept.
+
+    Permissions-Policy: the phone's location and camera are refused to every page (and any frame) except those
+    matching settings.DEVICE_PERMISSION_PATHS (the visit form, the day route: regular expressions on the path),
+    which get them for this origin only."""
+
+    def __init__(self, get_response):
+        import re
+
+        self.get_response = get_response
+        self.csp = content_security_policy(settings.CONTENT_SECURITY_POLICY)
+        self.device_paths = [re.compile(pattern) for pattern in settings.DEVICE_PERMISSION_PATHS]
+        refused = ("accelerometer", "gyroscope", "magnetometer", "microphone", "payment", "usb")
+        base = ", ".join(f"{feature}=()" for feature in refused)
+        self.policy_refused = f"{base}, camera=(), geolocation=()"
+        self.policy_device = f"{base}, camera=(self), geolocation=(self)"
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", self.csp)
+        device = any(pattern.match(request.path) for pattern in self.device_paths)
+        response.headers["Permissions-Policy"] = self.policy_device if device else self.policy_refused
         return response
 
 

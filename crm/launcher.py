@@ -37,6 +37,39 @@ def _environment(settings: str) -> tuple[dict, bool]:
     return env, started_embedded
 
 
+def host_is_loopback(host: str) -> bool:
+    """True when `host` (what gunicorn binds) can only be reached from this machine: localhost, 127.0.0.0/8, ::1."""
+    import ipaddress
+
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def debug_for_host(env: dict) -> str:
+    """DEBUG for `make run`: on by default for the developer at 127.0.0.1, but never when the server listens on an
+    address other machines reach (HOST=0.0.0.0, a LAN address, a name): Django's debug pages would show any visitor
+    tracebacks with settings and local variables — personal data included. Sets env["DEBUG"], returns why."""
+    host = env.get("HOST", "127.0.0.1")
+    if host_is_loopback(host):
+        env.setdefault("DEBUG", "1")
+        return (
+            f"DEBUG {'on' if env['DEBUG'] not in ('0', 'false', 'False', 'off', '') else 'off'} (HOST={host})"
+        )
+    asked = env.get("DEBUG", "")
+    env["DEBUG"] = "0"
+    note = f"DEBUG off: HOST={host} is reachable from other machines"
+    if asked and asked not in ("0", "false", "False", "off"):
+        note += f" (DEBUG={asked} ignored)"
+    if not env.get("ALLOWED_HOSTS"):
+        note += "; set ALLOWED_HOSTS to the name or address the browsers use"
+    return note
+
+
 def _manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -92,7 +125,7 @@ def run() -> int:
     started_embedded = False
     try:
         env, started_embedded = _environment("crm.settings.dev")
-        env.setdefault("DEBUG", "1")
+        print(debug_for_host(env), flush=True)
         _manage(env, "migrate", "--noinput")
         _manage(env, "collectstatic", "--noinput", "--verbosity", "0")
         _manage(env, "setup_schedules")

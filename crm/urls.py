@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import RetailerViewSet
@@ -107,6 +107,7 @@ urlpatterns = [
     path("healthz", views.healthz_view, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", field_views.LogoutView.as_view(), name="logout"),
+    path("account/2fa/", include("users.twofactor.urls")),
     path("sw.js", field_views.service_worker_view, name="service-worker"),
     path("manifest.webmanifest", field_views.manifest_view, name="web-manifest"),
     path("field/", include("fieldapp.urls")),
@@ -127,6 +128,9 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the documentation pages send a browser to the login page; the schema itself answers 401 (SERVE_PERMISSIONS)
-    path("api/docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="api-docs"),
+    # the split view serves its start-up script as a file (?script): the CSP runs no inline script
+    path(
+        "api/docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"
+    ),
     path("api/redoc/", login_required(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
 ]

@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import RetailerFactory
@@ -25,6 +24,7 @@ from tests.users.factories import (
     RouteFactory,
     SupervisorFactory,
 )
+from tests.users.otp import mark_verified, needs_otp
 
 REGION_A = "410302"
 REGION_B = "410305"
@@ -120,13 +120,29 @@ def two_territories(retailer_a, retailer_b):
     return retailer_a, retailer_b
 
 
+def _just_logged_in(client) -> None:
+    """Stamp the session's last request as now, as the first page after a real login does: the session is not
+    rewritten by the idle-timeout clock (users.middleware) on the first request a test measures."""
+    import time
+
+    from users.middleware import LAST_SEEN_KEY
+
+    session = client.session
+    session[LAST_SEEN_KEY] = int(time.time())
+    session.save()
+
+
 @pytest.fixture
 def client_for(db):
-    """A browser client logged in as the given user (force_login: the axes backend wants a request)."""
+    """A browser client logged in as the given user (force_login: the axes backend wants a request), past two-factor
+    authentication for the roles that need it (tests/users/otp.py); `verified=False` stops at the password."""
 
-    def make(user):
+    def make(user, *, verified: bool = True):
         client = Client()
         client.force_login(user)
+        _just_logged_in(client)
+        if verified and needs_otp(user):
+            mark_verified(client, user)
         return client
 
     return make
@@ -145,11 +161,14 @@ class KeyedAPIClient(APIClient):
 
 @pytest.fixture
 def api_client_for(db):
-    """An API client authenticated as the given user by session."""
+    """An API client authenticated as the given user by session (past two-factor, as client_for)."""
 
-    def make(user):
+    def make(user, *, verified: bool = True):
         client = KeyedAPIClient()
         client.force_login(user)
+        _just_logged_in(client)
+        if verified and needs_otp(user):
+            mark_verified(client, user)
         return client
 
     return make
@@ -160,9 +179,11 @@ def token_client_for(db):
     """An API client authenticated as the given user by a DRF token, as an integration would be."""
 
     def make(user):
-        token, _created = Token.objects.get_or_create(user=user)
+        from users.services import api_token_create
+
+        _token, key = api_token_create(user=user, name="test")
         client = KeyedAPIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make

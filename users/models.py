@@ -1,6 +1,7 @@
 """Staff logins, their roles, the org tree (company → county bureau → marketing department) and service routes."""
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -120,3 +121,50 @@ class Route(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+
+class StaffSession(AbstractBaseSession):
+    """A browser session (SESSION_ENGINE = "users.sessions") that knows whose it is, so disabling a login ends
+    every session of it with one DELETE (users.services.user_access_revoke) rather than decoding every session."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("员工账号"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+        indexes = [models.Index(fields=["user"], name="staffsession_user")]
+
+    @classmethod
+    def get_session_store_class(cls):
+        from users.sessions import SessionStore
+
+        return SessionStore
+
+
+class ApiToken(models.Model):
+    """An integration's API key (`Authorization: Token <key>`, users.api_auth.ExpiringTokenAuthentication). Only
+    a SHA-256 of the key is stored — the key is shown once, when it is made — with an expiry, the time it was last
+    used (at most one write a minute) and, once revoked, when."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("员工账号"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("用途"), max_length=100, blank=True)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(
+        _("前缀"), max_length=8, editable=False, help_text=_("密钥的前 8 位，用于辨认。")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"

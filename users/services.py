@@ -1,8 +1,17 @@
-"""Every write to staff, org units and routes."""
+"""Every write to staff, org units and routes, and to their access: sessions and API tokens."""
 
+import datetime
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from users.models import OrgUnit, Route, User
+from core.errors import ConflictError
+from users.models import ApiToken, OrgUnit, Route, StaffSession, User
 
 
 @transaction.atomic
@@ -58,3 +67,61 @@ def route_create(
     route.full_clean()
     route.save()
     return route
+
+
+# ---- access: disabling a login, its sessions and API tokens -------------------------------------------------------
+
+
+def user_access_revoke(*, user: User) -> tuple[int, int]:
+    """End every session of `user` and revoke every API token at once (one DELETE, one UPDATE). Returns (sessions
+    ended, tokens revoked)."""
+    sessions, _detail = StaffSession.objects.filter(user=user).delete()
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    return sessions, tokens
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> tuple[int, int]:
+    """Disable a login: it can no longer sign in, its open sessions end and its API tokens stop working — now, not
+    at their expiry. The only way a login is disabled (the admin's form and action call it)."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    return user_access_revoke(user=user)
+
+
+@transaction.atomic
+def user_activate(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(is_active=True)
+    user.is_active = True
+
+
+def api_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "", days: int | None = None) -> tuple[ApiToken, str]:
+    """A new API token for `user`, valid `days` (settings.API_TOKEN_DAYS by default, at most API_TOKEN_MAX_DAYS).
+    Returns the token and its key; the key is not stored and cannot be shown again."""
+    days = settings.API_TOKEN_DAYS if days is None else days
+    if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+        raise ValidationError(
+            {"days": _("有效期须为 1 到 %(max)s 天。") % {"max": settings.API_TOKEN_MAX_DAYS}}
+        )
+    if not user.is_active:
+        raise ConflictError(_("该账号已停用，不能创建令牌。"))
+    key = secrets.token_hex(20)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        key_hash=api_token_hash(key),
+        prefix=key[:8],
+        expires_at=timezone.now() + datetime.timedelta(days=days),
+    )
+    return token, key
+
+
+def api_token_revoke(*, token_ids: list[int]) -> int:
+    return ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

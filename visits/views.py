@@ -210,7 +210,6 @@ def visit_photo_view(request, pk, photo_id):
     licences); another territory's photo answers 404."""
     photo = selectors.visit_photo_get(user=request.user, visit_id=pk, photo_id=photo_id)
     response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -225,7 +224,6 @@ def visit_photo_stamped_view(request, pk, photo_id):
     if not photo.stamped:
         return HttpResponse(status=404)
     response = FileResponse(photo.stamped.open("rb"), content_type="image/svg+xml")
-    response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     return response

@@ -49,7 +49,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -60,6 +59,9 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
     "users",
     "accounts",
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.NoStoreMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.middleware.ChosenLanguageMiddleware",
@@ -87,12 +90,38 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "users.middleware.IdleSessionMiddleware",
+    "users.middleware.TwoFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     # axes last, as its docs require, so it sees the outcome of authentication
     "axes.middleware.AxesMiddleware",
 ]
+
+# Content-Security-Policy (core.middleware.SecurityHeadersMiddleware): every script is a file of this site (no
+# inline <script>, no on*= attributes, no eval); <style> elements likewise, while style="" attributes stay allowed
+# (Bootstrap's utilities and a few widths). Images may be data: URIs (Bootstrap's icons in CSS) and blob: (the
+# visit form's photo previews). Nothing may frame the pages.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "style-src-attr": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "worker-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+# Permissions-Policy: location and camera only for the pages that use them (the visit form and its re-display after
+# a refused submission, the day route ordered from the phone's position); refused everywhere else.
+DEVICE_PERMISSION_PATHS = [r"^/visits/retailers/\d+/(new|record)/$", r"^/visits/route/$"]
 
 ROOT_URLCONF = "crm.urls"
 WSGI_APPLICATION = "crm.wsgi.application"
@@ -131,6 +160,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions (users.sessions: database sessions that know their user, so disabling a login ends them all at once).
+# A session ends after SESSION_IDLE_TIMEOUT seconds without a request (users.middleware.IdleSessionMiddleware: a
+# phone left in a shop or passed on), and SESSION_MAX_AGE after login whatever happens (one working day).
+SESSION_ENGINE = "users.sessions"
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE", default=12 * 60 * 60)
+# Two-factor authentication (django-otp, TOTP + recovery codes; users/twofactor/): required of these roles and of
+# superusers, and on the Django admin of every staff user; the other roles may enrol (and then must use it).
+OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["admin", "supervisor"])
+OTP_TOTP_ISSUER = env("OTP_ISSUER", default="烟草营销 CRM")
+# API tokens (users.ApiToken): valid this many days unless the admin says otherwise, never longer than the maximum.
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=180)
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=366)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -171,7 +214,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous call is answered 401 with `WWW-Authenticate: Token` (the first class names the
     # scheme; a session alone has none to name and would make it a 403)
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "users.api_auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

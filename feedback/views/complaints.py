@@ -222,7 +222,6 @@ def complaint_photo_view(request, pk, photo_id):
     if photo is None:
         raise Http404
     response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

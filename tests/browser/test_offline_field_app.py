@@ -82,9 +82,10 @@ def test_offline_visits_queue_sync_once_and_logout_wipes(phone, live_server, wor
 
     # online: the manifest is linked, the worker installs and the day's pages are kept for offline use
     assert phone.locator('link[rel="manifest"]').get_attribute("href") == "/manifest.webmanifest"
-    phone.wait_for_function("document.documentElement.dataset.offlineReady === '1'", timeout=60_000)
+    # predicates as functions: a string expression would be eval()ed in the page, which the CSP refuses
+    phone.wait_for_function("() => document.documentElement.dataset.offlineReady === '1'", timeout=60_000)
     phone.wait_for_function(
-        "navigator.serviceWorker.controller !== null || location.reload()", timeout=15_000
+        "() => navigator.serviceWorker.controller !== null || location.reload()", timeout=15_000
     )
     kept = cache_sizes(phone)
     assert kept["field-pages"] >= 1 + 3 * 2  # home, lists, and each shop's portrait and visit form

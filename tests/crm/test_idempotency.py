@@ -9,12 +9,12 @@ import uuid
 import pytest
 from django.urls import URLPattern
 from drf_spectacular.generators import SchemaGenerator
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from core.idempotency import HEADER, REPLAYED_HEADER
 from crm.urls import router
 from feedback.models import Complaint
+from users.services import api_token_create
 
 
 def router_post_routes() -> dict[str, tuple[type, str]]:
@@ -73,7 +73,7 @@ def keyed_paths():
 @pytest.mark.parametrize("path", keyed_paths())
 def test_every_keyed_post_behaves_the_same(path, company_admin, two_territories):
     client = APIClient()  # a plain client: sends only the headers given here
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=company_admin).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=company_admin)[1]}")
     url = path.replace("{id}", "1")
     body, other_body = {"note": "第一次"}, {"note": "另一次"}
 

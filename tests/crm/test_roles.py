@@ -55,7 +55,7 @@ EXPORT = "accounts.export_retailer"
                 EXPORT,
                 "accounts.delete_retailer",
                 "users.change_user",
-                "authtoken.add_token",
+                "users.add_apitoken",
             },
             set(),
         ),

@@ -27,7 +27,7 @@ def test_a_retailer_files_a_complaint_with_a_photo_and_sees_it(retailer_a, manag
     client = Client()
     page = client.get(_url("public-complaint-new", token))
     assert page.status_code == 200
-    assert page["Cache-Control"] == "no-store"
+    assert page["Cache-Control"] == "no-store, private"
     assert page["Referrer-Policy"] == "same-origin"
     response = client.post(
         _url("public-complaint-new", token),

@@ -48,7 +48,7 @@ def test_the_retailer_answers_once_and_a_second_visit_says_already_answered(clie
     url = survey_link(shops[0], invitations)
     page = client.get(url)
     assert page.status_code == 200
-    assert page["Cache-Control"] == "no-store"
+    assert page["Cache-Control"] == "no-store, private"
     assert "供应" in page.content.decode()
     done = client.post(url, full_answers(items))
     assert done.status_code == 302
