@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from users.models import OrgUnit, Route, User
+from users.models import OrgUnit, RegionUnit, Route, User
 from users.selectors import org_units_visible, routes_visible
 from users.services import org_unit_create
 
@@ -61,3 +61,20 @@ class RouteAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return routes_visible(user=request.user)
+
+
+@admin.register(RegionUnit)
+class RegionUnitAdmin(admin.ModelAdmin):
+    """Which department a licence of a region joins when the licence office's file names none."""
+
+    list_display = ("region_code", "org_unit", "note")
+    search_fields = ("region_code", "org_unit__name", "note")
+    autocomplete_fields = ("org_unit",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("org_unit")
+            .filter(org_unit__in=org_units_visible(user=request.user))
+        )

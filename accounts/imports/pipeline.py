@@ -16,6 +16,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.imports.reader import FormulaWithoutValue
 from accounts.models import ImportJob
 from core.db import tables_analyze
 from core.spreadsheet import csv_lines
@@ -88,6 +89,13 @@ class ImportSpec(abc.ABC):
     def column_label(self, name: str) -> str:
         return str(self.labels.get(name, name))
 
+    def column_title(self, name: str, job: ImportJob | None = None) -> str:
+        """How to name a column to the user: by the file's own header where the file has the column, else by
+        the field's label."""
+        if job is not None and name in (job.column_mapping or {}):
+            return str(job.column_mapping[name])
+        return self.column_label(name)
+
 
 REGISTRY: dict[str, ImportSpec] = {}
 
@@ -111,9 +119,17 @@ def spec_for(kind: str) -> ImportSpec:
 # ---- small parsers shared by specs -------------------------------------------------------------------------
 
 _DATE_RE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T].*)?$")
+# An Excel date serial (days since 1899-12-30, Excel's 1900 system with its leap-year bug): a date cell exported
+# to CSV as a number, e.g. 45296 = 2024-01-05. Five digits cover 1927-05-19 (10000) to 2173-10-14 (99999).
+_EXCEL_SERIAL_RE = re.compile(r"^(\d{5})(?:\.0+)?$")
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
 def parse_date(text: str) -> datetime.date:
+    """2024-05-01, 2024/5/1, 2024年5月1日, 20240501 or an Excel date serial (45296)."""
+    serial = _EXCEL_SERIAL_RE.match(text)
+    if serial:
+        return EXCEL_EPOCH + datetime.timedelta(days=int(serial.group(1)))
     match = _DATE_RE.match(text)
     if not match:
         raise ValueError
@@ -264,11 +280,24 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
         cursor.execute("DELETE FROM accounts_importrowerror WHERE job_id = %s", [job.pk])
         staging_create(cursor, table=table, spec=spec)
         for row_no, row in enumerate(iterator, start=2):
-            if not any(row):
+            if not any(row) and not any(isinstance(c, FormulaWithoutValue) for c in row):
                 continue
             total += 1
             raw = {name: (row[index] if index < len(row) else "") for name, index in items}
             values, row_problems = spec.clean(raw, ctx)
+            formulas = [name for name, cell in raw.items() if isinstance(cell, FormulaWithoutValue)]
+            if formulas:
+                # "cannot be empty" would send the user looking for a blank cell: say what the cell is.
+                row_problems = [p for p in row_problems if p.column not in formulas] + [
+                    RowProblem(
+                        name,
+                        raw[name].formula,
+                        _(
+                            "公式单元格没有值（文件保存时未计算公式），请在 Excel 中打开并保存后再导入，或把公式改为数值。"
+                        ),
+                    )
+                    for name in formulas
+                ]
             ok = not row_problems
             if values is not None:
                 staged.append((row_no, ok, *values))
@@ -333,7 +362,7 @@ def errors_as_csv_rows(job: ImportJob):
 
     spec = spec_for(job.kind)
     rows = (
-        [row_no, spec.column_label(column) if column else "", value, message]
+        [row_no, spec.column_title(column, job) if column else "", value, message]
         for row_no, column, value, message in (
             ImportRowError.objects.filter(job=job)
             .order_by("row_no", "id")

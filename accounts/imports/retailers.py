@@ -142,11 +142,17 @@ WEEKDAYS = {
 }
 
 
+def customer_code_required() -> bool:
+    """The configurable rule for a row without a customer code (settings.CRM_IMPORT_CUSTOMER_CODE)."""
+    from django.conf import settings
+
+    return settings.CRM_IMPORT_CUSTOMER_CODE == "required"
+
+
 class RetailerImport(ImportSpec):
     kind = ImportJob.Kind.RETAILERS
     models = (Retailer,)
     aliases = ALIASES
-    required = REQUIRED
     analyze_tables = ("accounts_retailer", "accounts_retailerevent")
     staging_columns = (
         *VALUE_COLUMNS,
@@ -155,6 +161,12 @@ class RetailerImport(ImportSpec):
         ("org_unit_id", "bigint"),
         ("route_id", "bigint"),
     )
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        if customer_code_required():
+            return REQUIRED
+        return tuple(name for name in REQUIRED if name != "customer_code")
 
     @property
     def labels(self):
@@ -200,7 +212,7 @@ class RetailerImport(ImportSpec):
                 bad(name, _("超过 %(n)s 个字符。") % {"n": max_length})
             return value
 
-        out["customer_code"] = text("customer_code", 20, required=True)
+        out["customer_code"] = text("customer_code", 20, required=customer_code_required())
         try:
             out["licence_no"] = licence_parse(raw["licence_no"]).number
         except ValidationError as exc:
@@ -330,10 +342,10 @@ class RetailerImport(ImportSpec):
                 out["bank_account"] = account
             else:
                 bad("bank_account", _("银行账号应为 12–30 位数字。"))
+        # Neither a department nor a route: check() takes the retailer's current ones, or the department mapped
+        # to the licence's region code (the licence office's files carry neither).
         org_unit = raw.get("org_unit") or None
         route = raw.get("route") or None
-        if not org_unit and not route:
-            bad("org_unit", _("营销部和服务线路至少填一项。"))
         values = (*(out[name] for name, _type in VALUE_COLUMNS), org_unit, route, None, None)
         return values, problems
 
@@ -346,7 +358,32 @@ class RetailerImport(ImportSpec):
              WHERE o.name = s.org_unit_name AND o.kind = 'department';
             UPDATE {table} s SET org_unit_id = r.org_unit_id FROM users_route r
              WHERE s.org_unit_id IS NULL AND s.org_unit_name IS NULL AND r.id = s.route_id;
+            UPDATE {table} s SET org_unit_id = r.org_unit_id, route_id = r.route_id FROM accounts_retailer r
+             WHERE s.org_unit_name IS NULL AND s.route_code IS NULL AND r.licence_no = s.licence_no;
+            UPDATE {table} s SET org_unit_id = m.org_unit_id FROM users_regionunit m
+             WHERE s.org_unit_name IS NULL AND s.route_code IS NULL AND s.org_unit_id IS NULL
+               AND m.region_code = left(s.licence_no, 6);
         """)
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="org_unit",
+            value_sql="left(s.licence_no, 6)",
+            message=_(
+                "没有填写营销部或服务线路，许可证号的区划代码也没有对应的营销部"
+                "（请在文件中填写，或由管理员在“区划对应营销部”中添加该代码）。"
+            ),
+            where="s.org_unit_name IS NULL AND s.route_code IS NULL AND s.org_unit_id IS NULL",
+        )
+        # No customer code: an existing retailer keeps its own; a new one takes its licence number (the rule in
+        # settings.CRM_IMPORT_CUSTOMER_CODE; under "required" clean() has refused the row already).
+        if not customer_code_required():
+            cursor.execute(f"""
+                UPDATE {table} s SET customer_code = coalesce(r.customer_code, s.licence_no)
+                FROM {table} t LEFT JOIN accounts_retailer r ON r.licence_no = t.licence_no
+                WHERE t.row_no = s.row_no AND s.customer_code IS NULL AND s.licence_no IS NOT NULL
+            """)
         add_errors_sql(
             cursor,
             job=job,
