@@ -23,6 +23,7 @@ from core.spreadsheet import csv_lines
 
 COPY_CHUNK_ROWS = 5000
 PREVIEW_ROWS = 10
+WARNINGS_SHOWN = 50
 MAX_ERRORS_PER_ROW = 10
 # The right to use imports at all; each kind adds the permissions of writing its models (ImportSpec.permissions).
 IMPORT_PERMISSION = "accounts.add_importjob"
@@ -82,12 +83,62 @@ class ImportSpec(abc.ABC):
     def check(self, *, cursor, job: ImportJob, table: str) -> None:  # noqa: B027 - optional hook
         """Set-based checks; add errors with `add_errors_sql`."""
 
+    def warnings(self, *, cursor, job: ImportJob, table: str) -> dict:
+        """Set-based hints that do not block a row (a likely duplicate of a record already in the system):
+        {"count": n, "items": [{"row": …, "kind": …, "message": …}, …]} with at most WARNINGS_SHOWN items."""
+        return {"count": 0, "items": []}
+
     @abc.abstractmethod
     def upsert(self, *, cursor, job: ImportJob, table: str) -> tuple[int, int, int]:
         """Write the rows where ok; return (created, updated, unchanged)."""
 
     def column_label(self, name: str) -> str:
         return str(self.labels.get(name, name))
+
+    # field -> an example cell, shown on the import help page (and checked by a test to pass clean())
+    examples: dict[str, str] = {}
+    # field -> a rule the help page states beside the format (e.g. what happens when the column is missing)
+    notes: dict = {}
+
+    def field_format(self, name: str) -> str:
+        """The accepted format of a field's cells, from its staging column's type or its model field's
+        choices: what the import help page says."""
+        for model in self.models:
+            try:
+                choices = model._meta.get_field(name).choices
+            except Exception:  # noqa: S112 - not a field of this model
+                continue
+            if choices:
+                return _("可选值：%(list)s") % {"list": "、".join(str(label) for _v, label in choices)}
+        types = dict(self.staging_columns)
+        if f"{name}_fen" in types:
+            return _("金额（元，最多两位小数，可带 ¥ 或千分位）")
+        sqltype = types.get(name, "text")
+        if sqltype == "date":
+            return _("日期：2024-05-01、2024/5/1、2024年5月1日、20240501 或 Excel 日期序号（45296）")
+        if sqltype == "boolean":
+            return _("是 / 否")
+        if sqltype in ("smallint", "integer", "bigint"):
+            return _("整数")
+        if sqltype.startswith("numeric"):
+            return _("数字")
+        return _("文本")
+
+    def help_rows(self) -> list[dict]:
+        """Every field this kind accepts, for the help page: its label, the headers that name it, whether it
+        is required, its format, an example and any rule about it."""
+        return [
+            {
+                "name": name,
+                "label": self.column_label(name),
+                "headers": [name, *aliases],
+                "required": name in self.required,
+                "format": self.field_format(name),
+                "example": self.examples.get(name, ""),
+                "note": str(self.notes.get(name, "")),
+            }
+            for name, aliases in self.aliases.items()
+        ]
 
     def column_title(self, name: str, job: ImportJob | None = None) -> str:
         """How to name a column to the user: by the file's own header where the file has the column, else by
@@ -325,6 +376,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
         # checks may depend on which columns the file carries, as the upsert does
         job.column_mapping = {name: header[index] for name, index in mapping.items()}
         spec.check(cursor=cursor, job=job, table=table)
+        warnings = spec.warnings(cursor=cursor, job=job, table=table)
         cursor.execute(
             f"UPDATE {table} s SET ok = false WHERE ok AND EXISTS "
             "(SELECT 1 FROM accounts_importrowerror e WHERE e.job_id = %s AND e.row_no = s.row_no)",
@@ -348,7 +400,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
     return {
         "column_mapping": {name: header[index] for name, index in mapping.items()},
         "unknown_columns": unknown,
-        "preview": {"header": header, "rows": preview},
+        "preview": {"header": header, "rows": preview, "warnings": warnings},
         "total_rows": total,
         "invalid_rows": invalid,
         "valid_rows": total - invalid,
