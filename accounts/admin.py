@@ -326,9 +326,18 @@ class ViolationEventAdmin(_ReadOnlyAdmin):
 
     list_display = ("pgh_created_at", "pgh_label", "pgh_obj", "type", "penalty", "voided_at", "void_reason")
     list_filter = ("pgh_label", "type")
-    search_fields = ("=pgh_obj_id", "void_reason")
+    # "=pgh_obj_id" made the admin ask for pgh_obj_id__iexact, which a foreign key does not have (a 500 on any
+    # search): a number finds the violation by id (get_search_results), words search its shop and the reason.
+    search_fields = ("=pgh_obj__retailer__licence_no", "pgh_obj__retailer__shop_name", "void_reason")
     list_select_related = ("pgh_obj",)
     show_full_result_count = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) <= 18:
+            results |= queryset.filter(pgh_obj_id=int(term))
+        return results, may_have_duplicates

@@ -23,6 +23,7 @@ MAX_LICENCE_YEARS = 5
     pghistory.InsertEvent("created"),
     pghistory.UpdateEvent("updated"),
     exclude=["search_text", "class_code", "updated_at"],
+    meta={"verbose_name": _("客户变更记录"), "verbose_name_plural": _("客户变更记录")},
 )
 class Retailer(models.Model):
     """One licensed shop (零售户)."""
@@ -487,7 +488,11 @@ class DuplicateScan(models.Model):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
 
-@pghistory.track(pghistory.InsertEvent("recorded"), pghistory.UpdateEvent("updated"))
+@pghistory.track(
+    pghistory.InsertEvent("recorded"),
+    pghistory.UpdateEvent("updated"),
+    meta={"verbose_name": _("违规变更记录"), "verbose_name_plural": _("违规变更记录")},
+)
 class Violation(models.Model):
     """A monopoly-law violation (专卖违规) found at a shop. Never deleted: a mistaken record is voided (who, when,
     why), and every change is kept by the history triggers. Violations drive the credit grade (CreditRule)."""

@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgtrigger",
     "pghistory",
-    "axes",
+    "users.apps.LoginThrottleConfig",  # django-axes, with a translated name in the admin
     "core",
     "users",
     "accounts",

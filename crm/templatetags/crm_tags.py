@@ -30,3 +30,23 @@ def add_class_form(bound_field):
     is_select = getattr(widget, "input_type", "") == "select" or "Select" in widget.__class__.__name__
     css = "form-select form-select-sm" if is_select else "form-control form-control-sm"
     return bound_field.as_widget(attrs={"class": css})
+
+
+@register.simple_tag(takes_context=True)
+def admin_allows(context, model_label: str, action: str = "view") -> bool:
+    """Whether the Django admin would open `model_label`'s pages for the reader ("view" or "change"): staff, and
+    the model's ModelAdmin agrees (it may refuse a county's staff what their model permissions allow). A link
+    that opens a 403 page is worse than none."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_active or not user.is_staff:
+        return False
+    model_admin = admin.site._registry.get(apps.get_model(model_label))
+    if model_admin is None:
+        return False
+    if action == "change":
+        return model_admin.has_change_permission(request)
+    return model_admin.has_view_or_change_permission(request)
