@@ -50,3 +50,26 @@ def admin_allows(context, model_label: str, action: str = "view") -> bool:
     if action == "change":
         return model_admin.has_change_permission(request)
     return model_admin.has_view_or_change_permission(request)
+
+
+@register.simple_tag(takes_context=True)
+def nav_section(context) -> str:
+    """The one navbar section the current page belongs to, so exactly one menu item is highlighted (url names
+    repeat across apps: loyalty's "home" is not the workspace, the data-quality page lives under /retailers/)."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    if match is None:
+        return ""
+    namespace, name = match.namespace or "", match.url_name or ""
+    if not namespace:
+        return "home" if name == "home" else ""
+    if namespace == "imports" or (
+        namespace == "accounts" and (name == "quality" or name.startswith("duplicate"))
+    ):
+        return "data"
+    if (namespace == "accounts" and (name.startswith("violation") or name == "credit-rule")) or (
+        namespace == "sales" and name.startswith("allocation")
+    ):
+        return "supply"
+    if namespace == "accounts":
+        return "retailers"
+    return namespace

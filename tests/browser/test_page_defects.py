@@ -1,0 +1,112 @@
+"""Defects seen on pages, each checked in real Chromium: the import history on a phone, the import help page
+reached from a failed import, one highlighted menu item, the complaint list opening on the open cases with 新建,
+and the scoring internals kept from supervisors."""
+
+import importlib
+import re
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.models import ImportJob
+from feedback.models import Complaint
+from tests.browser.conftest import PASSWORD
+from users.models import User
+from users.services import user_create
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def supervisor(world):
+    return user_create(
+        username="sup_a",
+        password=PASSWORD,
+        role=User.Role.SUPERVISOR,
+        org_unit=world.route_a.org_unit.parent,
+        display_name="赵主管",
+    )
+
+
+def _done_job(user, name: str) -> ImportJob:
+    return ImportJob.objects.create(
+        kind=ImportJob.Kind.RETAILERS,
+        file="imports/test.csv",
+        original_name=name,
+        status=ImportJob.Status.DONE,
+        created_by=user,
+        total_rows=120,
+        valid_rows=118,
+        invalid_rows=2,
+        created_count=100,
+        updated_count=18,
+        rejected_count=2,
+        finished_at=timezone.now(),
+    )
+
+
+def test_the_import_history_reads_line_by_line_on_a_phone(phone_page, live_server, supervisor, login):
+    _done_job(supervisor, "老城区零售户许可证台账2026年第一季度.xlsx")
+    login(phone_page, supervisor)
+    phone_page.goto(f"{live_server.url}/imports/")
+    expect(phone_page.locator("#import-history-list")).to_be_visible()
+    expect(phone_page.locator("table").filter(has_text="新增/更新/未变/拒绝")).to_be_hidden()
+    item = phone_page.locator("#import-history-list li").first
+    expect(item).to_contain_text("新增 100")
+    name = item.locator("a").first
+    box = name.bounding_box()
+    assert box["width"] > 200 and box["height"] < 40, box  # one line, not a character per line
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_failed_import_points_to_the_help_page(page, live_server, supervisor, login, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from accounts.imports.services import import_job_create, import_job_validate
+    from tests.imports.helpers import upload
+
+    job = import_job_create(
+        user=supervisor, kind="retailers", upload=upload("店名,地址\r\n甲,乙\r\n".encode()), enqueue=False
+    )
+    import_job_validate(job_id=job.pk)
+    login(page, supervisor)
+    page.goto(f"{live_server.url}/imports/{job.pk}/")
+    expect(page.locator("#import-state")).to_have_text("失败")
+    page.locator("#import-help-link").click()
+    page.wait_for_url(re.compile(r"/imports/help/"))
+    section = page.locator("#kind-retailers")
+    expect(section).to_be_visible()
+    expect(section.locator('tr[data-field="licence_no"]')).to_contain_text("许可证号")
+    expect(section.locator('tr[data-field="licence_issued_on"]')).to_contain_text("45296")
+
+
+@pytest.mark.parametrize("path", ["/loyalty/", "/retailers/quality/", "/imports/", "/"])
+def test_exactly_one_menu_item_is_highlighted(page, live_server, supervisor, login, path):
+    login(page, supervisor)
+    page.goto(f"{live_server.url}{path}")
+    active = page.locator("nav .navbar-nav > .nav-item > .nav-link.active")
+    expect(active).to_have_count(1)
+
+
+def test_the_complaint_list_opens_on_open_cases_and_offers_new(page, live_server, world, supervisor, login):
+    importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
+    from feedback.services.complaints import complaint_open
+
+    still_open = complaint_open(
+        retailer=world.shop_a1, category_code="delivery", description="送货晚了两天", channel="phone"
+    )
+    closed = complaint_open(
+        retailer=world.shop_a2, category_code="delivery", description="早已处理完的旧事", channel="phone"
+    )
+    Complaint.objects.filter(pk=closed.pk).update(status=Complaint.Status.CLOSED, resolved_at=timezone.now())
+    login(page, supervisor)
+    page.goto(f"{live_server.url}/service/complaints/")
+    rows = page.locator("#complaint-rows")
+    expect(rows).to_contain_text(f"#{still_open.pk}")
+    expect(rows).not_to_contain_text(f"#{closed.pk} ")
+    expect(page.locator("select[name=status]")).to_have_value("open")
+    page.select_option("select[name=status]", "")
+    page.locator("#complaint-filters button[type=submit]").click()
+    expect(page.locator("#complaint-rows")).to_contain_text(f"#{closed.pk}")
+    expect(page.locator("#complaint-new")).to_be_visible()
