@@ -57,7 +57,9 @@ def test_the_import_history_reads_line_by_line_on_a_phone(phone_page, live_serve
     expect(item).to_contain_text("新增 100")
     name = item.locator("a").first
     box = name.bounding_box()
-    assert box["width"] > 200 and box["height"] < 40, box  # one line, not a character per line
+    # one line, not a character per line
+    assert box["width"] > 200, box
+    assert box["height"] < 40, box
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 390
 
 
