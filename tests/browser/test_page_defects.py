@@ -112,3 +112,31 @@ def test_the_complaint_list_opens_on_open_cases_and_offers_new(page, live_server
     page.locator("#complaint-filters button[type=submit]").click()
     expect(page.locator("#complaint-rows")).to_contain_text(f"#{closed.pk}")
     expect(page.locator("#complaint-new")).to_be_visible()
+
+
+def test_chart_amounts_read_as_the_rest_of_the_ui(page, live_server, supervisor, login):
+    """The value-class chart's amount axis and tooltips go through crmMoney: ¥5,704.2万, not 57042112."""
+    login(page, supervisor)
+    page.goto(f"{live_server.url}/segmentation/explorer/")
+    assert page.evaluate("window.crmMoney(57042112)") == "¥5,704.2万"
+    assert page.evaluate("window.crmMoney(8600)") == "¥8,600"
+    page.evaluate("document.documentElement.lang = 'en'")
+    assert page.evaluate("window.crmMoney(57042112)") == "¥57.0M"
+    assert "crmMoney(v)" in page.content()  # the axis uses it
+
+
+def test_the_visit_form_keeps_submit_in_reach_and_the_draft_note_small(phone_page, live_server, world, login):
+    login(phone_page, world.cm_a)
+    phone_page.goto(f"{live_server.url}/visits/retailers/{world.shop_a1.pk}/new/")
+    submit = phone_page.locator("#visit-submit")
+    bar = phone_page.locator("#visit-actions")
+    for scroll in (0, 600):
+        phone_page.evaluate(f"window.scrollTo(0, {scroll})")
+        box = submit.bounding_box()
+        # on screen, scrolled or not
+        assert box["y"] >= 0, (scroll, box)
+        assert box["y"] + box["height"] <= 844, (scroll, box)
+        assert bar.bounding_box()["height"] < 70  # one line beside the button, not a banner over the form
+    phone_page.fill("#id_notes", "检查了陈列。")
+    expect(phone_page.locator("#visit-state")).to_contain_text("草稿已保存在本机")
+    assert bar.bounding_box()["height"] < 70
