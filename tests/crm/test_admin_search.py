@@ -122,11 +122,20 @@ def test_links_on_admin_pages_open_pages_the_reader_may_see(
 def test_pages_link_to_the_admin_only_where_the_admin_opens(supervisor_a, company, client_for):
     from django.contrib.auth.models import Permission
 
-    from tests.users.factories import AdminFactory
-
     # a supervisor holding the model permission but not the admin (not staff): the link would open the admin's
     # login page, a dead end for them
-    supervisor_a.user_permissions.add(Permission.objects.get(codename="change_creditrule"))
+    from django.contrib.contenttypes.models import ContentType
+
+    from accounts.models import CreditRule
+    from tests.users.factories import AdminFactory
+
+    # get_or_create: a transactional test run before this one may have flushed the permission rows
+    permission, _created = Permission.objects.get_or_create(
+        codename="change_creditrule",
+        content_type=ContentType.objects.get_for_model(CreditRule),
+        defaults={"name": "Can change credit rule"},
+    )
+    supervisor_a.user_permissions.add(permission)
     admin_user = AdminFactory(org_unit=company, is_superuser=True)
     assert (
         "/admin/accounts/creditrule/"
