@@ -140,3 +140,55 @@ def test_the_visit_form_keeps_submit_in_reach_and_the_draft_note_small(phone_pag
     phone_page.fill("#id_notes", "检查了陈列。")
     expect(phone_page.locator("#visit-state")).to_contain_text("草稿已保存在本机")
     assert bar.bounding_box()["height"] < 70
+
+
+def test_the_campaign_editor_shows_audience_preview_and_a_searchable_product_picker(
+    page, live_server, world, supervisor, login
+):
+    from campaigns.models import MessageTemplate
+    from sales.services import product_create
+    from segmentation.segments import segment_create
+    from tests.campaigns.factories import sms_body
+
+    county = world.route_a.org_unit.parent
+    segment = segment_create(
+        user=supervisor, name="老城全部客户", org_unit=county, definition={"op": "and", "rules": []}
+    )
+    template = MessageTemplate.objects.create(
+        name="新品通知",
+        channel="sms",
+        org_unit=county,
+        body=sms_body("{{ owner_name }}您好，本周新品到货。"),
+    )
+    for code, brand, name in (
+        ("P1", "七匹狼", "七匹狼（红）"),
+        ("P2", "中华", "中华（硬）"),
+        ("P3", "黄金叶", "黄金叶（天叶）"),
+    ):
+        product_create(
+            data={
+                "code": code,
+                "brand": brand,
+                "name": name,
+                "wholesale_price_fen": 10000,
+                "retail_price_fen": 12000,
+            }
+        )
+    login(page, supervisor)
+    page.goto(f"{live_server.url}/campaigns/new/")
+    page.select_option("#id_segment", str(segment.pk))
+    expect(page.locator("#audience-count")).to_contain_text("3")  # cm_a's three shops in county A
+    page.select_option("#id_template", str(template.pk))
+    expect(page.locator("#message-preview #preview-text")).to_contain_text("本周新品到货")
+    # the product picker: searchable, names said once
+    expect(page.locator("#id_promoted_products")).to_be_hidden()
+    page.fill(".picker-search", "七匹")
+    visible = page.locator(".picker-option:visible")
+    expect(visible).to_have_count(1)
+    expect(visible).to_have_text("七匹狼（红）")
+    visible.click()
+    expect(page.locator(".picker-chip")).to_have_text("七匹狼（红） ×")
+    selected = page.eval_on_selector(
+        "#id_promoted_products", "s => Array.from(s.selectedOptions).map(o => o.text)"
+    )
+    assert selected == ["七匹狼（红）"]
