@@ -136,6 +136,7 @@ def test_pages_link_to_the_admin_only_where_the_admin_opens(supervisor_a, compan
         defaults={"name": "Can change credit rule"},
     )
     supervisor_a.user_permissions.add(permission)
+    CreditRule.objects.get_or_create(is_active=True, defaults={"name": "默认信用规则"})  # as the data migration
     admin_user = AdminFactory(org_unit=company, is_superuser=True)
     assert (
         "/admin/accounts/creditrule/"
