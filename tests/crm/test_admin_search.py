@@ -136,7 +136,9 @@ def test_pages_link_to_the_admin_only_where_the_admin_opens(supervisor_a, compan
         defaults={"name": "Can change credit rule"},
     )
     supervisor_a.user_permissions.add(permission)
-    CreditRule.objects.get_or_create(is_active=True, defaults={"name": "默认信用规则"})  # as the data migration
+    CreditRule.objects.get_or_create(
+        is_active=True, defaults={"name": "默认信用规则"}
+    )  # as the data migration
     admin_user = AdminFactory(org_unit=company, is_superuser=True)
     assert (
         "/admin/accounts/creditrule/"
@@ -146,3 +148,23 @@ def test_pages_link_to_the_admin_only_where_the_admin_opens(supervisor_a, compan
     link = re.search(r'href="(/admin/accounts/creditrule/\d+/change/)"', admin_page).group(1)
     assert client_for(admin_user).get(link).status_code == 200
     assert client_for(supervisor_a).get(link).status_code == 302
+
+
+def test_the_admin_carries_the_products_name_and_translated_models(superuser, client_for):
+    client = client_for(superuser)
+    page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "烟草零售客户 CRM · 系统管理" in page
+    assert "Django" not in page
+    for name in ("登录保护", "登录尝试", "客户变更记录", "违规变更记录", "区划对应营销部"):
+        assert name in page, name
+    assert "Axes" not in page
+    english = client_for(superuser)
+    english.cookies["django_language"] = "en"
+    page = english.get("/admin/").content.decode()
+    for name in (
+        "Tobacco retail CRM · Administration",
+        "Retailer changes",
+        "Violation changes",
+        "Region departments",
+    ):
+        assert name in page, name
