@@ -159,6 +159,7 @@ def test_the_campaign_editor_shows_audience_preview_and_a_searchable_product_pic
         channel="sms",
         org_unit=county,
         body=sms_body("{{ owner_name }}您好，本周新品到货。"),
+        created_by=supervisor,
     )
     for code, brand, name in (
         ("P1", "七匹狼", "七匹狼（红）"),
