@@ -26,7 +26,7 @@ from accounts.services import (
     sensitive_access_log_many,
     sensitive_may_reveal,
 )
-from core.admin import ModelAdmin
+from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.masking import PERSONAL_FIELDS, mask_mobile
 
 
@@ -166,21 +166,8 @@ class RetailerAdmin(ModelAdmin):
         self._set_status(request, queryset, Retailer.Status.CLOSED)
 
 
-class _ReadOnlyAdmin(ModelAdmin):
-    """Logs are append-only: nobody edits or deletes them through the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(_ReadOnlyAdmin):
+class ConsentEventAdmin(ReadOnlyAdmin):
     list_display = ("retailer", "channel", "granted", "source", "recorded_by", "created_at")
     list_filter = ("channel", "granted")
     search_fields = ("retailer__shop_name", "retailer__licence_no", "source")
@@ -196,7 +183,7 @@ class ConsentEventAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(SensitiveAccess)
-class SensitiveAccessAdmin(_ReadOnlyAdmin):
+class SensitiveAccessAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "retailer", "field", "via", "ip_address")
     list_filter = ("field", "via")
     search_fields = ("user__username", "retailer__shop_name", "retailer__licence_no")
@@ -212,7 +199,7 @@ class SensitiveAccessAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(RetailerExport)
-class RetailerExportAdmin(_ReadOnlyAdmin):
+class RetailerExportAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "user", "row_count", "unmasked", "filters")
     list_filter = ("unmasked",)
     search_fields = ("user__username",)
@@ -223,7 +210,7 @@ class RetailerExportAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(RetailerEvent)
-class RetailerEventAdmin(_ReadOnlyAdmin):
+class RetailerEventAdmin(ReadOnlyAdmin):
     """The change history written by database triggers (so bulk updates appear too)."""
 
     list_display = (
@@ -245,7 +232,7 @@ class RetailerEventAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(_ReadOnlyAdmin):
+class ImportJobAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "kind",
@@ -270,7 +257,7 @@ class ImportJobAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(ImportRowError)
-class ImportRowErrorAdmin(_ReadOnlyAdmin):
+class ImportRowErrorAdmin(ReadOnlyAdmin):
     list_display = ("job", "row_no", "column", "value", "message")
     search_fields = ("message", "value")
     show_full_result_count = False
@@ -282,7 +269,7 @@ class ImportRowErrorAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Violation)
-class ViolationAdmin(_ReadOnlyAdmin):
+class ViolationAdmin(ReadOnlyAdmin):
     """Violations are recorded on the violation page and voided there (kept, audited); the admin reads them."""
 
     list_display = ("retailer", "occurred_on", "type", "penalty", "source", "recorded_by", "voided_at")
@@ -322,14 +309,23 @@ class CreditRuleAdmin(ModelAdmin):
 
 
 @admin.register(Violation.events.rel.related_model)
-class ViolationEventAdmin(_ReadOnlyAdmin):
+class ViolationEventAdmin(ReadOnlyAdmin):
     """Every insert and change of a violation (voiding included), written by database triggers."""
 
     list_display = ("pgh_created_at", "pgh_label", "pgh_obj", "type", "penalty", "voided_at", "void_reason")
     list_filter = ("pgh_label", "type")
-    search_fields = ("=pgh_obj_id", "void_reason")
+    # "=pgh_obj_id" made the admin ask for pgh_obj_id__iexact, which a foreign key does not have (a 500 on any
+    # search): a number finds the violation by id (get_search_results), words search its shop and the reason.
+    search_fields = ("=pgh_obj__retailer__licence_no", "pgh_obj__retailer__shop_name", "void_reason")
     list_select_related = ("pgh_obj",)
     show_full_result_count = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term.isdigit() and len(term) <= 18:
+            results |= queryset.filter(pgh_obj_id=int(term))
+        return results, may_have_duplicates

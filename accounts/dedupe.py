@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import DuplicatePair, Retailer
+from accounts.models import DuplicatePair, DuplicateScan, Retailer
 from accounts.selectors import retailer_scope
 from core.db import tables_analyze
 from core.errors import ConflictError
@@ -27,6 +27,12 @@ from users.models import User
 
 NAME_SIMILARITY = 0.5
 ADDRESS_SIMILARITY = 0.6
+# The blocking key of the fuzzy rule: the first four characters of the shop name without its branch in brackets,
+# so "惠民便利店（西关店）" meets "惠民便利" and "福满多超市" meets "福满多超市二店". Shared with the import
+# preview (accounts.imports.retailers), which flags the same pairs before they are written.
+NAME_KEY_SQL = "left(regexp_replace({name}, '[（(].*$', ''), 4)"
+# The county of an org unit row `o`: a department's parent, or the unit itself.
+COUNTY_OF_SQL = "CASE WHEN {o}.kind = 'department' THEN {o}.parent_id ELSE {o}.id END"
 # Fields a merge copies from the duplicate when the survivor has none.
 FILL_BLANKS = (
     "owner_id_number",
@@ -176,29 +182,80 @@ def duplicates_scan() -> int:
             ON CONFLICT (first_id, second_id) DO NOTHING
         """)
         added = cursor.rowcount
-        # Fuzzy pairs are blocked on (department, name key): the first four characters of the shop name
-        # without its branch in brackets, so "惠民便利店（西关店）" meets "惠民便利" and "福满多超市" meets
-        # "福满多超市二店" — an equality hash join, never the all-pairs comparison a plain trigram self-join
-        # becomes at province scale. Within a block, trigram similarity of name and address decides.
+        # Fuzzy pairs are blocked on (county, name key) (NAME_KEY_SQL): an equality hash join, never the all-pairs
+        # comparison a plain trigram self-join becomes at province scale. A county's departments share shops at
+        # their borders, so the block is the county, not the department. Within a block, trigram similarity of
+        # name and address decides.
         cursor.execute(
-            """
+            f"""
             WITH keyed AS MATERIALIZED (
-              SELECT id, org_unit_id, shop_name, address,
-                     left(regexp_replace(shop_name, '[（(].*$', ''), 4) AS name_key
-              FROM accounts_retailer WHERE status <> 'closed'
+              SELECT r.id, {COUNTY_OF_SQL.format(o="o")} AS county_id, r.shop_name, r.address,
+                     {NAME_KEY_SQL.format(name="r.shop_name")} AS name_key
+              FROM accounts_retailer r JOIN users_orgunit o ON o.id = r.org_unit_id WHERE r.status <> 'closed'
             )
             INSERT INTO accounts_duplicatepair (first_id, second_id, reason, score, status, found_at)
             SELECT a.id, b.id, 'fuzzy',
                    round(((similarity(a.shop_name, b.shop_name) + similarity(a.address, b.address)) / 2)::numeric, 3),
                    'open', now()
             FROM keyed a
-            JOIN keyed b ON b.org_unit_id = a.org_unit_id AND b.name_key = a.name_key AND b.id > a.id
+            JOIN keyed b ON b.county_id = a.county_id AND b.name_key = a.name_key AND b.id > a.id
             WHERE similarity(a.address, b.address) >= %s AND similarity(a.shop_name, b.shop_name) >= %s
             ON CONFLICT (first_id, second_id) DO NOTHING
-            """,
+            """,  # noqa: S608 - the f-string only inlines module constants
             [ADDRESS_SIMILARITY, NAME_SIMILARITY],
         )
         return added + cursor.rowcount
+
+
+def duplicates_scan_request(*, user: User) -> DuplicateScan:
+    """Run the duplicate scan now (supervisors and admins, from the data-quality page): queue a scan, or return
+    the one already waiting or running, so a second click does not start a second scan."""
+    from django.core.exceptions import PermissionDenied
+    from django.db import IntegrityError
+
+    if not (user.is_company_admin or user.role == User.Role.SUPERVISOR):
+        raise PermissionDenied(_("只有营销主管和管理员可以立即检查重复。"))
+    active = DuplicateScan.objects.filter(
+        status__in=[DuplicateScan.Status.QUEUED, DuplicateScan.Status.RUNNING]
+    )
+    existing = active.first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            scan = DuplicateScan.objects.create(requested_by=user)
+    except IntegrityError:  # another click won the race: join its scan
+        return active.first()
+    from accounts.tasks import duplicates_scan_task
+
+    transaction.on_commit(lambda: duplicates_scan_task.delay(scan_id=scan.pk))
+    return scan
+
+
+def duplicates_scan_run(*, scan_id: int) -> DuplicateScan:
+    """Run a requested scan once: claim it, scan, record what it found (or why it failed)."""
+    with transaction.atomic():
+        scan = DuplicateScan.objects.select_for_update().get(pk=scan_id)
+        if scan.status != DuplicateScan.Status.QUEUED:
+            return scan  # a re-delivered task
+        scan.status, scan.started_at = DuplicateScan.Status.RUNNING, timezone.now()
+        scan.save(update_fields=["status", "started_at"])
+    try:
+        added = duplicates_scan()
+    except Exception as exc:
+        DuplicateScan.objects.filter(pk=scan_id).update(
+            status=DuplicateScan.Status.FAILED, finished_at=timezone.now(), message=str(exc)[:500]
+        )
+        raise
+    DuplicateScan.objects.filter(pk=scan_id).update(
+        status=DuplicateScan.Status.DONE, finished_at=timezone.now(), pairs_added=added
+    )
+    scan.refresh_from_db()
+    return scan
+
+
+def duplicate_scan_latest() -> DuplicateScan | None:
+    return DuplicateScan.objects.select_related("requested_by").first()
 
 
 def duplicates_open(*, user: User) -> QuerySet[DuplicatePair]:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Retailer
+from accounts.selectors import retailer_quality_filter, retailer_quality_issues
 from accounts.widgets import FastSelect
 from users.models import OrgUnit, Route, User
 from users.selectors import managers_visible, org_units_visible, routes_visible
@@ -71,6 +72,12 @@ class RetailerFilter(django_filters.FilterSet):
         )
     )
 
+    issue = django_filters.ChoiceFilter(
+        label=_("数据问题"),
+        choices=[(key, label) for key, (label, _q) in retailer_quality_issues().items()],
+        method="filter_issue",
+    )
+
     class Meta:
         model = Retailer
         fields = []
@@ -99,6 +106,9 @@ class RetailerFilter(django_filters.FilterSet):
 
     def filter_org_unit(self, queryset, name, value):
         return queryset.filter(org_unit__path__startswith=value.path)
+
+    def filter_issue(self, queryset, name, value):
+        return retailer_quality_filter(queryset, issue=value)
 
     def filter_expiring(self, queryset, name, value):
         limit = timezone.localdate() + datetime.timedelta(days=int(value))

@@ -25,6 +25,7 @@ MAX_LICENCE_YEARS = 5
     pghistory.InsertEvent("created"),
     pghistory.UpdateEvent("updated"),
     exclude=["search_text", "class_code", "updated_at"],
+    meta={"verbose_name": _("客户变更记录"), "verbose_name_plural": _("客户变更记录")},
 )
 class Retailer(models.Model):
     """One licensed shop (零售户)."""
@@ -455,7 +456,52 @@ class DuplicatePair(models.Model):
         return f"{self.first_id}~{self.second_id} {self.reason}"
 
 
-@pghistory.track(pghistory.InsertEvent("recorded"), pghistory.UpdateEvent("updated"))
+class DuplicateScan(models.Model):
+    """One run of the duplicate scan asked for from the data-quality page (the nightly run records none): the page
+    shows its state while it runs and what it found."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("检查中")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("发起人"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("发起时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    pairs_added = models.PositiveIntegerField(_("新发现"), default=0)
+    message = models.CharField(_("说明"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("重复检查")
+        verbose_name_plural = _("重复检查")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # at most one scan waiting or running: a second click joins the first
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status__in=["queued", "running"]),
+                name="duplicatescan_one_active",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_status_display()}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+@pghistory.track(
+    pghistory.InsertEvent("recorded"),
+    pghistory.UpdateEvent("updated"),
+    meta={"verbose_name": _("违规变更记录"), "verbose_name_plural": _("违规变更记录")},
+)
 class Violation(models.Model):
     """A monopoly-law violation (专卖违规) found at a shop. Never deleted: a mistaken record is voided (who, when,
     why), and every change is kept by the history triggers. Violations drive the credit grade (CreditRule)."""

@@ -10,10 +10,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.dedupe import duplicate_dismiss, duplicates_open, retailer_merge
-from accounts.selectors import retailer_scope
+from accounts.dedupe import (
+    duplicate_dismiss,
+    duplicate_scan_latest,
+    duplicates_open,
+    duplicates_scan_request,
+    retailer_merge,
+)
+from accounts.selectors import retailer_quality_issues, retailer_scope
 from core.errors import ConflictError
 
 PAIRS_SHOWN = 30
@@ -32,20 +38,38 @@ def quality_view(request):
                 licence_expires_on__gte=today, licence_expires_on__lte=today + datetime.timedelta(days=30)
             ),
         ),
-        no_manager=Count("id", filter=Q(route__isnull=True) | Q(route__manager__isnull=True)),
-        no_location=Count("id", filter=Q(latitude__isnull=True) | Q(longitude__isnull=True)),
-        no_tier=Count("id", filter=Q(tier__isnull=True)),
-        licence_mismatch=Count("id", filter=Q(status="active") & ~Q(licence_status="valid")),
-        no_consent=Count("id", filter=Q(sms_consent=False, email_consent=False)),
+        **{
+            key: Count("id", filter=condition)
+            for key, (_label, condition) in retailer_quality_issues().items()
+        },
     )
     pairs = duplicates_open(user=request.user)
     context = {
         "counts": counts,
+        "issues": [(key, label, counts[key]) for key, (label, _q) in retailer_quality_issues().items()],
         "pairs": list(pairs[:PAIRS_SHOWN]),
         "more_pairs": pairs[PAIRS_SHOWN : PAIRS_SHOWN + 1].exists(),
+        "scan": duplicate_scan_latest(),
         "months": int(request.GET.get("months") or 3) if str(request.GET.get("months", "3")).isdigit() else 3,
     }
     return render(request, "accounts/quality.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def duplicate_scan_view(request):
+    """POST: run the duplicate scan now. GET (htmx, every second while it runs): the latest scan's state."""
+    if request.method == "POST":
+        try:
+            duplicates_scan_request(user=request.user)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+            return redirect("accounts:quality")
+        if not request.htmx:
+            return redirect("accounts:quality")
+    elif not (request.user.is_company_admin or request.user.role == "supervisor"):
+        raise PermissionDenied
+    return render(request, "includes/duplicate_scan.html", {"scan": duplicate_scan_latest()})
 
 
 @login_required

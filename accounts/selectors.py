@@ -149,3 +149,27 @@ def retailer_count_capped(qs: QuerySet[Retailer], *, cap: int = COUNT_CAP) -> tu
     """How many rows match, counting no further than `cap` (asked for on demand, never on every page)."""
     n = qs.order_by()[: cap + 1].count()
     return min(n, cap), n > cap
+
+
+# The data-quality issues a live (not closed) record can have: one definition for the counters on the
+# data-quality page and for the retailer list's `issue` filter behind each counter, so a count and its list agree.
+def retailer_quality_issues() -> dict:
+    from django.db.models import Q
+    from django.utils.translation import gettext_lazy
+
+    return {
+        "no_manager": (gettext_lazy("没有客户经理"), Q(route__isnull=True) | Q(route__manager__isnull=True)),
+        "licence_mismatch": (
+            gettext_lazy("许可证非有效但客户正常"),
+            Q(status="active") & ~Q(licence_status="valid"),
+        ),
+        "no_location": (gettext_lazy("缺少经纬度"), Q(latitude__isnull=True) | Q(longitude__isnull=True)),
+        "no_tier": (gettext_lazy("未定档"), Q(tier__isnull=True)),
+        "no_consent": (gettext_lazy("未授权任何消息渠道"), Q(sms_consent=False, email_consent=False)),
+    }
+
+
+def retailer_quality_filter(qs: QuerySet[Retailer], *, issue: str) -> QuerySet[Retailer]:
+    """The live records that have `issue` (a key of retailer_quality_issues)."""
+    _label, condition = retailer_quality_issues()[issue]
+    return qs.exclude(status=Retailer.Status.CLOSED).filter(condition)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("new/", views.retailer_create_view, name="retailer-create"),
     path("quality/", quality_views.quality_view, name="quality"),
     path("duplicates/<int:pk>/", quality_views.duplicate_decide_view, name="duplicate-decide"),
+    path("duplicates/scan/", quality_views.duplicate_scan_view, name="duplicate-scan"),
     path("<int:pk>/", views.retailer_detail_view, name="retailer-detail"),
     path("<int:pk>/edit/", views.retailer_update_view, name="retailer-update"),
     path("<int:pk>/reveal/<str:field>/", views.retailer_reveal_view, name="retailer-reveal"),

@@ -24,7 +24,10 @@ class CampaignForm(forms.ModelForm):
         label=_("推广品规"),
         queryset=Product.objects.exclude(status=Product.Status.WITHDRAWN).order_by("brand", "name"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        # static/js/picker.js turns it into a searchable picker (the plain list still works without scripts)
+        widget=forms.SelectMultiple(
+            attrs={"size": 6, "data-picker": "1", "data-picker-placeholder": _("搜索品规")}
+        ),
         help_text=_("转化 = 发送后 N 天内订购了其中任一品规；不选则不统计转化"),
     )
 
@@ -64,6 +67,13 @@ class CampaignForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def template_texts(self) -> dict:
+        """The offered templates' texts by id, for the editor's live message preview (one query)."""
+        return {
+            str(t["id"]): t
+            for t in self.fields["template"].queryset.values("id", "channel", "subject", "body", "html_body")
+        }
 
 
 class MessageTemplateForm(forms.ModelForm):

@@ -54,6 +54,20 @@ class ProductImport(ImportSpec):
         ("trial_started_on", "date"),
         ("substitute_code", "text"),
     )
+    examples = {
+        "code": "6901028075763",
+        "brand": "七匹狼",
+        "name": "七匹狼（红）",
+        "manufacturer": "福建中烟工业有限责任公司",
+        "wholesale_price": "120.84",
+        "retail_price": "¥150",
+        "tar_mg": "10",
+        "is_in_province": "否",
+        "is_scarce": "否",
+        "status": "在销",
+        "trial_started_on": "2024-03-01",
+        "substitute_code": "",
+    }
     labels = {
         "code": gettext_lazy("卷烟编码"),
         "brand": gettext_lazy("品牌"),
@@ -245,6 +259,22 @@ class OrderImport(ImportSpec):
         ("retailer_id", "bigint"),
         ("product_id", "bigint"),
     )
+    examples = {
+        "order_no": "DD20240501001",
+        "licence_no": "410302100001",
+        "customer_code": "",
+        "ordered_on": "45413",
+        "product_code": "6901028075763",
+        "cartons": "5",
+        "unit_price": "120.84",
+        "amount": "604.20",
+        "source": "网上",
+    }
+    notes = {
+        "licence_no": gettext_lazy("许可证号和客户编码至少填一项。"),
+        "customer_code": gettext_lazy("许可证号和客户编码至少填一项。"),
+        "amount": gettext_lazy("填写时须等于订购量 × 单价。"),
+    }
     labels = {
         "order_no": gettext_lazy("订单号"),
         "licence_no": gettext_lazy("许可证号"),

@@ -87,6 +87,9 @@ class Product(models.Model):
         ]
 
     def __str__(self):
+        # most names already carry the brand ("七匹狼（红）"): "七匹狼（七匹狼（红））" says it twice
+        if self.name.startswith(self.brand):
+            return self.name
         return f"{self.brand}（{self.name}）"
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ModelAdmin
-from users.models import ApiToken, OrgUnit, Route, User
+from users.models import ApiToken, OrgUnit, RegionUnit, Route, User
 from users.selectors import org_units_visible, routes_visible
 from users.services import api_token_create, api_token_revoke, org_unit_create, user_activate, user_deactivate
 
@@ -156,3 +156,20 @@ class ApiTokenAdmin(ModelAdmin):
     def revoke_tokens(self, request, queryset):
         count = api_token_revoke(token_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, gettext("已撤销 %(n)s 个令牌。") % {"n": count}, messages.SUCCESS)
+
+
+@admin.register(RegionUnit)
+class RegionUnitAdmin(ModelAdmin):
+    """Which department a licence of a region joins when the licence office's file names none."""
+
+    list_display = ("region_code", "org_unit", "note")
+    search_fields = ("region_code", "org_unit__name", "note")
+    autocomplete_fields = ("org_unit",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("org_unit")
+            .filter(org_unit__in=org_units_visible(user=request.user))
+        )

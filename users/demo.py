@@ -5,8 +5,8 @@ import math
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from users.models import OrgUnit, Route, User
-from users.services import org_unit_create, route_create, user_create
+from users.models import OrgUnit, RegionUnit, Route, User
+from users.services import org_unit_create, region_units_seed_defaults, route_create, user_create
 
 DEMO_PASSWORD = "crm-demo-2026"  # noqa: S105 - printed for the demo logins; never used in production
 COMPANY_NAME = "洛阳市烟草公司"
@@ -133,12 +133,14 @@ def demo_staff_build(*, retailers: int) -> dict:
                     visit_weekday=weekday,
                 )
                 routes.append({"route": route, "county": county, "department": department})
+        region_units_seed_defaults()
     return {"company": company, "counties": counties, "routes": routes}
 
 
 def demo_staff_flush() -> None:
     """Remove demo staff, routes and org units (retailers must be gone first)."""
     Route.objects.all().delete()
+    RegionUnit.objects.all().delete()
     User.objects.all().delete()
     for kind in (OrgUnit.Kind.DEPARTMENT, OrgUnit.Kind.COUNTY, OrgUnit.Kind.COMPANY):
         OrgUnit.objects.filter(kind=kind).delete()

@@ -168,3 +168,45 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… ({self.user})"
+
+
+class RegionUnit(models.Model):
+    """Where a licence from a region goes when its file names no department: the licence office's files carry the
+    licence number (whose first 6 digits are the region code) but neither a department nor a route. One row per
+    region code, editable in the admin; imports read it (accounts.imports.retailers)."""
+
+    region_code = models.CharField(
+        _("行政区划代码"), max_length=6, unique=True, validators=[REGION_CODE_VALIDATOR]
+    )
+    org_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("营销部"),
+        on_delete=models.PROTECT,
+        related_name="region_units",
+        limit_choices_to={"kind": OrgUnit.Kind.DEPARTMENT},
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("区划对应营销部")
+        verbose_name_plural = _("区划对应营销部")
+        ordering = ["region_code"]
+
+    def __str__(self):
+        return f"{self.region_code} → {self.org_unit}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if self.org_unit_id is None:
+            return
+        if self.org_unit.kind != OrgUnit.Kind.DEPARTMENT:
+            raise ValidationError({"org_unit": _("只能对应到营销部。")})
+        county = self.org_unit.parent
+        if county is not None and county.region_code and county.region_code != self.region_code:
+            raise ValidationError(
+                {
+                    "org_unit": _("该营销部所属县级局的区划代码是 %(code)s，与 %(region)s 不一致。")
+                    % {"code": county.region_code, "region": self.region_code}
+                }
+            )

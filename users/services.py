@@ -125,3 +125,28 @@ def api_token_revoke(*, token_ids: list[int]) -> int:
     return ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+
+
+# One statement, so the data migration and the demo seed share it: every county with a region code and no row in
+# the map yet gets its first department (the lowest id: the one created first, usually "<county>营销部").
+_REGION_UNITS_DEFAULT_SQL = """
+    INSERT INTO users_regionunit (region_code, org_unit_id, note)
+    SELECT DISTINCT ON (c.region_code) c.region_code, d.id, ''
+    FROM users_orgunit c JOIN users_orgunit d ON d.parent_id = c.id AND d.kind = 'department'
+    WHERE c.kind = 'county' AND c.region_code <> ''
+    ORDER BY c.region_code, d.id
+    ON CONFLICT (region_code) DO NOTHING
+"""
+
+
+def region_units_seed_defaults(*, cursor=None) -> int:
+    """Fill the region → department map for counties that have none; edited rows are left alone. Returns rows
+    added."""
+    from django.db import connection
+
+    if cursor is not None:
+        cursor.execute(_REGION_UNITS_DEFAULT_SQL)
+        return cursor.rowcount
+    with connection.cursor() as own:
+        own.execute(_REGION_UNITS_DEFAULT_SQL)
+        return own.rowcount

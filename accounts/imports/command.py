@@ -7,7 +7,12 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.imports.pipeline import spec_for
-from accounts.imports.services import import_job_commit, import_job_create, import_job_validate
+from accounts.imports.services import (
+    import_job_cancel,
+    import_job_commit,
+    import_job_create,
+    import_job_validate,
+)
 from accounts.models import ImportJob
 from core.errors import ConflictError
 from users.models import User
@@ -57,9 +62,11 @@ class ImportCommand(BaseCommand):
                 self.stdout.write(f"Columns not recognised (ignored): {', '.join(job.unknown_columns)}")
             spec = spec_for(self.kind)
             for error in job.row_errors.order_by("row_no", "id")[:20]:
-                label = spec.column_label(error.column)
+                label = spec.column_title(error.column, job)
                 self.stdout.write(f"  row {error.row_no} {label}: {error.message} [{error.value}]")
             if dry_run:
+                # nothing waits for a confirmation that will never come: the job is closed, its staging dropped
+                import_job_cancel(job_id=job.pk, user=actor)
                 self.stdout.write("Dry run: nothing imported.")
                 return
             job = import_job_commit(job_id=job.pk, user=actor, enqueue=False)

@@ -16,12 +16,14 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.imports.reader import FormulaWithoutValue
 from accounts.models import ImportJob
 from core.db import tables_analyze
 from core.spreadsheet import csv_lines
 
 COPY_CHUNK_ROWS = 5000
 PREVIEW_ROWS = 10
+WARNINGS_SHOWN = 50
 MAX_ERRORS_PER_ROW = 10
 # The right to use imports at all; each kind adds the permissions of writing its models (ImportSpec.permissions).
 IMPORT_PERMISSION = "accounts.add_importjob"
@@ -81,12 +83,69 @@ class ImportSpec(abc.ABC):
     def check(self, *, cursor, job: ImportJob, table: str) -> None:  # noqa: B027 - optional hook
         """Set-based checks; add errors with `add_errors_sql`."""
 
+    def warnings(self, *, cursor, job: ImportJob, table: str) -> dict:
+        """Set-based hints that do not block a row (a likely duplicate of a record already in the system):
+        {"count": n, "items": [{"row": …, "kind": …, "message": …}, …]} with at most WARNINGS_SHOWN items."""
+        return {"count": 0, "items": []}
+
     @abc.abstractmethod
     def upsert(self, *, cursor, job: ImportJob, table: str) -> tuple[int, int, int]:
         """Write the rows where ok; return (created, updated, unchanged)."""
 
     def column_label(self, name: str) -> str:
         return str(self.labels.get(name, name))
+
+    # field -> an example cell, shown on the import help page (and checked by a test to pass clean())
+    examples: dict[str, str] = {}
+    # field -> a rule the help page states beside the format (e.g. what happens when the column is missing)
+    notes: dict = {}
+
+    def field_format(self, name: str) -> str:
+        """The accepted format of a field's cells, from its staging column's type or its model field's
+        choices: what the import help page says."""
+        for model in self.models:
+            try:
+                choices = model._meta.get_field(name).choices
+            except Exception:  # noqa: S112 - not a field of this model
+                continue
+            if choices:
+                return _("可选值：%(list)s") % {"list": "、".join(str(label) for _v, label in choices)}
+        types = dict(self.staging_columns)
+        if f"{name}_fen" in types:
+            return _("金额（元，最多两位小数，可带 ¥ 或千分位）")
+        sqltype = types.get(name, "text")
+        if sqltype == "date":
+            return _("日期：2024-05-01、2024/5/1、2024年5月1日、20240501 或 Excel 日期序号（45296）")
+        if sqltype == "boolean":
+            return _("是 / 否")
+        if sqltype in ("smallint", "integer", "bigint"):
+            return _("整数")
+        if sqltype.startswith("numeric"):
+            return _("数字")
+        return _("文本")
+
+    def help_rows(self) -> list[dict]:
+        """Every field this kind accepts, for the help page: its label, the headers that name it, whether it
+        is required, its format, an example and any rule about it."""
+        return [
+            {
+                "name": name,
+                "label": self.column_label(name),
+                "headers": [name, *aliases],
+                "required": name in self.required,
+                "format": self.field_format(name),
+                "example": self.examples.get(name, ""),
+                "note": str(self.notes.get(name, "")),
+            }
+            for name, aliases in self.aliases.items()
+        ]
+
+    def column_title(self, name: str, job: ImportJob | None = None) -> str:
+        """How to name a column to the user: by the file's own header where the file has the column, else by
+        the field's label."""
+        if job is not None and name in (job.column_mapping or {}):
+            return str(job.column_mapping[name])
+        return self.column_label(name)
 
 
 REGISTRY: dict[str, ImportSpec] = {}
@@ -111,9 +170,17 @@ def spec_for(kind: str) -> ImportSpec:
 # ---- small parsers shared by specs -------------------------------------------------------------------------
 
 _DATE_RE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T].*)?$")
+# An Excel date serial (days since 1899-12-30, Excel's 1900 system with its leap-year bug): a date cell exported
+# to CSV as a number, e.g. 45296 = 2024-01-05. Five digits cover 1927-05-19 (10000) to 2173-10-14 (99999).
+_EXCEL_SERIAL_RE = re.compile(r"^(\d{5})(?:\.0+)?$")
+EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
 def parse_date(text: str) -> datetime.date:
+    """2024-05-01, 2024/5/1, 2024年5月1日, 20240501 or an Excel date serial (45296)."""
+    serial = _EXCEL_SERIAL_RE.match(text)
+    if serial:
+        return EXCEL_EPOCH + datetime.timedelta(days=int(serial.group(1)))
     match = _DATE_RE.match(text)
     if not match:
         raise ValueError
@@ -264,11 +331,24 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
         cursor.execute("DELETE FROM accounts_importrowerror WHERE job_id = %s", [job.pk])
         staging_create(cursor, table=table, spec=spec)
         for row_no, row in enumerate(iterator, start=2):
-            if not any(row):
+            if not any(row) and not any(isinstance(c, FormulaWithoutValue) for c in row):
                 continue
             total += 1
             raw = {name: (row[index] if index < len(row) else "") for name, index in items}
             values, row_problems = spec.clean(raw, ctx)
+            formulas = [name for name, cell in raw.items() if isinstance(cell, FormulaWithoutValue)]
+            if formulas:
+                # "cannot be empty" would send the user looking for a blank cell: say what the cell is.
+                row_problems = [p for p in row_problems if p.column not in formulas] + [
+                    RowProblem(
+                        name,
+                        raw[name].formula,
+                        _(
+                            "公式单元格没有值（文件保存时未计算公式），请在 Excel 中打开并保存后再导入，或把公式改为数值。"
+                        ),
+                    )
+                    for name in formulas
+                ]
             ok = not row_problems
             if values is not None:
                 staged.append((row_no, ok, *values))
@@ -296,6 +376,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
         # checks may depend on which columns the file carries, as the upsert does
         job.column_mapping = {name: header[index] for name, index in mapping.items()}
         spec.check(cursor=cursor, job=job, table=table)
+        warnings = spec.warnings(cursor=cursor, job=job, table=table)
         cursor.execute(
             f"UPDATE {table} s SET ok = false WHERE ok AND EXISTS "
             "(SELECT 1 FROM accounts_importrowerror e WHERE e.job_id = %s AND e.row_no = s.row_no)",
@@ -319,7 +400,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
     return {
         "column_mapping": {name: header[index] for name, index in mapping.items()},
         "unknown_columns": unknown,
-        "preview": {"header": header, "rows": preview},
+        "preview": {"header": header, "rows": preview, "warnings": warnings},
         "total_rows": total,
         "invalid_rows": invalid,
         "valid_rows": total - invalid,
@@ -333,7 +414,7 @@ def errors_as_csv_rows(job: ImportJob):
 
     spec = spec_for(job.kind)
     rows = (
-        [row_no, spec.column_label(column) if column else "", value, message]
+        [row_no, spec.column_title(column, job) if column else "", value, message]
         for row_no, column, value, message in (
             ImportRowError.objects.filter(job=job)
             .order_by("row_no", "id")

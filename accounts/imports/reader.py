@@ -109,29 +109,52 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
+class FormulaWithoutValue(str):
+    """An XLSX cell holding a formula whose result Excel never saved (a file written by a program, not by Excel):
+    empty as text, but the import says so instead of "cannot be empty". `formula` is the formula's text."""
+
+    formula: str = ""
+
+    def __new__(cls, formula: str):
+        cell = super().__new__(cls, "")
+        cell.formula = formula
+        return cell
+
+
 def _iter_xlsx(path: Path) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
     # A file object, not the path: openpyxl refuses a path whose name does not end in .xlsx, and the format
-    # was recognised by content (an Excel file saved as "data.csv" is still an Excel file).
-    with path.open("rb") as fh:
+    # was recognised by content (an Excel file saved as "data.csv" is still an Excel file). Cells are read by
+    # their cached value (what Excel showed); a second reader of the same sheet gives the formulas, so a formula
+    # cell without a cached value is told apart from an empty one.
+    with path.open("rb") as fh, path.open("rb") as formulas_fh:
         try:
             workbook = load_workbook(fh, read_only=True, data_only=True)
+            formulas = load_workbook(formulas_fh, read_only=True, data_only=False)
         except Exception as exc:  # openpyxl raises many types for a damaged file
             raise ValidationError(_("无法读取 Excel 文件：%(err)s") % {"err": exc}) from exc
         try:
-            sheet = workbook.worksheets[0]
-            for row in sheet.iter_rows(values_only=True):
-                cells = ["" if v is None else _xlsx_cell(v) for v in row]
-                if any(cells):
+            rows = workbook.worksheets[0].iter_rows(values_only=True)
+            formula_rows = formulas.worksheets[0].iter_rows(values_only=True)
+            for row, formula_row in zip(rows, formula_rows, strict=False):
+                cells = [
+                    _xlsx_cell(v, f) for v, f in zip(row, (*formula_row, *([None] * len(row))), strict=False)
+                ]
+                if any(cells) or any(isinstance(c, FormulaWithoutValue) for c in cells):
                     yield cells
         finally:
             workbook.close()
+            formulas.close()
 
 
-def _xlsx_cell(value) -> str:
+def _xlsx_cell(value, formula=None) -> str:
     import datetime
 
+    if value is None:
+        if isinstance(formula, str) and formula.startswith("="):
+            return FormulaWithoutValue(formula)
+        return ""
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time(0) else value.isoformat()
     if isinstance(value, datetime.date):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.imports.pipeline import (
+    WARNINGS_SHOWN,
     CleanContext,
     ImportSpec,
     RowProblem,
@@ -142,11 +143,17 @@ WEEKDAYS = {
 }
 
 
+def customer_code_required() -> bool:
+    """The configurable rule for a row without a customer code (settings.CRM_IMPORT_CUSTOMER_CODE)."""
+    from django.conf import settings
+
+    return settings.CRM_IMPORT_CUSTOMER_CODE == "required"
+
+
 class RetailerImport(ImportSpec):
     kind = ImportJob.Kind.RETAILERS
     models = (Retailer,)
     aliases = ALIASES
-    required = REQUIRED
     analyze_tables = ("accounts_retailer", "accounts_retailerevent")
     staging_columns = (
         *VALUE_COLUMNS,
@@ -155,6 +162,63 @@ class RetailerImport(ImportSpec):
         ("org_unit_id", "bigint"),
         ("route_id", "bigint"),
     )
+
+    examples = {
+        "customer_code": "410302100001",
+        "licence_no": "410302100001",
+        "licence_issued_on": "2023-05-01",
+        "licence_expires_on": "45777",
+        "licence_status": "有效",
+        "shop_name": "惠民便利店（西关店）",
+        "owner_name": "周建国",
+        "owner_id_number": "",
+        "owner_birthday": "1980/1/1",
+        "mobile": "13800001234",
+        "email": "shop@example.com",
+        "address": "河南省洛阳市老城区中州东路 1 号",
+        "latitude": "34.6836",
+        "longitude": "112.4718",
+        "market_type": "城镇",
+        "business_format": "便利店",
+        "scale": "中",
+        "tier": "10",
+        "credit_grade": "A",
+        "shop_area_m2": "40",
+        "is_night_shop": "否",
+        "org_unit": "老城营销一部",
+        "route": "LC-A01",
+        "delivery_route": "老城一线",
+        "order_weekday": "周二",
+        "order_channel": "网上",
+        "payment_method": "银行",
+        "bank_account": "6222021234567890123",
+        "status": "有效",
+    }
+
+    @property
+    def notes(self) -> dict:
+        code = (
+            _("必填。")
+            if customer_code_required()
+            else _("可不填：新客户以许可证号作客户编码，已有客户保留原编码。")
+        )
+        unit = _(
+            "营销部和服务线路都不填时，已有客户保持原营销部和线路；新客户按许可证号前 6 位在“区划对应营销部”中找营销部。"
+        )
+        return {
+            "customer_code": code,
+            "licence_no": _("12 位：区划代码 6 位 + 持证人类型 1 位 + 流水号 5 位；按许可证号新增或更新。"),
+            "org_unit": unit,
+            "route": unit,
+            "tier": _("已有客户的档位不能通过导入修改。"),
+            "credit_grade": _("已有客户的信用等级不能通过导入修改。"),
+        }
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        if customer_code_required():
+            return REQUIRED
+        return tuple(name for name in REQUIRED if name != "customer_code")
 
     @property
     def labels(self):
@@ -200,7 +264,7 @@ class RetailerImport(ImportSpec):
                 bad(name, _("超过 %(n)s 个字符。") % {"n": max_length})
             return value
 
-        out["customer_code"] = text("customer_code", 20, required=True)
+        out["customer_code"] = text("customer_code", 20, required=customer_code_required())
         try:
             out["licence_no"] = licence_parse(raw["licence_no"]).number
         except ValidationError as exc:
@@ -330,10 +394,10 @@ class RetailerImport(ImportSpec):
                 out["bank_account"] = account
             else:
                 bad("bank_account", _("银行账号应为 12–30 位数字。"))
+        # Neither a department nor a route: check() takes the retailer's current ones, or the department mapped
+        # to the licence's region code (the licence office's files carry neither).
         org_unit = raw.get("org_unit") or None
         route = raw.get("route") or None
-        if not org_unit and not route:
-            bad("org_unit", _("营销部和服务线路至少填一项。"))
         values = (*(out[name] for name, _type in VALUE_COLUMNS), org_unit, route, None, None)
         return values, problems
 
@@ -346,7 +410,32 @@ class RetailerImport(ImportSpec):
              WHERE o.name = s.org_unit_name AND o.kind = 'department';
             UPDATE {table} s SET org_unit_id = r.org_unit_id FROM users_route r
              WHERE s.org_unit_id IS NULL AND s.org_unit_name IS NULL AND r.id = s.route_id;
+            UPDATE {table} s SET org_unit_id = r.org_unit_id, route_id = r.route_id FROM accounts_retailer r
+             WHERE s.org_unit_name IS NULL AND s.route_code IS NULL AND r.licence_no = s.licence_no;
+            UPDATE {table} s SET org_unit_id = m.org_unit_id FROM users_regionunit m
+             WHERE s.org_unit_name IS NULL AND s.route_code IS NULL AND s.org_unit_id IS NULL
+               AND m.region_code = left(s.licence_no, 6);
         """)
+        add_errors_sql(
+            cursor,
+            job=job,
+            table=table,
+            column="org_unit",
+            value_sql="left(s.licence_no, 6)",
+            message=_(
+                "没有填写营销部或服务线路，许可证号的区划代码也没有对应的营销部"
+                "（请在文件中填写，或由管理员在“区划对应营销部”中添加该代码）。"
+            ),
+            where="s.org_unit_name IS NULL AND s.route_code IS NULL AND s.org_unit_id IS NULL",
+        )
+        # No customer code: an existing retailer keeps its own; a new one takes its licence number (the rule in
+        # settings.CRM_IMPORT_CUSTOMER_CODE; under "required" clean() has refused the row already).
+        if not customer_code_required():
+            cursor.execute(f"""
+                UPDATE {table} s SET customer_code = coalesce(r.customer_code, s.licence_no)
+                FROM {table} t LEFT JOIN accounts_retailer r ON r.licence_no = t.licence_no
+                WHERE t.row_no = s.row_no AND s.customer_code IS NULL AND s.licence_no IS NOT NULL
+            """)
         add_errors_sql(
             cursor,
             job=job,
@@ -498,6 +587,51 @@ class RetailerImport(ImportSpec):
                 where="EXISTS (SELECT 1 FROM accounts_retailer r JOIN users_orgunit o ON o.id = r.org_unit_id "
                 "WHERE r.licence_no = s.licence_no AND o.path NOT LIKE %s || '%%')",
             )
+
+    def warnings(self, *, cursor, job, table):
+        """Rows that look like a shop already in the system under another licence: the same mobile number, or
+        a similar name and address in the same county (any of its departments) — the duplicate scan's rules, so
+        what the preview flags is what the data-quality page would find after the import."""
+        from accounts.dedupe import ADDRESS_SIMILARITY, COUNTY_OF_SQL, NAME_KEY_SQL, NAME_SIMILARITY
+
+        cursor.execute(
+            f"""
+            WITH staged AS MATERIALIZED (
+              SELECT s.row_no, s.licence_no, s.mobile, s.shop_name, s.address,
+                     {COUNTY_OF_SQL.format(o="d")} AS county_id,
+                     {NAME_KEY_SQL.format(name="s.shop_name")} AS name_key
+              FROM {table} s LEFT JOIN users_orgunit d ON d.id = s.org_unit_id WHERE s.ok
+            ), found AS (
+              SELECT s.row_no, 'phone' AS kind, r.shop_name, r.licence_no, r.id
+              FROM staged s JOIN accounts_retailer r ON r.mobile = s.mobile AND r.licence_no <> s.licence_no
+              WHERE r.status <> 'closed'
+              UNION ALL
+              SELECT s.row_no, 'similar', r.shop_name, r.licence_no, r.id
+              FROM staged s
+              JOIN accounts_retailer r ON r.licence_no <> s.licence_no AND r.status <> 'closed'
+               AND {NAME_KEY_SQL.format(name="r.shop_name")} = s.name_key
+              JOIN users_orgunit o ON o.id = r.org_unit_id
+               AND {COUNTY_OF_SQL.format(o="o")} = s.county_id
+              WHERE similarity(r.address, s.address) >= %s AND similarity(r.shop_name, s.shop_name) >= %s
+            )
+            SELECT row_no, kind, shop_name, licence_no, id, count(*) OVER () FROM found
+            ORDER BY row_no, kind LIMIT %s
+            """,
+            [ADDRESS_SIMILARITY, NAME_SIMILARITY, WARNINGS_SHOWN],
+        )
+        rows = cursor.fetchall()
+        phone = _("手机号与已有客户 %(name)s（%(licence)s）相同，可能是同一家店。")
+        similar = _("店名和地址与已有客户 %(name)s（%(licence)s）相近，可能是同一家店。")
+        items = [
+            {
+                "row": row_no,
+                "kind": kind,
+                "retailer_id": retailer_id,
+                "message": (phone if kind == "phone" else similar) % {"name": name, "licence": licence},
+            }
+            for row_no, kind, name, licence, retailer_id, _total in rows
+        ]
+        return {"count": rows[0][5] if rows else 0, "items": items}
 
     def upsert(self, *, cursor, job, table):
         mapped = set(job.column_mapping)

@@ -34,3 +34,19 @@ def import_kinds_allowed(*, user: User) -> list[tuple[str, str]]:
         for value, label in ImportJob.Kind.choices
         if value in REGISTRY and REGISTRY[value].allowed_for(user)
     ]
+
+
+def import_job_same_file(*, job: ImportJob) -> ImportJob | None:
+    """The latest earlier import of the identical file (same kind, same SHA-256) that was written: re-importing
+    it changes nothing, and the preview says so."""
+    if not job.sha256:
+        return None
+    return (
+        ImportJob.objects.filter(
+            kind=job.kind, sha256=job.sha256, status=ImportJob.Status.DONE, created_at__lte=job.created_at
+        )
+        .exclude(pk=job.pk)
+        .select_related("created_by")
+        .order_by("-finished_at", "-pk")
+        .first()
+    )

@@ -6,6 +6,7 @@ app_name = "imports"
 
 urlpatterns = [
     path("", views.import_list_view, name="job-list"),
+    path("help/", views.import_help_view, name="help"),
     path("<int:pk>/", views.import_detail_view, name="job-detail"),
     path("<int:pk>/commit/", views.import_commit_view, name="job-commit"),
     path("<int:pk>/cancel/", views.import_cancel_view, name="job-cancel"),

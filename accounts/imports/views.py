@@ -15,6 +15,7 @@ from accounts.imports.reader import ENCODING_LABELS
 from accounts.imports.selectors import (
     import_job_errors,
     import_job_get,
+    import_job_same_file,
     import_jobs_visible,
     import_kinds_allowed,
 )
@@ -96,10 +97,11 @@ def import_detail_view(request, pk):
         "errors": import_job_errors(job=job),
         "mapping": [(spec.column_label(name), title) for name, title in job.column_mapping.items()],
         "modes": ImportJob.Mode.choices,
+        "same_file": import_job_same_file(job=job) if not job.is_finished else None,
         "running": job.status
         in (ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING, ImportJob.Status.COMMITTING),
     }
-    context["errors"] = [(e, spec.column_label(e.column)) for e in context["errors"]]
+    context["errors"] = [(e, spec.column_title(e.column, job)) for e in context["errors"]]
     template = "includes/import_status.html" if request.htmx else "accounts/import_detail.html"
     return render(request, template, context)
 
@@ -139,6 +141,23 @@ def import_errors_view(request, pk):
     response = StreamingHttpResponse(errors_as_csv_rows(job), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
     return response
+
+
+@login_required
+@permission_required("accounts.add_importjob", raise_exception=True)
+@require_GET
+def import_help_view(request):
+    """导入说明: for each kind the user may import, every accepted header, its format and an example —
+    generated from the import specs, so the page cannot drift from what the importer accepts."""
+    from accounts.imports.pipeline import REGISTRY
+
+    kinds = [
+        {"value": value, "label": label, "fields": REGISTRY[value].help_rows()}
+        for value, label in import_kinds_allowed(user=request.user)
+    ]
+    return render(
+        request, "accounts/import_help.html", {"kinds": kinds, "encodings": ENCODING_LABELS.values()}
+    )
 
 
 @login_required

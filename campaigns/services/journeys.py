@@ -143,9 +143,14 @@ def journey_run_day(*, journey: Journey, day: datetime.date, now: datetime.datet
         audience = audience.filter(org_unit__path__startswith=journey.org_unit.path)
         if not audience.exists():
             continue
-        label = Journey.Kind(journey.kind).label
+        # a person's name for the run: the journey, what it is about (the holiday, the product) and the day — not
+        # the occurrence key ("2026-02-17:spring_festival"), which stays the machine's identity of the run
+        about = context.get("holiday") or context.get("product") or ""
+        name = " · ".join(
+            str(part) for part in (Journey.Kind(journey.kind).label, about, day.isoformat()) if part
+        )
         occurrence = Campaign.objects.create(
-            name=f"{label} · {key}",
+            name=name[:100],
             org_unit=journey.org_unit,
             channel=journey.channel,
             purpose=PURPOSES[journey.kind],

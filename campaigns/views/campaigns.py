@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign
 from campaigns.selectors import (
+    campaign_card_counts,
     campaign_conversion,
     campaign_counts,
     campaign_get,
@@ -71,6 +72,9 @@ def campaign_list_view(request):
     elif request.GET.get("kind") != "all":
         qs = qs.filter(journey__isnull=True)
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = campaign_card_counts(campaign_ids=[c.pk for c in page.object_list], user=request.user)
+    for campaign in page.object_list:
+        campaign.card_counts = counts.get(campaign.pk)
     context = {
         "page": page,
         "state": state,

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -58,7 +59,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgtrigger",
     "pghistory",
-    "axes",
+    "users.apps.LoginThrottleConfig",  # django-axes, with a translated name in the admin
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -368,6 +369,11 @@ CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", defau
 # Org units carry their own region code; this list adds codes not yet tied to a unit.
 CRM_EXTRA_REGION_CODES = env.list("CRM_EXTRA_REGION_CODES", default=[])
 CRM_LICENCE_REMINDER_DAYS = (90, 60, 30)
+# A retailer import row without a customer code (the licence office's files have none): "licence_no" gives a new
+# retailer its licence number as customer code (an existing one keeps its code); "required" refuses the row.
+CRM_IMPORT_CUSTOMER_CODE = env.str("CRM_IMPORT_CUSTOMER_CODE", default="licence_no")
+if CRM_IMPORT_CUSTOMER_CODE not in ("licence_no", "required"):
+    raise ImproperlyConfigured("CRM_IMPORT_CUSTOMER_CODE must be licence_no or required")
 
 LOGGING = {
     "version": 1,

@@ -51,3 +51,46 @@ def licence_state(retailer):
     from accounts.licence import retailer_licence_state
 
     return retailer_licence_state(retailer)
+
+
+@register.simple_tag(takes_context=True)
+def admin_allows(context, model_label: str, action: str = "view") -> bool:
+    """Whether the Django admin would open `model_label`'s pages for the reader ("view" or "change"): staff, and
+    the model's ModelAdmin agrees (it may refuse a county's staff what their model permissions allow). A link
+    that opens a 403 page is worse than none."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_active or not user.is_staff:
+        return False
+    model_admin = admin.site._registry.get(apps.get_model(model_label))
+    if model_admin is None:
+        return False
+    if action == "change":
+        return model_admin.has_change_permission(request)
+    return model_admin.has_view_or_change_permission(request)
+
+
+@register.simple_tag(takes_context=True)
+def nav_section(context) -> str:
+    """The one navbar section the current page belongs to, so exactly one menu item is highlighted (url names
+    repeat across apps: loyalty's "home" is not the workspace, the data-quality page lives under /retailers/)."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    if match is None:
+        return ""
+    namespace, name = match.namespace or "", match.url_name or ""
+    if not namespace:
+        return "home" if name == "home" else ""
+    if namespace == "imports" or (
+        namespace == "accounts" and (name == "quality" or name.startswith("duplicate"))
+    ):
+        return "data"
+    if (namespace == "accounts" and (name.startswith("violation") or name == "credit-rule")) or (
+        namespace == "sales" and name.startswith("allocation")
+    ):
+        return "supply"
+    if namespace == "accounts":
+        return "retailers"
+    return namespace

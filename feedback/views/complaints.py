@@ -43,6 +43,9 @@ def _errors(exc: Exception) -> str:
 @require_GET
 def complaint_list_view(request):
     filters = {key: request.GET.get(key, "") for key in FILTER_KEYS}
+    if "status" not in request.GET:
+        # the list opens on the cases still to be handled; "全部状态" (status=) shows the closed ones too
+        filters["status"] = "open"
     rows, next_cursor = keyset_page(
         selectors.complaint_list(user=request.user, filters=filters), cursor=request.GET.get("after")
     )

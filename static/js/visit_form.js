@@ -18,7 +18,8 @@
   let sending = false;
 
   function state(text, kind) {
-    stateBox.className = "alert py-2 small alert-" + (kind || "secondary");
+    stateBox.className = "alert py-1 px-2 small text-truncate alert-" + (kind || "secondary");
+    stateBox.title = text;
     stateBox.textContent = text;
     stateBox.dataset.state = kind || "";
   }

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from accounts.models import ImportJob, Retailer
 from sales.models import Order, Product, RetailerPeriodSummary
@@ -63,7 +64,11 @@ def test_dry_run_validates_and_imports_nothing(retailer_file, company_admin, rou
     assert "3 rows, 2 valid, 1 with errors" in out
     assert "Dry run: nothing imported." in out
     assert not Retailer.objects.exists()
-    assert ImportJob.objects.get().status == "validated"
+    job = ImportJob.objects.get()
+    assert job.status == "cancelled"  # no job left waiting for a confirmation
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [job.staging_table])
+        assert cursor.fetchone()[0] is None
 
 
 def test_import_retailers_as_a_named_user_applies_their_territory(files, supervisor_a, route_a, route_b):

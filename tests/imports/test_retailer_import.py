@@ -132,7 +132,7 @@ RULES = [
         id="route-not-in-org-unit",
     ),
     pytest.param(
-        {"营销部": "", "服务线路": ""}, "org_unit", "营销部和服务线路至少填一项", id="no-unit-no-route"
+        {"营销部": "", "服务线路": ""}, "org_unit", "没有填写营销部或服务线路", id="no-unit-no-route"
     ),
     pytest.param({"店铺名称": ""}, "shop_name", "不能为空", id="shop-name-blank"),
     pytest.param({"店铺名称": "店" * 101}, "shop_name", "超过 100 个字符", id="shop-name-too-long"),

@@ -155,7 +155,7 @@ def test_too_few_buyers_are_not_clustered_and_the_run_says_so(route_a, place_ord
 
 
 def test_the_cluster_page_shows_the_latest_profiles_to_supervisors_only(
-    three_groups, score_now, supervisor_a, manager_a, client_for
+    three_groups, score_now, supervisor_a, manager_a, company_admin, client_for
 ):
     score_now()
     url = reverse("segmentation:cluster-profiles")
@@ -167,7 +167,12 @@ def test_the_cluster_page_shows_the_latest_profiles_to_supervisors_only(
     assert "中频高值·周订·上升·高单条值" in html
     assert "您的范围内 3 户" in html
     assert "¥20.0万" in html  # the big cluster's median order amount
-    assert 'id="run-timings"' in html
+    # the algorithm and the step timings are the administrator's business, not marketing's
+    assert 'id="run-timings"' not in html
+    assert "KMeans" not in html
+    admin_html = client_for(company_admin).get(url).content.decode()
+    assert 'id="run-timings"' in admin_html
+    assert "KMeans" in admin_html
 
 
 def test_the_cluster_page_before_any_run_says_so(db, supervisor_a, client_for):

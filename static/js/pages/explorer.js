@@ -19,9 +19,10 @@
     data: {labels: f.value_class.map(r => r.label), datasets: [
       {label: words.labelCount, data: f.value_class.map(r => r.count), backgroundColor: red, yAxisID: "y"},
       {label: words.labelAmount, data: f.value_class.map(r => r.yuan), backgroundColor: blue, yAxisID: "y1"}]},
-    options: {...base, plugins: {legend: {display: true, labels: {boxWidth: 10, ...small}}},
+    options: {...base, plugins: {legend: {display: true, labels: {boxWidth: 10, ...small}},
+        tooltip: {callbacks: {label: c => c.dataset.label + ": " + (c.dataset.yAxisID === "y1" ? window.crmMoney(c.parsed.y) : c.formattedValue)}}},
       scales: {x: {ticks: small}, y: {beginAtZero: true, ticks: small},
-               y1: {position: "right", beginAtZero: true, grid: {drawOnChartArea: false}, ticks: small}}}});
+               y1: {position: "right", beginAtZero: true, grid: {drawOnChartArea: false}, ticks: {...small, callback: v => window.crmMoney(v)}}}}});
   const pareto = document.getElementById("chart-pareto");
   new Chart(pareto, {type: "line",
     data: {datasets: [
