@@ -117,6 +117,7 @@ urlpatterns = [
     path("service/", include("feedback.urls")),
     path("r/", include("feedback.public_urls")),
     path("visits/", include("visits.urls")),
+    path("cockpit/", include("cockpit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

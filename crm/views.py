@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import retailer_scope
+from cockpit.views import cockpit_context
 from users.models import User
 
 EXPIRY_WINDOWS = (30, 60, 90)
@@ -22,6 +23,9 @@ EXPIRY_WINDOWS = (30, 60, 90)
 @require_GET
 def home_view(request):
     user = request.user
+    if user.role == User.Role.SUPERVISOR:
+        # the supervisor's home is the cockpit of their unit
+        return render(request, "cockpit/cockpit.html", {**cockpit_context(request), "is_home": True})
     today = timezone.localdate()
     scope = retailer_scope(user=user)
     active = scope.filter(status="active")

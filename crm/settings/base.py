@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "feedback",
     "visits",
     "fieldapp",
+    "cockpit",
     "crm",
     "bench",
 ]
