@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
@@ -96,11 +97,18 @@ def display(kpi: Kpi, value: float | None) -> str:
 
 
 def yuan(fen: float) -> str:
+    """¥5,704.2万 in Chinese, ¥57.04M in English: the way each reader counts large amounts."""
     value = fen / 100
+    if (get_language() or "").startswith("en"):
+        if abs(value) >= 1_000_000:
+            return f"¥{value / 1_000_000:,.2f}M"
+        if abs(value) >= 10_000:
+            return f"¥{value / 1_000:,.1f}K"
+        return f"¥{value:,.0f}"
     if abs(value) >= 100_000_000:
-        return f"¥{value / 100_000_000:,.2f}" + str(_("亿"))
+        return f"¥{value / 100_000_000:,.2f}亿"  # noqa: RUF001 - the Chinese unit of 10^8
     if abs(value) >= 10_000:
-        return f"¥{value / 10_000:,.1f}" + str(_("万"))
+        return f"¥{value / 10_000:,.1f}万"
     return f"¥{value:,.0f}"
 
 
