@@ -106,7 +106,7 @@ def yuan(fen: float) -> str:
             return f"¥{value / 1_000:,.1f}K"
         return f"¥{value:,.0f}"
     if abs(value) >= 100_000_000:
-        return f"¥{value / 100_000_000:,.2f}亿"  # noqa: RUF001 - the Chinese unit of 10^8
+        return f"¥{value / 100_000_000:,.2f}亿"
     if abs(value) >= 10_000:
         return f"¥{value / 10_000:,.1f}万"
     return f"¥{value:,.0f}"
