@@ -7,6 +7,7 @@ Every KPI is stored as num (÷ den) in KpiSnapshot; `fmt` says how the value rea
     count  a number of retailers or events        pct    num ÷ den as a percentage
     fen    an amount in fen, shown in yuan        per    fen per carton (单条值), shown in yuan
     score  an index 0–100                         cartons  a number of cartons
+    points loyalty points outstanding
 """
 
 import datetime
@@ -51,7 +52,7 @@ KPIS: dict[str, Kpi] = {
         Kpi("satisfaction", _("满意度指数"), "score", group=SERVICE),
         Kpi("campaign_reach", _("营销触达率"), "pct", group=SERVICE),
         Kpi("fill_rate", _("紧俏货源满足率"), "pct", group=SALES),
-        Kpi("points_liability", _("积分负债"), "count", higher_is_better=False, group=SERVICE, state=True),
+        Kpi("points_liability", _("积分负债"), "points", higher_is_better=False, group=SERVICE, state=True),
         Kpi("missing_manager", _("没有客户经理"), "count", higher_is_better=False, group=QUALITY, state=True),
         Kpi("missing_location", _("缺少经纬度"), "count", higher_is_better=False, group=QUALITY, state=True),
         Kpi(
@@ -93,6 +94,8 @@ def display(kpi: Kpi, value: float | None) -> str:
         return f"¥{value / 100:,.1f}"
     if kpi.fmt == "score":
         return f"{value:.1f}"
+    if kpi.fmt == "points":
+        return _("%(n)s 分") % {"n": f"{round(value):,}"}
     return f"{round(value):,}"
 
 

@@ -35,8 +35,8 @@ def cockpit_unit(*, user: User, unit_id: int | str | None = None) -> OrgUnit:
             return units.get(pk=int(unit_id))
         except (OrgUnit.DoesNotExist, ValueError, TypeError) as exc:
             raise Http404 from exc
-    if user.org_unit_id and units.filter(pk=user.org_unit_id).exists():
-        return user.org_unit
+    if user.org_unit_id and user.role in (User.Role.SUPERVISOR, User.Role.ADMIN):
+        return OrgUnit.objects.get(pk=user.org_unit_id)  # the root of the user's own subtree
     unit = units.filter(parent__isnull=True).first() or units.first()
     if unit is None:
         raise Http404

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cockpit import selectors
 from cockpit.forms import KpiTargetForm, ReportGenerateForm
 from cockpit.kpis import KPIS, LEAGUE_KPIS
-from cockpit.models import Period
+from cockpit.models import Notice, Period
 from cockpit.notices import digest_lines, notice_title
 from cockpit.periods import label, period_start
 from cockpit.services.notices import notices_mark_read
@@ -25,6 +25,7 @@ from cockpit.services.reports import monthly_report_generate, monthly_report_xls
 from cockpit.services.targets import target_delete, target_save
 from users.models import User
 
+LEAGUE_ROWS = 30  # managers shown before "show all": a company has hundreds
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -59,6 +60,7 @@ def cockpit_context(request) -> dict:
     period, start = _period(request)
     cockpit = selectors.cockpit_get(unit=unit, period=period, start=start)
     sort = request.GET.get("sort") if request.GET.get("sort") in LEAGUE_KPIS else "order_rate"
+    managers = selectors.league_table(unit=unit, by="manager", period=period, start=start, sort=sort)
     chart = {
         "labels": cockpit.labels,
         "series": {
@@ -87,7 +89,12 @@ def cockpit_context(request) -> dict:
             (a, KPIS[a.target.kpi].label if a.target.kpi in KPIS else a.target.kpi)
             for a in selectors.alerts_open(unit=unit)[:10]
         ],
-        "notices": [(n, notice_title(n)) for n in selectors.notices_unread(user=request.user)],
+        # alerts are listed above as they stand; the notices add the digests and reports
+        "notices": [
+            (n, notice_title(n))
+            for n in selectors.notices_unread(user=request.user)
+            if n.kind != Notice.Kind.ALERT
+        ],
         "chart": chart,
         "today": timezone.localdate(),
     }

@@ -114,10 +114,13 @@ WITH plans AS (
     WHERE state = 'published' AND cycle_start >= %(start_day)s AND cycle_start < %(end_day)s
 ),
 ordered AS (
-    SELECT pl.id AS plan_id, o.retailer_id, sum(l.cartons) AS cartons
-    FROM plans pl
-    JOIN sales_order o ON o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
+    -- through each allowance's own retailer (sales_order's retailer index), not every order of the cycle
+    SELECT a.plan_id, a.retailer_id, sum(l.cartons) AS cartons
+    FROM sales_allocationallowance a
+    JOIN plans pl ON pl.id = a.plan_id
+    JOIN sales_order o ON o.retailer_id = a.retailer_id AND o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
     JOIN sales_orderline l ON l.order_id = o.id AND l.product_id = pl.product_id
+    WHERE a.cartons > 0
     GROUP BY 1, 2
 )
 SELECT r.org_unit_id, rt.manager_id, a.cartons AS allowed, least(coalesce(od.cartons, 0), a.cartons) AS filled

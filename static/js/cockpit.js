@@ -33,11 +33,12 @@
     if (series.target !== null) {
       datasets.push({ label: trend.dataset.targetLabel || "target", data: series.values.map(function () { return series.target; }), borderColor: "#16a34a", borderDash: [6, 4], pointRadius: 0, fill: false });
     }
+    const allZero = series.values.every(function (v) { return !v; });
     if (chart) chart.destroy();
     chart = new Chart(trend, {
       type: "line",
       data: { labels: data.labels, datasets: datasets },
-      options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } }, scales: { y: { beginAtZero: false } } },
+      options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { position: "bottom" } }, scales: { y: { beginAtZero: allZero } } },
     });
   }
   picker.addEventListener("change", draw);
