@@ -61,6 +61,7 @@ def cockpit_context(request) -> dict:
     cockpit = selectors.cockpit_get(unit=unit, period=period, start=start)
     sort = request.GET.get("sort") if request.GET.get("sort") in LEAGUE_KPIS else "order_rate"
     managers = selectors.league_table(unit=unit, by="manager", period=period, start=start, sort=sort)
+    show_all = bool(request.GET.get("all"))
     chart = {
         "labels": cockpit.labels,
         "series": {
@@ -82,9 +83,8 @@ def cockpit_context(request) -> dict:
         "league_kpis": [KPIS[c] for c in LEAGUE_KPIS],
         "sort": sort,
         "league_units": selectors.league_table(unit=unit, by="unit", period=period, start=start, sort=sort),
-        "league_managers": selectors.league_table(
-            unit=unit, by="manager", period=period, start=start, sort=sort
-        ),
+        "league_managers": managers if show_all else managers[:LEAGUE_ROWS],
+        "league_managers_more": 0 if show_all else max(0, len(managers) - LEAGUE_ROWS),
         "alerts": [
             (a, KPIS[a.target.kpi].label if a.target.kpi in KPIS else a.target.kpi)
             for a in selectors.alerts_open(unit=unit)[:10]
