@@ -21,7 +21,7 @@ from cockpit.models import Notice, Period
 from cockpit.notices import digest_lines, notice_title
 from cockpit.periods import label, period_start
 from cockpit.services.notices import notices_mark_read
-from cockpit.services.reports import monthly_report_generate, monthly_report_xlsx
+from cockpit.services.reports import monthly_report_generate, monthly_report_xlsx, report_view
 from cockpit.services.targets import target_delete, target_save
 from users.models import User
 
@@ -309,7 +309,7 @@ def report_list_view(request):
 @require_GET
 def report_detail_view(request, pk):
     report = selectors.report_get(user=request.user, report_id=pk)
-    return render(request, "cockpit/report_detail.html", {"report": report, "data": report.data})
+    return render(request, "cockpit/report_detail.html", {"report": report, "data": report_view(report.data)})
 
 
 @staff_lead_required

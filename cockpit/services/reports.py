@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cockpit.kpis import KPIS, LEAGUE_KPIS
+from cockpit.kpis import KPIS, LEAGUE_KPIS, display, target_scale, value_of
 from cockpit.models import KpiAlert, KpiSnapshot, MonthlyReport, Notice, Period
 from cockpit.periods import aware, label, period_end, quarter_label
 from users.models import OrgUnit, User
@@ -32,17 +32,15 @@ def monthly_report_generate(
     if not KpiSnapshot.objects.filter(period=Period.MONTH, period_start=month).exists():
         kpi_snapshots_refresh(period=Period.MONTH, start=month)
     cockpit = cockpit_get(unit=org_unit, period=Period.MONTH, start=month)
+    # raw values and codes: labels and formats are applied when read, in the reader's language
     kpis = [
         {
             "kpi": c.kpi.code,
-            "label": str(c.kpi.label),
-            "group": str(c.kpi.group),
-            "value": c.shown,
-            "previous": c.previous_shown,
+            "value": c.value,
+            "previous": c.previous,
             "change": c.change,
-            "target": c.target_shown,
+            "target": float(c.target.value) * target_scale(c.kpi) if c.target else None,
             "status": c.status or "",
-            "raw": c.value,
         }
         for c in cockpit.cards
     ]
@@ -52,13 +50,15 @@ def monthly_report_generate(
     }
     leagues = {}
     for by in ("unit", "manager"):
+        rows = league_table(unit=org_unit, by=by, period=Period.MONTH, start=month)
+        values = _league_values(unit=org_unit, by=by, month=month, keys=[row.key for row in rows])
         leagues[by] = [
             {
                 "name": row.name,
-                "cells": [cell[0] for cell in row.cells],
+                "values": [values.get((row.key, code)) for code in LEAGUE_KPIS],
                 "status": [cell[1] or "" for cell in row.cells],
             }
-            for row in league_table(unit=org_unit, by=by, period=Period.MONTH, start=month)
+            for row in rows
         ]
     start, end = aware(month), aware(period_end(Period.MONTH, month))
     complaints = (
@@ -101,7 +101,7 @@ def monthly_report_generate(
         "month": label(Period.MONTH, month),
         "kpis": kpis,
         "charts": charts,
-        "league_kpis": [str(KPIS[c].label) for c in LEAGUE_KPIS],
+        "league_kpis": list(LEAGUE_KPIS),
         "leagues": leagues,
         "complaints": [
             {"category": r["category__name"], "n": r["n"], "resolved": r["resolved"], "late": r["late"]}
@@ -119,7 +119,7 @@ def monthly_report_generate(
             "alerts": [
                 {
                     "unit": a.target.org_unit.name,
-                    "kpi": str(KPIS[a.target.kpi].label) if a.target.kpi in KPIS else a.target.kpi,
+                    "kpi": a.target.kpi,
                     "at": timezone.localtime(a.crossed_at).strftime("%Y-%m-%d"),
                     "recovered": bool(a.recovered_at),
                 }
@@ -145,6 +145,57 @@ def monthly_report_generate(
     return report
 
 
+def _league_values(*, unit: OrgUnit, by: str, month: datetime.date, keys: list[int]) -> dict:
+    owner = "org_unit_id" if by == "unit" else "manager_id"
+    rows = KpiSnapshot.objects.filter(
+        **{f"{owner}__in": keys}, period=Period.MONTH, period_start=month, kpi__in=LEAGUE_KPIS
+    ).values_list(owner, "kpi", "num", "den")
+    return {(key, code): value_of(num, den) for key, code, num, den in rows}
+
+
+def report_view(data: dict) -> dict:
+    """The stored report with labels and formatted values in the reader's language (page and XLSX)."""
+    kpis = []
+    for row in data["kpis"]:
+        kpi = KPIS.get(row["kpi"])
+        if kpi is None:
+            continue
+        kpis.append(
+            {
+                "code": kpi.code,
+                "group": str(kpi.group),
+                "label": str(kpi.label),
+                "value": display(kpi, row["value"]),
+                "previous": display(kpi, row["previous"]),
+                "change": row["change"],
+                "target": display(kpi, row["target"]) if row["target"] is not None else "",
+                "status": row["status"],
+            }
+        )
+    league_kpis = [KPIS[code] for code in data["league_kpis"] if code in KPIS]
+    leagues = {
+        by: [
+            {
+                "name": row["name"],
+                "cells": [display(k, v) for k, v in zip(league_kpis, row["values"], strict=False)],
+            }
+            for row in rows
+        ]
+        for by, rows in data["leagues"].items()
+    }
+    alerts = [
+        {**a, "kpi": str(KPIS[a["kpi"]].label) if a["kpi"] in KPIS else a["kpi"]}
+        for a in data["actions"]["alerts"]
+    ]
+    return {
+        **data,
+        "kpis": kpis,
+        "league_labels": [str(k.label) for k in league_kpis],
+        "leagues": leagues,
+        "actions": {**data["actions"], "alerts": alerts},
+    }
+
+
 def monthly_reports_generate(*, today: datetime.date | None = None) -> int:
     """Beat on the 1st: last month's report of the company and of every county bureau, each supervisor told."""
     today = today or timezone.localdate()
@@ -163,7 +214,7 @@ def monthly_report_xlsx(*, report: MonthlyReport):
 
     from core.spreadsheet import row_safe
 
-    data = report.data
+    data = report_view(report.data)
     book = Workbook()
     sheet = book.active
     sheet.title = _("指标")
@@ -186,7 +237,7 @@ def monthly_report_xlsx(*, report: MonthlyReport):
         )
     for by, title in (("unit", _("部门排名")), ("manager", _("客户经理排名"))):
         league = book.create_sheet(str(title))
-        league.append(row_safe([_("排名"), _("名称"), *data["league_kpis"]]))
+        league.append(row_safe([_("排名"), _("名称"), *data["league_labels"]]))
         for rank, row in enumerate(data["leagues"][by], 1):
             league.append(row_safe([rank, row["name"], *row["cells"]]))
     complaints = book.create_sheet(str(_("投诉分类")))
