@@ -5,7 +5,7 @@ KpiSnapshot (kept by beat), never over orders."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -334,7 +334,7 @@ def drill_retailers(
         if show == "ordered":
             qs = qs.filter(bought).order_by("-period_amount", "pk")
         else:
-            qs = qs.filter(~bought, status="active").order_by("shop_name", "pk")
+            qs = qs.filter(~bought, status="active")
     elif show == "new":
         qs = qs.filter(
             Exists(
@@ -366,6 +366,9 @@ def drill_retailers(
         last_order_on=Subquery(scores.values("last_order_on")[:1]),
         lifecycle=Subquery(scores.values("lifecycle")[:1]),
     )
+    if show == "not_ordered":
+        # the longest silent first: the shops to call before the next order day
+        qs = qs.order_by(F("last_order_on").asc(nulls_first=True), "pk")
     rows = list(qs[: DRILL_LIMIT + 1])
     return rows[:DRILL_LIMIT], len(rows) > DRILL_LIMIT
 
