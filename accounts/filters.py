@@ -71,7 +71,6 @@ class RetailerFilter(django_filters.FilterSet):
             help_text=_("含已过期的许可证"),
         )
     )
-
     issue = django_filters.ChoiceFilter(
         label=_("数据问题"),
         choices=[(key, label) for key, (label, _q) in retailer_quality_issues().items()],

@@ -123,6 +123,7 @@ urlpatterns = [
     path("r/", include("feedback.public_urls")),
     path("visits/", include("visits.urls")),
     path("workspace/", include("workspace.urls")),
+    path("cockpit/", include("cockpit.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/retailers/<int:pk>/tier-card/", TierCardView.as_view(), name="retailer-tier-card"),
     path("api/v1/", include(router.urls)),

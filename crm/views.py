@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import retailer_scope
+from cockpit.views import cockpit_context
 from users.models import User
 from workspace import views as workspace_views
 from workspace.selectors import HEARTBEAT_KEY
@@ -39,6 +40,9 @@ def home_view(request):
 def supervisor_home(request):
     """The territory overview (supervisors, integrations): licence expiries, credit grades, shops per manager."""
     user = request.user
+    if user.role == User.Role.SUPERVISOR:
+        # the supervisor's home is the cockpit of their unit
+        return render(request, "cockpit/cockpit.html", {**cockpit_context(request), "is_home": True})
     today = timezone.localdate()
     scope = retailer_scope(user=user)
     active = scope.filter(status="active")

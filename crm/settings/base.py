@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "visits",
     "fieldapp",
     "workspace",
+    "cockpit",
     "crm",
     "bench",
 ]

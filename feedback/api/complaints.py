@@ -234,6 +234,8 @@ FILTER_PARAMETERS = [
         "needs_call", OpenApiTypes.BOOL, description="rated ≤ 2, waiting for a supervisor's call"
     ),
     OpenApiParameter("retailer", OpenApiTypes.INT),
+    OpenApiParameter("unit", OpenApiTypes.INT, description="org unit id: its subtree's retailers"),
+    OpenApiParameter("manager", OpenApiTypes.INT, description="the retailers' customer manager (user id)"),
 ]
 
 
@@ -273,6 +275,8 @@ class ComplaintViewSet(
                 "overdue",
                 "needs_call",
                 "retailer",
+                "unit",
+                "manager",
             )
             return selectors.complaint_list(
                 user=self.request.user, filters={k: self.request.query_params.get(k, "") for k in keys}

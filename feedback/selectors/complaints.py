@@ -133,7 +133,7 @@ PAGE_SIZE = 30
 
 def complaint_list(*, user: User, filters: dict | None = None, now: datetime.datetime | None = None):
     """The complaints a user may see, filtered (q, status, category, priority, channel, assignee, overdue,
-    retailer), newest first — ready for keyset pagination on (opened_at, id)."""
+    retailer, unit, manager), newest first — ready for keyset pagination on (opened_at, id)."""
     # NUL cannot reach PostgreSQL in a string literal; nobody types it
     filters = {key: str(value or "").replace("\x00", "") for key, value in (filters or {}).items()}
     qs = complaint_scope(user=user).select_related("retailer", "category", "assignee")
@@ -158,6 +158,13 @@ def complaint_list(*, user: User, filters: dict | None = None, now: datetime.dat
             qs = qs.filter(assignee__isnull=True)
         elif assignee.isdigit() and int(assignee) < 2**63:
             qs = qs.filter(assignee_id=int(assignee))
+    unit = str(filters.get("unit") or "")
+    if unit.isdigit() and int(unit) < 2**63:
+        # the cockpit's drill-down: the cases of one unit's retailers (the scope above still applies)
+        qs = qs.filter(retailer__org_unit__path__contains=f"/{int(unit)}/")
+    manager = str(filters.get("manager") or "")
+    if manager.isdigit() and int(manager) < 2**63:
+        qs = qs.filter(retailer__route__manager_id=int(manager))
     retailer = str(filters.get("retailer") or "")
     if retailer.isdigit() and int(retailer) < 2**63:
         qs = qs.filter(retailer_id=int(retailer))

@@ -29,6 +29,8 @@ FILTER_KEYS = (
     "overdue",
     "needs_call",
     "retailer",
+    "unit",
+    "manager",
 )
 
 

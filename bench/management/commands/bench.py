@@ -15,6 +15,7 @@ from bench.runner import SCALES, BenchError, ensure_migrated, write_json
 # name -> module with run(scale=..., iterations=..., seed=..., stdout=...) -> dict and summary_lines(dict)
 BENCHMARKS = {
     "api": "bench.api",
+    "cockpit": "bench.cockpit",
     "dispatch": "bench.dispatch",
     "field": "bench.field",
     "import": "bench.imports",

@@ -87,6 +87,24 @@ SCHEDULES = {
         {"minute": "20", "hour": "4"},
         "04:20 nightly: drop the periodic tasks' run records (the admin home's run log) older than 30 days",
     ),
+    "cockpit-kpi-refresh": (
+        "cockpit.kpi_snapshots_refresh",
+        {"minute": "20", "hour": "*"},
+        "hourly at :20: the cockpit's KPI snapshots of this and last week and month for every unit and manager "
+        "(from the summaries and scores the other jobs keep), then the targets judged: one alert per crossing",
+    ),
+    "cockpit-weekly-digest": (
+        "cockpit.weekly_digests",
+        {"minute": "30", "hour": "7", "day_of_week": "1"},
+        "Mondays 07:30, after the night's scoring and the 07:20 refresh: each supervisor's weekly digest "
+        "(in-app and email); once per supervisor and week",
+    ),
+    "cockpit-monthly-reports": (
+        "cockpit.monthly_reports",
+        {"minute": "40", "hour": "6", "day_of_month": "1"},
+        "the 1st at 06:40: last month's operating-analysis report of the company and each county bureau, "
+        "each supervisor told",
+    ),
     "healthcheck-broker": (
         "crm.tasks.heartbeat_task",
         {"minute": "*/5", "hour": "*"},

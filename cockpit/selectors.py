@@ -1,0 +1,377 @@
+"""Reads of the cockpit: a unit's KPIs with the previous period, the trend and the target; league tables of
+departments and managers; targets, alerts, notices and reports. Every read is a few indexed queries over
+KpiSnapshot (kept by beat), never over orders."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cockpit.kpis import KPIS, LEAGUE_KPIS, Kpi, display, drill_url, target_scale, value_of
+from cockpit.models import KpiAlert, KpiSnapshot, KpiTarget, MonthlyReport, Notice, Period
+from cockpit.periods import label, period_end, period_start, shift, starts
+from users.models import OrgUnit, User
+from users.selectors import org_units_visible
+
+TREND = 12
+RED, AMBER, GREEN = "red", "amber", "green"
+
+
+def cockpit_units(*, user: User) -> QuerySet[OrgUnit]:
+    """The units a user may open the cockpit of: their subtree (admin: every unit)."""
+    if user.role not in (User.Role.SUPERVISOR, User.Role.ADMIN) and not user.is_company_admin:
+        return OrgUnit.objects.none()
+    return org_units_visible(user=user).order_by("path")
+
+
+def cockpit_unit(*, user: User, unit_id: int | str | None = None) -> OrgUnit:
+    """The unit asked for if the user may see it (404 otherwise); by default the user's own unit, or the
+    company for an admin without one."""
+    units = cockpit_units(user=user)
+    if unit_id not in (None, ""):
+        try:
+            return units.get(pk=int(unit_id))
+        except (OrgUnit.DoesNotExist, ValueError, TypeError) as exc:
+            raise Http404 from exc
+    if user.org_unit_id and user.role in (User.Role.SUPERVISOR, User.Role.ADMIN):
+        return OrgUnit.objects.get(pk=user.org_unit_id)  # the root of the user's own subtree
+    unit = units.filter(parent__isnull=True).first() or units.first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def default_start(period: str, today: datetime.date | None = None) -> datetime.date:
+    """The last complete period: what the cockpit opens on and what alerts judge (a week half gone by would
+    read red every Monday)."""
+    today = today or timezone.localdate()
+    return shift(period, period_start(period, today), -1)
+
+
+def rag(kpi: Kpi, value: float | None, target: KpiTarget | None) -> str | None:
+    """Red/amber/green of a value against a target: green at or beyond it, amber short of it by at most the
+    amber margin (a share of the target), red beyond that. None without a target or a value."""
+    if target is None or value is None:
+        return None
+    goal = float(target.value) * target_scale(kpi)
+    margin = abs(goal) * target.amber_margin_pct / 100
+    short = (goal - value) if kpi.higher_is_better else (value - goal)
+    short -= 1e-9 * max(1.0, abs(goal))  # 0.80 − 0.76 is 0.04000000000000004 in floating point
+    if short <= 0:
+        return GREEN
+    if short <= margin:
+        return AMBER
+    return RED
+
+
+def targets_effective(
+    *, unit_ids: list[int], period: str, start: datetime.date
+) -> dict[tuple[int, str], KpiTarget]:
+    """(unit id, kpi) -> the target in force for the period starting at `start` (the latest started)."""
+    rows = (
+        KpiTarget.objects.filter(
+            org_unit_id__in=unit_ids, period=period, starts_on__lte=period_end(period, start)
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start))
+        .order_by("org_unit_id", "kpi", "-starts_on", "-id")
+    )
+    found = {}
+    for target in rows:
+        found.setdefault((target.org_unit_id, target.kpi), target)
+    return found
+
+
+@dataclass
+class KpiCard:
+    kpi: Kpi
+    value: float | None
+    previous: float | None
+    trend: list[float | None]
+    target: KpiTarget | None
+    status: str | None
+    url: str
+    num: int = 0
+    den: int | None = None
+
+    @property
+    def shown(self) -> str:
+        return display(self.kpi, self.value)
+
+    @property
+    def previous_shown(self) -> str:
+        return display(self.kpi, self.previous)
+
+    @property
+    def target_shown(self) -> str:
+        if self.target is None:
+            return ""
+        return display(self.kpi, float(self.target.value) * target_scale(self.kpi))
+
+    @property
+    def change(self) -> float | None:
+        """The change against the previous period: points for a rate, percent otherwise."""
+        if self.value is None or self.previous is None:
+            return None
+        if self.kpi.fmt == "pct":
+            return round((self.value - self.previous) * 100, 1)
+        if not self.previous:
+            return None
+        return round((self.value - self.previous) / abs(self.previous) * 100, 1)
+
+    @property
+    def change_good(self) -> bool | None:
+        if not self.change:
+            return None
+        return (self.change > 0) == self.kpi.higher_is_better
+
+
+@dataclass
+class Cockpit:
+    unit: OrgUnit
+    period: str
+    start: datetime.date
+    end: datetime.date
+    labels: list[str]
+    cards: list[KpiCard]
+    computed_at: datetime.datetime | None
+    groups: list[tuple[str, list[KpiCard]]] = field(default_factory=list)
+
+    @property
+    def red(self) -> list[KpiCard]:
+        return [c for c in self.cards if c.status == RED]
+
+    def card(self, code: str) -> KpiCard:
+        return next(c for c in self.cards if c.kpi.code == code)
+
+
+def cockpit_get(*, unit: OrgUnit, period: str = Period.WEEK, start: datetime.date | None = None) -> Cockpit:
+    """One unit's KPIs for one period: value, previous, the 12-period trend, target and status. Two queries."""
+    start = period_start(period, start) if start else default_start(period)
+    periods = starts(period, start, TREND + 1)
+    rows = KpiSnapshot.objects.filter(org_unit=unit, period=period, period_start__in=periods).values_list(
+        "kpi", "period_start", "num", "den", "computed_at"
+    )
+    series: dict[str, dict] = {}
+    computed_at = None
+    for code, day, num, den, at in rows:
+        series.setdefault(code, {})[day] = (num, den)
+        if day == start:
+            computed_at = max(computed_at, at) if computed_at else at
+    targets = targets_effective(unit_ids=[unit.pk], period=period, start=start)
+    end = period_end(period, start) - datetime.timedelta(days=1)
+    cards = []
+    for code, kpi in KPIS.items():
+        points = series.get(code, {})
+        num, den = points.get(start, (0, None))
+        value = value_of(*points[start]) if start in points else None
+        previous_start = periods[-2]
+        previous = value_of(*points[previous_start]) if previous_start in points else None
+        target = targets.get((unit.pk, code))
+        cards.append(
+            KpiCard(
+                kpi=kpi,
+                value=value,
+                previous=previous,
+                trend=[value_of(*points[d]) if d in points else None for d in periods[1:]],
+                target=target,
+                status=rag(kpi, value, target),
+                url=drill_url(kpi, org_unit_id=unit.pk, manager_id=None, start=start, end=end),
+                num=num,
+                den=den,
+            )
+        )
+    groups: dict[str, list[KpiCard]] = {}
+    for card in cards:
+        groups.setdefault(str(card.kpi.group), []).append(card)
+    return Cockpit(
+        unit=unit,
+        period=period,
+        start=start,
+        end=end,
+        labels=[label(period, d) for d in periods[1:]],
+        cards=cards,
+        computed_at=computed_at,
+        groups=list(groups.items()),
+    )
+
+
+@dataclass
+class LeagueRow:
+    key: int
+    name: str
+    cells: list[tuple[str, str | None, str]]  # shown value, status, drill URL
+    sort_value: float | None
+
+
+def league_table(
+    *, unit: OrgUnit, by: str, period: str, start: datetime.date, kpis=LEAGUE_KPIS, sort: str = "order_rate"
+) -> list[LeagueRow]:
+    """The unit's departments (its child units) or its customer managers ranked on the same KPIs, best first,
+    each cell with its red/amber/green against that unit's target. Two queries."""
+    end = period_end(period, start) - datetime.timedelta(days=1)
+    if by == "unit":
+        owners = {u.pk: u.name for u in OrgUnit.objects.filter(parent=unit).only("name")}
+        owner_field = "org_unit_id"
+        targets = targets_effective(unit_ids=list(owners), period=period, start=start)
+    else:
+        owners = {
+            u.pk: str(u)
+            for u in User.objects.filter(
+                role=User.Role.MANAGER, is_active=True, org_unit__path__startswith=unit.path
+            ).only("username", "display_name")
+        }
+        owner_field = "manager_id"
+        targets = {}
+    values: dict[int, dict[str, float | None]] = {key: {} for key in owners}
+    rows = KpiSnapshot.objects.filter(
+        **{f"{owner_field}__in": list(owners)}, period=period, period_start=start, kpi__in=kpis
+    ).values_list(owner_field, "kpi", "num", "den")
+    for owner_id, code, num, den in rows:
+        values[owner_id][code] = value_of(num, den)
+    table = []
+    for owner_id, name in owners.items():
+        cells = []
+        for code in kpis:
+            kpi = KPIS[code]
+            value = values[owner_id].get(code)
+            who = (
+                {"org_unit_id": owner_id, "manager_id": None}
+                if by == "unit"
+                else {
+                    "org_unit_id": None,
+                    "manager_id": owner_id,
+                }
+            )
+            cells.append(
+                (
+                    display(kpi, value),
+                    rag(kpi, value, targets.get((owner_id, code))),
+                    drill_url(kpi, start=start, end=end, **who),
+                )
+            )
+        table.append(LeagueRow(key=owner_id, name=name, cells=cells, sort_value=values[owner_id].get(sort)))
+    higher = KPIS[sort].higher_is_better
+    table.sort(key=lambda r: (r.sort_value is None, -(r.sort_value or 0) if higher else (r.sort_value or 0)))
+    return table
+
+
+def target_list(*, user: User) -> QuerySet[KpiTarget]:
+    return KpiTarget.objects.filter(org_unit__in=cockpit_units(user=user)).select_related("org_unit")
+
+
+def target_get(*, user: User, target_id: int) -> KpiTarget:
+    try:
+        return target_list(user=user).get(pk=target_id)
+    except KpiTarget.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def alerts_open(*, unit: OrgUnit) -> QuerySet[KpiAlert]:
+    return KpiAlert.objects.filter(
+        recovered_at__isnull=True, target__org_unit__path__startswith=unit.path
+    ).select_related("target__org_unit")
+
+
+def notice_list(*, user: User) -> QuerySet[Notice]:
+    return Notice.objects.filter(recipient=user)
+
+
+def notices_unread(*, user: User, limit: int = 5) -> list[Notice]:
+    return list(Notice.objects.filter(recipient=user, read_at__isnull=True)[:limit])
+
+
+def report_list(*, user: User) -> QuerySet[MonthlyReport]:
+    return MonthlyReport.objects.filter(org_unit__in=cockpit_units(user=user)).select_related("org_unit")
+
+
+def report_get(*, user: User, report_id: int) -> MonthlyReport:
+    try:
+        return report_list(user=user).get(pk=report_id)
+    except MonthlyReport.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+DRILL_SHOWS = ("not_ordered", "ordered", "new", "at_risk", "lost", "reactivated")
+DRILL_LIMIT = 200
+
+
+def drill_retailers(
+    *,
+    user: User,
+    show: str,
+    start: datetime.date,
+    end: datetime.date,
+    org_unit_id: int | None = None,
+    manager_id: int | None = None,
+):
+    """The retailers behind a sales or lifecycle number, in the user's scope: (first DRILL_LIMIT rows, count).
+    Read through the weekly/monthly summaries and the scoring run's tables, never the order lines."""
+    from django.db.models import Exists, OuterRef, Subquery
+
+    from accounts.selectors import retailer_scope
+    from sales.models import RetailerPeriodSummary
+    from segmentation.models import RetailerScore, ScoringEvent
+
+    if show not in DRILL_SHOWS:
+        raise Http404
+    qs = retailer_scope(user=user).select_related("route__manager", "org_unit")
+    if org_unit_id:
+        qs = qs.filter(org_unit__path__contains=f"/{int(org_unit_id)}/")
+    if manager_id:
+        qs = qs.filter(route__manager_id=manager_id)
+    if show in ("ordered", "not_ordered"):
+        period = Period.WEEK if (end - start).days <= 6 else Period.MONTH
+        summaries = RetailerPeriodSummary.objects.filter(
+            retailer=OuterRef("pk"), period=period, period_start=period_start(period, start)
+        )
+        bought = Exists(summaries.filter(order_count__gt=0))
+        qs = qs.annotate(
+            period_cartons=Subquery(summaries.values("cartons")[:1]),
+            period_amount=Subquery(summaries.values("amount_fen")[:1]),
+        )
+        if show == "ordered":
+            qs = qs.filter(bought).order_by("-period_amount", "pk")
+        else:
+            qs = qs.filter(~bought, status="active")
+    elif show == "new":
+        qs = qs.filter(
+            Exists(
+                RetailerScore.objects.filter(
+                    retailer=OuterRef("pk"), first_order_on__gte=start, first_order_on__lte=end
+                )
+            )
+        ).order_by("shop_name", "pk")
+    else:
+        kind = {
+            "at_risk": ScoringEvent.Kind.BECAME_AT_RISK,
+            "lost": ScoringEvent.Kind.BECAME_LOST,
+            "reactivated": ScoringEvent.Kind.REACTIVATED,
+        }[show]
+        from cockpit.periods import aware
+
+        qs = qs.filter(
+            Exists(
+                ScoringEvent.objects.filter(
+                    retailer=OuterRef("pk"),
+                    kind=kind,
+                    at__gte=aware(start),
+                    at__lt=aware(end + datetime.timedelta(days=1)),
+                )
+            )
+        ).order_by("shop_name", "pk")
+    scores = RetailerScore.objects.filter(retailer=OuterRef("pk"))
+    qs = qs.annotate(
+        last_order_on=Subquery(scores.values("last_order_on")[:1]),
+        lifecycle=Subquery(scores.values("lifecycle")[:1]),
+    )
+    if show == "not_ordered":
+        # the longest silent first: the shops to call before the next order day
+        qs = qs.order_by(F("last_order_on").asc(nulls_first=True), "pk")
+    rows = list(qs[: DRILL_LIMIT + 1])
+    return rows[:DRILL_LIMIT], len(rows) > DRILL_LIMIT
+
+
+def shift_start(period: str, start: datetime.date, n: int) -> datetime.date:
+    return shift(period, start, n)
