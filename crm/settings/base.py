@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = BASE_DIR / ".data"
@@ -243,6 +244,49 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Three queues, a worker each (Procfile, docker-compose.yml), so that no kind of work can starve another: an hour
+# of nightly scoring or a large import never holds back a campaign's messages or a complaint's follow-up SMS.
+# "sends": everything that talks to a carrier or a mail server, paced by the global send rate;
+# "batch": the nightly and bulk work (scoring, points, plans, escalation sweeps, imports);
+# "default": the small rest. Every task is named here (tests/crm/test_celery_queues.py enumerates them), so a
+# new task has to choose; a worker started without -Q consumes all three.
+CELERY_QUEUE_SENDS, CELERY_QUEUE_BATCH, CELERY_QUEUE_DEFAULT = "sends", "batch", "default"
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_DEFAULT
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("sends", "batch", "default")]
+_TASK_QUEUES = {
+    CELERY_QUEUE_SENDS: [
+        "campaigns.pump",
+        "campaigns.start",
+        "campaigns.dispatch_tick",
+        "campaigns.noop",  # the dispatch benchmark's baseline runs where the sends run
+        "feedback.notification_email",
+        "feedback.notification_emails",
+        "feedback.complaint_follow_up_sms",
+    ],
+    CELERY_QUEUE_BATCH: [
+        "segmentation.scoring_run",
+        "segmentation.nightly_scoring",
+        "loyalty.points_award",
+        "loyalty.points_award_catch_up",
+        "loyalty.points_expire",
+        "loyalty.level_recompute",
+        "visits.plans_generate",
+        "feedback.complaints_escalate",
+        "feedback.complaints_deadlines_recompute",
+        "accounts.import_job_validate",
+        "accounts.import_job_commit",
+        "accounts.duplicates_scan",
+        "accounts.credit_grades_recompute",
+        "sales.allocation_excess_refresh",
+        "campaigns.send_log_retention",
+    ],
+    CELERY_QUEUE_DEFAULT: [
+        "crm.tasks.heartbeat_task",
+        "accounts.import_jobs_expire",
+    ],
+}
+CELERY_TASK_ROUTES = {task: {"queue": queue} for queue, tasks in _TASK_QUEUES.items() for task in tasks}
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
