@@ -336,7 +336,10 @@ CAMPAIGNS_WEBHOOK_MAX_SKEW_SECONDS = 300
 # Django cache (the file cache under .data/cache in the embedded mode: good for one machine, not atomic across
 # processes). The backend chosen is logged when a worker starts; there is no silent switch at run time.
 CAMPAIGNS_RATE_LIMIT_PER_SECOND = env.int("SEND_RATE_LIMIT", default=200)
-CAMPAIGNS_RATE_LIMIT_BACKEND = "redis" if REDIS_URL else "cache"
+CAMPAIGNS_RATE_LIMIT_BACKEND = "redis" if REDIS_URL else "database"
+# How late a sender may be between taking its tokens and the carrier receiving the message: the bucket refills
+# slower by this share so that no carrier second ever carries more than the limit (campaigns/ratelimit.py).
+CAMPAIGNS_RATE_LIMIT_LATENCY_SECONDS = env.int("SEND_RATE_LATENCY_MS", default=50) / 1000
 # Deliveries per send task (one claim UPDATE, one gateway call, one result UPDATE), and send tasks run in
 # parallel per campaign.
 CAMPAIGNS_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=100)
