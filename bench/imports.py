@@ -79,33 +79,73 @@ def _ensure_org_and_products(stdout):
         demo_products_build()
 
 
-def _cleanup():
-    """Remove what an earlier run of this benchmark imported, so every run creates the same rows."""
+def _rows_and_dependents_delete(cursor, model, ids_sql: str, path: tuple = ()) -> None:
+    """Delete the `model` rows whose keys `ids_sql` selects and every row that references them, found through
+    Django's relations (foreign keys, one-to-ones, automatic many-to-many tables), children first. A table added
+    later that points at a retailer, an order or an order line (the allocation's excess rows did) is cleaned
+    without this benchmark knowing it; a relation back into the path (a self-reference) is not followed."""
+    qn = connection.ops.quote_name
+    meta = model._meta
+    # every relation pointing here, including the hidden ones (related_name="+", as AllocationExcess declares)
+    reverse = [
+        f for f in meta.get_fields(include_hidden=True) if f.is_relation and f.auto_created and not f.concrete
+    ]
+    for rel in reverse:
+        child = rel.related_model
+        if rel.many_to_many:
+            through = rel.through._meta
+            if through.auto_created:
+                for field in through.fields:
+                    if field.is_relation and field.related_model is model:
+                        cursor.execute(
+                            f"DELETE FROM {qn(through.db_table)} WHERE {qn(field.column)} IN ({ids_sql})"
+                        )
+            continue  # a declared through model is reached by its own foreign keys
+        field = rel.field
+        if (
+            child._meta.proxy
+            or not child._meta.managed
+            or child in path
+            or child is model
+            or not field.concrete
+        ):
+            continue
+        target = field.target_field
+        keys = (
+            ids_sql
+            if target.primary_key
+            else f"SELECT {qn(target.column)} FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} IN ({ids_sql})"
+        )
+        child_ids = f"SELECT {qn(child._meta.pk.column)} FROM {qn(child._meta.db_table)} WHERE {qn(field.column)} IN ({keys})"
+        _rows_and_dependents_delete(cursor, child, child_ids, (*path, model))
+    cursor.execute(f"DELETE FROM {qn(meta.db_table)} WHERE {qn(meta.pk.column)} IN ({ids_sql})")
+
+
+def _retailers_delete(code_like: str) -> None:
+    """Remove the retailers whose code matches and everything that references them (orders, lines, summaries,
+    allocation excess, events, duplicates…): what an earlier run imported, so every run creates the same rows.
+    Django's foreign keys are deferred, so the order only has to be complete by the commit."""
+    from accounts.models import Retailer
+
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            "CREATE TEMP TABLE _bench_r ON COMMIT DROP AS SELECT id FROM accounts_retailer "
-            "WHERE customer_code LIKE %s",
-            [BENCH_PREFIX + "%"],
+            "CREATE TEMP TABLE _bench_r AS SELECT id FROM accounts_retailer WHERE customer_code LIKE %s",
+            [code_like],
         )
-        cursor.execute(
-            "DELETE FROM sales_orderline WHERE order_id IN (SELECT id FROM sales_order WHERE retailer_id "
-            "IN (SELECT id FROM _bench_r))"
-        )
-        cursor.execute("DELETE FROM sales_order WHERE retailer_id IN (SELECT id FROM _bench_r)")
-        cursor.execute(
-            "DELETE FROM sales_retailerperiodsummary WHERE retailer_id IN (SELECT id FROM _bench_r)"
-        )
-        cursor.execute(
-            "DELETE FROM accounts_duplicatepair WHERE first_id IN (SELECT id FROM _bench_r) "
-            "OR second_id IN (SELECT id FROM _bench_r)"
-        )
-        cursor.execute("DELETE FROM accounts_retailerevent WHERE pgh_obj_id IN (SELECT id FROM _bench_r)")
-        cursor.execute("DELETE FROM accounts_retailer WHERE id IN (SELECT id FROM _bench_r)")
+        _rows_and_dependents_delete(cursor, Retailer, "SELECT id FROM _bench_r")
+        cursor.execute("DROP TABLE _bench_r")  # at once: inside an outer transaction the commit is far away
+
+
+def _cleanup():
+    """Remove what an earlier run of this benchmark imported."""
+    _retailers_delete(BENCH_PREFIX + "%")
 
 
 def _retailer_rows(count: int, rng: random.Random):
+    from accounts.services import starting_tier_cap
     from users.models import Route
 
+    tier_cap = starting_tier_cap()  # a new retailer's tier above the tier engine's cap is refused
     routes = list(Route.objects.filter(manager__isnull=False).select_related("org_unit__parent"))
     today = time.strftime("%Y-%m-%d")
     year = int(today[:4])
@@ -129,7 +169,7 @@ def _retailer_rows(count: int, rng: random.Random):
             rng.choice(["城镇", "乡村"]),
             rng.choice(formats),
             str(rng.randint(1, 3)),
-            str(rng.randint(1, 30)),
+            str(rng.randint(1, tier_cap)),
             "A",
             route.org_unit.name,
             route.code,
@@ -152,6 +192,7 @@ def _copy_baseline(path: Path, columns: int, encoding: str) -> float:
     """Seconds for a plain COPY of the file into a bare table of text columns (no checks, no indexes)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cols = ", ".join(f"c{i} text" for i in range(columns))
+        cursor.execute("DROP TABLE IF EXISTS _bench_copy")  # left by an outer transaction (tests)
         cursor.execute(f"CREATE TEMP TABLE _bench_copy ({cols}) ON COMMIT DROP")
         started = time.perf_counter()
         with path.open("rb") as fh:
@@ -170,6 +211,7 @@ def _copy_into_table_like(table: str, where: str) -> float:
         buffer = io.StringIO()
         cursor.copy_expert(f"COPY (SELECT * FROM {table} WHERE {where}) TO STDOUT", buffer)
         buffer.seek(0)
+        cursor.execute("DROP TABLE IF EXISTS _bench_like")  # left by an outer transaction (tests)
         cursor.execute(f"CREATE TEMP TABLE _bench_like (LIKE {table} INCLUDING ALL) ON COMMIT DROP")
         cursor.execute(
             "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute "
@@ -300,9 +342,7 @@ def _peer_import_export(path: Path, rows: int) -> dict:
     result = RetailerResource().import_data(dataset, dry_run=False, raise_errors=True)
     seconds = time.perf_counter() - started
     created = result.totals.get("new", 0)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DELETE FROM accounts_retailerevent WHERE customer_code LIKE 'PEERX%%'")
-        cursor.execute("DELETE FROM accounts_retailer WHERE customer_code LIKE 'PEERX%%'")
+    _retailers_delete("PEERX%")
     import django
 
     return {

@@ -376,3 +376,19 @@ class InboundReply(models.Model):
 
     def __str__(self):
         return f"{self.from_number}: {self.text[:20]}"
+
+
+class SendBucket(models.Model):
+    """The global send rate's token bucket when there is no Redis (campaigns/ratelimit.py): one row, taken from
+    by one atomic UPDATE on the database's clock, so every worker on every machine shares it."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    tokens = models.FloatField()
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("发送令牌桶")
+        verbose_name_plural = _("发送令牌桶")
+
+    def __str__(self):
+        return self.name

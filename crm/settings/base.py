@@ -6,6 +6,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = BASE_DIR / ".data"
@@ -298,6 +299,49 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
+# Three queues, a worker each (Procfile, docker-compose.yml), so that no kind of work can starve another: an hour
+# of nightly scoring or a large import never holds back a campaign's messages or a complaint's follow-up SMS.
+# "sends": everything that talks to a carrier or a mail server, paced by the global send rate;
+# "batch": the nightly and bulk work (scoring, points, plans, escalation sweeps, imports);
+# "default": the small rest. Every task is named here (tests/crm/test_celery_queues.py enumerates them), so a
+# new task has to choose; a worker started without -Q consumes all three.
+CELERY_QUEUE_SENDS, CELERY_QUEUE_BATCH, CELERY_QUEUE_DEFAULT = "sends", "batch", "default"
+CELERY_TASK_DEFAULT_QUEUE = CELERY_QUEUE_DEFAULT
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in ("sends", "batch", "default")]
+_TASK_QUEUES = {
+    CELERY_QUEUE_SENDS: [
+        "campaigns.pump",
+        "campaigns.start",
+        "campaigns.dispatch_tick",
+        "campaigns.noop",  # the dispatch benchmark's baseline runs where the sends run
+        "feedback.notification_email",
+        "feedback.notification_emails",
+        "feedback.complaint_follow_up_sms",
+    ],
+    CELERY_QUEUE_BATCH: [
+        "segmentation.scoring_run",
+        "segmentation.nightly_scoring",
+        "loyalty.points_award",
+        "loyalty.points_award_catch_up",
+        "loyalty.points_expire",
+        "loyalty.level_recompute",
+        "visits.plans_generate",
+        "feedback.complaints_escalate",
+        "feedback.complaints_deadlines_recompute",
+        "accounts.import_job_validate",
+        "accounts.import_job_commit",
+        "accounts.duplicates_scan",
+        "accounts.credit_grades_recompute",
+        "sales.allocation_excess_refresh",
+        "campaigns.send_log_retention",
+    ],
+    CELERY_QUEUE_DEFAULT: [
+        "crm.tasks.heartbeat_task",
+        "accounts.import_jobs_expire",
+    ],
+}
+CELERY_TASK_ROUTES = {task: {"queue": queue} for queue, tasks in _TASK_QUEUES.items() for task in tasks}
+
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
@@ -346,7 +390,10 @@ CAMPAIGNS_WEBHOOK_MAX_SKEW_SECONDS = 300
 # Django cache (the file cache under .data/cache in the embedded mode: good for one machine, not atomic across
 # processes). The backend chosen is logged when a worker starts; there is no silent switch at run time.
 CAMPAIGNS_RATE_LIMIT_PER_SECOND = env.int("SEND_RATE_LIMIT", default=200)
-CAMPAIGNS_RATE_LIMIT_BACKEND = "redis" if REDIS_URL else "cache"
+CAMPAIGNS_RATE_LIMIT_BACKEND = "redis" if REDIS_URL else "database"
+# How late a sender may be between taking its tokens and the carrier receiving the message: the bucket refills
+# slower by this share so that no carrier second ever carries more than the limit (campaigns/ratelimit.py).
+CAMPAIGNS_RATE_LIMIT_LATENCY_SECONDS = env.int("SEND_RATE_LATENCY_MS", default=50) / 1000
 # Deliveries per send task (one claim UPDATE, one gateway call, one result UPDATE), and send tasks run in
 # parallel per campaign.
 CAMPAIGNS_BATCH_SIZE = env.int("SEND_BATCH_SIZE", default=100)

@@ -21,7 +21,7 @@ GATEWAY_SECRET = "gateway-secret-for-tests"
 
 
 @pytest.fixture
-def gateway(settings):
+def gateway(settings, db):
     """The fake HTTP gateway in a thread; the SMS backend points at it and the send rate is not in the way."""
     server = FakeGateway(secret=GATEWAY_SECRET).start()
     settings.CAMPAIGNS_SMS_BACKEND = "http"
@@ -108,7 +108,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def smtp_server(settings):
+def smtp_server(settings, db):
     """A real local SMTP server (aiosmtpd) and Django's SMTP backend pointed at it."""
     handler = _MailHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=_free_port())

@@ -48,7 +48,8 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(gateway, log_path: Path) -> subprocess.Popen:
+def start_worker(gateway, log_path: Path, *, queue: str | None = None) -> subprocess.Popen:
+    """A solo worker on every queue, or on `queue` only."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings.test",
@@ -63,7 +64,7 @@ def start_worker(gateway, log_path: Path) -> subprocess.Popen:
         "CONN_MAX_AGE": "0",
     }
     log = log_path.open("a")
-    return subprocess.Popen(
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             sys.executable,
             "-m",
@@ -76,6 +77,7 @@ def start_worker(gateway, log_path: Path) -> subprocess.Popen:
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
+            *([f"--queues={queue}", f"--hostname={queue}@%h"] if queue else []),
         ],
         cwd=ROOT,
         env=env,
