@@ -74,6 +74,19 @@ SERVICE_FIELD = (
 # ImportSpec.permissions). Orders are written by imports only; the order admin adds and changes none.
 ORDER_IMPORT = ("sales.add_order", "sales.change_order")
 
+# Personal-information requests (PIPL): a customer manager registers a retailer's request in the shop; a supervisor
+# answers it — hands out the person's copy, applies a correction, approves or refuses a deletion (never one they
+# registered themselves: privacy.services).
+PRIVACY_FIELD = ("privacy.view_privacyrequest", "privacy.add_privacyrequest")
+PRIVACY_ANSWER = (
+    *PRIVACY_FIELD,
+    "privacy.change_privacyrequest",
+    "privacy.approve_privacyrequest",
+    "privacy.export_privacyrequest",
+    "privacy.view_privacylog",
+    "privacy.view_retaileranonymisation",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -96,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *SUPPLY_FIELD,
             *VISITS_FIELD,
             *SERVICE_FIELD,
+            *PRIVACY_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -176,6 +190,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *SERVICE_FIELD,
             "feedback.export_complaint",
             "feedback.view_complaintescalation",
+            *PRIVACY_ANSWER,
         }
     ),
     User.Role.INTEGRATION: frozenset(

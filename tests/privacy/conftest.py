@@ -1,0 +1,67 @@
+"""A shop that holds a record of every kind (tests/accounts/test_merge_strands_nothing.World), with its owner's
+phone, ID card, bank account and e-mail also typed into free text wherever a person could type them."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import ConsentEvent, Violation
+from accounts.services import retailer_update
+from campaigns.models import Delivery, InboundReply
+from feedback.models import Complaint, ComplaintEvent, SurveyAnswer, SurveyResponse
+from fieldapp.models import HeldVisit
+from tests.accounts.factories import RetailerFactory
+from tests.accounts.test_merge_strands_nothing import DAY, World
+from tests.users.factories import SupervisorFactory
+from visits.models import Visit
+
+PHONE = "13712345678"
+ID_CARD = "410302198001010019"
+BANK = "6222020200998877665"
+EMAIL = "zhou.owner@example.com"
+
+
+@pytest.fixture
+def second_supervisor(county_a):
+    return SupervisorFactory(username="supervisor_a2", display_name="钱主管", org_unit=county_a)
+
+
+@pytest.fixture
+def person(company_admin, county_a, route_a):
+    """A shop on route_a with every kind of record, and its owner's values in free text too."""
+    world = World(admin=company_admin, county=county_a, route=route_a)
+    shop = RetailerFactory(
+        route=route_a,
+        shop_name="老城隐私测试店",
+        owner_name="周隐私",
+        mobile=PHONE,
+        owner_id_number=ID_CARD,
+        bank_account=BANK,
+        owner_birthday=datetime.date(1980, 1, 1),
+    )
+    retailer_update(actor=None, retailer=shop, data={"email": EMAIL})
+    world.shop_with_everything(shop, planned_on=DAY)
+    text = f"店主周隐私 电话{PHONE} 身份证{ID_CARD} 卡号{BANK} {EMAIL}"
+    ConsentEvent.objects.filter(retailer=shop).update(source=f"电话{PHONE}")
+    Violation.objects.filter(retailer=shop).update(notes=text)
+    complaint = Complaint.objects.filter(retailer=shop).first()
+    Complaint.objects.filter(pk=complaint.pk).update(description=text)
+    ComplaintEvent.objects.filter(complaint=complaint).update(text=text)
+    Visit.objects.filter(retailer=shop).update(notes=text)
+    HeldVisit.objects.filter(retailer=shop).update(payload={"notes": text, "phone": PHONE})
+    response = SurveyResponse.objects.get(retailer=shop)
+    item = response.survey.questionnaire.areas.first().items.first()
+    SurveyAnswer.objects.create(response=response, item=item, text=text)
+    Delivery.objects.filter(retailer=shop).update(address=PHONE, state="delivered")
+    InboundReply.objects.create(from_number=PHONE, text="T", received_at=timezone.now())
+    # an old consent, past the send log's retention: deleted on erasure
+    ConsentEvent.objects.create(
+        retailer=shop,
+        channel="sms",
+        granted=True,
+        source=f"旧授权{PHONE}",
+        created_at=timezone.now() - datetime.timedelta(days=400),
+    )
+    shop.refresh_from_db()
+    return shop
