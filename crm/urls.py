@@ -28,6 +28,7 @@ from loyalty.api import (
     ReferralViewSet,
     RewardViewSet,
 )
+from privacy.api import PrivacyRequestViewSet
 from sales.allocation.api import AllowanceViewSet, ExcessViewSet, FillRateViewSet, PlanViewSet
 from segmentation.api import (
     ClusterProfileViewSet,
@@ -97,6 +98,7 @@ router.register("complaint-categories", ComplaintCategoryViewSet, basename="comp
 router.register("complaint-report", ComplaintReportViewSet, basename="complaint-report")
 router.register("hidden-complaints", HiddenComplaintViewSet, basename="hidden-complaint")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("privacy-requests", PrivacyRequestViewSet, basename="privacy-request")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -117,6 +119,7 @@ urlpatterns = [
     path("service/", include("feedback.urls")),
     path("r/", include("feedback.public_urls")),
     path("visits/", include("visits.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
