@@ -155,6 +155,8 @@ USE_TZ = True
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
+# where `manage.py backup` writes its timestamped folders (crm.backup)
+BACKUP_DIR = env.path("BACKUP_DIR", default=DATA_DIR / "backups")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
