@@ -53,7 +53,9 @@ def _candidate_dirs() -> list[Path]:
         pass
     found = shutil.which("pg_dump")
     if found:
-        dirs.append(Path(found).resolve().parent)
+        dirs.append(Path(found).parent)  # not resolved: Debian's /usr/bin/pg_dump is a wrapper picking the version
+    # Debian and Ubuntu install each major version's programs side by side
+    dirs += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     return dirs
 
 
@@ -62,7 +64,7 @@ def _major(program: Path) -> int | None:
         out = subprocess.run([str(program), "--version"], capture_output=True, text=True, check=True).stdout  # noqa: S603
     except (OSError, subprocess.CalledProcessError):
         return None
-    match = re.search(r"(\d+)(?:\.\d+)?", out.split(")")[-1] if ")" in out else out)
+    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)  # "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
     return int(match.group(1)) if match else None
 
 
@@ -142,22 +144,25 @@ def census(cursor) -> dict:
     }
 
 
+def _connect(name: str, alias: str = "default", *, autocommit: bool = False):
+    """A driver connection to database `name` on the server of `alias` (outside Django's connection handling)."""
+    conn = connections[alias]
+    params = {**conn.get_connection_params(), "dbname": name}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    raw = conn.Database.connect(**params)
+    raw.autocommit = autocommit
+    return raw
+
+
 def census_of(name: str, alias: str = "default") -> dict:
     """The census of database `name` on the same server as `alias`."""
-    import psycopg
-
-    db = settings.DATABASES[alias]
-    with (
-        psycopg.connect(
-            dbname=name,
-            host=db.get("HOST") or None,
-            port=db.get("PORT") or None,
-            user=db.get("USER") or None,
-            password=db.get("PASSWORD") or None,
-        ) as conn,
-        conn.cursor() as cursor,
-    ):
-        return census(cursor)
+    raw = _connect(name, alias)
+    try:
+        with raw.cursor() as cursor:
+            return census(cursor)
+    finally:
+        raw.close()
 
 
 def media_files(root: Path) -> list[str]:
@@ -245,55 +250,41 @@ def manifest_read(source: Path) -> dict:
     return manifest
 
 
-def _admin_cursor(db: dict):
-    import psycopg
-
-    conn = psycopg.connect(
-        dbname="postgres",
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-        autocommit=True,
-    )
-    return conn
+def _admin(sql: str, params=None, *, alias: str = "default"):
+    """Run one statement on the server's maintenance database `postgres`, outside a transaction."""
+    raw = _connect("postgres", alias, autocommit=True)
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone() if cursor.description else None
+    finally:
+        raw.close()
 
 
 def database_create(*, name: str, alias: str = "default") -> None:
     """CREATE DATABASE `name` (UTF-8, from template0); refused when it exists."""
-    from psycopg import sql
-
-    db = settings.DATABASES[alias]
-    with _admin_cursor(db) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            raise BackupError(f"database {name} exists already: restore goes into a fresh database")
-        conn.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'").format(sql.Identifier(name))
-        )
+    if _admin("SELECT 1 FROM pg_database WHERE datname = %s", [name], alias=alias):
+        raise BackupError(f"database {name} exists already: restore goes into a fresh database")
+    # the name is quoted as an identifier
+    _admin(
+        f"CREATE DATABASE {connection.ops.quote_name(name)} TEMPLATE template0 ENCODING 'UTF8'", alias=alias
+    )
 
 
 def database_drop(*, name: str, alias: str = "default") -> None:
-    from psycopg import sql
-
-    db = settings.DATABASES[alias]
-    with _admin_cursor(db) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    _admin(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)", alias=alias)
 
 
 def _table_count(name: str, alias: str) -> int:
-    import psycopg
-
-    db = settings.DATABASES[alias]
-    with psycopg.connect(
-        dbname=name,
-        host=db.get("HOST") or None,
-        port=db.get("PORT") or None,
-        user=db.get("USER") or None,
-        password=db.get("PASSWORD") or None,
-    ) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
-        ).fetchone()[0]
+    raw = _connect(name, alias)
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            )
+            return cursor.fetchone()[0]
+    finally:
+        raw.close()
 
 
 def backup_restore(

@@ -41,7 +41,7 @@ def person(company_admin, county_a, route_a):
         owner_birthday=datetime.date(1980, 1, 1),
     )
     retailer_update(actor=None, retailer=shop, data={"email": EMAIL})
-    world.shop_with_everything(shop, planned_on=DAY)
+    world.shop_with_everything(shop, planned_on=DAY, anonymised=False)
     text = f"店主周隐私 电话{PHONE} 身份证{ID_CARD} 卡号{BANK} {EMAIL}"
     ConsentEvent.objects.filter(retailer=shop).update(source=f"电话{PHONE}")
     Violation.objects.filter(retailer=shop).update(notes=text)
