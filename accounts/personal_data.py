@@ -58,6 +58,9 @@ class PrivacyDecision:
     kept: tuple[str, ...] = ()  # personal columns deliberately kept, for `why`
     handler: PrivacyHandler | None = None  # instead of the generic one
     export: bool = True  # its rows go into the see-export
+    # "text": rows are those whose `field` (text or JSON) contains one of the person's values anywhere — logs and
+    # files that mention the person without a reference (an export's search filter, an import file's cells)
+    match: str = ""
 
     def __str__(self) -> str:
         parts = [str(self.action)]
@@ -91,10 +94,14 @@ def privacy_declare(
     kept=(),
     handler: PrivacyHandler | None = None,
     export: bool = True,
+    match: str = "",
     by: str | None = None,
 ) -> None:
-    """Declare what a PIPL deletion does with `label`'s rows about a retailer (matched by `field`)."""
-    decision = PrivacyDecision(action, why, tuple(fields), tuple(scrub), tuple(kept), handler, export)
+    """Declare what a PIPL deletion does with `label`'s rows about a retailer (matched by `field`; with
+    match="text", by the person's values appearing anywhere in `field`)."""
+    if match not in ("", "text"):
+        raise ValueError(match)
+    decision = PrivacyDecision(action, why, tuple(fields), tuple(scrub), tuple(kept), handler, export, match)
     PRIVACY_DECISIONS.register((label, field), decision, by=by or label.split(".", 1)[0])
 
 
@@ -178,11 +185,24 @@ def person_values(retailer) -> dict[str, str]:
     return {k: v for k, v in values.items() if v and len(v) >= 2 and v != SCRUBBED}
 
 
-def _matched(label: str, field: str, *, retailer_id: int, values: dict[str, str]):
+def _matched(label: str, field: str, *, retailer_id: int, values: dict[str, str], match: str = ""):
     """The rows of `label` about the person: by the retailer reference `field` (a lookup path is allowed), the
-    record itself for RETAILER, or by the person's phone number or e-mail for a personal column."""
+    record itself for RETAILER, by the person's phone number or e-mail for a personal column, or (match="text") by
+    any of the person's values appearing in `field`."""
+    from django.db.models import Q, TextField
+    from django.db.models.functions import Cast
+
     model = apps.get_model(label)
     rows = model._default_manager.all()
+    if match == "text":
+        if not values:
+            return rows.none()
+        condition = Q()
+        for value in values.values():
+            condition |= Q(_privacy_text__contains=value)
+        return model._default_manager.filter(
+            pk__in=rows.annotate(_privacy_text=Cast(field, TextField())).filter(condition).values("pk")
+        )
     if (label, field) == RETAILER:
         return rows.filter(pk=retailer_id)
     if "__" in field:
@@ -233,7 +253,9 @@ def personal_data_collect(*, retailer) -> list[dict]:
     for (label, field), decision in PRIVACY_DECISIONS.items():
         if not decision.export:
             continue
-        rows = _matched(label, field, retailer_id=retailer.pk, values=values).order_by("pk")
+        rows = _matched(label, field, retailer_id=retailer.pk, values=values, match=decision.match).order_by(
+            "pk"
+        )
         model = rows.model
         names = [f.attname for f in model._meta.concrete_fields]
         data = [list(row) for row in rows.values_list(*names)]
@@ -257,7 +279,7 @@ def personal_data_erase(*, retailer) -> list[dict]:
     values = person_values(retailer)
     statement = []
     for (label, field), decision in PRIVACY_DECISIONS.items():
-        rows = _matched(label, field, retailer_id=retailer.pk, values=values)
+        rows = _matched(label, field, retailer_id=retailer.pk, values=values, match=decision.match)
         if decision.handler is not None:
             changed = decision.handler(rows=rows, retailer_id=retailer.pk, values=values)
         elif decision.action == PrivacyAction.ERASE:

@@ -136,6 +136,45 @@ def register() -> None:
         scrub=("notes", "void_reason"),
         why="the violations' change history stays; the person's values are scrubbed from its notes",
     )
+    # Logs and files that mention the person without referring to its record: found by its values in the text.
+    privacy_declare(
+        "accounts.RetailerExport",
+        ANONYMISE,
+        field="filters",
+        match="text",
+        scrub=("filters",),
+        export=False,
+        why="the export log stays as the audit of who exported what; a search for the person's phone, name or "
+        "numbers in its filter is scrubbed",
+    )
+    privacy_declare(
+        "accounts.ImportJob",
+        ANONYMISE,
+        field="preview",
+        match="text",
+        scrub=("preview",),
+        export=False,
+        why="an import's record stays; the person's values are scrubbed from the preview of the file's rows",
+    )
+    privacy_declare(
+        "accounts.ImportRowError",
+        ANONYMISE,
+        field="value",
+        match="text",
+        scrub=("value",),
+        export=False,
+        why="an import's error report stays; the person's values are scrubbed from the cells it quotes",
+    )
+    privacy_declare(
+        "pghistory.Context",
+        ANONYMISE,
+        field="metadata",
+        match="text",
+        scrub=("metadata",),
+        export=False,
+        by="accounts",
+        why="who made each recorded change stays; a page address carrying the person's values is scrubbed",
+    )
     # Staff logins hold their own phone and e-mail, not a retailer's: matched by value, kept, never exported.
     for field in ("mobile", "email"):
         privacy_declare(

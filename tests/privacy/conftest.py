@@ -2,11 +2,13 @@
 phone, ID card, bank account and e-mail also typed into free text wherever a person could type them."""
 
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
+from pghistory.models import Context
 
-from accounts.models import ConsentEvent, Violation
+from accounts.models import ConsentEvent, ImportJob, ImportRowError, RetailerExport, Violation
 from accounts.services import retailer_update
 from campaigns.models import Delivery, InboundReply
 from feedback.models import Complaint, ComplaintEvent, SurveyAnswer, SurveyResponse
@@ -62,6 +64,16 @@ def person(company_admin, county_a, route_a):
         granted=True,
         source=f"旧授权{PHONE}",
         created_at=timezone.now() - datetime.timedelta(days=400),
+    )
+    # logs and files that mention the person without a reference: an export searched by the phone, an import
+    # file's preview and error report, a recorded change made from a page whose address carries the phone
+    RetailerExport.objects.create(user=company_admin, filters={"q": PHONE}, row_count=1)
+    job = ImportJob.objects.create(
+        kind="retailers", original_name="客户.csv", created_by=company_admin, preview=[{"mobile": PHONE}]
+    )
+    ImportRowError.objects.create(job=job, row_no=2, column="手机号", value=PHONE, message="重复")
+    Context.objects.create(
+        id=uuid.uuid4(), metadata={"url": f"/retailers/?q={PHONE}", "user": company_admin.pk}
     )
     shop.refresh_from_db()
     return shop

@@ -65,6 +65,8 @@ def test_a_deleted_persons_phone_is_nowhere_but_where_the_statement_says_why(per
     } <= before
     assert ("feedback_complaint", "description") in before
     assert ("fieldapp_heldvisit", "payload") in before
+    assert {("accounts_retailerexport", "filters"), ("accounts_importrowerror", "value")} <= before
+    assert {("accounts_importjob", "preview"), ("pghistory_context", "metadata")} <= before
     request = _delete_request(person, manager_a)
 
     anonymisation = privacy_erasure_approve(actor=supervisor_a, request=request)

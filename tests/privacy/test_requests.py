@@ -103,7 +103,7 @@ def test_the_see_export_holds_every_apps_data_unmasked_and_is_logged(person, man
     assert retailer_rows[0]["mobile"] == PHONE
     assert retailer_rows[0]["owner_id_number"] == ID_CARD
     assert retailer_rows[0]["bank_account"] == BANK
-    export = RetailerExport.objects.get()
+    export = RetailerExport.objects.get(unmasked=True)
     assert export.unmasked
     assert export.user == supervisor_a
     assert export.filters == {"privacy_request": request.pk, "retailer": person.pk, "format": "json"}
@@ -127,14 +127,14 @@ def test_the_see_export_as_xlsx_has_a_sheet_per_model(person, manager_a, supervi
     assert sheet.cell(row=2, column=header.index("mobile") + 1).value == PHONE
     # a second copy is logged too
     privacy_access_export(actor=supervisor_a, request=request, fmt="json")
-    assert RetailerExport.objects.count() == 2
+    assert RetailerExport.objects.filter(unmasked=True).count() == 2
 
 
 def test_a_manager_cannot_take_the_unmasked_copy(retailer_a, manager_a):
     request = privacy_request_create(actor=manager_a, retailer_id=retailer_a.pk, kind="access")
     with pytest.raises(PermissionDenied):
         privacy_access_export(actor=manager_a, request=request, fmt="json")
-    assert not RetailerExport.objects.exists()
+    assert not RetailerExport.objects.filter(unmasked=True).exists()
     assert PrivacyRequest.objects.get(pk=request.pk).status == "open"
 
 
@@ -212,8 +212,30 @@ def test_retention_anonymises_retailers_closed_longer_than_the_period(route_a, s
     assert (log.code, log.user) == ("retention", None)
     # once: a second run finds nothing more
     assert privacy_retention_run(now=now) == 0
-    # a shop reopened and closed again counts from its last closing
-    _close(recently_closed, at=now - datetime.timedelta(days=100))
+    # the recently closed shop's turn comes once its own period has run
+    assert privacy_retention_run(now=now + datetime.timedelta(days=200)) == 0
+    assert privacy_retention_run(now=now + datetime.timedelta(days=300)) == 1
+
+
+def _restamp_latest(retailer, *, at):
+    from accounts.models import RetailerEvent
+
+    latest = RetailerEvent.objects.filter(pgh_obj=retailer).latest("pgh_id")
+    RetailerEvent.objects.filter(pk=latest.pk).update(pgh_created_at=at)
+
+
+def test_retention_counts_from_the_last_closing(route_a, settings):
+    settings.PRIVACY_CLOSED_RETENTION_DAYS = 365
+    now = timezone.now()
+    shop = RetailerFactory(route=route_a, mobile="13600000004")
+    _close(shop, at=now - datetime.timedelta(days=800))
+    # reopened 500 days ago, closed again 100 days ago
+    Retailer.objects.filter(pk=shop.pk).update(status=Retailer.Status.ACTIVE)
+    _restamp_latest(shop, at=now - datetime.timedelta(days=500))
+    Retailer.objects.filter(pk=shop.pk).update(status=Retailer.Status.CLOSED)
+    _restamp_latest(shop, at=now - datetime.timedelta(days=100))
+    assert privacy_retention_run(now=now) == 0
+    assert Retailer.objects.get(pk=shop.pk).mobile == "13600000004"
     assert privacy_retention_run(now=now + datetime.timedelta(days=300)) == 1
 
 
