@@ -53,7 +53,9 @@ def _candidate_dirs() -> list[Path]:
         pass
     found = shutil.which("pg_dump")
     if found:
-        dirs.append(Path(found).parent)  # not resolved: Debian's /usr/bin/pg_dump is a wrapper picking the version
+        dirs.append(
+            Path(found).parent
+        )  # not resolved: Debian's /usr/bin/pg_dump is a wrapper picking the version
     # Debian and Ubuntu install each major version's programs side by side
     dirs += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
     return dirs
