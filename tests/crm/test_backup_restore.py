@@ -115,6 +115,7 @@ def test_restore_refuses_a_database_that_is_not_fresh_and_a_damaged_backup(
         call_command("restore", str(folder), database="never_created_" + uuid.uuid4().hex[:6], create=True)
 
 
+@pytest.mark.django_db
 def test_the_client_programs_match_the_server():
     major = server_major()
     directory = pg_bin_dir(major)
