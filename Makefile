@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: run test setup vendor browser lint bench clean
+.PHONY: run test setup vendor browser lint bench backup restore clean
 
 run: setup
 	$(PY) -m crm.launcher run
@@ -52,6 +52,14 @@ lint: setup
 
 bench: setup
 	$(PY) -m crm.launcher manage bench api --scale small --json artifacts/bench-api.json
+
+# Backup and restore (README "Backups"): `make backup`, then `make restore FROM=.data/backups/crm-backup-… DB=crm_restored`.
+backup: setup
+	$(PY) -m crm.launcher manage backup
+
+restore: setup
+	@test -n "$(FROM)" -a -n "$(DB)" || { echo "usage: make restore FROM=<backup folder> DB=<new database name>"; exit 2; }
+	$(PY) -m crm.launcher manage restore "$(FROM)" --database "$(DB)" --create
 
 clean:
 	-$(PY) -m crm.embedded_db stop

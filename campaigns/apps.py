@@ -11,3 +11,6 @@ class CampaignsConfig(AppConfig):
         from campaigns import merge, supply  # noqa: F401
 
         merge.register()
+        from campaigns import privacy as privacy_decisions
+
+        privacy_decisions.register()

@@ -106,3 +106,27 @@ def xlsx_response(header: Iterable, rows: Iterable[Iterable], *, filename: str, 
     workbook.save(spool)
     spool.seek(0)
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+def xlsx_workbook_bytes(sheets: Iterable[tuple[str, Iterable, Iterable[Iterable]]]) -> bytes:
+    """An XLSX file of several sheets, each (title, header, rows), formula-safe like every other download. Titles
+    are cut to Excel's 31 characters and made unique."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    used: set[str] = set()
+    for title, header, rows in sheets:
+        name = str(title)[:31]
+        n = 2
+        while name in used:
+            suffix = f"~{n}"
+            name = str(title)[: 31 - len(suffix)] + suffix
+            n += 1
+        used.add(name)
+        sheet = workbook.create_sheet(title=name)
+        sheet.append(row_safe(header))
+        for values in rows:
+            sheet.append(row_safe(values))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

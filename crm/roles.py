@@ -74,6 +74,19 @@ SERVICE_FIELD = (
 # ImportSpec.permissions). Orders are written by imports only; the order admin adds and changes none.
 ORDER_IMPORT = ("sales.add_order", "sales.change_order")
 
+# Personal-information requests (PIPL): a customer manager registers a retailer's request in the shop; a supervisor
+# answers it — hands out the person's copy, applies a correction, approves or refuses a deletion (never one they
+# registered themselves: privacy.services).
+PRIVACY_FIELD = ("privacy.view_privacyrequest", "privacy.add_privacyrequest")
+PRIVACY_ANSWER = (
+    *PRIVACY_FIELD,
+    "privacy.change_privacyrequest",
+    "privacy.approve_privacyrequest",
+    "privacy.export_privacyrequest",
+    "privacy.view_privacylog",
+    "privacy.view_retaileranonymisation",
+)
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     User.Role.MANAGER: frozenset(
         {
@@ -97,6 +110,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             *VISITS_FIELD,
             *SERVICE_FIELD,
             "feedback.view_tierappeal",
+            *PRIVACY_FIELD,
         }
     ),
     User.Role.SUPERVISOR: frozenset(
@@ -179,6 +193,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "feedback.decide_tierappeal",
             "feedback.export_complaint",
             "feedback.view_complaintescalation",
+            *PRIVACY_ANSWER,
         }
     ),
     User.Role.INTEGRATION: frozenset(

@@ -29,6 +29,7 @@ from loyalty.api import (
     ReferralViewSet,
     RewardViewSet,
 )
+from privacy.api import PrivacyRequestViewSet
 from sales.allocation.api import AllowanceViewSet, ExcessViewSet, FillRateViewSet, PlanViewSet
 from segmentation.api import (
     ClusterProfileViewSet,
@@ -101,6 +102,7 @@ router.register("complaint-categories", ComplaintCategoryViewSet, basename="comp
 router.register("complaint-report", ComplaintReportViewSet, basename="complaint-report")
 router.register("hidden-complaints", HiddenComplaintViewSet, basename="hidden-complaint")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("privacy-requests", PrivacyRequestViewSet, basename="privacy-request")
 
 urlpatterns = [
     path("", views.home_view, name="home"),
@@ -124,6 +126,7 @@ urlpatterns = [
     path("visits/", include("visits.urls")),
     path("workspace/", include("workspace.urls")),
     path("cockpit/", include("cockpit.urls")),
+    path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/retailers/<int:pk>/tier-card/", TierCardView.as_view(), name="retailer-tier-card"),
     path("api/v1/", include(router.urls)),

@@ -15,3 +15,6 @@ class FeedbackConfig(AppConfig):
 
         checks.register(calendar_covers_this_year)
         merge.register()
+        from feedback import privacy as privacy_decisions
+
+        privacy_decisions.register()

@@ -119,3 +119,18 @@ def working_day_end(*, moment: datetime.datetime) -> datetime.datetime:
     first_begin, _first_end = next(_periods_from(moment))
     day = first_begin.date()
     return datetime.datetime.combine(day, office_hours()[-1][1], tzinfo=_zone())
+
+
+def working_days_add(*, start: datetime.datetime, days: int) -> datetime.datetime:
+    """The close of office on the `days`-th working day after the day of `start` (that day itself does not count),
+    as a statutory "within N working days" is read."""
+    if days <= 0:
+        raise ValueError("days must be positive")
+    zone = _zone()
+    day = timezone.localtime(start, zone).date()
+    left = days
+    while left:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day):
+            left -= 1
+    return datetime.datetime.combine(day, office_hours()[-1][1], tzinfo=zone)

@@ -14,3 +14,6 @@ class FieldappConfig(AppConfig):
         from fieldapp import merge
 
         merge.register()
+        from fieldapp import privacy as privacy_decisions
+
+        privacy_decisions.register()

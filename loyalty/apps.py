@@ -11,3 +11,6 @@ class LoyaltyConfig(AppConfig):
         from loyalty import hooks, merge  # noqa: F401
 
         merge.register()
+        from loyalty import privacy as privacy_decisions
+
+        privacy_decisions.register()

@@ -12,6 +12,9 @@ class SalesConfig(AppConfig):
 
         # What a merge of duplicate retailers does with orders, summaries and excess flags.
         merge.register()
+        from sales import privacy as privacy_decisions
+
+        privacy_decisions.register()
 
         # Imported order lines are checked against the published allocation limits (excess flagged set-based).
         from sales.allocation.services import allocation_excess_flag_orders

@@ -13,6 +13,9 @@ class SegmentationConfig(AppConfig):
 
         register_catalogue()
         merge.register()
+        from segmentation import privacy as privacy_decisions
+
+        privacy_decisions.register()
         # a new retailer's starting tier is capped by the tier engine's rule (accounts cannot import it)
         starting_tier_cap_source_register(_new_retailer_cap)
 

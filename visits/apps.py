@@ -10,3 +10,6 @@ class VisitsConfig(AppConfig):
         from visits import merge
 
         merge.register()
+        from visits import privacy as privacy_decisions
+
+        privacy_decisions.register()

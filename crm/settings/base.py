@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "fieldapp",
     "workspace",
     "cockpit",
+    "privacy",
     "crm",
     "bench",
 ]
@@ -202,6 +203,8 @@ USE_TZ = True
 
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
+# where `manage.py backup` writes its timestamped folders (crm.backup)
+BACKUP_DIR = env.path("BACKUP_DIR", default=DATA_DIR / "backups")
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -412,6 +415,11 @@ ALLOCATION_EXPIRING_LICENCE = env.str("ALLOCATION_EXPIRING_LICENCE", default="pr
 CAMPAIGNS_FREQUENCY_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
 # The send log (deliveries) is kept at least five months (MIIT); the nightly retention job deletes older rows.
 CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", default=183), 153)
+# PIPL: a retailer's request to see, correct or delete its data is answered within this many working days (China's
+# working-day calendar, feedback.workcal); a closed retailer's personal data is anonymised this many days after it
+# closed (privacy.retention_anonymise, nightly).
+PRIVACY_RESPONSE_WORKING_DAYS = env.int("PRIVACY_RESPONSE_WORKING_DAYS", default=15)
+PRIVACY_CLOSED_RETENTION_DAYS = env.int("PRIVACY_CLOSED_RETENTION_DAYS", default=3 * 365)
 
 # The administrative region codes (first six licence digits) this company issues licences in.
 # Org units carry their own region code; this list adds codes not yet tied to a unit.

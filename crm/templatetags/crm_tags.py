@@ -83,7 +83,7 @@ def nav_section(context) -> str:
     namespace, name = match.namespace or "", match.url_name or ""
     if not namespace:
         return "home" if name == "home" else ""
-    if namespace == "imports" or (
+    if namespace in ("imports", "privacy") or (
         namespace == "accounts" and (name == "quality" or name.startswith("duplicate"))
     ):
         return "data"

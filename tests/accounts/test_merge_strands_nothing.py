@@ -35,6 +35,7 @@ from feedback.models import (
 from fieldapp.models import HeldVisit
 from loyalty.models import Coupon, CouponBatch, LoyaltyEvent, PointsAccount, PointsEntry, Referral
 from loyalty.services.ledger import account_lock, credit
+from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from sales.models import (
     AllocationAllowance,
     AllocationExcess,
@@ -196,9 +197,10 @@ class World:
         )
 
     def shop_with_everything(
-        self, shop: Retailer, *, planned_on: datetime.date, referred: bool = True
+        self, shop: Retailer, *, planned_on: datetime.date, referred: bool = True, anonymised: bool = True
     ) -> None:
-        """One record of every kind that references `shop` (a shop is referred at most once: `referred`)."""
+        """One record of every kind that references `shop` (a shop is referred at most once: `referred`; without
+        `anonymised`, no record of an erasure, so that one can still be run)."""
         n = self.next()
         admin, route = self.admin, self.route
         merged_before = RetailerFactory(route=route)  # merged into the shop by an earlier merge
@@ -329,6 +331,12 @@ class World:
             idempotency_key=uuid.uuid4(), manager=manager, retailer=shop, reason="已改划"
         )
         CultivationTarget.objects.create(programme=self.programme(), retailer=shop, source="hand")
+        request = PrivacyRequest.objects.create(
+            retailer=shop, kind="access", status="done", created_by=admin, details=f"副本{n}"
+        )
+        PrivacyLog.objects.create(retailer=shop, request=request, code="exported", user=admin)
+        if anonymised:
+            RetailerAnonymisation.objects.create(retailer=shop, reason="retention")
 
 
 def _counts(retailer: Retailer) -> dict[tuple[str, str], int]:

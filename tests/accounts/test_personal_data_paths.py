@@ -120,6 +120,7 @@ OUR_APPS = (
     "loyalty",
     "feedback",
     "visits",
+    "privacy",
 )
 
 

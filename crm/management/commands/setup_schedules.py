@@ -70,6 +70,12 @@ SCHEDULES = {
         "02:50 nightly, after scoring (value classes feed the frequency): plan this and next week's shop visits; "
         "idempotent (one plan per shop and week)",
     ),
+    "privacy-retention": (
+        "privacy.retention_anonymise",
+        {"minute": "10", "hour": "4"},
+        "04:10 nightly: anonymise the personal data of retailers closed longer than PRIVACY_CLOSED_RETENTION_DAYS "
+        "(PIPL: no longer than needed), each with its statement of what was kept and why",
+    ),
     "feedback-complaints-escalate": (
         "feedback.complaints_escalate",
         {"minute": "*/5", "hour": "*"},
