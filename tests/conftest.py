@@ -203,17 +203,27 @@ DATA_MIGRATION_SEEDS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _data_migration_rows_back_after_a_flush(request, django_db_blocker):
+def _flushed_by(item) -> bool:
+    """Whether `item` ran on a transactional database (flushed at its end, data-migration rows included)."""
+    marker = item.get_closest_marker("django_db")
+    if marker and marker.kwargs.get("transaction"):  # @pytest.mark.django_db(transaction=True)
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After every fixture of a transactional test is torn down — the flush included, which a fixture's own
+    teardown could run before (pytest-django's marker fixture is set up first, so it is torn down last) — the
+    data-migration rows are written back."""
     yield
-    marker = request.node.get_closest_marker("django_db")
-    flushed = bool(marker and marker.kwargs.get("transaction"))  # @pytest.mark.django_db(transaction=True)
-    if not flushed and not {"transactional_db", "live_server"} & set(request.fixturenames):
+    if not _flushed_by(item):
         return
     import importlib
 
     from django.apps import apps
+    from pytest_django.plugin import blocking_manager_key
 
-    with django_db_blocker.unblock():
+    with item.config.stash[blocking_manager_key].unblock():
         for module, function in DATA_MIGRATION_SEEDS:
             getattr(importlib.import_module(module), function)(apps, None)
