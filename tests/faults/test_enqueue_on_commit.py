@@ -124,13 +124,15 @@ def test_every_enqueue_in_our_packages_waits_for_the_commit():
                     exempt_used.add((relative, function))
                 else:
                     offenders.append(f"{relative}:{line} {call}(…) in {function}()")
-    assert enqueues >= 9  # the walk really found the enqueues (campaigns, loyalty, imports, scoring, feedback)
+    assert (
+        enqueues >= 9
+    )  # the walk really found the enqueues (campaigns, loyalty, imports, scoring, feedback)
     assert not offenders, "enqueued outside transaction.on_commit:\n" + "\n".join(offenders)
     assert exempt_used == set(EXEMPT), f"exemptions that no longer match a call: {set(EXEMPT) - exempt_used}"
 
 
 # ---- at run time: the services that enqueue, rolled back and committed ----------------------------------------------
-class _Rollback(Exception):
+class _RollbackError(Exception):
     pass
 
 
@@ -203,10 +205,13 @@ def _campaign_now(*, supervisor_a, county_a):
 def test_a_rolled_back_transaction_enqueues_nothing(
     service, tasks, published, supervisor_a, county_a, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(_Rollback), transaction.atomic():
+    def enqueue_then_fail():
+        with transaction.atomic():
             service(supervisor_a=supervisor_a, county_a=county_a)
-            raise _Rollback
+            raise _RollbackError
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(_RollbackError):
+        enqueue_then_fail()
     assert callbacks == []
     assert published == []
 
