@@ -96,6 +96,10 @@ def gunicorn(
             str(threads),
             "--timeout",
             "120",
+            # longer than a load-test user's pause (1–3 s): gunicorn's default 2 s closes idle connections just
+            # as the client reuses them (connection reset by peer)
+            "--keep-alive",
+            "10",
         ],
         cwd=ROOT,
         env=env,
