@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: run test setup vendor browser lint bench clean
+.PHONY: run test setup vendor browser lint bench load clean
 
 run: setup
 	$(PY) -m crm.launcher run
@@ -52,6 +52,11 @@ lint: setup
 
 bench: setup
 	$(PY) -m crm.launcher manage bench api --scale small --json artifacts/bench-api.json
+
+# By hand: Locust (LOAD_USERS, default 200, for LOAD_SECONDS, default 120) against gunicorn on the production settings
+# at the configured database (README "Load test"); figures in artifacts/load.json.
+load: setup
+	$(PY) -m crm.launcher manage load_test
 
 clean:
 	-$(PY) -m crm.embedded_db stop
