@@ -20,7 +20,6 @@ import os
 import re
 import threading
 import uuid
-from http.cookiejar import DefaultCookiePolicy
 from urllib.parse import urlsplit
 
 from locust import HttpUser, between, events, task
@@ -69,11 +68,17 @@ def _keep_environment(environment, **_kwargs):
     _environment = environment
 
 
-class _LoopbackCookies(DefaultCookiePolicy):
-    """Secure cookies go back over plain HTTP to 127.0.0.1 (the TLS proxy is simulated by a header)."""
+def _send_cookies_over_http(session) -> None:
+    """Behind the simulated TLS proxy the app sets Secure cookies, which a cookie jar never returns over plain HTTP
+    (even with a permissive policy): after each response, the jar's cookies go out as an explicit header."""
 
-    def return_ok_secure(self, cookie, request):
-        return True
+    def hook(response, *args, **kwargs):
+        # hooks run before requests files the response's cookies in the session's jar: take both
+        cookies = {c.name: c.value for c in session.cookies}
+        cookies.update({c.name: c.value for c in response.cookies})
+        session.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+    session.hooks["response"].append(hook)
 
 
 class StaffUser(HttpUser):
@@ -84,8 +89,8 @@ class StaffUser(HttpUser):
     def on_start(self):
         with _lock:
             self.username = next(self.login_pool)
-        self.client.cookies.set_policy(_LoopbackCookies())
         if BEHIND_PROXY:
+            _send_cookies_over_http(self.client)
             origin = f"https://{urlsplit(self.host).netloc}"
             self.client.headers.update(
                 {"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/"}
