@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VENDOR := static/vendor
 
-.PHONY: run test setup vendor browser lint bench backup restore clean
+.PHONY: run test setup vendor browser lint bench backup restore load clean
 
 run: setup
 	$(PY) -m crm.launcher run
@@ -60,6 +60,11 @@ backup: setup
 restore: setup
 	@test -n "$(FROM)" -a -n "$(DB)" || { echo "usage: make restore FROM=<backup folder> DB=<new database name>"; exit 2; }
 	$(PY) -m crm.launcher manage restore "$(FROM)" --database "$(DB)" --create
+
+# By hand: Locust (LOAD_USERS, default 200, for LOAD_SECONDS, default 120) against gunicorn on the production settings
+# at the configured database (README "Load test"); figures in artifacts/load.json.
+load: setup
+	$(PY) -m crm.launcher manage load_test
 
 clean:
 	-$(PY) -m crm.embedded_db stop

@@ -111,9 +111,11 @@ class FakeGateway:
     def hold_after(self, unique_keys: int) -> threading.Event:
         """Once `unique_keys` keys are accepted, the request that got there answers only after release(): the
         messages are accepted but the sender has no answer yet (the moment a crash test kills the worker).
-        Returns the event set when the hold begins."""
+        Returns the event set when the hold begins; each call arms a new hold (a test may kill several times)."""
         with self._lock:
             self._hold_after = unique_keys
+            self.holding = threading.Event()
+            self._released = threading.Event()
         return self.holding
 
     def release(self) -> None:
@@ -178,9 +180,10 @@ class FakeGateway:
             hold = self._hold_after is not None and len(self.keys) >= self._hold_after
             if hold:
                 self._hold_after = None
+                holding, released = self.holding, self._released
         if hold:
-            self.holding.set()
-            self._released.wait(timeout=120)
+            holding.set()
+            released.wait(timeout=120)
         return 200, {"results": results}
 
 

@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.db import transaction
 
 from campaigns.services import dispatch
 
@@ -26,7 +27,9 @@ def campaign_pump_task(campaign_id: int) -> dict:
     """Send a campaign's due deliveries for a few seconds, then hand over to a fresh task of itself."""
     result = dispatch.campaign_pump(campaign_id=campaign_id)
     if result.next_in is not None and result.next_in <= REQUEUE_WITHIN_SECONDS:
-        campaign_pump_task.apply_async((campaign_id,), countdown=result.next_in or None)
+        countdown = result.next_in or None
+        # in the worker's autocommit this runs at once; inside a caller's transaction, only if it commits
+        transaction.on_commit(lambda: campaign_pump_task.apply_async((campaign_id,), countdown=countdown))
     return {"sent": result.sent, "skipped": result.skipped, "retry": result.retry, "failed": result.failed}
 
 

@@ -1,5 +1,7 @@
 """HTTP middleware that belongs to no app."""
 
+import threading
+
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
@@ -75,7 +77,6 @@ class UnknownQueryParameterMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.prefix = getattr(settings, "STRICT_QUERY_PATH_PREFIX", "/api/v1/")
-        self._routes = None
 
     def __call__(self, request):
         if request.GET and request.path.startswith(self.prefix):
@@ -101,7 +102,24 @@ class UnknownQueryParameterMiddleware:
         return None
 
     def routes(self):
-        if self._routes is None:
+        return api_query_routes()
+
+
+_routes: list | None = None
+# gunicorn's threads: drf-spectacular's schema generation is not thread-safe (two first API requests at once made
+# one of them fail with a 500 under the load test), so one thread builds the routes, once per process
+_routes_lock = threading.Lock()
+
+
+def api_query_routes() -> list:
+    """[(path regex, {method: documented query parameters})] from the OpenAPI schema, built once per process.
+    crm/wsgi.py builds it when a web worker starts: the schema takes seconds, which the first API request of every
+    worker paid before (10 s under the load test on a busy 2-core machine)."""
+    global _routes
+    if _routes is not None:
+        return _routes
+    with _routes_lock:
+        if _routes is None:
             import re
 
             from drf_spectacular.generators import SchemaGenerator
@@ -118,5 +136,5 @@ class UnknownQueryParameterMiddleware:
                 }
                 routes.append((re.compile(f"^{regex}$"), methods))
             routes.sort(key=lambda route: route[0].pattern.count("[^/]+"))  # /segments/preview/ before /{id}/
-            self._routes = routes
-        return self._routes
+            _routes = routes
+    return _routes

@@ -4,10 +4,25 @@ message, counted by the fake gateway (unique keys == recipients, nobody twice), 
 dead worker held is visible as raw requests the gateway deduplicated.
 
 The broker is whatever the settings say: Redis in CI (REDIS_URL), kombu's filesystem transport otherwise. The
-test plays Celery beat: it runs the minute tick (recovery of stale claims, missing send tasks) while it polls."""
+first test plays Celery beat: it runs the minute tick (recovery of stale claims, missing send tasks) while it polls.
+
+The two fault tests below run a real `celery beat` process beside the workers (the dispatch tick every second from
+django-celery-beat's tables, as in production every minute) on a campaign of FAULT_SEND_COUNT messages:
+- the worker SIGKILLed three times, each time while the gateway holds a batch it accepted and the worker has not
+  recorded;
+- the Redis server (broker, results, cache and the global rate limit — one the test starts itself, without
+  persistence, so a restart loses every queued and unacknowledged task and the token bucket) stopped mid-campaign
+  and started again.
+Both end with exactly FAULT_SEND_COUNT unique messages at the gateway, nobody twice, every delivery sent.
+FAULT_SEND_COUNT is 1,000 in CI: the time goes mostly into starting five Celery processes, which on the shared
+2-core machine took 20–30 s each, so 10,000 does not fit in two minutes there; the issue's size is run by hand:
+    FAULT_SEND_COUNT=10000 FAULT_TIMEOUT_SECONDS=600 DATABASE_URL=… \
+        python -m pytest tests/campaigns/test_worker_crash.py -m celery -s"""
 
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,6 +31,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 
 from campaigns.models import Campaign, Delivery
 from campaigns.ratelimit import send_bucket
@@ -30,6 +46,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 120
 BATCH = 10
 LEASE_SECONDS = 2
+# each wait (and so each test, on a machine not shared with seven others) stays under two minutes in CI; a by-hand
+# run at 10,000 on a busy machine may need more: FAULT_TIMEOUT_SECONDS=600
+FAULT_TIMEOUT_SECONDS = int(os.environ.get("FAULT_TIMEOUT_SECONDS", "100"))
 
 
 def _prepare_broker_folders() -> None:
@@ -48,8 +67,11 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def start_worker(gateway, log_path: Path, *, queue: str | None = None) -> subprocess.Popen:
-    """A solo worker on every queue, or on `queue` only."""
+def start_worker(
+    gateway, log_path: Path, *, queue: str | None = None, extra_env: dict | None = None, threads: int = 0
+) -> subprocess.Popen:
+    """A `celery worker` process on the test database and the gateway, on every queue or on `queue` only: one
+    process (solo), or `threads` threads."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings.test",
@@ -62,7 +84,9 @@ def start_worker(gateway, log_path: Path, *, queue: str | None = None) -> subpro
         "SEND_BATCH_SIZE": str(BATCH),
         "SEND_LEASE_SECONDS": str(LEASE_SECONDS),
         "CONN_MAX_AGE": "0",
+        **(extra_env or {}),
     }
+    pool = ["--pool=threads", f"--concurrency={threads}"] if threads else ["--pool=solo"]
     log = log_path.open("a")
     return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
@@ -72,7 +96,7 @@ def start_worker(gateway, log_path: Path, *, queue: str | None = None) -> subpro
             "-A",
             "crm",
             "worker",
-            "--pool=solo",
+            *pool,
             "--loglevel=warning",
             "--without-heartbeat",
             "--without-gossip",
@@ -129,7 +153,10 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
     try:
         dispatch.pumps_enqueue(campaign_id=campaign.pk, count=2)  # autocommit: sent to the broker at once
         wait_for(
-            holding.is_set, seconds=60, what="the gateway to receive half the campaign", log_path=log_path
+            holding.is_set,
+            seconds=FAULT_TIMEOUT_SECONDS,
+            what="the gateway to receive half the campaign",
+            log_path=log_path,
         )
         os.kill(first.pid, signal.SIGKILL)  # the gateway has accepted a batch the worker never recorded
         first.wait(timeout=15)
@@ -146,7 +173,7 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
     try:
         wait_for(
             lambda: Campaign.objects.get(pk=campaign.pk).state == Campaign.State.DONE,
-            seconds=60,
+            seconds=FAULT_TIMEOUT_SECONDS,
             what="the campaign to finish",
             log_path=log_path,
             step=lambda: dispatch_tick(journeys=False),  # what beat does every minute
@@ -165,3 +192,235 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
     assert {d.state for d in rows} == {Delivery.State.SENT}
     assert all(d.provider_message_id == gateway.keys[str(d.pk)] for d in rows)
     assert max(d.attempts for d in rows) == 2
+
+
+# ---- faults on a bigger campaign, with a real beat process -----------------------------------------------------------
+FAULT_SEND_COUNT = int(os.environ.get("FAULT_SEND_COUNT", "1000"))
+FAULT_BATCH = 100
+FAULT_LEASE_SECONDS = 3
+FAULT_THREADS = 4
+
+
+def start_beat(log_path: Path, *, extra_env: dict | None = None) -> subprocess.Popen:
+    """`celery beat` with django-celery-beat's scheduler on the test database (what `make run` starts)."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "crm.settings.test",
+        "DATABASE_URL": _database_url(),
+        "CONN_MAX_AGE": "0",
+        **(extra_env or {}),
+    }
+    log = log_path.open("a")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "crm",
+            "beat",
+            "--loglevel=warning",
+            "--scheduler=django_celery_beat.schedulers:DatabaseScheduler",
+            "--pidfile=",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def _tick_every_second() -> None:
+    """The dispatch tick as beat's only schedule, every second instead of every minute (the test's time scale)."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every_second, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.all().delete()
+    PeriodicTask.objects.create(
+        name="fault-dispatch-tick", task="campaigns.dispatch_tick", interval=every_second
+    )
+
+
+def _big_campaign(count: int) -> Campaign:
+    """`count` consenting synthetic recipients (the dispatch benchmark's, one INSERT … SELECT) in one campaign."""
+    from accounts.models import Retailer
+    from bench.dispatch import ensure_recipients
+    from campaigns.models import Purpose
+    from tests.campaigns.factories import CampaignFactory
+    from tests.users.factories import AdminFactory
+
+    unit, _seconds = ensure_recipients(count)
+    author = AdminFactory(org_unit=unit)
+    template = TemplateFactory(org_unit=unit, created_by=author)
+    campaign = CampaignFactory(
+        template=template,
+        org_unit=unit,
+        created_by=author,
+        purpose=Purpose.NOTICE,
+        state=Campaign.State.SENDING,
+    )
+    written, _held = dispatch.deliveries_snapshot(
+        campaign=campaign, audience=Retailer.objects.filter(org_unit=unit)
+    )
+    assert written == count
+    return campaign
+
+
+def _fault_env(gateway) -> dict:
+    return {
+        "SEND_BATCH_SIZE": str(FAULT_BATCH),
+        "SEND_LEASE_SECONDS": str(FAULT_LEASE_SECONDS),
+        "SEND_PUMP_STALE_SECONDS": str(FAULT_LEASE_SECONDS),
+        "SEND_PARALLEL_TASKS": str(FAULT_THREADS),
+    }
+
+
+def _assert_sent_exactly_once(gateway, campaign: Campaign, count: int) -> dict:
+    stats = gateway.stats()
+    assert stats["unique_keys"] == count  # 0 lost …
+    assert stats["numbers"] == count
+    assert stats["max_per_number"] == 1  # … 0 duplicated
+    states = dict(
+        Delivery.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("id")).order_by()
+    )
+    assert states == {Delivery.State.SENT: count}
+    return stats
+
+
+def _stop_all(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process is not None:
+            stop(process)
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_three_times_mid_campaign_sends_every_message_exactly_once(
+    gateway, tmp_path, through_the_broker, capsys
+):
+    count = FAULT_SEND_COUNT
+    send_bucket().reset()
+    _prepare_broker_folders()
+    app.control.purge()
+    campaign = _big_campaign(count)
+    _tick_every_second()
+    log_path = tmp_path / "celery.log"
+    env = _fault_env(gateway)
+    started = time.monotonic()
+    beat = start_beat(log_path, extra_env=env)
+    worker = None
+    kills = []
+    try:
+        for quarter in (1, 2, 3):
+            worker = start_worker(gateway, log_path, extra_env=env, threads=FAULT_THREADS)
+            holding = gateway.hold_after(count * quarter // 4)
+            wait_for(
+                holding.is_set,
+                seconds=FAULT_TIMEOUT_SECONDS,
+                what=f"the gateway to receive {quarter}/4 of the campaign",
+                log_path=log_path,
+            )
+            os.kill(worker.pid, signal.SIGKILL)  # a batch accepted by the gateway, not recorded
+            worker.wait(timeout=15)
+            gateway.release()
+            kills.append(
+                (
+                    gateway.stats()["unique_keys"],
+                    Delivery.objects.filter(campaign=campaign, state=Delivery.State.SENDING).count(),
+                    round(time.monotonic() - started, 1),
+                )
+            )
+        worker = start_worker(gateway, log_path, extra_env=env, threads=FAULT_THREADS)
+        wait_for(
+            lambda: Campaign.objects.get(pk=campaign.pk).state == Campaign.State.DONE,
+            seconds=FAULT_TIMEOUT_SECONDS,
+            what="the campaign to finish after three kills",
+            log_path=log_path,
+        )
+    finally:
+        gateway.release()
+        _stop_all(worker, beat)
+    seconds = time.monotonic() - started
+
+    assert all(in_flight > 0 for _sent, in_flight, _at in kills)  # each kill left claimed, unrecorded rows
+    stats = _assert_sent_exactly_once(gateway, campaign, count)
+    assert stats["raw_messages"] > count  # the held batches really were resent, and deduplicated
+    with capsys.disabled():
+        print(  # noqa: T201 - the figures the issue asks for
+            f"\n[faults] {count:,} SMS, worker SIGKILLed 3× (unique keys, rows in flight, seconds at each kill: {kills}): "
+            f"{stats['unique_keys']:,} unique at the gateway, {stats['raw_messages'] - count:,} resends "
+            f"deduplicated, 0 lost, 0 twice, {seconds:.1f} s"
+        )
+
+
+def _redis_server(port: int, log_path: Path) -> subprocess.Popen:
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        pytest.fail(
+            "redis-server is not installed: apt-get install redis-server (the Redis fault test needs it)"
+        )
+    process = subprocess.Popen(  # noqa: S603 - the system's redis-server, our own arguments
+        [redis_server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=log_path.open("a"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"redis-server did not listen on port {port}:\n{log_path.read_text()[-2000:]}")
+
+
+@pytest.mark.celery
+@pytest.mark.django_db(transaction=True)
+def test_redis_restarted_mid_campaign_loses_no_message_and_sends_none_twice(
+    gateway, tmp_path, through_the_broker, capsys
+):
+    from tests.campaigns.conftest import _free_port
+
+    count = FAULT_SEND_COUNT
+    port = _free_port()
+    redis_log = tmp_path / "redis.log"
+    redis = _redis_server(port, redis_log)
+    campaign = _big_campaign(count)
+    _tick_every_second()
+    log_path = tmp_path / "celery.log"
+    # broker, results, cache and the global rate limit all in this Redis, for worker and beat alike
+    env = {**_fault_env(gateway), "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    started = time.monotonic()
+    beat = start_beat(log_path, extra_env=env)
+    worker = start_worker(gateway, log_path, extra_env=env, threads=FAULT_THREADS)
+    try:
+        wait_for(
+            lambda: gateway.stats()["unique_keys"] >= count // 2,
+            seconds=FAULT_TIMEOUT_SECONDS,
+            what="the gateway to receive half the campaign",
+            log_path=log_path,
+        )
+        redis.terminate()  # every queued task, unacknowledged message and token is gone with it
+        redis.wait(timeout=15)
+        at_stop = gateway.stats()["unique_keys"]
+        time.sleep(2)
+        assert Campaign.objects.get(pk=campaign.pk).state == Campaign.State.SENDING
+        redis = _redis_server(port, redis_log)
+        wait_for(
+            lambda: Campaign.objects.get(pk=campaign.pk).state == Campaign.State.DONE,
+            seconds=FAULT_TIMEOUT_SECONDS,
+            what="the campaign to finish after Redis came back",
+            log_path=log_path,
+        )
+    finally:
+        _stop_all(worker, beat, redis)
+    seconds = time.monotonic() - started
+
+    assert count // 2 <= at_stop < count  # Redis really went away mid-campaign
+    stats = _assert_sent_exactly_once(gateway, campaign, count)
+    with capsys.disabled():
+        print(  # noqa: T201 - the figures the issue asks for
+            f"\n[faults] {count:,} SMS, Redis stopped at {at_stop:,} sent and started again: {stats['unique_keys']:,} "
+            f"unique at the gateway, {stats['raw_messages'] - count:,} resends deduplicated, 0 lost, 0 twice, "
+            f"{seconds:.1f} s"
+        )
