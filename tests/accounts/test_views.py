@@ -126,9 +126,12 @@ def test_list_page_pages_by_keyset(route_a, manager_a, client_for):
     assert 'id="next-page"' not in second
 
 
-def test_home_dashboard_counts_own_territory(two_territories, supervisor_a, client_for):
-    # a supervisor's home counts their territory (a manager's home is the workspace: tests/workspace)
-    response = client_for(supervisor_a).get("/")
+def test_home_dashboard_counts_own_territory(two_territories, integration_user, county_a, client_for):
+    # the territory overview is the integration login's home (a manager's is the workspace, a supervisor's the
+    # cockpit: tests/workspace, tests/cockpit)
+    integration_user.org_unit = county_a
+    integration_user.save(update_fields=["org_unit"])
+    response = client_for(integration_user).get("/")
     assert response.status_code == 200
     assert response.context["stats"]["total"] == 1
 
