@@ -32,6 +32,7 @@ from bench.runner import (
     environment,
     peak_rss_mb,
     rss_mb,
+    staff_client,
     summarize,
     timed,
 )
@@ -187,9 +188,7 @@ class Targets:
         self.users = users
         self.clients: dict[str, Client] = {}
         for role, user in users.items():
-            client = Client()
-            client.force_login(user)
-            self.clients[role] = client
+            self.clients[role] = staff_client(user)
         self.scope_paths = {
             role: None if user.is_company_admin else user.org_unit.path for role, user in users.items()
         }

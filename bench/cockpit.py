@@ -23,7 +23,7 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from bench.runner import SCALES, BenchError, analyze, environment, peak_rss_mb, summarize, timed
+from bench.runner import SCALES, BenchError, analyze, environment, peak_rss_mb, staff_client, summarize, timed
 
 TARGET_RATIO = 3.0
 WEEKS = 13
@@ -132,8 +132,7 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
             ("supervisor", supervisor, "/", supervisor.org_unit),
             ("admin", admin, f"/cockpit/?unit={company.pk}", company),
         ):
-            client = Client()
-            client.force_login(user)
+            client = staff_client(user)
             page, queries = _page_samples(client, url, iterations)
             selectors = _selector_samples(unit, iterations)
             baseline = _baseline_samples(unit, iterations)

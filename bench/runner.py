@@ -116,3 +116,41 @@ def write_json(path: str | Path, data: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     return path
+
+
+BENCH_DEVICE_NAME = "manage.py bench (temporary)"
+
+
+def staff_client(user):
+    """A Django test client logged in as `user` the way a person is: past two-factor too when the role requires it
+    (users.twofactor), through a confirmed TOTP device the bench adds for the run — a person's own device is not
+    touched — and removes afterwards (bench_devices_remove, called by the command whatever happens)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from users.middleware import LAST_SEEN_KEY
+    from users.twofactor.selectors import otp_required
+
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    # The idle-timeout clock (users.middleware) rewrites a session at most once a minute; stamped a day ahead, the
+    # bench's sessions are never rewritten while it measures, so a session save is not counted as an N+1.
+    session[LAST_SEEN_KEY] = int(time.time()) + 86_400
+    session.save()
+    if otp_required(user=user) or user.is_staff:
+        device, _created = TOTPDevice.objects.get_or_create(
+            user=user, name=BENCH_DEVICE_NAME, defaults={"confirmed": True}
+        )
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client
+
+
+def bench_devices_remove() -> int:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    removed, _detail = TOTPDevice.objects.filter(name=BENCH_DEVICE_NAME).delete()
+    return removed

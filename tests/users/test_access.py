@@ -234,6 +234,9 @@ def test_drf_tokens_of_before_carry_on(integration_user):
         cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, now())", [key, integration_user.pk])
     migration.copy_drf_tokens(apps, connection.schema_editor())
     assert Client().get("/api/v1/retailers/", HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+    with connection.cursor() as cursor:  # the clear-text keys are gone with their table
+        cursor.execute("SELECT to_regclass('authtoken_token') IS NULL")
+        assert cursor.fetchone()[0]
 
 
 # ---- idle sessions --------------------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_programme_admin_hides_and_refuses_another_countys_programme(
     page = client.get("/admin/visits/cultivationprogramme/").content.decode()
     assert "老城天叶培育" in page
     assert "涧西天叶培育" not in page
-    assert client.get(f"/admin/visits/cultivationprogramme/{theirs.pk}/change/").status_code == 302
+    assert client.get(f"/admin/visits/cultivationprogramme/{theirs.pk}/change/").status_code == 404
     client.post(
         "/admin/visits/cultivationprogramme/",
         {"action": "targets_by_rule", "_selected_action": [theirs.pk]},

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from bench.runner import SCALES, BenchError, ensure_migrated, write_json
+from bench.runner import SCALES, BenchError, bench_devices_remove, ensure_migrated, write_json
 
 # name -> module with run(scale=..., iterations=..., seed=..., stdout=...) -> dict and summary_lines(dict)
 BENCHMARKS = {
@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 if json_path:
                     write_json(json_path, {"name": name, "scale": scale, "ok": False, "error": str(exc)})
                 raise CommandError(f"bench {name}: {exc}") from exc
+            finally:
+                bench_devices_remove()  # the two-factor devices the bench's logins used (bench.runner.staff_client)
         result["settings"] = {"module": settings.SETTINGS_MODULE, "debug_while_measuring": False}
         result["ok"] = True
         if json_path:
