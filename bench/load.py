@@ -49,7 +49,6 @@ def _database_url() -> str:
 def logins(*, users: int) -> dict:
     """Managers with shops and supervisors of this database, and the integration's token (created if missing)."""
     from django.db.models import Exists, OuterRef
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import Retailer
     from users.models import OrgUnit, Route, User
@@ -81,8 +80,57 @@ def logins(*, users: int) -> dict:
             role=User.Role.INTEGRATION,
             org_unit=company,
         )
-    token, _created = Token.objects.get_or_create(user=integration)
-    return {"managers": managers, "supervisors": supervisors, "token": token.key}
+    from users.services import api_token_create
+
+    _token, key = api_token_create(user=integration, name=LOAD_DEVICE_NAME, days=1)
+    return {
+        "managers": managers,
+        "supervisors": supervisors,
+        "token": key,
+        "otp_codes": second_factor_codes(usernames=[*managers, *supervisors]),
+    }
+
+
+LOAD_DEVICE_NAME = "load test (temporary)"
+CODES_PER_LOGIN = 40  # each simulated login of a two-factor role spends one
+
+
+def second_factor_codes(*, usernames: list[str]) -> dict[str, list[str]]:
+    """For the logins whose role needs two-factor (users.twofactor), single-use recovery codes on a device of the
+    load test's own, as a person types one from their list; removed after the run (load_devices_remove)."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from users.models import User
+    from users.twofactor.selectors import otp_required
+
+    codes = {}
+    for user in User.objects.filter(username__in=usernames):
+        if not (otp_required(user=user) or user.is_staff):
+            continue
+        if not TOTPDevice.objects.filter(
+            user=user, confirmed=True
+        ).exists():  # not enrolled (demo data): as if
+            TOTPDevice.objects.create(user=user, name=LOAD_DEVICE_NAME, confirmed=True)
+        device, _created = StaticDevice.objects.get_or_create(
+            user=user, name=LOAD_DEVICE_NAME, confirmed=True
+        )
+        tokens = [StaticToken.random_token() for _ in range(CODES_PER_LOGIN)]
+        StaticToken.objects.bulk_create(StaticToken(device=device, token=token) for token in tokens)
+        codes[user.username] = tokens
+    return codes
+
+
+def load_devices_remove() -> None:
+    """The load test's own second-factor devices and API tokens."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from users.models import ApiToken
+
+    StaticDevice.objects.filter(name=LOAD_DEVICE_NAME).delete()
+    TOTPDevice.objects.filter(name=LOAD_DEVICE_NAME).delete()
+    ApiToken.objects.filter(name=LOAD_DEVICE_NAME).delete()
 
 
 def _redis(log_dir: Path) -> tuple[str, subprocess.Popen | None]:
@@ -221,6 +269,7 @@ def run(
                 "LOAD_SUPERVISORS": ",".join(who["supervisors"]),
                 "LOAD_PASSWORD": password,
                 "LOAD_API_TOKEN": who["token"],
+                "LOAD_OTP_CODES": json.dumps(who["otp_codes"]),
                 "LOAD_MAX_REQUESTS": str(max_requests),
                 "LOAD_BEHIND_PROXY": "1",
             },
@@ -230,6 +279,7 @@ def run(
         )
         elapsed = time.monotonic() - started
     finally:
+        load_devices_remove()
         for process in (web, redis):
             if process is not None and process.poll() is None:
                 process.terminate()

@@ -16,6 +16,7 @@ Request names are the page types (`daily list`, `portrait`, `visit record`, …)
 """
 
 import itertools
+import json
 import os
 import re
 import threading
@@ -38,6 +39,9 @@ BEHIND_PROXY = os.environ.get("LOAD_BEHIND_PROXY", "") == "1"
 _managers = itertools.cycle(MANAGERS or ["manager"])
 _supervisors = itertools.cycle(SUPERVISORS or ["supervisor"])
 _lock = threading.Lock()
+# Single-use recovery codes per login whose role needs two-factor ({"username": [codes]}, made by bench.load for the
+# run): each simulated login types one, as a person would a code from their list.
+_otp_codes = json.loads(os.environ.get("LOAD_OTP_CODES") or "{}")
 _requests = itertools.count(1)
 
 
@@ -107,7 +111,27 @@ class StaffUser(HttpUser):
         )
         if answer.status_code != 302:
             raise StopUser()
+        if self.username in _otp_codes and not self._second_factor():
+            raise StopUser()
         self.retailer_ids = self._my_retailers()
+
+    def _second_factor(self) -> bool:
+        with _lock:
+            codes = _otp_codes[self.username]
+            code = codes.pop() if codes else None
+        if code is None:
+            return False
+        page = self.client.get("/account/2fa/verify/", name="two-factor")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text or "")
+        if not token:
+            return False
+        answer = self.client.post(
+            "/account/2fa/verify/",
+            data={"token": code, "csrfmiddlewaretoken": token.group(1)},
+            name="two-factor",
+            allow_redirects=False,
+        )
+        return answer.status_code == 302 and "/account/2fa/" not in answer.headers.get("Location", "")
 
     def _csrf(self) -> dict:
         return {"X-CSRFToken": self.client.cookies.get("csrftoken", "")}

@@ -4,13 +4,13 @@ integration client, scripts/load/locustfile.py unchanged. Asserts an error rate 
 type was exercised; prints p50/p95 per page type. `make load` runs the same file at scale by hand (README)."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from segmentation.segments import segment_create
 from tests.accounts.factories import RetailerFactory
@@ -41,11 +41,15 @@ def staff(dept_a, route_a, supervisor_a, county_a, integration_user):
     segment_create(
         user=supervisor_a, name="老城全部", org_unit=county_a, definition={"op": "and", "rules": []}
     )
-    token, _ = Token.objects.get_or_create(user=integration_user)
+    from bench.load import second_factor_codes
+    from users.services import api_token_create
+
+    _token, key = api_token_create(user=integration_user, name="load smoke")
     return {
         "managers": [m.username for m in managers],
         "supervisors": [supervisor_a.username],
-        "token": token.key,
+        "token": key,
+        "otp_codes": second_factor_codes(usernames=[supervisor_a.username]),
     }
 
 
@@ -88,6 +92,7 @@ def test_thirty_seconds_of_ten_users_leave_errors_below_a_tenth_of_a_percent(sta
                 "LOAD_SUPERVISORS": ",".join(staff["supervisors"]),
                 "LOAD_PASSWORD": PASSWORD,
                 "LOAD_API_TOKEN": staff["token"],
+                "LOAD_OTP_CODES": json.dumps(staff["otp_codes"]),
                 "LOAD_MAX_REQUESTS": "20000",
             },
             cwd=ROOT,
