@@ -40,8 +40,8 @@ def home_view(request):
 def supervisor_home(request):
     """The territory overview (supervisors, integrations): licence expiries, credit grades, shops per manager."""
     user = request.user
-    if user.role == User.Role.SUPERVISOR:
-        # the supervisor's home is the cockpit of their unit
+    if user.role == User.Role.SUPERVISOR and user.org_unit_id:
+        # the supervisor's home is the cockpit of their unit (one without a unit yet sees the empty overview)
         return render(request, "cockpit/cockpit.html", {**cockpit_context(request), "is_home": True})
     today = timezone.localdate()
     scope = retailer_scope(user=user)

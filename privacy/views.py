@@ -94,9 +94,9 @@ def request_detail_view(request, pk):
     )
 
 
-@require_POST
 @login_required
 @permission_required("privacy.view_privacyrequest", raise_exception=True)
+@require_POST
 def request_export_view(request, pk, fmt):
     """The person's copy (unmasked, logged as an export): a POST, since every copy is recorded."""
     item = selectors.privacy_request_get(user=request.user, request_id=pk)
@@ -115,9 +115,9 @@ def request_export_view(request, pk, fmt):
 ACTIONS = {"correct", "approve", "refuse"}
 
 
-@require_POST
 @login_required
 @permission_required("privacy.view_privacyrequest", raise_exception=True)
+@require_POST
 def request_action_view(request, pk, action):
     if action not in ACTIONS:
         raise PermissionDenied

@@ -262,6 +262,9 @@ SPECTACULAR_SETTINGS = {
         "ComplaintPriorityEnum": "feedback.models.complaints.Priority",
         "ComplaintEventKindEnum": "feedback.models.complaints.ComplaintEvent.Kind",
         "NotificationKindEnum": "feedback.models.complaints.Notification.Kind",
+        # personal-information requests (privacy)
+        "PrivacyRequestKindEnum": "privacy.models.PrivacyRequest.Kind",
+        "PrivacyRequestChannelEnum": "privacy.models.PrivacyRequest.Channel",
     },
 }
 
@@ -341,8 +344,18 @@ _TASK_QUEUES = {
     CELERY_QUEUE_DEFAULT: [
         "crm.tasks.heartbeat_task",
         "accounts.import_jobs_expire",
+        "workspace.task_runs_prune",
+        "cockpit.notice_emails",
     ],
 }
+# the cockpit's snapshots, alerts, digests and reports and the PIPL retention run with the other nightly batch work
+_TASK_QUEUES[CELERY_QUEUE_BATCH] += [
+    "cockpit.kpi_snapshots_refresh",
+    "cockpit.kpi_alerts_check",
+    "cockpit.weekly_digests",
+    "cockpit.monthly_reports",
+    "privacy.retention_anonymise",
+]
 CELERY_TASK_ROUTES = {task: {"queue": queue} for queue, tasks in _TASK_QUEUES.items() for task in tasks}
 
 if REDIS_URL:

@@ -31,6 +31,9 @@ RUNS = (
 # id for a model-choice filter is almost never in the caller's territory (400 before any filter runs); those
 # three get valid ids instead.
 LEFT_OPTIONAL = {"cursor", "route", "manager", "org_unit"}
+# The SMS gateway's webhooks are in the schema (campaigns/webhook_schema.py) but are not called with a token: their
+# contract (signature, body, every refusal) is tests/campaigns/test_inbound.py's.
+SIGNED_BY_THE_GATEWAY = "/api/v1/webhooks/"
 
 
 @pytest.fixture
@@ -106,6 +109,8 @@ def test_api_keeps_its_contract_for_every_generated_request(
 
     failures = []
     for operation in operations:
+        if operation.path.startswith(SIGNED_BY_THE_GATEWAY):
+            continue
         run_operation(operation, headers, failures)
         if operation.path == "/api/v1/retailers/{id}/":
             # also against a retailer the caller may see, so updates reach the service
@@ -122,7 +127,11 @@ def test_api_keeps_its_contract_for_every_generated_request(
     territory = {"route": route_a.pk, "manager": manager_a.pk, "org_unit": county_a.pk}
     for result in every_parameter.get_all_operations():
         operation = result.ok()
-        if operation.method.upper() == "GET" and operation.query:
+        if (
+            operation.method.upper() == "GET"
+            and operation.query
+            and not operation.path.startswith(SIGNED_BY_THE_GATEWAY)
+        ):
             names = {parameter.name for parameter in operation.query}
             run_operation(
                 operation,

@@ -46,7 +46,8 @@ def documents_the_key(operation) -> bool:
 
 def test_every_creating_post_of_the_router_is_keyed_and_documented(post_operations):
     routes = router_post_routes()
-    assert set(routes) == set(post_operations)  # the schema shows every POST route of the router
+    # the schema shows every POST route of the router (and the gateway's webhooks, which are not the router's)
+    assert set(routes) == {path for path in post_operations if not path.startswith("/api/v1/webhooks/")}
     creating = {
         path
         for path, (cls, action) in routes.items()
