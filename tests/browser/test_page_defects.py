@@ -122,7 +122,9 @@ def test_chart_amounts_read_as_the_rest_of_the_ui(page, live_server, supervisor,
     assert page.evaluate("window.crmMoney(8600)") == "¥8,600"
     page.evaluate("document.documentElement.lang = 'en'")
     assert page.evaluate("window.crmMoney(57042112)") == "¥57.0M"
-    assert "crmMoney(v)" in page.content()  # the axis uses it
+    assert "/static/js/pages/explorer.js" in page.content()
+    script = page.request.get(f"{live_server.url}/static/js/pages/explorer.js").text()
+    assert "crmMoney(v)" in script  # the amount axis and its tooltips use it
 
 
 def test_the_visit_form_keeps_submit_in_reach_and_the_draft_note_small(phone_page, live_server, world, login):

@@ -90,10 +90,19 @@ def _close(context, page):
 
 
 def _login(page, live_server, user):
+    """The login form, then, for the roles that need it, the two-factor form with the code of the user's device
+    (as tests/browser/conftest.py's login does)."""
+    from tests.users.otp import current_code, needs_otp, otp_device_for
+
+    device = otp_device_for(user) if needs_otp(user) else None
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     page.locator("#login-form button[type=submit]").click()
+    if device is not None:
+        page.wait_for_url(f"{live_server.url}/account/2fa/verify/**")
+        page.fill("#id_token", current_code(device))
+        page.locator("#twofactor-verify-form button[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/")
 
 
