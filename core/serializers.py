@@ -57,7 +57,9 @@ class StrictFieldsMixin:
         refused = {}
         if isinstance(data, Mapping):
             refused = {
-                str(name).replace("\x00", "\ufffd"): [_("不支持这个字段。")]  # a NUL cannot be stored or shown
+                str(name).replace("\x00", "\ufffd"): [
+                    _("不支持这个字段。")
+                ]  # a NUL cannot be stored or shown
                 for name in sorted(set(data) - set(self.fields) - IGNORED_KEYS, key=str)
             }
             refused.update(self._read_only_changed(data))

@@ -122,7 +122,11 @@ class TierWhatIfViewSet(viewsets.ViewSet):
     how many retailers move and by how much (from→to matrix) and each coming-cycle plan's total allowance
     before and after, against its supply. 403 for users who may not generate tier proposals."""
 
-    @extend_schema(request=TierWhatIfRequestSerializer, responses={200: TierWhatIfSerializer})  # computes, creates nothing
+    creates_nothing = True  # a POST that computes (200), stores nothing: no Idempotency-Key to keep
+
+    @extend_schema(
+        request=TierWhatIfRequestSerializer, responses={200: TierWhatIfSerializer}
+    )  # computes, creates nothing
     def create(self, request):
         data = TierWhatIfRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
