@@ -143,7 +143,8 @@ def idempotent_run(
             if answer is None:
                 raise
             status, body, headers = answer
-        body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))  # stored and replayed as plain JSON
+        # stored and replayed as plain JSON; PostgreSQL's jsonb cannot hold a NUL (an echoed bad input may carry one)
+        body = json.loads(json.dumps(body, cls=DjangoJSONEncoder).replace("\\u0000", "\\ufffd"))
         IdempotencyKey.objects.filter(pk=claimed[0]).update(
             status_code=status, response=body, headers=headers
         )
