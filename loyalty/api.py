@@ -65,6 +65,32 @@ class AccountSerializer(StrictModelSerializer):
         read_only_fields = fields
 
 
+class NextExpirySerializer(StrictSerializer):
+    date = serializers.DateField()
+    points = serializers.IntegerField()
+
+
+class LevelProgressSerializer(StrictSerializer):
+    next_level = serializers.CharField(allow_null=True)
+    amount_fen = serializers.IntegerField()
+    orders = serializers.IntegerField()
+    amount_needed_fen = serializers.IntegerField()
+    orders_needed = serializers.IntegerField()
+    percent = serializers.IntegerField()
+
+
+class AccountDetailSerializer(StrictSerializer):
+    """One retailer's account as `{retailer id}/` answers it: the balance and level with the next expiry and the
+    progress to the next level (not the list's row)."""
+
+    retailer = serializers.IntegerField()
+    balance = serializers.IntegerField()
+    level = serializers.CharField(allow_null=True)
+    next_expiry = NextExpirySerializer(allow_null=True)
+    expiring_soon = serializers.IntegerField()
+    progress = LevelProgressSerializer()
+
+
 class AccountByRetailer(NewestFirst):
     ordering = "-retailer_id"
 
@@ -84,6 +110,7 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return selectors.account_list(user=self.request.user)
 
+    @extend_schema(responses=AccountDetailSerializer)
     def retrieve(self, request, retailer=None):
         _retailer, summary = selectors.retailer_points_get(user=request.user, retailer_id=int(retailer))
         progress = summary["progress"]
