@@ -5,6 +5,7 @@ downloaded as XLSX (the same data)."""
 import datetime
 import tempfile
 
+from django.db import transaction
 from django.db.models import Count, F, FloatField, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +23,10 @@ def monthly_report_generate(
     *, org_unit: OrgUnit, month: datetime.date, actor: User | None = None, notify: bool = False
 ) -> MonthlyReport:
     """Build (or rebuild) the unit's report for the month from the month's snapshots (refreshed first when the
-    month has none) and the month's complaints, survey responses and alerts."""
+    month has none) and the month's complaints, survey responses and alerts. With `notify`, the unit's supervisor
+    is told once per report: a rebuild of a month already reported (beat run twice, a manual refresh) tells no
+    one again."""
     from cockpit.selectors import cockpit_get, league_table
-    from cockpit.services.notices import notices_create
     from cockpit.services.snapshots import kpi_snapshots_refresh
     from feedback.models import Complaint, SurveyAreaScore
 
@@ -128,21 +130,27 @@ def monthly_report_generate(
             "complaints_resolved": resolved,
         },
     }
-    report, _created = MonthlyReport.objects.update_or_create(
-        org_unit=org_unit,
-        month=month,
-        defaults={"data": data, "generated_at": timezone.now(), "generated_by": actor},
-    )
-    if notify:
-        from feedback.selectors.complaints import unit_supervisor
-
-        notices_create(
-            recipients=[unit_supervisor(org_unit=org_unit)],
-            kind=Notice.Kind.REPORT,
-            params={"unit": org_unit.name, "month": data["month"]},
-            url=reverse("cockpit:report-detail", args=[report.pk]),
+    with transaction.atomic():
+        report, created = MonthlyReport.objects.update_or_create(
+            org_unit=org_unit,
+            month=month,
+            defaults={"data": data, "generated_at": timezone.now(), "generated_by": actor},
         )
+        if notify and created:
+            _report_notice(org_unit=org_unit, report=report, month_label=data["month"])
     return report
+
+
+def _report_notice(*, org_unit: OrgUnit, report: MonthlyReport, month_label: str) -> None:
+    from cockpit.services.notices import notices_create
+    from feedback.selectors.complaints import unit_supervisor
+
+    notices_create(
+        recipients=[unit_supervisor(org_unit=org_unit)],
+        kind=Notice.Kind.REPORT,
+        params={"unit": org_unit.name, "month": month_label},
+        url=reverse("cockpit:report-detail", args=[report.pk]),
+    )
 
 
 def _league_values(*, unit: OrgUnit, by: str, month: datetime.date, keys: list[int]) -> dict:

@@ -1,5 +1,7 @@
 """The test suite: fast hashing, in-memory mail, the same PostgreSQL as every other mode."""
 
+import os
+
 from crm.settings.base import *  # noqa: F403
 
 DEBUG = False
@@ -13,12 +15,16 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 LOGIN_FAILURES_PER_USER = 5
 LOGIN_FAILURES_PER_ADDRESS = 30
 
-# Tests keep their own broker folder and cache so a running `make run` never picks up a test's messages.
+# Tests keep their own broker folder and cache so a running `make run` never picks up a test's messages; each
+# pytest-xdist worker (`make test` runs several) has its own, as it has its own test database.
 if not REDIS_URL:  # noqa: F405
-    CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(DATA_DIR / "broker-test")  # noqa: F405
+    _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+    CELERY_BROKER_TRANSPORT_OPTIONS, CELERY_RESULT_BACKEND = filesystem_broker(  # noqa: F405
+        DATA_DIR / f"broker-test{_WORKER}"  # noqa: F405
+    )
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(DATA_DIR / "cache-test"),  # noqa: F405
+            "LOCATION": str(DATA_DIR / f"cache-test{_WORKER}"),  # noqa: F405
         }
     }

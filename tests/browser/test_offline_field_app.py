@@ -165,6 +165,11 @@ def test_offline_visits_queue_sync_once_and_logout_wipes(phone, live_server, wor
     phone.fill("#id_notes", "未能上传")
     phone.locator("#visit-submit").click()
     expect(phone.locator("#offline-queue .q-count")).to_have_text("1 条待上传")
+    # the count shows as soon as the visit is queued; the failed attempt to send it is marked a moment later
+    phone.wait_for_function(
+        "() => window.FieldQueue.all().then(items => items.length === 1 && items[0].state === 'failed')",
+        timeout=15_000,
+    )
     assert queue_items(phone) == [[world.shop_a1.shop_name, "failed", 0]]
 
     # … and logout (confirming that it will be deleted) wipes copies and queue
