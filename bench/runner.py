@@ -76,6 +76,16 @@ def ensure_retailers(count: int, *, stdout=None) -> float:
     return time.perf_counter() - started
 
 
+def ensure_static_collected() -> None:
+    """Pages are measured with DEBUG off, which serves static files through the manifest storage: collect them
+    first when the manifest is missing (as `make run` does before it starts), or every page would fail."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    manifest = getattr(staticfiles_storage, "manifest_name", None)
+    if manifest and not staticfiles_storage.exists(manifest):
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def ensure_migrated() -> None:
     """Refuse to measure a database whose schema lags behind the code (the error would come mid-run)."""
     from django.db.migrations.executor import MigrationExecutor

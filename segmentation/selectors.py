@@ -14,8 +14,7 @@ from django.utils.translation import pgettext
 from accounts.models import Retailer
 from accounts.selectors import retailer_count_capped, retailer_get, retailer_scope
 from core.db import queryset_sql
-from segmentation.ml import ml_parameters
-from segmentation.ml.churn import BAND_HIGH, BAND_MEDIUM
+from segmentation.ml.parameters import BAND_HIGH, BAND_MEDIUM, ml_parameters
 from segmentation.models import (
     TIER_COUNT,
     ClusterProfile,

@@ -64,7 +64,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ConflictError
-from segmentation.ml import ML_PARAMETERS, ml_stages_run
+from segmentation.ml.parameters import ML_PARAMETERS
 from segmentation.models import LifecycleRule, ScoringRun
 from users.models import User
 
@@ -547,6 +547,9 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
             "share_for_80_pct": round(100 * to_80 / buyers, 1) if buyers else None,
         }
         cursor.execute("DROP TABLE _score")
+        # imported here: scikit-learn and pandas load in seconds, which only a scoring run should pay
+        from segmentation.ml.pipeline import ml_stages_run
+
         stats.update(ml_stages_run(run=run, cursor=cursor, timings=timings))
     stats["timings"] = timings
     return scored, changes, events, stats

@@ -36,6 +36,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from segmentation.ml.frames import sql_frame
+from segmentation.ml.parameters import BAND_MEDIUM
 from segmentation.models import RetailerScore, ScoringRun
 
 R = RetailerScore.ChurnReason
@@ -56,7 +57,6 @@ FEATURES = (
     ("avg_price", R.LOW_VALUE),
 )
 REASONS = tuple(dict.fromkeys(reason for _name, reason in FEATURES))
-BAND_HIGH, BAND_MEDIUM = 0.5, 0.2
 TRAINED, TOO_LITTLE_HISTORY = ScoringRun.ChurnStatus.TRAINED, ScoringRun.ChurnStatus.TOO_LITTLE_HISTORY
 
 HISTORY_START_SQL = """

@@ -10,7 +10,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from bench.runner import SCALES, BenchError, bench_devices_remove, ensure_migrated, write_json
+from bench.runner import (
+    SCALES,
+    BenchError,
+    bench_devices_remove,
+    ensure_migrated,
+    ensure_static_collected,
+    write_json,
+)
 
 # name -> module with run(scale=..., iterations=..., seed=..., stdout=...) -> dict and summary_lines(dict)
 BENCHMARKS = {
@@ -56,6 +63,7 @@ class Command(BaseCommand):
         with override_settings(DEBUG=False):
             try:
                 ensure_migrated()
+                ensure_static_collected()
                 result = module.run(scale=scale, iterations=iterations, seed=seed, stdout=self.stdout)
             except BenchError as exc:
                 if json_path:
