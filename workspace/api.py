@@ -7,6 +7,7 @@ It is the customer manager's: a supervisor's home is the cockpit, an administrat
 integration has no route — they are answered 403 (a workspace is "my route, my cases", which they do not have).
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.response import Response
@@ -19,7 +20,7 @@ from workspace.selectors import manager_workspace
 
 
 class IsCustomerManager(permissions.BasePermission):
-    message = "工作台仅供客户经理使用：主管请看经营驾驶舱，管理员请看系统状态。"
+    message = _("工作台仅供客户经理使用：主管请看经营驾驶舱，管理员请看系统状态。")
 
     def has_permission(self, request, view):
         user = request.user
