@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.selectors import retailer_scope
-from campaigns.models import Campaign, Delivery, InboundReply, Journey, MessageTemplate
+from campaigns.models import Campaign, CampaignUplift, Delivery, InboundReply, Journey, MessageTemplate
 from campaigns.selectors import campaign_list, journey_list, template_list
 from campaigns.services.campaigns import campaign_cancel, campaign_pause, campaign_resume
 from campaigns.services.journeys import journey_update
@@ -138,3 +138,26 @@ class InboundReplyAdmin(ReadOnlyAdmin):
         if request.user.is_company_admin:
             return replies
         return replies.filter(from_number__in=retailer_scope(user=request.user).values("mobile"))
+
+
+@admin.register(CampaignUplift)
+class CampaignUpliftAdmin(ReadOnlyAdmin):
+    """Written only by campaigns.services.uplift (the hourly KPI job); of the campaigns the user may see."""
+
+    list_display = (
+        "campaign",
+        "window_start",
+        "window_end",
+        "treated_n",
+        "treated_ordered",
+        "holdout_n",
+        "holdout_ordered",
+        "computed_at",
+    )
+    list_filter = ("window_end",)
+    search_fields = ("campaign__name",)
+
+    def get_queryset(self, request):
+        return CampaignUplift.objects.filter(
+            campaign__in=campaign_list(user=request.user).values("pk")
+        ).select_related("campaign")

@@ -18,6 +18,7 @@ from campaigns.selectors import (
     campaign_counts,
     campaign_list,
     campaign_seen_whole,
+    campaign_uplift_shown,
     delivery_list,
     template_list,
 )
@@ -147,6 +148,42 @@ class CampaignFilter(filters.FilterSet):
 class CampaignResultsSerializer(StrictSerializer):
     counts = serializers.DictField()
     conversion = serializers.DictField(allow_null=True)
+    uplift = serializers.DictField(
+        allow_null=True,
+        help_text="orders against the holdout over the measurement window (whole weeks), as stored by the hourly "
+        "job: window, measuring, min_group, sufficient, treated and holdout {n, ordered, rate, amount_fen, "
+        "amount_per_retailer_fen}, rate_uplift and amount_uplift_fen (null when a group is under min_group)",
+    )
+
+
+def _uplift_dict(campaign, user) -> dict | None:
+    shown = campaign_uplift_shown(campaign=campaign, user=user)
+    if shown is None:
+        return None
+    u = shown.uplift
+    return {
+        "window": [u.window_start.isoformat(), u.window_end.isoformat()],
+        "measuring": shown.measuring,
+        "min_group": shown.min_group,
+        "sufficient": not shown.short,
+        "treated": {
+            "n": u.treated_n,
+            "ordered": u.treated_ordered,
+            "rate": u.treated_rate,
+            "amount_fen": u.treated_amount_fen,
+            "amount_per_retailer_fen": u.treated_amount_per_retailer,
+        },
+        "holdout": {
+            "n": u.holdout_n,
+            "ordered": u.holdout_ordered,
+            "rate": u.holdout_rate,
+            "amount_fen": u.holdout_amount_fen,
+            "amount_per_retailer_fen": u.holdout_amount_per_retailer,
+        },
+        "rate_uplift": shown.rate_uplift,
+        "amount_uplift_fen": None if shown.short else u.amount_uplift,
+        "computed_at": u.computed_at.isoformat(),
+    }
 
 
 class CampaignViewSet(
@@ -158,7 +195,8 @@ class CampaignViewSet(
     viewsets.GenericViewSet,
 ):
     """Campaigns the caller may see (their unit's, or those reaching their retailers). Create and edit drafts;
-    `approve` (another supervisor), `launch`, `pause`, `resume`, `cancel`; `results` counts and conversion."""
+    `approve` (another supervisor), `launch`, `pause`, `resume`, `cancel`; `results` counts, conversion and the
+    order uplift against the holdout."""
 
     serializer_class = CampaignSerializer
     permission_classes = [permissions.IsAuthenticated, ModelPermissions]
@@ -225,7 +263,9 @@ class CampaignViewSet(
                     "uplift": result.uplift,
                     "uplift_ci95": list(result.uplift_ci) if result.uplift_ci else None,
                 }
-        return Response({"counts": counts, "conversion": conversion})
+        return Response(
+            {"counts": counts, "conversion": conversion, "uplift": _uplift_dict(campaign, request.user)}
+        )
 
 
 class TemplateSerializer(StrictModelSerializer):

@@ -6,13 +6,16 @@ import datetime
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.selectors import retailer_scope
-from campaigns.models import Campaign, Delivery, Journey, MessageTemplate
+from campaigns.models import Campaign, CampaignUplift, Delivery, Journey, MessageTemplate
 from users.models import User
 
 Z_95 = 1.959963984540054
@@ -23,7 +26,9 @@ def _unit_q(user: User, prefix: str = "") -> Q:
 
 
 def campaign_list(*, user: User) -> QuerySet[Campaign]:
-    qs = Campaign.objects.select_related("template", "org_unit", "created_by", "approved_by", "journey")
+    qs = Campaign.objects.select_related(
+        "template", "org_unit", "created_by", "approved_by", "journey", "uplift"
+    )
     if not user.is_authenticated or not user.is_active:
         return qs.none()
     if user.is_company_admin:
@@ -197,3 +202,85 @@ def campaign_conversion(*, campaign: Campaign) -> Conversion:
             else:
                 result.treated_n, result.treated_converted = n, converted
     return result
+
+
+# ---- uplift against the holdout (stored by campaigns.services.uplift) --------------------------------------------
+def _points(fraction: float) -> str:
+    return _("%(value)+.1f 个百分点") % {"value": 100 * fraction}
+
+
+def _yuan(fen: float, *, signed: bool = False) -> str:
+    text = f"¥{abs(fen) / 100:,.0f}"
+    if not signed:
+        return text
+    return ("+" if fen >= 0 else "−") + text
+
+
+@dataclass(frozen=True)
+class UpliftShown:
+    """A campaign's stored uplift as its card and detail show it: both group sizes always; the differences only
+    when each group holds at least `min_group` retailers (else "样本不足"); "观察中" while the window runs."""
+
+    uplift: CampaignUplift
+    min_group: int
+    today: datetime.date
+
+    @property
+    def measuring(self) -> bool:
+        return self.uplift.window_end >= self.today
+
+    @property
+    def short(self) -> bool:
+        return not self.uplift.sufficient(self.min_group)
+
+    @property
+    def rate_uplift(self) -> float | None:
+        return None if self.short else self.uplift.rate_uplift
+
+    @property
+    def rate_text(self) -> str:
+        return _("样本不足") if self.rate_uplift is None else _points(self.rate_uplift)
+
+    @property
+    def amount_text(self) -> str:
+        value = None if self.short else self.uplift.amount_uplift
+        return _("样本不足") if value is None else _yuan(value, signed=True)
+
+    @property
+    def treated_rate_text(self) -> str:
+        rate = self.uplift.treated_rate
+        return "—" if rate is None else f"{100 * rate:.1f}%"
+
+    @property
+    def holdout_rate_text(self) -> str:
+        rate = self.uplift.holdout_rate
+        return "—" if rate is None else f"{100 * rate:.1f}%"
+
+    @property
+    def treated_amount_text(self) -> str:
+        value = self.uplift.treated_amount_per_retailer
+        return "—" if value is None else _yuan(value)
+
+    @property
+    def holdout_amount_text(self) -> str:
+        value = self.uplift.holdout_amount_per_retailer
+        return "—" if value is None else _yuan(value)
+
+
+def campaign_uplift_shown(
+    *, campaign: Campaign, user: User, today: datetime.date | None = None
+) -> UpliftShown | None:
+    """The campaign's measured uplift for a user who sees it whole (its unit's supervisors, admins: the groups are
+    the whole campaign's); None for a customer manager, or before the hourly job first measured it. Reads the row
+    campaign_list joined (no query)."""
+    if not campaign_seen_whole(user=user, campaign=campaign):
+        return None
+    try:
+        uplift = campaign.uplift
+    except ObjectDoesNotExist:
+        return None
+    return UpliftShown(
+        uplift=uplift,
+        min_group=settings.CAMPAIGNS_UPLIFT_MIN_GROUP,
+        today=today or timezone.localdate(),
+    )

@@ -7,7 +7,15 @@ Every KPI is stored as num (÷ den) in KpiSnapshot; `fmt` says how the value rea
     count  a number of retailers or events        pct    num ÷ den as a percentage
     fen    an amount in fen, shown in yuan        per    fen per carton (单条值), shown in yuan
     score  an index 0–100                         cartons  a number of cartons
-    points loyalty points outstanding
+    points loyalty points outstanding             pp     a difference of two rates, in percentage points
+
+"活动增量" (campaign_uplift) is the order uplift of the campaigns whose measurement window closed in the period,
+run by the unit or below it (campaigns.CampaignUplift, measured by the same hourly job): the treated groups' order
+rate minus what their holdouts' rates predict for them — Σ (treated ordered − treated n × holdout rate) ÷ Σ treated
+n over the campaigns whose groups both reach CAMPAIGNS_UPLIFT_MIN_GROUP; with one campaign it is simply the treated
+order rate minus the holdout's. Each campaign is compared with its own holdout, so pooling campaigns with other
+holdout shares and base rates does not bias it. The snapshot's `extra` keeps both group sizes (and those of the
+campaigns too small to count), which the card shows; with none large enough it reads "样本不足".
 """
 
 import datetime
@@ -27,6 +35,11 @@ class Kpi:
     higher_is_better: bool = True
     group: str = ""
     state: bool = False  # a state at the time of the refresh (not a flow of the period)
+
+    @property
+    def is_rate(self) -> bool:
+        """Read in percent or percentage points: its change, target and trend are in points."""
+        return self.fmt in ("pct", "pp")
 
 
 SALES = _("订货")
@@ -51,6 +64,7 @@ KPIS: dict[str, Kpi] = {
         Kpi("resolution_rate", _("投诉按时办结率"), "pct", group=SERVICE),
         Kpi("satisfaction", _("满意度指数"), "score", group=SERVICE),
         Kpi("campaign_reach", _("营销触达率"), "pct", group=SERVICE),
+        Kpi("campaign_uplift", _("活动增量"), "pp", group=SERVICE),
         Kpi("fill_rate", _("紧俏货源满足率"), "pct", group=SALES),
         Kpi("points_liability", _("积分负债"), "points", higher_is_better=False, group=SERVICE, state=True),
         Kpi("missing_manager", _("没有客户经理"), "count", higher_is_better=False, group=QUALITY, state=True),
@@ -88,6 +102,8 @@ def display(kpi: Kpi, value: float | None) -> str:
         return "—"
     if kpi.fmt == "pct":
         return f"{value * 100:.1f}%"
+    if kpi.fmt == "pp":
+        return _("%(value)+.1f 个百分点") % {"value": value * 100}
     if kpi.fmt == "fen":
         return yuan(value)
     if kpi.fmt == "per":
@@ -118,7 +134,7 @@ def yuan(fen: float) -> str:
 def target_scale(kpi: Kpi) -> float:
     """Targets are entered as people say them (62.5 for 62.5 %, 180 for ¥180 per carton, yuan for amounts):
     the factor from a target to the stored value."""
-    return {"pct": 0.01, "fen": 100, "per": 100}.get(kpi.fmt, 1)
+    return {"pct": 0.01, "pp": 0.01, "fen": 100, "per": 100}.get(kpi.fmt, 1)
 
 
 def drill_url(
@@ -161,6 +177,15 @@ def drill_url(
         return _url("feedback:survey-report")
     if code == "campaign_reach":
         return _url("campaigns:campaign-list")
+    if code == "campaign_uplift":
+        # the campaigns behind the number, journeys' runs included; a manager's row has none (campaigns are units')
+        return _url(
+            "campaigns:campaign-list",
+            kind="all",
+            unit=org_unit_id,
+            measured_from=start.isoformat(),
+            measured_to=end.isoformat(),
+        )
     if code == "fill_rate":
         return _url("sales:allocation-fill-rate", day=start.isoformat())
     if code == "points_liability":

@@ -29,6 +29,8 @@ class KpiSnapshot(models.Model):
     kpi = models.CharField(_("指标"), max_length=24)
     num = models.BigIntegerField(default=0)
     den = models.BigIntegerField(null=True, blank=True)
+    # counts a KPI shows beside its value (活动增量: both groups' sizes), from the same refresh
+    extra = models.JSONField(_("附加数"), default=dict, blank=True)
     computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
 
     class Meta:

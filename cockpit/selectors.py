@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cockpit.kpis import KPIS, LEAGUE_KPIS, Kpi, display, drill_url, target_scale, value_of
 from cockpit.models import KpiAlert, KpiSnapshot, KpiTarget, MonthlyReport, Notice, Period
@@ -94,10 +96,34 @@ class KpiCard:
     url: str
     num: int = 0
     den: int | None = None
+    extra: dict = field(default_factory=dict)
 
     @property
     def shown(self) -> str:
+        if self.value is None and self.extra.get("short"):
+            return _("样本不足")  # 活动增量: campaigns measured, none with both groups large enough
         return display(self.kpi, self.value)
+
+    @property
+    def extra_text(self) -> str:
+        """活动增量: the sizes of the groups behind the value (or of those too small to give one)."""
+        if self.kpi.code != "campaign_uplift" or not self.extra:
+            return ""
+        counted = self.extra.get("campaigns", 0)
+        short = self.extra.get("short", 0)
+        if not counted and not short:
+            return ""
+        treated, holdout = (
+            (self.extra.get("treated", 0), self.extra.get("holdout", 0))
+            if counted
+            else (self.extra.get("short_treated", 0), self.extra.get("short_holdout", 0))
+        )
+        text = _("发送组 %(t)s · 对照组 %(h)s") % {"t": f"{treated:,}", "h": f"{holdout:,}"}
+        if counted and short:
+            text += " · " + ngettext("另 %(n)s 个活动样本不足", "另 %(n)s 个活动样本不足", short) % {
+                "n": short
+            }
+        return text
 
     @property
     def previous_shown(self) -> str:
@@ -114,7 +140,7 @@ class KpiCard:
         """The change against the previous period: points for a rate, percent otherwise."""
         if self.value is None or self.previous is None:
             return None
-        if self.kpi.fmt == "pct":
+        if self.kpi.is_rate:
             return round((self.value - self.previous) * 100, 1)
         if not self.previous:
             return None
@@ -151,13 +177,15 @@ def cockpit_get(*, unit: OrgUnit, period: str = Period.WEEK, start: datetime.dat
     start = period_start(period, start) if start else default_start(period)
     periods = starts(period, start, TREND + 1)
     rows = KpiSnapshot.objects.filter(org_unit=unit, period=period, period_start__in=periods).values_list(
-        "kpi", "period_start", "num", "den", "computed_at"
+        "kpi", "period_start", "num", "den", "extra", "computed_at"
     )
     series: dict[str, dict] = {}
+    extras: dict[str, dict] = {}
     computed_at = None
-    for code, day, num, den, at in rows:
+    for code, day, num, den, extra, at in rows:
         series.setdefault(code, {})[day] = (num, den)
         if day == start:
+            extras[code] = extra or {}
             computed_at = max(computed_at, at) if computed_at else at
     targets = targets_effective(unit_ids=[unit.pk], period=period, start=start)
     end = period_end(period, start) - datetime.timedelta(days=1)
@@ -180,6 +208,7 @@ def cockpit_get(*, unit: OrgUnit, period: str = Period.WEEK, start: datetime.dat
                 url=drill_url(kpi, org_unit_id=unit.pk, manager_id=None, start=start, end=end),
                 num=num,
                 den=den,
+                extra=extras.get(code, {}),
             )
         )
     groups: dict[str, list[KpiCard]] = {}

@@ -104,7 +104,7 @@ def _chart_value(kpi, value):
     """A trend point in the unit a target is entered in (percent, yuan, yuan per carton)."""
     if value is None:
         return None
-    if kpi.fmt == "pct":
+    if kpi.is_rate:
         return round(value * 100, 1)
     if kpi.fmt in ("fen", "per"):
         return round(value / 100, 1)

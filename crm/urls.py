@@ -49,6 +49,7 @@ from visits.api import (
     VisitPlanViewSet,
     VisitViewSet,
 )
+from workspace.api import WorkspaceView
 
 
 class IdRouter(DefaultRouter):
@@ -129,6 +130,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/retailers/<int:pk>/tier-card/", TierCardView.as_view(), name="retailer-tier-card"),
+    path("api/v1/workspace/", WorkspaceView.as_view(), name="workspace-api"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # the documentation pages send a browser to the login page; the schema itself answers 401 (SERVE_PERMISSIONS)

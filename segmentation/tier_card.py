@@ -15,7 +15,7 @@ did, never a recomputation with today's data:
 
 import dataclasses
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 from django.db.models import Count, Min
@@ -28,6 +28,13 @@ from segmentation.models import TIER_COUNT, TierChange, TierProposal, TierPropos
 from users.models import User
 
 HISTORY_SHOWN = 5
+
+
+def score_text(score: Decimal | float | None) -> str:
+    """A score as the pages show scores: one decimal (the engine keeps four; the API gives them all)."""
+    if score is None:
+        return "—"
+    return str(Decimal(str(score)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +72,10 @@ class TierCard:
     @property
     def score(self) -> Decimal | None:
         return self.line.score if self.line else None
+
+    @property
+    def score_shown(self) -> str:
+        return score_text(self.score)
 
     @property
     def mode(self) -> str:
@@ -189,12 +200,12 @@ def _shares_cuts(card: TierCard) -> None:
         .values_list("cut_tier", "floor")
     )
     own = line.cut_tier
-    card.cuts.append(TierCut(own, _("得分 ≥ %(score)s") % {"score": floors[own]}))
+    card.cuts.append(TierCut(own, _("得分 ≥ %(score)s") % {"score": score_text(floors[own])}))
     above = min((t for t in floors if t > own), default=None)
     if above is None:
         card.move_up = _("已是最高档。") if own == TIER_COUNT else _("上面的档位在本方案中没有客户。")
         return
-    card.cuts.append(TierCut(above, _("得分 ≥ %(score)s") % {"score": floors[above]}))
+    card.cuts.append(TierCut(above, _("得分 ≥ %(score)s") % {"score": score_text(floors[above])}))
     extra = _cartons_to_pass(card=card, target=floors[above])
     if extra is None:
         card.move_up = _("仅增加条数不足以进入第 %(tier)s 档：需同时提高单条值（多订高价位品规）。") % {
@@ -205,7 +216,7 @@ def _shares_cuts(card: TierCard) -> None:
     card.move_up_cartons_week = per_week
     card.move_up = _(
         "按本方案估算：每周多订约 %(n)s 条（单条值不变），得分可超过第 %(tier)s 档的分数线 %(score)s。"
-    ) % {"n": per_week, "tier": above, "score": floors[above]}
+    ) % {"n": per_week, "tier": above, "score": score_text(floors[above])}
 
 
 def _population(proposal: TierProposal, retailer_id: int):

@@ -2,12 +2,14 @@
 supervisors create, approve (not their own) and run the campaigns of their unit."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,6 +23,7 @@ from campaigns.selectors import (
     campaign_get,
     campaign_list,
     campaign_seen_whole,
+    campaign_uplift_shown,
 )
 from campaigns.services.campaigns import (
     campaign_approve,
@@ -71,16 +74,28 @@ def campaign_list_view(request):
         qs = qs.filter(journey__isnull=False)
     elif request.GET.get("kind") != "all":
         qs = qs.filter(journey__isnull=True)
+    # the cockpit's "活动增量" drills down here: the campaigns of a unit whose measurement window ended in a period
+    unit = request.GET.get("unit", "")
+    if unit.isdigit():
+        qs = qs.filter(org_unit__path__contains=f"/{int(unit)}/")
+    measured = [parse_date(request.GET.get(k) or "") for k in ("measured_from", "measured_to")]
+    if all(measured):
+        qs = qs.filter(uplift__window_end__range=measured)
     page = Paginator(qs.order_by("-created_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = campaign_card_counts(campaign_ids=[c.pk for c in page.object_list], user=request.user)
     for campaign in page.object_list:
         campaign.card_counts = counts.get(campaign.pk)
+        campaign.uplift_shown = campaign_uplift_shown(campaign=campaign, user=request.user)
+    extra = {k: request.GET[k] for k in ("unit", "measured_from", "measured_to") if request.GET.get(k)}
     context = {
         "page": page,
         "state": state,
         "kind": request.GET.get("kind", ""),
         "states": Campaign.State.choices,
         "may_create": campaign_may_edit(user=request.user),
+        "measured": measured if all(measured) else None,
+        "extra_query": urlencode(extra),
+        "extra_fields": list(extra.items()),
     }
     return render(request, "campaigns/campaign_list.html", context)
 
@@ -136,6 +151,7 @@ def _detail_context(request, campaign):
         }
     return {
         "campaign": campaign,
+        "uplift_shown": campaign_uplift_shown(campaign=campaign, user=request.user),
         "counts": counts,
         "progress": _progress(counts),
         "whole": whole,

@@ -1,7 +1,7 @@
 """The KPI snapshots, refreshed set-based by beat (`cockpit.kpi_snapshots_refresh`, hourly): each measure is one
 GROUP BY GROUPING SETS over the summaries and tables the other jobs keep (weekly/monthly purchase summaries, the
 scoring run's scores and events, visit plans, complaint deadlines, survey responses, deliveries, allocation
-allowances, points accounts), per retailer org unit and per customer manager. Unit rows are then rolled up the
+allowances, points accounts, campaigns' uplift against their holdouts), per retailer org unit and per customer manager. Unit rows are then rolled up the
 org tree (a county holds the sum of its departments), so the cockpit reads a handful of rows per page view and
 never an order line.
 
@@ -11,9 +11,11 @@ keeps what was recorded while it was current and is only filled in when it has n
 import datetime
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.services.uplift import campaign_uplifts_refresh
 from cockpit.kpis import KPIS
 from cockpit.models import KpiSnapshot, Period
 from cockpit.periods import aware, period_end, period_start, quarter_label, shift
@@ -131,6 +133,29 @@ LEFT JOIN users_route rt ON rt.id = r.route_id
 LEFT JOIN ordered od ON od.plan_id = a.plan_id AND od.retailer_id = a.retailer_id
 """
 
+# campaigns whose measurement window closed in the period, by the unit that ran them (campaigns.CampaignUplift,
+# measured just before by campaign_uplifts_refresh); see cockpit.kpis for the formula. Only campaigns whose groups
+# both reach min_group count; the others are kept apart (uplift_short*) so the card can say why it has no value.
+# Incremental orderers are kept in thousandths of a retailer to stay integers.
+UPLIFT = """
+SELECT c.org_unit_id, NULL::bigint AS manager_id,
+       (f.ok)::int AS uplift_campaigns,
+       CASE WHEN f.ok THEN round(1000 * (u.treated_ordered - u.treated_n * u.holdout_ordered::numeric / u.holdout_n))
+            ELSE 0 END AS uplift_extra,
+       CASE WHEN f.ok THEN 1000 * u.treated_n ELSE 0 END AS uplift_base,
+       CASE WHEN f.ok THEN u.treated_n ELSE 0 END AS uplift_treated,
+       CASE WHEN f.ok THEN u.holdout_n ELSE 0 END AS uplift_holdout,
+       (NOT f.ok)::int AS uplift_short,
+       CASE WHEN f.ok THEN 0 ELSE u.treated_n END AS uplift_short_treated,
+       CASE WHEN f.ok THEN 0 ELSE u.holdout_n END AS uplift_short_holdout
+FROM campaigns_campaignuplift u
+JOIN campaigns_campaign c ON c.id = u.campaign_id
+CROSS JOIN LATERAL (
+    SELECT u.treated_n >= greatest(%(min_group)s, 1) AND u.holdout_n >= greatest(%(min_group)s, 1) AS ok
+) f
+WHERE u.window_end >= %(start_day)s AND u.window_end < %(end_day)s
+"""
+
 # measure name -> (facts SQL, its measure columns)
 FACTS = {
     "retailer": (
@@ -144,6 +169,19 @@ FACTS = {
     "satisfaction": (SATISFACTION, ("score", "weight")),
     "reach": (REACH, ("reached",)),
     "fill": (FILL, ("allowed", "filled")),
+    "uplift": (
+        UPLIFT,
+        (
+            "uplift_campaigns",
+            "uplift_extra",
+            "uplift_base",
+            "uplift_treated",
+            "uplift_holdout",
+            "uplift_short",
+            "uplift_short_treated",
+            "uplift_short_holdout",
+        ),
+    ),
 }
 
 # KPI -> (numerator measure, denominator measure or None)
@@ -162,6 +200,7 @@ FORMULAS = {
     "resolution_rate": ("res_met", "res_due"),
     "satisfaction": ("score", "weight"),
     "campaign_reach": ("reached", "active"),
+    "campaign_uplift": ("uplift_extra", "uplift_base"),
     "fill_rate": ("filled", "allowed"),
     "points_liability": ("points_liability", None),
     "missing_manager": ("missing_manager", None),
@@ -169,6 +208,18 @@ FORMULAS = {
     "missing_consent": ("missing_consent", None),
 }
 assert set(FORMULAS) == set(KPIS)  # noqa: S101 - a KPI without its formula is a programming error
+
+# KPI -> {key of KpiSnapshot.extra: measure}: the counts shown beside the value
+EXTRAS = {
+    "campaign_uplift": {
+        "campaigns": "uplift_campaigns",
+        "treated": "uplift_treated",
+        "holdout": "uplift_holdout",
+        "short": "uplift_short",
+        "short_treated": "uplift_short_treated",
+        "short_holdout": "uplift_short_holdout",
+    },
+}
 
 
 def measures_collect(*, period: str, start: datetime.date, now: datetime.datetime | None = None) -> dict:
@@ -185,6 +236,7 @@ def measures_collect(*, period: str, start: datetime.date, now: datetime.datetim
         "end": aware(end),
         "now": now or timezone.now(),
         "quarter": quarter_label(start),
+        "min_group": settings.CAMPAIGNS_UPLIFT_MIN_GROUP,
     }
     trusted = " AND v.trust IN ('ok', 'accepted')" if policy_get().coverage_trusted_only else ""
     totals: dict = defaultdict(lambda: defaultdict(int))
@@ -254,6 +306,7 @@ def kpi_snapshots_refresh(
                     kpi=code,
                     num=measures.get(num_name, 0),
                     den=measures.get(den_name, 0) if den_name else None,
+                    extra={key: measures.get(m, 0) for key, m in EXTRAS.get(code, {}).items()},
                     computed_at=now,
                 )
             )
@@ -266,6 +319,7 @@ def kpi_snapshots_refresh_current(*, today: datetime.date | None = None, backfil
     """The beat task's work: this and the last week and month; and, for a trend line from the first day, every
     period of the trend that has no rows yet."""
     today = today or timezone.localdate()
+    campaign_uplifts_refresh()  # the campaigns' uplift first: 活动增量 reads it
     written = 0
     for period in (Period.WEEK, Period.MONTH):
         current = period_start(period, today)

@@ -433,6 +433,9 @@ CAMPAIGNS_FREQUENCY_CAP = env.int("MARKETING_CAP", default=2)
 # limit × valid days ÷ cycle days, rounded down), "none" allows nothing (an expired licence blocks supply).
 ALLOCATION_EXPIRING_LICENCE = env.str("ALLOCATION_EXPIRING_LICENCE", default="prorate")
 CAMPAIGNS_FREQUENCY_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
+# A campaign's uplift against its holdout is shown only when each group holds at least this many retailers;
+# below it the page says 样本不足 (a handful of shops makes any difference noise).
+CAMPAIGNS_UPLIFT_MIN_GROUP = env.int("UPLIFT_MIN_GROUP", default=30)
 # The send log (deliveries) is kept at least five months (MIIT); the nightly retention job deletes older rows.
 CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", default=183), 153)
 # PIPL: a retailer's request to see, correct or delete its data is answered within this many working days (China's

@@ -164,7 +164,17 @@ def test_every_serializer_that_outputs_a_personal_field_is_a_retailer_serializer
         ("accounts.api.RetailerSerializer", "owner_id_number"),
         ("accounts.api.RetailerSerializer", "bank_account"),
         ("segmentation.segment_api.SegmentMemberSerializer", "mobile"),
+        ("workspace.api.CallbackSerializer", "mobile"),
     }
+
+
+def _callback_row(shop) -> dict:
+    """A call-back row as workspace.selectors builds it, here with the full number (the serializer masks it)."""
+    return {"id": shop.pk, "shop_name": shop.shop_name, "owner_name": shop.owner_name, "mobile": shop.mobile}
+
+
+# serializers of rows a selector builds (not of a Retailer) that carry a personal field: how to build one
+ROW_SERIALIZERS = {"workspace.api.CallbackSerializer": _callback_row}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -174,15 +184,20 @@ def test_every_retailer_serializer_masks_every_personal_field_for_every_role(rol
     request.user = user
     rendered = 0
     for serializer_class in _all_our_serializers():
-        personal = {name for _qualname, name in _personal_fields(serializer_class)}
+        label = f"{serializer_class.__module__}.{serializer_class.__qualname__}"
+        # its own fields: a nested serializer's (the workspace's call-backs in the workspace) are rendered on its own
+        personal = {name for qualname, name in _personal_fields(serializer_class) if qualname == label}
         if not personal:
             continue
-        assert serializer_class.Meta.model is Retailer, serializer_class
-        data = serializer_class(shop, context={"request": request}).data
+        if label in ROW_SERIALIZERS:
+            data = serializer_class(ROW_SERIALIZERS[label](shop), context={"request": request}).data
+        else:
+            assert serializer_class.Meta.model is Retailer, serializer_class
+            data = serializer_class(shop, context={"request": request}).data
         for name in personal:
             assert data[name] == mask_personal(name, FULL[name]), (serializer_class, name, role)
         rendered += 1
-    assert rendered == 2
+    assert rendered == 3
 
 
 # ---- every API route ---------------------------------------------------------------------------------------------

@@ -87,6 +87,18 @@ def test_a_supervisor_opens_the_list_behind_a_red_kpi_from_the_home(
     _shot(page, f"cockpit-home-{language}-{width}")
     scrolled = page.evaluate("document.documentElement.scrollWidth")
     assert scrolled <= width, f"the cockpit scrolls sideways ({scrolled}px)"
+    # on the phone the league tables scroll inside their own card, their names staying in view
+    if width < 576:
+        for card in ("#league-units", "#league-managers"):
+            box = page.locator(card).bounding_box()
+            assert box["x"] + box["width"] <= width
+            league = page.locator(f"{card} .league")
+            assert league.evaluate("e => e.scrollWidth > e.clientWidth"), "the table fits: nothing to scroll"
+            league.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+            assert league.evaluate("e => e.scrollLeft") > 0
+            name = page.locator(f"{card} tbody .league-name").first.bounding_box()
+            assert name["x"] >= league.bounding_box()["x"] - 1, "the name scrolled out of view"
+        assert page.evaluate("window.scrollX") == 0
 
     red.click()  # one tap: the shops that did not order in the week
     rows = page.locator("#drill-rows")

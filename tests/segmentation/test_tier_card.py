@@ -48,8 +48,9 @@ def test_the_card_on_hand_computed_numbers(published, four_shops):
         ("avg_price", 100.0, 0.0, 0.0),
     ]
     assert [cut.tier for cut in a.cuts] == [29, 30]
-    assert "70.0000" in a.cuts[0].text
-    assert "83.3333" in a.cuts[1].text
+    assert a.score_shown == "70.0"  # one decimal, as the pages show scores (the engine keeps four)
+    assert a.cuts[0].text == "得分 ≥ 70.0"
+    assert a.cuts[1].text == "得分 ≥ 83.3"
     # 40 cartons already lead; more cartons at 100 元 reach at most 50 + 30 + 0 = 80 < 83.3333
     assert a.move_up_cartons_week is None
     assert "单条值" in a.move_up
@@ -111,7 +112,8 @@ def test_portrait_panel_and_api(published, four_shops, client_for, api_client_fo
     panel = client_for(manager_a).get(reverse("segmentation:retailer-tier-card", args=[shop.pk]))
     assert panel.status_code == 200
     html = panel.content.decode()
-    assert "40.0000" in html
+    assert 'id="tier-card-score">40.0</strong>' in html
+    assert "40.0000" not in html
     assert 'data-component="avg_price"' in html
     api = api_client_for(manager_a).get(f"/api/v1/retailers/{shop.pk}/tier-card/")
     assert api.status_code == 200
