@@ -160,7 +160,6 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     # a replica that does not answer costs a page a few seconds once, then is skipped until the next check
     DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests make no second database
 DATABASE_ROUTERS = ["core.replica.ReplicaRouter"]
 REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=30.0)
 REPLICA_LAG_CHECK_SECONDS = env.int("REPLICA_LAG_CHECK_SECONDS", default=5)

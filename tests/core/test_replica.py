@@ -7,6 +7,7 @@ two differ, which shows where each read went."""
 
 import csv
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -15,12 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django.urls import resolve, reverse
 
 from accounts.models import Retailer, RetailerExport
-from core.replica import REPLICA, ReplicaRouter, replica_status
+from core.replica import REPLICA, WROTE_CACHE_KEY, ReplicaRouter, replica_status
 from crm import embedded_db
 from crm.urls import router as api_router
 from tests.accounts.factories import RetailerFactory
@@ -37,6 +39,7 @@ from tests.users.factories import (
     SupervisorFactory,
 )
 from tests.users.otp import mark_verified
+from users.models import User
 from users.services import api_token_create
 
 API_RETAILERS = "/api/v1/retailers/"
@@ -90,17 +93,9 @@ def test_the_named_read_pages_and_every_api_list_are_declared_and_nothing_else()
     assert resolve(API_RETAILERS).func.cls.__name__ == "RetailerViewSet"
 
 
-@pytest.fixture
-def no_replica():
-    """As without DATABASE_REPLICA_URL, even when the tests run with one."""
-    configured = connections.settings.pop(REPLICA, None)
-    yield
-    if configured is not None:
-        connections.settings[REPLICA] = configured
-
-
 @pytest.mark.django_db
-def test_without_a_replica_nothing_is_routed_and_the_admin_home_says_so(no_replica, client_for):
+def test_without_a_replica_nothing_is_routed_and_the_admin_home_says_so(client_for):
+    assert REPLICA not in connections  # the test settings drop DATABASE_REPLICA_URL
     router = ReplicaRouter()
     assert router.db_for_read(Retailer) is None
     assert router.db_for_write(Retailer) is None
@@ -130,7 +125,7 @@ def _run(args: list, **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def streaming_pair(django_db_setup, django_db_blocker):
+def streaming_pair(django_db_setup):
     """(primary port, standby port): a primary with a copy of the test database (schema and the migrations' rows)
     in `crm`, and a hot standby streaming from it. Both are stopped (immediate) and deleted afterwards."""
     root = Path(tempfile.mkdtemp(prefix="crm-replica-"))
@@ -154,53 +149,34 @@ def streaming_pair(django_db_setup, django_db_blocker):
         started.append(data)
 
     try:
-        _run(
-            [
-                *(
-                    embedded_db.pg_binary("initdb"),
-                    "-D",
-                    str(primary),
-                    "-U",
-                    "postgres",
-                    "--auth=trust",
-                    "-N",
-                ),
-                *("--encoding=UTF8", "--locale=C.UTF-8"),
-            ],
-            **run,
-        )
+        initdb = [embedded_db.pg_binary("initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust", "-N"]
+        _run([*initdb, "--encoding=UTF8", "--locale=C.UTF-8"], **run)
         start(primary)
         psql = [embedded_db.pg_binary("psql"), "-h", "127.0.0.1", "-p", str(ports[primary]), "-U", "postgres"]
         _run([*psql, "-d", "postgres", "-c", "CREATE DATABASE crm"])
-        with django_db_blocker.unblock():
-            source = connections["default"].settings_dict
+        source = connections["default"].settings_dict  # the test database (django_db_setup)
         dump = _run(
             [
                 embedded_db.pg_binary("pg_dump"),
                 *("--no-owner", "--no-privileges", "-h", source["HOST"] or "127.0.0.1"),
                 *("-p", str(source["PORT"] or 5432), "-U", source["USER"], source["NAME"]),
             ],
-            env={"PGPASSWORD": source["PASSWORD"] or "", "PATH": "/usr/bin:/bin"},
+            env={**os.environ, "PGPASSWORD": source["PASSWORD"] or ""},
         )
         # column options (planner hints) mean nothing here, and a server may carry ones this version does not know
         schema = ATTRIBUTE_OPTIONS.sub(b"", dump.stdout)
         _run([*psql, "-d", "crm", "-q", "-v", "ON_ERROR_STOP=1"], input=schema)
-        _run(
-            [
-                *(
-                    embedded_db.pg_binary("pg_basebackup"),
-                    "-D",
-                    str(standby),
-                    "-R",
-                    "-c",
-                    "fast",
-                    "-X",
-                    "stream",
-                ),
-                *("-h", "127.0.0.1", "-p", str(ports[primary]), "-U", "postgres"),
-            ],
-            **run,
-        )
+        basebackup = [
+            embedded_db.pg_binary("pg_basebackup"),
+            "-D",
+            str(standby),
+            "-R",
+            "-c",
+            "fast",
+            "-X",
+            "stream",
+        ]
+        _run([*basebackup, "-h", "127.0.0.1", "-p", str(ports[primary]), "-U", "postgres"], **run)
         start(standby)
         yield ports[primary], ports[standby]
     finally:
@@ -224,9 +200,8 @@ def replica_databases(db, streaming_pair, settings):
     saved_settings, saved_connection = connections.settings["default"], connections["default"]
     base = {**saved_settings, "NAME": "crm", "HOST": "127.0.0.1", "USER": "postgres", "PASSWORD": ""}
     base["CONN_MAX_AGE"] = 0
-    settings.REPLICA_LAG_CHECK_SECONDS = (
-        0  # measured at every decision: the test changes the lag and the bound
-    )
+    # measured at every decision: the test changes the lag and the bound
+    settings.REPLICA_LAG_CHECK_SECONDS = 0
     connections.settings["default"] = {**base, "PORT": primary_port}
     connections.settings[REPLICA] = {**base, "PORT": standby_port}
     connections["default"] = connections.create_connection("default")
@@ -305,6 +280,10 @@ def test_named_reads_go_to_the_replica_writes_and_a_fresh_writer_to_the_primary_
     field = _token_client(manager)
     supervisor = _browser(SupervisorFactory(org_unit=county))
     admin = _browser(AdminFactory(org_unit=company))
+    # the test cache outlives this database, whose ids another run's users had: no write of theirs counts here
+    cache.delete_many(
+        [WROTE_CACHE_KEY.format(user_id=pk) for pk in User.objects.values_list("pk", flat=True)]
+    )
     _wait_for(lambda: _standby_has("pg_last_wal_replay_lsn"), "the standby to replay the set-up")
 
     # replay stops: what is written now is on the primary only
