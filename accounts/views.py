@@ -33,6 +33,7 @@ from accounts.services import (
 )
 from core.errors import ConflictError
 from core.masking import PERSONAL_FIELDS, mask_personal
+from core.replica import reads_from_replica
 from core.spreadsheet import csv_stream_response, xlsx_response
 
 
@@ -249,6 +250,7 @@ EXPORT_COLUMNS = (
 @login_required
 @permission_required("accounts.export_retailer", raise_exception=True)
 @require_GET
+@reads_from_replica
 def retailer_export_view(request, fmt="csv"):
     """The current filtered list as CSV (UTF-8 with BOM so Excel shows Chinese) or XLSX, masked by role,
     logged (who, filter, row count). CSV streams; XLSX is written row by row (openpyxl write-only) to a

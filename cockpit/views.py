@@ -23,6 +23,7 @@ from cockpit.periods import label, period_start
 from cockpit.services.notices import notices_mark_read
 from cockpit.services.reports import monthly_report_generate, monthly_report_xlsx, report_view
 from cockpit.services.targets import target_delete, target_save
+from core.replica import reads_from_replica
 from users.models import User
 
 LEAGUE_ROWS = 30  # managers shown before "show all": a company has hundreds
@@ -113,12 +114,14 @@ def _chart_value(kpi, value):
 
 @staff_lead_required
 @require_GET
+@reads_from_replica
 def cockpit_view(request):
     return render(request, "cockpit/cockpit.html", cockpit_context(request))
 
 
 @staff_lead_required
 @require_GET
+@reads_from_replica
 def drill_retailers_view(request):
     show = request.GET.get("show", "")
     start = parse_date(request.GET.get("start") or "")
@@ -283,6 +286,7 @@ def notice_read_view(request):
 
 @staff_lead_required
 @require_http_methods(["GET", "POST"])
+@reads_from_replica
 def report_list_view(request):
     units = selectors.cockpit_units(user=request.user)
     if request.method == "POST":
@@ -307,6 +311,7 @@ def report_list_view(request):
 
 @staff_lead_required
 @require_GET
+@reads_from_replica
 def report_detail_view(request, pk):
     report = selectors.report_get(user=request.user, report_id=pk)
     return render(request, "cockpit/report_detail.html", {"report": report, "data": report_view(report.data)})
@@ -314,6 +319,7 @@ def report_detail_view(request, pk):
 
 @staff_lead_required
 @require_GET
+@reads_from_replica
 def report_xlsx_view(request, pk):
     report = selectors.report_get(user=request.user, report_id=pk)
     spool = monthly_report_xlsx(report=report)

@@ -5,6 +5,8 @@ import threading
 from django.conf import settings
 from django.utils.cache import patch_cache_control
 
+from core.replica import replica_note_write
+
 # Paths whose answers carry personal data for one caller: never kept by a browser, proxy or shared cache.
 # The API, and the retailers' own pages behind their signed links (no login, but their name, points and cases).
 NO_STORE_PREFIXES_DEFAULT = ("/api/", "/r/", "/loyalty/m/", "/u/")
@@ -138,3 +140,23 @@ def api_query_routes() -> list:
             routes.sort(key=lambda route: route[0].pattern.count("[^/]+"))  # /segments/preview/ before /{id}/
             _routes = routes
     return _routes
+
+
+class ReadAfterWriteMiddleware:
+    """After a user's successful POST/PUT/PATCH/DELETE (a status below 400: a refused request changed nothing), their
+    reads stay on the primary until a replica within its lag bound surely has the write (core.replica): the report
+    just generated, the list behind the form just saved, an API list after the POST that created a row. Without a
+    replica configured it does nothing. The user is read after the view, so an API token's user counts too."""
+
+    UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method in self.UNSAFE_METHODS and response.status_code < 400:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                replica_note_write(user_id=user.pk)
+        return response

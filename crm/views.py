@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.selectors import retailer_scope
 from cockpit.views import cockpit_context
+from core.replica import reads_from_replica
 from users.models import User
 from workspace import views as workspace_views
 from workspace.selectors import HEARTBEAT_KEY
@@ -37,6 +38,7 @@ def home_view(request):
     return supervisor_home(request)
 
 
+@reads_from_replica
 def supervisor_home(request):
     """The territory overview (supervisors, integrations): licence expiries, credit grades, shops per manager."""
     user = request.user

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -412,7 +412,8 @@ def explorer_figures(*, user: User) -> dict:
         "loyalty_class": dict(RetailerScore.LoyaltyClass.choices),
     }
     groups: dict[str, dict[str, tuple[int, int]]] = {name: {} for name in (*labels, "tier")}
-    with connection.cursor() as cursor:
+    # raw SQL takes the connection the router picks for a read (the replica on the explorer page, core.replica)
+    with connections[router.db_for_read(RetailerScore)].cursor() as cursor:
         cursor.execute(_EXPLORER_SQL.format(scope=scope_sql), scope_params)
         for field, value, count, fen in cursor.fetchall():
             groups[field][value] = (count, int(fen or 0))

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import retailer_scope
 from core.errors import ConflictError
+from core.replica import reads_from_replica
 from segmentation.models import TIER_COUNT, TierChange
 from segmentation.selectors import (
     churn_risk,
@@ -157,6 +158,7 @@ def tiers_view(request):
 
 @login_required
 @require_GET
+@reads_from_replica
 def explorer_view(request):
     """The segment explorer: how the user's retailers spread over lifecycle stages, RFM segments, value and loyalty
     classes and tiers, and how concentrated the amount is (Pareto), as of the latest scoring run."""

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
 from core.errors import ConflictError
+from core.replica import reads_from_replica
 from core.spreadsheet import csv_response
 from users.models import OrgUnit, User
 from visits import selectors, services
@@ -321,6 +322,7 @@ def _period(request) -> tuple[PeriodForm, datetime.date, datetime.date]:
 @login_required
 @permission_required("visits.view_coverage", raise_exception=True)
 @require_GET
+@reads_from_replica
 def coverage_view(request):
     form, day_from, day_to = _period(request)
     rows = coverage(user=request.user, day_from=day_from, day_to=day_to)
@@ -351,6 +353,7 @@ def coverage_view(request):
 @login_required
 @permission_required("visits.export_coverage", raise_exception=True)
 @require_GET
+@reads_from_replica
 def coverage_export_view(request):
     """The coverage table as CSV (UTF-8 with BOM, so Excel opens it); every export is logged."""
     form, day_from, day_to = _period(request)

@@ -9,7 +9,7 @@ surveys, allowances), never the company's order lines.
 
 The administrator's home (`admin_health`): beat and worker, each periodic task's last run (workspace.TaskRun,
 written by the Celery hooks in crm.celery_app), failures in the last 24 h, imports and scoring runs in progress,
-queue lengths and the database size.
+queue lengths, the database size and the read replica's lag (core.replica).
 """
 
 import datetime
@@ -41,6 +41,7 @@ from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from core.masking import mask_mobile
+from core.replica import ReplicaStatus, replica_status
 from feedback.models import Complaint, HiddenComplaintCall, SurveyResponse
 from feedback.selectors.complaints import overdue_q
 from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
@@ -367,6 +368,7 @@ class AdminHealth:
     queues: list[dict]
     queues_note: str
     database_size: str
+    replica: ReplicaStatus
 
     @property
     def beat_stale(self) -> bool:
@@ -498,6 +500,7 @@ def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | 
         queues=queues,
         queues_note=queues_note,
         database_size=database_size,
+        replica=replica_status(),
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import retailer_get
+from core.replica import reads_from_replica
 from core.spreadsheet import csv_stream_response
 from feedback import services
 from feedback.hidden_reasons import hidden_reason_sources
@@ -104,6 +105,7 @@ def _report_filters(request) -> tuple[ReportFilters, dict]:
 @login_required
 @permission_required("feedback.view_complaint", raise_exception=True)
 @require_GET
+@reads_from_replica
 def complaint_report_view(request):
     filters, extra = _report_filters(request)
     report = complaint_report(user=request.user, filters=filters)
@@ -156,6 +158,7 @@ def _in_time(done, due):
 @login_required
 @permission_required("feedback.export_complaint", raise_exception=True)
 @require_GET
+@reads_from_replica
 def complaint_export_view(request):
     """The report's complaints as CSV (UTF-8 with BOM for Excel), streamed, and logged (who, filter, rows)."""
     filters, extra = _report_filters(request)

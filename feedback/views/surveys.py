@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import retailer_get
 from core.errors import ConflictError
+from core.replica import reads_from_replica
 from core.spreadsheet import csv_stream_response
 from feedback.forms.surveys import InviteForm, SurveyForm
 from feedback.models import Survey
@@ -176,6 +177,7 @@ def survey_action_view(request, pk, action):
 @login_required
 @permission_required("feedback.export_survey", raise_exception=True)
 @require_GET
+@reads_from_replica
 def survey_export_view(request, pk):
     """CSV (UTF-8 with BOM for Excel) of the answers the user may see; every export is logged with its row count."""
     survey = selectors.survey_get(user=request.user, survey_id=pk)
@@ -245,6 +247,7 @@ def response_detail_view(request, pk):
 @login_required
 @permission_required("feedback.view_survey", raise_exception=True)
 @require_GET
+@reads_from_replica
 def survey_report_view(request):
     by_unit = survey_indices.index_trend(user=request.user, by="org_unit")
     by_manager = survey_indices.index_trend(user=request.user, by="manager")
