@@ -217,10 +217,14 @@ def short_code_read(*, purpose: str, code: str) -> int | None:
 
 
 # ---- the rate limit -----------------------------------------------------------------------------------------------
+def current_window() -> int:
+    """The number of the fixed window (of WINDOW_SECONDS) the present moment falls in."""
+    return int(timezone.now().timestamp()) // WINDOW_SECONDS
+
+
 def _hit(key: str, limit: int) -> bool:
     """Counts one request in the current window; True when this one is over the limit."""
-    window = int(timezone.now().timestamp()) // WINDOW_SECONDS
-    key = f"{key}:{window}"
+    key = f"{key}:{current_window()}"
     cache.add(key, 0, timeout=WINDOW_SECONDS * 2)
     try:
         count = cache.incr(key)

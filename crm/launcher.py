@@ -167,8 +167,8 @@ def run() -> int:
 
 
 def test(extra: list[str], *, checks: bool) -> int:
-    """The checks (lint, layers, migrations, static files), then pytest; with `checks=False` pytest alone (CI's
-    second pass, against Redis). Stops the embedded database afterwards if this call started it."""
+    """The checks (lint, layers, migrations, static files), then pytest over every core (`TEST_WORKERS` to choose
+    how many processes, `-n 0` for one); with `checks=False` pytest alone as asked (CI's second pass, against Redis). Stops the embedded database afterwards if this call started it."""
     env, started_embedded = _environment("crm.settings.test")
     env["DJANGO_SETTINGS_MODULE"] = "crm.settings.test"
     steps = [
@@ -188,6 +188,16 @@ def test(extra: list[str], *, checks: bool) -> int:
             "crm.settings.dev",
         ],
     ]
+    if checks and not any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in extra):
+        # the whole suite on every core (pytest-xdist: a test database and broker folder per worker)
+        # (work stealing: a worker that runs out takes tests queued on another, so no long test ends the run alone)
+        extra = [
+            "-n",
+            os.environ.get("TEST_WORKERS", str(os.cpu_count() or 1)),
+            "--dist",
+            "worksteal",
+            *extra,
+        ]
     steps = [*(steps if checks else []), [sys.executable, "-m", "pytest", *extra]]
     try:
         for step in steps:

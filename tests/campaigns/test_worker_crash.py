@@ -389,7 +389,13 @@ def test_redis_restarted_mid_campaign_loses_no_message_and_sends_none_twice(
     _tick_every_second()
     log_path = tmp_path / "celery.log"
     # broker, results, cache and the global rate limit all in this Redis, for worker and beat alike
-    env = {**_fault_env(gateway), "REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    # sent at count/10 a second, the campaign lasts ten seconds: Redis goes away mid-campaign however slowly this
+    # process polls on a busy machine (at the test default of 100,000/s a busy poll saw it finish first)
+    env = {
+        **_fault_env(gateway),
+        "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        "SEND_RATE_LIMIT": str(max(50, count // 10)),
+    }
     started = time.monotonic()
     beat = start_beat(log_path, extra_env=env)
     worker = start_worker(gateway, log_path, extra_env=env, threads=FAULT_THREADS)
