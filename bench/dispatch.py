@@ -25,7 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
-from bench.runner import SCALES, BenchError, environment, peak_rss_mb
+from bench.runner import SCALES, BenchError, database_url, environment, peak_rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
@@ -87,18 +87,11 @@ def ensure_recipients(count: int) -> tuple[object, float]:
     return unit, time.perf_counter() - started
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    return f"postgres://{db['USER']}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def _start_workers(gateway, log_dir: Path) -> list[subprocess.Popen]:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "crm.settings.dev"),
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "SMS_BACKEND": "http",
         "SMS_GATEWAY_URL": gateway.url,
         "SMS_GATEWAY_SECRET": gateway.secret,

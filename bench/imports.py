@@ -67,7 +67,7 @@ class MemoryWatch:
         return round(self.peak - self.start, 1)
 
 
-def _ensure_org_and_products(stdout):
+def ensure_org_and_products(stdout):
     from sales.models import Product
     from users.models import Route
 
@@ -136,12 +136,12 @@ def _retailers_delete(code_like: str) -> None:
         cursor.execute("DROP TABLE _bench_r")  # at once: inside an outer transaction the commit is far away
 
 
-def _cleanup():
+def cleanup():
     """Remove what an earlier run of this benchmark imported."""
     _retailers_delete(BENCH_PREFIX + "%")
 
 
-def _retailer_rows(count: int, rng: random.Random):
+def retailer_rows(count: int, rng: random.Random):
     from accounts.services import starting_tier_cap
     from users.models import Route
 
@@ -177,7 +177,7 @@ def _retailer_rows(count: int, rng: random.Random):
         ]
 
 
-def _write_csv(path: Path, header, rows, encoding: str) -> int:
+def write_csv(path: Path, header, rows, encoding: str) -> int:
     count = 0
     with path.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh)
@@ -232,23 +232,28 @@ def _copy_into_table_like(table: str, where: str) -> float:
         return time.perf_counter() - started
 
 
-def _import(path: Path, kind: str, user) -> tuple[float, object, MemoryWatch]:
+def import_file(path: Path, kind: str, user) -> tuple[float, object]:
+    """Import the file at `path` as `user` the way a person does (upload, validate, commit), with no Celery
+    worker; return the seconds it took and the committed job. BenchError unless every row validates."""
     from accounts.imports.services import import_job_commit, import_job_create, import_job_validate
 
+    started = time.perf_counter()
+    with path.open("rb") as fh:
+        job = import_job_create(
+            user=user, kind=kind, upload=File(fh, name=path.name), mode="all", enqueue=False
+        )
+    job = import_job_validate(job_id=job.pk)
+    if job.status != "validated" or job.invalid_rows:
+        raise BenchError(
+            f"{kind} import did not validate cleanly: {job.status} {job.message} ({job.invalid_rows} bad rows)"
+        )
+    job = import_job_commit(job_id=job.pk, user=user, enqueue=False)
+    return time.perf_counter() - started, job
+
+
+def _import(path: Path, kind: str, user) -> tuple[float, object, MemoryWatch]:
     with MemoryWatch() as watch:
-        started = time.perf_counter()
-        with path.open("rb") as fh:
-            job = import_job_create(
-                user=user, kind=kind, upload=File(fh, name=path.name), mode="all", enqueue=False
-            )
-        job = import_job_validate(job_id=job.pk)
-        if job.status != "validated" or job.invalid_rows:
-            raise BenchError(
-                f"{kind} import did not validate cleanly: {job.status} {job.message} "
-                f"({job.invalid_rows} bad rows)"
-            )
-        job = import_job_commit(job_id=job.pk, user=user, enqueue=False)
-        seconds = time.perf_counter() - started
+        seconds, job = import_file(path, kind, user)
     return seconds, job, watch
 
 
@@ -355,27 +360,33 @@ def _peer_import_export(path: Path, rows: int) -> dict:
     }
 
 
-def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
+def import_user():
+    """The login the benchmark imports as: an active admin, else a superuser."""
     from users.models import User
 
-    rng = random.Random(seed)
-    n = SCALES[scale]
-    _ensure_org_and_products(stdout)
     user = (
         User.objects.filter(role="admin", is_active=True).first()
         or User.objects.filter(is_superuser=True).first()
     )
     if user is None:
         raise BenchError("no admin login to run imports as")
+    return user
+
+
+def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
+    rng = random.Random(seed)
+    n = SCALES[scale]
+    ensure_org_and_products(stdout)
+    user = import_user()
     results: dict = {"name": "import", "scale": scale, "environment": environment()}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         figures = {}
         # A tenth of the file first: the memory of the full import must not grow with the file.
         for label, rows in (("tenth", max(n // 10, 100)), ("full", n)):
-            _cleanup()
+            cleanup()
             retailer_file = folder / f"retailers-{label}.csv"
-            _write_csv(retailer_file, RETAILER_HEADER, _retailer_rows(rows, rng), "gbk")
+            write_csv(retailer_file, RETAILER_HEADER, retailer_rows(rows, rng), "gbk")
             copy_s = _copy_baseline(retailer_file, len(RETAILER_HEADER), "GBK")
             import_s, job, watch = _import(retailer_file, "retailers", user)
             if job.created_count != rows:
@@ -418,7 +429,7 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
         }
         lines = n * LINES_PER_RETAILER
         order_file = folder / "orders.csv"
-        written = _write_csv(order_file, ORDER_HEADER, _order_rows(lines, rng), "utf-8")
+        written = write_csv(order_file, ORDER_HEADER, _order_rows(lines, rng), "utf-8")
         copy_s = _copy_baseline(order_file, len(ORDER_HEADER), "UTF8")
         import_s, job, watch = _import(order_file, "orders", user)
         results["orders"] = {
@@ -440,7 +451,7 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
         if results["peer"].get("installed"):
             ours = results["retailers"]["measured"]["rows_per_s"]
             results["peer"]["ours_vs_peer"] = round(ours / results["peer"]["rows_per_s"], 1)
-        _cleanup()
+        cleanup()
     results["target"] = {"ratio_min": 0.25, "peak_rss_mb_max": 2048}
     results["baseline"] = results["retailers"]["baseline"]
     results["measured"] = {

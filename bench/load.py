@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 
 import requests
-from django.db import connection
+
+from bench.runner import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = ROOT / "scripts/load/locustfile.py"
@@ -38,12 +39,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def logins(*, users: int) -> dict:
@@ -181,7 +176,7 @@ def run(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings.production",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "REDIS_URL": redis_url,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

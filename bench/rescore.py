@@ -72,7 +72,7 @@ def _figures(samples: list[float]) -> dict:
     }
 
 
-def _scoring_run():
+def scoring_run():
     """One whole nightly run, as the Celery task does it; it must be done before the next one starts."""
     from core.errors import ConflictError
     from segmentation.models import ScoringRun
@@ -120,7 +120,7 @@ def run(*, scale: str, iterations: int = MAX_REPETITIONS, seed: int = 20261123, 
 
     # (c) the full scoring run, one after the other, with this process's memory sampled throughout.
     with MemoryWatch() as watch:
-        scoring_samples, last_run = _repeat(_scoring_run, repetitions)
+        scoring_samples, last_run = _repeat(scoring_run, repetitions)
 
     baseline = _figures(line_samples)
     summaries = _figures(summary_samples)

@@ -19,7 +19,12 @@ SCALES: dict[str, int] = {"tiny": 2_000, "small": 10_000, "province": 100_000}
 
 
 class BenchError(Exception):
-    """A benchmark found the app misbehaving (e.g. an unfiltered COUNT(*)) or could not run: exit non-zero."""
+    """A benchmark found the app misbehaving (e.g. an unfiltered COUNT(*)) or could not run: exit non-zero.
+    `result`, when given, holds the figures measured before the failure; the command writes them with ok=false."""
+
+    def __init__(self, message: str, *, result: dict | None = None):
+        super().__init__(message)
+        self.result = result
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -55,6 +60,23 @@ def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def address_space_peak_mb() -> tuple[float, str]:
+    """(peak resident set size of this process's own address space in MiB, how it was read).
+
+    On Linux this is VmHWM of /proc/self/status: the high-water mark of the address space the process has had since
+    its exec, whoever started it. ru_maxrss (peak_rss_mb above, or wait4's) also folds in the high-water mark of the
+    address space that exec replaced: a child forked from a process of 600 MB reports 600 MB however little it uses.
+    Elsewhere, ru_maxrss it is."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return peak_rss_mb(), "ru_maxrss"
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024, "VmHWM"  # kB
+    return peak_rss_mb(), "ru_maxrss"
 
 
 def rss_mb() -> float:
@@ -119,6 +141,14 @@ def environment() -> dict:
         "load_average": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews p95
         "at": datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
     }
+
+
+def database_url() -> str:
+    """The URL of the database this process is connected to (the test database under pytest), for a child."""
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{db['USER']}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 def write_json(path: str | Path, data: dict) -> Path:

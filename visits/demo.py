@@ -61,8 +61,10 @@ WHERE t.programme_id = %(programme)s
 
 
 def demo_visits_flush() -> None:
+    """Empty the visit tables and what points at them from apps above (fieldapp's held visits): a TRUNCATE without
+    CASCADE refuses a table another references, even an empty one, and this app may not know the tables above it."""
     with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(TABLES)}")
+        cursor.execute(f"TRUNCATE {', '.join(TABLES)} CASCADE")
 
 
 def _cultivated_product() -> Product | None:

@@ -8,7 +8,7 @@ import json
 from django.core.management import call_command
 
 from accounts.models import Retailer
-from bench.imports import BENCH_PREFIX, _cleanup
+from bench.imports import BENCH_PREFIX, cleanup
 from sales.models import AllocationExcess, AllocationPlan, Order, OrderLine, Product
 from tests.accounts.factories import RetailerFactory
 
@@ -50,7 +50,7 @@ def test_the_cleanup_removes_an_earlier_runs_retailers_with_their_allocation_exc
             excess_cartons=3,
         )
 
-    _cleanup()
+    cleanup()
 
     assert list(Retailer.objects.filter(customer_code__startswith=BENCH_PREFIX)) == []
     assert list(AllocationExcess.objects.values_list("retailer_id", flat=True)) == [kept.pk]
