@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.messages import SystemText, system_message_field
 
@@ -275,14 +276,15 @@ class ComplaintEvent(models.Model):
     """One line of a case's timeline. Internal notes and escalations are for staff; the rest the retailer sees."""
 
     class Kind(models.TextChoices):
+        # what happened, not a button: "Assigned", not "Assign"
         OPENED = "opened", _("受理")
-        ASSIGNED = "assigned", _("分派")
-        STARTED = "started", _("开始处理")
+        ASSIGNED = "assigned", pgettext_lazy("complaint timeline", "分派")
+        STARTED = "started", pgettext_lazy("complaint timeline", "开始处理")
         NOTE = "note", _("备注")
-        PHOTO = "photo", _("上传照片")
+        PHOTO = "photo", pgettext_lazy("complaint timeline", "上传照片")
         RESOLVED = "resolved", _("已解决")
-        CLOSED = "closed", _("关闭")
-        REOPENED = "reopened", _("重新打开")
+        CLOSED = "closed", pgettext_lazy("complaint timeline", "关闭")
+        REOPENED = "reopened", pgettext_lazy("complaint timeline", "重新打开")
         ESCALATED = "escalated", _("超时升级")
         FOLLOW_UP = "follow_up", _("满意度回访")
         RATED = "rated", _("满意度评价")
