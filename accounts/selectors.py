@@ -106,10 +106,15 @@ def _diff(before, after) -> list[dict]:
 
 
 def _context_user(event, names: dict[int, str]) -> str:
+    """Who made the change, else what (a system job's words, in the reader's language when it left a message)."""
+    from core.messages import system_message_text
+
     context = event.pgh_context.metadata if event.pgh_context_id else {}
     if not context:
         return ""
-    return names.get(context.get("user")) or context.get("source", "")
+    return names.get(context.get("user")) or system_message_text(
+        context.get("message"), text=context.get("source", "")
+    )
 
 
 @dataclass

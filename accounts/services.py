@@ -388,15 +388,17 @@ def retailer_events_insert_sql(*, source: str, inserted_flag: str = "inserted") 
     )
 
 
-def history_context_create(*, user: User | None, source: str) -> str:
-    """A pghistory context row naming who and what made a bulk change; returns its id."""
+def history_context_create(*, user: User | None, source: str, message: dict | None = None) -> str:
+    """A pghistory context row naming who and what made a bulk change; returns its id. `message` (core.messages)
+    words the change for the history's reader; `source` is what the audit keeps as text."""
     import uuid
 
     from pghistory.models import Context
 
-    context = Context.objects.create(
-        id=uuid.uuid4(), metadata={"user": user.pk if user else None, "source": source}
-    )
+    metadata = {"user": user.pk if user else None, "source": source}
+    if message:
+        metadata["message"] = message
+    context = Context.objects.create(id=uuid.uuid4(), metadata=metadata)
     return str(context.id)
 
 
@@ -418,7 +420,7 @@ SELECT id, old_tier, tier FROM written ORDER BY id"""
 
 
 def retailers_tier_set(
-    *, actor: User | None, tiers: dict[int, int], reason: str
+    *, actor: User | None, tiers: dict[int, int], reason: str, message: dict | None = None
 ) -> list[tuple[int, int | None, int]]:
     """Set many retailers' tiers (档位) in one statement and log one history event per changed row, set-based
     (the row triggers are off for the statement, as in the import). `actor` None means a system job; otherwise
@@ -445,7 +447,7 @@ def retailers_tier_set(
             )
             if cursor.fetchone()[0]:
                 raise ValidationError({"tier": _("部分客户不在您的辖区内，不能调整其档位。")})
-        context = history_context_create(user=actor, source=reason[:200])
+        context = history_context_create(user=actor, source=reason[:200], message=message)
         cursor.execute(
             _TIER_SET_SQL.format(events=retailer_events_insert_sql(source="written")),
             [ids, [tiers[rid] for rid in tiers], context],

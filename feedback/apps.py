@@ -18,3 +18,6 @@ class FeedbackConfig(AppConfig):
         from feedback import privacy as privacy_decisions
 
         privacy_decisions.register()
+        from feedback import system_texts
+
+        system_texts.register()

@@ -17,3 +17,6 @@ class FieldappConfig(AppConfig):
         from fieldapp import privacy as privacy_decisions
 
         privacy_decisions.register()
+        from fieldapp import system_texts
+
+        system_texts.register()

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.messages import SystemText, system_message_field
+
 
 class HeldVisit(models.Model):
     idempotency_key = models.UUIDField(_("提交标识"), unique=True)
@@ -19,7 +21,8 @@ class HeldVisit(models.Model):
         "accounts.Retailer", on_delete=models.PROTECT, related_name="held_visits", verbose_name=_("零售客户")
     )
     payload = models.JSONField(_("提交内容"), default=dict)
-    reason = models.CharField(_("未入账原因"), max_length=200)
+    reason = models.CharField(_("未入账原因"), max_length=200, blank=True)  # rows held before the codes
+    message = system_message_field()
     created_at = models.DateTimeField(_("收到时间"), auto_now_add=True)
 
     class Status(models.TextChoices):
@@ -64,6 +67,8 @@ class HeldVisit(models.Model):
 
     def __str__(self):
         return f"{self.retailer} · {self.manager} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    reason_display = SystemText("reason")
 
 
 class HeldVisitPhoto(models.Model):

@@ -30,9 +30,11 @@ def held_visit_keep(
     retailer: Retailer,
     idempotency_key: uuid.UUID,
     payload: dict,
-    reason: str,
+    message: dict,
     photos: list[UploadedFile] = (),
 ) -> tuple[HeldVisit, bool]:
+    """Keep a visit the phone could not have recorded, with why (`message`, core.messages: worded for each reader
+    of the held list)."""
     existing = HeldVisit.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
@@ -43,7 +45,7 @@ def held_visit_keep(
                 manager=actor,
                 retailer=retailer,
                 payload=payload,
-                reason=reason,
+                message=message,
             )
             for photo in list(photos)[:MAX_PHOTOS]:
                 HeldVisitPhoto.objects.create(

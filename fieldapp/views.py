@@ -22,14 +22,15 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.errors import ConflictError
-from fieldapp import selectors, services
+from core.messages import system_message
+from fieldapp import selectors, services, system_texts
 from fieldapp.models import HeldVisit
 from visits.models import Visit
 from visits.views import DEVICE_CLOCK_HEADER, visit_record_view
 
 SW_SOURCE = Path(settings.BASE_DIR) / "static" / "js" / "sw.js"
 # bumped when the shell changes: a new service worker drops the old caches
-SHELL_VERSION = "2026-12-07.1"
+SHELL_VERSION = "2026-12-07.2"
 SHELL = (
     "vendor/css/bootstrap.min.css",
     "vendor/css/bootstrap-icons.min.css",
@@ -127,13 +128,12 @@ def visit_sync_view(request, pk):
     payload = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
     if request.headers.get(DEVICE_CLOCK_HEADER) and not payload.get("device_time"):
         payload["device_time"] = request.headers[DEVICE_CLOCK_HEADER]  # the phone's clock at this send
-    reason = _("同步时该客户已不在您的负责范围内（已划归其他客户经理）。")
     services.held_visit_keep(
         actor=request.user,
         retailer=retailer,
         idempotency_key=key,
         payload=payload,
-        reason=reason,
+        message=system_message(system_texts.HELD_SHOP_MOVED),
         photos=request.FILES.getlist("photos"),
     )
     return JsonResponse(

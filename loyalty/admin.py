@@ -136,7 +136,7 @@ class PointsEntryAdmin(ReadOnlyAdmin):
         "order",
         "rule",
         "reverses",
-        "note",
+        "note_display",
         "created_by",
         "created_at",
     )

@@ -136,6 +136,11 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
 
 class EntrySerializer(StrictModelSerializer):
     retailer = serializers.IntegerField(source="account.retailer_id", read_only=True)
+    note = serializers.CharField(
+        source="note_display",
+        read_only=True,
+        help_text="in the caller's language (Accept-Language) when the system wrote it; a person's note as written",
+    )
 
     class Meta:
         model = PointsEntry

@@ -14,3 +14,6 @@ class LoyaltyConfig(AppConfig):
         from loyalty import privacy as privacy_decisions
 
         privacy_decisions.register()
+        from loyalty import system_texts
+
+        system_texts.register()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Retailer
+from core.messages import SystemText, system_message_field
 from sales.models import PRICE_CLASSES, Order, Product
 
 
@@ -354,6 +355,7 @@ class PointsEntry(models.Model):
         db_constraint=False,
     )
     note = models.CharField(_("说明"), max_length=200, blank=True)
+    message = system_message_field()
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("操作人"),
@@ -411,6 +413,10 @@ class PointsEntry(models.Model):
 
     def __str__(self):
         return f"{self.account_id} {self.kind} {self.points:+d}"
+
+    # the entry's description in the reader's language: a system-written one from its code, a person's note as
+    # written (entries written before the codes keep the words they were written in: the ledger is never updated)
+    note_display = SystemText("note")
 
 
 class PointsLot(models.Model):

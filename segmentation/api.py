@@ -360,6 +360,11 @@ class TierChangeSerializer(StrictModelSerializer):
         extra_kwargs = {"retailer": {"queryset": Retailer.objects.all()}}
         validators = []  # the service checks the pending request after scoping, so other territories stay 404
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["reason"] = instance.reason_display  # a system-written reason in the caller's language
+        return data
+
     def create(self, validated_data):
         return tier_change_request(
             user=self.context["request"].user,

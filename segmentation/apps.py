@@ -13,6 +13,9 @@ class SegmentationConfig(AppConfig):
 
         register_catalogue()
         merge.register()
+        from segmentation import system_texts
+
+        system_texts.register()
         from segmentation import privacy as privacy_decisions
 
         privacy_decisions.register()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from accounts.models import Retailer
+from core.messages import SystemText, system_message_field
 
 SCORE_RANGE = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -738,6 +739,7 @@ class TierChange(models.Model):
     from_tier = models.PositiveSmallIntegerField(_("原档位"), null=True, blank=True)
     to_tier = models.PositiveSmallIntegerField(_("新档位"), validators=TIER_RANGE)
     reason = models.CharField(_("原因"), max_length=200)
+    message = system_message_field()
     source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
     proposal = models.ForeignKey(
         TierProposal,
@@ -777,6 +779,9 @@ class TierChange(models.Model):
 
     def __str__(self):
         return f"{self.retailer_id}: {self.from_tier} → {self.to_tier} ({self.get_status_display()})"
+
+    # the reason in the reader's language: a published proposal's or an appeal's line from its code
+    reason_display = SystemText("reason")
 
 
 # ---- saved segments ----------------------------------------------------------------------------------------------

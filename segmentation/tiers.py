@@ -26,18 +26,22 @@ Rules (parameters from TierRule, copied into each proposal):
 """
 
 import datetime
+import json
 from fractions import Fraction
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.selectors import retailer_get, retailer_scope
 from accounts.services import retailers_tier_set
 from core.db import queryset_sql
 from core.errors import ConflictError
+from core.messages import system_message, system_message_text
+from segmentation import system_texts as texts
 from segmentation.models import TIER_COUNT, TierChange, TierProposal, TierRule
 from segmentation.selectors import tier_change_list, tier_proposal_list
 from users.models import User
@@ -223,9 +227,9 @@ def _proposal_locked(*, user: User, proposal_id: int) -> TierProposal:
 
 _PROPOSAL_CHANGES_SQL = """
 INSERT INTO segmentation_tierchange
-  (retailer_id, from_tier, to_tier, reason, source, proposal_id, status, requested_by_id, approved_by_id,
+  (retailer_id, from_tier, to_tier, reason, message, source, proposal_id, status, requested_by_id, approved_by_id,
    requested_at, decided_at)
-SELECT c.id, c.old_tier, c.new_tier, %s, 'proposal', %s, 'approved', %s, %s, %s, %s
+SELECT c.id, c.old_tier, c.new_tier, '', %s::jsonb, 'proposal', %s, 'approved', %s, %s, %s, %s
 FROM unnest(%s::bigint[], %s::smallint[], %s::smallint[]) AS c(id, old_tier, new_tier)
 """
 
@@ -263,17 +267,20 @@ def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
     )
     if already.exists():
         raise ConflictError(_("该期间已有发布的档位方案。"))
-    reason = _("档位方案 #%(id)s（%(start)s 至 %(end)s）") % {
-        "id": proposal.pk,
-        "start": proposal.period_start,
-        "end": proposal.period_end,
-    }
+    message = system_message(
+        texts.PROPOSAL,
+        id=proposal.pk,
+        start=proposal.period_start.isoformat(),
+        end=proposal.period_end.isoformat(),
+    )
+    with translation.override(settings.LANGUAGE_CODE):  # the audit context's words, in the company's language
+        reason = system_message_text(message)
     # A line of a record merged away since the proposal was drawn stays as evidence but writes nothing: the closed
     # duplicate keeps the tier it had when it was closed (segmentation/merge.py, TierProposalLine).
     tiers = dict(
         proposal.lines.filter(retailer__merged_into__isnull=True).values_list("retailer_id", "proposed_tier")
     )
-    changed = retailers_tier_set(actor=user, tiers=tiers, reason=reason)
+    changed = retailers_tier_set(actor=user, tiers=tiers, reason=reason, message=message)
     now = timezone.now()
     if changed:
         ids, old, new = zip(*changed, strict=True)
@@ -281,7 +288,7 @@ def tier_proposal_publish(*, user: User, proposal_id: int) -> TierProposal:
             cursor.execute(
                 _PROPOSAL_CHANGES_SQL,
                 [
-                    reason,
+                    json.dumps(message),
                     proposal.pk,
                     proposal.created_by_id,
                     user.pk,
@@ -328,9 +335,11 @@ def tier_change_request(
     to_tier: int,
     reason: str,
     source: str = TierChange.Source.MANUAL,
+    message: dict | None = None,
 ) -> TierChange:
     """Ask for a manual tier change; it takes effect only when a second user approves it. `source` is "appeal" when
-    the request answers a retailer's appeal (feedback.services.tier_appeals)."""
+    the request answers a retailer's appeal (feedback.services.tier_appeals), whose `message` (core.messages) words
+    the history's line around the `reason`."""
     if source not in (TierChange.Source.MANUAL, TierChange.Source.APPEAL):
         raise ValidationError({"source": _("档位调整只能人工申请。")})
     if not tier_change_may_request(user=user):
@@ -341,6 +350,7 @@ def tier_change_request(
         from_tier=retailer.tier,
         to_tier=to_tier,
         reason=(reason or "").strip(),
+        message=message,
         source=source,
         requested_by=user,
         requested_at=timezone.now(),
@@ -375,7 +385,10 @@ def tier_change_decide(*, user: User, change_id: int, approve: bool) -> TierChan
     change.decided_at = timezone.now()
     if approve:
         written = retailers_tier_set(
-            actor=user, tiers={change.retailer_id: change.to_tier}, reason=change.reason
+            actor=user,
+            tiers={change.retailer_id: change.to_tier},
+            reason=change.reason,
+            message=change.message,
         )
         if written:
             change.from_tier = written[0][1]
@@ -388,7 +401,9 @@ def tier_change_decide(*, user: User, change_id: int, approve: bool) -> TierChan
 
 
 @transaction.atomic
-def tier_appeal_upheld_record(*, user: User, retailer_id: int, reason: str) -> TierChange | None:
+def tier_appeal_upheld_record(
+    *, user: User, retailer_id: int, reason: str, message: dict | None = None
+) -> TierChange | None:
     """Log that an appeal against the retailer's tier was decided "keep the tier" (from = to, status upheld), so
     the tier history holds the decision. Nothing is written to the retailer; None when it has no tier yet."""
     if not tier_change_may_decide(user=user):
@@ -402,6 +417,7 @@ def tier_appeal_upheld_record(*, user: User, retailer_id: int, reason: str) -> T
         from_tier=retailer.tier,
         to_tier=retailer.tier,
         reason=(reason or "").strip()[:200],
+        message=message,
         source=TierChange.Source.APPEAL,
         status=TierChange.Status.UPHELD,
         requested_by=user,

@@ -13,3 +13,6 @@ class VisitsConfig(AppConfig):
         from visits import privacy as privacy_decisions
 
         privacy_decisions.register()
+        from visits import trust
+
+        trust.register()

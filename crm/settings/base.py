@@ -87,7 +87,9 @@ MIDDLEWARE = [
     "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "crm.middleware.ChosenLanguageMiddleware",
+    # the language: the one chosen with the switch (a cookie, also on the login page), else the browser's
+    # Accept-Language when it asks for one we have, else LANGUAGE_CODE (zh-hans)
+    "django.middleware.locale.LocaleMiddleware",
     "crm.middleware.RejectNulMiddleware",
     "core.middleware.UnknownQueryParameterMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -210,6 +212,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# the switch's choice outlives the 12-hour session: a shared phone keeps the language its people read
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

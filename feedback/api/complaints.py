@@ -85,6 +85,12 @@ class CategorySerializer(StrictModelSerializer):
 
 class ComplaintEventSerializer(StrictModelSerializer):
     actor = user_ref()
+    text = serializers.CharField(
+        source="text_display",
+        read_only=True,
+        help_text="the line in the caller's language (Accept-Language): a system-written one is worded from its "
+        "code, a person's note is given as written",
+    )
 
     class Meta:
         model = ComplaintEvent
@@ -109,6 +115,9 @@ class ComplaintSerializer(StrictModelSerializer):
     assignee = user_ref()
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     is_overdue = serializers.SerializerMethodField()
+    deadline_note = serializers.CharField(
+        source="deadline_note_display", read_only=True, help_text="in the caller's language"
+    )
 
     class Meta:
         model = Complaint
@@ -443,6 +452,10 @@ class ComplaintCategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 # ---- notifications ------------------------------------------------------------------------------------------------
 class NotificationSerializer(StrictModelSerializer):
+    text = serializers.CharField(
+        source="text_display", read_only=True, help_text="the notification in the caller's language"
+    )
+
     class Meta:
         model = Notification
         fields = ["id", "kind", "complaint", "text", "created_at", "read_at"]

@@ -8,6 +8,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.messages import SystemText, system_message_field
 
 
 class Priority(models.TextChoices):
@@ -173,6 +176,7 @@ class Complaint(models.Model):
     response_due = models.DateTimeField(_("响应截止"), null=True, blank=True)
     resolution_due = models.DateTimeField(_("办结截止"), null=True, blank=True)
     deadline_note = models.CharField(_("时限说明"), max_length=200, blank=True)
+    deadline_message = system_message_field()
     deadlines_provisional = models.BooleanField(
         _("暂定截止时间"),
         default=False,
@@ -234,6 +238,9 @@ class Complaint(models.Model):
     def __str__(self):
         return f"#{self.pk}"
 
+    # the deadline note in the reader's language (a provisional-deadline note is written by the system)
+    deadline_note_display = SystemText("deadline_note", "deadline_message")
+
     def get_absolute_url(self):
         return reverse("feedback:complaint-detail", args=[self.pk])
 
@@ -269,14 +276,15 @@ class ComplaintEvent(models.Model):
     """One line of a case's timeline. Internal notes and escalations are for staff; the rest the retailer sees."""
 
     class Kind(models.TextChoices):
+        # what happened, not a button: "Assigned", not "Assign"
         OPENED = "opened", _("受理")
-        ASSIGNED = "assigned", _("分派")
-        STARTED = "started", _("开始处理")
+        ASSIGNED = "assigned", pgettext_lazy("complaint timeline", "分派")
+        STARTED = "started", pgettext_lazy("complaint timeline", "开始处理")
         NOTE = "note", _("备注")
-        PHOTO = "photo", _("上传照片")
+        PHOTO = "photo", pgettext_lazy("complaint timeline", "上传照片")
         RESOLVED = "resolved", _("已解决")
-        CLOSED = "closed", _("关闭")
-        REOPENED = "reopened", _("重新打开")
+        CLOSED = "closed", pgettext_lazy("complaint timeline", "关闭")
+        REOPENED = "reopened", pgettext_lazy("complaint timeline", "重新打开")
         ESCALATED = "escalated", _("超时升级")
         FOLLOW_UP = "follow_up", _("满意度回访")
         RATED = "rated", _("满意度评价")
@@ -295,6 +303,7 @@ class ComplaintEvent(models.Model):
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
     text = models.TextField(_("说明"), max_length=2000, blank=True)
+    message = system_message_field()
     is_internal = models.BooleanField(_("内部"), default=False)
 
     class Meta:
@@ -305,6 +314,9 @@ class ComplaintEvent(models.Model):
 
     def __str__(self):
         return f"{self.complaint_id} {self.kind}"
+
+    # the line in the reader's language: a system-written one from its code, a person's note as written
+    text_display = SystemText("text")
 
 
 class ComplaintEscalation(models.Model):
@@ -360,7 +372,8 @@ class Notification(models.Model):
     complaint = models.ForeignKey(
         Complaint, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
-    text = models.CharField(_("内容"), max_length=300)
+    text = models.CharField(_("内容"), max_length=300, blank=True)
+    message = system_message_field()
     created_at = models.DateTimeField(_("时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
@@ -379,7 +392,9 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return self.text
+        return self.text_display
+
+    text_display = SystemText("text")
 
 
 class HiddenComplaintCall(models.Model):

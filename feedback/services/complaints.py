@@ -7,7 +7,6 @@ Transitions lock the row (`select_for_update`) and, when the caller read a versi
 
 import datetime
 import logging
-import re
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -18,6 +17,8 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ConflictError
+from core.messages import system_message
+from feedback import system_texts as texts
 from feedback.models import (
     Complaint,
     ComplaintCategory,
@@ -50,7 +51,20 @@ REOPEN_DAYS = 30
 # --- helpers -------------------------------------------------------------------------------------------------
 
 
-def _event(complaint, kind, *, actor=None, at=None, from_status="", to_status="", text="", internal=False):
+def _event(
+    complaint,
+    kind,
+    *,
+    actor=None,
+    at=None,
+    from_status="",
+    to_status="",
+    text="",
+    message=None,
+    internal=False,
+):
+    """One timeline line. `text` is a person's words (a note, a reason); what the system says goes in `message`
+    (core.messages), worded for each reader."""
     return ComplaintEvent.objects.create(
         complaint=complaint,
         kind=kind,
@@ -59,17 +73,21 @@ def _event(complaint, kind, *, actor=None, at=None, from_status="", to_status=""
         from_status=from_status,
         to_status=to_status,
         text=text,
+        message=message,
         is_internal=internal,
     )
 
 
 def notify(
-    *, recipients: Iterable[User], kind: str, complaint: Complaint | None, text: str
+    *, recipients: Iterable[User], kind: str, complaint: Complaint | None, message: dict, text: str = ""
 ) -> list[Notification]:
-    """In-app notifications (bulk) and, after commit, one email each to those who have an address."""
+    """In-app notifications (bulk) and, after commit, one email each to those who have an address. `message` is
+    the system's line (core.messages); `text` a person's words it quotes as %(text)s."""
     rows = Notification.objects.bulk_create(
         [
-            Notification(recipient=user, kind=kind, complaint=complaint, text=str(text)[:300])
+            Notification(
+                recipient=user, kind=kind, complaint=complaint, text=str(text)[:300], message=message
+            )
             for user in {u.pk: u for u in recipients if u is not None}.values()
         ]
     )
@@ -116,9 +134,10 @@ def notification_email_send(*, notification_id: int) -> bool:
             "\n" + settings.CAMPAIGNS_PUBLIC_BASE_URL.rstrip("/") + notification.complaint.get_absolute_url()
         )
     try:
+        shown = notification.text_display
         send_mail(
-            subject=_t("【客户服务】%(text)s") % {"text": notification.text[:60]},
-            message=notification.text + link,
+            subject=_t("【客户服务】%(text)s") % {"text": shown[:60]},
+            message=shown + link,
             from_email=None,
             recipient_list=[notification.recipient.email],
         )
@@ -166,10 +185,8 @@ def _photos_save(complaint, photos, actor) -> list[ComplaintPhoto]:
     return saved
 
 
-def _provisional_note(years: Iterable[int]) -> str:
-    return _t("暂定截止时间：%(years)s 年调休安排未发布，按法定节假日规则计算；日历更新后自动重新计算。") % {
-        "years": "、".join(str(year) for year in sorted(set(years)))
-    }
+def _provisional_note(years: Iterable[int]) -> dict:
+    return system_message(texts.DEADLINES_PROVISIONAL, years=sorted(set(years)))
 
 
 def _deadlines(category: ComplaintCategory, start: datetime.datetime):
@@ -201,12 +218,10 @@ def _route(*, category: ComplaintCategory, retailer, customer_manager: User | No
     return unit_supervisor(org_unit=retailer.org_unit), retailer.org_unit
 
 
-def _assign_text(complaint: Complaint) -> str:
-    return _t("新的%(category)s待处理：%(shop)s（#%(id)s）") % {
-        "category": complaint.category.name,
-        "shop": complaint.retailer.shop_name,
-        "id": complaint.pk,
-    }
+def _assign_message(complaint: Complaint) -> dict:
+    return system_message(
+        texts.NEW_CASE, category=complaint.category.name, shop=complaint.retailer.shop_name, id=complaint.pk
+    )
 
 
 # --- open ------------------------------------------------------------------------------------------------------
@@ -261,7 +276,7 @@ def complaint_open(
     customer_manager = retailer.route.manager if retailer.route_id else None
     assignee, queue_unit = _route(category=category, retailer=retailer, customer_manager=customer_manager)
     response_due, resolution_due, uncovered = _deadlines(category, now)
-    note = _provisional_note(uncovered) if uncovered else ""
+    note = _provisional_note(uncovered) if uncovered else None
     complaint = Complaint(
         retailer=retailer,
         category=category,
@@ -280,15 +295,15 @@ def complaint_open(
         opened_at=now,
         response_due=response_due,
         resolution_due=resolution_due,
-        deadline_note=note,
+        deadline_message=note,
         deadlines_provisional=bool(uncovered),
     )
     complaint.full_clean()
     complaint.save()
-    channel_label = Complaint.Channel(channel).label
-    _event(complaint, Event.OPENED, actor=actor, at=now, to_status=Status.NEW, text=channel_label)
+    received = system_message(texts.RECEIVED_BY, channel=str(channel))
+    _event(complaint, Event.OPENED, actor=actor, at=now, to_status=Status.NEW, message=received)
     if note:
-        _event(complaint, Event.NOTE, at=now, text=note, internal=True)
+        _event(complaint, Event.NOTE, at=now, message=note, internal=True)
     _photos_save(complaint, photos, actor)
     if assignee:
         _event(
@@ -297,13 +312,13 @@ def complaint_open(
             at=now,
             from_status=Status.NEW,
             to_status=Status.ASSIGNED,
-            text=_t("按规则分派给 %(name)s") % {"name": assignee},
+            message=system_message(texts.ASSIGNED_BY_RULE, name=str(assignee)),
         )
         notify(
             recipients=[assignee],
             kind=Notification.Kind.ASSIGNED,
             complaint=complaint,
-            text=_assign_text(complaint),
+            message=_assign_message(complaint),
         )
     else:
         dispatcher = unit_supervisor(org_unit=queue_unit)
@@ -311,8 +326,9 @@ def complaint_open(
             recipients=[dispatcher],
             kind=Notification.Kind.ASSIGNED,
             complaint=complaint,
-            text=_t("%(unit)s 队列有新的%(category)s待派单（#%(id)s）")
-            % {"unit": queue_unit, "category": category.name, "id": complaint.pk},
+            message=system_message(
+                texts.NEW_IN_QUEUE, unit=str(queue_unit), category=category.name, id=complaint.pk
+            ),
         )
     return complaint
 
@@ -424,7 +440,7 @@ def complaint_assign(
         recipients=[assignee],
         kind=Notification.Kind.ASSIGNED,
         complaint=complaint,
-        text=_assign_text(complaint),
+        message=_assign_message(complaint),
     )
     return complaint
 
@@ -471,8 +487,12 @@ def complaint_resolve(
     resolution: str,
     expected_version: int | None = None,
     at: datetime.datetime | None = None,
+    message: dict | None = None,
+    message_text: str = "",
 ) -> Complaint:
-    """In progress → resolved, with what was done; then the satisfaction follow-up (SMS link, or a call)."""
+    """In progress → resolved, with what was done; then the satisfaction follow-up (SMS link, or a call). When
+    the system words the resolution (a tier appeal's decision), the timeline keeps its `message` and the person's
+    words it quotes (`message_text`) instead of the resolution's text, so each reader reads it in their language."""
     resolution = (resolution or "").strip()
     if not resolution:
         raise ValidationError({"resolution": _("请填写处理结果。")})
@@ -493,7 +513,8 @@ def complaint_resolve(
         at=now,
         from_status=Status.IN_PROGRESS,
         to_status=Status.RESOLVED,
-        text=resolution,
+        text=message_text if message else resolution,
+        message=message,
     )
     from feedback.services.follow_up import complaint_follow_up_start
 
@@ -545,7 +566,8 @@ def complaint_reopen(
     complaint.status = Status.ASSIGNED if complaint.assignee_id else Status.NEW
     complaint.reopen_count += 1
     complaint.resolution_due = resolution_due
-    complaint.deadline_note = _provisional_note(uncovered) if uncovered else ""
+    complaint.deadline_note = ""
+    complaint.deadline_message = _provisional_note(uncovered) if uncovered else None
     complaint.deadlines_provisional = bool(uncovered)
     complaint.resolved_at = None
     complaint.closed_at = None
@@ -556,6 +578,7 @@ def complaint_reopen(
             "reopen_count",
             "resolution_due",
             "deadline_note",
+            "deadline_message",
             "deadlines_provisional",
             "resolved_at",
             "closed_at",
@@ -575,7 +598,8 @@ def complaint_reopen(
             recipients=[complaint.assignee],
             kind=Notification.Kind.REOPENED,
             complaint=complaint,
-            text=_t("投诉 #%(id)s 已重新打开：%(reason)s") % {"id": complaint.pk, "reason": reason[:100]},
+            message=system_message(texts.REOPENED, id=complaint.pk),
+            text=reason[:100],
         )
     return complaint
 
@@ -661,13 +685,11 @@ claimed AS (
 ),
 texts AS (
     SELECT b.complaint_id, b.ord, b.assignee_id, k.escalated_to_id AS target_id,
-           format(
-               %(text_format)s, b.complaint_id, r.shop_name, cat.name,
-               CASE b.breach WHEN %(response)s THEN %(response_label)s ELSE %(resolution_label)s END,
-               to_char(b.due_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI')
-           ) AS text,
-           CASE WHEN tu.id IS NULL THEN %(no_target)s
-                ELSE format(%(target_format)s, COALESCE(NULLIF(tu.display_name, ''), tu.username)) END AS after
+           jsonb_build_object(
+               'id', b.complaint_id, 'shop', r.shop_name, 'category', cat.name, 'breach', b.breach,
+               'due', to_char(b.due_at AT TIME ZONE %(tz)s, 'YYYY-MM-DD HH24:MI')
+           ) AS params,
+           COALESCE(NULLIF(tu.display_name, ''), tu.username) AS target_name
     FROM claimed k
     JOIN breach b ON b.complaint_id = k.complaint_id AND b.breach = k.breach
     JOIN feedback_complaint c ON c.id = b.complaint_id
@@ -676,14 +698,22 @@ texts AS (
     LEFT JOIN users_user tu ON tu.id = k.escalated_to_id
 ),
 events AS (
-    INSERT INTO feedback_complaintevent (complaint_id, kind, actor_id, at, from_status, to_status, text, is_internal)
-    SELECT complaint_id, %(event_kind)s, NULL, %(now)s, '', '', text || after, true
+    INSERT INTO feedback_complaintevent
+        (complaint_id, kind, actor_id, at, from_status, to_status, text, message, is_internal)
+    SELECT complaint_id, %(event_kind)s, NULL, %(now)s, '', '', '',
+           CASE WHEN target_name IS NULL
+                THEN jsonb_build_object('code', %(escalated_no_target)s, 'params', params)
+                ELSE jsonb_build_object('code', %(escalated)s, 'params', params || jsonb_build_object('name', target_name))
+           END,
+           true
     FROM texts
     ORDER BY complaint_id, ord
 ),
 notices AS (
-    INSERT INTO feedback_notification (recipient_id, kind, complaint_id, text, created_at, read_at, emailed_at)
-    SELECT x.recipient_id, %(notice_kind)s, t.complaint_id, left(t.text, 300), %(created_at)s, NULL, NULL
+    INSERT INTO feedback_notification
+        (recipient_id, kind, complaint_id, text, message, created_at, read_at, emailed_at)
+    SELECT x.recipient_id, %(notice_kind)s, t.complaint_id, '',
+           jsonb_build_object('code', %(escalated_notice)s, 'params', t.params), %(created_at)s, NULL, NULL
     FROM texts t
     CROSS JOIN LATERAL (VALUES (1, t.target_id), (2, t.assignee_id)) AS x (pos, recipient_id)
     WHERE x.recipient_id IS NOT NULL AND NOT (x.pos = 2 AND x.recipient_id IS NOT DISTINCT FROM t.target_id)
@@ -697,24 +727,6 @@ SELECT
         WHERE COALESCE(u.email, '') <> '' ORDER BY n.id
     )
 """
-
-
-def _pg_format(python_format: str, names: tuple[str, ...]) -> str:
-    """A translated Python format with named fields ("截止 %(due)s") as a PostgreSQL format() string with
-    positional ones ("截止 %5$s"), the arguments passed in the order of `names`; "%%" means "%" in both."""
-    position = {name: i for i, name in enumerate(names, start=1)}
-
-    def field(match):
-        if match.group(1) is None:
-            return "%%"
-        if match.group(1) not in position:
-            raise ValueError(f"unknown field %({match.group(1)})s in {python_format!r}")
-        return f"%{position[match.group(1)]}$s"
-
-    converted = re.sub(r"%(?:\((\w+)\)s|%)", field, python_format)
-    if "%" in re.sub(r"%%|%\d+\$s", "", converted):
-        raise ValueError(f"unsupported format in {python_format!r}")
-    return converted
 
 
 @transaction.atomic
@@ -733,16 +745,12 @@ def complaints_escalate(*, now: datetime.datetime | None = None) -> int:
         "open": tuple(str(s) for s in Complaint.OPEN_STATUSES),
         "response": str(Breach.RESPONSE),
         "resolution": str(Breach.RESOLUTION),
-        "response_label": str(Breach.RESPONSE.label),
-        "resolution_label": str(Breach.RESOLUTION.label),
         "supervisor": str(User.Role.SUPERVISOR),
         "tz": timezone.get_current_timezone_name(),
-        "text_format": _pg_format(
-            _t("投诉 #%(id)s（%(shop)s，%(category)s）%(breach)s，截止 %(due)s"),
-            ("id", "shop", "category", "breach", "due"),
-        ),
-        "target_format": _pg_format(_t("，已升级至 %(name)s"), ("name",)),
-        "no_target": _t("，无可升级的主管"),
+        # worded when read, in the reader's language (feedback.system_texts)
+        "escalated": system_message(texts.ESCALATED)["code"],
+        "escalated_no_target": system_message(texts.ESCALATED_NO_TARGET)["code"],
+        "escalated_notice": system_message(texts.ESCALATED_NOTICE)["code"],
         "event_kind": str(Event.ESCALATED),
         "notice_kind": str(Notification.Kind.ESCALATED),
     }
@@ -835,13 +843,21 @@ def complaints_deadlines_recompute(
                 complaint.response_due = response_due
                 complaint.resolution_due = resolution_due
                 complaint.deadlines_provisional = bool(uncovered)
-                complaint.deadline_note = _provisional_note(uncovered) if uncovered else ""
+                complaint.deadline_note = ""
+                complaint.deadline_message = _provisional_note(uncovered) if uncovered else None
                 complaint.version += 1
                 changed.append(complaint)
             if changed:
                 Complaint.objects.bulk_update(
                     changed,
-                    ["response_due", "resolution_due", "deadlines_provisional", "deadline_note", "version"],
+                    [
+                        "response_due",
+                        "resolution_due",
+                        "deadlines_provisional",
+                        "deadline_note",
+                        "deadline_message",
+                        "version",
+                    ],
                 )
                 now = timezone.now()
                 ComplaintEvent.objects.bulk_create(
@@ -850,15 +866,15 @@ def complaints_deadlines_recompute(
                             complaint=complaint,
                             kind=Event.NOTE,
                             at=now,
-                            text=(
-                                complaint.deadline_note
+                            message=(
+                                complaint.deadline_message
                                 if complaint.deadlines_provisional
-                                else _t("节假日日历已更新，截止时间已重新计算：办结截止 %(due)s。")
-                                % {
-                                    "due": timezone.localtime(complaint.resolution_due).strftime(
+                                else system_message(
+                                    texts.DEADLINES_RECOMPUTED,
+                                    due=timezone.localtime(complaint.resolution_due).strftime(
                                         "%Y-%m-%d %H:%M"
-                                    )
-                                }
+                                    ),
+                                )
                             ),
                             is_internal=True,
                         )

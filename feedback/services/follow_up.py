@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.channels import ACCEPTED, RETRY, OutgoingMessage, sms_backend
 from core.errors import ConflictError
 from core.links import retailer_link_make
+from core.messages import system_message
+from feedback import system_texts as texts
 from feedback.models import Complaint, ComplaintEvent, Notification
 from feedback.portal import COMPLAINT_RATING
 from feedback.selectors.complaints import unit_supervisor
@@ -65,7 +67,9 @@ def complaint_follow_up_start(*, complaint: Complaint, at=None, send_sms: bool =
             complaint=complaint,
             kind=ComplaintEvent.Kind.FOLLOW_UP,
             at=at or timezone.now(),
-            text=_t("零售户未授权接收短信，请电话回访。") if send_sms else _t("补录的办结记录，请电话回访。"),
+            message=system_message(
+                texts.FOLLOW_UP_CALL_NO_CONSENT if send_sms else texts.FOLLOW_UP_CALL_BACKFILLED
+            ),
             is_internal=True,
         )
     return mode
@@ -88,7 +92,7 @@ def complaint_follow_up_sms_send(*, complaint_id: int) -> bool:
             complaint=complaint,
             kind=ComplaintEvent.Kind.FOLLOW_UP,
             at=now,
-            text=_t("零售户已退订短信，请电话回访。"),
+            message=system_message(texts.FOLLOW_UP_CALL_OPTED_OUT),
             is_internal=True,
         )
         return False
@@ -101,14 +105,16 @@ def complaint_follow_up_sms_send(*, complaint_id: int) -> bool:
     if result.status == RETRY:
         Complaint.objects.filter(pk=complaint_id).update(follow_up_at=None)  # release the claim for the retry
         raise FollowUpRetryError(result.error)
-    text = (
-        _t("满意度回访短信已发送。")
+    message = (
+        system_message(texts.FOLLOW_UP_SMS_SENT)
         if result.status == ACCEPTED
-        else _t("回访短信被拒收（%(error)s），请电话回访。") % {"error": result.error}
+        else system_message(texts.FOLLOW_UP_SMS_REFUSED, error=str(result.error or ""))
     )
     if result.status != ACCEPTED:
         Complaint.objects.filter(pk=complaint_id).update(follow_up=Complaint.FollowUp.PHONE)
-    ComplaintEvent.objects.create(complaint=complaint, kind=ComplaintEvent.Kind.FOLLOW_UP, at=now, text=text)
+    ComplaintEvent.objects.create(
+        complaint=complaint, kind=ComplaintEvent.Kind.FOLLOW_UP, at=now, message=message
+    )
     return result.status == ACCEPTED
 
 
@@ -138,7 +144,8 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
         complaint=complaint,
         kind=ComplaintEvent.Kind.RATED,
         at=now,
-        text=_t("%(rating)s 分") % {"rating": rating} + (f"：{comment}" if comment else ""),
+        text=comment,
+        message=system_message(texts.RATED_WITH_COMMENT if comment else texts.RATED, rating=rating),
     )
     if low:
         from feedback.services.complaints import notify
@@ -148,8 +155,7 @@ def complaint_rate(*, complaint: Complaint, rating: int, comment: str = "") -> C
             recipients=[supervisor],
             kind=Notification.Kind.LOW_RATING,
             complaint=complaint,
-            text=_t("投诉 #%(id)s 满意度 %(rating)s 分，请主管回访。")
-            % {"id": complaint.pk, "rating": rating},
+            message=system_message(texts.LOW_RATING, id=complaint.pk, rating=rating),
         )
     return complaint
 
@@ -170,7 +176,8 @@ def complaint_supervisor_call_record(*, complaint: Complaint, actor, note: str) 
         kind=ComplaintEvent.Kind.NOTE,
         actor=actor,
         at=timezone.now(),
-        text=_t("主管回访：%(note)s") % {"note": note[:1900]},
+        text=note[:1900],
+        message=system_message(texts.SUPERVISOR_CALLED),
         is_internal=True,
     )
     complaint.refresh_from_db()

@@ -12,14 +12,17 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import ConflictError
+from core.messages import system_message, system_message_text
+from feedback import system_texts as texts
 from feedback.models import TIER_APPEAL_CATEGORY, Complaint, TierAppeal
 from feedback.selectors.tier_appeals import tier_appeal_scope
 from feedback.services.complaints import (
@@ -28,6 +31,7 @@ from feedback.services.complaints import (
     complaint_resolve,
     complaint_start,
 )
+from segmentation import system_texts as tier_texts
 from segmentation.models import TIER_COUNT, TierChange
 from segmentation.tier_card import tier_card_line
 from segmentation.tiers import tier_appeal_upheld_record, tier_change_request
@@ -108,21 +112,27 @@ def tier_appeal_decide(
     if outcome not in (TierAppeal.Outcome.UPHELD, TierAppeal.Outcome.CHANGED):
         raise ValidationError({"outcome": _("请选择维持原档或调整档位。")})
     retailer = appeal.retailer
-    note = (_t("档位异议 #%(id)s：%(reason)s") % {"id": appeal.complaint_id, "reason": reason})[:200]
+    # the tier history's line: "档位异议 #12：<the supervisor's reason>", worded for each reader
+    history = system_message(tier_texts.APPEAL, id=appeal.complaint_id)
     if outcome == TierAppeal.Outcome.CHANGED:
         if not isinstance(to_tier, int) or not 1 <= to_tier <= TIER_COUNT:
             raise ValidationError({"to_tier": _("请选择 1–30 之间的新档位。")})
         change = tier_change_request(
-            user=user, retailer_id=retailer.pk, to_tier=to_tier, reason=note, source=TierChange.Source.APPEAL
+            user=user,
+            retailer_id=retailer.pk,
+            to_tier=to_tier,
+            reason=reason[:200],
+            message=history,
+            source=TierChange.Source.APPEAL,
         )
-        text = _t("调整为 %(tier)s 档（经另一位主管复核批准后生效）。理由：%(reason)s") % {
-            "tier": to_tier,
-            "reason": reason,
-        }
+        decision = system_message(texts.APPEAL_CHANGED, tier=to_tier)
     else:
-        change = tier_appeal_upheld_record(user=user, retailer_id=retailer.pk, reason=note)
+        change = tier_appeal_upheld_record(user=user, retailer_id=retailer.pk, reason=reason, message=history)
         to_tier = retailer.tier
-        text = _t("维持 %(tier)s 档。理由：%(reason)s") % {"tier": retailer.tier or "—", "reason": reason}
+        decision = system_message(texts.APPEAL_UPHELD, tier=retailer.tier or "—")
+    # the case's resolution is the company's record the retailer reads on its hub: in the company's language
+    with translation.override(settings.LANGUAGE_CODE):
+        text = system_message_text(decision, text=reason)
     appeal.outcome = outcome
     appeal.decided_tier = to_tier
     appeal.decision_reason = reason[:500]
@@ -147,5 +157,7 @@ def tier_appeal_decide(
     if complaint.status == Complaint.Status.ASSIGNED:
         complaint = complaint_start(complaint=complaint, actor=user)
     if complaint.status == Complaint.Status.IN_PROGRESS:
-        complaint_resolve(complaint=complaint, actor=user, resolution=text)
+        complaint_resolve(
+            complaint=complaint, actor=user, resolution=text, message=decision, message_text=reason
+        )
     return appeal

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ConflictError
+from core.messages import system_message
+from loyalty import system_texts as texts
 from loyalty.models import PointsAccount, PointsEntry, PointsLot, PointsLotUse, Programme
 from users.models import User
 
@@ -83,9 +85,11 @@ def credit(
     expires_on: datetime.date,
     user: User | None = None,
     note: str = "",
+    message: dict | None = None,
     reverses: PointsEntry | None = None,
 ) -> PointsEntry:
-    """Add `points` (> 0) as a new lot. The account must be locked (account_lock)."""
+    """Add `points` (> 0) as a new lot. The account must be locked (account_lock). `note` is a person's words,
+    `message` what the system says (core.messages)."""
     entry = PointsEntry.objects.create(
         account=account,
         kind=kind,
@@ -93,6 +97,7 @@ def credit(
         expires_on=expires_on,
         created_by=user,
         note=note[:200],
+        message=message,
         reverses=reverses,
     )
     PointsLot.objects.create(entry=entry, amount=points, remaining=points, expires_on=expires_on)
@@ -130,6 +135,7 @@ def debit(
     points: int,
     user: User | None = None,
     note: str = "",
+    message: dict | None = None,
     reverses: PointsEntry | None = None,
     prefer_lot_id: int | None = None,
 ) -> PointsEntry:
@@ -140,7 +146,13 @@ def debit(
             % {"balance": account.balance, "points": points}
         )
     entry = PointsEntry.objects.create(
-        account=account, kind=kind, points=-points, created_by=user, note=note[:200], reverses=reverses
+        account=account,
+        kind=kind,
+        points=-points,
+        created_by=user,
+        note=note[:200],
+        message=message,
+        reverses=reverses,
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -339,7 +351,12 @@ def points_adjust(*, retailer_id: int, points: int, user: User, reason: str) -> 
 
 
 def points_reverse(
-    *, entry_id: int, user: User | None, reason: str, allow_redemption: bool = False
+    *,
+    entry_id: int,
+    user: User | None,
+    reason: str,
+    allow_redemption: bool = False,
+    message: dict | None = None,
 ) -> PointsEntry:
     """Correct an entry by a new entry of the opposite sign (the only way the ledger is corrected).
 
@@ -356,7 +373,9 @@ def points_reverse(
         raise ConflictError(_("冲正记录不能再冲正。"))
     if original.kind == PointsEntry.Kind.REDEEM and not allow_redemption:
         raise ConflictError(_("兑换扣减的积分请通过“取消兑换”退还。"))
-    note = (reason or "").strip() or _("冲正 #%(id)s") % {"id": original.pk}
+    note = (reason or "").strip()
+    if not note and message is None:
+        message = system_message(texts.REVERSED, id=original.pk)
     try:
         with transaction.atomic():
             account = account_lock(retailer_id=original.account.retailer_id)
@@ -365,15 +384,19 @@ def points_reverse(
             today = timezone.localdate()
             account_expire_due(account=account, today=today)
             if original.points > 0:
-                return _reverse_credit(account=account, original=original, user=user, note=note, today=today)
-            return _reverse_debit(account=account, original=original, user=user, note=note, today=today)
+                return _reverse_credit(
+                    account=account, original=original, user=user, note=note, message=message, today=today
+                )
+            return _reverse_debit(
+                account=account, original=original, user=user, note=note, message=message, today=today
+            )
     except IntegrityError as exc:
         if "entry_reversed_at_most_once" in str(exc):
             raise ConflictError(_("这条记录已经冲正过了。")) from exc
         raise
 
 
-def _reverse_credit(*, account, original, user, note, today) -> PointsEntry:
+def _reverse_credit(*, account, original, user, note, message, today) -> PointsEntry:
     expired = -sum(
         PointsEntry.objects.filter(kind=PointsEntry.Kind.EXPIRE, lot_id=original.pk).values_list(
             "points", flat=True
@@ -388,12 +411,13 @@ def _reverse_credit(*, account, original, user, note, today) -> PointsEntry:
         points=points,
         user=user,
         note=note,
+        message=message,
         reverses=original,
         prefer_lot_id=original.pk,
     )
 
 
-def _reverse_debit(*, account, original, user, note, today) -> PointsEntry:
+def _reverse_debit(*, account, original, user, note, message, today) -> PointsEntry:
     if original.kind == PointsEntry.Kind.EXPIRE:
         latest = PointsLot.objects.filter(pk=original.lot_id).values_list("expires_on", flat=True).first()
     else:
@@ -409,6 +433,7 @@ def _reverse_debit(*, account, original, user, note, today) -> PointsEntry:
         expires_on=expires_on,
         user=user,
         note=note,
+        message=message,
         reverses=original,
     )
 
@@ -502,7 +527,7 @@ def points_expiry_notices_raise(*, as_of: datetime.date | None = None, within_da
 def points_transfer_on_merge(*, from_retailer_id: int, to_retailer_id: int) -> int:
     """A duplicate merged into its survivor hands over its open points: one adjustment out of the duplicate,
     and one into the survivor per expiry date, so no point changes its date. Returns the points moved."""
-    note = _("客户合并：%(a)s → %(b)s") % {"a": from_retailer_id, "b": to_retailer_id}
+    message = system_message(texts.MERGED, a=from_retailer_id, b=to_retailer_id)
     with transaction.atomic():
         if not PointsAccount.objects.filter(retailer_id=from_retailer_id).exists():
             return 0
@@ -520,9 +545,13 @@ def points_transfer_on_merge(*, from_retailer_id: int, to_retailer_id: int) -> i
         moved = sum(points for _day, points in lots)
         if not moved:
             return 0
-        debit(account=source, kind=PointsEntry.Kind.ADJUST, points=moved, note=note)
+        debit(account=source, kind=PointsEntry.Kind.ADJUST, points=moved, message=message)
         for expires_on, points in lots:
             credit(
-                account=target, kind=PointsEntry.Kind.ADJUST, points=points, expires_on=expires_on, note=note
+                account=target,
+                kind=PointsEntry.Kind.ADJUST,
+                points=points,
+                expires_on=expires_on,
+                message=message,
             )
         return moved

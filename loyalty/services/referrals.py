@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from core.errors import ConflictError
+from core.messages import system_message
+from loyalty import system_texts as texts
 from loyalty.models import LoyaltyEvent, PointsEntry, Referral
 from loyalty.services.ledger import account_lock, credit, points_expiry_date, programme_get
 from users.models import User
@@ -82,7 +84,7 @@ def referrals_grant(*, referral_ids: list[int] | None = None) -> int:
                 kind=PointsEntry.Kind.REFERRAL,
                 points=referral.points,
                 expires_on=points_expiry_date(earned_on=today),
-                note=_("推荐新店 %(shop)s") % {"shop": referral.referee.shop_name},
+                message=system_message(texts.REFERRAL, shop=referral.referee.shop_name),
             )
             referral.status = Referral.Status.REWARDED
             referral.rewarded_at = timezone.now()

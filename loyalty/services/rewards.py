@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ConflictError
+from core.messages import system_message
+from loyalty import system_texts as texts
 from loyalty.models import PointsAccount, PointsEntry, Redemption, Reward
 from loyalty.services.ledger import account_expire_due, account_lock, debit, points_reverse
 from users.models import User
@@ -79,7 +81,7 @@ def reward_redeem(
             kind=PointsEntry.Kind.REDEEM,
             points=points,
             user=user,
-            note=_("兑换 %(name)s ×%(n)s") % {"name": reward.name, "n": quantity},
+            message=system_message(texts.REDEEMED, name=reward.name, n=quantity),
         )
         return Redemption.objects.create(
             account=account,
@@ -154,7 +156,8 @@ def redemption_cancel(*, redemption_id: int, user: User, reason: str = "") -> Re
     refund = points_reverse(
         entry_id=redemption.entry_id,
         user=user,
-        reason=reason or _("取消兑换 #%(id)s") % {"id": redemption.pk},
+        reason=reason,
+        message=None if reason else system_message(texts.REDEMPTION_CANCELLED, id=redemption.pk),
         allow_redemption=True,
     )
     if redemption.reward.stock is not None:

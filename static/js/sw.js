@@ -50,7 +50,9 @@ self.addEventListener("fetch", (event) => {
       }
       return response;
     }).catch(() =>
-      caches.open(PAGE_CACHE).then((c) => c.match(request)).then((hit) => {
+      // ignoreVary: pages vary on Accept-Language and Cookie, which the copies fetched by pwa.js (a bare URL)
+      // do not carry; the cache is this user's, in this browser, and wiped at logout
+      caches.open(PAGE_CACHE).then((c) => c.match(request, { ignoreVary: true })).then((hit) => {
         if (hit) return hit;
         return request.mode === "navigate" ? offlinePage() : Response.error();
       })

@@ -58,8 +58,8 @@ def test_a_case_opened_on_30_december_gets_a_provisional_deadline_on_4_january(l
     assert complaint.response_due == local(2026, 12, 31, 9, 0)
     assert complaint.resolution_due == local(2027, 1, 4, 15, 0)
     assert complaint.deadlines_provisional is True
-    assert complaint.deadline_note.startswith("暂定截止时间：2027 年调休安排未发布")
-    assert complaint.events.filter(kind="note", is_internal=True, text=complaint.deadline_note).exists()
+    assert complaint.deadline_note_display.startswith("暂定截止时间：2027 年调休安排未发布")
+    assert complaint.events.filter(kind="note", is_internal=True, message=complaint.deadline_message).exists()
 
 
 def test_the_case_page_the_list_and_the_api_say_the_deadline_is_provisional(
@@ -110,9 +110,9 @@ def test_the_nightly_recompute_replaces_it_once_the_calendar_covers_the_year(
     assert late_december.resolution_due == local(2027, 1, 5, 15, 0)
     assert late_december.response_due == local(2026, 12, 31, 9, 0)
     assert late_december.deadlines_provisional is False
-    assert late_december.deadline_note == ""
+    assert late_december.deadline_note_display == ""
     assert late_december.version == version + 1
-    assert late_december.events.filter(kind="note", text__contains="2027-01-05 15:00").exists()
+    assert late_december.events.filter(kind="note", message__params__due="2027-01-05 15:00").exists()
     assert complaints_deadlines_recompute() == 0  # idempotent
 
 
@@ -145,7 +145,7 @@ def test_a_covered_year_never_sets_the_flag(retailer_a, clock, sixteen_hours):
     clock.set(local(2026, 11, 23, 9, 0))
     complaint = open_complaint(retailer_a, "supply")
     assert complaint.resolution_due == local(2026, 11, 25, 10, 0)  # 7.5 + 7.5 + 1 h
-    assert (complaint.deadlines_provisional, complaint.deadline_note) == (False, "")
+    assert (complaint.deadlines_provisional, complaint.deadline_note_display) == (False, "")
     assert complaints_deadlines_recompute() == 0
 
 

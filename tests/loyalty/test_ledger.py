@@ -260,7 +260,8 @@ def test_a_merged_duplicate_hands_its_points_to_the_survivor_keeping_their_dates
 
     assert (balance_of(retailer_a), balance_of(twin)) == (150, 0)
     moved_in = PointsEntry.objects.filter(
-        account__retailer=retailer_a, kind="adjust", note__startswith="客户合并"
+        account__retailer=retailer_a, kind="adjust", message__code="points.merged"
     )
+    assert moved_in.first().note_display == f"客户合并：{twin.pk} → {retailer_a.pk}"
     assert sorted(moved_in.values_list("points", "expires_on")) == [(20, Y2027), (30, Y2026)]
     assert ledger_discrepancies() == []

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Retailer, RetailerEvent
 from accounts.services import retailers_tier_set
@@ -174,6 +175,12 @@ def test_publish_writes_tiers_history_and_changes_then_locks(rule, shop, supervi
         (high.pk, 10, 30, "proposal", "approved", supervisor_a.pk),
         (low.pk, 10, 29, "proposal", "approved", supervisor_a.pk),
     ]
+    # the history's reason is worded for each reader, whoever published in which language
+    period = f"{proposal.period_start.isoformat()} 至 {proposal.period_end.isoformat()}"
+    assert changes[0].reason_display == f"档位方案 #{proposal.pk}（{period}）"
+    with translation.override("en"):
+        assert changes[0].reason_display.startswith(f"Tier proposal #{proposal.pk}")
+    assert last.pgh_context.metadata["message"] == changes[0].message
     tier_events = ScoringEvent.objects.filter(kind="tier_changed").order_by("retailer_id")
     assert [(e.retailer_id, e.detail) for e in tier_events] == [
         (high.pk, {"from": 10, "to": 30, "source": "proposal"}),
