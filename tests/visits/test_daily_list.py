@@ -252,3 +252,35 @@ def test_recommendations_name_their_products_with_no_further_query(
         entries[shops["r2"].pk].recommendations[0].product
         is entries[shops["r3"].pk].recommendations[0].product
     )
+
+
+def test_ties_and_the_limit_are_decided_in_the_ranking(route_case, route_a, manager_a):
+    """Equal scores: never visited first, then the shop visited longest ago, then the lower id; `limit` cuts the
+    ranked list. The licence warning comes from the policy (5 days: r3's licence, due in 12, no longer scores)."""
+    from visits.models import VisitPolicy
+
+    shops, today = route_case
+    VisitPolicy.objects.create(licence_warning_days=5)
+    shops["r9"] = RetailerFactory(route=route_a)  # an overdue complaint, never visited: 60, as r2
+    overdue_complaint(shops["r9"])
+    shops["r10"] = RetailerFactory(route=route_a)  # an unsold cultivation target, never visited: 30
+    CultivationTarget.objects.create(
+        programme=CultivationProgramme.objects.get(name="天叶培育"), retailer=shops["r10"], source="hand"
+    )
+    names = {r.pk: name for name, r in shops.items()}
+    ranked = [(names[e.retailer.pk], e.score) for e in daily_list(manager=manager_a, today=today)]
+    assert ranked == [
+        ("r2", 60),
+        ("r9", 60),
+        ("r1", 35),
+        ("r10", 30),
+        ("r4", 30),
+        ("r8", 30),
+        ("r3", 25),
+        ("r5", 15),
+    ]
+    assert [names[e.retailer.pk] for e in daily_list(manager=manager_a, today=today, limit=3)] == [
+        "r2",
+        "r9",
+        "r1",
+    ]
