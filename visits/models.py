@@ -280,6 +280,14 @@ class Visit(models.Model):
         ]
         indexes = [
             models.Index(fields=["retailer", "-visited_on"], name="visit_retailer_day"),
+            # the store score of a shop's last scored visit (the daily list, the portrait's trend): the first entry,
+            # however many visits the shop has had, read from the index alone
+            models.Index(
+                fields=["retailer", "-visited_on", "-id"],
+                include=["store_score"],
+                condition=Q(store_score__isnull=False) & ~Q(trust="rejected"),
+                name="visit_retailer_last_scored",
+            ),
             models.Index(fields=["manager", "visited_on"], name="visit_manager_day"),
             models.Index(fields=["manager", "checked_in_at"], name="visit_manager_checkin"),
             models.Index(fields=["latitude", "longitude"], name="visit_coordinates"),

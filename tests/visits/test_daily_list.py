@@ -187,3 +187,102 @@ def test_api_daily_list_gives_scores_and_reasons(
     assert body[0]["recommendations"][0]["product_name"] == "玉溪（软）"
     assert api_client_for(supervisor_a).get("/api/v1/daily-list/").status_code == 400
     assert api_client_for(supervisor_a).get(f"/api/v1/daily-list/?manager={manager_b.pk}").status_code == 404
+
+
+def test_overdue_complaints_count_by_feedbacks_rule_at_most_three(
+    complaint_categories, route_a, manager_a, supervisor_a, record
+):
+    """The count is feedback's (overdue_q, minus about_own_conduct_q for this manager), compiled into the
+    ranking statement with the moment and the manager as its parameters."""
+    many, conduct, not_due = (RetailerFactory(route=route_a) for _ in range(3))
+    for _ in range(4):
+        overdue_complaint(many)
+    own = complaint_open(
+        retailer=conduct, category_code="cm_conduct", description="客户经理态度恶劣", channel="phone"
+    )
+    now = timezone.now()
+    Complaint.objects.filter(pk=own.pk).update(
+        response_due=now - datetime.timedelta(hours=2), resolution_due=now - datetime.timedelta(hours=1)
+    )
+    complaint_open(retailer=not_due, category_code="supply", description="断货", channel="phone")
+    for shop in (conduct, not_due):
+        record(manager_a, shop, days_ago=1)
+    entries = {e.retailer.pk: e for e in daily_list(manager=manager_a)}
+    assert set(entries) == {many.pk}
+    assert [(r.code, r.points, r.text) for r in entries[many.pk].reasons] == [
+        ("complaints", 120, "4 条投诉已超过处理时限"),
+        ("not_visited", 20, "从未走访"),
+    ]
+
+
+def test_a_manager_without_shops_gets_an_empty_list(manager_b, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):  # the policy, the ranking (no recommendations to fetch)
+        assert daily_list(manager=manager_b) == []
+    manager_b.is_active = False  # a scope Django knows is empty (.none()) still compiles into the statement
+    assert daily_list(manager=manager_b) == []
+
+
+def test_recommendations_name_their_products_with_no_further_query(
+    route_case, manager_a, products, django_assert_num_queries
+):
+    shops, today = route_case
+    run = Recommendation.objects.get(retailer=shops["r2"], rank=1).run
+    Recommendation.objects.create(
+        run=run,
+        retailer=shops["r3"],
+        product=products["YX"],
+        rank=1,
+        kind="substitute",
+        substitute_for=products["HJY"],
+    )
+    entries = {e.retailer.pk: e for e in daily_list(manager=manager_a, today=today)}
+    with django_assert_num_queries(0):
+        named = {
+            pk: [
+                (rec.rank, rec.kind, rec.product.name, rec.substitute_for and rec.substitute_for.name)
+                for rec in e.recommendations
+            ]
+            for pk, e in entries.items()
+            if e.recommendations
+        }
+    assert named == {
+        shops["r2"].pk: [(1, "peer", "玉溪（软）", None), (2, "peer", "红双喜（硬）", None)],
+        shops["r3"].pk: [(1, "substitute", "玉溪（软）", "黄金叶（天叶）")],
+    }
+    # one object per product, shared by the recommendations naming it
+    assert (
+        entries[shops["r2"].pk].recommendations[0].product
+        is entries[shops["r3"].pk].recommendations[0].product
+    )
+
+
+def test_ties_and_the_limit_are_decided_in_the_ranking(route_case, route_a, manager_a):
+    """Equal scores: never visited first, then the shop visited longest ago, then the lower id; `limit` cuts the
+    ranked list. The licence warning comes from the policy (5 days: r3's licence, due in 12, no longer scores)."""
+    from visits.models import VisitPolicy
+
+    shops, today = route_case
+    VisitPolicy.objects.create(licence_warning_days=5)
+    shops["r9"] = RetailerFactory(route=route_a)  # an overdue complaint, never visited: 60, as r2
+    overdue_complaint(shops["r9"])
+    shops["r10"] = RetailerFactory(route=route_a)  # an unsold cultivation target, never visited: 30
+    CultivationTarget.objects.create(
+        programme=CultivationProgramme.objects.get(name="天叶培育"), retailer=shops["r10"], source="hand"
+    )
+    names = {r.pk: name for name, r in shops.items()}
+    ranked = [(names[e.retailer.pk], e.score) for e in daily_list(manager=manager_a, today=today)]
+    assert ranked == [
+        ("r2", 60),
+        ("r9", 60),
+        ("r1", 35),
+        ("r10", 30),
+        ("r4", 30),
+        ("r8", 30),
+        ("r3", 25),
+        ("r5", 15),
+    ]
+    assert [names[e.retailer.pk] for e in daily_list(manager=manager_a, today=today, limit=3)] == [
+        "r2",
+        "r9",
+        "r1",
+    ]
