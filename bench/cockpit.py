@@ -6,10 +6,10 @@
     admin       GET /cockpit/ of the company administrator (the company's cockpit: counties and every manager)
     manager     GET / of a customer manager (the home, which is the workspace: today's visits, complaints,
                 call-backs, licences, shops at risk, allocations); its selector must take at most 5 queries
-    baseline    for the same unit (for the manager: the shops of their routes), the raw aggregate the cockpit's sales numbers come from, read straight from the
-                weekly summaries: SELECT period_start, count(*) FILTER (ordered), sum(cartons), sum(amount)
-                FROM sales_retailerperiodsummary JOIN accounts_retailer … over the unit's subtree and 13 weeks,
-                GROUP BY period_start
+    baseline    for the same unit (for the manager: the shops of their routes), the raw aggregate the cockpit's
+                sales numbers come from, read straight from the weekly summaries: SELECT period_start,
+                count(*) FILTER (ordered), sum(cartons), sum(amount) FROM sales_retailerperiodsummary
+                JOIN accounts_retailer … over the unit's subtree and 13 weeks, GROUP BY period_start
     ratio       page p95 ÷ baseline p95 (target ≤ 3); the selectors alone (no HTTP, no template) are reported too
 
 Setup: demo data of the scale with 13 weeks of orders (seeded only when the database holds another number of
