@@ -169,25 +169,31 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+def log_in(page, base_url: str, user: User, password: str = PASSWORD):
+    """The real login form and, for the roles that need it (supervisors and administrators), the two-factor form
+    with the code of the user's authenticator device; returns once the home page has opened."""
+    from tests.users.otp import current_code, needs_otp, otp_device_for
+
+    device = otp_device_for(user) if needs_otp(user) else None
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", password)
+    page.locator("#login-form button[type=submit]").click()
+    if device is not None:
+        page.wait_for_url(f"{base_url}/account/2fa/verify/**")
+        page.fill("#id_token", current_code(device))
+        page.locator("#twofactor-verify-form button[type=submit]").click()
+    page.wait_for_url(f"{base_url}/")
+    return page
+
+
 @pytest.fixture
 def login(live_server):
-    """Log in through the real login form (and, for the roles that need it, the two-factor form with the code of the
-    user's authenticator device) and land on the home page."""
+    """Log in (log_in) and check the home page greets the user."""
     from playwright.sync_api import expect
 
     def do(page, user: User, password: str = PASSWORD):
-        from tests.users.otp import current_code, needs_otp, otp_device_for
-
-        device = otp_device_for(user) if needs_otp(user) else None
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", user.username)
-        page.fill("#id_password", password)
-        page.locator("#login-form button[type=submit]").click()
-        if device is not None:  # supervisors and administrators: the code from their authenticator app
-            page.wait_for_url(f"{live_server.url}/account/2fa/verify/**")
-            page.fill("#id_token", current_code(device))
-            page.locator("#twofactor-verify-form button[type=submit]").click()
-        page.wait_for_url(f"{live_server.url}/")
+        log_in(page, live_server.url, user, password)
         expect(page.locator("h1")).to_contain_text(str(user))
         return page
 

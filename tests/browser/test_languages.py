@@ -20,7 +20,7 @@ from feedback.services.complaints import (
     complaint_start,
 )
 from feedback.services.follow_up import complaint_rate
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 from users.models import User
 from users.services import user_create
@@ -45,21 +45,6 @@ def _context(browser, viewport, language):
     )
     context.set_default_timeout(10_000)
     return context
-
-
-def _login(page, live_server, user):
-    from tests.users.otp import current_code, needs_otp, otp_device_for
-
-    device = otp_device_for(user) if needs_otp(user) else None
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#login-form button[type=submit]").click()
-    if device is not None:
-        page.wait_for_url(f"{live_server.url}/account/2fa/verify/**")
-        page.fill("#id_token", current_code(device))
-        page.locator("#twofactor-verify-form button[type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def _shot(page, name):
@@ -184,7 +169,7 @@ def test_no_page_scrolls_sideways_on_a_390_px_phone(browser, live_server, world,
     for role, user in users.items():
         context = _context(browser, PHONE, language)
         page = context.new_page()
-        _login(page, live_server, user)
+        log_in(page, live_server.url, user)
         assert (
             page.locator("html").get_attribute("lang") == language
         )  # the browser's language, no choice made
@@ -212,7 +197,7 @@ def test_the_navbar_is_one_row_at_1280_px_and_the_timeline_reads_in_the_readers_
         for role in ("supervisor", "admin"):
             context = _context(browser, DESKTOP, language)
             page = context.new_page()
-            _login(page, live_server, users[role])
+            log_in(page, live_server.url, users[role])
             middles = page.evaluate(
                 "[...document.querySelectorAll('#mainNav > ul > li, #mainNav > .nav-tools > *')]"
                 ".map(e => e.getBoundingClientRect()).filter(r => r.width > 0)"

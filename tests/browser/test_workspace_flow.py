@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from accounts.models import SensitiveAccess
 from feedback.models import Complaint
 from feedback.services.complaints import complaint_open
-from tests.browser.conftest import DESKTOP, PASSWORD, PHONE
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from users.models import User
 from users.services import user_create
 from visits.models import VisitPlan
@@ -89,27 +89,10 @@ def _close(context, page):
     context.close()
 
 
-def _login(page, live_server, user):
-    """The login form, then, for the roles that need it, the two-factor form with the code of the user's device
-    (as tests/browser/conftest.py's login does)."""
-    from tests.users.otp import current_code, needs_otp, otp_device_for
-
-    device = otp_device_for(user) if needs_otp(user) else None
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#login-form button[type=submit]").click()
-    if device is not None:
-        page.wait_for_url(f"{live_server.url}/account/2fa/verify/**")
-        page.fill("#id_token", current_code(device))
-        page.locator("#twofactor-verify-form button[type=submit]").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_a_manager_starts_the_next_visit_and_calls_back_a_low_rating_on_a_phone(browser, live_server, day):
     context = _context(browser, PHONE)
     page = context.new_page()
-    _login(page, live_server, day.cm_a)
+    log_in(page, live_server.url, day.cm_a)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     expect(page.locator("#ws-visit-progress")).to_contain_text("0 / 1")
     expect(page.locator("#ws-next-visit")).to_contain_text(day.shop_a1.shop_name)
@@ -141,7 +124,7 @@ def test_a_manager_starts_the_next_visit_and_calls_back_a_low_rating_on_a_phone(
 def test_the_portrait_puts_the_summary_and_the_actions_on_the_first_screen(browser, live_server, day):
     context = _context(browser, PHONE)
     page = context.new_page()
-    _login(page, live_server, day.cm_a)
+    log_in(page, live_server.url, day.cm_a)
     page.goto(f"{live_server.url}/retailers/{day.shop_a1.pk}/")
     bar = page.locator("#portrait-actions")
     expect(bar).to_be_in_viewport()
@@ -170,7 +153,7 @@ def test_an_admin_sees_a_failed_periodic_task_on_the_home(browser, live_server, 
     admin = user_create(username="admin_bt", password=PASSWORD, role=User.Role.ADMIN, is_staff=True)
     context = _context(browser, DESKTOP)
     page = context.new_page()
-    _login(page, live_server, admin)
+    log_in(page, live_server.url, admin)
     failures = page.locator("#health-failures")
     expect(failures).to_contain_text("segmentation-nightly")
     expect(failures).to_contain_text("statement timeout")
@@ -228,7 +211,7 @@ def test_screenshots_of_the_homes_and_the_portrait(browser, live_server, day, la
     for label, viewport in (("390", PHONE), ("1280", DESKTOP)):
         context = _context(browser, viewport, language=language, live_server=live_server)
         page = context.new_page()
-        _login(page, live_server, day.cm_a)
+        log_in(page, live_server.url, day.cm_a)
         page.wait_for_load_state("networkidle")
         if language == "en":
             expect(page.locator("#ws-today")).to_contain_text("Today's visits")
@@ -239,7 +222,7 @@ def test_screenshots_of_the_homes_and_the_portrait(browser, live_server, day, la
         _close(context, page)
         context = _context(browser, viewport, language=language, live_server=live_server)
         page = context.new_page()
-        _login(page, live_server, admin)
+        log_in(page, live_server.url, admin)
         page.wait_for_load_state("networkidle")
         page.screenshot(path=str(SHOTS / f"home-admin-{label}-{language}.png"), full_page=True)
         _close(context, page)
