@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with visits' rows about the duplicate (see
 accounts.dedupe.MERGE_DECISIONS); registered from VisitsConfig.ready()."""
 
-from accounts.dedupe import merge_move
+from accounts.dedupe import merge_move, merge_stay
 
 
 def register() -> None:
@@ -19,4 +19,9 @@ def register() -> None:
         unique_with=["programme"],
         why="targets follow the shop; where both records are targets of one programme the survivor's stands and "
         "the duplicate's is deleted",
+    )
+    merge_stay(
+        "visits.ShopFacts",
+        why="derived, not moved: the database recomputes both shops' rows as the duplicate's visits, complaints, "
+        "survey answers and call-backs move (migration 0005's triggers)",
     )

@@ -18,3 +18,10 @@ def register() -> None:
     privacy_declare(
         "visits.CultivationTarget", PrivacyAction.KEEP, why="a brand programme's target: no personal field"
     )
+    privacy_declare(
+        "visits.ShopFacts",
+        PrivacyAction.KEEP,
+        export=False,
+        why="dates, counts and scores derived from the shop's visits and cases (recomputed from them): no personal "
+        "field",
+    )

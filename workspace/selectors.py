@@ -4,8 +4,9 @@ The customer manager's workspace (`manager_workspace`) costs three queries whate
 visit policy and the daily list's ranking (visits.selectors.daily, without its recommendations), and one statement
 that carries every other section as a JSON array (`_sections`: each section is a scoped Django queryset over the
 manager's own shops, compiled and embedded as a sub-select, so the sections are read in one round trip). Each
-section reads through indexes keyed by the manager's ~200 shops (route → retailer, retailer → complaints, scores,
-surveys, allowances), never the company's order lines.
+section reads through indexes keyed by the manager's ~200 shops (route → retailer, retailer → its facts row
+visits.ShopFacts — last visit, call-back signals, open complaints, kept by the database on every write —, plans,
+scores, allowances), never the company's visits, complaints or order lines.
 
 The administrator's home (`admin_health`): beat and worker, each periodic task's last run (workspace.TaskRun,
 written by the Celery hooks in crm.celery_app), failures in the last 24 h, imports and scoring runs in progress,
@@ -21,9 +22,11 @@ from django.db import connection
 from django.db.models import (
     Case,
     Count,
+    DateField,
     DateTimeField,
-    Exists,
+    ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
@@ -42,14 +45,14 @@ from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from core.masking import mask_mobile
 from core.replica import ReplicaStatus, replica_status
-from feedback.models import Complaint, HiddenComplaintCall, SurveyResponse
+from feedback.models import Complaint
 from feedback.selectors.complaints import overdue_q
 from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
 from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
 from loyalty.models import Redemption
 from sales.models import AllocationAllowance, AllocationPlan
 from segmentation.models import RetailerScore, TierChange
-from visits.models import Visit, VisitPlan
+from visits.models import ShopFacts, Visit, VisitPlan
 from visits.selectors.daily import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, DailyEntry, daily_list
 
 User = get_user_model()
@@ -143,53 +146,44 @@ def _complaints_assigned(*, manager: User, now: datetime.datetime) -> QuerySet:
 def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
     """The manager's shops to call back: a complaint follow-up rated ≤ 2 in the last 90 days, or a latest survey
     answer in the last 180 days below 60 (the hidden-complaint rules of feedback.selectors.hidden_complaints), and
-    no complaint filed nor call recorded since. One index lookup per shop and fact."""
+    no complaint filed nor call recorded since. Read from each shop's ShopFacts row (its latest low rating, latest
+    survey answer, latest complaint and call, kept by the database on every write): one index probe per shop."""
     rated_since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=LOW_RATING_DAYS), datetime.time.min)
     )
     survey_since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=LOW_SURVEY_DAYS), datetime.time.min)
     )
-    low_rated = Complaint.objects.filter(
-        retailer=OuterRef("pk"), rating__lte=Complaint.LOW_RATING_MAX, rated_at__gte=rated_since
-    ).order_by("-rated_at", "-id")
-    survey = SurveyResponse.objects.filter(
-        retailer=OuterRef("pk"), submitted_at__gte=survey_since, overall_score__isnull=False
-    ).order_by("-submitted_at", "-id")
-    cleared = Greatest(
-        Coalesce(
-            Subquery(
-                HiddenComplaintCall.objects.filter(retailer=OuterRef("pk"))
-                .order_by("-called_at")
-                .values("called_at")[:1]
-            ),
-            Value(datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)),
-        ),
-        Coalesce(
-            Subquery(
-                Complaint.objects.filter(retailer=OuterRef("pk"))
-                .order_by("-opened_at")
-                .values("opened_at")[:1]
-            ),
-            Value(datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)),
-        ),
-        output_field=DateTimeField(),
-    )
+    epoch = Value(datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC))
+    rated = Q(low_rated_at__gte=rated_since)
+    surveyed = Q(last_surveyed_at__gte=survey_since)
+
+    def within(window: Q, field_name: str, output_field):
+        return Case(When(window, then=F(field_name)), default=None, output_field=output_field)
+
     return (
-        Retailer.objects.filter(pk__in=shops)
+        ShopFacts.objects.filter(retailer__in=shops)
         .annotate(
-            complaint_id=Subquery(low_rated.values("pk")[:1]),
-            rating=Subquery(low_rated.values("rating")[:1]),
-            rated_at=Subquery(low_rated.values("rated_at")[:1]),
-            survey_score=Subquery(survey.values("overall_score")[:1]),
-            surveyed_at=Subquery(survey.values("submitted_at")[:1]),
-            cleared_at=cleared,
+            id=F("retailer_id"),
+            shop_name=F("retailer__shop_name"),
+            owner_name=F("retailer__owner_name"),
+            mobile=F("retailer__mobile"),
+            complaint_id=within(rated, "low_rated_complaint_id", IntegerField()),
+            rating=within(rated, "low_rating", IntegerField()),
+            rated_at=within(rated, "low_rated_at", DateTimeField()),
+            survey_score=within(surveyed, "last_survey_score", FloatField()),
+            surveyed_at=within(surveyed, "last_surveyed_at", DateTimeField()),
+            cleared_at=Greatest(
+                Coalesce("last_call_at", epoch),
+                Coalesce("last_complaint_at", epoch),
+                output_field=DateTimeField(),
+            ),
         )
         .filter(
             Q(rated_at__isnull=False, rated_at__gt=F("cleared_at"))
             | Q(survey_score__lt=LOW_SURVEY_SCORE, surveyed_at__gt=F("cleared_at"))
         )
-        .order_by(F("rated_at").desc(nulls_last=True), F("surveyed_at").desc(nulls_last=True), "id")
+        .order_by(F("rated_at").desc(nulls_last=True), F("surveyed_at").desc(nulls_last=True), "retailer_id")
         .values(
             "id",
             "shop_name",
@@ -249,20 +243,24 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
     licence_by = today + datetime.timedelta(days=LICENCE_WINDOW_DAYS)
     stopped = Q(licence_expires_on__lt=today) | ~Q(licence_status=Retailer.LicenceStatus.VALID)
     sections = {
-        "today": Retailer.objects.filter(pk__in=shops)
-        .annotate(
-            planned=Exists(VisitPlan.objects.filter(retailer=OuterRef("pk"), planned_on=today)),
-            done=Exists(Visit.objects.filter(retailer=OuterRef("pk"), manager=manager, visited_on=today)),
-        )
-        .filter(Q(planned=True) | Q(done=True))
-        .values("id", "planned", "done"),
+        # today's plans of the manager's shops (one probe per shop), and the manager's own visits of today
+        "planned": VisitPlan.objects.filter(retailer__in=shops, planned_on=today).values("retailer_id"),
+        "done": Visit.objects.filter(manager=manager, visited_on=today, retailer__in=shops)
+        .order_by()
+        .values("retailer_id")
+        .distinct(),
         "complaints": _complaints_assigned(manager=manager, now=now),
         "callbacks": _callbacks(shops=shops, today=today),
-        "expiring": scope.filter(
+        # the route's ~200 shops are filtered row by row: `expires` (the date + 0) keeps the planner from adding
+        # the company-wide expiry index to the route's (a BitmapAnd that read every licence expiring in the window)
+        "expiring": scope.annotate(
+            expires=ExpressionWrapper(F("licence_expires_on") + 0, output_field=DateField())
+        )
+        .filter(
             status=Retailer.Status.ACTIVE,
             licence_status=Retailer.LicenceStatus.VALID,
-            licence_expires_on__gte=today,
-            licence_expires_on__lte=licence_by,
+            expires__gte=today,
+            expires__lte=licence_by,
         )
         .order_by("licence_expires_on", "id")
         .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
@@ -320,12 +318,13 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
         )
     for row in data["expiring"] + data["expired"]:
         row["licence_status_label"] = Retailer.LicenceStatus(row["licence_status"]).label
-    visited = {row["id"] for row in data["today"] if row["done"]}
+    planned = {row["retailer_id"] for row in data["planned"]}
+    visited = {row["retailer_id"] for row in data["done"]}
     entries = daily_list(manager=manager, today=today, recommend=False)
     counts = (data["licence_counts"] or [{"expired": 0, "expiring": 0}])[0]
     return Workspace(
         today=today,
-        planned_today=sum(1 for row in data["today"] if row["planned"]),
+        planned_today=len(planned),
         done_today=len(visited),
         next_visits=[e for e in entries if e.retailer.pk not in visited][:3],
         complaints=_dates(data["complaints"], "due"),

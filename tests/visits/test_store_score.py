@@ -1,6 +1,6 @@
 """The store score (终端形象/规范经营分) on hand-built visits: the weighted arithmetic with the default and the
 admin's weights, the score stored per visit, the shop's trend on the portrait, and the daily list's reason for a
-shop whose last scored visit is below the threshold — computed per shop by a correlated subquery."""
+shop whose last scored visit is below the threshold — read from the shop's facts row (visits.ShopFacts)."""
 
 import re
 
@@ -72,17 +72,13 @@ def test_daily_list_names_the_shops_below_the_threshold(shops, manager_a):
     assert daily_list(manager=manager_a) == []
 
 
-def test_the_score_is_a_subquery_keyed_by_the_one_shop(shops, manager_a):
+def test_the_score_is_read_from_the_shops_facts_row_not_from_its_visits(shops, manager_a):
     sql = str(_ranked(manager=manager_a, today=timezone.localdate(), shops=[s.pk for s in shops]).query)
-    assert 'JOIN "visits_visit"' not in sql
-    # the last visit and the store score: each a subquery on visits_visit keyed by the one shop, read once
-    reads = re.findall(
-        r'FROM "visits_visit" (U\d+) WHERE \(?[^)]{0,200}?\1\."retailer_id" = \("accounts_retailer"\."id"\)',
-        sql,
-    )
-    assert len(reads) == sql.count('FROM "visits_visit"') == 2, re.findall(
-        r'FROM "visits_visit".{0,160}', sql
-    )
+    # the last visit and the store score come from the one facts row of the shop (kept by the database on every
+    # write of a visit, tests/visits/test_shop_facts.py), not from a read of the company's visits
+    assert not re.search(r"\bvisits_visit\b", sql)
+    assert sql.count("visits_shopfacts") == 1
+    assert 'facts.retailer_id = "accounts_retailer"."id"' in sql
 
 
 def test_the_portrait_panel_shows_the_score_and_its_trend(shops, client_for, manager_a):

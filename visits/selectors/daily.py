@@ -1,8 +1,8 @@
 """The customer manager's daily list: which of their shops to visit today, ranked, each with its reasons in words.
 
-Three queries whatever the route size: the policy; one statement (DAILY_LIST_SQL) that reads every scoring fact of
-every shop in the manager's scope, each once, adds the points, ranks the shops and returns the listed ones only; the
-recommendations of the shops listed. The score is the sum of these points (the reasons shown are exactly the
+Two queries whatever the route size: the policy; one statement (DAILY_LIST_SQL) that reads every scoring fact of
+every shop in the manager's scope, each once, adds the points, ranks the shops and returns the listed ones only, with
+the first recommendations of the shops listed. The score is the sum of these points (the reasons shown are exactly the
 terms that scored):
 
     complaint past its deadline (feedback)            40 each, at most 3 counted
@@ -35,8 +35,7 @@ from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from feedback.models import Complaint
 from feedback.selectors.complaints import about_own_conduct_q, overdue_q
-from sales.models import Product
-from segmentation.models import Recommendation, RetailerScore
+from segmentation.models import RetailerScore
 from users.models import User
 from visits.models import Visit, VisitPolicy
 from visits.selectors import policy_get
@@ -57,21 +56,18 @@ RECOMMENDATIONS_SHOWN = 3
 # The daily list's rule (the module docstring) as one statement, in SQL because the field benchmark justifies it:
 # with the ORM (nine correlated subqueries per shop, the scope as a semi-join and every shop's row read twice, all
 # ~200 shops built as models and scored in Python, two models per recommendation) a province manager's list cost
-# twice as much. Its cost is the manager's shops:
+# twice as much. Its cost is the manager's shops, and only one row of facts per shop:
 # - `shop` is their scope, computed once (retailer_scope, compiled in as {shops}) with the whole retailer row, so
 #   the listed shops need no second read; its rows are named like the table they come from;
-# - every fact is a lookup keyed by the one shop through an index: a correlated subquery, which PostgreSQL cannot
-#   turn into a join over the company's visits, plans, complaints or orders, and which keeps the planner out of a
-#   join order search (as LATERAL joins did not: they planned 0.4 ms slower for the same plan); RetailerScore is one
-#   join (one row per shop); `fact` is MATERIALIZED so each subquery runs once per shop whatever uses the fact;
+# - what the visits, complaints and orders say of a shop is read from its ShopFacts row (last visit, last store
+#   score, open complaints) and its cultivation targets' first purchase (CultivationTarget.first_bought_on), both
+#   kept current by the database's own triggers (visits migration 0005) on every write: one index probe per
+#   shop, instead of probing the company's visits and every order since a programme's start as each list did;
 # - {overdue} counts the shop's complaints past their deadline by feedback's own rule (overdue_q, minus
-#   about_own_conduct_q), compiled;
-# - the store score is the first entry of the partial index visit_retailer_last_scored;
-# - a cultivation target has bought the product when an order of the shop since the programme's start has a line
-#   of it: that shop's orders from that day (order_retailer_date), then each one's line of the product
-#   (orderline_one_per_product), for the targets of the running programmes only (`running`, read once); a LATERAL
-#   probe with LIMIT 1, which the planner costs at what it reads (a NOT EXISTS was costed at a whole anti-join per
-#   shop, which would bring a big route over jit_above_cost);
+#   about_own_conduct_q), compiled, and only for a shop with open complaints (most have none);
+# - a cultivation target has not bought when its first purchase since the start is none, or after `today`, for
+#   the running programmes only (`running`, read once; no probe at all when none runs);
+# - RetailerScore is one join (one row per shop); `fact` is MATERIALIZED so each subquery runs once per shop;
 # - the points are added over those facts, ranked and cut in SQL: only the listed shops leave the database.
 DAILY_LIST_SQL = """
 WITH shop AS MATERIALIZED ({shops}),
@@ -82,26 +78,20 @@ running AS MATERIALIZED (
 ),
 fact AS MATERIALIZED (
     SELECT "accounts_retailer".*,
-           (SELECT U0."visited_on" FROM "visits_visit" U0 WHERE U0."retailer_id" = ("accounts_retailer"."id")
-            ORDER BY U0."visited_on" DESC LIMIT 1) AS last_visit,
+           facts.last_visit_on AS last_visit,
            EXISTS (SELECT FROM visits_visitplan plan
                    WHERE plan.retailer_id = "accounts_retailer"."id" AND plan.planned_on = %(today)s) AS planned_today,
-           COALESCE(({overdue}), 0) AS overdue_complaints,
+           CASE WHEN facts.open_complaints > 0 THEN COALESCE(({overdue}), 0) ELSE 0 END AS overdue_complaints,
            score.value_class, score.lifecycle, score.churn_probability,
-           (SELECT U1."store_score"
-            FROM "visits_visit" U1 WHERE U1."retailer_id" = ("accounts_retailer"."id") AND U1."store_score" IS NOT NULL
-              AND U1."trust" <> %(rejected)s
-            ORDER BY U1."visited_on" DESC, U1."id" DESC LIMIT 1) AS store_score,
-           (SELECT array_agg(running.name ORDER BY running.starts_on, running.id)
-            FROM running JOIN visits_cultivationtarget target ON target.programme_id = running.id
-            LEFT JOIN LATERAL (
-                SELECT true AS bought FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id
-                WHERE o.retailer_id = target.retailer_id AND o.ordered_on >= running.starts_on
-                  AND o.ordered_on <= %(today)s AND l.product_id = running.product_id
-                LIMIT 1
-            ) since_start ON true
-            WHERE target.retailer_id = "accounts_retailer"."id" AND since_start.bought IS NULL) AS unsold_products
+           facts.store_score,
+           CASE WHEN EXISTS (SELECT FROM running) THEN
+               (SELECT array_agg(running.name ORDER BY running.starts_on, running.id)
+                FROM running JOIN visits_cultivationtarget target ON target.programme_id = running.id
+                WHERE target.retailer_id = "accounts_retailer"."id"
+                  AND (target.first_bought_on IS NULL OR target.first_bought_on > %(today)s))
+           END AS unsold_products
     FROM shop AS "accounts_retailer"
+    LEFT JOIN visits_shopfacts facts ON facts.retailer_id = "accounts_retailer"."id"
     LEFT JOIN segmentation_retailerscore score ON score.retailer_id = "accounts_retailer"."id"
 ),
 point AS (
@@ -122,12 +112,26 @@ ranked AS (
     SELECT point.*,
            p_complaints + p_risk + p_licence + p_planned + p_not_visited + p_cultivation + p_store_score AS score
     FROM point
+),
+listed AS (
+    SELECT * FROM ranked
+    WHERE score > 0
+    ORDER BY score DESC, last_visit NULLS FIRST, id
+    LIMIT %(limit)s
 )
-SELECT * FROM ranked
-WHERE score > 0
+SELECT listed.*, {recommended} AS recommended
+FROM listed
 ORDER BY score DESC, last_visit NULLS FIRST, id
-LIMIT %(limit)s
 """
+# the listed shops' first recommendations as [rank, product id, name, kind, id and name of the product replaced]:
+# read for the listed shops only, in the same statement (segmentation_recommendation's (retailer, rank) index)
+RECOMMENDED_SQL = """(
+    SELECT json_agg(json_build_array(rec.rank, rec.product_id, product.name, rec.kind, replaced.id, replaced.name) ORDER BY rec.rank)
+    FROM segmentation_recommendation rec
+    JOIN sales_product product ON product.id = rec.product_id
+    LEFT JOIN sales_product replaced ON replaced.id = rec.substitute_for_id
+    WHERE rec.retailer_id = listed.id AND rec.rank <= %(recommendations_shown)s
+)"""
 
 
 @dataclass
@@ -137,6 +141,27 @@ class Reason:
     text: str
 
 
+@dataclass(frozen=True)
+class ProductName:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Recommended:
+    """One of a listed shop's first recommendations (segmentation.Recommendation), as the list shows it: the product
+    and, for a substitute, the product it replaces."""
+
+    rank: int
+    product: ProductName
+    kind: str
+    substitute_for: ProductName | None = None
+
+    @property
+    def product_id(self) -> int:
+        return self.product.id
+
+
 @dataclass
 class DailyEntry:
     retailer: Retailer
@@ -144,7 +169,7 @@ class DailyEntry:
     reasons: list[Reason]
     last_visit: datetime.date | None
     planned_today: bool
-    recommendations: list[Recommendation] = field(default_factory=list)
+    recommendations: list[Recommended] = field(default_factory=list)
 
     @property
     def map_url(self) -> str:
@@ -188,6 +213,7 @@ def _ranked(
     shops: QuerySet[Retailer] | Iterable[int],
     policy: VisitPolicy | None = None,
     limit: int | None = None,
+    recommend: bool = False,
 ):
     """The listed shops of `shops` (the manager's scope, or ids), best first, at most `limit`: Retailer rows with
     the facts (last_visit, planned_today, overdue_complaints, value_class, lifecycle, churn_probability,
@@ -217,10 +243,13 @@ def _ranked(
         "store_score_threshold": policy.store_score_threshold,
         "w_store_score": W_LOW_STORE_SCORE,
         "limit": limit,
+        "recommendations_shown": RECOMMENDATIONS_SHOWN,
     }
     shops_sql = _named(*queryset_sql(shops.order_by()), "shop", params)
     overdue_sql = _named(*_overdue_sql(), "overdue", params)
-    return Retailer.objects.raw(DAILY_LIST_SQL.format(shops=shops_sql, overdue=overdue_sql), params)
+    recommended = RECOMMENDED_SQL if recommend else "NULL::json"
+    sql = DAILY_LIST_SQL.format(shops=shops_sql, overdue=overdue_sql, recommended=recommended)
+    return Retailer.objects.raw(sql, params)
 
 
 def _reasons(r: Retailer, today: datetime.date, threshold: int) -> list[Reason]:
@@ -291,45 +320,30 @@ def _reasons(r: Retailer, today: datetime.date, threshold: int) -> list[Reason]:
     return reasons
 
 
-def _recommendations(retailer_ids: list[int]) -> dict[int, list[Recommendation]]:
-    """The first RECOMMENDATIONS_SHOWN recommendations of each shop, in rank order, with the product recommended and
-    the one it replaces, in one query. A product named by several recommendations is one object holding its name
-    (its other fields load on access), cached on the recommendation as select_related would: select_related builds
-    a complete product per row, and that cost more than the query itself."""
-    qs = Recommendation.objects.filter(
-        retailer_id__in=retailer_ids, rank__lte=RECOMMENDATIONS_SHOWN
-    ).order_by("retailer_id", "rank")
-    db = qs.db
-    fields = [f.attname for f in Recommendation._meta.concrete_fields]
-    recommended = Recommendation._meta.get_field("product")
-    replaced = Recommendation._meta.get_field("substitute_for")
-    products: dict[int, Product] = {}
-
-    def product(pk: int | None, name: str | None) -> Product | None:
-        if pk is not None and pk not in products:
-            products[pk] = Product.from_db(db, ["id", "name"], (pk, name))
-        return products.get(pk)
-
-    by_shop: dict[int, list[Recommendation]] = {}
-    for *values, name, replaced_name in qs.values_list(*fields, "product__name", "substitute_for__name"):
-        rec = Recommendation.from_db(db, fields, values)
-        recommended.set_cached_value(rec, product(rec.product_id, name))
-        replaced.set_cached_value(rec, product(rec.substitute_for_id, replaced_name))
-        by_shop.setdefault(rec.retailer_id, []).append(rec)
-    return by_shop
+def _recommended(rows: list | None) -> list[Recommended]:
+    return [
+        Recommended(
+            rank=rank,
+            product=ProductName(product_id, name),
+            kind=kind,
+            substitute_for=ProductName(replaced_id, replaced) if replaced_id else None,
+        )
+        for rank, product_id, name, kind, replaced_id, replaced in rows or ()
+    ]
 
 
 def daily_list(
     *, manager: User, today: datetime.date | None = None, limit: int = 60, recommend: bool = True
 ) -> list[DailyEntry]:
-    """The manager's ranked list for `today` (default: the local date). Three queries whatever the route size: the
-    policy, the ranking, the recommendations (none asked for when `recommend` is false, as the workspace does)."""
+    """The manager's ranked list for `today` (default: the local date). Two queries whatever the route size: the
+    policy, and the ranking with the recommendations (none read when `recommend` is false, as the workspace does)."""
     today = today or timezone.localdate()
     shops = retailer_scope(user=manager).filter(status=Retailer.Status.ACTIVE)
     policy = policy_get()
-    rows = list(_ranked(manager=manager, today=today, shops=shops, policy=policy, limit=limit))
+    rows = list(
+        _ranked(manager=manager, today=today, shops=shops, policy=policy, limit=limit, recommend=recommend)
+    )
     threshold = policy.store_score_threshold
-    recommendations = _recommendations([r.pk for r in rows]) if recommend and rows else {}
     return [
         DailyEntry(
             retailer=r,
@@ -337,7 +351,7 @@ def daily_list(
             reasons=_reasons(r, today, threshold),
             last_visit=r.last_visit,
             planned_today=r.planned_today,
-            recommendations=recommendations.get(r.pk, []),
+            recommendations=_recommended(r.recommended),
         )
         for r in rows
     ]
