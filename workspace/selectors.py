@@ -58,6 +58,7 @@ from visits.selectors.daily import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, D
 User = get_user_model()
 
 LIST_SIZE = 8  # rows shown per section on a phone; the section's link opens the whole list
+NEXT_VISITS = 3  # the next shop and the two after it
 LICENCE_WINDOW_DAYS = 90
 HEARTBEAT_KEY = "crm:worker-heartbeat"  # written by crm.tasks.heartbeat_task (every 5 minutes by beat)
 
@@ -320,13 +321,15 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
         row["licence_status_label"] = Retailer.LicenceStatus(row["licence_status"]).label
     planned = {row["retailer_id"] for row in data["planned"]}
     visited = {row["retailer_id"] for row in data["done"]}
-    entries = daily_list(manager=manager, today=today, recommend=False)
+    # the next three of the daily list not visited today: only that many more rows than the shops visited leave the
+    # database and get their reasons worded
+    entries = daily_list(manager=manager, today=today, recommend=False, limit=NEXT_VISITS + len(visited))
     counts = (data["licence_counts"] or [{"expired": 0, "expiring": 0}])[0]
     return Workspace(
         today=today,
         planned_today=len(planned),
         done_today=len(visited),
-        next_visits=[e for e in entries if e.retailer.pk not in visited][:3],
+        next_visits=[e for e in entries if e.retailer.pk not in visited][:NEXT_VISITS],
         complaints=_dates(data["complaints"], "due"),
         callbacks=_dates(data["callbacks"], "rated_at", "surveyed_at"),
         expiring=_dates(data["expiring"], "licence_expires_on"),
