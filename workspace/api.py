@@ -1,5 +1,5 @@
 """GET /api/v1/workspace/: the customer manager's home as data — the same sections the page shows, from the same
-selector (workspace.selectors.manager_workspace: three queries whatever the route size), scoped to the caller's
+selector (workspace.selectors.manager.manager_workspace: three queries whatever the route size), scoped to the caller's
 own shops and with the phone masked as on the page (the full number only through the logged reveal,
 POST /api/v1/retailers/{id}/reveal/).
 

@@ -1,17 +1,10 @@
-"""Reads of each role's home.
-
-The customer manager's workspace (`manager_workspace`) costs three queries whatever the size of the route: the
-visit policy and the daily list's ranking (visits.selectors.daily, without its recommendations), and one statement
-that carries every other section as a JSON array (`_sections`: each section is a scoped Django queryset over the
+"""The customer manager's workspace (`manager_workspace`): three queries whatever the size of the route — the visit
+policy and the daily list's ranking (visits.selectors.daily, without its recommendations), and one statement that
+carries every other section as a JSON array (`_sections`: each section is a scoped Django queryset over the
 manager's own shops, compiled and embedded as a sub-select, so the sections are read in one round trip). Each
 section reads through indexes keyed by the manager's ~200 shops (route → retailer, retailer → its facts row
 visits.ShopFacts — last visit, call-back signals, open complaints, kept by the database on every write —, plans,
-scores, allowances), never the company's visits, complaints or order lines.
-
-The administrator's home (`admin_health`): beat and worker, each periodic task's last run (workspace.TaskRun,
-written by the Celery hooks in crm.celery_app), failures in the last 24 h, imports and scoring runs in progress,
-queue lengths, the database size and the read replica's lag (core.replica).
-"""
+scores, allowances), never the company's visits, complaints or order lines."""
 
 import datetime
 import json
@@ -28,10 +21,8 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -44,7 +35,6 @@ from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from core.masking import mask_mobile
-from core.replica import ReplicaStatus, replica_status
 from feedback.models import Complaint
 from feedback.selectors.complaints import overdue_q
 from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
@@ -57,10 +47,10 @@ from visits.selectors.daily import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, D
 
 User = get_user_model()
 
+
 LIST_SIZE = 8  # rows shown per section on a phone; the section's link opens the whole list
 NEXT_VISITS = 3  # the next shop and the two after it
 LICENCE_WINDOW_DAYS = 90
-HEARTBEAT_KEY = "crm:worker-heartbeat"  # written by crm.tasks.heartbeat_task (every 5 minutes by beat)
 
 
 # --- the customer manager's workspace ----------------------------------------------------------------------------
@@ -339,219 +329,4 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
         allocations=_dates(data["allocations"], "cycle_start", "cycle_end"),
         redemptions=data.get("redemptions", []),
         tier_changes=data.get("tier_changes", []),
-    )
-
-
-# --- the administrator's home ------------------------------------------------------------------------------------
-FAILURE_WINDOW = datetime.timedelta(hours=24)
-BEAT_STALE_AFTER = datetime.timedelta(minutes=10)  # the heartbeat schedule runs every 5 minutes
-
-
-@dataclass
-class ScheduleRow:
-    name: str
-    task: str
-    enabled: bool
-    schedule: str
-    last_sent_at: datetime.datetime | None  # when beat last sent it (django-celery-beat)
-    last_run: dict | None  # its last recorded run (TaskRun): started_at, duration_ms, outcome, error
-    admin_url_id: int
-
-
-@dataclass
-class AdminHealth:
-    now: datetime.datetime
-    beat_last_sent_at: datetime.datetime | None
-    worker_heartbeat_at: datetime.datetime | None
-    schedules: list[ScheduleRow]
-    failures: list[dict]
-    imports_running: list[dict]
-    scoring_running: list[dict]
-    queues: list[dict]
-    queues_note: str
-    database_size: str
-    replica: ReplicaStatus
-
-    @property
-    def beat_stale(self) -> bool:
-        return self.beat_last_sent_at is None or self.now - self.beat_last_sent_at > BEAT_STALE_AFTER
-
-    @property
-    def worker_stale(self) -> bool:
-        return self.worker_heartbeat_at is None or self.now - self.worker_heartbeat_at > BEAT_STALE_AFTER
-
-
-def duration_text(ms: int | None) -> str:
-    """420 ms, 42.0 s, 3 min 05 s, 1 h 02 min."""
-    if ms is None:
-        return "—"
-    if ms < 1000:
-        return f"{ms} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, sec = divmod(int(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {sec:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def queue_lengths(*, celery_app) -> tuple[list[dict], str]:
-    """Messages waiting in each queue the workers consume, asked of the broker (a passive queue declare, which
-    Redis, AMQP and kombu's filesystem transport all answer). ([], why) when the broker cannot be asked."""
-    names = sorted(celery_app.amqp.queues.keys()) or [celery_app.conf.task_default_queue]
-    rows = []
-    try:
-        with celery_app.connection_for_read() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            channel = conn.default_channel
-            for name in names:
-                try:
-                    declared = channel.queue_declare(queue=name, passive=True)
-                    rows.append({"name": name, "messages": declared.message_count})
-                except Exception as exc:  # a queue nobody declared yet holds nothing
-                    rows.append({"name": name, "messages": None, "error": exc.__class__.__name__})
-    except Exception as exc:
-        return [], f"{exc.__class__.__name__}: {exc}"
-    return rows, ""
-
-
-def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | None = None) -> AdminHealth:
-    """Everything on the administrator's home. `heartbeat` is the worker's last heartbeat (ISO time, from the
-    cache key HEARTBEAT_KEY); `celery_app` the configured Celery app, asked for the queue lengths."""
-    from django_celery_beat.models import PeriodicTask
-
-    from accounts.models import ImportJob
-    from segmentation.models import ScoringRun
-    from workspace.models import TaskRun
-
-    now = now or timezone.now()
-    last_run = TaskRun.objects.filter(periodic_task_name=OuterRef("name")).order_by("-started_at", "-id")
-    tasks = list(
-        PeriodicTask.objects.select_related("crontab", "interval")
-        .annotate(
-            run_started_at=Subquery(last_run.values("started_at")[:1]),
-            run_duration_ms=Subquery(last_run.values("duration_ms")[:1]),
-            run_outcome=Subquery(last_run.values("outcome")[:1]),
-            run_error=Subquery(last_run.values("error")[:1]),
-        )
-        .order_by("name")
-    )
-    schedules = [
-        ScheduleRow(
-            name=t.name,
-            task=t.task,
-            enabled=t.enabled,
-            schedule=str(t.crontab or t.interval or t.solar or t.clocked or ""),
-            last_sent_at=t.last_run_at,
-            last_run=(
-                {
-                    "started_at": t.run_started_at,
-                    "duration_ms": t.run_duration_ms,
-                    "duration": duration_text(t.run_duration_ms),
-                    "outcome": t.run_outcome,
-                    "outcome_label": TaskRun.Outcome(t.run_outcome).label,
-                    "error": t.run_error,
-                }
-                if t.run_started_at
-                else None
-            ),
-            admin_url_id=t.pk,
-        )
-        for t in tasks
-    ]
-    failures = list(
-        TaskRun.objects.filter(outcome=TaskRun.Outcome.FAILURE, started_at__gte=now - FAILURE_WINDOW)
-        .order_by("-started_at")
-        .values("id", "periodic_task_name", "task_name", "started_at", "duration_ms", "error")[:20]
-    )
-    for row in failures:
-        row["duration"] = duration_text(row["duration_ms"])
-    imports_running = list(
-        ImportJob.objects.filter(
-            status__in=[ImportJob.Status.UPLOADED, ImportJob.Status.VALIDATING, ImportJob.Status.COMMITTING]
-        )
-        .annotate(user=F("created_by__username"))
-        .order_by("-id")
-        .values("id", "original_name", "kind", "status", "progress", "user")[:10]
-    )
-    scoring_running = list(
-        ScoringRun.objects.filter(status__in=ScoringRun.ACTIVE_STATUSES)
-        .order_by("-id")
-        .values("id", "status", "created_at", "started_at")[:10]
-    )
-    for row in imports_running:
-        row["status_label"] = ImportJob.Status(row["status"]).label
-    for row in scoring_running:
-        row["status_label"] = ScoringRun.Status(row["status"]).label
-    queues, queues_note = queue_lengths(celery_app=celery_app)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        database_size = cursor.fetchone()[0]
-    beat_last = max((t.last_run_at for t in tasks if t.last_run_at), default=None)
-    heartbeat_at = parse_datetime(heartbeat) if heartbeat else None
-    return AdminHealth(
-        now=now,
-        beat_last_sent_at=beat_last,
-        worker_heartbeat_at=heartbeat_at,
-        schedules=schedules,
-        failures=failures,
-        imports_running=imports_running,
-        scoring_running=scoring_running,
-        queues=queues,
-        queues_note=queues_note,
-        database_size=database_size,
-        replica=replica_status(),
-    )
-
-
-# --- the portrait's first screen ---------------------------------------------------------------------------------
-@dataclass
-class PortraitSummary:
-    lifecycle: str  # label, "" before the first scoring run
-    lifecycle_code: str
-    churn_pct: int | None
-    allowance: str  # "黄鹤楼（软蓝） 2条、中华（硬） 1条" this cycle, "" when none
-    open_cases: int
-    overdue_cases: int
-    points: int | None  # None: no points account
-    level: str
-
-
-def portrait_summary(
-    *, user: User, retailer: Retailer, today: datetime.date | None = None
-) -> PortraitSummary:
-    """What the portrait shows on its first screen beside the licence and the tier, from the apps that own each
-    fact: lifecycle (segmentation), this cycle's allowance (sales.allocation), open complaints the user may see
-    (feedback), points (loyalty). `retailer` comes from retailer_get, so it is in the user's scope."""
-    from feedback.selectors.complaints import complaint_scope
-    from loyalty.models import PointsAccount
-    from sales.allocation.selectors import allowance_texts
-
-    today = today or timezone.localdate()
-    score = RetailerScore.objects.filter(retailer=retailer).values("lifecycle", "churn_probability").first()
-    cases = complaint_scope(user=user).filter(retailer=retailer, status__in=Complaint.OPEN_STATUSES)
-    counts = cases.aggregate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(now=timezone.now())))
-    account = (
-        PointsAccount.objects.filter(retailer=retailer).values("balance", "level__name").first()
-        if user.has_perm("loyalty.view_pointsaccount")
-        else None
-    )
-    allowance = (
-        allowance_texts(retailer_ids=[retailer.pk], day=today).get(retailer.pk, "")
-        if user.has_perm("sales.view_allocationplan")
-        else ""
-    )
-    lifecycle = (score or {}).get("lifecycle") or ""
-    churn = (score or {}).get("churn_probability")
-    return PortraitSummary(
-        lifecycle=RetailerScore.Lifecycle(lifecycle).label if lifecycle else "",
-        lifecycle_code=lifecycle,
-        churn_pct=round(churn * 100) if churn is not None else None,
-        allowance=allowance,
-        open_cases=counts["open"],
-        overdue_cases=counts["overdue"],
-        points=account["balance"] if account else None,
-        level=(account or {}).get("level__name") or "",
     )
