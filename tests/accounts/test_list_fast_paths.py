@@ -8,16 +8,21 @@ from django.db import connection
 from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
 from accounts.api import RetailerSerializer
 from accounts.filters import RetailerFilter
+from accounts.licence import retailer_licence_state
 from accounts.models import Retailer, SensitiveAccess
 from accounts.selectors import retailer_scope
 from accounts.services import sensitive_access_log_many
+from accounts.views import LIST_COLUMNS, _list_rows
 from accounts.widgets import FastSelect
+from core.masking import mask_mobile
 from tests.accounts.factories import RetailerFactory
+from tests.users.factories import ManagerFactory
 from users.models import Route
 
 
@@ -121,3 +126,58 @@ def test_access_log_rows_in_retailer_then_field_order(company_admin, retailer_a,
     assert sensitive_access_log_many(user=company_admin, retailer_ids=[], fields=["mobile"], via="api") == 0
     sensitive_access_log_many(user=company_admin, retailer_ids=[retailer_a.pk], fields=["mobile"], via="page")
     assert SensitiveAccess.objects.order_by("-id").first().ip_address is None
+
+
+def test_territory_choices_read_as_columns_say_what_the_models_say(company_admin, route_a, route_b, dept_a):
+    ManagerFactory(username="no_display_name", display_name="", org_unit=dept_a)  # __str__ falls back
+    filterset = RetailerFilter({}, queryset=retailer_scope(user=company_admin), user=company_admin)
+    for name in ("route", "manager", "org_unit"):
+        field = filterset.form.fields[name]
+        django = forms.ModelChoiceField(queryset=field.queryset, empty_label=field.empty_label)
+        fast = [(str(value), str(label)) for value, label in field.choices]
+        assert fast == [(str(value), str(label)) for value, label in django.choices], name
+        assert len(fast) > 2, name
+    assert "no_display_name" in [label for _value, label in filterset.form.fields["manager"].choices]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_list_rows_say_what_the_retailer_says(route_a, route_b, language):
+    today = timezone.localdate()
+    shops = [
+        RetailerFactory(route=route_a, tier=None),
+        RetailerFactory(route=route_a, licence_expires_on=today - datetime.timedelta(days=3)),
+        RetailerFactory(route=route_b, licence_expires_on=today + datetime.timedelta(days=60)),
+        RetailerFactory(route=route_b, licence_expires_on=today + datetime.timedelta(days=91)),
+    ]
+    Retailer.objects.filter(pk=shops[1].pk).update(status=Retailer.Status.SUSPENDED, licence_status="revoked")
+    Route.objects.filter(pk=route_b.pk).update(manager=None)
+    qs = Retailer.objects.filter(pk__in=[s.pk for s in shops]).order_by("-id")
+    with translation.override(language):
+        rows = _list_rows(list(qs.values(*LIST_COLUMNS)), today=today)
+        for row, r in zip(rows, qs.select_related("route__manager"), strict=True):
+            days = r.licence_days_left
+            assert row["url"] == r.get_absolute_url()
+            assert row["mobile"] == mask_mobile(r.mobile)
+            assert row["status_label"] == ("" if r.status == "active" else r.get_status_display())
+            assert row["class_title"] == (
+                f"{r.get_market_type_display()} · {r.get_business_format_display()} · {r.get_scale_display()}"
+            )
+            assert row["business_format"] == r.get_business_format_display()
+            assert row["licence"] == retailer_licence_state(r, today=today)
+            assert row["edge"] == (" is-expired" if days < 0 else " is-soon" if days <= 90 else "")
+            assert row["expires_on"] == r.licence_expires_on.strftime("%Y-%m-%d")
+            assert row["tier_label"] == (_("%(n)s档") % {"n": r.tier} if r.tier else "")
+            assert row["route_code"] == r.route.code
+            assert row["manager"] == (str(r.route.manager) if r.route.manager else "")
+    assert [row["edge"] for row in rows] == ["", " is-soon", " is-expired", ""]
+
+
+def test_list_page_writes_each_retailer_once(route_a, manager_a, client_for):
+    shops = [RetailerFactory(route=route_a) for _ in range(3)]
+    html = client_for(manager_a).get("/retailers/").content.decode()
+    for shop in shops:
+        assert html.count(f'href="{shop.get_absolute_url()}"') == 1
+        assert html.count(shop.shop_name) == 1
+        assert html.count(mask_mobile(shop.mobile)) == 1
+        assert shop.mobile not in html
+    assert html.count('class="retailer-link"') == 3
