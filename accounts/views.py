@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.filters import RetailerFilter
 from accounts.forms import ConsentForm, RetailerForm
-from accounts.licence import licence_state
+from accounts.licence import SOON_DAYS, licence_state
 from accounts.models import Retailer, SensitiveAccess
 from accounts.selectors import (
     retailer_consent_history,
@@ -147,7 +147,7 @@ def _list_rows(rows: list[dict], *, today: datetime.date) -> list[dict]:
                 "edge": " is-expired"
                 if days is not None and days < 0
                 else " is-soon"
-                if days is not None and days <= 90
+                if days is not None and days <= SOON_DAYS
                 else "",
                 "owner_name": row["owner_name"],
                 "mobile": mask_mobile(row["mobile"] or ""),
