@@ -1,5 +1,9 @@
 """REST API for retailers: /api/v1/retailers/ — the same scoping, validation and masking as the pages."""
 
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
@@ -193,6 +197,78 @@ def _read_step(field, model) -> tuple[str, str, str | None, object]:
     return (field.field_name, "attr" if plain else "field", source if plain else None, field)
 
 
+# --- the list's rows without a model instance per row ------------------------------------------------------
+# A list page is RetailerSerializer's output for each row, built from the row's columns (values()): a field whose
+# to_representation gives back a database value unchanged (text, choices, integers, booleans, ids) costs nothing
+# per row; dates, times and decimals still go through their own field's to_representation, and every row through
+# mask_personal_fields, as RetailerSerializer.to_representation does. tests/accounts/test_list_fast_paths.py
+# compares the two outputs; a field this cannot read raises here rather than being written differently.
+_UNCHANGED = (
+    serializers.CharField,  # EmailField too
+    serializers.ChoiceField,  # the database holds the choices' own values
+    serializers.IntegerField,
+    serializers.BooleanField,
+)
+# fields that are model properties: their columns and how the property computes them
+_COMPUTED = {"licence_days_left": (("licence_expires_on",), Retailer.days_left)}
+
+
+@dataclass(frozen=True)
+class _ListField:
+    name: str
+    columns: tuple[str, ...]  # what values() reads
+    read: Callable[[dict], object]
+
+
+@functools.cache
+def _list_fields() -> tuple[_ListField, ...]:
+    serializer = RetailerSerializer()  # no request: the fields only write values, they read no context
+    return tuple(_list_field(field) for field in serializer._readable_fields)
+
+
+def _list_field(field) -> _ListField:
+    name, source = field.field_name, field.source
+    if name in _COMPUTED:
+        columns, compute = _COMPUTED[name]
+        return _ListField(name, columns, lambda row: compute(*(row[c] for c in columns)))
+    column = source.replace(".", "__")
+    if isinstance(
+        field, serializers.BaseSerializer
+    ):  # a nested object (the route's manager): null or its fields
+        parts = [(sub.field_name, f"{column}__{sub.source}") for sub in field._readable_fields]
+        if any(not isinstance(sub, _UNCHANGED) for sub in field._readable_fields):
+            raise ValueError(f"{name}: a nested field that is not written as read")
+        key = parts[0][1]
+        return _ListField(
+            name,
+            tuple(c for _n, c in parts),
+            lambda row: None if row[key] is None else {n: row[c] for n, c in parts},
+        )
+    if isinstance(field, PrimaryKeyRelatedField) and field.pk_field is None:
+        return _ListField(name, (column,), lambda row: row[column])  # values() reads a foreign key as its id
+    if isinstance(field, serializers.ModelField):  # a generated text column (class_code)
+        output = getattr(field.model_field, "output_field", field.model_field)
+        if output.get_internal_type() not in ("CharField", "TextField"):
+            raise ValueError(f"{name}: a model field that is not text")
+        return _ListField(name, (column,), lambda row: row[column])
+    if isinstance(field, _UNCHANGED):
+        return _ListField(name, (column,), lambda row: row[column])
+    write = field.to_representation
+    if isinstance(field, (serializers.DateField, serializers.DateTimeField, serializers.DecimalField)):
+        return _ListField(name, (column,), lambda row: None if row[column] is None else write(row[column]))
+    raise ValueError(f"{name}: no list reading for {type(field).__name__}")
+
+
+def retailer_list_columns() -> list[str]:
+    return list(dict.fromkeys(column for field in _list_fields() for column in field.columns))
+
+
+def retailer_list_rows(rows: list[dict]) -> list[dict]:
+    """RetailerSerializer(rows, many=True).data, for rows read as values(*retailer_list_columns())."""
+    fields = _list_fields()
+    return [mask_personal_fields({field.name: field.read(row) for field in fields}) for row in rows]
+
+
 def _visible_units(user):
     from users.selectors import org_units_visible
 
@@ -236,9 +312,15 @@ class RetailerViewSet(
 
     def get_queryset(self):
         if self.action == "list":
-            # a list row shows org_unit as its id only: joining the org unit would fetch what no one reads
-            return retailer_scope(user=self.request.user).select_related("route__manager")
+            return retailer_scope(user=self.request.user)  # read as values: see list()
         return retailer_scope(user=self.request.user).select_related("route__manager", "org_unit")
+
+    def list(self, request, *args, **kwargs):
+        # the serializer's JSON for a page, built from the page's columns read as values (retailer_list_rows); a
+        # comment, not a docstring, which the schema would publish as the operation's description
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset.values(*retailer_list_columns()))
+        return self.get_paginated_response(retailer_list_rows(page))
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

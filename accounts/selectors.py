@@ -127,7 +127,8 @@ class Page:
 def retailer_page(
     qs: QuerySet[Retailer], *, after: int | None = None, before: int | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    """Keyset pagination on the primary key, newest first: no OFFSET and no COUNT(*)."""
+    """Keyset pagination on the primary key, newest first: no OFFSET and no COUNT(*). `qs` may be of instances or
+    of values (dicts with an "id")."""
     qs = qs.order_by("-id")
     if before is not None:
         rows = list(qs.filter(id__gt=before).order_by("id")[: size + 1])
@@ -135,8 +136,8 @@ def retailer_page(
         rows = list(reversed(rows[:size]))
         return Page(
             rows=rows,
-            next_after=rows[-1].id if rows else None,
-            prev_before=rows[0].id if rows and has_more_before else None,
+            next_after=_row_id(rows[-1]) if rows else None,
+            prev_before=_row_id(rows[0]) if rows and has_more_before else None,
         )
     if after is not None:
         qs = qs.filter(id__lt=after)
@@ -145,9 +146,13 @@ def retailer_page(
     rows = rows[:size]
     return Page(
         rows=rows,
-        next_after=rows[-1].id if rows and has_more else None,
-        prev_before=rows[0].id if rows and after is not None else None,
+        next_after=_row_id(rows[-1]) if rows and has_more else None,
+        prev_before=_row_id(rows[0]) if rows and after is not None else None,
     )
+
+
+def _row_id(row) -> int:
+    return row["id"] if isinstance(row, dict) else row.id
 
 
 def retailer_count_capped(qs: QuerySet[Retailer], *, cap: int = COUNT_CAP) -> tuple[int, bool]:

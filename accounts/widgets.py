@@ -1,5 +1,7 @@
 """Form widgets for pages that render long choice lists on every request."""
 
+import html
+
 from django import forms
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -19,15 +21,21 @@ class FastSelect(forms.Select):
         parts = [f'<select name="{conditional_escape(name)}"{_attrs(self.build_attrs(self.attrs, attrs))}>']
         has_selected = False
         for option_value, label in choices:
-            option_value = "" if option_value is None else option_value
-            selected = not has_selected and str(option_value) in wanted
+            option_value = "" if option_value is None else str(option_value)
+            selected = not has_selected and option_value in wanted
             has_selected |= selected
             parts.append(
-                f'\n  <option value="{conditional_escape(str(option_value))}"{" selected" if selected else ""}>'
-                f"{conditional_escape(label)}</option>\n"
+                f'\n  <option value="{_escape(option_value)}"{" selected" if selected else ""}>'
+                f"{_escape(label)}</option>\n"
             )
         parts.append("\n</select>")  # the form renderer strips the template's final newline
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+def _escape(text) -> str:
+    """conditional_escape, without its lazy-string wrapper for a plain str (the thousands of option labels): Django's
+    escape is html.escape, and a plain str has no __html__ of its own."""
+    return html.escape(text) if type(text) is str else conditional_escape(text)
 
 
 def _attrs(attrs: dict) -> str:

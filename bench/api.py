@@ -62,7 +62,7 @@ BASELINE_WHAT = (
 )
 
 COUNT_RE = re.compile(r"\bcount\s*\(", re.IGNORECASE)
-# A row links to its portrait (in the table and again in the phone cards); the next page link carries after=.
+# A row links to its portrait (once: one link per row); the next page link carries after=.
 PAGE_ROW_RE = re.compile(r'href="/retailers/(\d+)/"')
 PAGE_NEXT_RE = re.compile(r'href="[^"]*?[?&;]after=(\d+)"')
 CHINESE_RE = re.compile(r"^[\u4e00-\u9fff]+$")

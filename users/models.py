@@ -79,7 +79,12 @@ class User(AbstractUser):
         verbose_name_plural = _("员工账号")
 
     def __str__(self):
-        return self.display_name or self.username
+        return self.name_from(self.display_name, self.username)
+
+    @staticmethod
+    def name_from(display_name: str, username: str) -> str:
+        """What __str__ says, from the two columns (for lists read as values rather than instances)."""
+        return display_name or username
 
     @property
     def is_company_admin(self) -> bool:
@@ -120,7 +125,12 @@ class Route(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.code} {self.name}"
+        return self.label_from(self.code, self.name)
+
+    @staticmethod
+    def label_from(code: str, name: str) -> str:
+        """What __str__ says, from the two columns (for lists read as values rather than instances)."""
+        return f"{code} {name}"
 
 
 class StaffSession(AbstractBaseSession):
