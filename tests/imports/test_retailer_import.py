@@ -248,6 +248,34 @@ def test_customer_code_used_by_another_licence_is_rejected(county_a_world, retai
     assert_rejected(job, "customer_code", "客户编码已被另一家客户（不同许可证号）使用。")
 
 
+def test_the_rules_against_existing_retailers_report_each_rows_errors_in_the_rules_order(
+    county_a_world, retailer_a, retailer_b
+):
+    from accounts.services import LOCKED_FIELDS, starting_tier_cap
+
+    cap = starting_tier_cap()
+    existing = retailer_row(
+        1,
+        许可证号=retailer_a.licence_no,
+        客户编码=retailer_b.customer_code,
+        档位=str(retailer_a.tier + 1),
+        信用等级=retailer_a.credit_grade,
+    )
+    new = retailer_row(2, 档位=str(cap + 1), 信用等级="AAA")
+    content = csv_bytes([existing, new], header=[*RETAILER_HEADER, "信用等级"])
+
+    errors = row_errors(validated_job(user=county_a_world, content=content))
+
+    assert errors[2] == [
+        ("customer_code", "客户编码已被另一家客户（不同许可证号）使用。"),
+        ("tier", "已有客户的该项不能通过导入修改。" + str(LOCKED_FIELDS["tier"])),
+    ]
+    assert errors[3] == [
+        ("tier", f"新客户的起始档位不能高于 {cap} 档（档位评定规则中的新客户上限）。"),
+        ("credit_grade", "新客户的信用等级从 A 级开始。" + str(LOCKED_FIELDS["credit_grade"])),
+    ]
+
+
 def test_customer_code_of_the_same_licence_is_an_update_not_a_clash(county_a_world, retailer_a):
     row = retailer_row(
         1, 客户编码=retailer_a.customer_code, 许可证号=retailer_a.licence_no, 店铺名称="改名后的店"

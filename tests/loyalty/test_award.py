@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.models import EarnMultiplier, EarnRule, PointsEntry, PointsLot
+from loyalty.models import EarnMultiplier, EarnRule, PointsAccount, PointsEntry, PointsLot
 from loyalty.selectors import ledger_discrepancies
 from loyalty.services import level_recompute, points_award
 from tests.loyalty.conftest import ORDER_DAY, balance_of
@@ -80,6 +80,26 @@ def test_the_level_multiplier_and_the_cap_per_order(retailer_a, retailer_b, plac
 
     assert earned(small) == [("封顶规则", 31)]  # floor(21 × 1.5)
     assert earned(capped) == [("封顶规则", 50)]
+
+
+def test_one_award_pays_retailers_with_an_account_at_their_level_and_opens_the_others_at_none(
+    retailer_a, retailer_b, place_order, carton_rule, levels
+):
+    # retailer_a reaches 钻石 (×1.5) in the window; retailer_b has never bought, so has no account yet
+    place_order(retailer_a, {"ZH": 1100}, day=datetime.date(2025, 5, 7))
+    level_recompute(as_of=ORDER_DAY)
+    assert not PointsAccount.objects.filter(retailer=retailer_b).exists()
+    with_level = place_order(retailer_a, {"SX": 21})
+    first_order = place_order(retailer_b, {"SX": 21})
+
+    result = points_award(ordered_from=ORDER_DAY)
+
+    assert result == {"orders": 2, "entries": 2, "points": 31 + 21, "accounts": 2}
+    assert earned(with_level) == [("按条积分", 31)]  # floor(21 × 1.5)
+    assert earned(first_order) == [("按条积分", 21)]  # a new account has no level: ×1
+    assert PointsAccount.objects.get(retailer=retailer_b).balance == 21
+    assert PointsLot.objects.filter(entry__order=first_order, remaining=21).count() == 1
+    assert ledger_discrepancies() == []
 
 
 def test_a_rule_applies_only_to_orders_in_its_dates_and_each_rule_earns_separately(
