@@ -18,6 +18,7 @@ from bench.runner import SCALES, BenchError, analyze, environment, rss_mb
 
 LINES_PER_RETAILER = 5
 PEER_ROWS = 3000
+IMPORT_RATIO_MIN = 0.5  # validated rows/s ÷ COPY rows/s of the same file (DESIGN.md, issue 17)
 RETAILER_HEADER = [
     "客户编码",
     "许可证号",
@@ -452,7 +453,7 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
             ours = results["retailers"]["measured"]["rows_per_s"]
             results["peer"]["ours_vs_peer"] = round(ours / results["peer"]["rows_per_s"], 1)
         cleanup()
-    results["target"] = {"ratio_min": 0.25, "peak_rss_mb_max": 2048}
+    results["target"] = {"ratio_min": IMPORT_RATIO_MIN, "peak_rss_mb_max": 2048}
     results["baseline"] = results["retailers"]["baseline"]
     results["measured"] = {
         "retailers": results["retailers"]["measured"],
@@ -466,7 +467,7 @@ def summary_lines(result: dict) -> list[str]:
     r, o = result["retailers"], result["orders"]
     lines = [
         f"retailers: {r['measured']['rows_per_s']:,.0f} rows/s vs COPY {r['baseline']['rows_per_s']:,.0f} rows/s "
-        f"-> ratio {r['ratio']} (target >= 0.25), vs COPY into an indexed table {r['second_baseline']['ratio']}; memory +{r['memory']['tenth_file_growth_mb']} MB at 1/10, "
+        f"-> ratio {r['ratio']} (target >= {IMPORT_RATIO_MIN}), vs COPY into an indexed table {r['second_baseline']['ratio']}; memory +{r['memory']['tenth_file_growth_mb']} MB at 1/10, "
         f"+{r['memory']['full_file_growth_mb']} MB at full",
         f"orders:    {o['measured']['rows_per_s']:,.0f} lines/s vs COPY {o['baseline']['rows_per_s']:,.0f} "
         f"-> ratio {o['ratio']}; memory +{o['memory']['growth_mb']} MB",
