@@ -168,6 +168,10 @@ class RetailerPeriodSummary(models.Model):
     class3_cartons = models.PositiveIntegerField(default=0)
     class4_cartons = models.PositiveIntegerField(default=0)
     class5_cartons = models.PositiveIntegerField(default=0)
+    # the first and last order day in the period: scoring reads recency and "ordered between two days" from the
+    # weekly rows instead of probing the orders (NULL only on rows written before these were kept)
+    first_ordered_on = models.DateField(null=True, blank=True)
+    last_ordered_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("客户期间汇总")

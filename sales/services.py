@@ -184,9 +184,10 @@ SUMMARY_INSERT = """
       SELECT 'month', date_trunc('month', ordered_on)::date, * FROM per_order
     )
     INSERT INTO sales_retailerperiodsummary (retailer_id, period, period_start, order_count, cartons, amount_fen,
-        class1_cartons, class2_cartons, class3_cartons, class4_cartons, class5_cartons)
+        class1_cartons, class2_cartons, class3_cartons, class4_cartons, class5_cartons, first_ordered_on,
+        last_ordered_on)
     SELECT k.retailer_id, k.period, k.period_start, count(*), sum(k.cartons), sum(k.amount), sum(k.c1), sum(k.c2),
-           sum(k.c3), sum(k.c4), sum(k.c5)
+           sum(k.c3), sum(k.c4), sum(k.c5), min(k.ordered_on), max(k.ordered_on)
     FROM keyed k
     {filter}
     GROUP BY k.retailer_id, k.period, k.period_start

@@ -44,6 +44,8 @@ SUMMARY_FIELDS = (
     "class3_cartons",
     "class4_cartons",
     "class5_cartons",
+    "first_ordered_on",
+    "last_ordered_on",
 )
 
 

@@ -1,10 +1,11 @@
-"""Recommendations read the retailer × product weeks (sales_retailerproductsummary) instead of the order lines: on a
-generated dataset with several orders in some weeks, withdrawn products sharing a substitute and every weekday as
-as_of (so a window's bounds fall inside weeks, and some orders lie after as_of), what the summaries give equals
-what the lines give, for the bought set and for the recommendations themselves.
+"""The scoring stages read summaries instead of the orders and their lines: recommendations the retailer × product
+weeks (sales_retailerproductsummary), churn the first and last order day of the weekly period summaries. On a
+generated dataset with two or three orders in some weeks, withdrawn products sharing a substitute and every
+weekday as as_of (so a window's bounds fall inside weeks, and some orders lie after as_of), what the summaries
+give equals what the orders give: the bought set and the recommendations themselves; churn's recency, labels and
+features at every cut-off.
 
-The line-based queries below are the stage's queries as they were before the summaries, kept here as the
-reference."""
+The order-based queries below are the stages' queries as they were before the summaries, kept as the reference."""
 
 import datetime
 
@@ -15,6 +16,8 @@ from django.db import connection
 from sales.models import Product, RetailerProductSummary
 from sales.services import period_summaries_rebuild
 from segmentation.ml import recommendations
+from segmentation.ml.churn import HISTORY_COLUMNS, HISTORY_SQL, WeeklyHistory, churn_features, cutoff_probes
+from segmentation.ml.frames import sql_frame
 from segmentation.ml.parameters import ml_parameters
 from segmentation.models import Recommendation
 from tests.accounts.factories import RetailerFactory
@@ -46,6 +49,25 @@ LINES_SUBSTITUTE = """
                     WHERE b.retailer_id = o.retailer_id AND b.product_id = w.substitute_id)
   ORDER BY o.retailer_id, w.substitute_id, o.ordered_on DESC, w.id
 """
+
+
+ORDERS_PROBES_SQL = """
+WITH r AS MATERIALIZED (
+  SELECT r.id, r.status FROM accounts_retailer r
+  WHERE r.merged_into_id IS NULL AND EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id)
+)
+SELECT r.id, c.k,
+       c.day - (SELECT max(o.ordered_on) FROM sales_order o
+                WHERE o.retailer_id = r.id AND o.ordered_on <= c.day) AS recency_days,
+       CASE WHEN c.k >= %(horizon)s THEN
+         (NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id
+                      AND o.ordered_on > c.day AND o.ordered_on <= c.day + 7 * %(horizon)s))::int
+       END AS churned
+FROM r
+CROSS JOIN (SELECT k, %(as_of)s::date - 7 * k AS day FROM unnest(%(ks)s::int[]) AS k) c
+WHERE c.k > 0 OR r.status <> 'closed'
+"""
+PROBE_COLUMNS = {"retailer_id": "int64", "k": "int64", "recency_days": "float64", "churned": "float64"}
 
 
 def _lines_insert_sql() -> str:
@@ -92,6 +114,22 @@ def world(make_product, buy, route_a, route_b):
     buy(straddler, tuesday, [w1, active[0]], rebuild=False)
     buy(straddler, tuesday + datetime.timedelta(days=1), [w2], rebuild=False)
     buy(straddler, tuesday + datetime.timedelta(days=2), [w1], rebuild=False)
+    for weeks_before in range(
+        2, 12
+    ):  # and ordered before, so churn scores it: three orders straddle Wednesday
+        buy(straddler, tuesday - datetime.timedelta(weeks=weeks_before), [active[1]], rebuild=False)
+    # a shop that stopped for eight weeks and came back late in a week: its return falls just after a horizon that
+    # ends earlier in that week
+    last_monday = END - datetime.timedelta(days=6)
+    lapser = RetailerFactory(route=route_a, tier=6)
+    for weeks_before in range(12, 26):
+        buy(lapser, last_monday - datetime.timedelta(weeks=weeks_before), [active[2]], rebuild=False)
+    buy(
+        lapser,
+        last_monday - datetime.timedelta(weeks=4) + datetime.timedelta(days=5),
+        [active[2]],
+        rebuild=False,
+    )
     period_summaries_rebuild()
     return retailers
 
@@ -147,3 +185,44 @@ def test_recommendations_from_the_product_weeks_equal_those_from_the_lines(world
     assert straddled > 0
     # the dataset has weeks of several orders, whose first and last days differ
     assert RetailerProductSummary.objects.filter(order_count__gt=1).exists()
+
+
+def test_churn_recency_labels_and_features_from_the_weekly_rows_equal_those_from_the_orders(world):
+    closed = world[3]
+    closed.status = "closed"
+    closed.save(update_fields=["status"])
+    horizon, lookback = 8, 13
+    ks = [0, 1, 2, 3, 4, 6, 8, 9, 10, 12]
+    probed = 0
+    for as_of in [END - datetime.timedelta(days=d) for d in range(14)] + [END + datetime.timedelta(days=2)]:
+        week0 = as_of - datetime.timedelta(days=as_of.weekday())
+        params = {"week0": week0, "as_of": as_of, "max_age": max(ks) + lookback, "ks": ks, "horizon": horizon}
+        with connection.cursor() as cursor:
+            history = WeeklyHistory(
+                sql_frame(cursor, HISTORY_SQL, params, HISTORY_COLUMNS), params["max_age"]
+            )
+            reference = sql_frame(cursor, ORDERS_PROBES_SQL, params, PROBE_COLUMNS)
+            probes = cutoff_probes(cursor, history, as_of=as_of, ks=ks, horizon=horizon)
+        for k in ks:
+            population = []
+            for frame in (reference, probes):
+                rows = frame[frame["k"] == k].sort_values("retailer_id")
+                rows = rows[history.active(rows["retailer_id"].to_numpy(), k, lookback)]
+                population.append(rows.reset_index(drop=True))
+            ours, theirs = population
+            assert len(theirs) > 20, (as_of, k)
+            assert ours["retailer_id"].tolist() == theirs["retailer_id"].tolist(), (as_of, k)
+            assert ours["recency_days"].tolist() == theirs["recency_days"].tolist(), (as_of, k)
+            assert ours["churned"].fillna(-1).tolist() == theirs["churned"].fillna(-1).tolist(), (as_of, k)
+            ids = ours["retailer_id"].to_numpy()
+            window = history.window(ids, k, lookback)
+            assert np.array_equal(
+                churn_features(*window, ours["recency_days"].to_numpy()),
+                churn_features(*window, theirs["recency_days"].to_numpy()),
+                equal_nan=True,
+            )
+            # rows whose cut-off week has orders on both sides of it: two (the first day) or three (probed)
+            unknown = history.at_cutoff(k, as_of.weekday() - 7 * k, horizon)[2]
+            probed += np.isin(history.ids[unknown], ids).sum()
+        assert closed.pk not in set(probes.loc[probes["k"] == 0, "retailer_id"])
+    assert probed > 0
