@@ -226,3 +226,34 @@ def test_churn_recency_labels_and_features_from_the_weekly_rows_equal_those_from
             probed += np.isin(history.ids[unknown], ids).sum()
         assert closed.pk not in set(probes.loc[probes["k"] == 0, "retailer_id"])
     assert probed > 0
+
+
+ORDERS_DAYS_SQL = """
+SELECT r.id,
+       (SELECT max(o.ordered_on) FROM sales_order o WHERE o.retailer_id = r.id AND o.ordered_on <= %(as_of)s::date),
+       (SELECT min(o.ordered_on) FROM sales_order o WHERE o.retailer_id = r.id AND o.ordered_on <= %(as_of)s::date)
+FROM accounts_retailer r WHERE r.merged_into_id IS NULL AND r.status <> 'closed'
+ORDER BY r.id
+"""
+
+
+def test_scoring_reads_each_retailers_first_and_last_order_day_from_the_weekly_rows_as_the_orders_say(world):
+    from segmentation.models import ScoringRun
+    from segmentation.services import SCORE_SQL, _score_parameters, lifecycle_rule_current
+
+    days = [END - datetime.timedelta(days=d) for d in range(14)] + [END + datetime.timedelta(days=2)]
+    days.append(END - datetime.timedelta(weeks=WEEKS - 1))  # the first week of the history
+    for as_of in days:
+        run = ScoringRun(parameters={"as_of": as_of.isoformat(), **lifecycle_rule_current().as_parameters()})
+        with connection.cursor() as cursor:
+            params = _score_parameters(run=run, cursor=cursor)
+            assert params["rows_hold_all_history"]
+            cursor.execute(ORDERS_DAYS_SQL, params)
+            expected = cursor.fetchall()
+            for all_history in (True, False):  # from the rows; then as if older history lay outside them
+                cursor.execute("DROP TABLE IF EXISTS _score")
+                cursor.execute(SCORE_SQL, {**params, "rows_hold_all_history": all_history})
+                cursor.execute("SELECT retailer_id, last_order_on, first_order_on FROM _score ORDER BY 1")
+                assert cursor.fetchall() == expected, (as_of, all_history)
+                cursor.execute("DROP TABLE _score")
+        assert sum(1 for _r, last, _f in expected if last) > 20
