@@ -12,6 +12,7 @@ from sales.models import (
     PriceClassBand,
     Product,
     RetailerPeriodSummary,
+    RetailerProductSummary,
 )
 
 
@@ -75,6 +76,21 @@ class RetailerPeriodSummaryAdmin(ModelAdmin):
     search_fields = ("=retailer__licence_no",)
     show_full_result_count = False
     raw_id_fields = ("retailer",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RetailerProductSummary)
+class RetailerProductSummaryAdmin(ModelAdmin):
+    list_display = ("retailer", "product", "week_start", "order_count", "cartons", "amount_fen")
+    list_filter = ("product",)
+    search_fields = ("=retailer__licence_no",)
+    show_full_result_count = False
+    raw_id_fields = ("retailer", "product")
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user))

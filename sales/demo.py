@@ -157,7 +157,7 @@ def demo_orders_build(
     *, weeks: int, seed: int = 7, stdout=None, today: datetime.date | None = None
 ) -> tuple[int, int]:
     """Weekly orders for every retailer over the `weeks` weeks up to `today` (by default the real today),
-    loaded with COPY; then the period summaries are computed from the lines. Returns (orders, lines)."""
+    loaded with COPY; then the period summaries and the retailer × product weeks are computed from the lines. Returns (orders, lines)."""
     rng = np.random.default_rng(seed)
     with connection.cursor() as cursor:
         cursor.execute("""
@@ -399,5 +399,6 @@ def demo_allocation_build(*, today: datetime.date | None = None) -> int:
 def demo_sales_flush() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
-            "TRUNCATE sales_retailerperiodsummary, sales_orderline, sales_order, sales_product CASCADE"
+            "TRUNCATE sales_retailerperiodsummary, sales_retailerproductsummary, sales_orderline, sales_order, "
+            "sales_product CASCADE"
         )

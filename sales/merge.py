@@ -2,7 +2,11 @@
 accounts.dedupe.MERGE_DECISIONS); registered from SalesConfig.ready()."""
 
 from accounts.dedupe import merge_move, merge_stay
-from sales.services import retailer_orders_move, retailer_summaries_rebuild
+from sales.services import (
+    retailer_orders_move,
+    retailer_product_summaries_rebuild,
+    retailer_summaries_rebuild,
+)
 
 
 def register() -> None:
@@ -15,6 +19,11 @@ def register() -> None:
         "sales.RetailerPeriodSummary",
         handler=retailer_summaries_rebuild,
         why="both retailers' summaries are dropped and the survivor's rebuilt from its orders, now both shops'",
+    )
+    merge_move(
+        "sales.RetailerProductSummary",
+        handler=retailer_product_summaries_rebuild,
+        why="both retailers' product weeks are dropped and the survivor's rebuilt from its orders, now both shops'",
     )
     merge_move(
         "sales.AllocationExcess",

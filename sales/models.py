@@ -1,4 +1,5 @@
-"""Products (品规), price classes, orders and their lines, and per-retailer period summaries."""
+"""Products (品规), price classes, orders and their lines, per-retailer period summaries and per-retailer
+product weeks."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -167,6 +168,10 @@ class RetailerPeriodSummary(models.Model):
     class3_cartons = models.PositiveIntegerField(default=0)
     class4_cartons = models.PositiveIntegerField(default=0)
     class5_cartons = models.PositiveIntegerField(default=0)
+    # the first and last order day in the period: scoring reads recency and "ordered between two days" from the
+    # weekly rows instead of probing the orders (NULL only on rows written before these were kept)
+    first_ordered_on = models.DateField(null=True, blank=True)
+    last_ordered_on = models.DateField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("客户期间汇总")
@@ -185,6 +190,44 @@ class RetailerPeriodSummary(models.Model):
     def avg_price_fen(self) -> int:
         """Average price per carton (单条值)."""
         return round(self.amount_fen / self.cartons) if self.cartons else 0
+
+
+class RetailerProductSummary(models.Model):
+    """A retailer's purchases of one product in one week (Monday to Sunday), kept current with the period summaries
+    by every write of orders, so that recommendations read these rows instead of joining every order line.
+
+    first/last_ordered_on are the first and last order days in the week with a line of the product: a window whose
+    bounds fall inside a week (the scoring run's windows end on any weekday) is still decided exactly, since a
+    window of a week or more cannot have both bounds inside one week."""
+
+    retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
+    week_start = models.DateField()
+    order_count = models.PositiveIntegerField(default=0)
+    cartons = models.PositiveIntegerField(default=0)
+    amount_fen = models.BigIntegerField(default=0)
+    first_ordered_on = models.DateField()
+    last_ordered_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("客户品规周汇总")
+        verbose_name_plural = _("客户品规周汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retailer", "week_start", "product"], name="product_summary_unique_week"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_ordered_on__lte=F("last_ordered_on")), name="product_summary_days_ordered"
+            ),
+        ]
+        indexes = [
+            # the nightly run reads a range of weeks; substitutes read a withdrawn product's weeks
+            models.Index(fields=["week_start"], name="product_summary_week"),
+            models.Index(fields=["product", "week_start"], name="product_summary_product"),
+        ]
+
+    def __str__(self):
+        return f"{self.retailer_id} {self.product_id} {self.week_start}"
 
 
 class AllocationPlan(models.Model):

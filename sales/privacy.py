@@ -17,6 +17,11 @@ def register() -> None:
         why="sums of the shop's orders per week and month, no personal field",
     )
     privacy_declare(
+        "sales.RetailerProductSummary",
+        PrivacyAction.KEEP,
+        why="sums of the shop's order lines per product and week, no personal field",
+    )
+    privacy_declare(
         "sales.AllocationExcess",
         PrivacyAction.KEEP,
         why="order lines over the published allocation limit: a monopoly supply record, no personal field",

@@ -1,4 +1,6 @@
-"""Every write to products, orders and period summaries."""
+"""Every write to products, orders and the summaries kept from them: the retailer period summaries (week and
+month) and the retailer × product weeks. Every path that writes orders or lines keeps both current in its own
+transaction (tests/sales/test_summaries.py enumerates the paths)."""
 
 import datetime
 from collections.abc import Callable
@@ -182,17 +184,33 @@ SUMMARY_INSERT = """
       SELECT 'month', date_trunc('month', ordered_on)::date, * FROM per_order
     )
     INSERT INTO sales_retailerperiodsummary (retailer_id, period, period_start, order_count, cartons, amount_fen,
-        class1_cartons, class2_cartons, class3_cartons, class4_cartons, class5_cartons)
+        class1_cartons, class2_cartons, class3_cartons, class4_cartons, class5_cartons, first_ordered_on,
+        last_ordered_on)
     SELECT k.retailer_id, k.period, k.period_start, count(*), sum(k.cartons), sum(k.amount), sum(k.c1), sum(k.c2),
-           sum(k.c3), sum(k.c4), sum(k.c5)
+           sum(k.c3), sum(k.c4), sum(k.c5), min(k.ordered_on), max(k.ordered_on)
     FROM keyed k
     {filter}
     GROUP BY k.retailer_id, k.period, k.period_start
 """
 
 
+# A retailer's lines of one product in one week: order_count is the orders with a line of it (one line per order
+# and product), first/last_ordered_on the days they were placed.
+PRODUCT_SUMMARY_INSERT = """
+    INSERT INTO sales_retailerproductsummary (retailer_id, week_start, product_id, order_count, cartons,
+        amount_fen, first_ordered_on, last_ordered_on)
+    SELECT o.retailer_id, date_trunc('week', o.ordered_on)::date, l.product_id, count(*), sum(l.cartons),
+           sum(l.amount_fen), min(o.ordered_on), max(o.ordered_on)
+    FROM sales_order o
+    JOIN sales_orderline l ON l.order_id = o.id
+    {where}
+    GROUP BY 1, 2, 3
+"""
+
+
 def period_summaries_refresh(*, cursor, affected_table: str) -> None:
-    """Recompute the week and month summaries containing each (retailer_id, day) of `affected_table`."""
+    """Recompute the week and month summaries, and the retailer × product weeks, containing each (retailer_id,
+    day) of `affected_table`."""
     cursor.execute(f"""
         CREATE TEMP TABLE _periods ON COMMIT DROP AS
         SELECT DISTINCT retailer_id, 'week'::text AS period, date_trunc('week', day)::date AS period_start
@@ -211,16 +229,31 @@ def period_summaries_refresh(*, cursor, affected_table: str) -> None:
             filter="WHERE (k.retailer_id, k.period, k.period_start) IN (SELECT retailer_id, period, period_start FROM _periods)",
         )
     )
+    cursor.execute("""
+        DELETE FROM sales_retailerproductsummary s USING _periods p
+        WHERE p.period = 'week' AND s.retailer_id = p.retailer_id AND s.week_start = p.period_start
+    """)
+    cursor.execute(
+        PRODUCT_SUMMARY_INSERT.format(
+            where="WHERE o.retailer_id IN (SELECT retailer_id FROM _periods) "
+            "AND o.ordered_on >= (SELECT min(period_start) FROM _periods) "
+            "AND o.ordered_on < (SELECT max(period_start) + 7 FROM _periods WHERE period = 'week') "
+            "AND (o.retailer_id, date_trunc('week', o.ordered_on)::date) IN "
+            "(SELECT retailer_id, period_start FROM _periods WHERE period = 'week')"
+        )
+    )
     cursor.execute("DROP TABLE _periods")
 
 
 def period_summaries_rebuild(*, retailer_ids: list[int] | None = None) -> None:
-    """Recompute summaries from the order lines for some retailers (or all): used after a merge or a price
-    class change, and by the tests to prove the kept summaries equal a recomputation."""
+    """Recompute the period summaries and the retailer × product weeks from the order lines for some retailers
+    (or all): used by the demo seed after its COPY of the orders, and by the tests to prove the kept summaries
+    equal a recomputation."""
     with transaction.atomic(), connection.cursor() as cursor:
         if retailer_ids is None:
-            cursor.execute("TRUNCATE sales_retailerperiodsummary")
+            cursor.execute("TRUNCATE sales_retailerperiodsummary, sales_retailerproductsummary")
             cursor.execute(SUMMARY_INSERT.format(where="", filter=""))
+            product_summaries_fill(cursor=cursor)
         else:
             cursor.execute(
                 "DELETE FROM sales_retailerperiodsummary WHERE retailer_id = ANY(%s)", [retailer_ids]
@@ -229,6 +262,20 @@ def period_summaries_rebuild(*, retailer_ids: list[int] | None = None) -> None:
                 SUMMARY_INSERT.format(where="WHERE o.retailer_id = ANY(%s)", filter="").replace("%%", "%"),
                 [retailer_ids],
             )
+            cursor.execute(
+                "DELETE FROM sales_retailerproductsummary WHERE retailer_id = ANY(%s)", [retailer_ids]
+            )
+            cursor.execute(
+                PRODUCT_SUMMARY_INSERT.format(where="WHERE o.retailer_id = ANY(%s)"), [retailer_ids]
+            )
+
+
+def product_summaries_fill(*, cursor) -> None:
+    """Fill the empty retailer × product weeks from every order line, in one pass (the demo seed, the migration
+    that created the table). Sorted by week: the nightly run reads the latest weeks, which then sit together."""
+    cursor.execute("SET LOCAL work_mem = '256MB'")  # 16.8M lines at province scale: hash them in memory
+    cursor.execute(PRODUCT_SUMMARY_INSERT.format(where="") + " ORDER BY 2, 1, 3")
+    tables_analyze(cursor, "sales_retailerproductsummary")
 
 
 @transaction.atomic
@@ -251,3 +298,10 @@ def retailer_summaries_rebuild(*, cursor, from_id: int, to_id: int) -> None:
     its orders, which now include the duplicate's."""
     cursor.execute("DELETE FROM sales_retailerperiodsummary WHERE retailer_id IN (%s, %s)", [from_id, to_id])
     cursor.execute(SUMMARY_INSERT.format(where="WHERE o.retailer_id = %s", filter=""), [to_id])
+
+
+def retailer_product_summaries_rebuild(*, cursor, from_id: int, to_id: int) -> None:
+    """On a merge, after the orders moved: both retailers' product weeks are dropped and the survivor's rebuilt
+    from its orders, which now include the duplicate's."""
+    cursor.execute("DELETE FROM sales_retailerproductsummary WHERE retailer_id IN (%s, %s)", [from_id, to_id])
+    cursor.execute(PRODUCT_SUMMARY_INSERT.format(where="WHERE o.retailer_id = %s"), [to_id])

@@ -3,8 +3,10 @@
 The rules, all evaluated in one pass by SCORE_SQL (weeks start on Monday, as the period summaries do):
 
 Measures (window = the `window_months` months up to `as_of`; weekly summary rows whose week starts in it)
-- recency_days: days from the last order on or before `as_of` to `as_of` (read from the order index, one probe
-  per retailer, because weekly rows know only the week); NULL if the retailer never ordered.
+- recency_days: days from the last order on or before `as_of` to `as_of` (from the first and last order day the
+  weekly rows keep; the order index only when as_of's week holds three or more orders on both sides of as_of, or
+  the last order is older than the rows read); NULL if the retailer never ordered. first_order_on likewise, from
+  the rows when they reach back to the start of all order history, else the order index.
 - frequency / monetary_fen / cartons: orders, amount and cartons in the window; avg_price_fen (单条值) = amount ÷
   cartons, rounded.
 - trend_pct: cartons in the 13 weeks up to and including the week of `as_of` against the 13 weeks before, in
@@ -78,13 +80,9 @@ RUN_STALE_AFTER = datetime.timedelta(hours=2)
 
 SCORE_SQL = """
 CREATE TEMP TABLE _score ON COMMIT DROP AS
-WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once per retailer, not per reference
+WITH base AS MATERIALIZED (
   SELECT r.id AS retailer_id, r.org_unit_id, r.business_format,
-         (r.created_at AT TIME ZONE %(tz)s)::date AS created_on,
-         (SELECT max(o.ordered_on) FROM sales_order o
-           WHERE o.retailer_id = r.id AND o.ordered_on <= %(as_of)s::date) AS last_order_on,
-         (SELECT min(o.ordered_on) FROM sales_order o
-           WHERE o.retailer_id = r.id AND o.ordered_on <= %(as_of)s::date) AS first_order_on
+         (r.created_at AT TIME ZONE %(tz)s)::date AS created_on
   FROM accounts_retailer r
   WHERE r.merged_into_id IS NULL AND r.status <> 'closed'
 ), agg AS (
@@ -105,11 +103,35 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
          min(s.period_start) FILTER (WHERE s.period_start > %(this_week)s::date - 7 * %(reactivated_weeks)s)
            AS return_week,
          max(s.period_start) FILTER (WHERE s.period_start <= %(this_week)s::date - 7 * %(reactivated_weeks)s)
-           AS before_return_week
+           AS before_return_week,
+         -- the first and last order day on or before as_of, from the rows' own days (see days below)
+         min(s.first_ordered_on) FILTER (WHERE s.first_ordered_on <= %(as_of)s::date) AS first_day,
+         max(s.last_ordered_on) FILTER (WHERE s.last_ordered_on <= %(as_of)s::date) AS last_day,
+         max(s.order_count) FILTER (WHERE s.first_ordered_on <= %(as_of)s::date
+                                      AND s.last_ordered_on > %(as_of)s::date) AS straddling_orders,
+         min(s.first_ordered_on) FILTER (WHERE s.last_ordered_on > %(as_of)s::date) AS straddling_first
   FROM sales_retailerperiodsummary s
   WHERE s.period = 'week' AND s.order_count > 0 AND s.period_start <= %(as_of)s::date
     AND s.period_start > least(%(window_start)s::date, %(this_week)s::date - 14 * %(trend_weeks)s) - 7 * %(lost_weeks)s
   GROUP BY s.retailer_id
+), days AS MATERIALIZED (
+  -- The last order on or before as_of: as_of's week when it ordered on or before as_of (when that week also has
+  -- orders after as_of: its first day if it holds two orders, else the order index), else the latest earlier
+  -- week's last day. The first: the earliest row's first day when the rows read reach back past the start of
+  -- all order history, else the order index. The index only for what the rows cannot tell (materialised: each
+  -- probe runs once per retailer).
+  SELECT b.*,
+         CASE WHEN a.straddling_orders = 2 THEN a.straddling_first
+              WHEN a.straddling_orders IS NULL AND a.last_day IS NOT NULL THEN a.last_day
+              ELSE (SELECT max(o.ordered_on) FROM sales_order o
+                    WHERE o.retailer_id = b.retailer_id AND o.ordered_on <= %(as_of)s::date)
+         END AS last_order_on,
+         CASE WHEN %(rows_hold_all_history)s THEN a.first_day
+              ELSE (SELECT min(o.ordered_on) FROM sales_order o
+                    WHERE o.retailer_id = b.retailer_id AND o.ordered_on <= %(as_of)s::date)
+         END AS first_order_on
+  FROM base b
+  LEFT JOIN agg a ON a.retailer_id = b.retailer_id
 ), m AS (
   SELECT b.*, %(as_of)s::date AS as_of, %(this_week)s::date AS this_week,
          %(as_of)s::date - b.last_order_on AS recency_days,
@@ -125,7 +147,7 @@ WITH base AS MATERIALIZED (  -- materialised: each order-index probe runs once p
          -- it, or no order week in the range before it while the retailer did order earlier than the range
          coalesce(a.return_week - a.before_return_week > 7 * %(lost_weeks)s,
                   a.return_week IS NOT NULL AND b.first_order_on < a.return_week) AS returned
-  FROM base b
+  FROM days b
   LEFT JOIN agg a ON a.retailer_id = b.retailer_id
 ), staged AS (
   SELECT m.*,
@@ -458,6 +480,15 @@ def _score_parameters(*, run: ScoringRun, cursor) -> dict:
         params,
     )
     params["this_week"], params["window_start"] = cursor.fetchone()
+    # whether the weekly rows SCORE_SQL reads reach back past the first order week of all (then they tell each
+    # retailer's first order day without the order index)
+    cursor.execute(
+        "SELECT coalesce(min(period_start) > least(%(window_start)s::date, "
+        "%(this_week)s::date - 14 * %(trend_weeks)s) - 7 * %(lost_weeks)s, true) "
+        "FROM sales_retailerperiodsummary WHERE period = 'week'",
+        params,
+    )
+    params["rows_hold_all_history"] = cursor.fetchone()[0]
     return params
 
 
@@ -512,6 +543,10 @@ def _scores_compute(*, run: ScoringRun) -> tuple[int, int, int, dict]:
     stats)."""
     timings: dict[str, float] = {}
     with connection.cursor() as cursor:
+        # The run's statements are few, big and plain: the planner's (pessimistic) costs make PostgreSQL JIT-compile
+        # each one, which took 3.2 s of SCORE_SQL's time alone at province scale for nothing back. Off for this
+        # transaction only.
+        cursor.execute("SET LOCAL jit = off")
         params = _score_parameters(run=run, cursor=cursor)
 
         def step(name: str, sql: str, args=None) -> int:

@@ -9,7 +9,10 @@ not mistake the start of the data for new retailers.
 
 At a cut-off C, the population is every retailer (not merged; for C = as_of also not closed) with an order in
 the lookback; its label is 1 when it has no order in (C, C + horizon]. Features use only what was known at C:
-- recency: days from the last order on or before C to C (the order index, so the week of C counts too);
+- recency: days from the last order on or before C to C (the week of C counts too), and the label, from the
+  first and last order day kept on each weekly summary row: C's week decides by its days, or else the latest
+  order week before it; only when C's week holds three or more orders on both sides of C does the order index
+  say (a week of two such orders has its first day as the answer);
 - the 26 complete weeks before C's week (weekly summaries): order weeks in the last 4, 8 and 13 weeks and
   the last 8 against the retailer's usual rate; regularity (order weeks ÷ weeks since its first order week in the
   lookback) and the longest gap between two order weeks; that tenure itself; the cartons trend (last 13 weeks
@@ -63,39 +66,45 @@ HISTORY_START_SQL = """
 SELECT min(period_start) FROM sales_retailerperiodsummary WHERE period = 'week' AND order_count > 0
 """
 
-# Every order week of the complete weeks any cut-off looks at; age 1 = the week before as_of's week.
+# Every order week any cut-off looks at, as_of's own week (age 0) included: the complete weeks for the features,
+# the order days of the weeks around each cut-off for its recency and label. Days are counted from week0.
 HISTORY_SQL = """
-SELECT s.retailer_id, (%(week0)s::date - s.period_start) / 7 AS age, s.cartons, s.amount_fen
+SELECT s.retailer_id, (%(week0)s::date - s.period_start) / 7 AS age, s.order_count, s.cartons, s.amount_fen,
+       s.first_ordered_on - %(week0)s::date AS first_day, s.last_ordered_on - %(week0)s::date AS last_day
 FROM sales_retailerperiodsummary s
 WHERE s.period = 'week' AND s.order_count > 0
-  AND s.period_start < %(week0)s::date AND s.period_start >= %(week0)s::date - 7 * %(max_age)s
+  AND s.period_start <= %(week0)s::date AND s.period_start >= %(week0)s::date - 7 * %(max_age)s
 """
-HISTORY_COLUMNS = {"retailer_id": "int64", "age": "int64", "cartons": "float32", "amount_fen": "float32"}
+HISTORY_COLUMNS = {
+    "retailer_id": "int64",
+    "age": "int64",
+    "order_count": "int32",
+    "cartons": "float32",
+    "amount_fen": "float32",
+    "first_day": "int32",
+    "last_day": "int32",
+}
 
-# Recency and (when observed by as_of) the label of every retailer at every cut-off: two index probes each.
-# Who belongs to a cut-off's population (an order week in its lookback) is read from the weekly history.
-PROBES_SQL = """
-WITH r AS MATERIALIZED (  -- retailers that ever ordered, probed once each below per cut-off
-  SELECT r.id, r.status FROM accounts_retailer r
-  WHERE r.merged_into_id IS NULL AND EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id)
-)
-SELECT r.id, c.k,
-       c.day - (SELECT max(o.ordered_on) FROM sales_order o
-                WHERE o.retailer_id = r.id AND o.ordered_on <= c.day) AS recency_days,
-       CASE WHEN c.k >= %(horizon)s THEN
-         (NOT EXISTS (SELECT 1 FROM sales_order o WHERE o.retailer_id = r.id
-                      AND o.ordered_on > c.day AND o.ordered_on <= c.day + 7 * %(horizon)s))::int
-       END AS churned
-FROM r
-CROSS JOIN (SELECT k, %(as_of)s::date - 7 * k AS day FROM unnest(%(ks)s::int[]) AS k) c
-WHERE c.k > 0 OR r.status <> 'closed'
+# Who is left out of the populations: merged retailers always, closed ones on the day scored.
+LEFT_OUT_SQL = """
+SELECT id, merged_into_id IS NOT NULL AS merged FROM accounts_retailer
+WHERE merged_into_id IS NOT NULL OR status = 'closed'
+"""
+
+# The recency the weekly rows cannot tell: the cut-off's week holds three or more orders, some on each side of it.
+RECENCY_PROBE_SQL = """
+SELECT p.retailer_id, p.k,
+       (%(as_of)s::date - 7 * p.k) - (SELECT max(o.ordered_on) FROM sales_order o
+                                      WHERE o.retailer_id = p.retailer_id
+                                        AND o.ordered_on <= %(as_of)s::date - 7 * p.k) AS recency_days
+FROM unnest(%(ids)s::bigint[], %(probe_ks)s::int[]) AS p (retailer_id, k)
 """
 PROBE_COLUMNS = {"retailer_id": "int64", "k": "int64", "recency_days": "float64", "churned": "float64"}
 
 
 class WeeklyHistory:
-    """Order weeks, cartons and amounts of every retailer with history, as dense (retailer × age) float32/bool
-    matrices: 100k retailers × 55 weeks is ~50 MB."""
+    """Order weeks, cartons, amounts and order days of every retailer with history, as dense (retailer × age)
+    matrices: 100k retailers × 55 weeks is ~80 MB."""
 
     def __init__(self, rows: pd.DataFrame, max_age: int):
         self.ids = np.unique(rows["retailer_id"].to_numpy())
@@ -103,11 +112,17 @@ class WeeklyHistory:
         age = rows["age"].to_numpy()
         shape = (len(self.ids), max_age + 1)
         self.ordered = np.zeros(shape, dtype=bool)
+        self.orders = np.zeros(shape, dtype=np.int32)
         self.cartons = np.zeros(shape, dtype=np.float32)
         self.amount = np.zeros(shape, dtype=np.float32)
+        self.first = np.zeros(shape, dtype=np.int32)
+        self.last = np.zeros(shape, dtype=np.int32)
         self.ordered[index, age] = True
+        self.orders[index, age] = rows["order_count"].to_numpy()
         self.cartons[index, age] = rows["cartons"].to_numpy()
         self.amount[index, age] = rows["amount_fen"].to_numpy()
+        self.first[index, age] = rows["first_day"].to_numpy()
+        self.last[index, age] = rows["last_day"].to_numpy()
 
     def active(self, retailer_ids: np.ndarray, k: int, weeks: int) -> np.ndarray:
         """Which of the retailers have an order week in the `weeks` complete weeks before cut-off k."""
@@ -121,6 +136,72 @@ class WeeklyHistory:
         rows = np.searchsorted(self.ids, retailer_ids)[:, None]
         cols = k + 1 + np.arange(weeks)[None, :]
         return self.ordered[rows, cols], self.cartons[rows, cols], self.amount[rows, cols]
+
+    def at_cutoff(self, k: int, day: int, horizon: int):
+        """(recency_days, churned, unknown) of every retailer at cut-off k, whose day is `day` days after week0
+        (it falls in the week of age k). recency_days: days from the last order on or before the day (NaN when
+        none in the history); churned: 1.0 when no order in (day, day + 7·horizon], NaN before the horizon is
+        observed (k < horizon); unknown: the rows whose recency the weekly rows cannot tell (NaN, probed)."""
+        n = len(self.ids)
+        rows = np.arange(n)
+        has, orders = self.ordered[:, k], self.orders[:, k]
+        first, last = self.first[:, k], self.last[:, k]
+        # the latest order week before the cut-off's week: its last day
+        earlier = self.ordered[:, k + 1 :]
+        age = k + 1 + earlier.argmax(axis=1)
+        recency = np.where(earlier.any(axis=1), day - self.last[rows, age], np.nan)
+        # the cut-off's own week: its last day when on or before the cut-off; when its orders fall on both sides,
+        # the first day if there are two of them, else the orders must say
+        recency = np.where(has & (last <= day), day - last, recency)
+        straddles = has & (first <= day) & (last > day)
+        recency = np.where(straddles & (orders == 2), day - first, recency)
+        unknown = straddles & (orders > 2)
+        recency = np.where(unknown, np.nan, recency)
+        if k < horizon:
+            return recency, np.full(n, np.nan), unknown
+        # an order after the cut-off: later in its week, in the horizon's whole weeks, or early enough in the last
+        after = has & (last > day)
+        after |= self.ordered[:, k - horizon + 1 : k].any(axis=1)
+        after |= self.ordered[:, k - horizon] & (self.first[:, k - horizon] <= day + 7 * horizon)
+        return recency, (~after).astype(np.float64), unknown
+
+
+def cutoff_probes(cursor, history: WeeklyHistory, *, as_of: datetime.date, ks: list[int], horizon: int):
+    """Recency and (when observed) the label of every retailer of the history at every cut-off, as the frame
+    PROBE_COLUMNS describes, from the weekly rows' order days (the few they cannot tell from the order index).
+    Merged retailers are left out, closed ones at k = 0."""
+    cursor.execute(LEFT_OUT_SQL)
+    left_out = cursor.fetchall()
+    merged = np.array([i for i, m in left_out if m], dtype=np.int64)
+    closed = np.array([i for i, m in left_out if not m], dtype=np.int64)
+    frames, unknown_ids, unknown_ks = [], [], []
+    for k in ks:
+        recency, churned, unknown = history.at_cutoff(k, as_of.weekday() - 7 * k, horizon)
+        keep = ~np.isin(history.ids, merged if k else np.concatenate([merged, closed]))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "retailer_id": history.ids[keep],
+                    "k": np.full(keep.sum(), k, dtype=np.int64),
+                    "recency_days": recency[keep],
+                    "churned": churned[keep],
+                }
+            )
+        )
+        unknown_ids += history.ids[keep & unknown].tolist()
+        unknown_ks += [k] * int((keep & unknown).sum())
+    probes = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in PROBE_COLUMNS.items()})
+    )
+    if unknown_ids:
+        cursor.execute(RECENCY_PROBE_SQL, {"as_of": as_of, "ids": unknown_ids, "probe_ks": unknown_ks})
+        found = {(r, k): days for r, k, days in cursor.fetchall()}
+        missing = probes["recency_days"].isna()
+        keys = zip(probes.loc[missing, "retailer_id"], probes.loc[missing, "k"], strict=True)
+        probes.loc[missing, "recency_days"] = [found.get((r, k), np.nan) for r, k in keys]
+    return probes
 
 
 def churn_features(ordered: np.ndarray, cartons: np.ndarray, amount: np.ndarray, recency_days: np.ndarray):
@@ -202,7 +283,7 @@ def churn_compute(*, run: ScoringRun, cursor, parameters: dict) -> tuple[pd.Data
         "lookback": lookback,
     }
     history = WeeklyHistory(sql_frame(cursor, HISTORY_SQL, params, HISTORY_COLUMNS), max_age)
-    probes = sql_frame(cursor, PROBES_SQL, params, PROBE_COLUMNS)
+    probes = cutoff_probes(cursor, history, as_of=as_of, ks=ks, horizon=horizon)
 
     def at(k: int):
         rows = probes[probes["k"] == k]

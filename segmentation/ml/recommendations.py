@@ -2,6 +2,8 @@
 previous run's set (DELETE + INSERT … SELECT in the run's transaction, so readers see the old set until commit).
 
 - Buys: a retailer buys a product when an order line of it falls in the last `rec_weeks` (13) weeks up to as_of.
+  What was bought when is read from the retailer × product weeks (sales.RetailerProductSummary, kept by every
+  order write), ~a row per retailer, product and week instead of a join of the orders with their lines.
 - Peer group: the scored retailers of the same county (the retailer's org unit's county ancestor, or the unit
   itself when it has none), business format and tier band (tiers 1–10, 11–20, 21–30 with `rec_tier_band` = 10;
   untiered retailers form their own band). Peers of a retailer are the group's retailers that bought anything in
@@ -36,11 +38,17 @@ SELECT retailer_id, buys, dense_rank() OVER (ORDER BY county_id, business_format
 FROM peer
 """
 
+# Read from the retailer × product weeks kept by every order write (sales_retailerproductsummary), not the lines.
+# A week row has an order day in the window (start, as_of] exactly when its last day is after start and its first
+# day on or before as_of: a window of 7 days or more cannot hold both bounds inside one week (the rows' days span
+# at most 6), so a row meeting both has its first or its last day inside. The same holds for the substitutes'
+# window of window_months.
 BOUGHT_SQL = """
 CREATE TEMP TABLE _rec_bought ON COMMIT DROP AS
-SELECT DISTINCT o.retailer_id, l.product_id
-FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id
-WHERE o.ordered_on > %(as_of)s::date - 7 * %(weeks)s AND o.ordered_on <= %(as_of)s::date
+SELECT DISTINCT s.retailer_id, s.product_id
+FROM sales_retailerproductsummary s
+WHERE s.week_start > %(as_of)s::date - 7 * %(weeks)s - 7 AND s.week_start <= %(as_of)s::date
+  AND s.last_ordered_on > %(as_of)s::date - 7 * %(weeks)s AND s.first_ordered_on <= %(as_of)s::date
 """
 
 # Per peer group and product: how many of the group's buying retailers buy it (orderable products only), kept
@@ -74,20 +82,30 @@ WITH peer AS (
     AND NOT EXISTS (SELECT 1 FROM _rec_bought b
                     WHERE b.retailer_id = p.retailer_id AND b.product_id = sh.product_id)
 ), substitute AS (
-  SELECT DISTINCT ON (o.retailer_id, w.substitute_id)
-         o.retailer_id, w.substitute_id AS product_id, 0 AS priority, NULL::bigint AS peers,
+  -- the day a withdrawn product was last bought in the window, per week row: its last day, unless that lies
+  -- after as_of (only in as_of's own week, when a run scores a past day): then that week's lines say
+  SELECT DISTINCT ON (s.retailer_id, w.substitute_id)
+         s.retailer_id, w.substitute_id AS product_id, 0 AS priority, NULL::bigint AS peers,
          NULL::bigint AS buyers, w.id AS substitute_for_id
   FROM sales_product w
   JOIN sales_product sub ON sub.id = w.substitute_id AND sub.status IN ('active', 'trial')
-  JOIN sales_orderline l ON l.product_id = w.id
-  JOIN sales_order o ON o.id = l.order_id
-   AND o.ordered_on > (%(as_of)s::date - make_interval(months => %(window_months)s))::date
-   AND o.ordered_on <= %(as_of)s::date
+  JOIN sales_retailerproductsummary s ON s.product_id = w.id
+   AND s.week_start > (%(as_of)s::date - make_interval(months => %(window_months)s))::date - 7
+   AND s.week_start <= %(as_of)s::date
+   AND s.last_ordered_on > (%(as_of)s::date - make_interval(months => %(window_months)s))::date
+   AND s.first_ordered_on <= %(as_of)s::date
   WHERE w.status = 'withdrawn'
-    AND EXISTS (SELECT 1 FROM _rec_peer p WHERE p.retailer_id = o.retailer_id)
+    AND EXISTS (SELECT 1 FROM _rec_peer p WHERE p.retailer_id = s.retailer_id)
     AND NOT EXISTS (SELECT 1 FROM _rec_bought b
-                    WHERE b.retailer_id = o.retailer_id AND b.product_id = w.substitute_id)
-  ORDER BY o.retailer_id, w.substitute_id, o.ordered_on DESC, w.id
+                    WHERE b.retailer_id = s.retailer_id AND b.product_id = w.substitute_id)
+  ORDER BY s.retailer_id, w.substitute_id,
+           CASE WHEN s.last_ordered_on <= %(as_of)s::date THEN s.last_ordered_on
+                ELSE (SELECT max(o.ordered_on) FROM sales_order o
+                      JOIN sales_orderline l ON l.order_id = o.id AND l.product_id = s.product_id
+                      WHERE o.retailer_id = s.retailer_id
+                        AND o.ordered_on >= s.week_start AND o.ordered_on <= %(as_of)s::date)
+           END DESC,
+           w.id
 ), candidate AS (
   SELECT DISTINCT ON (retailer_id, product_id) *
   FROM (SELECT * FROM substitute UNION ALL SELECT * FROM peer) c

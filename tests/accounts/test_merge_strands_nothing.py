@@ -44,6 +44,7 @@ from sales.models import (
     OrderLine,
     Product,
     RetailerPeriodSummary,
+    RetailerProductSummary,
 )
 from segmentation.models import (
     Recommendation,
@@ -226,6 +227,16 @@ class World:
             order=order, product=self.product, cartons=5, unit_price_fen=37500, amount_fen=5 * 37500
         )
         RetailerPeriodSummary.objects.create(retailer=shop, period="month", period_start=DAY.replace(day=1))
+        RetailerProductSummary.objects.create(
+            retailer=shop,
+            product=self.product,
+            week_start=DAY - datetime.timedelta(days=DAY.weekday()),
+            order_count=1,
+            cartons=5,
+            amount_fen=5 * 37500,
+            first_ordered_on=DAY,
+            last_ordered_on=DAY,
+        )
         AllocationAllowance.objects.create(
             plan=self.plan, retailer=shop, market_type=shop.market_type, reason="rule", cartons=2
         )

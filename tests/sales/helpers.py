@@ -2,7 +2,7 @@
 
 from django.db import connection
 
-from sales.models import RetailerPeriodSummary
+from sales.models import RetailerPeriodSummary, RetailerProductSummary
 from sales.services import period_summaries_rebuild
 from tests.imports.helpers import ORDER_HEADER, PRODUCT_HEADER, csv_bytes
 
@@ -44,6 +44,8 @@ SUMMARY_FIELDS = (
     "class3_cartons",
     "class4_cartons",
     "class5_cartons",
+    "first_ordered_on",
+    "last_ordered_on",
 )
 
 
@@ -55,9 +57,30 @@ def summaries() -> list[tuple]:
     )
 
 
+PRODUCT_SUMMARY_FIELDS = (
+    "retailer_id",
+    "week_start",
+    "product_id",
+    "order_count",
+    "cartons",
+    "amount_fen",
+    "first_ordered_on",
+    "last_ordered_on",
+)
+
+
+def product_summaries() -> list[tuple]:
+    return list(
+        RetailerProductSummary.objects.order_by("retailer_id", "week_start", "product_id").values_list(
+            *PRODUCT_SUMMARY_FIELDS
+        )
+    )
+
+
 def assert_summaries_equal_rebuild() -> list[tuple]:
-    """The summaries kept by imports must be exactly what a full recomputation from the lines gives."""
-    kept = summaries()
+    """The summaries kept by imports (period summaries and retailer × product weeks) must be exactly what a full
+    recomputation from the lines gives. Returns the period summaries."""
+    kept, kept_products = summaries(), product_summaries()
     # The test runs inside one transaction: fire the deferred foreign-key checks a real commit would have
     # fired, or the rebuild's TRUNCATE refuses a table with pending trigger events.
     with connection.cursor() as cursor:
@@ -65,4 +88,5 @@ def assert_summaries_equal_rebuild() -> list[tuple]:
     period_summaries_rebuild()
     rebuilt = summaries()
     assert kept == rebuilt
+    assert kept_products == product_summaries()
     return rebuilt
