@@ -96,6 +96,9 @@ def reference(user, day_from, day_to, *, trusted_only: bool) -> list[tuple]:
 
 
 def current(user, day_from, day_to) -> list[tuple]:
+    rows = coverage(user=user, day_from=day_from, day_to=day_to)
+    for r in rows:  # counts are ints, as count(*) gave them (a sum would give Decimals)
+        assert {type(n) for n in (r.planned, r.done, r.visits, r.too_far, r.no_location, r.doubtful)} == {int}
     return [
         (
             r.manager.pk,
@@ -108,7 +111,7 @@ def current(user, day_from, day_to) -> list[tuple]:
             r.doubtful,
             r.avg_interval_days,
         )
-        for r in coverage(user=user, day_from=day_from, day_to=day_to)
+        for r in rows
     ]
 
 

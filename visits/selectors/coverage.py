@@ -49,8 +49,8 @@ per_shop AS (
 ),
 done_visits AS (
     SELECT manager_id, route_id,
-           sum(visits) AS visits, sum(too_far) AS too_far, sum(no_location) AS no_location,
-           sum(doubtful) AS doubtful,
+           sum(visits)::bigint AS visits, sum(too_far)::bigint AS too_far,
+           sum(no_location)::bigint AS no_location, sum(doubtful)::bigint AS doubtful,
            avg(span::numeric / (days - 1)) FILTER (WHERE days > 1) AS avg_interval
     FROM per_shop
     GROUP BY 1, 2
