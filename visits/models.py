@@ -4,6 +4,7 @@ photos, brand cultivation programmes and their target retailers, and the audit o
 import datetime
 import uuid
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -113,6 +114,57 @@ class VisitPolicy(models.Model):
         return str(_("走访规则"))
 
 
+# ---- the plans' week visit counts (VisitPlan.week_visits), kept by the database --------------------------------
+# Every path that writes visits keeps them right: the services, the offline sync, a merge's row moves, the demo's
+# bulk INSERT, the admin. A plan counts the visits of its shop from its week's Monday to Sunday; a visit counts
+# as trusted while unflagged or accepted (VisitPolicy.coverage_trusted_only chooses which count coverage reads).
+TRUSTED = "('ok', 'accepted')"
+
+# A plan made (or moved to another shop or day by a merge) counts its week's visits as they stand.
+PLAN_WEEK_VISITS_SQL = """
+    SELECT count(*), count(*) FILTER (WHERE v.trust IN ('ok', 'accepted'))
+      INTO NEW.week_visits, NEW.week_visits_trusted
+      FROM visits_visit v
+     WHERE v.retailer_id = NEW.retailer_id
+       AND v.visited_on BETWEEN NEW.planned_on - (extract(isodow FROM NEW.planned_on)::int - 1)
+                            AND NEW.planned_on - (extract(isodow FROM NEW.planned_on)::int - 1) + 6;
+    RETURN NEW;"""
+
+
+def _week_delta_sql(*, old: str | None, new: str | None) -> str:
+    """Once per statement: +1 for each visit written, −1 for each one's former row, summed per shop and week and
+    added to that week's plans (increments, so concurrent writers serialise on the plan row and none is lost)."""
+    monday = "visited_on - (extract(isodow FROM visited_on)::int - 1)"
+    sides = [
+        f"SELECT retailer_id, {monday} AS monday, {sign}1 AS visits, {sign}(trust IN {TRUSTED})::int AS trusted "  # noqa: S608
+        f"FROM {table}"
+        for sign, table in (("", new), ("-", old))
+        if table
+    ]
+    return f"""
+    UPDATE visits_visitplan p
+       SET week_visits = p.week_visits + d.visits, week_visits_trusted = p.week_visits_trusted + d.trusted
+      FROM (
+          SELECT retailer_id, monday, sum(visits) AS visits, sum(trusted) AS trusted
+          FROM ({" UNION ALL ".join(sides)}) AS written
+          GROUP BY 1, 2
+          HAVING sum(visits) <> 0 OR sum(trusted) <> 0
+      ) d
+     WHERE p.retailer_id = d.retailer_id AND p.planned_on BETWEEN d.monday AND d.monday + 6;
+    RETURN NULL;"""  # noqa: S608 (the transition tables' names)
+
+
+def _week_delta_trigger(name: str, operation, *, old: str | None = None, new: str | None = None):
+    return pgtrigger.Trigger(
+        name=name,
+        level=pgtrigger.Statement,
+        when=pgtrigger.After,
+        operation=operation,
+        referencing=pgtrigger.Referencing(old=old, new=new),
+        func=_week_delta_sql(old=old, new=new),
+    )
+
+
 class VisitPlan(models.Model):
     """One planned visit of one shop on one day. The manager and route are those of the shop's route when the
     plan was made, so coverage stays with who was meant to go."""
@@ -135,6 +187,13 @@ class VisitPlan(models.Model):
     route = models.ForeignKey(Route, verbose_name=_("服务线路"), on_delete=models.PROTECT, related_name="+")
     frequency = models.CharField(_("走访频次"), max_length=12, choices=Frequency.choices)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
+    # Whether the plan is done (visits.selectors.coverage): the shop's visits in the plan's week (Monday–Sunday),
+    # all of them and those unflagged or accepted. Kept by the database on every write (PLAN_WEEK_VISITS_SQL when
+    # a plan is made or moved, VISIT_WEEK_DELTA_SQL when a visit is written), so coverage reads one row per plan.
+    week_visits = models.PositiveIntegerField(_("当周走访次数"), default=0, db_default=0, editable=False)
+    week_visits_trusted = models.PositiveIntegerField(
+        _("当周可信走访次数"), default=0, db_default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("走访计划")
@@ -143,7 +202,24 @@ class VisitPlan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["retailer", "planned_on"], name="visitplan_once_per_day"),
         ]
-        indexes = [models.Index(fields=["manager", "planned_on"], name="visitplan_manager_day")]
+        indexes = [
+            models.Index(fields=["manager", "planned_on"], name="visitplan_manager_day"),
+            # coverage of a period from the index alone
+            models.Index(
+                fields=["planned_on"],
+                include=["manager", "route", "retailer", "week_visits", "week_visits_trusted"],
+                name="visitplan_day_coverage",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Trigger(
+                name="visitplan_week_visits",
+                level=pgtrigger.Row,
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.UpdateOf("retailer_id", "planned_on"),
+                func=PLAN_WEEK_VISITS_SQL,
+            )
+        ]
 
     def __str__(self):
         return f"{self.planned_on} {self.retailer_id}"
@@ -292,6 +368,17 @@ class Visit(models.Model):
             models.Index(fields=["manager", "checked_in_at"], name="visit_manager_checkin"),
             models.Index(fields=["latitude", "longitude"], name="visit_coordinates"),
             models.Index(fields=["trust", "visited_on"], name="visit_trust_day"),
+            # coverage of a period from the index alone
+            models.Index(
+                fields=["visited_on"],
+                include=["manager", "route", "retailer", "location_flag", "trust"],
+                name="visit_day_coverage",
+            ),
+        ]
+        triggers = [
+            _week_delta_trigger("visit_week_visits_insert", pgtrigger.Insert, new="new_rows"),
+            _week_delta_trigger("visit_week_visits_update", pgtrigger.Update, old="old_rows", new="new_rows"),
+            _week_delta_trigger("visit_week_visits_delete", pgtrigger.Delete, old="old_rows"),
         ]
 
     def __str__(self):

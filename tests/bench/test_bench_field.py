@@ -53,6 +53,8 @@ def test_field_bench_smoke(db, tmp_path, monkeypatch):
     assert escalation["complaints"] == escalation["baseline"]["rows"] == 30
     assert escalation["measured"]["first_sweep"]["escalated"] == 60  # a response and a resolution breach each
     assert escalation["measured"]["repeat_sweep"]["escalated"] == 0
+    # the same rows written again by plain SQL: 60 claims, 60 events, at least one notification per breach
+    assert escalation["same_rows_raw"]["rows"] >= 3 * 60
     assert result["measures"]["coverage"]["plans"] > 0
     assert result["measures"]["allocation_preview"]["measured"]["retailers"] > 0
     assert result["peak_rss_mb"] > 0

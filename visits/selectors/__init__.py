@@ -145,6 +145,12 @@ def scope_sql(user: User) -> tuple[str, tuple]:
     return queryset_sql(retailer_scope(user=user).values("pk"))
 
 
+def scope_is_everything(user: User) -> bool:
+    """Whether the user's scope is every retailer (retailer_scope with no condition at all), so a company-wide
+    report can leave out the `IN (…)` that would only cost a pass over every retailer."""
+    return not retailer_scope(user=user).query.where
+
+
 def fetch_dicts(sql: str, params) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

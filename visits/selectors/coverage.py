@@ -1,4 +1,6 @@
-"""Coverage of a period, per customer manager and route, in one SQL statement over the user's scope.
+"""Coverage of a period, per customer manager and route, in one SQL statement over the user's scope: the period's
+plans with the visit counts the database keeps on each of them (VisitPlan.week_visits), and the period's visits,
+each read from an index on the day, so the cost follows the period, not the history.
 
     planned      visit plans dated in the period
     done         those plans whose shop was visited in the plan's week (Monday–Sunday): a manager who goes a day
@@ -18,46 +20,39 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from users.models import Route, User
-from visits.selectors import fetch_dicts, policy_get, scope_sql
+from django.db import connection, transaction
 
+from users.models import Route, User
+from visits.selectors import fetch_dicts, policy_get, scope_is_everything, scope_sql
+
+# Two passes, each over one period's rows of one index (visitplan_day_coverage, visit_day_coverage), whatever the
+# size of the history: the plans with their week's visit counts (VisitPlan.week_visits, kept by the database), and
+# the visits grouped per shop once for the counts and the shop's interval.
 _COVERAGE_SQL = """
-WITH scope AS ({scope}),
-plans AS (
-    SELECT p.manager_id, p.route_id,
-           count(*) AS planned,
-           count(*) FILTER (WHERE EXISTS (
-               SELECT 1 FROM visits_visit v
-               WHERE v.retailer_id = p.retailer_id{counted}
-                 AND v.visited_on BETWEEN date_trunc('week', p.planned_on)::date
-                                      AND date_trunc('week', p.planned_on)::date + 6
-           )) AS done
+WITH plans AS (
+    SELECT p.manager_id, p.route_id, count(*) AS planned, count(*) FILTER (WHERE p.{counted} > 0) AS done
     FROM visits_visitplan p
-    WHERE p.planned_on BETWEEN %s AND %s AND p.retailer_id IN (SELECT * FROM scope)
+    WHERE p.planned_on BETWEEN %s AND %s{plans_scope}
     GROUP BY 1, 2
 ),
-period_visits AS (
-    SELECT v.manager_id, v.route_id, v.retailer_id, v.visited_on, v.location_flag, v.trust
+per_shop AS (
+    SELECT v.manager_id, v.route_id, v.retailer_id,
+           count(*) AS visits,
+           count(*) FILTER (WHERE v.location_flag = 'too_far') AS too_far,
+           count(*) FILTER (WHERE v.location_flag = 'no_location') AS no_location,
+           count(*) FILTER (WHERE v.trust IN ('doubtful', 'rejected')) AS doubtful,
+           count(DISTINCT v.visited_on) AS days,
+           max(v.visited_on) - min(v.visited_on) AS span
     FROM visits_visit v
-    WHERE v.visited_on BETWEEN %s AND %s AND v.retailer_id IN (SELECT * FROM scope)
+    WHERE v.visited_on BETWEEN %s AND %s{visits_scope}
+    GROUP BY 1, 2, 3
 ),
 done_visits AS (
     SELECT manager_id, route_id,
-           count(*) AS visits,
-           count(*) FILTER (WHERE location_flag = 'too_far') AS too_far,
-           count(*) FILTER (WHERE location_flag = 'no_location') AS no_location,
-           count(*) FILTER (WHERE trust IN ('doubtful', 'rejected')) AS doubtful
-    FROM period_visits GROUP BY 1, 2
-),
-intervals AS (
-    SELECT manager_id, route_id, avg(span) AS avg_interval
-    FROM (
-        SELECT manager_id, route_id, retailer_id,
-               (max(visited_on) - min(visited_on))::numeric / (count(DISTINCT visited_on) - 1) AS span
-        FROM period_visits
-        GROUP BY 1, 2, 3
-        HAVING count(DISTINCT visited_on) > 1
-    ) per_shop
+           sum(visits)::bigint AS visits, sum(too_far)::bigint AS too_far,
+           sum(no_location)::bigint AS no_location, sum(doubtful)::bigint AS doubtful,
+           avg(span::numeric / (days - 1)) FILTER (WHERE days > 1) AS avg_interval
+    FROM per_shop
     GROUP BY 1, 2
 )
 SELECT COALESCE(p.manager_id, d.manager_id) AS manager_id,
@@ -68,12 +63,9 @@ SELECT COALESCE(p.manager_id, d.manager_id) AS manager_id,
        COALESCE(d.too_far, 0) AS too_far,
        COALESCE(d.no_location, 0) AS no_location,
        COALESCE(d.doubtful, 0) AS doubtful,
-       i.avg_interval
+       d.avg_interval
 FROM plans p
 FULL OUTER JOIN done_visits d ON d.manager_id = p.manager_id AND d.route_id IS NOT DISTINCT FROM p.route_id
-LEFT JOIN intervals i
-       ON i.manager_id = COALESCE(p.manager_id, d.manager_id)
-      AND i.route_id IS NOT DISTINCT FROM COALESCE(p.route_id, d.route_id)
 ORDER BY 1, 2
 """
 
@@ -124,12 +116,23 @@ class CoverageRow:
 
 
 def coverage(*, user: User, day_from: datetime.date, day_to: datetime.date) -> list[CoverageRow]:
-    scope, scope_params = scope_sql(user)
-    counted = " AND v.trust IN ('ok', 'accepted')" if policy_get().coverage_trusted_only else ""
-    rows = fetch_dicts(
-        _COVERAGE_SQL.format(scope=scope, counted=counted),
-        (*scope_params, day_from, day_to, day_from, day_to),
-    )
+    counted = "week_visits_trusted" if policy_get().coverage_trusted_only else "week_visits"
+    if scope_is_everything(user):  # every plan and visit is of a retailer in scope: no filter to apply
+        plans_scope = visits_scope = ""
+        params = (day_from, day_to, day_from, day_to)
+    else:
+        scope, scope_params = scope_sql(user)
+        plans_scope = f" AND p.retailer_id IN ({scope})"
+        visits_scope = f" AND v.retailer_id IN ({scope})"
+        params = (day_from, day_to, *scope_params, day_from, day_to, *scope_params)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A month of a province's visits is costed above jit_above_cost, and compiling the statement would take
+        # longer than running it; its per-shop sort (~150k rows) fits in memory.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '32MB'")
+        rows = fetch_dicts(
+            _COVERAGE_SQL.format(counted=counted, plans_scope=plans_scope, visits_scope=visits_scope), params
+        )
     users = User.objects.in_bulk({r["manager_id"] for r in rows})
     routes = Route.objects.in_bulk({r["route_id"] for r in rows if r["route_id"]})
     return [
