@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0009_event_names'),
         ('users', '0003_region_unit'),
-        ('visits', '0004_visit_retailer_last_scored'),
+        ('visits', '0005_shop_facts'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
