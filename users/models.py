@@ -90,6 +90,50 @@ class User(AbstractUser):
     def is_company_admin(self) -> bool:
         return self.is_superuser or self.role == self.Role.ADMIN
 
+    # Django's ModelBackend reads a user's own and their groups' permissions in two queries, the first time a request
+    # asks (every page does: the navbar). They are read here in one, into the very attributes ModelBackend keeps them
+    # in, so it finds them read; the rest is Django's (active check, superuser, the backends' order). The attributes
+    # live on this instance, which AuthenticationMiddleware loads anew on every request: a change of a user's groups
+    # or permissions, or of a group's permissions, counts from the next request, as before.
+    def _read_model_permissions(self) -> None:
+        if (
+            not self.is_active
+            or self.is_superuser
+            or self.pk is None
+            or hasattr(self, "_user_perm_cache")
+            or hasattr(self, "_group_perm_cache")
+        ):
+            return  # ModelBackend's own path (nothing for the inactive, every permission for a superuser)
+        from django.contrib.auth.models import Permission
+
+        def rows(own: bool, **where):
+            return (
+                Permission.objects.filter(**where)
+                .annotate(own=models.Value(own, output_field=models.BooleanField()))
+                .values_list("content_type__app_label", "codename", "own")
+                .order_by()
+            )
+
+        own_perms, group_perms = set(), set()
+        for app_label, codename, own in rows(True, user=self).union(rows(False, group__user=self), all=True):
+            (own_perms if own else group_perms).add(f"{app_label}.{codename}")
+        self._user_perm_cache = own_perms
+        self._group_perm_cache = group_perms
+
+    def has_perm(self, perm, obj=None):
+        if obj is None:
+            self._read_model_permissions()
+        return super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label):
+        self._read_model_permissions()
+        return super().has_module_perms(app_label)
+
+    def get_all_permissions(self, obj=None):
+        if obj is None:
+            self._read_model_permissions()
+        return super().get_all_permissions(obj)
+
 
 class Route(models.Model):
     """A service route (服务线路): the shops one customer manager visits, on set weekdays."""

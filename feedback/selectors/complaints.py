@@ -120,9 +120,9 @@ def notifications_unread_count(*, user: User) -> int:
     if not user.is_authenticated:
         return 0
     return len(
-        Notification.objects.filter(recipient=user, read_at__isnull=True).values_list("pk", flat=True)[
-            : UNREAD_CAP + 1
-        ]
+        Notification.objects.filter(recipient=user, read_at__isnull=True)
+        .order_by()  # a count: no sort by the model's ordering (the index has no id)
+        .values_list("pk", flat=True)[: UNREAD_CAP + 1]
     )
 
 
