@@ -19,6 +19,7 @@ import csv
 import json
 import math
 import os
+import resource
 import secrets
 import shutil
 import socket
@@ -222,42 +223,68 @@ def server_stats(log_dir: Path) -> dict[str, dict]:
 
 
 class CpuMeter:
-    """The machine's CPU use over the run (/proc/stat through psutil), and the CPU seconds of our own processes."""
+    """The machine's CPU use over the run (/proc/stat through psutil) and the CPU seconds spent by the load's own
+    processes: gunicorn, the Celery worker, the PostgreSQL backends connected to this database, and Locust."""
 
-    def __init__(self):
+    def __init__(self, *, database: str, processes: dict[str, subprocess.Popen | None]):
         import psutil
 
         self._psutil = psutil
+        self.database = database
+        self.processes = processes
+        self._trees = self._tree_seconds()
         self._start = psutil.cpu_times()
+        self._backends = self._backend_seconds()
+        self._children = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.load_start = os.getloadavg()
 
-    def stop(self, processes: dict[str, subprocess.Popen | None]) -> dict:
+    def _backend_seconds(self) -> dict[int, float]:
+        seconds = {}
+        for process in self._psutil.process_iter(["cmdline", "cpu_times"]):
+            cmdline = " ".join(process.info["cmdline"] or [])
+            if cmdline.startswith("postgres:") and f" {self.database} " in f"{cmdline} ":
+                times = process.info["cpu_times"]
+                seconds[process.pid] = times.user + times.system
+        return seconds
+
+    def _tree_seconds(self) -> dict[str, float]:
+        psutil = self._psutil
+        seconds = {}
+        for name, process in self.processes.items():
+            if process is None or process.poll() is not None:
+                continue
+            try:
+                tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+                seconds[name] = sum(p.cpu_times().user + p.cpu_times().system for p in tree)
+            except psutil.Error:
+                continue
+        return seconds
+
+    def stop(self) -> dict:
         psutil = self._psutil
         end = psutil.cpu_times()
         busy = sum(
             getattr(end, f) - getattr(self._start, f) for f in ("user", "system", "nice", "irq", "softirq")
         )
         total = sum(end) - sum(self._start)
-        mine = {}
-        for name, process in processes.items():
-            if process is None or process.poll() is not None:
-                continue
-            try:
-                tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
-                mine[name] = round(sum(p.cpu_times().user + p.cpu_times().system for p in tree), 1)
-            except psutil.Error:
-                continue
-        postgres = 0.0
-        for p in psutil.process_iter(["name", "cpu_times"]):
-            if p.info["name"] and p.info["name"].startswith("postgres") and p.info["cpu_times"]:
-                postgres += p.info["cpu_times"].user + p.info["cpu_times"].system
+        mine = {
+            name: round(seconds - self._trees.get(name, 0.0), 1)
+            for name, seconds in self._tree_seconds().items()
+        }
+        backends = self._backend_seconds()
+        mine["postgres (this database)"] = round(
+            sum(seconds - self._backends.get(pid, 0.0) for pid, seconds in backends.items()), 1
+        )
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        mine["locust"] = round(
+            children.ru_utime + children.ru_stime - self._children.ru_utime - self._children.ru_stime, 1
+        )
         return {
             "cores": psutil.cpu_count(),
             "busy_share": round(busy / total, 3) if total else None,
             "load_average_start": [round(x, 2) for x in self.load_start],
             "load_average_end": [round(x, 2) for x in os.getloadavg()],
             "cpu_seconds": mine,
-            "postgres_cpu_seconds_since_start": round(postgres, 1),
         }
 
 
@@ -364,7 +391,7 @@ def run(
             f"{len(who['managers'])} manager and {len(who['supervisors'])} supervisor logins"
         )
         prefix = log_dir / "locust"
-        meter = CpuMeter()
+        meter = CpuMeter(database=connection_database(), processes={"gunicorn": web, "celery worker": worker})
         started = time.time()
         subprocess.run(  # noqa: S603
             [
@@ -404,13 +431,23 @@ def run(
                 "LOAD_BEHIND_PROXY": "1",
                 "LOAD_THINK_SCALE": str(think_scale),
                 "LOAD_RECORD": str(record),
+                "LOAD_PRECACHE_SECONDS": str(settings_value("FIELD_OFFLINE_REFRESH_SECONDS")),
             },
             check=True,
             stdout=(log_dir / "locust.log").open("w"),
             stderr=subprocess.STDOUT,
         )
         ended = time.time()
-        cpu = meter.stop({"gunicorn": web, "celery worker": worker})
+        cpu = meter.stop()
+        seconds_run = max(time.time() - started, 1e-9)
+        serving = cpu["cpu_seconds"].get("gunicorn", 0) + cpu["cpu_seconds"].get(
+            "postgres (this database)", 0
+        )
+        # what the load itself used, whatever the other tenants of the machine did: the cores for serving the
+        # users (gunicorn and PostgreSQL, the campaign's queries included) and for everything of the load
+        cpu["serving_cores"] = round(serving / seconds_run, 2)
+        cpu["load_cores"] = round(sum(cpu["cpu_seconds"].values()) / seconds_run, 2)
+        cpu["users_per_serving_core"] = round(users / (serving / seconds_run), 1) if serving else None
         if gateway is not None:
             sends = load_campaign.send_figures(
                 per_second=gateway.per_second_counts(),
@@ -469,6 +506,12 @@ def run(
     }
 
 
+def connection_database() -> str:
+    from django.db import connection
+
+    return connection.settings_dict["NAME"]
+
+
 def settings_value(name: str):
     from django.conf import settings
 
@@ -481,6 +524,7 @@ WAITED_FOR = (
     "daily list",
     "portrait",
     "portrait (with portrait panels)",
+    "portrait section",
     "visit form",
     "visit record",
     "retailer list",
@@ -505,6 +549,8 @@ def summary_lines(result: dict) -> list[str]:
         f"  machine: {cpu['cores']} cores {cpu['busy_share']:.0%} busy; load average at start "
         f"{'/'.join(str(x) for x in cpu['load_average_start'])}, at end {'/'.join(str(x) for x in cpu['load_average_end'])}; "
         f"CPU s: " + ", ".join(f"{k} {v}" for k, v in cpu["cpu_seconds"].items()),
+        f"  the load used {cpu['load_cores']} cores, serving the users {cpu['serving_cores']} (gunicorn + PostgreSQL"
+        f" of this database) = {cpu['users_per_serving_core']} users per core at full use",
         f"  {'page type':34} {'whole run':>26}   {'steady (after the ramp)':>30}",
     ]
     steady = result["steady"]["pages"]

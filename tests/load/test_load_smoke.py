@@ -28,6 +28,7 @@ MANAGER_PAGES = {
     "daily list",
     "portrait",
     "portrait panel",
+    "portrait section",
     "visit form",
     "visit record",
     "offline urls",
