@@ -204,6 +204,8 @@ def server_stats(log_dir: Path) -> dict[str, dict]:
     for path in log_dir.glob("server-*.csv"):
         for line in path.read_text(encoding="utf-8").splitlines():
             page, _status, wall, cpu, db, queries = line.split(",")
+            if page == "-":
+                continue  # not the load's (the health checks)
             rows.setdefault(page, []).append((float(wall), float(cpu), float(db), int(queries)))
     result = {}
     for page, values in rows.items():
@@ -380,8 +382,6 @@ def run(
             gateway = load_campaign.gateway_start()
             worker = load_campaign.worker_start(env=env, gateway=gateway, log_dir=log_dir)
         _wait_healthy(base, web, log_dir)
-        for path in log_dir.glob("server-*.csv"):
-            path.unlink()  # the health checks
         if campaign:
             campaign_id, audience = load_campaign.campaign_launch_in(env=env)
             stdout.write(f"campaign #{campaign_id} to {audience:,} consenting retailers launched")
