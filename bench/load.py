@@ -628,6 +628,11 @@ def capacity(results: list[dict]) -> dict:
                     ),
                     default=None,
                 ),
+                "worst_page": max(
+                    (n for n in WAITED_FOR if n in result["steady"]["pages"]),
+                    key=lambda n: result["steady"]["pages"][n]["p95_ms"],
+                    default=None,
+                ),
                 "busy_share": result["cpu"]["busy_share"],
                 "load_average_end": result["cpu"]["load_average_end"],
                 "sends_per_second": (result.get("campaign") or {}).get("sends", {}).get("per_second"),
@@ -644,7 +649,7 @@ def capacity_lines(figures: dict) -> list[str]:
     lines = ["capacity (steady part, every page a person waits for at p95 < 500 ms, errors < 0.1 %):"]
     for run_ in figures["runs"]:
         lines.append(
-            f"  {run_['users']:4} users: worst p95 {run_['worst_p95_ms']} ms, CPU {run_['busy_share']:.0%} busy, "
+            f"  {run_['users']:4} users: worst p95 {run_['worst_p95_ms']} ms ({run_['worst_page']}), CPU {run_['busy_share']:.0%} busy, "
             f"load average {run_['load_average_end']}, sends {run_['sends_per_second']}/s — "
             f"{'met' if run_['target_met'] else 'NOT met'}"
         )

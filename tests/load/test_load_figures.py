@@ -78,3 +78,4 @@ def test_capacity_is_the_most_users_at_target_per_core():
     assert figures["users_at_target"] == 50
     assert figures["users_per_core"] == 25.0
     assert [run["target_met"] for run in figures["runs"]] == [True, True, False]
+    assert figures["runs"][2]["worst_page"] == "daily list"  # the login is no page a person waits on
