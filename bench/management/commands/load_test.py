@@ -36,7 +36,7 @@ class Command(BaseCommand):
             help="the run stops after this many requests, whatever the time left",
         )
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
         parser.add_argument("--password", default=os.environ.get("LOAD_PASSWORD", "crm-demo-2026"))
         parser.add_argument("--no-campaign", action="store_true", help="no campaign sending beside the load")
         parser.add_argument(
