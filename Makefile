@@ -61,8 +61,9 @@ restore: setup
 	@test -n "$(FROM)" -a -n "$(DB)" || { echo "usage: make restore FROM=<backup folder> DB=<new database name>"; exit 2; }
 	$(PY) -m crm.launcher manage restore "$(FROM)" --database "$(DB)" --create
 
-# By hand: Locust (LOAD_USERS, default 200, for LOAD_SECONDS, default 120) against gunicorn on the production settings
-# at the configured database (README "Load test"); figures in artifacts/load.json.
+# By hand: Locust (LOAD_USERS, default 200, or several as 25,50,100,200, for LOAD_SECONDS, default 240) against
+# gunicorn on the production settings at the configured database, while a campaign to every consenting retailer
+# sends (README "Load test"); figures in artifacts/load.json.
 load: setup
 	$(PY) -m crm.launcher manage load_test
 

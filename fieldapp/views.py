@@ -91,9 +91,14 @@ def manifest_view(request):
 @require_GET
 @never_cache
 def offline_urls_view(request):
-    """The pages this user's phone keeps for offline use (fetched by the page script, then cached one by one)."""
+    """The pages this user's phone keeps for offline use (fetched by the page script, then cached one by one), and
+    how often the phone refreshes them (settings.FIELD_OFFLINE_REFRESH_SECONDS)."""
     return JsonResponse(
-        {"urls": selectors.offline_urls(user=request.user), "generated_at": timezone.now().isoformat()}
+        {
+            "urls": selectors.offline_urls(user=request.user),
+            "generated_at": timezone.now().isoformat(),
+            "refresh_seconds": settings.FIELD_OFFLINE_REFRESH_SECONDS,
+        }
     )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ConflictError
 from users.models import ApiToken, OrgUnit, Route, StaffSession, User
+from users.sessions import sessions_end
 
 
 @transaction.atomic
@@ -75,7 +76,7 @@ def route_create(
 def user_access_revoke(*, user: User) -> tuple[int, int]:
     """End every session of `user` and revoke every API token at once (one DELETE, one UPDATE). Returns (sessions
     ended, tokens revoked)."""
-    sessions, _detail = StaffSession.objects.filter(user=user).delete()
+    sessions = sessions_end(sessions=StaffSession.objects.filter(user=user))
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     return sessions, tokens
 

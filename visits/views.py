@@ -75,14 +75,17 @@ def _errors(exc: Exception) -> str:
 @permission_required("visits.view_visitplan", raise_exception=True)
 @require_GET
 def daily_list_view(request):
-    managers = selectors.managers_for(user=request.user)
+    # the team is a pass over the territory's shops: read once, for the first manager and the chooser alike
+    managers = (
+        [] if request.user.role == User.Role.MANAGER else list(selectors.managers_for(user=request.user))
+    )
     chosen = _id(request.GET.get("manager"))
     if chosen:
         manager = selectors.manager_get(user=request.user, manager_id=chosen)
     elif request.user.role == User.Role.MANAGER:
         manager = request.user
     else:
-        manager = managers.first()
+        manager = managers[0] if managers else None
     today = timezone.localdate()
     tomorrow = request.GET.get("day") == "tomorrow"  # the offline app keeps tomorrow's list too
     if tomorrow:
@@ -94,7 +97,7 @@ def daily_list_view(request):
         {
             "entries": entries,
             "manager": manager,
-            "managers": managers if request.user.role != User.Role.MANAGER else [],
+            "managers": managers,
             "today": today,
             "tomorrow": tomorrow,
             "planned_count": sum(1 for e in entries if e.planned_today),

@@ -185,6 +185,11 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_ENGINE = "users.sessions"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_COOKIE_AGE = env.int("SESSION_MAX_AGE", default=12 * 60 * 60)
+# How often a phone refreshes its offline copies (fieldapp: the home page, today's and tomorrow's lists, and each of
+# their shops' portrait and visit form — about 125 pages for a manager with 60 shops a day, fetched one by one).
+# Every 10 minutes, 160 phones kept two cores busy with nothing else (load test, issue 18); the copies say their
+# age, and a phone refreshes at once after a login and when it comes back online past this interval.
+FIELD_OFFLINE_REFRESH_SECONDS = env.int("FIELD_OFFLINE_REFRESH_SECONDS", default=60 * 60)
 # Two-factor authentication (django-otp, TOTP + recovery codes; users/twofactor/): required of these roles and of
 # superusers, and on the Django admin of every staff user; the other roles may enrol (and then must use it).
 OTP_REQUIRED_ROLES = env.list("OTP_REQUIRED_ROLES", default=["admin", "supervisor"])

@@ -8,7 +8,8 @@
   const DB_NAME = "field-app";
   const STORE = "queue";
   const PAGE_CACHE = "field-pages";
-  const PRECACHE_EVERY_MS = 10 * 60 * 1000;
+  // how often the offline copies are refreshed: what the server said last (settings.FIELD_OFFLINE_REFRESH_SECONDS)
+  const PRECACHE_EVERY_MS = 60 * 60 * 1000;
   const RETRY_MS = 30 * 1000;
   const fmt = (s, ...args) => args.reduce((acc, a) => acc.replace("%s", a), s || "");
 
@@ -170,12 +171,15 @@
   async function precache(force) {
     if (navigator.onLine === false || !("caches" in window)) return;
     const last = Number(localStorage.getItem("field-precached-at") || 0);
-    if (!force && Date.now() - last < PRECACHE_EVERY_MS) { document.documentElement.dataset.offlineReady = "1"; return; }
+    const every = Number(localStorage.getItem("field-precache-every-ms")) || PRECACHE_EVERY_MS;
+    if (!force && Date.now() - last < every) { document.documentElement.dataset.offlineReady = "1"; return; }
     let urls;
     try {
       const r = await fetch("/field/offline-urls/", { credentials: "same-origin", headers: { Accept: "application/json" } });
       if (!r.ok || r.redirected) return;
-      urls = (await r.json()).urls;
+      const answer = await r.json();
+      urls = answer.urls;
+      if (answer.refresh_seconds > 0) localStorage.setItem("field-precache-every-ms", String(answer.refresh_seconds * 1000));
     } catch (e) { return; }
     const cache = await caches.open(PAGE_CACHE);
     let kept = 0;

@@ -101,6 +101,7 @@ def test_the_manager_takes_up_and_resolves_the_case_from_the_list(
     page.goto(f"{live_server.url}/service/complaints/report/")
     _shot(page, "staff-report-1280")
     page.goto(f"{live_server.url}/retailers/{world.shop_a2.pk}/")
+    page.locator("#retailer-complaints").scroll_into_view_if_needed()  # a section's panel loads when in view
     expect(page.locator("#retailer-complaints")).to_contain_text("没有未办结的投诉")
     _shot(page, "portrait-1280")
     complaint.refresh_from_db()

@@ -63,12 +63,14 @@ def test_plan_publish_then_explain_and_record_a_violation_on_a_phone(
 
     page = login(second_phone, world.cm_a)  # the customer manager, on their own phone
     page.goto(f"{live_server.url}/retailers/{world.shop_a1.pk}/")
+    page.locator("#sec-allowance > summary").tap()  # a closed section's panel loads when it is opened
     expect(page.locator("#allowance-current")).to_contain_text("档位 12 · 城镇 → 每周 2 条")
     page.locator("#sec-violations > summary").tap()  # on a phone the portrait's sections open with a tap
     page.locator("#violation-add-link").click()
     page.select_option("#id_type", "minors")
     page.locator("#save-violation").click()
     page.wait_for_url(f"{live_server.url}/retailers/{world.shop_a1.pk}/")
+    page.locator("#sec-violations > summary").tap()
     expect(page.locator("#credit-grade")).to_have_text("B")
     expect(page.locator("#retailer-violation-list")).to_contain_text("向未成年人售烟")
     violation = Violation.objects.get()

@@ -193,5 +193,6 @@ def test_a_supervisor_confirms_the_strata_draws_and_reads_the_results(
         page.goto(f"{live_server.url}/service/surveys/")
         shot(page, "survey-list")
         page.goto(f"{live_server.url}/retailers/{world.shop_a1.pk}/")
+        page.locator("#retailer-service").scroll_into_view_if_needed()  # a section's panel loads when in view
         expect(page.locator("#portal-link")).to_be_visible()
         shot(page, "portrait")

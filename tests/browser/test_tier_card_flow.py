@@ -99,6 +99,7 @@ def test_the_tier_card_on_the_portrait_at_390(phone_page, live_server, world, gr
     login(phone_page, world.cm_a)
     phone_page.goto(f"{live_server.url}/retailers/{shop.pk}/")
     card = phone_page.locator("#tier-card")
+    card.scroll_into_view_if_needed()  # the card loads when it comes into view
     expect(card.locator("#tier-card-tier")).to_contain_text("29")
     expect(card.locator("#tier-card-components li")).to_have_count(3)
     expect(card).to_contain_text("同组百分位")
@@ -110,6 +111,7 @@ def test_the_tier_card_on_the_portrait_at_390(phone_page, live_server, world, gr
     _english(phone_page, live_server)
     phone_page.goto(f"{live_server.url}/retailers/{shop.pk}/")
     card = phone_page.locator("#tier-card")
+    card.scroll_into_view_if_needed()  # the card loads when it comes into view
     expect(card).to_contain_text("Tier card")
     expect(card).to_contain_text("group percentile")
     card.scroll_into_view_if_needed()

@@ -91,4 +91,5 @@ def test_log_a_visit_on_a_phone_with_geolocation_and_a_draft_that_survives_reloa
 
     # the portrait shows it
     phone.goto(f"{live_server.url}/retailers/{shop.pk}/")
+    phone.locator("#sec-visits > summary").tap()  # on a phone a section's panel loads when it is opened
     expect(phone.locator("#visits-recent")).to_contain_text("位置正常 445 m")

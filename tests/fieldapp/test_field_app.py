@@ -256,3 +256,8 @@ def test_only_a_supervisor_in_scope_decides(held_visit, client_for, manager_a, m
     assert client_for(elsewhere).post(url, {"decision": "record"}).status_code == 404
     held_visit.refresh_from_db()
     assert held_visit.status == "open"
+
+
+def test_the_offline_list_says_how_often_the_phone_refreshes_it(client_for, manager_a, settings):
+    settings.FIELD_OFFLINE_REFRESH_SECONDS = 1800
+    assert client_for(manager_a).get("/field/offline-urls/").json()["refresh_seconds"] == 1800

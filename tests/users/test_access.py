@@ -9,14 +9,16 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.admin.sites import site
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.errors import ConflictError
 from tests.users.factories import PASSWORD
 from users.middleware import LAST_SEEN_KEY
 from users.models import ApiToken, StaffSession, User
-from users.services import api_token_create, api_token_hash, user_deactivate
+from users.services import api_token_create, api_token_hash, user_access_revoke, user_deactivate
 
 
 class FormValues(HTMLParser):
@@ -280,3 +282,18 @@ def test_the_idle_timeout_is_set_for_shared_phones():
     assert 5 * 60 <= settings.SESSION_IDLE_TIMEOUT <= 60 * 60
     assert settings.SESSION_COOKIE_AGE <= 24 * 60 * 60
     assert settings.SESSION_ENGINE == "users.sessions"
+
+
+def test_ending_the_sessions_of_an_active_login_ends_them_in_the_cache_too(manager_a):
+    """Sessions are read from the cache (users.sessions): revoking them must not leave a cached copy working."""
+    clients = logged_in_twice(manager_a)
+    for client in clients:
+        assert client.get("/retailers/").status_code == 200  # read, and cached
+    with CaptureQueriesContext(connection) as queries:
+        clients[0].get("/retailers/")
+    assert not any("users_staffsession" in query["sql"] for query in queries.captured_queries)
+    assert user_access_revoke(user=manager_a)[0] == 2
+    for client in clients:
+        response = client.get("/retailers/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")

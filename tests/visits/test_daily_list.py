@@ -4,6 +4,8 @@ a bounded number of queries, and who may open whose list."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Retailer
@@ -282,3 +284,16 @@ def test_ties_and_the_limit_are_decided_in_the_ranking(route_case, route_a, mana
         "r9",
         "r1",
     ]
+
+
+def test_a_supervisors_daily_list_reads_the_team_once(route_case, client_for, manager_a, supervisor_a):
+    """The team (managers with shops in the territory: a pass over the territory's shops) is read once per page,
+    not once for the first manager and again for the chooser."""
+    supervisor = client_for(supervisor_a)
+    supervisor.get("/visits/")
+    with CaptureQueriesContext(connection) as queries:
+        page = supervisor.get("/visits/")
+    assert page.status_code == 200
+    assert f'value="{manager_a.pk}"' in page.content.decode() or manager_a.username in page.content.decode()
+    team_reads = [q for q in queries.captured_queries if '"route__manager"' in q["sql"]]
+    assert len(team_reads) == 1, [q["sql"][:200] for q in team_reads]

@@ -1,5 +1,7 @@
-"""`manage.py load_test [--users N --seconds S …]`: the Locust load test against gunicorn on the production
-settings at the configured database (`make load`). See bench/load.py and the README's "Load test"."""
+"""`manage.py load_test [--users N[,N…] --seconds S …]`: the Locust load test against gunicorn on the production
+settings at the configured database, with a campaign sending beside it (`make load`). Several user counts (e.g.
+`--users 25,50,100,200`) run one after the other and end with the capacity: the most users whose pages were all
+under the p95 target. See bench/load.py and the README's "Load test"."""
 
 import os
 
@@ -9,12 +11,24 @@ from bench import load
 
 
 class Command(BaseCommand):
-    help = "Run the Locust load test against gunicorn (production settings) on 127.0.0.1 and print p50/p95 per page."
+    help = (
+        "Run the Locust load test against gunicorn (production settings) on 127.0.0.1 beside a campaign and print "
+        "p50/p95 per page type, server time per page type and the send rate."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--users", type=int, default=int(os.environ.get("LOAD_USERS", "200")))
-        parser.add_argument("--seconds", type=int, default=int(os.environ.get("LOAD_SECONDS", "120")))
-        parser.add_argument("--spawn-rate", type=int, default=20, help="users started per second")
+        parser.add_argument(
+            "--users",
+            default=os.environ.get("LOAD_USERS", "200"),
+            help="simulated users; several separated by commas run one after the other",
+        )
+        parser.add_argument("--seconds", type=int, default=int(os.environ.get("LOAD_SECONDS", "240")))
+        parser.add_argument(
+            "--ramp-seconds",
+            type=int,
+            default=int(os.environ.get("LOAD_RAMP_SECONDS", "60")),
+            help="the users log in one after the other over this many seconds; the steady figures start after",
+        )
         parser.add_argument(
             "--max-requests",
             type=int,
@@ -22,25 +36,45 @@ class Command(BaseCommand):
             help="the run stops after this many requests, whatever the time left",
         )
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_WORKERS", "3")))
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "2")))
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
         parser.add_argument("--password", default=os.environ.get("LOAD_PASSWORD", "crm-demo-2026"))
+        parser.add_argument("--no-campaign", action="store_true", help="no campaign sending beside the load")
+        parser.add_argument(
+            "--think-scale",
+            type=float,
+            default=float(os.environ.get("LOAD_THINK_SCALE", "1")),
+            help="every pause between a person's clicks times this (1: the documented pace)",
+        )
         parser.add_argument("--json", dest="json_path", default="artifacts/load.json")
 
     def handle(self, *args, **options):
         try:
-            result = load.run(
-                users=options["users"],
-                seconds=options["seconds"],
-                spawn_rate=options["spawn_rate"],
-                max_requests=options["max_requests"],
-                workers=options["workers"],
-                threads=options["threads"],
-                password=options["password"],
-                stdout=self.stdout,
-            )
-        except load.LoadError as exc:
-            raise CommandError(str(exc)) from exc
-        load.write_json(result, options["json_path"])
-        for line in load.summary_lines(result):
-            self.stdout.write(line)
+            counts = [int(n) for n in str(options["users"]).split(",") if n.strip()]
+        except ValueError as exc:
+            raise CommandError("--users: a number, or numbers separated by commas") from exc
+        results = []
+        for users in counts:
+            try:
+                result = load.run(
+                    users=users,
+                    seconds=options["seconds"],
+                    ramp_seconds=options["ramp_seconds"],
+                    max_requests=options["max_requests"],
+                    workers=options["workers"],
+                    threads=options["threads"],
+                    password=options["password"],
+                    campaign=not options["no_campaign"],
+                    think_scale=options["think_scale"],
+                    stdout=self.stdout,
+                )
+            except load.LoadError as exc:
+                raise CommandError(str(exc)) from exc
+            results.append(result)
+            for line in load.summary_lines(result):
+                self.stdout.write(line)
+        output = results[0] if len(results) == 1 else {"runs": results, "capacity": load.capacity(results)}
+        load.write_json(output, options["json_path"])
+        if len(results) > 1:
+            for line in load.capacity_lines(output["capacity"]):
+                self.stdout.write(line)
         self.stdout.write(f"written to {options['json_path']}")
