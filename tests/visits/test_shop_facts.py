@@ -190,3 +190,17 @@ def test_a_merge_moves_the_facts_with_the_rows_and_the_check_and_rebuild_command
         call_command("shop_facts", "--check")
     assert shop_facts_rebuild()[0] >= 2
     _no_drift()
+
+
+def test_a_retailer_deleted_with_its_call_backs_takes_its_facts_row_along(route_a, company_admin):
+    # the demo flush deletes retailers; Django may delete the facts row before the call-backs, whose delete writes
+    # the row again: the shop's own delete must still remove it (ON DELETE CASCADE in the database)
+    shop = RetailerFactory(route=route_a)
+    hidden_complaint_call_record(retailer=shop, user=company_admin, outcome="no_issue", reason="评分低")
+    ShopFacts.objects.filter(retailer=shop).delete()
+    HiddenComplaintCall.objects.filter(retailer=shop).delete()
+    assert ShopFacts.objects.filter(retailer=shop).exists()  # written again by the call-backs' trigger
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accounts_retailer WHERE id = %s", [shop.pk])
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred key checks, as at commit
+    assert not ShopFacts.objects.filter(retailer_id=shop.pk).exists()
