@@ -37,7 +37,7 @@ from feedback.models import Complaint
 from feedback.selectors.complaints import about_own_conduct_q, overdue_q
 from segmentation.models import RetailerScore
 from users.models import User
-from visits.models import Visit, VisitPolicy
+from visits.models import VisitPolicy
 from visits.selectors import policy_get
 
 W_COMPLAINT = 40
@@ -225,7 +225,6 @@ def _ranked(
         "today": today,
         "now": timezone.now(),
         "manager": manager.pk,
-        "rejected": Visit.Trust.REJECTED,
         "complaints_counted": MAX_COMPLAINTS_COUNTED,
         "w_complaint": W_COMPLAINT,
         "at_risk_lifecycles": list(AT_RISK_LIFECYCLES),
