@@ -30,7 +30,7 @@ from visits.views import DEVICE_CLOCK_HEADER, visit_record_view
 
 SW_SOURCE = Path(settings.BASE_DIR) / "static" / "js" / "sw.js"
 # bumped when the shell changes: a new service worker drops the old caches
-SHELL_VERSION = "2026-12-07.2"
+SHELL_VERSION = "2026-12-07.3"
 SHELL = (
     "vendor/css/bootstrap.min.css",
     "vendor/css/bootstrap-icons.min.css",

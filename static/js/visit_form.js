@@ -194,8 +194,10 @@
     const item = { key: form.elements.idempotency_key.value, url: form.dataset.syncUrl, shop: form.dataset.shop, fields, photos };
     errorsBox.textContent = "";
     queuedKey = item.key;
-    state(navigator.onLine === false ? T.offline : T.sending, navigator.onLine === false ? "warning" : "info");
     await window.FieldQueue.add(item);
+    // said only once the queue holds it: a manager who leaves the page on "not sent" must not lose the visit
+    // (leaving while IndexedDB was still writing dropped it)
+    state(navigator.onLine === false ? T.offline : T.sending, navigator.onLine === false ? "warning" : "info");
     localStorage.removeItem(key);
   }
   window.addEventListener("fieldqueue:sent", (event) => {
