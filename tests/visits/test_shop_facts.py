@@ -204,3 +204,43 @@ def test_a_retailer_deleted_with_its_call_backs_takes_its_facts_row_along(route_
         cursor.execute("DELETE FROM accounts_retailer WHERE id = %s", [shop.pk])
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the deferred key checks, as at commit
     assert not ShopFacts.objects.filter(retailer_id=shop.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_call_backs_of_one_shop_recorded_at_once_both_count(route_a, company_admin):
+    """Two sessions each record a call-back of the same shop; the second one's trigger waits on the first's facts
+    row. Were the second to compute before the wait, its facts would not see the first's (later) call."""
+    import threading
+
+    import psycopg2
+
+    from tests.concurrency import wait_until_another_session_blocks
+
+    shop = RetailerFactory(route=route_a)
+    settings = connection.settings_dict
+    dsn = {"dbname": settings["NAME"], "user": settings["USER"], "host": settings["HOST"]}
+    dsn["port"] = settings["PORT"] or 5432
+    insert = (
+        "INSERT INTO feedback_hiddencomplaintcall (retailer_id, reason, outcome, note, called_by_id, called_at) "
+        "VALUES (%s, '评分低', 'no_issue', '', %s, %s)"
+    )
+    later = timezone.now()
+    earlier = later - datetime.timedelta(hours=3)
+    first = psycopg2.connect(**dsn)
+    try:
+        with first.cursor() as cursor:  # the later call, not yet committed
+            cursor.execute(insert, [shop.pk, company_admin.pk, later])
+
+        def second_session():
+            with psycopg2.connect(**dsn) as other, other.cursor() as cursor:
+                cursor.execute(insert, [shop.pk, company_admin.pk, earlier])
+
+        thread = threading.Thread(target=second_session)
+        thread.start()
+        wait_until_another_session_blocks()
+        first.commit()
+        thread.join(timeout=30)
+    finally:
+        first.close()
+    assert ShopFacts.objects.get(retailer=shop).last_call_at == later
+    _no_drift()
