@@ -78,7 +78,7 @@ def _copy_baseline(orders: io.BytesIO, lines: io.BytesIO) -> float:
 def _bench_rule(monday: datetime.date, n: int):
     """A fresh rule for repetition n: 1 point per carton, class 1 ×2, class 2 ×1.5, and a brand programme
     (×3) on the best-selling class-2 product during the week."""
-    from loyalty.models import EarnMultiplier, EarnRule
+    from loyalty.earning.models import EarnMultiplier, EarnRule
 
     rule = EarnRule.objects.create(
         name=f"{BENCH_RULE_PREFIX}-{n}",
@@ -109,8 +109,9 @@ def run(*, scale: str, iterations: int = MAX_REPETITIONS, seed: int = 0, stdout=
     """Run the loyalty benchmark at `scale`; `iterations` caps the repetitions (at most 3). `seed` is unused:
     the workload is the latest week of the database's orders."""
     from accounts.models import Retailer
-    from loyalty.models import EarnRule
-    from loyalty.services import level_recompute, points_award
+    from loyalty.earning.models import EarnRule
+    from loyalty.earning.services import points_award
+    from loyalty.levels.services import level_recompute
 
     repetitions = max(1, min(iterations, MAX_REPETITIONS))
     seed_seconds = _ensure_history(scale, stdout=stdout)

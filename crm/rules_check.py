@@ -19,7 +19,7 @@ class RuleCheck:
 
 def rules_check_run(*, today: datetime.date | None = None) -> list[RuleCheck]:
     from accounts.compliance.selectors import class_code_disagreements, credit_grade_disagreements
-    from loyalty.services.levels import levels_rule_check
+    from loyalty.levels.services import levels_rule_check
     from segmentation.services import scores_rule_check
 
     today = today or timezone.localdate()

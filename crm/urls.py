@@ -21,15 +21,11 @@ from feedback.api.complaints import (
 from feedback.api.surveys import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
 from feedback.api.tier_appeals import TierAppealViewSet
 from fieldapp import views as field_views
-from loyalty.api import (
-    AccountViewSet,
-    CouponViewSet,
-    EntryViewSet,
-    EventViewSet,
-    RedemptionViewSet,
-    ReferralViewSet,
-    RewardViewSet,
-)
+from loyalty.api import EventViewSet
+from loyalty.coupons.api import CouponViewSet
+from loyalty.ledger.api import AccountViewSet, EntryViewSet
+from loyalty.referrals.api import ReferralViewSet
+from loyalty.rewards.api import RedemptionViewSet, RewardViewSet
 from privacy.api import PrivacyRequestViewSet
 from sales.allocation.api import AllowanceViewSet, ExcessViewSet, FillRateViewSet, PlanViewSet
 from segmentation.api import (

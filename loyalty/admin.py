@@ -9,24 +9,15 @@ from django.utils.translation import gettext_lazy as _
 from accounts.selectors import retailer_scope
 from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.errors import ConflictError
-from loyalty import services
-from loyalty.models import (
-    Coupon,
-    CouponBatch,
-    EarnMultiplier,
-    EarnRule,
-    LevelChange,
-    LoyaltyEvent,
-    MembershipLevel,
-    PointsAccount,
-    PointsEntry,
-    PointsLot,
-    PointsLotUse,
-    Programme,
-    Redemption,
-    Referral,
-    Reward,
-)
+from loyalty.coupons.models import Coupon, CouponBatch
+from loyalty.earning.models import EarnMultiplier, EarnRule
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot, PointsLotUse
+from loyalty.ledger.services import ADJUST_PERMISSION, points_reverse
+from loyalty.levels.models import LevelChange, MembershipLevel
+from loyalty.models import LoyaltyEvent, Programme
+from loyalty.referrals.models import Referral
+from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.services import redemption_cancel, redemption_deliver
 
 
 def _scope(request):
@@ -117,7 +108,7 @@ def reverse_entries(modeladmin, request, queryset):
     done = 0
     for entry in queryset.order_by("id"):
         try:
-            services.points_reverse(entry_id=entry.pk, user=request.user, reason=str(_("后台冲正")))
+            points_reverse(entry_id=entry.pk, user=request.user, reason=str(_("后台冲正")))
             done += 1
         except (ConflictError, ValidationError, PermissionDenied) as exc:
             modeladmin.message_user(request, f"#{entry.pk}: {exc}", level=messages.ERROR)
@@ -155,7 +146,7 @@ class PointsEntryAdmin(ReadOnlyAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not request.user.has_perm(services.ledger.ADJUST_PERMISSION):
+        if not request.user.has_perm(ADJUST_PERMISSION):
             actions.pop("reverse_entries", None)
         return actions
 
@@ -203,7 +194,7 @@ class RewardAdmin(ModelAdmin):
 def deliver_redemptions(modeladmin, request, queryset):
     for redemption in queryset:
         try:
-            services.redemption_deliver(redemption_id=redemption.pk, user=request.user)
+            redemption_deliver(redemption_id=redemption.pk, user=request.user)
         except (ConflictError, PermissionDenied) as exc:
             modeladmin.message_user(request, f"#{redemption.pk}: {exc}", level=messages.ERROR)
 
@@ -212,9 +203,7 @@ def deliver_redemptions(modeladmin, request, queryset):
 def cancel_redemptions(modeladmin, request, queryset):
     for redemption in queryset:
         try:
-            services.redemption_cancel(
-                redemption_id=redemption.pk, user=request.user, reason=str(_("后台取消"))
-            )
+            redemption_cancel(redemption_id=redemption.pk, user=request.user, reason=str(_("后台取消")))
         except (ConflictError, PermissionDenied) as exc:
             modeladmin.message_user(request, f"#{redemption.pk}: {exc}", level=messages.ERROR)
 

@@ -11,8 +11,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import ConflictError
-from loyalty import services
-from loyalty.models import EarnMultiplier, EarnRule, PointsAccount, Reward
+from loyalty.coupons.services import coupon_batch_issue
+from loyalty.earning.models import EarnMultiplier, EarnRule
+from loyalty.earning.services import points_award
+from loyalty.ledger.expiry import points_expire
+from loyalty.ledger.models import PointsAccount
+from loyalty.levels.services import level_recompute
+from loyalty.referrals.services import referral_create
+from loyalty.rewards.models import Reward
+from loyalty.rewards.services import redemption_approve, redemption_cancel, redemption_deliver, reward_redeem
 
 # (name, kind, points, stock or None, level codes or (), description)
 DEMO_REWARDS = [
@@ -93,7 +100,7 @@ def _rewards(levels: dict) -> list[Reward]:
 def demo_loyalty_build(*, seed: int = 7, stdout=None) -> dict:
     """Rules, rewards, levels and points for the demo data already in the database. Returns counts."""
     from accounts.models import Retailer
-    from loyalty.models import MembershipLevel
+    from loyalty.levels.models import MembershipLevel
     from sales.models import Order
     from users.models import User
 
@@ -102,8 +109,8 @@ def demo_loyalty_build(*, seed: int = 7, stdout=None) -> dict:
     first = Order.objects.order_by("ordered_on").values_list("ordered_on", flat=True).first() or today
     _rule(datetime.date(first.year, 1, 1), today)
     rewards = _rewards({level.code: level for level in MembershipLevel.objects.all()})
-    levels = services.level_recompute()
-    award = services.points_award()
+    levels = level_recompute()
+    award = points_award()
     if stdout:
         stdout.write(
             f"Loyalty: {levels['accounts']:,} accounts, {award['entries']:,} earn entries, {award['points']:,} points"
@@ -122,7 +129,7 @@ def demo_loyalty_build(*, seed: int = 7, stdout=None) -> dict:
         if not options or manager is None:
             continue
         try:
-            redemption = services.reward_redeem(
+            redemption = reward_redeem(
                 retailer_id=account.retailer_id, reward_id=rng.choice(options).pk, user=manager
             )
         except ConflictError:
@@ -130,11 +137,11 @@ def demo_loyalty_build(*, seed: int = 7, stdout=None) -> dict:
         redeemed += 1
         fate = rng.random()
         if admin and fate < 0.4:
-            services.redemption_deliver(redemption_id=redemption.pk, user=admin)
+            redemption_deliver(redemption_id=redemption.pk, user=admin)
         elif admin and fate < 0.6:
-            services.redemption_approve(redemption_id=redemption.pk, user=admin)
+            redemption_approve(redemption_id=redemption.pk, user=admin)
         elif admin and fate < 0.7:
-            services.redemption_cancel(redemption_id=redemption.pk, user=admin, reason="客户改选其他礼品")
+            redemption_cancel(redemption_id=redemption.pk, user=admin, reason="客户改选其他礼品")
 
     top = list(
         Retailer.objects.filter(status="active", tier__gte=24)
@@ -143,7 +150,7 @@ def demo_loyalty_build(*, seed: int = 7, stdout=None) -> dict:
     )
     coupons = 0
     if top:
-        batch = services.coupon_batch_issue(
+        batch = coupon_batch_issue(
             name="新品上市进货抵扣券",
             retailer_ids=top,
             expires_on=today + datetime.timedelta(days=30),
@@ -170,9 +177,9 @@ def demo_loyalty_build(*, seed: int = 7, stdout=None) -> dict:
             continue
         try:
             with transaction.atomic():
-                services.referral_create(referrer=referrer, referee=shop, user=None)
+                referral_create(referrer=referrer, referee=shop, user=None)
             referrals += 1
         except (ConflictError, ValidationError):
             continue
-    services.points_expire()
+    points_expire()
     return {**award, "redemptions": redeemed, "coupons": coupons, "referrals": referrals}

@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.services.rewards import MAX_QUANTITY
+from loyalty.rewards.services import MAX_QUANTITY
 
 
 class RedeemForm(forms.Form):

@@ -17,7 +17,7 @@ def award_created_orders(*, first_order_id: int, last_order_id: int) -> None:
 
 def _points_balances(retailer_ids: list[int]) -> dict[int, str]:
     """{{ points_balance }} in campaign templates: one query for a whole send batch."""
-    from loyalty.models import PointsAccount
+    from loyalty.ledger.models import PointsAccount
 
     balances = dict(
         PointsAccount.objects.filter(retailer_id__in=retailer_ids).values_list("retailer_id", "balance")

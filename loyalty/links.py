@@ -11,7 +11,7 @@ LEGACY_SALT = "loyalty.retailer-link"
 
 
 def _max_age() -> datetime.timedelta:
-    from loyalty.services import programme_get
+    from loyalty.ledger.services import programme_get
 
     return datetime.timedelta(days=programme_get().link_max_age_days)
 

@@ -5,7 +5,7 @@ from accounts.dedupe import merge_move, merge_stay
 
 
 def points_move(*, cursor, from_id: int, to_id: int) -> None:
-    from loyalty.services.ledger import points_transfer_on_merge
+    from loyalty.ledger.services import points_transfer_on_merge
 
     points_transfer_on_merge(from_retailer_id=from_id, to_retailer_id=to_id)
 

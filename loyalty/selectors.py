@@ -12,20 +12,15 @@ from django.utils import timezone
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
-from loyalty.models import (
-    Coupon,
-    EarnRule,
-    LoyaltyEvent,
-    MembershipLevel,
-    PointsAccount,
-    PointsEntry,
-    PointsLot,
-    Redemption,
-    Referral,
-    Reward,
-)
-from loyalty.services.ledger import programme_get
-from loyalty.services.rewards import reward_refusal
+from loyalty.coupons.models import Coupon
+from loyalty.earning.models import EarnRule
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
+from loyalty.ledger.services import programme_get
+from loyalty.levels.models import MembershipLevel
+from loyalty.models import LoyaltyEvent
+from loyalty.referrals.models import Referral
+from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.services import reward_refusal
 from users.models import User
 
 STATEMENT_SIZE = 20

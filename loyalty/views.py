@@ -19,10 +19,20 @@ from accounts.selectors import retailer_get, retailer_scope
 from core.errors import ConflictError
 from core.idempotency import idempotent
 from core.links import LinkRefusedError, link_rate_limited, link_view
-from loyalty import selectors, services
+from loyalty import selectors
+from loyalty.coupons.services import coupon_redeem
 from loyalty.forms import RedeemForm, ReferralForm
+from loyalty.ledger.models import PointsEntry
 from loyalty.links import POINTS, points_link_read
-from loyalty.models import PointsEntry, Redemption
+from loyalty.referrals.services import referral_create
+from loyalty.rewards.models import Redemption
+from loyalty.rewards.services import (
+    redemption_approve,
+    redemption_cancel,
+    redemption_deliver,
+    redemption_may_cancel,
+    reward_redeem,
+)
 
 RECENT = 5
 LINK_STATEMENT = 10
@@ -52,7 +62,7 @@ def _panel(request, retailer: Retailer, *, message: str = "", ok: bool = True, s
         "retailer": retailer,
         "s": summary,
         "entries": selectors.statement(retailer=retailer, size=RECENT)[0],
-        "redemptions": [(r, services.redemption_may_cancel(redemption=r, user=user)) for r in redemptions],
+        "redemptions": [(r, redemption_may_cancel(redemption=r, user=user)) for r in redemptions],
         "coupons": selectors.retailer_coupons(retailer=retailer, limit=RECENT),
         "referrals": selectors.retailer_referrals(retailer=retailer),
         "rewards": [row for row in selectors.rewards_for(account=summary["account"]) if row["may_redeem"]],
@@ -88,7 +98,7 @@ def retailer_redeem_view(request, pk):
         )
 
     def run():
-        redemption = services.reward_redeem(
+        redemption = reward_redeem(
             retailer_id=retailer.pk,
             reward_id=form.cleaned_data["reward"],
             quantity=form.cleaned_data["quantity"],
@@ -121,9 +131,9 @@ def redemption_action_view(request, pk, action):
     """Approve, deliver or cancel a redemption (from the panel, which it re-renders, or from the list)."""
     redemption = selectors.redemption_get(user=request.user, redemption_id=pk)
     service = {
-        "approve": services.redemption_approve,
-        "deliver": services.redemption_deliver,
-        "cancel": services.redemption_cancel,
+        "approve": redemption_approve,
+        "deliver": redemption_deliver,
+        "cancel": redemption_cancel,
     }.get(action)
     if service is None:
         raise Http404
@@ -168,7 +178,7 @@ def retailer_referral_create_view(request, pk):
             request, retailer, message=_("您的辖区内没有这个许可证号的店铺。"), ok=False, status=400
         )
     try:
-        services.referral_create(referrer=retailer, referee=referee, user=request.user)
+        referral_create(referrer=retailer, referee=referee, user=request.user)
     except (ValidationError, ConflictError, PermissionDenied) as exc:
         return _panel(request, retailer, message=_errors(exc), ok=False, status=409)
     return _panel(request, retailer, message=_("已登记推荐：%(shop)s。") % {"shop": referee.shop_name})
@@ -210,9 +220,7 @@ def loyalty_home_view(request):
         "loyalty/home.html",
         {
             "rewards": selectors.reward_list().filter(is_active=True).order_by("points_price", "id"),
-            "redemptions": [
-                (r, services.redemption_may_cancel(redemption=r, user=request.user)) for r in redemptions
-            ],
+            "redemptions": [(r, redemption_may_cancel(redemption=r, user=request.user)) for r in redemptions],
             "status": status,
             "statuses": Redemption.Status.choices,
             "may_decide": request.user.has_perm("loyalty.change_redemption"),
@@ -226,7 +234,7 @@ def loyalty_home_view(request):
 @require_POST
 def coupon_redeem_view(request):
     try:
-        coupon = services.coupon_redeem(code=request.POST.get("code", ""), user=request.user)
+        coupon = coupon_redeem(code=request.POST.get("code", ""), user=request.user)
     except (ValidationError, ConflictError, PermissionDenied) as exc:
         messages.error(request, _errors(exc))
     else:
@@ -324,7 +332,7 @@ def retailer_link_redeem_view(request, token):
         return redirect("loyalty:link", token=token)
 
     def run():
-        redemption = services.reward_redeem(
+        redemption = reward_redeem(
             retailer_id=retailer.pk,
             reward_id=form.cleaned_data["reward"],
             quantity=form.cleaned_data["quantity"],

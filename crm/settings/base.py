@@ -283,7 +283,7 @@ SPECTACULAR_SETTINGS = {
         "RecommendationKindEnum": "segmentation.models.Recommendation.Kind",
         # sms/email (consent events and campaigns share the values) and how a redemption was made
         "MessageChannelEnum": "campaigns.models.Channel",
-        "RedemptionChannelEnum": "loyalty.models.Redemption.Channel",
+        "RedemptionChannelEnum": "loyalty.rewards.models.Redemption.Channel",
         # complaints (feedback)
         "ComplaintChannelEnum": "feedback.models.complaints.Complaint.Channel",
         "ComplaintKindEnum": "feedback.models.complaints.Complaint.Kind",

@@ -33,8 +33,11 @@ from feedback.models import (
     TierAppeal,
 )
 from fieldapp.models import HeldVisit
-from loyalty.models import Coupon, CouponBatch, LoyaltyEvent, PointsAccount, PointsEntry, Referral
-from loyalty.services.ledger import account_lock, credit
+from loyalty.coupons.models import Coupon, CouponBatch
+from loyalty.ledger.models import PointsAccount, PointsEntry
+from loyalty.ledger.services import account_lock, credit
+from loyalty.models import LoyaltyEvent
+from loyalty.referrals.models import Referral
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from sales.models import (
     AllocationAllowance,

@@ -7,7 +7,8 @@ from django.core.management import call_command
 
 from accounts.models import Retailer
 from bench.runner import SCALES
-from loyalty.models import EarnRule, PointsEntry
+from loyalty.earning.models import EarnRule
+from loyalty.ledger.models import PointsEntry
 from loyalty.selectors import ledger_discrepancies
 
 

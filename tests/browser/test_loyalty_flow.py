@@ -8,10 +8,10 @@ from django.db import transaction
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from loyalty.ledger.models import PointsEntry
+from loyalty.ledger.services import account_lock, credit
 from loyalty.links import retailer_link_token
-from loyalty.models import PointsEntry, Redemption, Reward
-from loyalty.services import account_lock
-from loyalty.services.ledger import credit
+from loyalty.rewards.models import Redemption, Reward
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

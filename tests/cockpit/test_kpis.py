@@ -35,7 +35,7 @@ def test_sales_kpis_of_a_week_from_the_summaries(shops, county_a, county_b, comp
 
 
 def test_data_quality_and_points(shops, county_a, week):
-    from loyalty.models import PointsAccount
+    from loyalty.ledger.models import PointsAccount
 
     r1, _r2, r3, _r4 = shops
     PointsAccount.objects.create(retailer=r1, balance=700)

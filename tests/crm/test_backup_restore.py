@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
 from crm.backup import DUMP, MANIFEST, census, census_of, database_drop, pg_bin_dir, server_major
-from loyalty.models import PointsEntry
-from loyalty.services.ledger import account_lock, credit
+from loyalty.ledger.models import PointsEntry
+from loyalty.ledger.services import account_lock, credit
 from tests.accounts.factories import RetailerFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

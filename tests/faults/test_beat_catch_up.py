@@ -21,9 +21,9 @@ from crm.celery_app import app
 from crm.management.commands.setup_schedules import SCHEDULES
 from feedback.models import ComplaintEscalation, ComplaintEvent, Notification
 from feedback.services import complaints_escalate
-from loyalty.models import PointsAccount, PointsEntry, PointsLot
-from loyalty.services import account_lock, points_expire
-from loyalty.services.ledger import credit
+from loyalty.ledger.expiry import points_expire
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
+from loyalty.ledger.services import account_lock, credit
 from segmentation.segments import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import consent

@@ -24,8 +24,8 @@ from accounts.imports.services import import_job_commit
 from accounts.models import ImportJob, Retailer
 from feedback.models import ComplaintEscalation, ComplaintEvent, Notification
 from feedback.services import complaints_escalate
-from loyalty.models import PointsAccount, PointsEntry, PointsLot
-from loyalty.services import points_award
+from loyalty.earning.services import points_award
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
 from segmentation.models import RetailerScore, ScoreChange, ScoringRun
 from segmentation.services import scoring_run_execute, scoring_run_start
 from tests.accounts.factories import RetailerFactory
@@ -89,8 +89,7 @@ def cut_off_mid_way(operation, *, blocker_sql: str, params=()) -> dict:
 def test_a_points_award_cut_off_writes_no_entry_and_completes_on_retry(
     route_a, place_order, carton_rule, levels
 ):
-    from loyalty.services import account_lock
-    from loyalty.services.ledger import credit
+    from loyalty.ledger.services import account_lock, credit
 
     shops = [RetailerFactory(route=route_a) for _ in range(3)]
     orders = [place_order(shop, {"ZH": 2, "SX": 10}) for shop in shops]  # 12 cartons: 12 points each

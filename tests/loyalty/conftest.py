@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.models import EarnRule, MembershipLevel, PointsEntry
-from loyalty.services import account_lock, programme_get
-from loyalty.services.ledger import credit
+from loyalty.earning.models import EarnRule
+from loyalty.ledger.models import PointsEntry
+from loyalty.ledger.services import account_lock, credit, programme_get
+from loyalty.levels.models import MembershipLevel
 from sales.models import Order, OrderLine
 from sales.services import period_summaries_rebuild, product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
@@ -127,7 +128,7 @@ def fund():
 
 
 def balance_of(retailer) -> int:
-    from loyalty.models import PointsAccount
+    from loyalty.ledger.models import PointsAccount
 
     return PointsAccount.objects.filter(retailer=retailer).values_list("balance", flat=True).first() or 0
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.models import EarnMultiplier, EarnRule, PointsAccount, PointsEntry, PointsLot
+from loyalty.earning.models import EarnMultiplier, EarnRule
+from loyalty.earning.services import points_award
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
+from loyalty.levels.services import level_recompute
 from loyalty.selectors import ledger_discrepancies
-from loyalty.services import level_recompute, points_award
 from tests.loyalty.conftest import ORDER_DAY, balance_of
 
 

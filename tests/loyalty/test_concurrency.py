@@ -8,9 +8,10 @@ from django.db import connection
 
 from core.errors import ConflictError
 from core.idempotency import idempotent
-from loyalty.models import PointsEntry, Redemption, Reward
+from loyalty.ledger.models import PointsEntry
+from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.services import reward_redeem
 from loyalty.selectors import ledger_discrepancies
-from loyalty.services import reward_redeem
 from tests.loyalty.conftest import balance_of
 
 THREADS = 50

@@ -8,9 +8,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, InternalError, connection, transaction
 
 from core.errors import ConflictError
-from loyalty.models import LoyaltyEvent, PointsAccount, PointsEntry, PointsLot, PointsLotUse
+from loyalty.ledger.expiry import points_expire
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot, PointsLotUse
+from loyalty.ledger.services import points_adjust, points_redeem, points_reverse
+from loyalty.models import LoyaltyEvent
 from loyalty.selectors import ledger_discrepancies, points_expiring, points_summary
-from loyalty.services import points_adjust, points_expire, points_redeem, points_reverse
 from tests.loyalty.conftest import balance_of
 
 TODAY = datetime.date(2026, 3, 1)
@@ -154,7 +156,7 @@ def test_the_summary_shows_balance_and_next_expiry(retailer_a, fund):
 
 
 def test_reversing_an_earn_takes_back_from_its_own_lot_first(retailer_a, place_order, carton_rule, fund):
-    from loyalty.services import points_award
+    from loyalty.earning.services import points_award
 
     other = fund(retailer_a, 100, datetime.date(2026, 6, 30))  # expires first
     spare = fund(retailer_a, 50, Y2027)  # expires last

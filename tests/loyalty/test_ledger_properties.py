@@ -16,8 +16,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from core.errors import ConflictError
-from loyalty.models import EarnRule, PointsAccount, PointsEntry, PointsLot
-from loyalty.services import points_award, points_expire, points_redeem, points_reverse
+from loyalty.earning.models import EarnRule
+from loyalty.earning.services import points_award
+from loyalty.ledger.expiry import points_expire
+from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
+from loyalty.ledger.services import points_redeem, points_reverse
 from sales.models import Order, OrderLine
 from tests.accounts.factories import RetailerFactory
 

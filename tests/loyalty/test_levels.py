@@ -4,10 +4,12 @@ import datetime
 
 import pytest
 
-from loyalty.models import LevelChange, LoyaltyEvent, PointsAccount
+from loyalty.ledger.models import PointsAccount
+from loyalty.ledger.services import programme_get
+from loyalty.levels.models import LevelChange
+from loyalty.levels.services import level_recompute, level_window_start
+from loyalty.models import LoyaltyEvent
 from loyalty.selectors import level_progress
-from loyalty.services import level_recompute, programme_get
-from loyalty.services.levels import level_window_start
 
 AS_OF = datetime.date(2025, 6, 18)
 

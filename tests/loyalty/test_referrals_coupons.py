@@ -7,16 +7,19 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.errors import ConflictError
-from loyalty.models import Coupon, LoyaltyEvent, PointsEntry, Referral
-from loyalty.services import (
+from loyalty.coupons.models import Coupon
+from loyalty.coupons.services import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
     coupon_batch_issue,
     coupon_redeem,
     coupon_void,
-    points_award,
-    referral_create,
-    referrals_grant,
 )
-from loyalty.services.coupons import CODE_ALPHABET, CODE_LENGTH
+from loyalty.earning.services import points_award
+from loyalty.ledger.models import PointsEntry
+from loyalty.models import LoyaltyEvent
+from loyalty.referrals.models import Referral
+from loyalty.referrals.services import referral_create, referrals_grant
 from tests.accounts.factories import RetailerFactory
 from tests.loyalty.conftest import balance_of
 

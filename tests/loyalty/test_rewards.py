@@ -8,15 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from core.errors import ConflictError
-from loyalty.models import PointsEntry, Redemption, Reward
+from loyalty.ledger.models import PointsEntry
+from loyalty.levels.services import level_recompute
+from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.services import redemption_approve, redemption_cancel, redemption_deliver, reward_redeem
 from loyalty.selectors import ledger_discrepancies, rewards_for
-from loyalty.services import (
-    level_recompute,
-    redemption_approve,
-    redemption_cancel,
-    redemption_deliver,
-    reward_redeem,
-)
 from tests.loyalty.conftest import balance_of
 
 

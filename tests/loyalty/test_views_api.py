@@ -8,8 +8,9 @@ from django.core import signing
 from django.core.management import call_command
 from django.urls import reverse
 
+from loyalty.ledger.models import PointsEntry
 from loyalty.links import LEGACY_SALT, retailer_link_token
-from loyalty.models import PointsEntry, Redemption, Reward
+from loyalty.rewards.models import Redemption, Reward
 from tests.loyalty.conftest import balance_of
 
 
@@ -147,7 +148,7 @@ def test_the_liability_page_is_for_finance_and_sums_the_territory(
 
 
 def test_the_home_page_lists_the_territorys_redemptions(funded, manager_a, manager_b, client_for, lamp):
-    from loyalty.services import reward_redeem
+    from loyalty.rewards.services import reward_redeem
 
     retailer_a, retailer_b = funded
     reward_redeem(retailer_id=retailer_a.pk, reward_id=lamp.pk, user=manager_a)
@@ -161,7 +162,7 @@ def test_the_home_page_lists_the_territorys_redemptions(funded, manager_a, manag
 def test_a_coupon_is_used_from_the_home_page(retailer_a, manager_a, client_for):
     from django.utils import timezone
 
-    from loyalty.services import coupon_batch_issue
+    from loyalty.coupons.services import coupon_batch_issue
 
     coupon = coupon_batch_issue(
         name="抵扣券", retailer_ids=[retailer_a.pk], expires_on=timezone.localdate(), value_fen=500
@@ -380,7 +381,7 @@ def test_api_coupon_issue_and_redeem(two_territories, supervisor_a, api_client_f
 
 
 def test_api_events_follow_a_cursor(funded, supervisor_a, api_client_for):
-    from loyalty.services import points_expiry_notices_raise
+    from loyalty.ledger.expiry import points_expiry_notices_raise
 
     retailer_a, _b = funded
     points_expiry_notices_raise(as_of=datetime.date(2099, 12, 15))

@@ -7,7 +7,7 @@ from django.db import connection
 
 from accounts.models import ConsentEvent, Retailer, RetailerEvent, Violation
 from core.errors import ConflictError
-from loyalty.models import PointsEntry
+from loyalty.ledger.models import PointsEntry
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from privacy.services import privacy_erasure_approve, privacy_request_create
 from tests.privacy.conftest import BANK, EMAIL, ID_CARD, PHONE

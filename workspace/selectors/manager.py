@@ -39,7 +39,7 @@ from feedback.models import Complaint
 from feedback.selectors.complaints import overdue_q
 from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
 from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
-from loyalty.models import Redemption
+from loyalty.rewards.models import Redemption
 from sales.models import AllocationAllowance, AllocationPlan
 from segmentation.models import RetailerScore, TierChange
 from visits.models import ShopFacts, Visit, VisitPlan

@@ -38,7 +38,7 @@ def portrait_summary(
     fact: lifecycle (segmentation), this cycle's allowance (sales.allocation), open complaints the user may see
     (feedback), points (loyalty). `retailer` comes from retailer_get, so it is in the user's scope."""
     from feedback.selectors.complaints import complaint_scope
-    from loyalty.models import PointsAccount
+    from loyalty.ledger.models import PointsAccount
     from sales.allocation.selectors import allowance_texts
 
     today = today or timezone.localdate()

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from loyalty.demo import demo_loyalty_build
-from loyalty.models import PointsEntry
+from loyalty.ledger.models import PointsEntry
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from loyalty.services.ledger import accounts_open, ledger_lock, programme_get
+from loyalty.ledger.services import accounts_open, ledger_lock, programme_get
 
 
 def level_window_start(*, as_of: datetime.date, months: int) -> datetime.date:

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 from core.errors import ConflictError
 from core.messages import system_message
 from loyalty import system_texts as texts
-from loyalty.models import PointsAccount, PointsEntry, Redemption, Reward
-from loyalty.services.ledger import account_expire_due, account_lock, debit, points_reverse
+from loyalty.ledger.models import PointsAccount, PointsEntry
+from loyalty.ledger.services import account_expire_due, account_lock, debit, points_reverse
+from loyalty.rewards.models import Redemption, Reward
 from users.models import User
 
 REDEEM_PERMISSION = "loyalty.add_redemption"

@@ -12,8 +12,10 @@ from accounts.models import Retailer
 from core.errors import ConflictError
 from core.messages import system_message
 from loyalty import system_texts as texts
-from loyalty.models import LoyaltyEvent, PointsEntry, Referral
-from loyalty.services.ledger import account_lock, credit, points_expiry_date, programme_get
+from loyalty.ledger.models import PointsEntry
+from loyalty.ledger.services import account_lock, credit, points_expiry_date, programme_get
+from loyalty.models import LoyaltyEvent
+from loyalty.referrals.models import Referral
 from users.models import User
 
 REFERRAL_PERMISSION = "loyalty.add_referral"

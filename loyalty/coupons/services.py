@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.errors import ConflictError
-from loyalty.models import Coupon, CouponBatch
+from loyalty.coupons.models import Coupon, CouponBatch
 from users.models import User
 
 # No 0/O, 1/I/L: codes are read aloud over the phone and typed on a phone.
