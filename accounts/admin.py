@@ -4,17 +4,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import (
-    ConsentEvent,
-    CreditRule,
-    ImportJob,
-    ImportRowError,
-    Retailer,
-    RetailerEvent,
-    RetailerExport,
-    SensitiveAccess,
-    Violation,
-)
+from accounts.compliance.models import CreditRule, Violation
+from accounts.imports.models import ImportJob, ImportRowError
+from accounts.models import ConsentEvent, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
 from accounts.selectors import retailer_scope
 from accounts.services import (
     CREATE_FIELDS,

@@ -12,7 +12,7 @@ class AccountsConfig(AppConfig):
         # Register the retailer import with the pipeline (products and orders register in sales).
         from accounts import merge
         from accounts import privacy as privacy_decisions
-        from accounts.dedupe import merge_decisions_check
+        from accounts.dedupe.services import merge_decisions_check
         from accounts.imports import retailers  # noqa: F401
         from accounts.personal_data import privacy_decisions_check
 

@@ -8,7 +8,8 @@ import pgtrigger
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import ConsentEvent, ImportJob, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
+from accounts.imports.models import ImportJob
+from accounts.models import ConsentEvent, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
 from accounts.parsers import ID_CARD_CHECK, ID_CARD_WEIGHTS
 from accounts.services import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
 
@@ -299,8 +300,8 @@ def demo_retailers_build(
 def demo_violations_build(*, seed: int = 7, today: datetime.date | None = None) -> int:
     """A few violations (about 1 retailer in 150, mostly minor, some voided), recorded through the service so the
     grades of those retailers follow the credit rule."""
+    from accounts.compliance.models import Violation
     from accounts.compliance.services import violation_record, violation_void
-    from accounts.models import Violation
     from users.models import User
 
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
@@ -348,7 +349,7 @@ def demo_violations_build(*, seed: int = 7, today: datetime.date | None = None) 
 
 
 def demo_retailers_flush() -> None:
-    from accounts.models import Violation
+    from accounts.compliance.models import Violation
 
     Violation.objects.all().delete()
     ImportJob.objects.all().delete()

@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with the rows accounts holds about the duplicate (see
-accounts.dedupe.MERGE_DECISIONS); registered from AccountsConfig.ready()."""
+accounts.dedupe.services.MERGE_DECISIONS); registered from AccountsConfig.ready()."""
 
-from accounts.dedupe import merge_move, merge_stay
+from accounts.dedupe.services import merge_move, merge_stay
 
 
 def register() -> None:

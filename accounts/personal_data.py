@@ -25,7 +25,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
-from accounts.dedupe import retailer_references
+from accounts.dedupe.services import retailer_references
 from core.masking import PERSONAL_FIELDS
 from core.registry import Registry
 

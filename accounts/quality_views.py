@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.dedupe import (
+from accounts.dedupe.services import (
     duplicate_dismiss,
     duplicate_scan_latest,
     duplicates_open,

@@ -18,7 +18,7 @@ def import_job_commit_task(job_id: int) -> str:
 @shared_task(name="accounts.duplicates_scan")
 def duplicates_scan_task(scan_id: int | None = None) -> int:
     """Nightly without an id; with the id of a scan a supervisor asked for, that scan (its progress is shown)."""
-    from accounts.dedupe import duplicates_scan, duplicates_scan_run
+    from accounts.dedupe.services import duplicates_scan, duplicates_scan_run
 
     if scan_id is None:
         return duplicates_scan()

@@ -153,8 +153,8 @@ def _raw_fetch(sql: str, params) -> list[tuple]:
 
 def _ensure_field_data(today: datetime.date, *, stdout) -> dict:
     """Visits and plans of the period and violations, made only when missing (so a second run adds nothing)."""
+    from accounts.compliance.models import Violation
     from accounts.demo import demo_violations_build
-    from accounts.models import Violation
     from visits.demo import demo_visits_build
     from visits.models import Visit
 

@@ -7,8 +7,9 @@ the occurrence key and the delivery's uniqueness make it one message)."""
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accounts.compliance.models import Violation
 from accounts.compliance.selectors import violation_reminder_texts
-from accounts.models import Retailer, Violation
+from accounts.models import Retailer
 from campaigns.models import Journey, Purpose
 from campaigns.services.journeys import AUDIENCES, PURPOSES, _active, _window
 from campaigns.templating import VARIABLE_PROVIDERS

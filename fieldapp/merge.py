@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with the field app's rows about the duplicate (see
-accounts.dedupe.MERGE_DECISIONS); registered from FieldappConfig.ready()."""
+accounts.dedupe.services.MERGE_DECISIONS); registered from FieldappConfig.ready()."""
 
-from accounts.dedupe import merge_move
+from accounts.dedupe.services import merge_move
 
 
 def register() -> None:

@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with privacy's rows about the duplicate (see
-accounts.dedupe.MERGE_DECISIONS); registered from PrivacyConfig.ready()."""
+accounts.dedupe.services.MERGE_DECISIONS); registered from PrivacyConfig.ready()."""
 
-from accounts.dedupe import merge_stay
+from accounts.dedupe.services import merge_stay
 
 
 def register() -> None:

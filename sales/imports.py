@@ -3,6 +3,7 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import (
     ImportSpec,
     RowProblem,
@@ -15,7 +16,6 @@ from accounts.imports.pipeline import (
     parse_money_fen,
     register,
 )
-from accounts.models import ImportJob
 from core.db import queryset_sql
 from sales.models import Order, Product
 

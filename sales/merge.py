@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with sales' rows about the duplicate (see
-accounts.dedupe.MERGE_DECISIONS); registered from SalesConfig.ready()."""
+accounts.dedupe.services.MERGE_DECISIONS); registered from SalesConfig.ready()."""
 
-from accounts.dedupe import merge_move, merge_stay
+from accounts.dedupe.services import merge_move, merge_stay
 from sales.services import (
     retailer_orders_move,
     retailer_product_summaries_rebuild,

@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with segmentation's rows about the duplicate (see
-accounts.dedupe.MERGE_DECISIONS); registered from SegmentationConfig.ready()."""
+accounts.dedupe.services.MERGE_DECISIONS); registered from SegmentationConfig.ready()."""
 
-from accounts.dedupe import merge_move, merge_stay
+from accounts.dedupe.services import merge_move, merge_stay
 
 
 def recommendations_move(*, cursor, from_id: int, to_id: int) -> None:

@@ -1,7 +1,7 @@
 """What a merge of duplicate retailers does with visits' rows about the duplicate (see
-accounts.dedupe.MERGE_DECISIONS); registered from VisitsConfig.ready()."""
+accounts.dedupe.services.MERGE_DECISIONS); registered from VisitsConfig.ready()."""
 
-from accounts.dedupe import merge_move, merge_stay
+from accounts.dedupe.services import merge_move, merge_stay
 
 
 def register() -> None:

@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.compliance import selectors, services
-from accounts.models import CreditRule, Violation
+from accounts.compliance.models import CreditRule, Violation
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Violation
+from accounts.compliance.models import Violation
 
 
 class ViolationForm(forms.Form):

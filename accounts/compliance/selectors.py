@@ -8,7 +8,8 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import VIOLATION_ADVICE, CreditRule, Retailer, RetailerEvent, Violation
+from accounts.compliance.models import VIOLATION_ADVICE, CreditRule, Violation
+from accounts.models import Retailer, RetailerEvent
 from accounts.selectors import retailer_scope
 from users.models import User
 

@@ -8,8 +8,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.compliance.models import CreditRule, Violation
 from accounts.compliance.selectors import CREDIT_GRADED_SQL, credit_graded_parameters
-from accounts.models import CreditRule, Retailer, Violation
+from accounts.models import Retailer
 from core.errors import ConflictError
 from users.models import User
 

@@ -15,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.compliance import selectors, services
 from accounts.compliance.forms import ViolationForm, VoidForm
-from accounts.models import CreditRule, Retailer, Violation
+from accounts.compliance.models import CreditRule, Violation
+from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
 from core.errors import ConflictError
 from users.models import User

@@ -10,10 +10,10 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from accounts.imports.models import ImportJob, ImportRowError
 from accounts.imports.reader import SUPPORTED_ENCODINGS
 from accounts.imports.selectors import import_jobs_visible
 from accounts.imports.services import import_job_commit, import_job_create
-from accounts.models import ImportJob, ImportRowError
 from core.idempotency import IdempotentCreateMixin
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import spec_for
 from accounts.imports.services import (
     import_job_cancel,
@@ -13,7 +14,6 @@ from accounts.imports.services import (
     import_job_create,
     import_job_validate,
 )
-from accounts.models import ImportJob
 from core.errors import ConflictError
 from users.models import User
 

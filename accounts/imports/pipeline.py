@@ -16,8 +16,8 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.imports.models import ImportJob
 from accounts.imports.reader import FormulaWithoutValue
-from accounts.models import ImportJob
 from core.db import tables_analyze
 from core.spreadsheet import csv_lines
 
@@ -388,7 +388,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
         invalid = cursor.fetchone()[0]
     # Preview rows learn about errors found by the set-based checks too.
     if preview:
-        from accounts.models import ImportRowError
+        from accounts.imports.models import ImportRowError
 
         late = {}
         for row_no, message in ImportRowError.objects.filter(
@@ -410,7 +410,7 @@ def stage_and_validate(*, job: ImportJob, rows: Iterable[list[str]], progress: C
 def errors_as_csv_rows(job: ImportJob):
     """The per-row error report: row, column, value, message (streamed lines of CSV). The values are the file's
     own cells, so they go through core.spreadsheet like every export: a formula in the upload stays text."""
-    from accounts.models import ImportRowError
+    from accounts.imports.models import ImportRowError
 
     spec = spec_for(job.kind)
     rows = (

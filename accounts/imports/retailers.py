@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import (
     WARNINGS_SHOWN,
     CleanContext,
@@ -21,7 +22,7 @@ from accounts.imports.pipeline import (
     parse_int,
     register,
 )
-from accounts.models import MAX_LICENCE_YEARS, ImportJob, Retailer
+from accounts.models import MAX_LICENCE_YEARS, Retailer
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 from accounts.services import (
     LOCKED_FIELDS,
@@ -615,7 +616,7 @@ class RetailerImport(ImportSpec):
         """Rows that look like a shop already in the system under another licence: the same mobile number, or
         a similar name and address in the same county (any of its departments) — the duplicate scan's rules, so
         what the preview flags is what the data-quality page would find after the import."""
-        from accounts.dedupe import ADDRESS_SIMILARITY, COUNTY_OF_SQL, NAME_KEY_SQL, NAME_SIMILARITY
+        from accounts.dedupe.services import ADDRESS_SIMILARITY, COUNTY_OF_SQL, NAME_KEY_SQL, NAME_SIMILARITY
 
         cursor.execute(
             f"""

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from accounts.models import ImportJob, ImportRowError
+from accounts.imports.models import ImportJob, ImportRowError
 from users.models import User
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import errors_as_csv_rows, spec_for
 from accounts.imports.reader import ENCODING_LABELS
 from accounts.imports.selectors import (
@@ -25,7 +26,6 @@ from accounts.imports.services import (
     import_job_create,
     import_kind_check,
 )
-from accounts.models import ImportJob
 from core.errors import ConflictError
 from core.spreadsheet import CSV_CONTENT_TYPE, csv_response
 

@@ -12,7 +12,7 @@ def credit_rule(request):
     if not uses_db:
         return None
     request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
-    from accounts.models import CreditRule
+    from accounts.compliance.models import CreditRule
 
     rule, _created = CreditRule.objects.get_or_create(is_active=True, defaults={"name": "默认信用规则"})
     return rule

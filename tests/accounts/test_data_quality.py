@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.dedupe import duplicates_scan, duplicates_scan_request, duplicates_scan_run
-from accounts.models import DuplicatePair, DuplicateScan
+from accounts.dedupe.models import DuplicatePair, DuplicateScan
+from accounts.dedupe.services import duplicates_scan, duplicates_scan_request, duplicates_scan_run
 from accounts.selectors import retailer_quality_issues
 from tests.accounts.factories import RetailerFactory
 from tests.users.factories import DepartmentFactory, RouteFactory

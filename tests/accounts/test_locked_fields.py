@@ -14,8 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework import serializers
 
 from accounts.forms import RetailerForm
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import REGISTRY
-from accounts.models import ImportJob, Retailer
+from accounts.models import Retailer
 from accounts.services import LOCKED_FIELDS, starting_tier_cap
 from tests.accounts.factories import form_data, retailer_data
 from tests.imports.helpers import csv_bytes, retailer_row, row_errors, validated_job

@@ -1,5 +1,5 @@
 """A merge of duplicate retailers strands nothing: every model that references Retailer has a decision in
-accounts.dedupe.MERGE_DECISIONS (move to the survivor, or stay with the closed record for a written reason), and a
+accounts.dedupe.services.MERGE_DECISIONS (move to the survivor, or stay with the closed record for a written reason), and a
 merge of two shops that each hold every kind of record leaves nothing that should move on the duplicate."""
 
 import datetime
@@ -13,7 +13,9 @@ from django.core.management import call_command
 from django.db import connection, models
 from django.utils import timezone
 
-from accounts.dedupe import (
+from accounts.compliance.models import Violation
+from accounts.dedupe.models import DuplicatePair
+from accounts.dedupe.services import (
     MERGE_DECISIONS,
     MergeAction,
     merge_decisions_check,
@@ -21,7 +23,7 @@ from accounts.dedupe import (
     retailer_merge,
     retailer_references,
 )
-from accounts.models import DuplicatePair, Retailer, SensitiveAccess, Violation
+from accounts.models import Retailer, SensitiveAccess
 from accounts.services import retailer_consent_set
 from campaigns.models import Delivery
 from feedback.models import (

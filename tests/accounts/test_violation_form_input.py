@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
+from accounts.compliance.models import Violation
 from accounts.compliance.services import violation_record
-from accounts.models import Violation
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from accounts.compliance.models import CreditRule, Violation
 from accounts.compliance.services import violation_record
-from accounts.models import CreditRule, Violation
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from accounts.compliance.models import CreditRule, Violation
 from accounts.compliance.selectors import (
     _months_before,
     retailer_credit_history,
@@ -18,7 +19,7 @@ from accounts.compliance.services import (
     violation_record,
     violation_void,
 )
-from accounts.models import CreditRule, Retailer, Violation
+from accounts.models import Retailer
 from core.errors import ConflictError
 from tests.accounts.factories import RetailerFactory
 
@@ -214,8 +215,8 @@ def test_reminder_text_names_the_latest_violation_and_the_fix(supervisor_a, shop
 
 
 def test_the_rule_in_force_comes_back_if_lost_but_switched_off_rules_are_refused(db):
+    from accounts.compliance.models import CreditRule
     from accounts.compliance.services import credit_rule_active
-    from accounts.models import CreditRule
     from core.errors import ConflictError
 
     CreditRule.objects.all().delete()  # e.g. a flushed database

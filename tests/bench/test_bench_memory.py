@@ -11,7 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.models import ImportJob, Retailer
+from accounts.imports.models import ImportJob
+from accounts.models import Retailer
 from bench import memory
 from bench.imports import BENCH_PREFIX
 from segmentation.models import ScoringRun

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import ImportJob, Retailer
+from accounts.imports.models import ImportJob
+from accounts.models import Retailer
 from tests.browser.conftest import PASSWORD, REGION_A
 from users.models import User
 from users.services import user_create

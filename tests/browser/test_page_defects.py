@@ -10,7 +10,7 @@ from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import ImportJob
+from accounts.imports.models import ImportJob
 from feedback.models import Complaint
 from tests.browser.conftest import PASSWORD
 from users.models import User

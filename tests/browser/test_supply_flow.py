@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.models import CreditRule, Violation
+from accounts.compliance.models import CreditRule, Violation
 from sales.models import AllocationPlan
 from sales.services import product_create
 from tests.browser.conftest import PASSWORD

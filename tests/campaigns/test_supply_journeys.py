@@ -6,8 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from accounts.compliance.models import Violation
 from accounts.compliance.services import violation_record, violation_void
-from accounts.models import Violation
 from campaigns import templating
 from campaigns.models import Campaign, Delivery, Journey
 from campaigns.services.journeys import journey_update, journeys_ensure, journeys_run_due
@@ -25,7 +25,7 @@ NEXT_MONDAY = datetime.date(2026, 6, 8)
 @pytest.fixture(autouse=True)
 def credit_rule(db):
     """The default credit rule (migration data a flushing test may have removed from a reused database)."""
-    from accounts.models import CreditRule
+    from accounts.compliance.models import CreditRule
 
     return CreditRule.objects.get_or_create(is_active=True, defaults={"name": "默认信用规则"})[0]
 

@@ -52,8 +52,8 @@ def test_every_changelist_search_answers_without_a_server_error(superuser, staff
 
 
 def test_the_violation_history_admin_searches_by_number_and_by_words(superuser, retailer_a, client_for):
+    from accounts.compliance.models import Violation
     from accounts.compliance.services import violation_record
-    from accounts.models import Violation
 
     violation = violation_record(
         actor=superuser,
@@ -80,8 +80,8 @@ def test_links_on_admin_pages_open_pages_the_reader_may_see(
     a link to a page that then refuses (403) is a dead end."""
     import re
 
+    from accounts.compliance.models import Violation
     from accounts.compliance.services import violation_record
-    from accounts.models import Violation
 
     violation_record(
         actor=superuser,
@@ -127,7 +127,7 @@ def test_pages_link_to_the_admin_only_where_the_admin_opens(supervisor_a, compan
     # login page, a dead end for them
     from django.contrib.contenttypes.models import ContentType
 
-    from accounts.models import CreditRule
+    from accounts.compliance.models import CreditRule
     from tests.users.factories import AdminFactory
 
     # get_or_create: a transactional test run before this one may have flushed the permission rows

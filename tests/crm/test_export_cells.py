@@ -20,8 +20,9 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import load_workbook
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import errors_as_csv_rows  # noqa: F401 - named in EXPORT_MARKERS
-from accounts.models import ImportJob, Retailer
+from accounts.models import Retailer
 from core.spreadsheet import FORMULA_STARTS, cell_safe, csv_text, row_safe
 from sales.allocation.services import allocation_plan_publish
 from sales.models import Product

@@ -20,8 +20,9 @@ import pytest
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models import Sum
 
+from accounts.imports.models import ImportJob
 from accounts.imports.services import import_job_commit
-from accounts.models import ImportJob, Retailer
+from accounts.models import Retailer
 from feedback.models import ComplaintEscalation, ComplaintEvent, Notification
 from feedback.services import complaints_escalate
 from loyalty.earning.services import points_award

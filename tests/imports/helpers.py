@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from accounts.imports.models import ImportJob, ImportRowError
 from accounts.imports.services import import_job_commit, import_job_create, import_job_validate
-from accounts.models import ImportJob, ImportRowError
 
 # The headers of a retailer file as the licence office exports it (Chinese, in the office's order).
 RETAILER_HEADER = [

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from accounts.models import ImportJob, Retailer
+from accounts.imports.models import ImportJob
+from accounts.models import Retailer
 from sales.models import Order, Product, RetailerPeriodSummary
 from tests.imports.helpers import csv_bytes, retailer_row, xlsx_bytes
 from tests.sales.helpers import order_line, product_row

@@ -5,8 +5,8 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
+from accounts.imports.models import ImportJob
 from accounts.imports.services import import_jobs_expire
-from accounts.models import ImportJob
 
 
 def _staging_exists(job) -> bool:

@@ -12,9 +12,10 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import REGISTRY, ImportSpec, register
 from accounts.imports.services import import_job_create, import_job_validate
-from accounts.models import ImportJob, Retailer
+from accounts.models import Retailer
 from sales.models import Order, Product
 from sales.services import product_create
 from tests.imports.helpers import csv_bytes, retailer_row

@@ -5,8 +5,9 @@ before; and the import help page generated from the import specs."""
 import pytest
 from django.utils import timezone
 
+from accounts.imports.models import ImportJob
 from accounts.imports.pipeline import REGISTRY, CleanContext
-from accounts.models import ImportJob, Retailer
+from accounts.models import Retailer
 from tests.imports.helpers import csv_bytes, retailer_row, row_errors, run_import, validated_job
 from tests.users.factories import AdminFactory, DepartmentFactory, RouteFactory
 

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts.imports.models import ImportJob
 from accounts.imports.reader import (
     detect_encoding,
     iter_rows,
@@ -13,7 +14,6 @@ from accounts.imports.reader import (
     open_source,
 )
 from accounts.imports.retailers import ALIASES as RETAILER_ALIASES
-from accounts.models import ImportJob
 from tests.imports.helpers import retailer_row, table, validated_job, xlsx_bytes
 
 HEADER = ["客户编码", "许可证号", "店铺名称", "负责人", "经营地址"]

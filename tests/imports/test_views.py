@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from accounts.models import ImportJob, Retailer
+from accounts.imports.models import ImportJob
+from accounts.models import Retailer
 from tests.imports.helpers import csv_bytes, retailer_row, validated_job
 
 

@@ -250,7 +250,7 @@ def test_the_database_refuses_entries_and_lots_that_name_nothing(retailer_a, fun
 def test_a_merged_duplicate_hands_its_points_to_the_survivor_keeping_their_dates(
     retailer_a, route_a, supervisor_a, fund
 ):
-    from accounts.dedupe import retailer_merge
+    from accounts.dedupe.services import retailer_merge
     from tests.accounts.factories import RetailerFactory
 
     twin = RetailerFactory(route=route_a)

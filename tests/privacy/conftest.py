@@ -8,7 +8,9 @@ import pytest
 from django.utils import timezone
 from pghistory.models import Context
 
-from accounts.models import ConsentEvent, ImportJob, ImportRowError, RetailerExport, Violation
+from accounts.compliance.models import Violation
+from accounts.imports.models import ImportJob, ImportRowError
+from accounts.models import ConsentEvent, RetailerExport
 from accounts.services import retailer_update
 from campaigns.models import Delivery, InboundReply
 from feedback.models import Complaint, ComplaintEvent, SurveyAnswer, SurveyResponse

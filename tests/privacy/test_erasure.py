@@ -5,7 +5,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from accounts.models import ConsentEvent, Retailer, RetailerEvent, Violation
+from accounts.compliance.models import Violation
+from accounts.models import ConsentEvent, Retailer, RetailerEvent
 from core.errors import ConflictError
 from loyalty.ledger.models import PointsEntry
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation

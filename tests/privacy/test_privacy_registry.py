@@ -6,7 +6,7 @@ import io
 from django.core.management import call_command
 from django.db import models
 
-from accounts.dedupe import retailer_references
+from accounts.dedupe.services import retailer_references
 from accounts.personal_data import (
     PRIVACY_DECISIONS,
     RETAILER,

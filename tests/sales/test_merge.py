@@ -8,8 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
-from accounts.dedupe import duplicate_dismiss, duplicates_open, duplicates_scan, retailer_merge
-from accounts.models import ConsentEvent, DuplicatePair, ImportJob, Retailer, RetailerEvent
+from accounts.dedupe.models import DuplicatePair
+from accounts.dedupe.services import duplicate_dismiss, duplicates_open, duplicates_scan, retailer_merge
+from accounts.imports.models import ImportJob
+from accounts.models import ConsentEvent, Retailer, RetailerEvent
 from accounts.services import retailer_consent_set
 from core.errors import ConflictError
 from sales.models import Order, RetailerPeriodSummary

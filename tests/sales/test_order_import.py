@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts.models import ImportJob
+from accounts.imports.models import ImportJob
 from sales.models import Order, OrderLine, RetailerPeriodSummary
 from tests.imports.helpers import messages_of, row_errors, run_import, validated_job
 from tests.sales.helpers import assert_summaries_equal_rebuild, order_line, orders_csv, summaries

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from accounts.models import ImportJob
+from accounts.imports.models import ImportJob
 from sales.models import PriceClassBand, Product
 from sales.services import price_class_bands_set, product_price_classes_refresh
 from tests.imports.helpers import csv_bytes, row_errors, run_import, validated_job, xlsx_bytes

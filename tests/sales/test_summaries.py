@@ -7,7 +7,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import ImportJob
+from accounts.imports.models import ImportJob
 from sales.models import Order, RetailerPeriodSummary
 from sales.services import period_summaries_rebuild, price_class_bands_set
 from tests.imports.helpers import csv_bytes, row_errors, run_import

@@ -354,7 +354,7 @@ def test_the_accounts_bulk_tier_write_is_scoped_and_skips_unchanged(two_territor
 def test_publishing_leaves_a_record_merged_away_since_the_draft_as_it_was(
     rule, shop, supervisor_a, company_admin
 ):
-    from accounts.dedupe import retailer_merge
+    from accounts.dedupe.services import retailer_merge
 
     rule.tier_shares = top_shares(1, 1)
     rule.save()

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.dedupe import retailer_merge
+from accounts.dedupe.services import retailer_merge
 from feedback.models import Complaint, HiddenComplaintCall
 from feedback.services.complaints import complaint_open, hidden_complaint_call_record
 from sales.models import Order, OrderLine

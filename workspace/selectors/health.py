@@ -103,7 +103,7 @@ def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | 
     cache key HEARTBEAT_KEY); `celery_app` the configured Celery app, asked for the queue lengths."""
     from django_celery_beat.models import PeriodicTask
 
-    from accounts.models import ImportJob
+    from accounts.imports.models import ImportJob
     from segmentation.models import ScoringRun
     from workspace.models import TaskRun
 

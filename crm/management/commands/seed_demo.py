@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.compliance.services import credit_grades_recompute
-from accounts.dedupe import duplicates_scan
+from accounts.dedupe.services import duplicates_scan
 from accounts.demo import demo_retailers_build, demo_retailers_flush, demo_violations_build
 from loyalty.demo import demo_loyalty_flush
 from sales.demo import demo_allocation_build, demo_orders_build, demo_products_build, demo_sales_flush

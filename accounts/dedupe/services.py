@@ -18,7 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import DuplicatePair, DuplicateScan, Retailer
+from accounts.dedupe.models import DuplicatePair, DuplicateScan
+from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import tables_analyze
 from core.errors import ConflictError
@@ -160,7 +161,7 @@ def merge_decisions_check(app_configs=None, **kwargs) -> list:
     return [
         checks.Error(
             f"{label}.{field} references Retailer but has no merge decision",
-            hint="Declare accounts.dedupe.merge_move(...) or merge_stay(...) in the owning app's merge.py.",
+            hint="Declare accounts.dedupe.services.merge_move(...) or merge_stay(...) in the owning app's merge.py.",
             id="accounts.E001",
         )
         for label, field in merge_decisions_missing()
