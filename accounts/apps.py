@@ -13,7 +13,7 @@ class AccountsConfig(AppConfig):
         from accounts import merge
         from accounts import privacy as privacy_decisions
         from accounts.dedupe.services import merge_decisions_check
-        from accounts.imports import retailers  # noqa: F401
+        from accounts.imports.retailers import spec  # noqa: F401
         from accounts.personal_data import privacy_decisions_check
 
         merge.register()

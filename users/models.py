@@ -227,7 +227,7 @@ class ApiToken(models.Model):
 class RegionUnit(models.Model):
     """Where a licence from a region goes when its file names no department: the licence office's files carry the
     licence number (whose first 6 digits are the region code) but neither a department nor a route. One row per
-    region code, editable in the admin; imports read it (accounts.imports.retailers)."""
+    region code, editable in the admin; imports read it (accounts.imports.retailers.checks)."""
 
     region_code = models.CharField(
         _("行政区划代码"), max_length=6, unique=True, validators=[REGION_CODE_VALIDATOR]

@@ -30,7 +30,7 @@ NAME_SIMILARITY = 0.5
 ADDRESS_SIMILARITY = 0.6
 # The blocking key of the fuzzy rule: the first four characters of the shop name without its branch in brackets,
 # so "惠民便利店（西关店）" meets "惠民便利" and "福满多超市" meets "福满多超市二店". Shared with the import
-# preview (accounts.imports.retailers), which flags the same pairs before they are written.
+# preview (accounts.imports.retailers.checks), which flags the same pairs before they are written.
 NAME_KEY_SQL = "left(regexp_replace({name}, '[（(].*$', ''), 4)"
 # The county of an org unit row `o`: a department's parent, or the unit itself.
 COUNTY_OF_SQL = "CASE WHEN {o}.kind = 'department' THEN {o}.parent_id ELSE {o}.id END"

@@ -13,7 +13,7 @@ from accounts.imports.reader import (
     normalise_header,
     open_source,
 )
-from accounts.imports.retailers import ALIASES as RETAILER_ALIASES
+from accounts.imports.retailers.columns import ALIASES as RETAILER_ALIASES
 from tests.imports.helpers import retailer_row, table, validated_job, xlsx_bytes
 
 HEADER = ["客户编码", "许可证号", "店铺名称", "负责人", "经营地址"]
