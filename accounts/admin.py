@@ -8,6 +8,7 @@ from accounts.compliance.models import CreditRule, Violation
 from accounts.imports.models import ImportJob, ImportRowError
 from accounts.models import ConsentEvent, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
 from accounts.selectors import retailer_scope
+from accounts.sensitive import sensitive_access_log_many, sensitive_may_reveal
 from accounts.services import (
     CREATE_FIELDS,
     EDITABLE_FIELDS,
@@ -15,8 +16,6 @@ from accounts.services import (
     retailer_create,
     retailer_update,
     retailers_status_set,
-    sensitive_access_log_many,
-    sensitive_may_reveal,
 )
 from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.masking import PERSONAL_FIELDS, mask_mobile

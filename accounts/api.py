@@ -18,13 +18,8 @@ from rest_framework.response import Response
 from accounts.filters import RetailerFilter
 from accounts.models import Retailer, SensitiveAccess
 from accounts.selectors import retailer_scope
-from accounts.services import (
-    EDITABLE_FIELDS,
-    LOCKED_FIELDS,
-    retailer_create,
-    retailer_update,
-    sensitive_reveal,
-)
+from accounts.sensitive import sensitive_reveal
+from accounts.services import EDITABLE_FIELDS, LOCKED_FIELDS, retailer_create, retailer_update
 from core.conditional import if_match_version
 from core.idempotency import IdempotentCreateMixin
 from core.masking import PERSONAL_FIELDS, mask_personal, mask_personal_fields, may_reveal

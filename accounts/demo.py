@@ -8,10 +8,10 @@ import pgtrigger
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.history import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
 from accounts.imports.models import ImportJob
 from accounts.models import ConsentEvent, Retailer, RetailerEvent, RetailerExport, SensitiveAccess
 from accounts.parsers import ID_CARD_CHECK, ID_CARD_WEIGHTS
-from accounts.services import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
 
 BATCH = 5000
 DUPLICATE_SHARE = 0.004
@@ -183,7 +183,7 @@ def demo_retailers_build(
     duplicates = []
     n_duplicates = int(count * DUPLICATE_SHARE)
     # History: the per-row pghistory triggers are off for the bulk insert; one set-based statement writes the
-    # same 'created' events afterwards (see accounts.services.retailer_events_insert_sql).
+    # same 'created' events afterwards (see accounts.history.retailer_events_insert_sql).
     with transaction.atomic(), pgtrigger.ignore(*RETAILER_TRIGGERS):
         first_id = (Retailer.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
         batch = []

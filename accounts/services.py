@@ -1,4 +1,5 @@
-"""Every write to retailers: validation, atomic writes, consent and the log of personal-data access."""
+"""Every write to retailers: validation, atomic writes, consent, bulk status and tier changes. Who saw or exported
+personal data is logged by accounts/sensitive.py; the history of set-based writes is written by accounts/history.py."""
 
 import datetime
 from collections.abc import Callable, Iterable
@@ -11,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer, RetailerExport, SensitiveAccess
+from accounts.history import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
+from accounts.models import MAX_LICENCE_YEARS, ConsentEvent, Retailer
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 from core.db import queryset_sql
 from core.errors import StaleVersionError
-from core.masking import PERSONAL_FIELDS, may_reveal
 from users.models import User
 from users.selectors import org_units_visible, region_codes_known, routes_visible
 
@@ -65,9 +66,12 @@ LOCKED_FIELDS = {
         "信用等级只能由信用规则根据违规记录评定（登记或作废违规后自动重评），不能直接修改。"
     ),
 }
+
+
 # A new retailer may be given its starting tier (DOMAIN: capped for new retailers); its credit grade starts at the
 # model's default and follows the credit rule from then on.
 CREATE_FIELDS = (*EDITABLE_FIELDS, "tier")
+
 
 # The highest tier a new retailer may start at. The number is the tier engine's (TierRule.new_retailer_cap, in
 # segmentation, which sits above accounts): segmentation registers its reader here when it loads.
@@ -290,63 +294,6 @@ def retailer_consent_set(
     return locked
 
 
-def sensitive_may_reveal(*, user: User, field: str) -> bool:
-    """Whether `user` may have one full value of `field` revealed (logged): the rule is core.masking's, the one place
-    every page, API, admin and export path asks."""
-    return may_reveal(user=user, field=field)
-
-
-def sensitive_reveal(
-    *, user: User, retailer: Retailer, field: str, via: str, ip_address: str | None = None
-) -> str:
-    """Return one unmasked value and log that `user` saw it. PermissionDenied without the right."""
-    from django.core.exceptions import PermissionDenied
-
-    if field not in PERSONAL_FIELDS:
-        raise ValidationError({"field": _("未知字段")})
-    if not sensitive_may_reveal(user=user, field=field):
-        raise PermissionDenied(_("您没有查看该信息的权限。"))
-    SensitiveAccess.objects.create(user=user, retailer=retailer, field=field, via=via, ip_address=ip_address)
-    return getattr(retailer, field)
-
-
-def sensitive_access_log_many(
-    *, user: User, retailer_ids: Iterable[int], fields: Iterable[str], via: str, ip_address: str | None = None
-) -> int:
-    """Log one line per retailer and field shown unmasked in a list (API page, export).
-
-    One INSERT … SELECT over two arrays, in the order bulk_create would write them (retailer by retailer,
-    field by field): an API page logs up to 600 lines on every request, and building a model object per
-    line cost more than the page itself."""
-    ids = [int(rid) for rid in retailer_ids]
-    names = [str(f) for f in fields]
-    if not ids or not names:
-        return 0
-    ip_value = SensitiveAccess._meta.get_field("ip_address").get_db_prep_value(
-        ip_address, connection, prepared=False
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(_ACCESS_LOG_SQL, [user.pk, str(via), ip_value, timezone.now(), ids, names])
-        return cursor.rowcount
-
-
-_ACCESS_LOG_SQL = """
-    INSERT INTO accounts_sensitiveaccess (user_id, retailer_id, field, via, ip_address, created_at)
-    SELECT %s, r.id, f.name, %s, %s, %s
-    FROM unnest(%s::bigint[]) WITH ORDINALITY AS r(id, n)
-    CROSS JOIN unnest(%s::text[]) WITH ORDINALITY AS f(name, m)
-    ORDER BY r.n, f.m"""
-
-
-def retailer_export_log(*, user: User, filters: dict, row_count: int, unmasked: bool) -> RetailerExport:
-    return RetailerExport.objects.create(user=user, filters=filters, row_count=row_count, unmasked=unmasked)
-
-
-def retailer_export_count_set(*, export: RetailerExport, row_count: int) -> None:
-    export.row_count = row_count
-    export.save(update_fields=["row_count"])
-
-
 @transaction.atomic
 def retailers_status_set(*, actor: User, retailer_ids: Iterable[int], status: str) -> int:
     """Bulk status change (admin action); one UPDATE, captured in history by the database triggers."""
@@ -359,47 +306,6 @@ def retailers_status_set(*, actor: User, retailer_ids: Iterable[int], status: st
         .filter(pk__in=list(retailer_ids))
         .update(status=status, updated_at=timezone.now())
     )
-
-
-# ---- history for set-based writes -----------------------------------------------------------------------------
-# pghistory's row triggers call a plpgsql function with an EXCEPTION block, i.e. a subtransaction per row
-# (~0.4 ms): fine for a form, ruinous for a 100k-row import. Bulk writers switch the triggers off for their
-# statement (pgtrigger.ignore) and write the same events set-based with the SQL below.
-RETAILER_TRIGGERS = ("accounts.Retailer:created_insert", "accounts.Retailer:updated_update")
-
-
-def retailer_event_columns() -> list[str]:
-    from accounts.models import RetailerEvent
-
-    return [f.column for f in RetailerEvent._meta.concrete_fields if not f.name.startswith("pgh_")]
-
-
-def retailer_events_insert_sql(*, source: str, inserted_flag: str = "inserted") -> str:
-    """An INSERT of one history event per row of `source` (a CTE or table with the retailer's columns and a
-    boolean `inserted_flag`), labelled like pghistory's own ('created' / 'updated'); one %s parameter: the context id."""
-    columns = retailer_event_columns()
-    cols = ", ".join(columns)
-    values = ", ".join(f"w.{c}" for c in columns)
-    # column names come from the model and `source` is the caller's CTE name: no outside input
-    return (
-        f"INSERT INTO accounts_retailerevent ({cols}, pgh_created_at, pgh_label, pgh_obj_id, pgh_context_id) "  # noqa: S608
-        f"SELECT {values}, now(), CASE WHEN w.{inserted_flag} THEN 'created' ELSE 'updated' END, w.id, "
-        f"%s::uuid FROM {source} w"
-    )
-
-
-def history_context_create(*, user: User | None, source: str, message: dict | None = None) -> str:
-    """A pghistory context row naming who and what made a bulk change; returns its id. `message` (core.messages)
-    words the change for the history's reader; `source` is what the audit keeps as text."""
-    import uuid
-
-    from pghistory.models import Context
-
-    metadata = {"user": user.pk if user else None, "source": source}
-    if message:
-        metadata["message"] = message
-    context = Context.objects.create(id=uuid.uuid4(), metadata=metadata)
-    return str(context.id)
 
 
 _TIER_SET_SQL = """

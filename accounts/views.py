@@ -24,15 +24,13 @@ from accounts.selectors import (
     retailer_page,
     retailer_scope,
 )
-from accounts.services import (
-    retailer_consent_set,
-    retailer_create,
+from accounts.sensitive import (
     retailer_export_log,
-    retailer_update,
     sensitive_access_log_many,
     sensitive_may_reveal,
     sensitive_reveal,
 )
+from accounts.services import retailer_consent_set, retailer_create, retailer_update
 from core.errors import ConflictError
 from core.masking import PERSONAL_FIELDS, mask_mobile, mask_personal
 from core.replica import reads_from_replica

@@ -70,8 +70,8 @@ def ensure_recipients(count: int) -> tuple[object, float]:
     """The bench unit with at least `count` synthetic consenting retailers; returns (unit, seconds spent)."""
     import pgtrigger
 
+    from accounts.history import RETAILER_TRIGGERS
     from accounts.models import Retailer
-    from accounts.services import RETAILER_TRIGGERS
 
     if count > 100_000:
         raise BenchError("at most 100,000 synthetic recipients (one licence region, five serial digits)")

@@ -5,7 +5,7 @@ see which value in full, and what everyone else sees instead.
   detail, any serializer), an export (CSV/XLSX), the admin's lists — carries these values *masked*, for every
   role: `mask_personal(field, value)` / `mask_personal_fields(row)`.
 - A full value is handed out one at a time, on an explicit request, and each is logged (who, which retailer, which
-  field, how: page, API, admin): accounts.services.sensitive_reveal, behind the portrait's 显示 button and
+  field, how: page, API, admin): accounts.sensitive.sensitive_reveal, behind the portrait's 显示 button and
   POST /api/v1/retailers/<id>/reveal/. `may_reveal(user=…, field=…)` says who may ask: the mobile number for those
   with accounts.view_contact_details (customer managers, supervisors, integrations, admins), the ID card and the
   bank account only with accounts.view_sensitive_identity (admins).

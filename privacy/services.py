@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Retailer
 from accounts.personal_data import personal_data_collect, personal_data_erase
 from accounts.selectors import retailer_scope
-from accounts.services import EDITABLE_FIELDS, retailer_export_log, retailer_update
+from accounts.sensitive import retailer_export_log
+from accounts.services import EDITABLE_FIELDS, retailer_update
 from core.errors import ConflictError
 from core.spreadsheet import XLSX_CONTENT_TYPE, xlsx_workbook_bytes
 from feedback.workcal import working_days_add

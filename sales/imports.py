@@ -3,19 +3,10 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.imports.cells import choice_map, parse_bool, parse_date, parse_int, parse_money_fen
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import (
-    ImportSpec,
-    RowProblem,
-    add_errors_sql,
-    add_repeat_errors,
-    choice_map,
-    parse_bool,
-    parse_date,
-    parse_int,
-    parse_money_fen,
-    register,
-)
+from accounts.imports.pipeline import add_errors_sql, add_repeat_errors
+from accounts.imports.spec import ImportSpec, RowProblem, register
 from core.db import queryset_sql
 from sales.models import Order, Product
 

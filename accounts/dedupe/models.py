@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class DuplicatePair(models.Model):
-    """Two retailer records that may be one shop. Found by accounts.services.duplicates_scan; a person decides:
+    """Two retailer records that may be one shop. Found by accounts.dedupe.services.duplicates_scan; a person decides:
     merge them, or mark them "not a duplicate" so the pair stops showing."""
 
     class Reason(models.TextChoices):

@@ -7,13 +7,13 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import spec_for
 from accounts.imports.services import (
     import_job_cancel,
     import_job_commit,
     import_job_create,
     import_job_validate,
 )
+from accounts.imports.spec import spec_for
 from core.errors import ConflictError
 from users.models import User
 

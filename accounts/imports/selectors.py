@@ -26,8 +26,8 @@ def import_job_errors(*, job: ImportJob, limit: int = 200) -> list[ImportRowErro
 
 def import_kinds_allowed(*, user: User) -> list[tuple[str, str]]:
     """The kinds `user` may import, as (value, label) choices: those whose permissions they hold
-    (accounts.imports.pipeline.ImportSpec.permissions)."""
-    from accounts.imports.pipeline import REGISTRY
+    (accounts.imports.spec.ImportSpec.permissions)."""
+    from accounts.imports.spec import REGISTRY
 
     return [
         (value, label)

@@ -11,8 +11,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import spec_for, stage_and_validate, staging_drop
+from accounts.imports.pipeline import stage_and_validate, staging_drop
 from accounts.imports.reader import SUPPORTED_ENCODINGS, iter_rows, open_source
+from accounts.imports.spec import spec_for
 from core.db import tables_analyze_after_load
 from core.errors import ConflictError
 from users.models import User

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import errors_as_csv_rows, spec_for
+from accounts.imports.pipeline import errors_as_csv_rows
 from accounts.imports.reader import ENCODING_LABELS
 from accounts.imports.selectors import (
     import_job_errors,
@@ -26,6 +26,7 @@ from accounts.imports.services import (
     import_job_create,
     import_kind_check,
 )
+from accounts.imports.spec import spec_for
 from core.errors import ConflictError
 from core.spreadsheet import CSV_CONTENT_TYPE, csv_response
 
@@ -149,7 +150,7 @@ def import_errors_view(request, pk):
 def import_help_view(request):
     """导入说明: for each kind the user may import, every accepted header, its format and an example —
     generated from the import specs, so the page cannot drift from what the importer accepts."""
-    from accounts.imports.pipeline import REGISTRY
+    from accounts.imports.spec import REGISTRY
 
     kinds = [
         {"value": value, "label": label, "fields": REGISTRY[value].help_rows()}

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
-from accounts.services import retailer_export_log
+from accounts.sensitive import retailer_export_log
 from core.errors import ConflictError
 from core.spreadsheet import csv_response
 from sales.allocation import selectors, services

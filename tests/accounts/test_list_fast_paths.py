@@ -18,7 +18,7 @@ from accounts.filters import RetailerFilter
 from accounts.licence import retailer_licence_state
 from accounts.models import Retailer, SensitiveAccess
 from accounts.selectors import retailer_scope
-from accounts.services import sensitive_access_log_many
+from accounts.sensitive import sensitive_access_log_many
 from accounts.views import LIST_COLUMNS, _list_rows
 from accounts.widgets import FastSelect
 from core.masking import mask_mobile

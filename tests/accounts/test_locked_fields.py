@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from accounts.forms import RetailerForm
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import REGISTRY
+from accounts.imports.spec import REGISTRY
 from accounts.models import Retailer
 from accounts.services import LOCKED_FIELDS, starting_tier_cap
 from tests.accounts.factories import form_data, retailer_data

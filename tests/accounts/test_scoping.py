@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from accounts.models import ConsentEvent, Retailer, SensitiveAccess
 from accounts.selectors import retailer_get, retailer_list, retailer_scope
-from accounts.services import sensitive_access_log_many
+from accounts.sensitive import sensitive_access_log_many
 from tests.accounts.factories import RetailerFactory
 from tests.users.factories import SupervisorFactory
 from users.selectors import managers_visible, org_units_visible, routes_visible

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import REGISTRY, ImportSpec, register
 from accounts.imports.services import import_job_create, import_job_validate
+from accounts.imports.spec import REGISTRY, ImportSpec, register
 from accounts.models import Retailer
 from sales.models import Order, Product
 from sales.services import product_create

@@ -10,8 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from accounts.imports.cells import parse_date
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import errors_as_csv_rows, parse_date
+from accounts.imports.pipeline import errors_as_csv_rows
 from accounts.models import Retailer
 from tests.imports.helpers import (
     csv_bytes,

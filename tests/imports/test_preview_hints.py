@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import REGISTRY, CleanContext
+from accounts.imports.spec import REGISTRY, CleanContext
 from accounts.models import Retailer
 from tests.imports.helpers import csv_bytes, retailer_row, row_errors, run_import, validated_job
 from tests.users.factories import AdminFactory, DepartmentFactory, RouteFactory

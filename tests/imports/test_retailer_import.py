@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import spec_for
 from accounts.imports.services import import_job_commit, import_job_commit_run, import_job_create
+from accounts.imports.spec import spec_for
 from accounts.models import Retailer, RetailerEvent
 from core.errors import ConflictError
 from tests.accounts.factories import id_card_with_check

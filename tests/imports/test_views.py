@@ -154,8 +154,8 @@ def test_a_customer_manager_may_not_open_the_upload_page(client_for, manager_a):
 
 @pytest.mark.parametrize("kind", ["retailers", "products", "orders"])
 def test_templates_carry_the_chinese_headers_the_import_understands(browser, kind):
-    from accounts.imports.pipeline import spec_for
     from accounts.imports.reader import map_header
+    from accounts.imports.spec import spec_for
 
     response = browser.get(f"/imports/template/{kind}.csv")
     assert response.status_code == 200

@@ -4,17 +4,11 @@ rows that look like a shop already known under another licence."""
 
 from django.utils.translation import gettext as _
 
-from accounts.imports.pipeline import (
-    WARNINGS_SHOWN,
-    add_errors_sql,
-    add_repeat_errors,
-)
+from accounts.imports.pipeline import add_errors_sql, add_repeat_errors
 from accounts.imports.retailers.columns import customer_code_required
+from accounts.imports.spec import WARNINGS_SHOWN
 from accounts.models import Retailer
-from accounts.services import (
-    LOCKED_FIELDS,
-    starting_tier_cap,
-)
+from accounts.services import LOCKED_FIELDS, starting_tier_cap
 from users.models import User
 
 

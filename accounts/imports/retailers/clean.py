@@ -6,13 +6,9 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from accounts.imports.pipeline import (
-    RowProblem,
-    parse_bool,
-    parse_date,
-    parse_int,
-)
+from accounts.imports.cells import parse_bool, parse_date, parse_int
 from accounts.imports.retailers.columns import EMAIL_RE, VALUE_COLUMNS, WEEKDAYS
+from accounts.imports.spec import RowProblem
 from accounts.models import MAX_LICENCE_YEARS, Retailer
 from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 

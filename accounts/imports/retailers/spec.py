@@ -5,17 +5,13 @@ upsert.py (the write)."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.imports.cells import choice_map
 from accounts.imports.models import ImportJob
-from accounts.imports.pipeline import (
-    CleanContext,
-    ImportSpec,
-    choice_map,
-    register,
-)
 from accounts.imports.retailers.checks import retailer_rows_check, retailer_rows_warnings
 from accounts.imports.retailers.clean import retailer_row_clean
 from accounts.imports.retailers.columns import ALIASES, REQUIRED, VALUE_COLUMNS, customer_code_required
 from accounts.imports.retailers.upsert import retailer_rows_upsert
+from accounts.imports.spec import CleanContext, ImportSpec, register
 from accounts.models import Retailer
 
 

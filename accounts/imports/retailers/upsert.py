@@ -3,13 +3,9 @@ statements, with the retailers' history events and recomputed credit grades."""
 
 import pgtrigger
 
+from accounts.history import RETAILER_TRIGGERS, history_context_create, retailer_events_insert_sql
 from accounts.imports.retailers.columns import INSERT_DEFAULTS, VALUE_COLUMNS
-from accounts.services import (
-    LOCKED_FIELDS,
-    RETAILER_TRIGGERS,
-    history_context_create,
-    retailer_events_insert_sql,
-)
+from accounts.services import LOCKED_FIELDS
 
 
 def retailer_rows_upsert(*, cursor, job, table):
