@@ -10,8 +10,6 @@ _DATE_RE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?(?:[ T].
 # An Excel date serial (days since 1899-12-30, Excel's 1900 system with its leap-year bug): a date cell exported
 # to CSV as a number, e.g. 45296 = 2024-01-05. Five digits cover 1927-05-19 (10000) to 2173-10-14 (99999).
 _EXCEL_SERIAL_RE = re.compile(r"^(\d{5})(?:\.0+)?$")
-
-
 EXCEL_EPOCH = datetime.date(1899, 12, 30)
 
 
@@ -44,8 +42,6 @@ def parse_money_fen(text: str) -> int:
 
 
 TRUE_WORDS = {"是", "有", "y", "yes", "true", "1", "√", "夜间"}
-
-
 FALSE_WORDS = {"否", "无", "n", "no", "false", "0", ""}
 
 

@@ -18,11 +18,7 @@ from core.db import tables_analyze
 from core.spreadsheet import csv_lines
 
 COPY_CHUNK_ROWS = 5000
-
-
 PREVIEW_ROWS = 10
-
-
 MAX_ERRORS_PER_ROW = 10
 
 

@@ -24,11 +24,7 @@ from users.models import User
 
 # pg_advisory_xact_lock key of the set-based ledger runs ("LOY" + 1)
 LEDGER_LOCK_KEY = 0x4C4F5901
-
-
 ADJUST_PERMISSION = "loyalty.adjust_points"
-
-
 MAX_ADJUST_POINTS = 1_000_000
 
 
