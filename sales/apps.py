@@ -7,10 +7,11 @@ class SalesConfig(AppConfig):
     verbose_name = _("卷烟销售")
 
     def ready(self):
-        # Product and order files go through the accounts import pipeline.
-        from sales import imports, merge  # noqa: F401
+        # Product and order files go through the accounts import pipeline (each spec registers when imported);
+        # merge says what a merge of duplicate retailers does with orders, summaries and excess flags.
+        from sales import merge
+        from sales.imports import orders, products  # noqa: F401
 
-        # What a merge of duplicate retailers does with orders, summaries and excess flags.
         merge.register()
         from sales import privacy as privacy_decisions
 
