@@ -168,9 +168,10 @@ def _ensure_field_data(today: datetime.date, *, stdout) -> dict:
 
 def _ensure_plan(today: datetime.date, admin):
     """The published company-wide plan of the dearest scarce product, a year ahead (made once, then reused)."""
+    from sales.allocation.models import AllocationPlan
     from sales.allocation.selectors import allocation_preview
     from sales.allocation.services import allocation_plan_create, allocation_plan_publish
-    from sales.models import AllocationPlan, Product
+    from sales.models import Product
     from users.models import OrgUnit
 
     root = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()

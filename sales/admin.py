@@ -3,10 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
 from core.admin import ModelAdmin
+from sales.allocation.models import AllocationExcess, AllocationPlan, AllocationRule
 from sales.models import (
-    AllocationExcess,
-    AllocationPlan,
-    AllocationRule,
     Order,
     OrderLine,
     PriceClassBand,

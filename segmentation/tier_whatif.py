@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sales.allocation import selectors as allocation_selectors
-from sales.models import AllocationPlan
+from sales.allocation.models import AllocationPlan
 from segmentation.models import TIER_COUNT, TierRule
 from segmentation.tiers import tier_period, tier_proposal_may_create, tier_rule_current, tier_scored_sql
 from users.models import User

@@ -17,7 +17,7 @@ from core.pagination import CursorPage
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from sales.allocation import selectors, services
-from sales.models import AllocationExcess, AllocationPlan, AllocationRule
+from sales.allocation.models import AllocationExcess, AllocationPlan, AllocationRule
 from users.serializers import user_ref
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
-from sales.models import AllocationExcess, AllocationPlan, AllocationRule
+from sales.allocation.models import AllocationExcess, AllocationPlan, AllocationRule
 from users.models import User
 
 # Why a retailer gets what it gets. 'ok' means a rule row applied (its limit may still be 0).

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from core.errors import ConflictError
+from sales.allocation.models import AllocationPlan, AllocationRule
 from sales.allocation.selectors import FROZEN_SQL, allocation_preview, allowance_sql
-from sales.models import AllocationPlan, AllocationRule, Product
+from sales.models import Product
 from users.models import OrgUnit, User
 
 

@@ -41,16 +41,8 @@ from loyalty.ledger.services import account_lock, credit
 from loyalty.models import LoyaltyEvent
 from loyalty.referrals.models import Referral
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
-from sales.models import (
-    AllocationAllowance,
-    AllocationExcess,
-    AllocationPlan,
-    Order,
-    OrderLine,
-    Product,
-    RetailerPeriodSummary,
-    RetailerProductSummary,
-)
+from sales.allocation.models import AllocationAllowance, AllocationExcess, AllocationPlan
+from sales.models import Order, OrderLine, Product, RetailerPeriodSummary, RetailerProductSummary
 from segmentation.models import (
     Recommendation,
     RetailerScore,

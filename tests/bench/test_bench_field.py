@@ -12,7 +12,7 @@ from accounts.models import Retailer
 from bench import field
 from bench.runner import SCALES
 from feedback.models import Complaint, ComplaintEscalation, Notification
-from sales.models import AllocationPlan
+from sales.allocation.models import AllocationPlan
 from visits.models import Visit, VisitPlan
 
 MEASURES = ("daily_list", "allocation_preview", "credit_recompute", "coverage", "escalation", "route_plan")

@@ -9,7 +9,8 @@ from django.core.management import call_command
 
 from accounts.models import Retailer
 from bench.imports import BENCH_PREFIX, cleanup
-from sales.models import AllocationExcess, AllocationPlan, Order, OrderLine, Product
+from sales.allocation.models import AllocationExcess, AllocationPlan
+from sales.models import Order, OrderLine, Product
 from tests.accounts.factories import RetailerFactory
 
 DAY = datetime.date(2026, 3, 2)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.compliance.models import CreditRule, Violation
-from sales.models import AllocationPlan
+from sales.allocation.models import AllocationPlan
 from sales.services import product_create
 from tests.browser.conftest import PASSWORD
 from users.models import User

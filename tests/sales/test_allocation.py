@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.errors import ConflictError
+from sales.allocation.models import AllocationExcess, AllocationPlan
 from sales.allocation.selectors import (
     allocation_fill_rate,
     allocation_preview,
@@ -22,7 +23,6 @@ from sales.allocation.services import (
     allocation_plan_publish,
     allocation_plan_update,
 )
-from sales.models import AllocationExcess, AllocationPlan
 from sales.services import product_create
 from tests.imports.helpers import run_import
 from tests.sales.allocation_cases import FRI, MONDAY, RULES, WED

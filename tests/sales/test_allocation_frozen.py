@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from accounts.models import Retailer
+from sales.allocation.models import AllocationAllowance, AllocationPlan
 from sales.allocation.selectors import (
     allocation_fill_rate,
     allocation_plan_drift,
@@ -14,7 +15,6 @@ from sales.allocation.selectors import (
     retailers_with_allowance,
 )
 from sales.allocation.services import allocation_plan_new_version, allocation_plan_publish
-from sales.models import AllocationAllowance, AllocationPlan
 from tests.accounts.factories import RetailerFactory
 from tests.sales.allocation_cases import MONDAY, WED
 

@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import RetailerExport
+from sales.allocation.models import AllocationPlan
 from sales.allocation.services import allocation_plan_create, allocation_plan_publish
-from sales.models import AllocationPlan
 from tests.accounts.factories import RetailerFactory
 from tests.sales.allocation_cases import MONDAY, RULES, WED
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import SensitiveAccess
-from sales.models import AllocationAllowance, AllocationPlan
+from sales.allocation.models import AllocationAllowance, AllocationPlan
 from tests.accounts.factories import RetailerFactory
 from tests.workspace.conftest import _licence, _rated
 from workspace.selectors import manager_workspace

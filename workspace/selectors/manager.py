@@ -40,7 +40,7 @@ from feedback.selectors.complaints import overdue_q
 from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
 from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
 from loyalty.rewards.models import Redemption
-from sales.models import AllocationAllowance, AllocationPlan
+from sales.allocation.models import AllocationAllowance, AllocationPlan
 from segmentation.models import RetailerScore, TierChange
 from visits.models import ShopFacts, Visit, VisitPlan
 from visits.selectors.daily import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, DailyEntry, daily_list
