@@ -16,54 +16,12 @@ from accounts.sensitive import retailer_export_log
 from core.errors import ConflictError
 from core.spreadsheet import csv_response
 from sales.allocation import selectors, services
-from sales.models import AllocationPlan, Product
+from sales.allocation.forms import DEFAULT_BANDS, date_param, grid_from_rules, rules_from_post
+from sales.allocation.models import AllocationPlan
+from sales.models import Product
 from users.models import OrgUnit
 
 PAGE = 50
-DEFAULT_BANDS = [(26, 30), (21, 25), (16, 20), (11, 15), (1, 10)]
-EDITOR_ROWS = 8
-
-
-def _date(value, default=None):
-    try:
-        return datetime.date.fromisoformat(value) if value else default
-    except ValueError:
-        return default
-
-
-def rules_from_post(post) -> list[dict]:
-    """The editor's grid: one row per tier band with a town and a rural limit; a blank limit means no rule row for
-    that market type, a blank band is skipped. Values stay strings: the service validates them."""
-    rules = []
-    rows = zip(
-        post.getlist("tier_from"),
-        post.getlist("tier_to"),
-        post.getlist("town"),
-        post.getlist("rural"),
-        strict=False,
-    )
-    for tier_from, tier_to, town, rural in rows:
-        if not (tier_from.strip() or tier_to.strip()):
-            continue
-        for market, cartons in (("C", town), ("X", rural)):
-            if cartons.strip():
-                rules.append(
-                    {"tier_from": tier_from, "tier_to": tier_to, "market_type": market, "cartons": cartons}
-                )
-    return rules
-
-
-def grid_from_rules(rules) -> list[dict]:
-    """Rule rows folded back into the editor's grid (one line per band)."""
-    bands: dict[tuple, dict] = {}
-    for r in rules:
-        key = (str(r["tier_from"]), str(r["tier_to"]))
-        bands.setdefault(key, {"tier_from": key[0], "tier_to": key[1], "town": "", "rural": ""})
-        bands[key]["town" if r["market_type"] == "C" else "rural"] = str(r["cartons"])
-    grid = sorted(bands.values(), key=lambda b: -int(b["tier_to"]) if b["tier_to"].isdigit() else 0)
-    return grid + [{"tier_from": "", "tier_to": "", "town": "", "rural": ""}] * max(
-        0, EDITOR_ROWS - len(grid)
-    )
 
 
 def _units_for(user):
@@ -86,7 +44,7 @@ def plan_list_view(request):
     filters = {
         "state": request.GET.get("state", ""),
         "product": request.GET.get("product", "") if request.GET.get("product", "").isdigit() else "",
-        "cycle": _date(request.GET.get("cycle")),
+        "cycle": date_param(request.GET.get("cycle")),
     }
     qs = selectors.allocation_plan_list(user=request.user, filters=filters).order_by("-id")
     before = request.GET.get("before", "")
@@ -165,7 +123,7 @@ def plan_create_view(request):
         ),
     }
     try:
-        cycle_start = _date(data["cycle_start"])
+        cycle_start = date_param(data["cycle_start"])
         if cycle_start is None:
             raise ValidationError({"cycle_start": _("请填写周期开始日期。")})
         plan = services.allocation_plan_create(
@@ -173,7 +131,7 @@ def plan_create_view(request):
             product_id=int(data["product"]) if data["product"].isdigit() else 0,
             org_unit_id=int(data["org_unit"]) if data["org_unit"].isdigit() else 0,
             cycle_start=cycle_start,
-            cycle_end=_date(data["cycle_end"]),
+            cycle_end=date_param(data["cycle_end"]),
             supply_cartons=int(data["supply_cartons"])
             if data["supply_cartons"].lstrip("-").isdigit()
             else -1,
@@ -276,7 +234,7 @@ def plan_new_version_view(request, pk):
 
 def _cycle_day(request) -> datetime.date:
     """The day whose cycle a report shows: asked for, or a week ago (the last cycle whose orders are in)."""
-    return _date(request.GET.get("cycle"), default=timezone.localdate() - datetime.timedelta(days=7))
+    return date_param(request.GET.get("cycle"), default=timezone.localdate() - datetime.timedelta(days=7))
 
 
 @login_required
@@ -344,7 +302,7 @@ def fill_rate_view(request):
 @permission_required("sales.view_allocationexcess", raise_exception=True)
 @require_GET
 def excess_list_view(request):
-    day = _date(request.GET.get("cycle"))
+    day = date_param(request.GET.get("cycle"))
     qs = selectors.allocation_excess_list(user=request.user, filters={"cycle": day}).order_by("-id")
     if request.GET.get("format") == "csv":
         if not request.user.has_perm("accounts.export_retailer"):
