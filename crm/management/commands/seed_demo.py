@@ -10,7 +10,8 @@ from accounts.compliance.services import credit_grades_recompute
 from accounts.dedupe.services import duplicates_scan
 from accounts.demo import demo_retailers_build, demo_retailers_flush, demo_violations_build
 from loyalty.demo import demo_loyalty_flush
-from sales.demo import demo_allocation_build, demo_orders_build, demo_products_build, demo_sales_flush
+from sales.allocation.demo import demo_allocation_build
+from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
 from segmentation.services import scoring_run_execute, scoring_run_start
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
 from visits.demo import demo_visits_flush
