@@ -85,8 +85,10 @@ AWARD_WORK_MEM = "64MB"
 # The keys are right by construction, so the per-statement key checks (`entry_keys_exist`, `lot_keys_exist`,
 # together as costly as the insert itself) are skipped for this statement only: every account_id comes from a
 # join with loyalty_pointsaccount in this transaction (an account is never deleted: a trigger refuses it), every
-# rule_id from a rule share-locked by this transaction until its commit, and every lot's entry_id from the
-# RETURNING of the entries just written; the other keys (lot, reversed entry, user) are NULL on earn entries.
+# order_id from sales_order read in this transaction (no code deletes an order, see ENTRY_KEYS in
+# loyalty/ledger/models.py), every rule_id from a rule share-locked by this transaction until its commit, and
+# every lot's entry_id from the RETURNING of the entries just written; the other keys (lot, reversed entry,
+# user) are NULL on earn entries.
 AWARD_ENTRIES_SQL = """
     WITH entries AS (
       INSERT INTO loyalty_pointsentry (account_id, kind, points, expires_on, order_id, rule_id, note, created_at)
