@@ -70,7 +70,7 @@ SERVICE_FIELD = (
     "feedback.add_hiddencomplaintcall",
 )
 
-# Importing orders writes orders, so it needs the permissions of writing them (accounts.imports.pipeline:
+# Importing orders writes orders, so it needs the permissions of writing them (accounts.imports.spec:
 # ImportSpec.permissions). Orders are written by imports only; the order admin adds and changes none.
 ORDER_IMPORT = ("sales.add_order", "sales.change_order")
 
