@@ -239,6 +239,8 @@ class Retailer(models.Model):
             GinIndex(name="retailer_search_trgm", fields=["search_text"], opclasses=["gin_trgm_ops"]),
             models.Index(fields=["route", "-id"], name="retailer_route_id"),
             models.Index(fields=["org_unit", "-id"], name="retailer_org_id"),
+            # a unit's managers (the supervisor's team): an index-only pass over the unit's shops, no heap reads
+            models.Index(fields=["org_unit", "route"], name="retailer_org_route"),
             models.Index(fields=["licence_expires_on"], name="retailer_licence_expiry"),
             models.Index(fields=["tier"], name="retailer_tier"),
         ]
