@@ -17,7 +17,6 @@ gateway's counters (unique keys must equal N, nobody twice) and its per-second h
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from bench.runner import SCALES, BenchError, database_url, environment, peak_rss_mb
+from bench.workers import broker_folders_prepare, celery_processes_stop, celery_worker_start
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
@@ -100,55 +100,15 @@ def _start_workers(gateway, log_dir: Path) -> list[subprocess.Popen]:
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",
     }
-    workers = []
-    for n in range(WORKERS):
-        log = (log_dir / f"worker{n}.log").open("w")
-        workers.append(
-            subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "crm",
-                    "worker",
-                    "--pool=threads",
-                    f"--concurrency={WORKER_CONCURRENCY}",
-                    f"--hostname=bench{n}@%h",
-                    "--loglevel=warning",
-                    "--without-heartbeat",
-                    "--without-gossip",
-                    "--without-mingle",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+    return [
+        celery_worker_start(
+            env=env,
+            output=(log_dir / f"worker{n}.log").open("w"),
+            hostname=f"bench{n}@%h",
+            threads=WORKER_CONCURRENCY,
         )
-    return workers
-
-
-def _stop_workers(workers: list[subprocess.Popen]) -> None:
-    for worker in workers:
-        if worker.poll() is None:
-            worker.terminate()
-    for worker in workers:
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=20)
-
-
-def _prepare_broker() -> None:
-    for folder in ("data_folder_out", "processed_folder"):
-        path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
-        if path:
-            Path(path).mkdir(parents=True, exist_ok=True)
-    backend = settings.CELERY_RESULT_BACKEND
-    if backend.startswith("file://"):
-        Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        for n in range(WORKERS)
+    ]
 
 
 def publish_noop(count: int) -> tuple[list, float]:
@@ -296,7 +256,7 @@ def run(*, scale: str, iterations: int = 1, seed: int = 0, stdout=None) -> dict:
     count = SCALES[scale]
     limit = settings.CAMPAIGNS_RATE_LIMIT_PER_SECOND
     unit, seed_seconds = ensure_recipients(count)
-    _prepare_broker()
+    broker_folders_prepare()
     app.control.purge()
     gateway = FakeGateway(secret=os.urandom(16).hex()).start()
     log_dir = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
@@ -306,7 +266,7 @@ def run(*, scale: str, iterations: int = 1, seed: int = 0, stdout=None) -> dict:
         noop = measure_noop(queued, publish_seconds=publish_seconds, log_dir=log_dir)
         messages = measure_messages(unit=unit, count=count, gateway=gateway)
     finally:
-        _stop_workers(workers)
+        celery_processes_stop(*workers, timeout=20)
         gateway.stop()
     peak = messages["gateway"]["peak_second"]
     ratio = round(messages["per_second"] / noop["per_second"], 2)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from bench.workers import celery_worker_start
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "压测：同意短信的全部零售户"
 WORKER_CONCURRENCY = 4  # as the Procfile's `sends` worker
@@ -131,33 +133,17 @@ def campaign_end(campaign_id: int) -> dict:
 
 def worker_start(*, env: dict, gateway, log_dir: Path) -> subprocess.Popen:
     """The `sends` worker of the Procfile, pointed at the fake gateway."""
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "-Q",
-            "sends",
-            "--pool=threads",
-            f"--concurrency={WORKER_CONCURRENCY}",
-            "--hostname=load-sends@%h",
-            "--loglevel=warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
+    return celery_worker_start(
         env={
             **env,
             "SMS_BACKEND": "http",
             "SMS_GATEWAY_URL": gateway.url,
             "SMS_GATEWAY_SECRET": gateway.secret,
         },
-        stdout=(log_dir / "worker.log").open("w"),
-        stderr=subprocess.STDOUT,
+        output=(log_dir / "worker.log").open("w"),
+        queue="sends",
+        hostname="load-sends@%h",
+        threads=WORKER_CONCURRENCY,
     )
 
 

@@ -9,6 +9,8 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from bench.runner import database_url
+from bench.workers import broker_folders_prepare, celery_processes_stop
 from campaigns.models import Campaign
 from campaigns.services import dispatch
 from crm.celery_app import app
@@ -17,13 +19,7 @@ from segmentation.services import scoring_run_start
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import consent, sending_campaign
 from tests.campaigns.factories import TemplateFactory
-from tests.campaigns.test_worker_crash import (
-    _database_url,
-    _prepare_broker_folders,
-    start_worker,
-    stop,
-    wait_for,
-)
+from tests.campaigns.test_worker_crash import start_worker, wait_for
 
 RECIPIENTS = 40
 SEND_WITHIN_SECONDS = 20
@@ -45,10 +41,10 @@ def _waiting_on_the_run() -> int:
 def test_a_campaign_is_sent_on_time_while_a_scoring_run_holds_the_batch_worker(
     gateway, route_a, county_a, supervisor_a, tmp_path, through_the_broker
 ):
-    _prepare_broker_folders()
+    broker_folders_prepare()
     app.control.purge()
     log_path = tmp_path / "workers.log"
-    holder = psycopg2.connect(_database_url())
+    holder = psycopg2.connect(database_url())
     batch = start_worker(gateway, log_path, queue="batch")
     sends = start_worker(gateway, log_path, queue="sends")
     try:
@@ -90,5 +86,4 @@ def test_a_campaign_is_sent_on_time_while_a_scoring_run_holds_the_batch_worker(
         )
     finally:
         holder.close()
-        stop(sends)
-        stop(batch)
+        celery_processes_stop(sends, batch)

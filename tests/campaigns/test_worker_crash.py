@@ -24,15 +24,19 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 
+from bench.runner import database_url
+from bench.workers import (
+    broker_folders_prepare,
+    celery_beat_start,
+    celery_processes_stop,
+    celery_worker_start,
+)
 from campaigns.models import Campaign, Delivery
 from campaigns.ratelimit import send_bucket
 from campaigns.services import dispatch
@@ -42,29 +46,12 @@ from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import GATEWAY_SECRET, consent, sending_campaign
 from tests.campaigns.factories import TemplateFactory
 
-ROOT = Path(__file__).resolve().parents[2]
 RECIPIENTS = 120
 BATCH = 10
 LEASE_SECONDS = 2
 # each wait (and so each test, on a machine not shared with seven others) stays under two minutes in CI; a by-hand
 # run at 10,000 on a busy machine may need more: FAULT_TIMEOUT_SECONDS=600
 FAULT_TIMEOUT_SECONDS = int(os.environ.get("FAULT_TIMEOUT_SECONDS", "100"))
-
-
-def _prepare_broker_folders() -> None:
-    for folder in ("data_folder_out", "processed_folder"):
-        path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
-        if path:
-            Path(path).mkdir(parents=True, exist_ok=True)
-    backend = settings.CELERY_RESULT_BACKEND
-    if backend.startswith("file://"):
-        Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def start_worker(
@@ -75,7 +62,7 @@ def start_worker(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings.test",
-        "DATABASE_URL": _database_url(),  # the test database, where this test's rows are committed
+        "DATABASE_URL": database_url(),  # the test database, where this test's rows are committed
         "SMS_BACKEND": "http",
         "SMS_GATEWAY_URL": gateway.url,
         "SMS_GATEWAY_SECRET": GATEWAY_SECRET,
@@ -86,38 +73,7 @@ def start_worker(
         "CONN_MAX_AGE": "0",
         **(extra_env or {}),
     }
-    pool = ["--pool=threads", f"--concurrency={threads}"] if threads else ["--pool=solo"]
-    log = log_path.open("a")
-    return subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            *pool,
-            "--loglevel=warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            *([f"--queues={queue}", f"--hostname={queue}@%h"] if queue else []),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    return celery_worker_start(env=env, output=log_path.open("a"), queue=queue, threads=threads)
 
 
 def wait_for(condition, *, seconds: float, what: str, log_path: Path, step=None):
@@ -141,7 +97,7 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
     settings.CAMPAIGNS_PUMP_STALE_SECONDS = LEASE_SECONDS
     settings.CAMPAIGNS_RATE_LIMIT_PER_SECOND = 100_000
     send_bucket().reset()
-    _prepare_broker_folders()
+    broker_folders_prepare()
     app.control.purge()  # nothing left over from an earlier run
     retailers = [consent(RetailerFactory(route=route_a)) for _ in range(RECIPIENTS)]
     template = TemplateFactory(org_unit=county_a, created_by=supervisor_a)
@@ -162,7 +118,7 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
         first.wait(timeout=15)
     finally:
         gateway.release()
-        stop(first)
+        celery_processes_stop(first)
 
     at_kill = gateway.stats()
     in_flight = Delivery.objects.filter(campaign=campaign, state=Delivery.State.SENDING).count()
@@ -179,7 +135,7 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
             step=lambda: dispatch_tick(journeys=False),  # what beat does every minute
         )
     finally:
-        stop(second)
+        celery_processes_stop(second)
 
     stats = gateway.stats()
     assert stats["unique_keys"] == RECIPIENTS  # every recipient …
@@ -206,28 +162,11 @@ def start_beat(log_path: Path, *, extra_env: dict | None = None) -> subprocess.P
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "crm.settings.test",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CONN_MAX_AGE": "0",
         **(extra_env or {}),
     }
-    log = log_path.open("a")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "beat",
-            "--loglevel=warning",
-            "--scheduler=django_celery_beat.schedulers:DatabaseScheduler",
-            "--pidfile=",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return celery_beat_start(env=env, output=log_path.open("a"))
 
 
 def _tick_every_second() -> None:
@@ -287,12 +226,6 @@ def _assert_sent_exactly_once(gateway, campaign: Campaign, count: int) -> dict:
     return stats
 
 
-def _stop_all(*processes: subprocess.Popen) -> None:
-    for process in processes:
-        if process is not None:
-            stop(process)
-
-
 @pytest.mark.celery
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_three_times_mid_campaign_sends_every_message_exactly_once(
@@ -300,7 +233,7 @@ def test_a_worker_killed_three_times_mid_campaign_sends_every_message_exactly_on
 ):
     count = FAULT_SEND_COUNT
     send_bucket().reset()
-    _prepare_broker_folders()
+    broker_folders_prepare()
     app.control.purge()
     campaign = _big_campaign(count)
     _tick_every_second()
@@ -339,7 +272,7 @@ def test_a_worker_killed_three_times_mid_campaign_sends_every_message_exactly_on
         )
     finally:
         gateway.release()
-        _stop_all(worker, beat)
+        celery_processes_stop(worker, beat)
     seconds = time.monotonic() - started
 
     assert all(in_flight > 0 for _sent, in_flight, _at in kills)  # each kill left claimed, unrecorded rows
@@ -419,7 +352,7 @@ def test_redis_restarted_mid_campaign_loses_no_message_and_sends_none_twice(
             log_path=log_path,
         )
     finally:
-        _stop_all(worker, beat, redis)
+        celery_processes_stop(worker, beat, redis)
     seconds = time.monotonic() - started
 
     assert count // 2 <= at_stop < count  # Redis really went away mid-campaign

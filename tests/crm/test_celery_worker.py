@@ -2,58 +2,25 @@
 
 import os
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.cache import cache
 
+from bench.workers import broker_folders_prepare, celery_processes_stop, celery_worker_start
 from crm.celery_app import app
 from crm.tasks import HEARTBEAT_KEY, heartbeat_task
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def celery_worker_process():
-    for folder in ("data_folder_out", "processed_folder"):
-        path = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(folder)
-        if path:
-            Path(path).mkdir(parents=True, exist_ok=True)
-    backend = settings.CELERY_RESULT_BACKEND
-    if backend.startswith("file://"):
-        Path(backend.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+    broker_folders_prepare()
     # tasks other tests sent (campaign sends enqueued on commit) must not stand between the worker and ours
     app.control.purge()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm.settings.test"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "crm",
-            "worker",
-            "--pool=solo",
-            "--loglevel=warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = celery_worker_start(env=env, output=subprocess.PIPE)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    celery_processes_stop(process)
 
 
 @pytest.mark.celery
