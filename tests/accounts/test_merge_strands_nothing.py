@@ -42,13 +42,12 @@ from loyalty.models import LoyaltyEvent
 from loyalty.referrals.models import Referral
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from sales.allocation.models import AllocationAllowance, AllocationExcess, AllocationPlan
-from sales.models import Order, OrderLine, Product, RetailerPeriodSummary, RetailerProductSummary
+from sales.models import Product, RetailerPeriodSummary, RetailerProductSummary
 from segmentation.models import (
     Recommendation,
     RetailerScore,
     ScoreChange,
     ScoringEvent,
-    ScoringRun,
     TierChange,
     TierProposal,
     TierProposalLine,
@@ -56,9 +55,12 @@ from segmentation.models import (
 from segmentation.segments import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
-from tests.feedback.conftest import make_survey, seeded_questionnaire
-from tests.feedback.factories import open_complaint
-from visits.models import CultivationProgramme, CultivationTarget, Visit, VisitPlan
+from tests.feedback.conftest import seeded_questionnaire
+from tests.feedback.factories import SurveyFactory, open_complaint
+from tests.sales.factories import OrderFactory
+from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
+from tests.visits.factories import CultivationProgrammeFactory, VisitPlanFactory
+from visits.models import CultivationTarget, Visit, VisitPlan
 
 DAY = datetime.date(2026, 3, 5)
 
@@ -143,7 +145,7 @@ class World:
             wholesale_price_fen=37500,
             retail_price_fen=45000,
         )
-        self.run = ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=timezone.now())
+        self.run = ScoringRunFactory()
         self.plan = AllocationPlan.objects.create(
             product=self.product, org_unit=county, cycle_start=DAY, cycle_end=DAY, created_by=admin
         )
@@ -165,7 +167,7 @@ class World:
 
     def survey(self):
         n = self.next()
-        survey = make_survey(
+        survey = SurveyFactory(
             actor=self.admin,
             segment=self.segment,
             questionnaire=self.questionnaire,
@@ -183,7 +185,7 @@ class World:
         )
 
     def programme(self):
-        return CultivationProgramme.objects.create(
+        return CultivationProgrammeFactory(
             name=f"培育{self.next()}",
             product=self.product,
             org_unit=self.county,
@@ -217,12 +219,16 @@ class World:
             source="visit",
             recorded_by=admin,
         )
-        order = Order.objects.create(
-            order_no=f"M{n}", retailer=shop, ordered_on=DAY, cartons=5, amount_fen=5 * 37500
+        # no rebuild: the summary rows are written by hand below, one of each kind, for the merge to move
+        order = OrderFactory(
+            order_no=f"M{n}",
+            retailer=shop,
+            ordered_on=DAY,
+            lines={self.product: 5},
+            price_fen=37500,
+            summaries=False,
         )
-        line = OrderLine.objects.create(
-            order=order, product=self.product, cartons=5, unit_price_fen=37500, amount_fen=5 * 37500
-        )
+        line = order.lines.get()
         RetailerPeriodSummary.objects.create(retailer=shop, period="month", period_start=DAY.replace(day=1))
         RetailerProductSummary.objects.create(
             retailer=shop,
@@ -246,18 +252,7 @@ class World:
             ordered_to_date=5,
             excess_cartons=3,
         )
-        RetailerScore.objects.create(
-            retailer=shop,
-            run=self.run,
-            r_score=3,
-            f_score=3,
-            m_score=3,
-            rfm_segment="loyal",
-            lifecycle="active",
-            value_class="mid",
-            loyalty_class="general",
-            computed_at=timezone.now(),
-        )
+        RetailerScoreFactory(retailer=shop, run=self.run, rfm_segment="loyal")
         ScoreChange.objects.create(
             retailer=shop, run=self.run, field="lifecycle", old="new", new="active", at=timezone.now()
         )
@@ -325,7 +320,7 @@ class World:
         )
         SurveyResponse.objects.create(invitation=invitation, survey=survey, retailer=shop, weight=1.0)
         manager = route.manager
-        VisitPlan.objects.create(
+        VisitPlanFactory(
             retailer=shop, planned_on=planned_on, manager=manager, route=route, frequency="weekly"
         )
         Visit.objects.create(
@@ -437,7 +432,7 @@ def test_a_merge_folds_records_the_survivor_may_hold_only_once_as_each_decision_
         )
         SurveyResponse.objects.create(invitation=invitation, survey=survey, retailer=shop, weight=1.0)
         Coupon.objects.create(batch=batch, retailer=shop, code=f"D{i:07d}", expires_on=DAY)
-        VisitPlan.objects.create(
+        VisitPlanFactory(
             retailer=shop, planned_on=DAY, manager=route_a.manager, route=route_a, frequency="weekly"
         )
         CultivationTarget.objects.create(programme=programme, retailer=shop, source="rule")
@@ -511,17 +506,14 @@ def test_a_pending_referral_between_the_two_records_is_cancelled_not_turned_into
 def test_a_score_of_the_duplicate_becomes_the_survivors_when_it_has_none(world, route_a, company_admin):
     survivor = RetailerFactory(route=route_a)
     duplicate = RetailerFactory(route=route_a)
-    RetailerScore.objects.create(
+    RetailerScoreFactory(
         retailer=duplicate,
         run=world.run,
         r_score=5,
         f_score=4,
-        m_score=3,
         rfm_segment="champions",
-        lifecycle="active",
         value_class="high",
         loyalty_class="loyal",
-        computed_at=timezone.now(),
     )
     retailer_merge(user=company_admin, survivor_id=survivor.pk, duplicate_id=duplicate.pk)
     assert list(RetailerScore.objects.values_list("retailer_id", "rfm_segment")) == [

@@ -12,6 +12,7 @@ from bench.imports import BENCH_PREFIX, cleanup
 from sales.allocation.models import AllocationExcess, AllocationPlan
 from sales.models import Order, OrderLine, Product
 from tests.accounts.factories import RetailerFactory
+from tests.sales.factories import OrderFactory
 
 DAY = datetime.date(2026, 3, 2)
 
@@ -35,12 +36,15 @@ def test_the_cleanup_removes_an_earlier_runs_retailers_with_their_allocation_exc
     )
     kept = RetailerFactory(route=route_a)
     for retailer in (RetailerFactory(route=route_a, customer_code=f"{BENCH_PREFIX}00000001"), kept):
-        order = Order.objects.create(
-            order_no=f"O{retailer.pk}", retailer=retailer, ordered_on=DAY, cartons=5, amount_fen=5 * 37500
+        order = OrderFactory(
+            order_no=f"O{retailer.pk}",
+            retailer=retailer,
+            ordered_on=DAY,
+            lines={product: 5},
+            price_fen=37500,
+            summaries=False,
         )
-        line = OrderLine.objects.create(
-            order=order, product=product, cartons=5, unit_price_fen=37500, amount_fen=5 * 37500
-        )
+        line = order.lines.get()
         AllocationExcess.objects.create(
             plan=plan,
             order_line=line,

@@ -4,7 +4,6 @@ page scrolls sideways. Set SHOTS_DIR (e.g. artifacts/tier-card) to keep the scre
 
 import datetime
 import importlib
-import itertools
 import os
 from pathlib import Path
 
@@ -15,17 +14,16 @@ from playwright.sync_api import expect
 from core.links import retailer_link_make
 from feedback.models import TierAppeal
 from feedback.portal import PORTAL
-from sales.models import Order, OrderLine
 from sales.services import period_summaries_rebuild, product_create
 from segmentation.models import TierRule
 from segmentation.tiers import tier_proposal_create, tier_proposal_publish
+from tests.sales.factories import OrderFactory
 from users.models import User
 from users.services import user_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 MAY = datetime.date(2025, 5, 6)
-_numbers = itertools.count(1)
 
 
 def _shot(page, name, locator=None):
@@ -68,16 +66,7 @@ def graded(world):
         (world.shop_a3, 15, 10000),
     ):
         for day, n in ((datetime.date(2024, 1, 10), 1), (MAY, cartons)):
-            order = Order.objects.create(
-                order_no=f"BT{next(_numbers):08d}",
-                retailer=shop,
-                ordered_on=day,
-                cartons=n,
-                amount_fen=n * price,
-            )
-            OrderLine.objects.create(
-                order=order, product=product, cartons=n, unit_price_fen=price, amount_fen=n * price
-            )
+            OrderFactory(retailer=shop, ordered_on=day, lines={product: n}, price_fen=price, summaries=False)
     period_summaries_rebuild(retailer_ids=[world.shop_a1.pk, world.shop_a2.pk, world.shop_a3.pk])
     shares = [0] * 30
     shares[29] = shares[28] = shares[27] = 1

@@ -19,11 +19,11 @@ from campaigns.calendar import (
 )
 from campaigns.models import Campaign, Delivery, Journey, Purpose
 from campaigns.services.journeys import journey_update, journeys_ensure, journeys_run_due
-from sales.models import Order, OrderLine
 from sales.services import product_create
 from segmentation.models import ScoringEvent, ScoringRun
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import TemplateFactory, sms_body
+from tests.sales.factories import OrderFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -223,10 +223,14 @@ def test_a_withdrawn_product_notice_names_the_substitute_to_its_recent_buyers(jo
     for n, (retailer, ordered_on) in enumerate(
         [(recent, day - datetime.timedelta(days=20)), (long_ago, day - datetime.timedelta(days=200))]
     ):
-        order = Order.objects.create(
-            order_no=f"J{n}", retailer=retailer, ordered_on=ordered_on, cartons=2, amount_fen=18000
+        OrderFactory(
+            order_no=f"J{n}",
+            retailer=retailer,
+            ordered_on=ordered_on,
+            lines={old: 2},
+            price_fen=9000,
+            summaries=False,
         )
-        OrderLine.objects.create(order=order, product=old, cartons=2, unit_price_fen=9000, amount_fen=18000)
     from sales.models import Product
 
     Product.objects.filter(pk=old.pk).update(

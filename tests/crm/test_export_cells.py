@@ -27,14 +27,14 @@ from core.spreadsheet import FORMULA_STARTS, cell_safe, csv_text, row_safe
 from sales.allocation.services import allocation_plan_publish
 from sales.models import Product
 from segmentation.segments import segment_create
-from tests.feedback.conftest import make_survey, seeded_questionnaire
-from tests.feedback.factories import open_complaint
+from tests.feedback.conftest import seeded_questionnaire
+from tests.feedback.factories import SurveyFactory, open_complaint
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
 from tests.imports.helpers import csv_bytes, retailer_row, run_import, validated_job
 from tests.sales.allocation_cases import FRI, MONDAY, WED, county, draft, scarce  # noqa: F401 - fixtures
 from tests.sales.helpers import order_line, orders_csv
+from tests.visits.factories import VisitPlanFactory
 from users.models import User
-from visits.models import VisitPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +172,7 @@ def _survey(ctx, url_of):
         org_unit=ctx["county_a"],
         definition={"op": "and", "rules": [{"field": "tier", "operator": "gte", "value": 1}]},
     )
-    survey = make_survey(actor=ctx["supervisor_a"], segment=segment, questionnaire=questionnaire)
+    survey = SurveyFactory(actor=ctx["supervisor_a"], segment=segment, questionnaire=questionnaire)
     item = questionnaire.areas.first().items.first()
     type(item).objects.filter(pk=item.pk).update(text=EVIL)  # the header carries the questionnaire's wording
     return url_of(survey)
@@ -214,7 +214,7 @@ def _coverage(ctx, url):
     manager = ctx["manager_a"]
     User.objects.filter(pk=manager.pk).update(display_name=EVIL)
     day = datetime.date(2026, 11, 2)
-    VisitPlan.objects.create(
+    VisitPlanFactory(
         retailer=ctx["retailer_a"], planned_on=day, manager=manager, route=ctx["retailer_a"].route
     )
     return ctx["client"](ctx["supervisor_a"]).get(url, {"day_from": "2026-11-02", "day_to": "2026-11-15"})

@@ -12,10 +12,8 @@ from django.utils import timezone
 from accounts.services import retailer_consent_set
 from campaigns.models import Campaign
 from feedback.models import QuestionArea, QuestionItem, Questionnaire
-from feedback.services import surveys as services
 from segmentation.segments import segment_create
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
-from users.models import User
 
 EVERYONE = {"op": "and", "rules": []}
 DEFAULT_CODE = "retail-satisfaction"
@@ -46,19 +44,6 @@ def seeded_questionnaire() -> Questionnaire:
 @pytest.fixture
 def default_questionnaire(db):
     return seeded_questionnaire()
-
-
-def make_survey(*, actor: User, segment, questionnaire, **extra):
-    fields = {
-        "name": "2026年四季度零售客户满意度调查",
-        "period": "2026Q4",
-        "org_unit": segment.org_unit,
-        "allocation": "fixed",
-        "per_stratum": 10,
-        "seed": "q4-2026",
-        **extra,
-    }
-    return services.survey_create(actor=actor, questionnaire=questionnaire, segment=segment, **fields)
 
 
 @pytest.fixture

@@ -1,11 +1,16 @@
-"""Helpers that build complaints through the service (so every row passed the same rules as a form)."""
+"""Factories for complaints, surveys and notifications, and the photos a complaint carries. Complaints and surveys
+are created through their services (so every row passed the same rules as a form); notifications, which only
+services write in the product, are written straight as the tests need them."""
 
 import io
 
+import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from feedback.models import Complaint
+from feedback.models import Complaint, Notification, Survey
 from feedback.services import complaint_open
+from feedback.services.surveys import survey_create
+from tests.accounts.factories import RetailerFactory
 
 # the smallest valid PNG (1×1, transparent)
 PNG_BYTES = bytes.fromhex(
@@ -23,7 +28,50 @@ def not_an_image(name="photo.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, io.BytesIO(b"MZ\x90\x00 an executable").read(), content_type="image/jpeg")
 
 
+class ComplaintFactory(factory.Factory):
+    """A complaint opened through complaint_open; any of its other arguments (actor, order, photos, kind…) pass
+    through. The category must exist (the `seeded_categories` fixture)."""
+
+    class Meta:
+        model = Complaint
+
+    retailer = factory.SubFactory(RetailerFactory)
+    category_code = "supply"
+    description = "本周紧俏品规一条都没订到。"
+    channel = Complaint.Channel.PHONE
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return complaint_open(**kwargs)
+
+
 def open_complaint(retailer, category_code="supply", **kwargs) -> Complaint:
-    kwargs.setdefault("description", "本周紧俏品规一条都没订到。")
-    kwargs.setdefault("channel", Complaint.Channel.PHONE)
-    return complaint_open(retailer=retailer, category_code=category_code, **kwargs)
+    """ComplaintFactory with the retailer and category first: how most tests read."""
+    return ComplaintFactory(retailer=retailer, category_code=category_code, **kwargs)
+
+
+class SurveyFactory(factory.Factory):
+    """A survey created through survey_create by `actor` (who may run surveys) on `segment` with `questionnaire`:
+    the fourth quarter of 2026, ten shops a stratum, a fixed seed."""
+
+    class Meta:
+        model = Survey
+
+    name = "2026年四季度零售客户满意度调查"
+    period = "2026Q4"
+    org_unit = factory.LazyAttribute(lambda o: o.segment.org_unit)
+    allocation = "fixed"
+    per_stratum = 10
+    seed = "q4-2026"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return survey_create(**kwargs)
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Notification
+
+    kind = Notification.Kind.ASSIGNED
+    text = factory.Sequence(lambda n: f"投诉 #{n} 待派单")

@@ -3,6 +3,7 @@
 import pytest
 
 from feedback.models import Notification
+from tests.feedback.factories import NotificationFactory
 from tests.users.factories import SupervisorFactory
 
 pytestmark = pytest.mark.django_db
@@ -14,12 +15,8 @@ def test_notification_admin_shows_a_supervisor_only_their_own_notifications(
     supervisor_a.is_staff = True
     supervisor_a.save(update_fields=["is_staff"])
     supervisor_b = SupervisorFactory(org_unit=county_b, is_staff=True)
-    Notification.objects.create(
-        recipient=supervisor_a, kind=Notification.Kind.ASSIGNED, text="老城区的新投诉待派单"
-    )
-    Notification.objects.create(
-        recipient=supervisor_b, kind=Notification.Kind.ASSIGNED, text="涧西区的新投诉待派单"
-    )
+    NotificationFactory(recipient=supervisor_a, kind=Notification.Kind.ASSIGNED, text="老城区的新投诉待派单")
+    NotificationFactory(recipient=supervisor_b, kind=Notification.Kind.ASSIGNED, text="涧西区的新投诉待派单")
     response = client_for(supervisor_a).get("/admin/feedback/notification/")
     assert response.status_code == 200
     page = response.content.decode()

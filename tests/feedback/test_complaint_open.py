@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from feedback.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintPhoto, Notification
 from feedback.selectors import complaints_overdue
 from feedback.services import complaint_start
-from sales.models import Order
 from tests.feedback.conftest import local
 from tests.feedback.factories import not_an_image, open_complaint, png
+from tests.sales.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,13 +97,7 @@ def test_bad_input_is_refused_and_nothing_is_written(retailer_a, on_weekday, kwa
 
 
 def test_an_order_of_another_retailer_is_refused(retailer_a, retailer_b, on_weekday):
-    order = Order.objects.create(
-        retailer=retailer_b,
-        ordered_on=datetime.date(2026, 11, 18),
-        order_no="B-1",
-        cartons=20,
-        amount_fen=200000,
-    )
+    order = OrderFactory(retailer=retailer_b, ordered_on=datetime.date(2026, 11, 18), summaries=False)
     with pytest.raises(ValidationError) as refused:
         open_complaint(retailer_a, order=order)
     assert "order" in refused.value.message_dict

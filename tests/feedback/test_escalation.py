@@ -11,7 +11,7 @@ from django_celery_beat.models import PeriodicTask
 from feedback.models import Complaint, ComplaintEscalation, ComplaintEvent, Notification
 from feedback.services import complaint_reopen, complaint_resolve, complaint_start, complaints_escalate
 from tests.feedback.conftest import local
-from tests.feedback.factories import open_complaint
+from tests.feedback.factories import NotificationFactory, open_complaint
 
 
 @pytest.mark.django_db
@@ -269,8 +269,8 @@ def test_a_failed_email_is_given_back_and_sent_by_the_retry_not_lost(manager_a, 
     manager_a.save(update_fields=["email"])
     supervisor_a.email = "zhao@example.cn"
     supervisor_a.save(update_fields=["email"])
-    to_manager = Notification.objects.create(recipient=manager_a, kind="escalated", text="投诉超时")
-    to_supervisor = Notification.objects.create(recipient=supervisor_a, kind="escalated", text="投诉超时")
+    to_manager = NotificationFactory(recipient=manager_a, kind="escalated", text="投诉超时")
+    to_supervisor = NotificationFactory(recipient=supervisor_a, kind="escalated", text="投诉超时")
     real_send = django.core.mail.send_mail
 
     def refuse_zhao(**kwargs):

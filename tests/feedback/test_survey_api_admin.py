@@ -257,10 +257,11 @@ def test_a_company_surveys_strata_plan_is_for_who_may_run_it(
     api_client_for, supervisor_a, company_admin, company, default_questionnaire
 ):
     from segmentation.segments import segment_create
-    from tests.feedback.conftest import EVERYONE, make_survey
+    from tests.feedback.conftest import EVERYONE
+    from tests.feedback.factories import SurveyFactory
 
     segment = segment_create(user=company_admin, name="全市", org_unit=company, definition=EVERYONE)
-    survey = make_survey(actor=company_admin, segment=segment, questionnaire=default_questionnaire)
+    survey = SurveyFactory(actor=company_admin, segment=segment, questionnaire=default_questionnaire)
     api = api_client_for(supervisor_a)
     assert api.get(f"/api/v1/surveys/{survey.pk}/").status_code == 404
     assert api.get(f"/api/v1/surveys/{survey.pk}/strata/").status_code == 404

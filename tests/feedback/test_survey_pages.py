@@ -15,7 +15,8 @@ from feedback.portal import PORTAL, SURVEY
 from feedback.services import survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
-from tests.feedback.conftest import make_survey, sms_consent
+from tests.feedback.conftest import sms_consent
+from tests.feedback.factories import SurveyFactory
 
 
 @pytest.fixture
@@ -23,7 +24,7 @@ def field_survey(route_a, supervisor_a, segment_a, tiny_questionnaire, survey_ca
     """Three shops of route_a, all sampled and invited (fixed 5 per stratum, one stratum)."""
     shops = [RetailerFactory(route=route_a) for _ in range(3)]
     questionnaire, items = tiny_questionnaire
-    survey = make_survey(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=5)
+    survey = SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=5)
     services.survey_sample_draw(actor=supervisor_a, survey=survey)
     services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
     invitations = {i.retailer_id: i for i in SurveyInvitation.objects.filter(survey=survey)}
@@ -157,7 +158,7 @@ def test_the_supervisor_sees_the_strata_table_before_drawing(
 ):
     for _ in range(4):
         RetailerFactory(route=route_a)
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire, per_stratum=3
     )
     client = client_for(supervisor_a)

@@ -15,7 +15,7 @@ from feedback.selectors import surveys as selectors
 from feedback.services import survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
-from tests.feedback.conftest import make_survey
+from tests.feedback.factories import SurveyFactory
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def tiny_survey(route_a, supervisor_a, segment_a, tiny_questionnaire, survey_cam
         RetailerFactory(route=route_a, market_type="C", business_format="B", scale="2")
     RetailerFactory(route=route_a, market_type="X", business_format="Z", scale="3")
     questionnaire, items = tiny_questionnaire
-    survey = make_survey(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=2)
+    survey = SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=2)
     services.survey_sample_draw(actor=supervisor_a, survey=survey)
     services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
     survey.refresh_from_db()
@@ -201,7 +201,7 @@ def test_invite_refuses_a_campaign_without_the_survey_link(
     from tests.campaigns.factories import CampaignFactory, TemplateFactory
 
     survey, *_ = tiny_survey
-    other = make_survey(
+    other = SurveyFactory(
         actor=supervisor_a,
         segment=segment_a,
         questionnaire=survey.questionnaire,

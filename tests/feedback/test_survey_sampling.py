@@ -7,7 +7,7 @@ from core.errors import ConflictError
 from feedback.models import Survey, SurveyInvitation
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
-from tests.feedback.conftest import make_survey
+from tests.feedback.factories import SurveyFactory
 
 # (market type, format, scale) -> shops: 60 town convenience medium, 30 rural grocery small, 8 town
 # tobacco&liquor large, 2 rural supermarket medium: 100 in all.
@@ -35,7 +35,7 @@ def plan_of(survey):
 def test_proportional_allocation_rounds_half_up_and_lifts_small_strata_to_the_minimum(
     population, supervisor_a, segment_a, default_questionnaire
 ):
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=supervisor_a,
         segment=segment_a,
         questionnaire=default_questionnaire,
@@ -55,7 +55,7 @@ def test_proportional_allocation_rounds_half_up_and_lifts_small_strata_to_the_mi
 def test_fixed_allocation_takes_the_same_number_from_every_stratum_capped_by_its_size(
     population, supervisor_a, segment_a, default_questionnaire
 ):
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire, per_stratum=10
     )
     assert plan_of(survey) == {
@@ -69,7 +69,7 @@ def test_fixed_allocation_takes_the_same_number_from_every_stratum_capped_by_its
 def test_the_draw_writes_one_invitation_per_sampled_shop_with_its_sampling_weight(
     population, supervisor_a, segment_a, default_questionnaire
 ):
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire, per_stratum=10
     )
     services.survey_sample_draw(actor=supervisor_a, survey=survey)
@@ -91,7 +91,7 @@ def test_the_draw_writes_one_invitation_per_sampled_shop_with_its_sampling_weigh
 
 
 def _sample(actor, segment, questionnaire, seed, name):
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=actor, segment=segment, questionnaire=questionnaire, per_stratum=10, seed=seed, name=name
     )
     services.survey_sample_draw(actor=actor, survey=survey)
@@ -112,7 +112,7 @@ def test_the_same_seed_over_the_same_population_draws_the_same_sample_and_anothe
 def test_redrawing_before_invitations_gives_the_same_sample_and_no_duplicates(
     population, supervisor_a, segment_a, default_questionnaire
 ):
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire, per_stratum=10
     )
     services.survey_sample_draw(actor=supervisor_a, survey=survey)
@@ -130,7 +130,7 @@ def test_closed_shops_and_other_counties_are_not_in_the_population(
 
     RetailerFactory(route=route_b, market_type="C", business_format="B", scale="2")
     Retailer.objects.filter(pk=population[0].pk).update(status=Retailer.Status.CLOSED)
-    survey = make_survey(
+    survey = SurveyFactory(
         actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire, per_stratum=10
     )
     assert plan_of(survey)[("C", "B", "2")] == (59, 10)
@@ -143,15 +143,15 @@ def test_a_survey_refuses_a_draft_questionnaire_a_bad_quarter_and_a_missing_size
     questionnaire.state = "draft"
     questionnaire.save()
     with pytest.raises(ValidationError) as error:
-        make_survey(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire)
+        SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire)
     assert "questionnaire" in error.value.message_dict
     questionnaire.state = "published"
     questionnaire.save()
     with pytest.raises(ValidationError) as error:
-        make_survey(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, period="2026Q5")
+        SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, period="2026Q5")
     assert "period" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        make_survey(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=0)
+        SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=0)
     assert "per_stratum" in error.value.message_dict
     assert not Survey.objects.exists()
 
@@ -159,7 +159,7 @@ def test_a_survey_refuses_a_draft_questionnaire_a_bad_quarter_and_a_missing_size
 def test_an_empty_population_is_refused_and_nothing_is_written(
     supervisor_a, segment_a, default_questionnaire
 ):
-    survey = make_survey(actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire)
+    survey = SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire)
     with pytest.raises(ValidationError):
         services.survey_sample_draw(actor=supervisor_a, survey=survey)
     survey.refresh_from_db()
@@ -173,8 +173,8 @@ def test_a_customer_manager_may_not_create_or_draw_a_survey(
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        make_survey(actor=manager_a, segment=segment_a, questionnaire=default_questionnaire)
-    survey = make_survey(actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire)
+        SurveyFactory(actor=manager_a, segment=segment_a, questionnaire=default_questionnaire)
+    survey = SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire)
     with pytest.raises(PermissionDenied):
         services.survey_sample_draw(actor=manager_a, survey=survey)
 
@@ -182,7 +182,7 @@ def test_a_customer_manager_may_not_create_or_draw_a_survey(
 def test_the_sample_cannot_be_redrawn_once_invitations_went_out(
     population, supervisor_a, segment_a, default_questionnaire, survey_campaign
 ):
-    survey = make_survey(actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire)
+    survey = SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=default_questionnaire)
     services.survey_sample_draw(actor=supervisor_a, survey=survey)
     services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
     with pytest.raises(ConflictError):

@@ -15,7 +15,8 @@ from feedback.services import survey_responses
 from feedback.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import gateway  # noqa: F401 — the fake HTTP SMS gateway fixture
-from tests.feedback.conftest import make_survey, sms_consent
+from tests.feedback.conftest import sms_consent
+from tests.feedback.factories import SurveyFactory
 
 LINK = re.compile(r"/r/s/([^/\s]+)/")
 
@@ -25,7 +26,7 @@ def invited(route_a, supervisor_a, segment_a, tiny_questionnaire, survey_campaig
     consenting = [sms_consent(RetailerFactory(route=route_a)) for _ in range(3)]
     silent = RetailerFactory(route=route_a)  # never agreed to SMS
     questionnaire, items = tiny_questionnaire
-    survey = make_survey(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=10)
+    survey = SurveyFactory(actor=supervisor_a, segment=segment_a, questionnaire=questionnaire, per_stratum=10)
     services.survey_sample_draw(actor=supervisor_a, survey=survey)
     occurrence = services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
     return survey, items, consenting, silent, occurrence

@@ -8,8 +8,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from feedback.models import ComplaintEvent, Notification
-from tests.feedback.factories import open_complaint
+from feedback.models import ComplaintEvent
+from tests.feedback.factories import NotificationFactory, open_complaint
 
 pytestmark = pytest.mark.django_db
 
@@ -94,9 +94,7 @@ def test_the_migration_converts_the_chinese_lines_written_before_the_codes(case,
             ("assigned", "Assigned by rule to 李艳"),
         ]
     ]
-    notice = Notification.objects.create(
-        recipient=manager_a, kind="reopened", text="投诉 #7 已重新打开：仍未到货"
-    )
+    notice = NotificationFactory(recipient=manager_a, kind="reopened", text="投诉 #7 已重新打开：仍未到货")
     migration = import_module("feedback.migrations.0015_system_messages")
     migration.forwards(None, type("Editor", (), {"connection": connection})())
     for row in [*legacy, notice]:

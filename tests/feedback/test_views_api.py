@@ -309,7 +309,8 @@ def test_api_create_links_a_product_and_only_the_retailers_own_order(
 ):
     import datetime
 
-    from sales.models import Order, Product
+    from sales.models import Product
+    from tests.sales.factories import OrderFactory
 
     product = Product.objects.create(
         code="6901028001663",
@@ -318,20 +319,8 @@ def test_api_create_links_a_product_and_only_the_retailers_own_order(
         wholesale_price_fen=37500,
         retail_price_fen=45000,
     )
-    own = Order.objects.create(
-        retailer=retailer_a,
-        ordered_on=datetime.date(2026, 11, 16),
-        order_no="A-1",
-        cartons=10,
-        amount_fen=100000,
-    )
-    other = Order.objects.create(
-        retailer=retailer_b,
-        ordered_on=datetime.date(2026, 11, 16),
-        order_no="B-1",
-        cartons=10,
-        amount_fen=100000,
-    )
+    own = OrderFactory(retailer=retailer_a, ordered_on=datetime.date(2026, 11, 16), summaries=False)
+    other = OrderFactory(retailer=retailer_b, ordered_on=datetime.date(2026, 11, 16), summaries=False)
     api = api_client_for(manager_a)
     body = {"retailer": retailer_a.pk, "category": "quality", "channel": "phone", "description": "烟支空头"}
     made = api.post("/api/v1/complaints/", {**body, "product": product.pk, "order": own.pk}, format="json")

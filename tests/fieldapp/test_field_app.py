@@ -18,7 +18,8 @@ from fieldapp import views as field_views
 from fieldapp.models import HeldVisit
 from fieldapp.selectors import offline_urls
 from tests.accounts.factories import RetailerFactory
-from visits.models import Visit, VisitPlan
+from tests.visits.factories import VisitPlanFactory
+from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
 JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 40
@@ -54,7 +55,7 @@ def day(manager_a, route_a, retailer_a, retailer_b):
     """retailer_a and two more shops of manager_a (never visited: on today's list), one planned for tomorrow."""
     extra = [RetailerFactory(route=route_a, shop_name=f"离线{i}号店") for i in (1, 2)]
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    VisitPlan.objects.create(retailer=extra[0], manager=manager_a, route=route_a, planned_on=tomorrow)
+    VisitPlanFactory(retailer=extra[0], manager=manager_a, route=route_a, planned_on=tomorrow)
     return [retailer_a, *extra]
 
 

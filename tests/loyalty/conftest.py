@@ -3,7 +3,6 @@
 Retailers and the org tree come from tests/conftest."""
 
 import datetime
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -12,9 +11,11 @@ from loyalty.earning.models import EarnRule
 from loyalty.ledger.models import PointsEntry
 from loyalty.ledger.services import account_lock, credit, programme_get
 from loyalty.levels.models import MembershipLevel
-from sales.models import Order, OrderLine
-from sales.services import period_summaries_rebuild, product_create
+from sales.models import Order
+from sales.services import product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
+from tests.loyalty.factories import EarnRuleFactory
+from tests.sales.factories import OrderFactory
 
 # code -> (brand, name, wholesale fen, retail fen); price class under the default bands in the comment
 PRODUCTS = {
@@ -32,7 +33,6 @@ CODES = {
     "JJ": "6901028300001",
 }
 ORDER_DAY = datetime.date(2025, 6, 4)
-_numbers = itertools.count(1)
 
 
 @pytest.fixture
@@ -61,24 +61,12 @@ def place_order(products):
     def place(
         retailer, lines: dict[str, int], day: datetime.date = ORDER_DAY, *, rebuild: bool = True
     ) -> Order:
-        priced = [
-            (products[short], cartons, products[short].wholesale_price_fen)
-            for short, cartons in lines.items()
-        ]
-        order = Order.objects.create(
-            order_no=f"LOY{next(_numbers):08d}",
+        return OrderFactory(
             retailer=retailer,
             ordered_on=day,
-            cartons=sum(c for _p, c, _f in priced),
-            amount_fen=sum(c * f for _p, c, f in priced),
+            lines={products[short]: cartons for short, cartons in lines.items()},
+            summaries=rebuild,
         )
-        OrderLine.objects.bulk_create(
-            OrderLine(order=order, product=p, cartons=c, unit_price_fen=f, amount_fen=c * f)
-            for p, c, f in priced
-        )
-        if rebuild:
-            period_summaries_rebuild(retailer_ids=[retailer.pk])
-        return order
 
     return place
 
@@ -86,7 +74,7 @@ def place_order(products):
 @pytest.fixture
 def carton_rule(db):
     """1 point per carton for orders from 2025-01-01, level multiplier applies, no cap."""
-    return EarnRule.objects.create(
+    return EarnRuleFactory(
         name="按条积分",
         basis=EarnRule.Basis.CARTON,
         points_per_unit=Decimal(1),

@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from loyalty.earning.models import EarnMultiplier, EarnRule
+from loyalty.earning.models import EarnMultiplier
 from loyalty.earning.services import points_award
 from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
 from loyalty.levels.services import level_recompute
 from loyalty.selectors import ledger_discrepancies
 from tests.loyalty.conftest import ORDER_DAY, balance_of
+from tests.loyalty.factories import EarnRuleFactory
 
 
 def earned(order) -> list[tuple[str, int]]:
@@ -30,7 +31,7 @@ def test_one_point_per_carton_over_every_line(retailer_a, place_order, carton_ru
 
 
 def test_per_yuan_rounds_the_order_total_down(retailer_a, place_order):
-    EarnRule.objects.create(
+    EarnRuleFactory(
         name="按金额", basis="yuan", points_per_unit=Decimal("0.1"), valid_from=datetime.date(2025, 1, 1)
     )
     # 2 × 375 + 3 × 62 = 936 yuan → 93.6 → 93
@@ -65,7 +66,7 @@ def test_the_highest_multiplier_of_a_line_wins_and_multipliers_do_not_stack(
 
 
 def test_the_level_multiplier_and_the_cap_per_order(retailer_a, retailer_b, place_order, levels):
-    EarnRule.objects.create(
+    EarnRuleFactory(
         name="封顶规则",
         basis="carton",
         points_per_unit=Decimal(1),
@@ -107,7 +108,7 @@ def test_one_award_pays_retailers_with_an_account_at_their_level_and_opens_the_o
 def test_a_rule_applies_only_to_orders_in_its_dates_and_each_rule_earns_separately(
     retailer_a, place_order, carton_rule
 ):
-    EarnRule.objects.create(
+    EarnRuleFactory(
         name="二季度加赠",
         basis="carton",
         points_per_unit=Decimal("0.5"),
@@ -115,7 +116,7 @@ def test_a_rule_applies_only_to_orders_in_its_dates_and_each_rule_earns_separate
         valid_to=datetime.date(2025, 6, 30),
         uses_level_multiplier=False,
     )
-    EarnRule.objects.create(
+    EarnRuleFactory(
         name="停用规则",
         basis="carton",
         points_per_unit=Decimal(9),
@@ -162,7 +163,7 @@ def test_a_late_order_is_awarded_by_the_catch_up_and_expires_at_the_end_of_the_n
 
 
 def test_an_order_without_a_positive_amount_of_points_writes_nothing(retailer_a, place_order):
-    EarnRule.objects.create(
+    EarnRuleFactory(
         name="按金额", basis="yuan", points_per_unit=Decimal("0.001"), valid_from=datetime.date(2025, 1, 1)
     )
     place_order(retailer_a, {"JJ": 1})  # 15 yuan × 0.001 = 0.015 → 0

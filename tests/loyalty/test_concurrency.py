@@ -9,10 +9,11 @@ from django.db import connection
 from core.errors import ConflictError
 from core.idempotency import idempotent
 from loyalty.ledger.models import PointsEntry
-from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.models import Redemption
 from loyalty.rewards.services import reward_redeem
 from loyalty.selectors import ledger_discrepancies
 from tests.loyalty.conftest import balance_of
+from tests.loyalty.factories import RewardFactory
 
 THREADS = 50
 
@@ -43,7 +44,7 @@ def run_together(count: int, work) -> list:
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_redemptions_of_100_against_1000_let_exactly_ten_through(retailer_a, fund):
-    reward = Reward.objects.create(name="定制烟柜灯箱", points_price=100)
+    reward = RewardFactory(name="定制烟柜灯箱", points_price=100)
     fund(retailer_a, 600)
     fund(retailer_a, 400)
 
@@ -62,7 +63,7 @@ def test_fifty_concurrent_redemptions_of_100_against_1000_let_exactly_ten_throug
 
 @pytest.mark.django_db(transaction=True)
 def test_the_last_reward_in_stock_goes_to_one_of_many(retailer_a, retailer_b, fund):
-    reward = Reward.objects.create(name="限量礼盒", points_price=10, stock=1)
+    reward = RewardFactory(name="限量礼盒", points_price=10, stock=1)
     fund(retailer_a, 100)
     fund(retailer_b, 100)
     shops = [retailer_a, retailer_b] * 5
@@ -79,7 +80,7 @@ def test_the_last_reward_in_stock_goes_to_one_of_many(retailer_a, retailer_b, fu
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_idempotency_key_sent_at_once_redeems_once_and_answers_alike(retailer_a, fund):
-    reward = Reward.objects.create(name="电子价签", points_price=100)
+    reward = RewardFactory(name="电子价签", points_price=100)
     fund(retailer_a, 1000)
 
     def attempt(_i):

@@ -5,7 +5,6 @@ exactly what the rules say)."""
 
 import copy
 import datetime
-import itertools
 from decimal import Decimal
 
 import pytest
@@ -16,16 +15,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from core.errors import ConflictError
-from loyalty.earning.models import EarnRule
 from loyalty.earning.services import points_award
 from loyalty.ledger.expiry import points_expire
 from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
 from loyalty.ledger.services import points_redeem, points_reverse
-from sales.models import Order, OrderLine
 from tests.accounts.factories import RetailerFactory
+from tests.loyalty.factories import EarnRuleFactory
+from tests.sales.factories import OrderFactory
 
 GRACE_DAYS = 30
-_numbers = itertools.count(1)
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -80,15 +78,12 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(cartons=st.integers(1, 60), days_ago=st.integers(0, 500))
     def earn(self, cartons, days_ago):
         day = self.real_today - datetime.timedelta(days=days_ago)
-        order = Order.objects.create(
-            order_no=f"HYP{next(_numbers):08d}",
+        order = OrderFactory(
             retailer=self.retailer,
             ordered_on=day,
-            cartons=cartons,
-            amount_fen=cartons * 6200,
-        )
-        OrderLine.objects.create(
-            order=order, product=self.product, cartons=cartons, unit_price_fen=6200, amount_fen=cartons * 6200
+            lines={self.product: cartons},
+            price_fen=6200,
+            summaries=False,  # points are earned from the orders
         )
         points_award(first_order_id=order.pk, last_order_id=order.pk)
         (entry,) = self._new_entries("earn")
@@ -207,7 +202,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 def test_random_ledger_sequences_keep_the_balance_exact(db, route_a, products):
-    EarnRule.objects.create(
+    EarnRuleFactory(
         name="按条积分", basis="carton", points_per_unit=Decimal(1), valid_from=datetime.date(2000, 1, 1)
     )
     LedgerMachine.route = route_a

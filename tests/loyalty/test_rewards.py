@@ -10,15 +10,16 @@ from django.utils import timezone
 from core.errors import ConflictError
 from loyalty.ledger.models import PointsEntry
 from loyalty.levels.services import level_recompute
-from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.models import Redemption
 from loyalty.rewards.services import redemption_approve, redemption_cancel, redemption_deliver, reward_redeem
 from loyalty.selectors import ledger_discrepancies, rewards_for
 from tests.loyalty.conftest import balance_of
+from tests.loyalty.factories import RewardFactory
 
 
 @pytest.fixture
 def lamp(db):
-    return Reward.objects.create(name="烟柜灯箱", kind="goods", points_price=300, stock=5)
+    return RewardFactory(name="烟柜灯箱", kind="goods", points_price=300, stock=5)
 
 
 def test_a_redemption_takes_the_points_and_the_stock(retailer_a, manager_a, fund, lamp):
@@ -108,9 +109,9 @@ def test_the_manager_who_asked_may_cancel_a_request(retailer_a, manager_a, fund,
 
 
 def test_rewards_for_some_levels_and_dates_only(retailer_a, manager_a, fund, levels, place_order):
-    gold_only = Reward.objects.create(name="金卡专享礼盒", points_price=100)
+    gold_only = RewardFactory(name="金卡专享礼盒", points_price=100)
     gold_only.levels.set([levels["gold"], levels["diamond"]])
-    ended = Reward.objects.create(
+    ended = RewardFactory(
         name="春节礼包", points_price=100, valid_to=timezone.localdate() - datetime.timedelta(days=1)
     )
     fund(retailer_a, 1000)

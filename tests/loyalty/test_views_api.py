@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from loyalty.ledger.models import PointsEntry
 from loyalty.links import LEGACY_SALT, retailer_link_token
-from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.models import Redemption
 from tests.loyalty.conftest import balance_of
+from tests.loyalty.factories import RewardFactory
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def funded(two_territories, fund):
 
 @pytest.fixture
 def lamp(db):
-    return Reward.objects.create(name="烟柜灯箱", points_price=300)
+    return RewardFactory(name="烟柜灯箱", points_price=300)
 
 
 # ---- the portrait panel ----------------------------------------------------------------------------------------
@@ -36,7 +37,7 @@ def test_the_portrait_loads_the_points_panel(funded, manager_a, client_for):
 
 def test_the_panel_shows_balance_expiry_and_the_rewards_within_reach(funded, manager_a, client_for, lamp):
     retailer_a, _b = funded
-    Reward.objects.create(name="年度礼盒", points_price=5000)
+    RewardFactory(name="年度礼盒", points_price=5000)
 
     html = (
         client_for(manager_a).get(reverse("loyalty:retailer-points", args=[retailer_a.pk])).content.decode()
@@ -278,7 +279,7 @@ def test_api_redemption_needs_a_key_and_a_repeat_gets_the_same_response(
 
 def test_api_a_refused_redemption_is_replayed_as_refused(funded, manager_a, api_client_for):
     retailer_a, _b = funded
-    gift = Reward.objects.create(name="年度礼盒", points_price=5000)
+    gift = RewardFactory(name="年度礼盒", points_price=5000)
     api = api_client_for(manager_a)
     body = {"retailer": retailer_a.pk, "reward": gift.pk}
 

@@ -2,18 +2,17 @@
 rebuilds the period summaries as an import would have kept them."""
 
 import datetime
-import itertools
 
 import pytest
 
-from sales.models import Order, OrderLine
 from sales.services import period_summaries_rebuild, product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
+from tests.sales.factories import OrderFactory
+from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
 from tests.segmentation.ml_data import buy, make_product  # noqa: F401 - fixtures
 
 AS_OF = datetime.date(2025, 6, 4)  # a Wednesday; its week starts Monday 2025-06-02
 THIS_WEEK = datetime.date(2025, 6, 2)
-_numbers = itertools.count(1)
 
 
 def weeks_ago(n: int, weekday: int = 0) -> datetime.date:
@@ -42,19 +41,12 @@ def place_orders(product):
 
     def place(retailer, orders, price_fen: int = 10000):
         for day, cartons in orders:
-            order = Order.objects.create(
-                order_no=f"SEG{next(_numbers):08d}",
+            OrderFactory(
                 retailer=retailer,
                 ordered_on=day,
-                cartons=cartons,
-                amount_fen=cartons * price_fen,
-            )
-            OrderLine.objects.create(
-                order=order,
-                product=product,
-                cartons=cartons,
-                unit_price_fen=price_fen,
-                amount_fen=cartons * price_fen,
+                lines={product: cartons},
+                price_fen=price_fen,
+                summaries=False,
             )
         period_summaries_rebuild(retailer_ids=[retailer.pk])
 
@@ -81,34 +73,15 @@ def score_now():
 
 @pytest.fixture
 def scored_run(db):
-    from django.utils import timezone
-
-    from segmentation.models import ScoringRun
-
-    return ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=timezone.now())
+    return ScoringRunFactory()
 
 
 @pytest.fixture
 def give_score(scored_run):
     """give_score(retailer, lifecycle=…, …): a RetailerScore row with the given classes and measures."""
-    from django.utils import timezone
-
-    from segmentation.models import RetailerScore
 
     def give(retailer, **fields):
-        values = {
-            "r_score": 3,
-            "f_score": 3,
-            "m_score": 3,
-            "rfm_segment": RetailerScore.RfmSegment.POTENTIAL,
-            "lifecycle": RetailerScore.Lifecycle.ACTIVE,
-            "value_class": RetailerScore.ValueClass.MID,
-            "loyalty_class": RetailerScore.LoyaltyClass.GENERAL,
-            **fields,
-        }
-        return RetailerScore.objects.create(
-            retailer=retailer, run=scored_run, computed_at=timezone.now(), **values
-        )
+        return RetailerScoreFactory(retailer=retailer, run=scored_run, **fields)
 
     return give
 
@@ -142,21 +115,7 @@ def buy_days_ago():
 
     def order(retailer, product, days_ago, cartons, price_fen=10000):
         day = timezone.localdate() - datetime.timedelta(days=days_ago)
-        placed = Order.objects.create(
-            order_no=f"SEG{next(_numbers):08d}",
-            retailer=retailer,
-            ordered_on=day,
-            cartons=cartons,
-            amount_fen=cartons * price_fen,
-        )
-        OrderLine.objects.create(
-            order=placed,
-            product=product,
-            cartons=cartons,
-            unit_price_fen=price_fen,
-            amount_fen=cartons * price_fen,
-        )
-        period_summaries_rebuild(retailer_ids=[retailer.pk])
+        OrderFactory(retailer=retailer, ordered_on=day, lines={product: cartons}, price_fen=price_fen)
 
     return order
 

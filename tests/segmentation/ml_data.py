@@ -5,10 +5,9 @@ import itertools
 
 import pytest
 
-from sales.models import Order, OrderLine, Product
-from sales.services import period_summaries_rebuild, product_create
-
-_numbers = itertools.count(1)
+from sales.models import Product
+from sales.services import product_create
+from tests.sales.factories import OrderFactory
 
 
 @pytest.fixture
@@ -40,23 +39,12 @@ def buy(db):
 
     def place(retailer, day, products, *, price_fen: int | None = None, rebuild: bool = True):
         quantities = products if isinstance(products, dict) else dict.fromkeys(products, 1)
-        lines = [
-            (product, cartons, price_fen or product.wholesale_price_fen)
-            for product, cartons in quantities.items()
-        ]
-        order = Order.objects.create(
-            order_no=f"ML{next(_numbers):08d}",
+        return OrderFactory(
             retailer=retailer,
             ordered_on=day,
-            cartons=sum(c for _p, c, _f in lines),
-            amount_fen=sum(c * f for _p, c, f in lines),
+            lines=quantities,
+            price_fen=price_fen or None,
+            summaries=rebuild,
         )
-        OrderLine.objects.bulk_create(
-            OrderLine(order=order, product=p, cartons=c, unit_price_fen=f, amount_fen=c * f)
-            for p, c, f in lines
-        )
-        if rebuild:
-            period_summaries_rebuild(retailer_ids=[retailer.pk])
-        return order
 
     return place

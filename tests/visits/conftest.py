@@ -3,16 +3,16 @@ segmentation scores, the visit policy and a helper that records a visit through 
 tree come from tests/conftest (retailer_a on manager_a's route in county A, retailer_b on manager_b's)."""
 
 import datetime
-import itertools
 import uuid
 
 import pytest
 from django.utils import timezone
 
-from sales.models import Order, OrderLine
+from sales.models import Order
 from sales.services import product_create
-from segmentation.models import RetailerScore, ScoringRun
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
+from tests.sales.factories import OrderFactory
+from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
 from visits.services import visit_record
 from visits.services.records import VisitInput
 
@@ -22,7 +22,6 @@ PRODUCTS = {
     "YX": ("玉溪", "玉溪（软）", 11000, 13000),  # class 2
     "SX": ("双喜", "红双喜（硬）", 6200, 7500),  # class 3
 }
-_numbers = itertools.count(1)
 
 
 @pytest.fixture
@@ -47,19 +46,12 @@ def place_order(products):
     """place_order(retailer, {"HJY": 2}, day) -> Order, at the products' wholesale prices."""
 
     def place(retailer, lines: dict[str, int], day: datetime.date) -> Order:
-        priced = [(products[s], c, products[s].wholesale_price_fen) for s, c in lines.items()]
-        order = Order.objects.create(
-            order_no=f"VIS{next(_numbers):08d}",
+        return OrderFactory(
             retailer=retailer,
             ordered_on=day,
-            cartons=sum(c for _p, c, _f in priced),
-            amount_fen=sum(c * f for _p, c, f in priced),
+            lines={products[short]: cartons for short, cartons in lines.items()},
+            summaries=False,  # field work reads the orders themselves
         )
-        OrderLine.objects.bulk_create(
-            OrderLine(order=order, product=p, cartons=c, unit_price_fen=f, amount_fen=c * f)
-            for p, c, f in priced
-        )
-        return order
 
     return place
 
@@ -67,20 +59,10 @@ def place_order(products):
 @pytest.fixture
 def give_score(db):
     """give_score(retailer, value_class=…, lifecycle=…, churn_probability=…): the retailer's RetailerScore row."""
-    run = ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=timezone.now())
+    run = ScoringRunFactory()
 
     def give(retailer, **fields):
-        values = {
-            "r_score": 3,
-            "f_score": 3,
-            "m_score": 3,
-            "rfm_segment": RetailerScore.RfmSegment.POTENTIAL,
-            "lifecycle": RetailerScore.Lifecycle.ACTIVE,
-            "value_class": RetailerScore.ValueClass.MID,
-            "loyalty_class": RetailerScore.LoyaltyClass.GENERAL,
-            **fields,
-        }
-        return RetailerScore.objects.create(retailer=retailer, run=run, computed_at=timezone.now(), **values)
+        return RetailerScoreFactory(retailer=retailer, run=run, **fields)
 
     return give
 

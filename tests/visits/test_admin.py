@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from visits.models import CultivationProgramme, CultivationTarget
+from tests.visits.factories import CultivationProgrammeFactory
+from visits.models import CultivationTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_admin_changelist_with_search_opens(client_for, company_admin, retailer_
 
 
 def test_admin_rule_action_adds_targets(client_for, company_admin, products, place_order, retailer_a, dept_a):
-    programme = CultivationProgramme.objects.create(
+    programme = CultivationProgrammeFactory(
         name="天叶培育",
         product=products["HJY"],
         org_unit=dept_a,

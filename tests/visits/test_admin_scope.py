@@ -4,7 +4,8 @@ import datetime
 
 import pytest
 
-from visits.models import CultivationProgramme, CultivationTarget
+from tests.visits.factories import CultivationProgrammeFactory
+from visits.models import CultivationTarget
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def staff_supervisor(supervisor_a):
 
 
 def _programme(products, unit, user, name):
-    return CultivationProgramme.objects.create(
+    return CultivationProgrammeFactory(
         name=name,
         product=products["HJY"],
         org_unit=unit,

@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
-from visits.models import CoverageExport, Visit, VisitPlan
+from tests.visits.factories import VisitPlanFactory
+from visits.models import CoverageExport, Visit
 from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ PERIOD = {"day_from": D(2026, 11, 2), "day_to": D(2026, 11, 15)}  # Monday to Su
 
 
 def plan(shop, day, manager, route):
-    VisitPlan.objects.create(retailer=shop, planned_on=day, manager=manager, route=route, frequency="weekly")
+    VisitPlanFactory(retailer=shop, planned_on=day, manager=manager, route=route, frequency="weekly")
 
 
 def visit(shop, day, manager, flag="ok"):

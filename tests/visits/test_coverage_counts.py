@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
+from tests.visits.factories import VisitPlanFactory
 from visits.models import Visit, VisitPlan, VisitPolicy
 from visits.selectors import scope_sql
 from visits.selectors.coverage import coverage
@@ -216,7 +217,7 @@ def test_coverage_from_the_counts_equals_the_search_at_read_time(
 
 def test_the_counts_follow_every_write(retailer_a, manager_a, route_a):
     monday = D(2026, 11, 2)
-    plan = VisitPlan.objects.create(
+    plan = VisitPlanFactory(
         retailer=retailer_a, planned_on=monday + datetime.timedelta(days=2), manager=manager_a, route=route_a
     )
 
@@ -248,7 +249,7 @@ def test_the_counts_follow_every_write(retailer_a, manager_a, route_a):
     assert counts() == (1, 1)
     Visit.objects.filter(pk=doubtful.pk).delete()
     assert counts() == (0, 0)
-    later = VisitPlan.objects.create(
+    later = VisitPlanFactory(
         retailer=retailer_a, planned_on=monday + datetime.timedelta(days=8), manager=manager_a, route=route_a
     )
     later.refresh_from_db()

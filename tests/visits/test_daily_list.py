@@ -11,9 +11,11 @@ from django.utils import timezone
 from accounts.models import Retailer
 from feedback.models import Complaint
 from feedback.services.complaints import complaint_open
-from segmentation.models import Recommendation, ScoringRun
+from segmentation.models import Recommendation
 from tests.accounts.factories import RetailerFactory
-from visits.models import CultivationProgramme, CultivationTarget, VisitPlan
+from tests.segmentation.factories import ScoringRunFactory
+from tests.visits.factories import CultivationProgrammeFactory, VisitPlanFactory, VisitPolicyFactory
+from visits.models import CultivationProgramme, CultivationTarget
 from visits.selectors.daily import daily_list
 
 pytestmark = pytest.mark.django_db
@@ -59,12 +61,12 @@ def route_case(
     overdue_complaint(shops["r2"])
     # r3: licence expires in 12 days (30); planned today (25); visited 3 days ago → 55
     set_licence(shops["r3"], today + datetime.timedelta(days=12))
-    VisitPlan.objects.create(
+    VisitPlanFactory(
         retailer=shops["r3"], planned_on=today, manager=manager_a, route=route_a, frequency="weekly"
     )
     record(manager_a, shops["r3"], days_ago=3)
     # r4: target of a running programme, has not bought its product (10); visited 40 days ago (20) → 30
-    programme = CultivationProgramme.objects.create(
+    programme = CultivationProgrammeFactory(
         name="天叶培育",
         product=products["HJY"],
         org_unit=dept_a,
@@ -92,7 +94,7 @@ def route_case(
     # the other territory: an overdue complaint and never visited, but not manager_a's
     overdue_complaint(retailer_b)
     # r2's recommendations
-    run = ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=timezone.now())
+    run = ScoringRunFactory()
     Recommendation.objects.create(
         run=run,
         retailer=shops["r2"],
@@ -148,10 +150,9 @@ def test_ranking_scores_and_reasons_on_a_hand_built_route(
 
 
 def test_the_not_visited_threshold_is_configurable(route_case, manager_a):
-    from visits.models import VisitPolicy
 
     shops, today = route_case
-    VisitPolicy.objects.create(not_visited_days=7)
+    VisitPolicyFactory(not_visited_days=7)
     entries = {e.retailer.pk: e for e in daily_list(manager=manager_a, today=today)}
     # r1 (visited 10 days ago) now also scores "not visited": 35 + 20
     assert entries[shops["r1"].pk].score == 55
@@ -257,10 +258,9 @@ def test_recommendations_name_their_products_with_no_further_query(
 def test_ties_and_the_limit_are_decided_in_the_ranking(route_case, route_a, manager_a):
     """Equal scores: never visited first, then the shop visited longest ago, then the lower id; `limit` cuts the
     ranked list. The licence warning comes from the policy (5 days: r3's licence, due in 12, no longer scores)."""
-    from visits.models import VisitPolicy
 
     shops, today = route_case
-    VisitPolicy.objects.create(licence_warning_days=5)
+    VisitPolicyFactory(licence_warning_days=5)
     shops["r9"] = RetailerFactory(route=route_a)  # an overdue complaint, never visited: 60, as r2
     overdue_complaint(shops["r9"])
     shops["r10"] = RetailerFactory(route=route_a)  # an unsold cultivation target, never visited: 30

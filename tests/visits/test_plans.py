@@ -7,7 +7,8 @@ import pytest
 
 from accounts.models import Retailer
 from tests.accounts.factories import RetailerFactory
-from visits.models import VisitPlan, VisitPolicy
+from tests.visits.factories import VisitPolicyFactory
+from visits.models import VisitPlan
 from visits.services import plans_generate
 from visits.tasks import plans_generate_task
 
@@ -101,7 +102,7 @@ def test_high_value_class_is_weekly_whatever_the_tier_and_the_policy_can_turn_it
     assert len(plan_days(shop)) == 2
 
     VisitPlan.objects.all().delete()
-    VisitPolicy.objects.create(high_value_weekly=False, weekly_min_tier=20, fortnightly_min_tier=2)
+    VisitPolicyFactory(high_value_weekly=False, weekly_min_tier=20, fortnightly_min_tier=2)
     for monday in weeks(2):
         plans_generate(week_of=monday)
     assert len(plan_days(shop)) == 1  # tier 3 ≥ 2: fortnightly under the new policy

@@ -17,10 +17,10 @@ from django.utils import timezone
 
 from core.errors import ConflictError
 from tests.accounts.factories import RetailerFactory
-from tests.visits.factories import located_shop
+from tests.visits.factories import VisitPlanFactory, VisitPolicyFactory, located_shop
 from tests.visits.photos import jpeg
 from visits import services
-from visits.models import Visit, VisitPlan, VisitPolicy
+from visits.models import Visit, VisitPolicy
 from visits.selectors.coverage import coverage
 
 pytestmark = pytest.mark.django_db
@@ -32,9 +32,7 @@ HOME = (D("34.500000"), D("112.500000"))
 @pytest.fixture
 def all_day(db):
     """Working hours over the whole day, so the signals under test are the only ones (off-hours has its own test)."""
-    return VisitPolicy.objects.create(
-        work_starts_at=datetime.time(0, 0), work_ends_at=datetime.time(23, 59, 59)
-    )
+    return VisitPolicyFactory(work_starts_at=datetime.time(0, 0), work_ends_at=datetime.time(23, 59, 59))
 
 
 def shop(route, lat, lng):
@@ -116,7 +114,7 @@ def spoofed_day(all_day, media_in_tmp, record, manager_a, route_a):
         ],
     )
     for v in visits.values():
-        VisitPlan.objects.create(
+        VisitPlanFactory(
             retailer=v.retailer, planned_on=v.visited_on, manager=manager_a, route=route_a, frequency="weekly"
         )
     return visits
@@ -207,7 +205,7 @@ def test_each_other_signal_gives_its_reason(all_day, media_in_tmp, record, manag
 
 
 def test_a_check_in_outside_working_hours_is_doubtful(media_in_tmp, record, manager_a, route_a):
-    VisitPolicy.objects.create(work_starts_at=datetime.time(7, 0), work_ends_at=datetime.time(20, 0))
+    VisitPolicyFactory(work_starts_at=datetime.time(7, 0), work_ends_at=datetime.time(20, 0))
     s = shop(route_a, "34.000000", "112.000000")
     local_now = timezone.localtime()
     late = local_now.replace(hour=23, minute=30, second=0, microsecond=0)
@@ -250,7 +248,9 @@ def test_the_stamped_copy_carries_shop_manager_time_and_distance(
     assert b"".join(client_for(manager_a).get(p.get_absolute_url()).streaming_content)[:2] == b"\xff\xd8"
 
 
-def test_review_rules(spoofed_day, supervisor_a, manager_a):
+def test_only_a_supervisor_decides_a_doubtful_visit_once_and_a_rejection_needs_a_reason(
+    spoofed_day, supervisor_a, manager_a
+):
     with pytest.raises(ValidationError):
         services.visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=False, reason="  ")
     with pytest.raises(ConflictError):

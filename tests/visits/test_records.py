@@ -12,14 +12,18 @@ from django.utils import timezone
 
 from core.errors import ConflictError
 from feedback.models import Complaint
-from tests.visits.factories import SHOP_LAT, SHOP_LNG, located_shop
+from tests.visits.factories import (
+    SHOP_LAT,
+    SHOP_LNG,
+    CultivationProgrammeFactory,
+    VisitPolicyFactory,
+    located_shop,
+)
 from visits.geo import haversine_m
 from visits.models import (
-    CultivationProgramme,
     CultivationTarget,
     Visit,
     VisitPhoto,
-    VisitPolicy,
     VisitStockCheck,
 )
 from visits.services import visit_record
@@ -57,7 +61,7 @@ def test_checkin_distance_is_computed_and_flagged_beyond_the_radius(
 
 
 def test_radius_comes_from_the_policy(manager_a, retailer_a, record):
-    VisitPolicy.objects.create(checkin_radius_m=600)
+    VisitPolicyFactory(checkin_radius_m=600)
     located_shop(retailer_a)
     visit = record(manager_a, retailer_a, latitude=Decimal("34.005"), longitude=SHOP_LNG)
     assert (visit.distance_m, visit.location_flag) == (556, Visit.LocationFlag.OK)
@@ -168,7 +172,7 @@ def test_stock_checks_only_for_running_programmes_the_shop_is_targeted_by(
     manager_a, retailer_a, products, dept_a, record
 ):
     today = timezone.localdate()
-    running = CultivationProgramme.objects.create(
+    running = CultivationProgrammeFactory(
         name="天叶培育",
         product=products["HJY"],
         org_unit=dept_a,
@@ -179,7 +183,7 @@ def test_stock_checks_only_for_running_programmes_the_shop_is_targeted_by(
         created_by=manager_a,
     )
     CultivationTarget.objects.create(programme=running, retailer=retailer_a, source="hand")
-    other = CultivationProgramme.objects.create(
+    other = CultivationProgrammeFactory(
         name="玉溪培育",
         product=products["YX"],
         org_unit=dept_a,

@@ -18,6 +18,7 @@ from feedback.models import Complaint, HiddenComplaintCall
 from feedback.services.complaints import complaint_open, hidden_complaint_call_record
 from sales.models import Order, OrderLine
 from tests.accounts.factories import RetailerFactory
+from tests.visits.factories import CultivationProgrammeFactory
 from visits.models import CultivationProgramme, CultivationTarget, ShopFacts, Visit
 from visits.selectors.daily import daily_list
 from visits.selectors.facts import shop_facts_drift
@@ -124,7 +125,7 @@ def test_a_cultivation_targets_first_purchase_follows_lines_orders_and_the_progr
 ):
     today = timezone.localdate()
     start = today - datetime.timedelta(days=20)
-    programme = CultivationProgramme.objects.create(
+    programme = CultivationProgrammeFactory(
         name="天叶培育",
         product=products["HJY"],
         org_unit=county_a,

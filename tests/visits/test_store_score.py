@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
-from visits.models import StoreScoreItem, Visit, VisitPolicy
+from tests.visits.factories import VisitPolicyFactory
+from visits.models import StoreScoreItem, Visit
 from visits.scoring import DEFAULT_WEIGHTS, store_score
 from visits.selectors import store_score_weights
 from visits.selectors.daily import W_LOW_STORE_SCORE, _ranked, daily_list
@@ -68,7 +69,7 @@ def test_daily_list_names_the_shops_below_the_threshold(shops, manager_a):
         W_LOW_STORE_SCORE,
         "终端形象分 36，低于 60 分",
     )
-    VisitPolicy.objects.create(store_score_threshold=30)
+    VisitPolicyFactory(store_score_threshold=30)
     assert daily_list(manager=manager_a) == []
 
 

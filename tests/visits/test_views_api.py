@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from tests.visits.factories import CultivationProgrammeFactory, VisitPlanFactory
 from visits.models import Visit
 
 pytestmark = pytest.mark.django_db
@@ -101,10 +102,8 @@ def test_api_visit_plans_are_scoped_and_filtered_by_date(
 ):
     import datetime
 
-    from visits.models import VisitPlan
-
     for day in (datetime.date(2026, 11, 23), datetime.date(2026, 11, 30)):
-        VisitPlan.objects.create(
+        VisitPlanFactory(
             retailer=retailer_a, planned_on=day, manager=manager_a, route=route_a, frequency="weekly"
         )
     own = api_client_for(manager_a).get("/api/v1/visit-plans/", {"planned_from": "2026-11-24"}).json()
@@ -120,10 +119,10 @@ def test_visit_form_offers_the_running_programmes_and_the_complaint_categories(
 
     from django.utils import timezone
 
-    from visits.models import CultivationProgramme, CultivationTarget
+    from visits.models import CultivationTarget
 
     today = timezone.localdate()
-    programme = CultivationProgramme.objects.create(
+    programme = CultivationProgrammeFactory(
         name="天叶培育",
         product=products["HJY"],
         org_unit=dept_a,

@@ -11,7 +11,7 @@ from feedback.services.complaints import complaint_open
 from tests.accounts.factories import RetailerFactory
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
 from tests.visits.conftest import complaint_categories, give_score, place_order, products, record  # noqa: F401
-from visits.models import VisitPlan
+from tests.visits.factories import VisitPlanFactory
 
 
 def _complaint(retailer, *, overdue=False, assignee=None):
@@ -72,7 +72,7 @@ def routes(
     other = {"x": retailer_b}
     # visits: a and b planned today, b already visited today by manager_a
     for r, m in ((shop["a"], manager_a), (shop["b"], manager_a), (other["x"], manager_b)):
-        VisitPlan.objects.create(retailer=r, planned_on=today, manager=m, route=r.route, frequency="weekly")
+        VisitPlanFactory(retailer=r, planned_on=today, manager=m, route=r.route, frequency="weekly")
     record(manager_a, shop["b"])
     # complaints assigned: one overdue on c, one on time on d; one on the other route assigned to manager_b
     on_time = _complaint(shop["d"], assignee=manager_a)

@@ -1,0 +1,71 @@
+"""Factories for orders. An order is written straight into the order tables, with its lines, as the result of an
+order import would be; the retailer's period summaries and retailer × product weeks are then rebuilt from the lines,
+as the import keeps them in its own transaction (pass `summaries=False` where a test writes summary rows itself or
+reads only the orders). Products come from each area's fixtures (`product_create`, which needs the price bands)."""
+
+import factory
+from django.utils import timezone
+
+from sales.models import Order, OrderLine
+from sales.services import period_summaries_rebuild
+from tests.accounts.factories import RetailerFactory
+
+
+def _unit_price(price_fen: int | None, product) -> int:
+    return price_fen if price_fen is not None else product.wholesale_price_fen
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """OrderFactory(retailer=…, ordered_on=…, lines={product: cartons, …}, price_fen=None): one order with a line
+    per product, each at `price_fen` or else the product's wholesale price; the order's cartons and amount are the
+    lines' sums."""
+
+    class Meta:
+        model = Order
+
+    order_no = factory.Sequence(lambda n: f"T{n + 1:08d}")
+    retailer = factory.SubFactory(RetailerFactory)
+    ordered_on = factory.LazyFunction(timezone.localdate)
+    # not fields of the order: popped before the row is written
+    lines = factory.LazyFunction(dict)
+    price_fen = None
+    summaries = True
+    cartons = factory.LazyAttribute(lambda o: sum(o.lines.values()))
+    amount_fen = factory.LazyAttribute(
+        lambda o: sum(c * _unit_price(o.price_fen, p) for p, c in o.lines.items())
+    )
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        for name in ("lines", "price_fen", "summaries"):
+            kwargs.pop(name)
+        return super()._build(model_class, *args, **kwargs)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        lines, price_fen, summaries = kwargs.pop("lines"), kwargs.pop("price_fen"), kwargs.pop("summaries")
+        order = super()._create(model_class, *args, **kwargs)
+        OrderLine.objects.bulk_create(
+            OrderLineFactory.build(
+                order=order,
+                product=product,
+                cartons=cartons,
+                unit_price_fen=_unit_price(price_fen, product),
+            )
+            for product, cartons in lines.items()
+        )
+        if summaries:
+            period_summaries_rebuild(retailer_ids=[order.retailer_id])
+        return order
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    """One more line on an existing order (the order's own totals are the caller's to keep): product required."""
+
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    cartons = 1
+    unit_price_fen = factory.LazyAttribute(lambda o: o.product.wholesale_price_fen)
+    amount_fen = factory.LazyAttribute(lambda o: o.cartons * o.unit_price_fen)
