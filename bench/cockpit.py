@@ -21,11 +21,22 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from bench.runner import SCALES, BenchError, analyze, environment, peak_rss_mb, staff_client, summarize, timed
+from bench.runner import (
+    SCALES,
+    BenchError,
+    analyze,
+    busiest_manager,
+    environment,
+    page_samples,
+    peak_rss_mb,
+    samples,
+    staff_client,
+    summarize,
+    timed,
+)
 
 TARGET_RATIO = 3.0
 WEEKS = 13
@@ -59,23 +70,6 @@ def _ensure_data(count: int, stdout) -> float:
         "seed_demo", "--flush", "--retailers", str(count), "--weeks", str(WEEKS), stdout=stdout, verbosity=0
     )
     return time.perf_counter() - started
-
-
-def _page_samples(client: Client, url: str, iterations: int) -> tuple[list[float], int]:
-    client.get(url)  # warm: session, caches, template loading
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    # counted by a wrapper: a request resets Django's own query log when it starts
-    with connection.execute_wrapper(count):
-        answer = client.get(url)
-    if answer.status_code != 200:
-        raise BenchError(f"GET {url} answered {answer.status_code}")
-    samples = [timed(lambda: client.get(url))[0] for _ in range(iterations)]
-    return samples, len(executed)
 
 
 def _cockpit_read(unit):
@@ -125,11 +119,6 @@ def _baseline_read(sql: str, key):
     return run
 
 
-def _samples(read, iterations: int) -> list[float]:
-    read()  # warm
-    return [timed(read)[0] for _ in range(iterations)]
-
-
 def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
     from cockpit.services.snapshots import kpi_snapshots_refresh_current
     from users.models import OrgUnit, User
@@ -154,7 +143,7 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
     if supervisor is None or admin is None:
         raise BenchError("the demo data has no county supervisor or no admin")
     company = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
-    manager = _busiest_manager()
+    manager = busiest_manager()
     measures = {}
     # DEBUG is off while measuring and a benchmark database has no collectstatic manifest: plain static URLs
     plain_static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -186,9 +175,9 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
             ),
         ):
             client = staff_client(user)
-            page, queries = _page_samples(client, url, iterations)
-            selectors = _samples(read, iterations)
-            baseline = _samples(baseline_read, iterations)
+            page, queries = page_samples(client, url, iterations)
+            selectors = samples(read, iterations)
+            baseline = samples(baseline_read, iterations)
             measures[name] = {
                 "unit": label,
                 "retailers_in_unit": user_scope_size(user),
@@ -217,23 +206,6 @@ def run(*, scale: str, iterations: int, seed: int, stdout) -> dict:
         "environment": environment(),
         "at": datetime.datetime.now(tz=datetime.UTC).isoformat(timespec="seconds"),
     }
-
-
-def _busiest_manager():
-    """The active customer manager with the most shops (the workspace's worst case at this scale)."""
-    from django.db.models import Count
-
-    from users.models import User
-
-    manager = (
-        User.objects.filter(role=User.Role.MANAGER, is_active=True)
-        .annotate(shops=Count("routes__retailers"))
-        .order_by("-shops", "pk")
-        .first()
-    )
-    if manager is None:
-        raise BenchError("the demo data has no customer manager")
-    return manager
 
 
 def user_scope_size(user) -> int:

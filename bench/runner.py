@@ -194,3 +194,44 @@ def bench_devices_remove() -> int:
 
     removed, _detail = TOTPDevice.objects.filter(name=BENCH_DEVICE_NAME).delete()
     return removed
+
+
+def page_samples(client, url: str, iterations: int) -> tuple[list[float], int]:
+    """GET `url` `iterations` times (after one warming request); the seconds of each and the queries one request
+    ran (counted by a wrapper: a request resets Django's own query log when it starts)."""
+    client.get(url)  # warm: session, caches, template loading
+    executed = []
+
+    def count(execute, sql, params, many, context):
+        executed.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        answer = client.get(url)
+    if answer.status_code != 200:
+        raise BenchError(f"GET {url} answered {answer.status_code}")
+    seconds = [timed(lambda: client.get(url))[0] for _ in range(iterations)]
+    return seconds, len(executed)
+
+
+def samples(read, iterations: int) -> list[float]:
+    """The seconds of `iterations` calls of `read`, after one warming call."""
+    read()  # warm
+    return [timed(read)[0] for _ in range(iterations)]
+
+
+def busiest_manager():
+    """The active customer manager with the most shops (the workspace's worst case at this scale)."""
+    from django.db.models import Count
+
+    from users.models import User
+
+    manager = (
+        User.objects.filter(role=User.Role.MANAGER, is_active=True)
+        .annotate(shops=Count("routes__retailers"))
+        .order_by("-shops", "pk")
+        .first()
+    )
+    if manager is None:
+        raise BenchError("the demo data has no customer manager")
+    return manager

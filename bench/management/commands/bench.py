@@ -29,6 +29,7 @@ BENCHMARKS = {
     "loyalty": "bench.loyalty",
     "memory": "bench.memory",
     "rescore": "bench.rescore",
+    "scaling": "bench.scaling",
 }
 # Named in DESIGN.md, still to be written (none at the moment).
 PLANNED: tuple[str, ...] = ()
@@ -50,8 +51,13 @@ class Command(BaseCommand):
             "--iterations", type=int, default=200, help="timed requests per target (at least)"
         )
         parser.add_argument("--seed", type=int, default=20261123, help="random seed for the filter mix")
+        parser.add_argument(
+            "--against",
+            metavar="FILE",
+            help="bench scaling only: the JSON of a run at another scale, to compare each page's p95 with",
+        )
 
-    def handle(self, *args, name, scale, json_path, iterations, seed, **options):
+    def handle(self, *args, name, scale, json_path, iterations, seed, against, **options):
         if name not in BENCHMARKS:
             planned = f" ('{name}' is planned but not written yet)" if name in PLANNED else ""
             raise CommandError(
@@ -59,13 +65,18 @@ class Command(BaseCommand):
             )
         if iterations < 1:
             raise CommandError("--iterations must be at least 1")
+        if against and name != "scaling":
+            raise CommandError("--against compares two runs of `bench scaling` only")
+        extra = {"against": against} if against else {}
         module = importlib.import_module(BENCHMARKS[name])
         # Query logging under DEBUG would distort every figure: measure with DEBUG off whatever the settings.
         with override_settings(DEBUG=False):
             try:
                 ensure_migrated()
                 ensure_static_collected()
-                result = module.run(scale=scale, iterations=iterations, seed=seed, stdout=self.stdout)
+                result = module.run(
+                    scale=scale, iterations=iterations, seed=seed, stdout=self.stdout, **extra
+                )
             except BenchError as exc:
                 if json_path:
                     measured = exc.result or {}  # the figures taken before the failure, when there are any
