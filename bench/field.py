@@ -1,6 +1,6 @@
 """`bench field`: the field-work and service code paths, each against a raw-SQL baseline measured in this run.
 
-    daily_list          visits.selectors.daily.daily_list for a sample of customer managers (p50/p95) against a
+    daily_list          visits.daily.selectors.daily_list for a sample of customer managers (p50/p95) against a
                         raw keyset SQL page (50 rows by id) of the same manager's active retailers; and the number
                         of queries per list, which must not grow with the number of retailers (at most 4)
     allocation_preview  sales.allocation.selectors.allocation_preview of a published company-wide plan against
@@ -11,9 +11,9 @@
                         sweep and repeat sweep (which must escalate nothing), against an INSERT … SELECT of N
                         rows into a scratch temp table, committed; beside it, the rows the first sweep wrote
                         written again by plain SQL into the same tables (rolled back)
-    coverage            visits.selectors.coverage.coverage of the last 28 days for the whole company against
+    coverage            visits.coverage.selectors.coverage of the last 28 days for the whole company against
                         SELECT manager_id, route_id, count(*) FROM visits_visitplan … GROUP BY over the period
-    route_plan          visits.route.plan of 40 stops from a start (nearest neighbour, then 2-opt and Or-opt) over
+    route_plan          visits.route.tour.plan of 40 stops from a start (nearest neighbour, then 2-opt and Or-opt) over
                         seeded county-sized layouts (p50/p95, target p95 ≤ 50 ms) against the nearest-neighbour
                         tour alone; the improved tour's length is reported against the greedy one's
     offline_sync        the offline queue's sync of 50 queued visits (one photo each) of a sampled manager through
@@ -257,7 +257,7 @@ def _managers(seed: int) -> list:
 
 def _daily(managers: list, today: datetime.date, iterations: int) -> dict:
     from accounts.selectors import retailer_scope
-    from visits.selectors.daily import daily_list
+    from visits.daily.selectors import daily_list
 
     # warm-up and query counts (untimed): the list's queries must not follow the number of retailers
     per_manager = []
@@ -308,7 +308,7 @@ def _daily(managers: list, today: datetime.date, iterations: int) -> dict:
             **baseline,
         },
         "measured": {
-            "what": "visits.selectors.daily.daily_list (ranked, 60 rows, reasons, recommendations)",
+            "what": "visits.daily.selectors.daily_list (ranked, 60 rows, reasons, recommendations)",
             **app,
         },
         "ratio": {"p50": app["p50"] / baseline["p50"], "p95": app["p95"] / baseline["p95"]},
@@ -377,7 +377,7 @@ def _credit(today: datetime.date) -> dict:
 
 
 def _coverage(admin, today: datetime.date) -> dict:
-    from visits.selectors.coverage import coverage
+    from visits.coverage.selectors import coverage
 
     day_from = today - datetime.timedelta(days=COVERAGE_DAYS - 1)
     coverage(user=admin, day_from=day_from, day_to=today)  # warm-up
@@ -486,7 +486,7 @@ ROUTE_TARGET_SECONDS = 0.05
 
 
 def _route(seed: int) -> dict:
-    from visits import route as routing
+    from visits.route import tour as routing
 
     rng = random.Random(seed)
     layouts = [
@@ -517,7 +517,7 @@ def _route(seed: int) -> dict:
         "layouts": ROUTE_LAYOUTS,
         "target_seconds": ROUTE_TARGET_SECONDS,
         "baseline": {"what": "distance matrix and nearest-neighbour tour alone", **baseline},
-        "measured": {"what": "visits.route.plan (nearest neighbour + 2-opt + Or-opt)", **app},
+        "measured": {"what": "visits.route.tour.plan (nearest neighbour + 2-opt + Or-opt)", **app},
         "shorter_than_greedy_pct": round(100 * statistics.median(shorter), 1),
         "ratio": {"p95": app["p95"] / baseline["p95"]},
     }

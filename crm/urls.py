@@ -39,13 +39,11 @@ from segmentation.api import (
 )
 from segmentation.segment_api import SegmentViewSet
 from segmentation.tier_api import TierCardView, TierWhatIfViewSet
-from visits.api import (
-    CoverageViewSet,
-    DailyListViewSet,
-    ProgrammeViewSet,
-    VisitPlanViewSet,
-    VisitViewSet,
-)
+from visits.coverage.api import CoverageViewSet
+from visits.cultivation.api import ProgrammeViewSet
+from visits.daily.api import DailyListViewSet
+from visits.plans.api import VisitPlanViewSet
+from visits.records.api import VisitViewSet
 from workspace.api import WorkspaceView
 
 

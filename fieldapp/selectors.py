@@ -12,7 +12,7 @@ from fieldapp.models import HeldVisit
 from sales.models import Product
 from users.models import User
 from visits import selectors as visit_selectors
-from visits.selectors.daily import daily_list
+from visits.daily.selectors import daily_list
 
 
 def offline_manager(*, user: User) -> User | None:

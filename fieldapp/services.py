@@ -1,5 +1,5 @@
 """Writes of the offline field app: keep a queued visit the server could not record (the shop moved to another
-manager while the phone was offline), idempotent by the phone's key like visits.services.visit_record; and the
+manager while the phone was offline), idempotent by the phone's key like visits.records.services.visit_record; and the
 supervisor's decision on it: record it as the visit it was, or leave it out with a reason."""
 
 import uuid
@@ -15,9 +15,9 @@ from accounts.models import Retailer
 from core.errors import ConflictError
 from fieldapp.models import HeldVisit, HeldVisitPhoto
 from users.models import User
+from visits.cultivation.selectors import programmes_running_for
 from visits.forms import VisitForm
-from visits.selectors import programmes_running_for
-from visits.services import visit_record
+from visits.records.services import visit_record
 
 DECIDE_PERMISSION = "visits.review_visit"
 

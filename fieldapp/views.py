@@ -26,7 +26,7 @@ from core.messages import system_message
 from fieldapp import selectors, services, system_texts
 from fieldapp.models import HeldVisit
 from visits.models import Visit
-from visits.views import DEVICE_CLOCK_HEADER, visit_record_view
+from visits.records.views import DEVICE_CLOCK_HEADER, visit_record_view
 
 SW_SOURCE = Path(settings.BASE_DIR) / "static" / "js" / "sw.js"
 # bumped when the shell changes: a new service worker drops the old caches
@@ -113,7 +113,7 @@ def products_view(request):
 @require_POST
 def visit_sync_view(request, pk):
     """Where the offline queue sends a visit. A shop still in the user's scope: exactly the visit form's endpoint
-    (visits.views.visit_record_view, idempotent by key). A shop that moved to another manager meanwhile: the
+    (visits.records.views.visit_record_view, idempotent by key). A shop that moved to another manager meanwhile: the
     submission is kept whole for the supervisor (HeldVisit) and refused with 409 and `held: true`, so the phone
     stops retrying; replaying it answers the same. A shop that does not exist: 404."""
     if retailer_scope(user=request.user).filter(pk=pk).exists():

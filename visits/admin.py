@@ -12,7 +12,8 @@ from accounts.selectors import retailer_scope
 from core.admin import ModelAdmin, ReadOnlyAdmin
 from core.errors import ConflictError
 from users.models import OrgUnit
-from visits import selectors, services
+from visits.cultivation.selectors import programme_list
+from visits.cultivation.services import programme_targets_by_rule
 from visits.models import (
     CoverageExport,
     CultivationProgramme,
@@ -24,6 +25,7 @@ from visits.models import (
     VisitPolicy,
     VisitStockCheck,
 )
+from visits.trust.services import visit_review
 
 
 def _scope(request):
@@ -150,7 +152,7 @@ class VisitAdmin(ReadOnlyAdmin):
         done, refused = 0, []
         for visit in queryset.select_related("retailer"):
             try:
-                services.visit_review(actor=request.user, visit=visit, accept=accept, reason=reason)
+                visit_review(actor=request.user, visit=visit, accept=accept, reason=reason)
             except (ValidationError, ConflictError) as exc:
                 refused.append(f"{visit}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
             else:
@@ -225,7 +227,7 @@ class CultivationProgrammeAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         # what the pages show: the user's unit, the units above it and below it
-        return selectors.programme_list(user=request.user)
+        return programme_list(user=request.user)
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -252,7 +254,7 @@ class CultivationProgrammeAdmin(ModelAdmin):
             "product", "org_unit"
         ):
             try:
-                added = services.programme_targets_by_rule(programme=programme, actor=request.user)
+                added = programme_targets_by_rule(programme=programme, actor=request.user)
             except ValidationError as exc:
                 self.message_user(request, f"{programme}: {' '.join(exc.messages)}", messages.ERROR)
             else:

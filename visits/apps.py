@@ -13,6 +13,6 @@ class VisitsConfig(AppConfig):
         from visits import privacy as privacy_decisions
 
         privacy_decisions.register()
-        from visits import trust
+        from visits.trust import reasons
 
-        trust.register()
+        reasons.register()

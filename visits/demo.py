@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from sales.models import Product
 from users.models import OrgUnit, User
-from visits import services
+from visits.cultivation.services import programme_create, programme_targets_by_rule
+from visits.plans.services import plans_generate
 
 TABLES = (
     "visits_visitstockcheck",
@@ -79,7 +80,7 @@ def _cultivated_product() -> Product | None:
 @transaction.atomic
 def demo_visits_build(*, seed: int = 7, today: datetime.date | None = None, stdout=None) -> dict:
     today = today or timezone.localdate()
-    plans = sum(services.plans_generate(week_of=today + datetime.timedelta(weeks=w)) for w in range(-4, 2))
+    plans = sum(plans_generate(week_of=today + datetime.timedelta(weeks=w)) for w in range(-4, 2))
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
         cursor.execute(_VISITS_SQL, {"today": today})
@@ -89,7 +90,7 @@ def demo_visits_build(*, seed: int = 7, today: datetime.date | None = None, stdo
     root = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
     author = User.objects.filter(role=User.Role.ADMIN).order_by("pk").first()
     if product and root and author:
-        programme = services.programme_create(
+        programme = programme_create(
             actor=author,
             name=f"{product.brand}品牌培育",
             product=product,
@@ -100,7 +101,7 @@ def demo_visits_build(*, seed: int = 7, today: datetime.date | None = None, stdo
             goal_sell_through_pct=150,
             rule_weeks=8,
         )
-        result["targets"] = services.programme_targets_by_rule(programme=programme)
+        result["targets"] = programme_targets_by_rule(programme=programme)
         with connection.cursor() as cursor:
             cursor.execute(_STOCK_SQL, {"programme": programme.pk, "starts_on": programme.starts_on})
     if stdout:

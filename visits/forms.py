@@ -1,4 +1,4 @@
-"""Forms parse what the browser sends; the rules live in visits.services."""
+"""Forms parse what the browser sends; the rules live in the sub-areas' services (visits.<sub-area>.services)."""
 
 import datetime
 
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from sales.models import Product
 from users.models import OrgUnit
 from visits.models import Visit
-from visits.services.records import VisitInput
+from visits.records.services import VisitInput
 
 YES_NO = [("", _("未检查")), ("yes", _("是")), ("no", _("否"))]
 TRI = {"": None, "yes": True, "no": False}

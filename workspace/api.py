@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from core.masking import MOBILE, mask_personal
 from core.serializers import Serializer as StrictSerializer
 from users.models import User
-from visits.api import ReasonSerializer
+from visits.daily.api import ReasonSerializer
 from workspace.selectors import manager_workspace
 
 
@@ -33,7 +33,7 @@ class NextVisitSerializer(StrictSerializer):
     shop_name = serializers.CharField(source="retailer.shop_name")
     address = serializers.CharField(source="retailer.address")
     map_url = serializers.CharField(help_text="opens the phone's map app at the shop")
-    score = serializers.IntegerField(help_text="the daily list's score (visits.selectors.daily)")
+    score = serializers.IntegerField(help_text="the daily list's score (visits.daily.selectors)")
     reasons = ReasonSerializer(many=True)
     last_visit = serializers.DateField(allow_null=True)
     planned_today = serializers.BooleanField()

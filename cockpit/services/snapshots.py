@@ -60,7 +60,7 @@ LEFT JOIN users_route rt ON rt.id = r.route_id
 WHERE e.at >= %(start)s AND e.at < %(end)s AND e.kind IN ('became_at_risk', 'became_lost', 'reactivated')
 """
 
-# as visits.selectors.coverage counts it: a plan is done by a (trusted) visit to the shop in the plan's week
+# as visits.coverage.selectors counts it: a plan is done by a (trusted) visit to the shop in the plan's week
 VISITS = """
 SELECT r.org_unit_id, p.manager_id, 1 AS planned,
        EXISTS (

@@ -33,7 +33,7 @@ from tests.feedback.factories import open_complaint
 from tests.loyalty.conftest import ORDER_DAY
 from tests.users.factories import SupervisorFactory
 from visits.models import VisitPlan
-from visits.services import plans_generate
+from visits.plans.services import plans_generate
 
 # Models a run of the task may add a row to every time it runs, by design (a record of the run itself).
 RUN_RECORDS = {

@@ -13,8 +13,7 @@ from sales.services import product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
 from tests.sales.factories import OrderFactory
 from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
-from visits.services import visit_record
-from visits.services.records import VisitInput
+from visits.records.services import VisitInput, visit_record
 
 # code -> (brand, name, wholesale fen, retail fen); price class under the default bands in the comment
 PRODUCTS = {

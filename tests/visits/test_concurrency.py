@@ -9,8 +9,7 @@ from django.db import connection, transaction
 
 from tests.concurrency import wait_until_another_session_blocks
 from visits.models import Visit
-from visits.services import visit_record
-from visits.services.records import VisitInput
+from visits.records.services import VisitInput, visit_record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import VisitPlanFactory
+from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
 from visits.models import CoverageExport, Visit
-from visits.selectors.coverage import coverage, coverage_totals, retailer_intervals
 
 pytestmark = pytest.mark.django_db
 

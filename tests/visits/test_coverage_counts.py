@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import VisitPlanFactory
+from visits.coverage.selectors import coverage
 from visits.models import Visit, VisitPlan, VisitPolicy
 from visits.selectors import scope_sql
-from visits.selectors.coverage import coverage
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ START = D(2026, 10, 26)  # a Monday; the data spans six weeks from here
 FLAGS = ["ok", "ok", "ok", "too_far", "no_location", "shop_unlocated"]
 TRUST = ["ok", "ok", "ok", "doubtful", "accepted", "rejected"]
 
-# the computation before the counts (visits.selectors.coverage until December 2026), verbatim but for the names
+# the computation before the counts (visits.coverage.selectors until December 2026), verbatim but for the names
 REFERENCE_SQL = """
 WITH scope AS ({scope}),
 plans AS (

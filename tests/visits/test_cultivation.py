@@ -11,9 +11,9 @@ from django.utils import timezone
 from accounts.models import Retailer
 from tests.accounts.factories import RetailerFactory
 from tests.users.factories import ManagerFactory, RouteFactory
+from visits.cultivation.selectors import periods_of, programme_progress
+from visits.cultivation.services import programme_create, programme_targets_add, programme_targets_by_rule
 from visits.models import CultivationProgramme, CultivationTarget, Visit, VisitStockCheck
-from visits.selectors.cultivation import periods_of, programme_progress
-from visits.services import programme_create, programme_targets_add, programme_targets_by_rule
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from segmentation.models import Recommendation
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.factories import ScoringRunFactory
 from tests.visits.factories import CultivationProgrammeFactory, VisitPlanFactory, VisitPolicyFactory
+from visits.daily.selectors import daily_list
 from visits.models import CultivationProgramme, CultivationTarget
-from visits.selectors.daily import daily_list
 
 pytestmark = pytest.mark.django_db
 

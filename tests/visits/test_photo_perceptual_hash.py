@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from tests.visits.test_proof_of_visit import all_day, codes, photo, shop  # noqa: F401 - fixtures and helpers
 from visits.exif import perceptual_hash
 from visits.models import VisitPhoto
-from visits.services.trust import PHASH_NEAR_BITS
+from visits.trust.services import PHASH_NEAR_BITS
 
 pytestmark = pytest.mark.django_db
 

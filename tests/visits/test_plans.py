@@ -9,7 +9,7 @@ from accounts.models import Retailer
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import VisitPolicyFactory
 from visits.models import VisitPlan
-from visits.services import plans_generate
+from visits.plans.services import plans_generate
 from visits.tasks import plans_generate_task
 
 pytestmark = pytest.mark.django_db

@@ -19,9 +19,9 @@ from core.errors import ConflictError
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import VisitPlanFactory, VisitPolicyFactory, located_shop
 from tests.visits.photos import jpeg
-from visits import services
+from visits.coverage.selectors import coverage
 from visits.models import Visit, VisitPolicy
-from visits.selectors.coverage import coverage
+from visits.trust.services import visit_review
 
 pytestmark = pytest.mark.django_db
 
@@ -152,10 +152,8 @@ def test_flagged_visits_leave_coverage_and_the_flag_rate_shows_per_manager(spoof
     (row,) = coverage(user=supervisor_a, **period)
     assert (row.planned, row.done, row.visits, row.doubtful, row.flag_rate_pct) == (8, 1, 8, 7, D("87.5"))
     # a supervisor accepts one: it counts; a rejected one does not
-    services.visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=True)
-    services.visit_review(
-        actor=supervisor_a, visit=spoofed_day["s2"], accept=False, reason="两店相距 40 公里"
-    )
+    visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=True)
+    visit_review(actor=supervisor_a, visit=spoofed_day["s2"], accept=False, reason="两店相距 40 公里")
     (row,) = coverage(user=supervisor_a, **period)
     assert (row.done, row.doubtful) == (2, 6)
     # configurable: count every visit
@@ -252,14 +250,14 @@ def test_only_a_supervisor_decides_a_doubtful_visit_once_and_a_rejection_needs_a
     spoofed_day, supervisor_a, manager_a
 ):
     with pytest.raises(ValidationError):
-        services.visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=False, reason="  ")
+        visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=False, reason="  ")
     with pytest.raises(ConflictError):
-        services.visit_review(actor=manager_a, visit=spoofed_day["s1"], accept=True)
+        visit_review(actor=manager_a, visit=spoofed_day["s1"], accept=True)
     with pytest.raises(ConflictError):  # not doubtful
-        services.visit_review(actor=supervisor_a, visit=spoofed_day["s8"], accept=True)
-    services.visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=True)
+        visit_review(actor=supervisor_a, visit=spoofed_day["s8"], accept=True)
+    visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=True)
     with pytest.raises(ConflictError):  # decided once
-        services.visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=False, reason="x")
+        visit_review(actor=supervisor_a, visit=spoofed_day["s1"], accept=False, reason="x")
 
 
 def _review_paths():

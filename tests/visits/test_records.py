@@ -26,8 +26,7 @@ from visits.models import (
     VisitPhoto,
     VisitStockCheck,
 )
-from visits.services import visit_record
-from visits.services.records import VisitInput
+from visits.records.services import VisitInput, visit_record
 
 pytestmark = pytest.mark.django_db
 

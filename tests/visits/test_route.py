@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from accounts.models import Retailer
 from tests.accounts.factories import RetailerFactory
-from visits import route as routing
 from visits.geo import haversine_m
+from visits.route import tour as routing
 
 # around 洛阳 老城区; 0.01° of latitude is about 1.1 km
 LAT, LON = 34.68, 112.47

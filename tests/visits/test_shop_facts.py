@@ -1,6 +1,6 @@
 """The shop facts (visits.ShopFacts, CultivationTarget.first_bought_on) are kept by the database on every path: each
 write below goes a different way (service, queryset update, bulk insert, raw SQL, delete, a merge) and after each
-one the stored facts equal a fresh computation from the source rows (visits.selectors.facts, the ORM's own). The
+one the stored facts equal a fresh computation from the source rows (visits.facts.selectors, the ORM's own). The
 enumeration test holds the mechanism whole: every table the facts are computed from carries the triggers for
 insert, update and delete, so a write path added later is covered without anyone remembering it."""
 
@@ -19,11 +19,11 @@ from feedback.services.complaints import complaint_open, hidden_complaint_call_r
 from sales.models import Order, OrderLine
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import CultivationProgrammeFactory
+from visits.cultivation.services import programme_targets_add
+from visits.daily.selectors import daily_list
+from visits.facts.selectors import shop_facts_drift
+from visits.facts.services import shop_facts_rebuild
 from visits.models import CultivationProgramme, CultivationTarget, ShopFacts, Visit
-from visits.selectors.daily import daily_list
-from visits.selectors.facts import shop_facts_drift
-from visits.services.cultivation import programme_targets_add
-from visits.services.facts import shop_facts_rebuild
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import VisitPolicyFactory
+from visits.daily.selectors import W_LOW_STORE_SCORE, _ranked, daily_list
 from visits.models import StoreScoreItem, Visit
 from visits.scoring import DEFAULT_WEIGHTS, store_score
 from visits.selectors import store_score_weights
-from visits.selectors.daily import W_LOW_STORE_SCORE, _ranked, daily_list
 
 pytestmark = pytest.mark.django_db
 

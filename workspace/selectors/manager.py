@@ -1,5 +1,5 @@
 """The customer manager's workspace (`manager_workspace`): three queries whatever the size of the route — the visit
-policy and the daily list's ranking (visits.selectors.daily, without its recommendations), and one statement that
+policy and the daily list's ranking (visits.daily.selectors, without its recommendations), and one statement that
 carries every other section as a JSON array (`_sections`: each section is a scoped Django queryset over the
 manager's own shops, compiled and embedded as a sub-select, so the sections are read in one round trip). Each
 section reads through indexes keyed by the manager's ~200 shops (route → retailer, retailer → its facts row
@@ -42,8 +42,8 @@ from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
 from loyalty.rewards.models import Redemption
 from sales.allocation.models import AllocationAllowance, AllocationPlan
 from segmentation.models import RetailerScore, TierChange
+from visits.daily.selectors import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, DailyEntry, daily_list
 from visits.models import ShopFacts, Visit, VisitPlan
-from visits.selectors.daily import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, DailyEntry, daily_list
 
 User = get_user_model()
 

@@ -5,8 +5,8 @@ recomputes them all with the database's own functions (what migration 0005 insta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from visits.selectors.facts import shop_facts_drift
-from visits.services.facts import shop_facts_rebuild
+from visits.facts.selectors import shop_facts_drift
+from visits.facts.services import shop_facts_rebuild
 
 
 class Command(BaseCommand):

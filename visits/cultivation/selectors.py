@@ -17,10 +17,13 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.models import Retailer
 from users.models import User
-from visits.models import CultivationProgramme
+from visits.cultivation.models import CultivationProgramme
 from visits.selectors import fetch_dicts, scope_sql
 
 _TARGETS_CTE = """
@@ -206,3 +209,28 @@ def programme_target_rows(
     periods = periods_of(programme, today or timezone.localdate())
     scope, params = _params(user, programme, periods)
     return fetch_dicts(_TARGET_ROWS_SQL.format(scope=scope), [*params, limit])
+
+
+def programme_list(*, user: User) -> QuerySet[CultivationProgramme]:
+    """Programmes of the user's unit, the units above it (a company programme reaches every county) and below it."""
+    qs = CultivationProgramme.objects.select_related("product", "org_unit")
+    if user.is_company_admin:
+        return qs
+    if not user.org_unit_id:
+        return qs.none()
+    path = user.org_unit.path
+    ancestors = [int(pk) for pk in path.strip("/").split("/") if pk]
+    return qs.filter(org_unit_id__in=ancestors) | qs.filter(org_unit__path__startswith=path)
+
+
+def programme_get(*, user: User, programme_id: int) -> CultivationProgramme:
+    return get_object_or_404(programme_list(user=user), pk=programme_id)
+
+
+def programmes_running_for(*, retailer: Retailer, day: datetime.date) -> QuerySet[CultivationProgramme]:
+    """The programmes this shop is a target of that run on `day` (the visit form's stock checklist)."""
+    return (
+        CultivationProgramme.objects.filter(targets__retailer=retailer, starts_on__lte=day, ends_on__gte=day)
+        .select_related("product")
+        .order_by("starts_on", "pk")
+    )

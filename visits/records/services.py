@@ -15,12 +15,13 @@ from accounts.models import Retailer
 from core.errors import ConflictError
 from feedback.services.complaints import complaint_open
 from users.models import User
+from visits.cultivation.selectors import programmes_running_for
 from visits.exif import photo_facts
 from visits.geo import haversine_m
-from visits.models import CoverageExport, Visit, VisitPhoto, VisitStockCheck
+from visits.models import Visit, VisitPhoto, VisitStockCheck
 from visits.scoring import store_score
-from visits.selectors import policy_get, programmes_running_for, store_score_weights
-from visits.services.trust import assess, flag_others, photo_stamp
+from visits.selectors import policy_get, store_score_weights
+from visits.trust.services import assess, flag_others, photo_stamp
 
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -214,7 +215,3 @@ def _replayed(existing: Visit, *, actor: User, retailer: Retailer) -> Visit:
     if existing.retailer_id != retailer.pk or existing.manager_id != actor.pk:
         raise ConflictError(_("该提交编号已用于另一条走访记录。"))
     return existing
-
-
-def coverage_export_log(*, user: User, filters: dict, row_count: int) -> CoverageExport:
-    return CoverageExport.objects.create(user=user, filters=filters, row_count=row_count)

@@ -1,6 +1,6 @@
 """Reads of field work. Every read goes through accounts.selectors.retailer_scope: a customer manager sees their
-routes' shops, a supervisor their department, and anything else answers 404. The daily list, coverage and
-cultivation progress live in the submodules daily, coverage and cultivation."""
+routes' shops, a supervisor their department, and anything else answers 404. The reads every sub-area shares live
+here; the daily list, coverage, cultivation, the route and the shop facts have their own (visits.<sub-area>.selectors)."""
 
 import datetime
 
@@ -13,7 +13,7 @@ from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from users.models import User
-from visits.models import CultivationProgramme, StoreScoreItem, Visit, VisitPhoto, VisitPlan, VisitPolicy
+from visits.models import StoreScoreItem, Visit, VisitPhoto, VisitPlan, VisitPolicy
 from visits.scoring import DEFAULT_WEIGHTS
 
 
@@ -112,32 +112,6 @@ def request_categories() -> list[tuple[str, str]]:
     from feedback.selectors.complaints import categories_active
 
     return [(c.code, c.name) for c in categories_active()]
-
-
-# ---- cultivation --------------------------------------------------------------------------------------------
-def programme_list(*, user: User) -> QuerySet[CultivationProgramme]:
-    """Programmes of the user's unit, the units above it (a company programme reaches every county) and below it."""
-    qs = CultivationProgramme.objects.select_related("product", "org_unit")
-    if user.is_company_admin:
-        return qs
-    if not user.org_unit_id:
-        return qs.none()
-    path = user.org_unit.path
-    ancestors = [int(pk) for pk in path.strip("/").split("/") if pk]
-    return qs.filter(org_unit_id__in=ancestors) | qs.filter(org_unit__path__startswith=path)
-
-
-def programme_get(*, user: User, programme_id: int) -> CultivationProgramme:
-    return get_object_or_404(programme_list(user=user), pk=programme_id)
-
-
-def programmes_running_for(*, retailer: Retailer, day: datetime.date) -> QuerySet[CultivationProgramme]:
-    """The programmes this shop is a target of that run on `day` (the visit form's stock checklist)."""
-    return (
-        CultivationProgramme.objects.filter(targets__retailer=retailer, starts_on__lte=day, ends_on__gte=day)
-        .select_related("product")
-        .order_by("starts_on", "pk")
-    )
 
 
 def scope_sql(user: User) -> tuple[str, tuple]:

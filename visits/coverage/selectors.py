@@ -7,7 +7,7 @@ each read from an index on the day, so the cost follows the period, not the hist
                  early or late still covers the plan
     coverage     done ÷ planned
     visits       visits made in the period (planned or not); too_far / no_location: those flagged at check-in
-    doubtful     visits the trust assessment flagged (visits.services.trust) that a supervisor has not accepted
+    doubtful     visits the trust assessment flagged (visits.trust.services) that a supervisor has not accepted
                  (pending review or rejected); flag rate = doubtful ÷ visits
     avg interval for each shop visited on at least two days in the period, (last day − first day) ÷ (days − 1);
                  the row shows the mean of its shops' intervals, in days

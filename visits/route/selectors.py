@@ -1,4 +1,4 @@
-"""The day's route: the daily list's shops still to visit today, ordered by visits.route.plan.
+"""The day's route: the daily list's shops still to visit today, ordered by visits.route.tour.plan.
 
 The stops are the daily list's entries (its ranking chooses the shops), less those the manager has already visited
 today and those skipped; shops without coordinates cannot be placed and are listed apart. The start is the
@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from users.models import User
-from visits import route as routing
+from visits.daily.selectors import DailyEntry, daily_list
 from visits.models import Visit
-from visits.selectors.daily import DailyEntry, daily_list
+from visits.route import tour as routing
 
 
 @dataclass

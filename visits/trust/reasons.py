@@ -1,4 +1,4 @@
-"""The words of a check-in's trust reasons. A visit stores each reason as {"code", "params"} (visits.services.trust
+"""The words of a check-in's trust reasons. A visit stores each reason as {"code", "params"} (visits.trust.services
 writes them); the text is made when shown, in the reader's language, through core.messages (the codes are
 registered there as "visit.<code>" from VisitsConfig.ready())."""
 

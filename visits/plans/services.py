@@ -11,6 +11,7 @@ high_value_weekly) weekly; tier ≥ fortnightly_min_tier fortnightly; the rest e
 import datetime
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from users.models import OrgUnit
 from visits.selectors import policy_get
@@ -70,3 +71,13 @@ def plans_generate(*, week_of: datetime.date, org_unit: OrgUnit | None = None) -
     with connection.cursor() as cursor:
         cursor.execute(_GENERATE_SQL.format(unit_filter=unit_filter), params)
         return cursor.rowcount
+
+
+def plans_generate_upcoming(*, today: datetime.date | None = None) -> dict[str, int]:
+    """The nightly run: plan next week, and this week too (a route or shop that appeared since the last run). Each
+    week in its own transaction, as plans_generate alone."""
+    today = today or timezone.localdate()
+    return {
+        "this_week": plans_generate(week_of=today),
+        "next_week": plans_generate(week_of=today + datetime.timedelta(days=7)),
+    }

@@ -1,4 +1,4 @@
-"""Recomputing the shop facts by hand (they are kept by database triggers; see visits.models.ShopFacts): after a
+"""Recomputing the shop facts by hand (they are kept by database triggers; see visits.facts.models.ShopFacts): after a
 restore from a backup taken before migration 0005, or when `manage.py shop_facts --check` finds a difference."""
 
 from django.db import connection, transaction

@@ -7,11 +7,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from users.models import User
-from visits import route as routing
 from visits import selectors
-from visits.selectors.route import day_route
-
-MAX_ID = 2**31 - 1
+from visits.http import MAX_ID
+from visits.route import tour as routing
+from visits.route.selectors import day_route
 
 
 def _ids(value: str) -> set[int]:

@@ -1,0 +1,104 @@
+"""Coverage pages: planned vs done per manager and route, and its CSV export."""
+
+import datetime
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from core.replica import reads_from_replica
+from core.spreadsheet import csv_response
+from visits import selectors
+from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
+from visits.coverage.services import coverage_export_log
+from visits.forms import PeriodForm
+
+
+def _period(request) -> tuple[PeriodForm, datetime.date, datetime.date]:
+    today = timezone.localdate()
+    form = PeriodForm(request.GET or None, initial=PeriodForm.default_period(today))
+    if form.is_bound and form.is_valid():
+        return form, form.cleaned_data["day_from"], form.cleaned_data["day_to"]
+    default = PeriodForm.default_period(today)
+    return form, default["day_from"], default["day_to"]
+
+
+@login_required
+@permission_required("visits.view_coverage", raise_exception=True)
+@require_GET
+@reads_from_replica
+def coverage_view(request):
+    form, day_from, day_to = _period(request)
+    rows = coverage(user=request.user, day_from=day_from, day_to=day_to)
+    chart = {
+        "labels": [f"{r.manager}·{r.route.code if r.route else '-'}" for r in rows],
+        "planned": [r.planned for r in rows],
+        "done": [r.done for r in rows],
+    }
+    return render(
+        request,
+        "visits/coverage.html",
+        {
+            "form": form,
+            "rows": rows,
+            "totals": coverage_totals(rows),
+            "day_from": day_from,
+            "day_to": day_to,
+            "chart": chart,
+            "chart_height": max(200, 36 * len(rows) + 70),
+            "intervals": retailer_intervals(user=request.user, day_from=day_from, day_to=day_to, limit=10),
+            "may_export": request.user.has_perm("visits.export_coverage"),
+            "may_review": request.user.has_perm("visits.review_visit"),
+            "trusted_only": selectors.policy_get().coverage_trusted_only,
+        },
+    )
+
+
+@login_required
+@permission_required("visits.export_coverage", raise_exception=True)
+@require_GET
+@reads_from_replica
+def coverage_export_view(request):
+    """The coverage table as CSV (UTF-8 with BOM, so Excel opens it); every export is logged."""
+    form, day_from, day_to = _period(request)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse(" ".join(e for errs in form.errors.values() for e in errs), status=400)
+    rows = coverage(user=request.user, day_from=day_from, day_to=day_to)
+    coverage_export_log(
+        user=request.user, filters={"day_from": str(day_from), "day_to": str(day_to)}, row_count=len(rows)
+    )
+    return csv_response(
+        [
+            _("客户经理"),
+            _("线路"),
+            _("计划"),
+            _("完成"),
+            _("覆盖率(%)"),
+            _("走访次数"),
+            _("距离过远"),
+            _("未定位"),
+            _("存疑"),
+            _("存疑率(%)"),
+            _("平均间隔(天)"),
+        ],
+        (
+            [
+                str(r.manager),
+                str(r.route) if r.route else "",
+                r.planned,
+                r.done,
+                r.coverage_pct if r.coverage_pct is not None else "",
+                r.visits,
+                r.too_far,
+                r.no_location,
+                r.doubtful,
+                r.flag_rate_pct if r.flag_rate_pct is not None else "",
+                r.avg_interval_days if r.avg_interval_days is not None else "",
+            ]
+            for r in rows
+        ),
+        filename=f"coverage-{day_from}-{day_to}.csv",
+    )
