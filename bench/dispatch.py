@@ -145,7 +145,8 @@ def measure_noop(results: list, *, publish_seconds: float, log_dir: Path) -> dic
 def measure_messages(*, unit, count: int, gateway) -> dict:
     from accounts.models import Retailer
     from campaigns.models import Campaign, Delivery, MessageTemplate, Purpose
-    from campaigns.services.dispatch import deliveries_snapshot, pumps_enqueue
+    from campaigns.services.sending import send_tasks_enqueue
+    from campaigns.services.snapshot import deliveries_snapshot
     from campaigns.templating import sms_segments
     from users.models import User
 
@@ -193,7 +194,7 @@ def measure_messages(*, unit, count: int, gateway) -> dict:
         send_bucket().reset()
         started = time.perf_counter()
         with transaction.atomic():
-            pumps_enqueue(campaign_id=campaign.pk, count=WORKERS * WORKER_CONCURRENCY)
+            send_tasks_enqueue(campaign_id=campaign.pk, count=WORKERS * WORKER_CONCURRENCY)
         deadline = started + DONE_TIMEOUT_SECONDS
         while (
             Campaign.objects.filter(pk=campaign.pk).values_list("state", flat=True).get()

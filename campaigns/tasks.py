@@ -5,14 +5,10 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.db import transaction
 
-from campaigns.services import dispatch
+from campaigns.services.sending import campaign_send_and_hand_over
 
 logger = logging.getLogger(__name__)
-# A send task that finds its next work further away than this leaves it to the minute tick; shorter waits
-# re-enqueue with a countdown, always far below the broker's visibility timeout.
-REQUEUE_WITHIN_SECONDS = 60
 
 
 @worker_ready.connect
@@ -22,14 +18,10 @@ def _log_rate_limit_backend(**_kwargs):
     logger.warning("outreach: %s", describe())
 
 
-@shared_task(name="campaigns.pump", acks_late=True)
-def campaign_pump_task(campaign_id: int) -> dict:
+@shared_task(name="campaigns.pump", acks_late=True)  # the name queued messages and routes know it by
+def campaign_send_task(campaign_id: int) -> dict:
     """Send a campaign's due deliveries for a few seconds, then hand over to a fresh task of itself."""
-    result = dispatch.campaign_pump(campaign_id=campaign_id)
-    if result.next_in is not None and result.next_in <= REQUEUE_WITHIN_SECONDS:
-        countdown = result.next_in or None
-        # in the worker's autocommit this runs at once; inside a caller's transaction, only if it commits
-        transaction.on_commit(lambda: campaign_pump_task.apply_async((campaign_id,), countdown=countdown))
+    result = campaign_send_and_hand_over(campaign_id=campaign_id)
     return {"sent": result.sent, "skipped": result.skipped, "retry": result.retry, "failed": result.failed}
 
 

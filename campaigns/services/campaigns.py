@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from campaigns import schedule, templating
 from campaigns.models import Campaign, Channel, Delivery
-from campaigns.services import dispatch
+from campaigns.services.sending import campaign_finish_if_drained, send_tasks_enqueue
+from campaigns.services.snapshot import deliveries_snapshot
 from core.db import tables_analyze_after_load
 from core.errors import ConflictError
 from users.models import OrgUnit, User
@@ -279,7 +280,7 @@ def occurrence_create(*, parent: Campaign, key: str) -> Campaign | None:
 
 def occurrence_start(*, occurrence: Campaign, audience: QuerySet, now: datetime.datetime) -> Campaign:
     """Snapshot `audience` into deliveries and start sending (inside the caller's transaction)."""
-    written, held = dispatch.deliveries_snapshot(campaign=occurrence, audience=audience)
+    written, held = deliveries_snapshot(campaign=occurrence, audience=audience)
     # the send tasks' claim plans for the rows just written, not for statistics from before them
     with connection.cursor() as cursor:
         tables_analyze_after_load(cursor, written, "campaigns_delivery")
@@ -288,9 +289,9 @@ def occurrence_start(*, occurrence: Campaign, audience: QuerySet, now: datetime.
     occurrence.recipient_count, occurrence.holdout_count = written, held
     occurrence.save(update_fields=["state", "launched_at", "recipient_count", "holdout_count", "updated_at"])
     if written > held:
-        dispatch.pumps_enqueue(campaign_id=occurrence.pk)
+        send_tasks_enqueue(campaign_id=occurrence.pk)
     else:
-        dispatch.campaign_finish_if_drained(campaign_id=occurrence.pk)
+        campaign_finish_if_drained(campaign_id=occurrence.pk)
     return occurrence
 
 
@@ -321,7 +322,7 @@ def campaign_resume(*, actor: User, campaign: Campaign) -> Campaign:
     campaign.state = STATE.SENDING if campaign.launched_at else STATE.SCHEDULED
     campaign.save(update_fields=["state", "updated_at"])
     if campaign.state == STATE.SENDING:
-        dispatch.pumps_enqueue(campaign_id=campaign.pk)
+        send_tasks_enqueue(campaign_id=campaign.pk)
     return campaign
 
 

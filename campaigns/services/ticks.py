@@ -11,8 +11,9 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
-from campaigns.services import dispatch
 from campaigns.services.campaigns import campaign_start
+from campaigns.services.claims import deliveries_requeue_stale
+from campaigns.services.sending import campaign_finish_if_drained, send_tasks_enqueue
 
 logger = logging.getLogger(__name__)
 STATE = Campaign.State
@@ -45,9 +46,9 @@ def dispatch_tick(*, now: datetime.datetime | None = None, journeys: bool = True
         from campaigns.services.journeys import journeys_run_due
 
         result.journeys = len(journeys_run_due(now=now))
-    stale = dispatch.deliveries_requeue_stale()
+    stale = deliveries_requeue_stale()
     for campaign_id in sorted(stale):
-        dispatch.pumps_enqueue(campaign_id=campaign_id, count=1)
+        send_tasks_enqueue(campaign_id=campaign_id, count=1)
     result.requeued_campaigns = sorted(stale)
     quiet_after = now - datetime.timedelta(seconds=settings.CAMPAIGNS_PUMP_STALE_SECONDS)
     due_work = Delivery.objects.filter(campaign=OuterRef("pk"), state=Delivery.State.QUEUED).filter(
@@ -56,9 +57,9 @@ def dispatch_tick(*, now: datetime.datetime | None = None, journeys: bool = True
     sending = Campaign.objects.filter(state=STATE.SENDING).annotate(has_due=Exists(due_work))
     for campaign in sending.only("pk", "pumped_at"):
         if not campaign.has_due:
-            if dispatch.campaign_finish_if_drained(campaign_id=campaign.pk):
+            if campaign_finish_if_drained(campaign_id=campaign.pk):
                 result.finished.append(campaign.pk)
         elif campaign.pk not in stale and (campaign.pumped_at is None or campaign.pumped_at < quiet_after):
-            dispatch.pumps_enqueue(campaign_id=campaign.pk)
+            send_tasks_enqueue(campaign_id=campaign.pk)
             result.pumped.append(campaign.pk)
     return result

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Delivery
-from campaigns.services.dispatch import deliveries_snapshot
+from campaigns.services.snapshot import deliveries_snapshot
 from feedback.services.complaints import (
     complaint_note_add,
     complaint_open,

@@ -12,7 +12,7 @@ from accounts.services import retailer_consent_set
 from campaigns.fake_gateway import FakeGateway
 from campaigns.models import Campaign
 from campaigns.ratelimit import send_bucket
-from campaigns.services.dispatch import deliveries_snapshot
+from campaigns.services.snapshot import deliveries_snapshot
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 from tests.imports.fixtures import default_bands  # noqa: F401 - a fixture (the sales price bands)

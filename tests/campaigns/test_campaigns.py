@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Delivery
 from campaigns.selectors import campaign_get, campaign_list
-from campaigns.services import dispatch
 from campaigns.services.campaigns import (
     campaign_approve,
     campaign_cancel,
@@ -22,6 +21,8 @@ from campaigns.services.campaigns import (
     campaign_start,
     campaign_update,
 )
+from campaigns.services.sending import campaign_send
+from campaigns.services.snapshot import is_holdout
 from campaigns.services.ticks import dispatch_tick
 from core.errors import ConflictError
 from segmentation.segments import segment_create
@@ -136,7 +137,7 @@ def test_launch_now_snapshots_the_segment_into_deliveries_and_sends(
     assert started.state == Campaign.State.SENDING
     assert started.recipient_count == Delivery.objects.filter(campaign=campaign).count() == 5
     assert campaign_start(campaign_id=campaign.pk) is None  # a second start does nothing
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
     assert gateway.stats()["unique_keys"] == 5
 
 
@@ -192,14 +193,14 @@ def test_a_recurring_campaign_starts_one_occurrence_per_time(
 
 
 def test_holdout_assignment_is_stable_and_of_the_right_size():
-    held = sum(dispatch.is_holdout(77, rid, 10) for rid in range(1, 50_001))
+    held = sum(is_holdout(77, rid, 10) for rid in range(1, 50_001))
     assert 0.095 < held / 50_000 < 0.105
-    assert [dispatch.is_holdout(77, rid, 10) for rid in range(1, 200)] == [
-        dispatch.is_holdout(77, rid, 10) for rid in range(1, 200)
+    assert [is_holdout(77, rid, 10) for rid in range(1, 200)] == [
+        is_holdout(77, rid, 10) for rid in range(1, 200)
     ]
     # another campaign holds out other retailers
-    assert {rid for rid in range(1, 2000) if dispatch.is_holdout(77, rid, 10)} != {
-        rid for rid in range(1, 2000) if dispatch.is_holdout(78, rid, 10)
+    assert {rid for rid in range(1, 2000) if is_holdout(77, rid, 10)} != {
+        rid for rid in range(1, 2000) if is_holdout(78, rid, 10)
     }
 
 
@@ -210,7 +211,7 @@ def test_the_launch_sql_draws_the_same_holdout_as_the_rule(route_a, sms_template
     campaign = sending_campaign(template=sms_template, retailers=retailers, holdout_pct=30)
 
     rows = dict(Delivery.objects.filter(campaign=campaign).values_list("retailer_id", "is_holdout"))
-    assert rows == {r.pk: dispatch.is_holdout(campaign.pk, r.pk, 30) for r in retailers}
+    assert rows == {r.pk: is_holdout(campaign.pk, r.pk, 30) for r in retailers}
     assert campaign.holdout_count == sum(rows.values()) > 0
     held = Delivery.objects.filter(campaign=campaign, is_holdout=True)
     assert set(held.values_list("state", flat=True)) == {Delivery.State.HOLDOUT}
@@ -222,7 +223,7 @@ def test_holdout_retailers_are_never_sent(route_a, sms_template, gateway):
     retailers = [consent(RetailerFactory(route=route_a)) for _ in range(30)]
     campaign = sending_campaign(template=sms_template, retailers=retailers, holdout_pct=50)
 
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
 
     held = set(
         Delivery.objects.filter(campaign=campaign, is_holdout=True).values_list("retailer__mobile", flat=True)

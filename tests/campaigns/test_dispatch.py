@@ -10,8 +10,21 @@ from django.utils import timezone
 from accounts.models import Retailer
 from accounts.services import retailer_consent_set
 from campaigns.models import Campaign, Delivery, Purpose
-from campaigns.services import dispatch
 from campaigns.services.campaigns import campaign_cancel, campaign_pause, campaign_resume
+from campaigns.services.claims import (
+    deliveries_claim,
+    deliveries_requeue_stale,
+    in_quiet_hours,
+    quiet_hours_end,
+)
+from campaigns.services.sending import (
+    RETRY_BASE_SECONDS,
+    campaign_context,
+    campaign_send,
+    deliveries_record,
+    messages_build,
+)
+from campaigns.services.snapshot import deliveries_snapshot
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import consent, sending_campaign
 
@@ -31,7 +44,7 @@ def states(campaign):
 def test_pump_sends_each_recipient_once_with_the_rendered_text(gateway, consenting, sms_template):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
 
-    result = dispatch.campaign_pump(campaign_id=campaign.pk)
+    result = campaign_send(campaign_id=campaign.pk)
 
     assert result.sent == 5
     assert set(states(campaign).values()) == {Delivery.State.SENT}
@@ -72,7 +85,7 @@ def test_send_skips_refusing_or_invalid_retailers_with_their_reason(
     everyone = [ok, never_asked, opted_out, expired, suspended_licence, closed]
     campaign = sending_campaign(template=sms_template, retailers=everyone)
 
-    result = dispatch.campaign_pump(campaign_id=campaign.pk)
+    result = campaign_send(campaign_id=campaign.pk)
 
     assert (result.sent, result.skipped) == (1, 5)
     rows = {d.retailer_id: d for d in Delivery.objects.filter(campaign=campaign)}
@@ -92,9 +105,9 @@ def test_opt_out_in_the_middle_of_a_campaign_stops_the_next_message(
 ):
     settings.CAMPAIGNS_BATCH_SIZE = 2
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    first_two = dispatch.deliveries_claim(campaign=campaign, limit=2)
+    first_two = deliveries_claim(campaign=campaign, limit=2)
     assert len(first_two.sendable) == 2
-    dispatch.deliveries_record(
+    deliveries_record(
         results=gateway_send(campaign, first_two),
     )
     later = Delivery.objects.filter(campaign=campaign, state=Delivery.State.QUEUED).order_by("id").first()
@@ -103,7 +116,7 @@ def test_opt_out_in_the_middle_of_a_campaign_stops_the_next_message(
     from campaigns.services.inbound import reply_receive
 
     reply_receive(from_number=f"+86{later.retailer.mobile}", text=" t ")
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
 
     later.refresh_from_db()
     assert (later.state, later.reason) == (Delivery.State.SKIPPED, Delivery.Reason.OPTED_OUT)
@@ -114,8 +127,8 @@ def test_opt_out_in_the_middle_of_a_campaign_stops_the_next_message(
 def gateway_send(campaign, claimed):
     from campaigns.channels import backend_for
 
-    messages, incomplete = dispatch.messages_build(
-        campaign=campaign, claimed=claimed, context=dispatch.campaign_context(campaign)
+    messages, incomplete = messages_build(
+        campaign=campaign, claimed=claimed, context=campaign_context(campaign)
     )
     assert incomplete == []
     return backend_for("sms").send(messages)
@@ -127,12 +140,12 @@ def test_frequency_cap_counts_marketing_messages_across_campaigns(
     settings.CAMPAIGNS_FREQUENCY_CAP = 2
     retailer = consenting[0]
     for _ in range(2):
-        dispatch.campaign_pump(campaign_id=sending_campaign(template=sms_template, retailers=[retailer]).pk)
+        campaign_send(campaign_id=sending_campaign(template=sms_template, retailers=[retailer]).pk)
     third = sending_campaign(template=sms_template, retailers=consenting)
     notice = sending_campaign(template=sms_template, retailers=[retailer], purpose=Purpose.NOTICE)
 
-    dispatch.campaign_pump(campaign_id=third.pk)
-    dispatch.campaign_pump(campaign_id=notice.pk)
+    campaign_send(campaign_id=third.pk)
+    campaign_send(campaign_id=notice.pk)
 
     capped = Delivery.objects.get(campaign=third, retailer=retailer)
     assert (capped.state, capped.reason) == (Delivery.State.SKIPPED, Delivery.Reason.FREQUENCY_CAP)
@@ -146,11 +159,11 @@ def test_frequency_cap_forgets_messages_older_than_the_window(gateway, consentin
     settings.CAMPAIGNS_FREQUENCY_CAP = 1
     retailer = consenting[0]
     old = sending_campaign(template=sms_template, retailers=[retailer])
-    dispatch.campaign_pump(campaign_id=old.pk)
+    campaign_send(campaign_id=old.pk)
     Delivery.objects.filter(campaign=old).update(claimed_at=timezone.now() - datetime.timedelta(days=8))
 
     recent = sending_campaign(template=sms_template, retailers=[retailer])
-    dispatch.campaign_pump(campaign_id=recent.pk)
+    campaign_send(campaign_id=recent.pk)
 
     assert Delivery.objects.get(campaign=recent).state == Delivery.State.SENT
 
@@ -166,13 +179,13 @@ def test_quiet_hours_hold_messages_until_the_quiet_hours_end(gateway, consenting
     start, end = _window_around_now(30, 30)
     campaign = sending_campaign(template=sms_template, retailers=consenting, quiet_start=start, quiet_end=end)
 
-    result = dispatch.campaign_pump(campaign_id=campaign.pk)
+    result = campaign_send(campaign_id=campaign.pk)
 
     assert result.sent == 0
     assert gateway.stats()["raw_messages"] == 0
     waiting = Delivery.objects.filter(campaign=campaign)
     assert {d.state for d in waiting} == {Delivery.State.QUEUED}
-    expected_end = dispatch.quiet_hours_end(campaign, timezone.now())
+    expected_end = quiet_hours_end(campaign, timezone.now())
     assert {d.not_before for d in waiting} == {expected_end}
     assert 29 * 60 <= result.next_in <= 31 * 60
     campaign.refresh_from_db()
@@ -181,9 +194,9 @@ def test_quiet_hours_hold_messages_until_the_quiet_hours_end(gateway, consenting
     # the morning comes: the quiet hours are over and the deferred rows are due
     Campaign.objects.filter(pk=campaign.pk).update(quiet_start=datetime.time(21), quiet_end=datetime.time(8))
     Delivery.objects.filter(campaign=campaign).update(not_before=None)
-    if dispatch.in_quiet_hours(Campaign.objects.get(pk=campaign.pk), timezone.now()):
+    if in_quiet_hours(Campaign.objects.get(pk=campaign.pk), timezone.now()):
         Campaign.objects.filter(pk=campaign.pk).update(quiet_start=None, quiet_end=None)
-    assert dispatch.campaign_pump(campaign_id=campaign.pk).sent == 5
+    assert campaign_send(campaign_id=campaign.pk).sent == 5
 
 
 def test_quiet_hours_are_checked_in_the_claim_itself(gateway, consenting, sms_template):
@@ -192,7 +205,7 @@ def test_quiet_hours_are_checked_in_the_claim_itself(gateway, consenting, sms_te
     start, end = _window_around_now(5, 5)
     campaign = sending_campaign(template=sms_template, retailers=consenting, quiet_start=start, quiet_end=end)
 
-    assert dispatch.deliveries_claim(campaign=campaign, limit=10).examined == 0
+    assert deliveries_claim(campaign=campaign, limit=10).examined == 0
 
 
 @pytest.mark.parametrize(
@@ -209,28 +222,28 @@ def test_quiet_hours_are_checked_in_the_claim_itself(gateway, consenting, sms_te
 def test_quiet_hours_over_and_within_a_day(start, end, at, quiet):
     campaign = Campaign(quiet_start=datetime.time(*start), quiet_end=datetime.time(*end))
     moment = local(2026, 3, 2, *at)
-    assert dispatch.in_quiet_hours(campaign, moment) is quiet
+    assert in_quiet_hours(campaign, moment) is quiet
 
 
 def test_quiet_hours_end_is_the_next_morning():
     campaign = Campaign(quiet_start=datetime.time(21), quiet_end=datetime.time(8))
     evening = local(2026, 3, 2, 22, 15)
     early = local(2026, 3, 3, 6, 0)
-    assert dispatch.quiet_hours_end(campaign, evening) == local(2026, 3, 3, 8, 0)
-    assert dispatch.quiet_hours_end(campaign, early) == local(2026, 3, 3, 8, 0)
+    assert quiet_hours_end(campaign, evening) == local(2026, 3, 3, 8, 0)
+    assert quiet_hours_end(campaign, early) == local(2026, 3, 3, 8, 0)
 
 
 def test_a_resend_after_a_crash_reuses_the_key_and_reaches_nobody_twice(
     gateway, consenting, sms_template, settings
 ):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    claimed = dispatch.deliveries_claim(campaign=campaign, limit=10)
+    claimed = deliveries_claim(campaign=campaign, limit=10)
     gateway_send(campaign, claimed)  # the gateway accepted … and the worker died before recording
     assert set(states(campaign).values()) == {Delivery.State.SENDING}
 
     settings.CAMPAIGNS_SENDING_LEASE_SECONDS = 0
-    assert dispatch.deliveries_requeue_stale() == {campaign.pk}
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    assert deliveries_requeue_stale() == {campaign.pk}
+    campaign_send(campaign_id=campaign.pk)
 
     assert set(states(campaign).values()) == {Delivery.State.SENT}
     stats = gateway.stats()
@@ -244,25 +257,25 @@ def test_a_resend_after_a_crash_reuses_the_key_and_reaches_nobody_twice(
 
 def test_live_claims_are_not_taken_back_before_the_lease_runs_out(gateway, consenting, sms_template):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    dispatch.deliveries_claim(campaign=campaign, limit=10)
-    assert dispatch.deliveries_requeue_stale() == set()
+    deliveries_claim(campaign=campaign, limit=10)
+    assert deliveries_requeue_stale() == set()
 
 
 def test_transient_gateway_errors_retry_with_backoff_then_send(gateway, consenting, sms_template):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
     gateway.fail_next(1)
 
-    first = dispatch.campaign_pump(campaign_id=campaign.pk)
+    first = campaign_send(campaign_id=campaign.pk)
 
     assert first.retry == 5
     rows = list(Delivery.objects.filter(campaign=campaign))
     assert {d.state for d in rows} == {Delivery.State.QUEUED}
     assert all(d.not_before > timezone.now() for d in rows)  # backoff
     assert rows[0].error == "gateway HTTP 503"
-    assert 0 < first.next_in <= dispatch.RETRY_BASE_SECONDS
+    assert 0 < first.next_in <= RETRY_BASE_SECONDS
 
     Delivery.objects.filter(campaign=campaign).update(not_before=None)  # the backoff has passed
-    assert dispatch.campaign_pump(campaign_id=campaign.pk).sent == 5
+    assert campaign_send(campaign_id=campaign.pk).sent == 5
     assert {d.state for d in Delivery.objects.filter(campaign=campaign)} == {Delivery.State.SENT}
 
 
@@ -273,7 +286,7 @@ def test_a_message_failing_every_attempt_ends_failed_with_the_reason(
     campaign = sending_campaign(template=sms_template, retailers=consenting[:1])
     for _ in range(2):
         gateway.fail_next(1)
-        dispatch.campaign_pump(campaign_id=campaign.pk)
+        campaign_send(campaign_id=campaign.pk)
         Delivery.objects.filter(campaign=campaign).update(not_before=None)
 
     delivery = Delivery.objects.get(campaign=campaign)
@@ -287,7 +300,7 @@ def test_a_number_the_gateway_rejects_is_failed_at_once(gateway, consenting, sms
     gateway.reject_numbers(consenting[0].mobile)
     campaign = sending_campaign(template=sms_template, retailers=consenting)
 
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
 
     rejected = Delivery.objects.get(campaign=campaign, retailer=consenting[0])
     assert (rejected.state, rejected.reason, rejected.error) == (
@@ -301,19 +314,17 @@ def test_a_number_the_gateway_rejects_is_failed_at_once(gateway, consenting, sms
 def test_pause_stops_sending_and_resume_carries_on(gateway, consenting, sms_template, supervisor_a, settings):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
     settings.CAMPAIGNS_BATCH_SIZE = 2
-    dispatch.deliveries_record(
-        results=gateway_send(campaign, dispatch.deliveries_claim(campaign=campaign, limit=2))
-    )
+    deliveries_record(results=gateway_send(campaign, deliveries_claim(campaign=campaign, limit=2)))
 
     campaign_pause(actor=supervisor_a, campaign=campaign)
-    assert dispatch.campaign_pump(campaign_id=campaign.pk).sent == 0
-    assert dispatch.deliveries_claim(campaign=campaign, limit=10).examined == 0
+    assert campaign_send(campaign_id=campaign.pk).sent == 0
+    assert deliveries_claim(campaign=campaign, limit=10).examined == 0
     assert gateway.stats()["unique_keys"] == 2
 
     campaign_resume(actor=supervisor_a, campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.SENDING
-    assert dispatch.campaign_pump(campaign_id=campaign.pk).sent == 3
+    assert campaign_send(campaign_id=campaign.pk).sent == 3
     assert gateway.stats()["unique_keys"] == 5
 
 
@@ -321,13 +332,11 @@ def test_cancel_in_the_middle_cancels_what_is_queued_and_keeps_what_was_sent(
     gateway, consenting, sms_template, supervisor_a
 ):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    in_flight = dispatch.deliveries_claim(campaign=campaign, limit=2)
+    in_flight = deliveries_claim(campaign=campaign, limit=2)
 
     campaign_cancel(actor=supervisor_a, campaign=campaign)
-    dispatch.deliveries_record(
-        results=gateway_send(campaign, in_flight)
-    )  # the batch already claimed completes
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    deliveries_record(results=gateway_send(campaign, in_flight))  # the batch already claimed completes
+    campaign_send(campaign_id=campaign.pk)
 
     counts = {}
     for state in states(campaign).values():
@@ -340,7 +349,7 @@ def test_cancel_in_the_middle_cancels_what_is_queued_and_keeps_what_was_sent(
 
 def test_a_second_snapshot_of_the_same_campaign_writes_nothing(consenting, sms_template):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    written, held = dispatch.deliveries_snapshot(campaign=campaign, audience=Retailer.objects.all())
+    written, held = deliveries_snapshot(campaign=campaign, audience=Retailer.objects.all())
     assert (written, held) == (0, 0)
     assert Delivery.objects.filter(campaign=campaign).count() == 5
 
@@ -365,7 +374,7 @@ def test_email_goes_through_the_smtp_server_with_both_parts_and_list_unsubscribe
     template = EmailTemplateFactory(org_unit=county_a, created_by=supervisor_a)
     campaign = sending_campaign(template=template, retailers=[*retailers, no_email], channel="email")
 
-    result = dispatch.campaign_pump(campaign_id=campaign.pk)
+    result = campaign_send(campaign_id=campaign.pk)
 
     assert (result.sent, result.skipped) == (3, 1)
     assert Delivery.objects.get(campaign=campaign, retailer=no_email).reason == Delivery.Reason.NO_ADDRESS
@@ -392,14 +401,14 @@ def test_email_a_refused_recipient_fails_and_an_unreachable_server_retries(
     template = EmailTemplateFactory(org_unit=county_a, created_by=supervisor_a)
     campaign = sending_campaign(template=template, retailers=[refused, fine], channel="email")
 
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
 
     assert Delivery.objects.get(campaign=campaign, retailer=refused).reason == Delivery.Reason.REJECTED
     assert Delivery.objects.get(campaign=campaign, retailer=fine).state == Delivery.State.SENT
 
     later = sending_campaign(template=template, retailers=[fine], channel="email", purpose=Purpose.NOTICE)
     settings.EMAIL_PORT = 1  # nothing listens there
-    dispatch.campaign_pump(campaign_id=later.pk)
+    campaign_send(campaign_id=later.pk)
     assert Delivery.objects.get(campaign=later).state == Delivery.State.QUEUED
 
 
@@ -422,7 +431,7 @@ def test_a_message_missing_a_provided_value_is_skipped_not_sent_with_a_hole(
     )
     campaign = sending_campaign(template=template, retailers=[with_link, answered])
 
-    result = dispatch.campaign_pump(campaign_id=campaign.pk)
+    result = campaign_send(campaign_id=campaign.pk)
 
     states = {
         d.retailer_id: (d.state, d.reason, d.attempts) for d in Delivery.objects.filter(campaign=campaign)

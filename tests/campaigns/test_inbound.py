@@ -14,9 +14,9 @@ from django.utils import timezone
 from accounts.models import ConsentEvent, Retailer
 from campaigns import templating
 from campaigns.models import Delivery, InboundReply
-from campaigns.services import dispatch
 from campaigns.services.inbound import is_opt_out, webhook_signature
 from campaigns.services.retention import send_log_purge
+from campaigns.services.sending import campaign_send
 from core import links
 from tests.campaigns.conftest import sending_campaign
 
@@ -48,7 +48,7 @@ REPLIES = reverse("campaigns-webhook-replies")
 @pytest.fixture
 def sent_campaign(gateway, consenting, sms_template):
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
     return campaign
 
 
@@ -193,7 +193,7 @@ def test_a_click_is_counted_once_and_redirects_to_the_campaign_link(
 
     template = TemplateFactory(org_unit=county_a, created_by=supervisor_a, body=sms_body("详情 {{ link }} "))
     campaign = sending_campaign(template=template, retailers=consenting, link_url="https://example.com/new")
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
     delivery = Delivery.objects.filter(campaign=campaign).first()
     link = templating.click_url(delivery.pk)
     assert link in gateway.texts[str(delivery.pk)]

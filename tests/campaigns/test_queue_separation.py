@@ -12,7 +12,7 @@ from django.db import connection
 from bench.runner import database_url
 from bench.workers import broker_folders_prepare, celery_processes_stop
 from campaigns.models import Campaign
-from campaigns.services import dispatch
+from campaigns.services.sending import send_tasks_enqueue
 from crm.celery_app import app
 from segmentation.models import ScoringRun
 from segmentation.services import scoring_run_start
@@ -62,7 +62,7 @@ def test_a_campaign_is_sent_on_time_while_a_scoring_run_holds_the_batch_worker(
         template = TemplateFactory(org_unit=county_a, created_by=supervisor_a)
         campaign = sending_campaign(template=template, retailers=retailers)
         started = time.monotonic()
-        dispatch.pumps_enqueue(campaign_id=campaign.pk, count=1)  # autocommit: to the broker at once
+        send_tasks_enqueue(campaign_id=campaign.pk, count=1)  # autocommit: to the broker at once
         wait_for(
             lambda: Campaign.objects.get(pk=campaign.pk).state == Campaign.State.DONE,
             seconds=SEND_WITHIN_SECONDS,

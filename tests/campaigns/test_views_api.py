@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from campaigns.models import Campaign, Delivery, Journey, MessageTemplate
-from campaigns.services import dispatch
 from campaigns.services.campaigns import campaign_start
+from campaigns.services.sending import campaign_send
 from segmentation.segments import segment_create
 from tests.campaigns.factories import sms_body
 from tests.users.factories import SupervisorFactory
@@ -85,7 +85,7 @@ def test_detail_shows_progress_and_a_manager_sees_only_their_retailers_campaigns
     campaign = campaign_create(actor=supervisor_a, data={**data, "quiet_start": None, "quiet_end": None})
     campaign_approve(actor=second_supervisor, campaign=campaign)
     campaign_start(campaign_id=campaign_schedule(actor=supervisor_a, campaign=campaign).pk)
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
 
     page = client_for(supervisor_a).get(campaign.get_absolute_url()).content.decode()
     assert 'id="delivery-counts"' in page
@@ -193,7 +193,7 @@ def test_the_api_runs_a_campaign_through_its_life_and_reports_results(
     )  # never one's own campaign, approved or not
     assert approver.post(f"/api/v1/campaigns/{pk}/launch/").json()["status"] == "scheduled"
     campaign_start(campaign_id=pk)
-    dispatch.campaign_pump(campaign_id=pk)
+    campaign_send(campaign_id=pk)
 
     results = author.get(f"/api/v1/campaigns/{pk}/results/").json()
     assert results["counts"]["states"]["sent"] == 5
@@ -240,7 +240,7 @@ def test_the_send_log_api_is_scoped_and_cursor_paginated(
     from tests.campaigns.conftest import sending_campaign
 
     campaign = sending_campaign(template=sms_template, retailers=consenting)
-    dispatch.campaign_pump(campaign_id=campaign.pk)
+    campaign_send(campaign_id=campaign.pk)
 
     page = api_client_for(manager_a).get("/api/v1/deliveries/", {"page_size": 2}).json()
     assert len(page["results"]) == 2

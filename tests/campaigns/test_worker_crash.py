@@ -39,7 +39,8 @@ from bench.workers import (
 )
 from campaigns.models import Campaign, Delivery
 from campaigns.ratelimit import send_bucket
-from campaigns.services import dispatch
+from campaigns.services.sending import send_tasks_enqueue
+from campaigns.services.snapshot import deliveries_snapshot
 from campaigns.services.ticks import dispatch_tick
 from crm.celery_app import app
 from tests.accounts.factories import RetailerFactory
@@ -107,7 +108,7 @@ def test_a_worker_killed_mid_campaign_leaves_every_recipient_sent_exactly_once(
 
     first = start_worker(gateway, log_path)
     try:
-        dispatch.pumps_enqueue(campaign_id=campaign.pk, count=2)  # autocommit: sent to the broker at once
+        send_tasks_enqueue(campaign_id=campaign.pk, count=2)  # autocommit: sent to the broker at once
         wait_for(
             holding.is_set,
             seconds=FAULT_TIMEOUT_SECONDS,
@@ -198,9 +199,7 @@ def _big_campaign(count: int) -> Campaign:
         purpose=Purpose.NOTICE,
         state=Campaign.State.SENDING,
     )
-    written, _held = dispatch.deliveries_snapshot(
-        campaign=campaign, audience=Retailer.objects.filter(org_unit=unit)
-    )
+    written, _held = deliveries_snapshot(campaign=campaign, audience=Retailer.objects.filter(org_unit=unit))
     assert written == count
     return campaign
 

@@ -157,10 +157,10 @@ def published(monkeypatch):
     app.control.purge()  # what the committed half sent is for no worker
 
 
-def _pumps(**_fixtures):
-    from campaigns.services.dispatch import pumps_enqueue
+def _send_tasks(**_fixtures):
+    from campaigns.services.sending import send_tasks_enqueue
 
-    pumps_enqueue(campaign_id=2**31 - 1, count=2)
+    send_tasks_enqueue(campaign_id=2**31 - 1, count=2)
 
 
 def _award(**_fixtures):
@@ -194,12 +194,12 @@ def _campaign_now(*, supervisor_a, county_a):
 @pytest.mark.parametrize(
     ("service", "tasks"),
     [
-        (_pumps, ["campaigns.pump", "campaigns.pump"]),
+        (_send_tasks, ["campaigns.pump", "campaigns.pump"]),
         (_award, ["loyalty.points_award"]),
         (_scoring, ["segmentation.scoring_run"]),
         (_campaign_now, ["campaigns.start"]),
     ],
-    ids=["pumps_enqueue", "award_created_orders", "scoring_run_start", "campaign_schedule"],
+    ids=["send_tasks_enqueue", "award_created_orders", "scoring_run_start", "campaign_schedule"],
 )
 @pytest.mark.django_db
 def test_a_rolled_back_transaction_enqueues_nothing(

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from campaigns.models import Delivery
-from campaigns.services import dispatch
+from campaigns.services.sending import campaign_send
 from core.links import retailer_link_read
 from feedback.models import SurveyInvitation
 from feedback.portal import SURVEY
@@ -39,7 +39,7 @@ def texts_by_number(gateway, campaign):  # noqa: F811
 
 def test_each_consenting_retailer_gets_its_own_survey_link_and_the_others_nothing(gateway, invited):  # noqa: F811
     survey, _items, consenting, silent, occurrence = invited
-    dispatch.campaign_pump(campaign_id=occurrence.pk)
+    campaign_send(campaign_id=occurrence.pk)
     texts = texts_by_number(gateway, occurrence)
     assert set(texts) == {r.mobile for r in consenting}
     assert Delivery.objects.get(campaign=occurrence, retailer=silent).reason == Delivery.Reason.NO_CONSENT
@@ -52,11 +52,11 @@ def test_each_consenting_retailer_gets_its_own_survey_link_and_the_others_nothin
 
 def test_the_reminder_is_sent_only_to_who_has_not_answered(gateway, invited, supervisor_a):  # noqa: F811
     survey, items, consenting, _silent, occurrence = invited
-    dispatch.campaign_pump(campaign_id=occurrence.pk)
+    campaign_send(campaign_id=occurrence.pk)
     answered = consenting[0]
     invitation = SurveyInvitation.objects.get(survey=survey, retailer=answered)
     data = {f"item_{items[k].pk}": v for k, v in {"s5": "4", "s10": "7", "v5": "5", "nps": "9"}.items()}
     survey_responses.survey_response_submit(invitation_id=invitation.pk, retailer_id=answered.pk, data=data)
     reminder = services.survey_remind(actor=supervisor_a, survey=survey)
-    dispatch.campaign_pump(campaign_id=reminder.pk)
+    campaign_send(campaign_id=reminder.pk)
     assert set(texts_by_number(gateway, reminder)) == {r.mobile for r in consenting[1:]}
