@@ -8,7 +8,9 @@ from rest_framework.routers import DefaultRouter
 from accounts.api import RetailerViewSet
 from accounts.compliance.api import CreditRuleViewSet, ViolationViewSet
 from accounts.imports.api import ImportJobViewSet
-from campaigns.api import CampaignViewSet, DeliveryViewSet, TemplateViewSet
+from campaigns.api.campaigns import CampaignViewSet
+from campaigns.api.deliveries import DeliveryViewSet
+from campaigns.api.templates import TemplateViewSet
 from core.replica import reads_from_replica
 from crm import views
 from feedback.api.complaints import (

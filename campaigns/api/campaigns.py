@@ -1,25 +1,20 @@
-"""REST API: /api/v1/campaigns/ (with approve, launch, pause, resume, cancel and results), /api/v1/templates/
-(with preview) and /api/v1/deliveries/ (the send log, cursor-paginated). The same scoping and services as the
-pages; the gateway's webhooks are plain views in campaigns.public_views."""
+"""REST API of campaigns: create and edit drafts, approve, launch, pause, resume, cancel, results and uplift."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.selectors import retailer_scope
-from campaigns import templating
-from campaigns.models import Campaign, Delivery, MessageTemplate
+from campaigns.api.permissions import ModelPermissions, denied
+from campaigns.models import Campaign, MessageTemplate
 from campaigns.selectors import (
     campaign_conversion,
     campaign_counts,
     campaign_list,
     campaign_seen_whole,
     campaign_uplift_shown,
-    delivery_list,
     template_list,
 )
 from campaigns.services.campaigns import (
@@ -32,24 +27,12 @@ from campaigns.services.campaigns import (
     campaign_schedule,
     campaign_update,
 )
-from campaigns.services.templates import template_create, template_update
 from core.idempotency import IdempotentCreateMixin
-from core.pagination import CursorPage
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from sales.models import Product
 from segmentation.models import Segment
 from users.serializers import user_ref
-
-
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Reads need the view permission too (DRF's default lets any authenticated user read)."""
-
-    perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
-
-
-def _denied(exc: DjangoPermissionDenied):
-    return PermissionDenied(str(exc) or None)
 
 
 class CampaignSerializer(StrictModelSerializer):
@@ -122,7 +105,7 @@ class CampaignSerializer(StrictModelSerializer):
                 actor=self.context["request"].user, data=validated_data, promoted_products=products
             )
         except DjangoPermissionDenied as exc:
-            raise _denied(exc) from exc
+            raise denied(exc) from exc
 
     def update(self, instance, validated_data):
         products = validated_data.pop("promoted_products", None)
@@ -134,7 +117,7 @@ class CampaignSerializer(StrictModelSerializer):
                 promoted_products=products,
             )
         except DjangoPermissionDenied as exc:
-            raise _denied(exc) from exc
+            raise denied(exc) from exc
 
 
 class CampaignFilter(filters.FilterSet):
@@ -211,7 +194,7 @@ class CampaignViewSet(
         try:
             campaign = service(actor=self.request.user, campaign=campaign)
         except DjangoPermissionDenied as exc:
-            raise _denied(exc) from exc
+            raise denied(exc) from exc
         return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=CampaignSerializer)
@@ -265,157 +248,4 @@ class CampaignViewSet(
                 }
         return Response(
             {"counts": counts, "conversion": conversion, "uplift": _uplift_dict(campaign, request.user)}
-        )
-
-
-class TemplateSerializer(StrictModelSerializer):
-    created_by = user_ref()
-
-    class Meta:
-        model = MessageTemplate
-        fields = [
-            "id",
-            "name",
-            "channel",
-            "org_unit",
-            "subject",
-            "body",
-            "html_body",
-            "is_active",
-            "created_by",
-            "updated_at",
-        ]
-        read_only_fields = ["org_unit", "created_by", "updated_at"]
-
-    def create(self, validated_data):
-        try:
-            return template_create(actor=self.context["request"].user, data=validated_data)
-        except DjangoPermissionDenied as exc:
-            raise _denied(exc) from exc
-
-    def update(self, instance, validated_data):
-        try:
-            return template_update(actor=self.context["request"].user, template=instance, data=validated_data)
-        except DjangoPermissionDenied as exc:
-            raise _denied(exc) from exc
-
-
-class TemplatePreviewRequestSerializer(StrictSerializer):
-    retailer = serializers.IntegerField(required=False)
-
-
-class TemplatePreviewSerializer(StrictSerializer):
-    subject = serializers.CharField()
-    text = serializers.CharField()
-    html = serializers.CharField()
-    characters = serializers.IntegerField()
-    segments = serializers.IntegerField()
-    problems = serializers.DictField()
-
-
-class TemplateViewSet(
-    IdempotentCreateMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Message templates of the caller's unit and the units above it. An SMS template is refused (400, with the
-    reason) without the 【signature】 and the opt-out wording. `preview` renders it for one of your retailers."""
-
-    serializer_class = TemplateSerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
-    filterset_fields = ["channel", "is_active"]
-    http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_queryset(self):
-        return template_list(user=self.request.user).order_by("-id")
-
-    @extend_schema(request=TemplatePreviewRequestSerializer, responses=TemplatePreviewSerializer)
-    @action(detail=True, methods=["post"])
-    def preview(self, request, pk=None):
-        template = self.get_object()
-        body = TemplatePreviewRequestSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        retailer = None
-        if body.validated_data.get("retailer"):
-            retailer = (
-                retailer_scope(user=request.user)
-                .select_related("route__manager")
-                .filter(pk=body.validated_data["retailer"])
-                .first()
-            )
-            if retailer is None:
-                raise serializers.ValidationError({"retailer": "没有这位客户，或不在您的辖区内。"})
-        result = templating.preview(
-            channel=template.channel,
-            subject=template.subject,
-            body=template.body,
-            html_body=template.html_body,
-            retailer=retailer,
-        )
-        return Response(
-            {
-                "subject": result.rendered.subject,
-                "text": result.rendered.text,
-                "html": result.rendered.html,
-                "characters": result.characters,
-                "segments": result.segments,
-                "problems": result.problems,
-            }
-        )
-
-
-class DeliveryCursorPagination(CursorPage):
-    page_size = 100
-    max_page_size = 500
-    page_size_query_param = "page_size"
-    ordering = "-id"
-
-
-class DeliverySerializer(StrictModelSerializer):
-    status = serializers.ChoiceField(source="state", choices=Delivery.State.choices, read_only=True)
-
-    class Meta:
-        model = Delivery
-        fields = [
-            "id",
-            "campaign",
-            "retailer",
-            "channel",
-            "status",
-            "reason",
-            "error",
-            "is_holdout",
-            "attempts",
-            "claimed_at",
-            "sent_at",
-            "delivered_at",
-            "clicked_at",
-            "provider_message_id",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-class DeliveryFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(field_name="state", choices=Delivery.State.choices)
-
-    class Meta:
-        model = Delivery
-        fields = ["campaign", "status", "reason", "channel", "retailer"]
-
-
-class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
-    """The send log of the retailers the caller may see (no addresses: those stay in the database)."""
-
-    serializer_class = DeliverySerializer
-    permission_classes = [permissions.IsAuthenticated, ModelPermissions]
-    pagination_class = DeliveryCursorPagination
-    filterset_class = DeliveryFilter
-
-    def get_queryset(self):
-        return delivery_list(user=self.request.user).filter(
-            campaign__in=campaign_list(user=self.request.user).values("id")
         )
