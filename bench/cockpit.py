@@ -74,7 +74,8 @@ def _ensure_data(count: int, stdout) -> float:
 
 def _cockpit_read(unit):
     from cockpit.models import Period
-    from cockpit.selectors import cockpit_get, default_start, league_table
+    from cockpit.selectors.cockpit import cockpit_get, default_start
+    from cockpit.selectors.league import league_table
 
     start = default_start(Period.WEEK)
 
@@ -107,7 +108,7 @@ def _queries(read) -> int:
 def _baseline_read(sql: str, key):
     from cockpit.models import Period
     from cockpit.periods import starts
-    from cockpit.selectors import default_start
+    from cockpit.selectors.cockpit import default_start
 
     weeks = starts(Period.WEEK, default_start(Period.WEEK), WEEKS)
 

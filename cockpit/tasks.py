@@ -3,18 +3,16 @@
 from celery import shared_task
 
 from cockpit.services.digest import weekly_digests_send
-from cockpit.services.notices import notice_email_send
+from cockpit.services.notices import notice_emails_send
 from cockpit.services.reports import monthly_reports_generate
-from cockpit.services.snapshots import kpi_snapshots_refresh_current
+from cockpit.services.snapshots import kpis_refresh_hourly
 from cockpit.services.targets import kpi_alerts_check
 
 
 @shared_task(name="cockpit.kpi_snapshots_refresh", acks_late=True)
 def kpi_snapshots_refresh_task() -> int:
     """Beat, hourly: this and last week's and month's KPIs of every unit and manager; then judge the targets."""
-    written = kpi_snapshots_refresh_current()
-    kpi_alerts_check()
-    return written
+    return kpis_refresh_hourly()
 
 
 @shared_task(name="cockpit.kpi_alerts_check", acks_late=True)
@@ -41,4 +39,4 @@ def monthly_reports_task() -> int:
 )
 def notice_emails_task(notice_ids: list[int]) -> int:
     """Email each notice once (claimed by `emailed_at`); a refused one is given back and the batch retried."""
-    return sum(1 for notice_id in notice_ids if notice_email_send(notice_id=notice_id))
+    return notice_emails_send(notice_ids=notice_ids)

@@ -14,12 +14,24 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cockpit import selectors
 from cockpit.forms import KpiTargetForm, ReportGenerateForm
 from cockpit.kpis import KPIS, LEAGUE_KPIS
 from cockpit.models import Notice, Period
 from cockpit.notices import digest_lines, notice_title
 from cockpit.periods import label, period_start
+from cockpit.selectors.cockpit import (
+    cockpit_get,
+    cockpit_unit,
+    cockpit_units,
+    default_start,
+    rag,
+    shift_start,
+)
+from cockpit.selectors.drill import drill_retailers
+from cockpit.selectors.league import league_table
+from cockpit.selectors.notices import notice_list, notices_unread
+from cockpit.selectors.reports import report_get, report_list
+from cockpit.selectors.targets import alerts_open, target_get, target_list
 from cockpit.services.notices import notices_mark_read
 from cockpit.services.reports import monthly_report_generate, monthly_report_xlsx, report_view
 from cockpit.services.targets import target_delete, target_save
@@ -51,17 +63,17 @@ def _period(request) -> tuple[str, datetime.date]:
     if period not in Period.values:
         period = Period.WEEK
     day = parse_date(request.GET.get("start") or "") if request.GET.get("start") else None
-    start = period_start(period, day) if day else selectors.default_start(period)
+    start = period_start(period, day) if day else default_start(period)
     return period, start
 
 
 def cockpit_context(request) -> dict:
     """What the cockpit page draws, for the home (supervisors) and /cockpit/ (any unit of the user's)."""
-    unit = selectors.cockpit_unit(user=request.user, unit_id=request.GET.get("unit"))
+    unit = cockpit_unit(user=request.user, unit_id=request.GET.get("unit"))
     period, start = _period(request)
-    cockpit = selectors.cockpit_get(unit=unit, period=period, start=start)
+    cockpit = cockpit_get(unit=unit, period=period, start=start)
     sort = request.GET.get("sort") if request.GET.get("sort") in LEAGUE_KPIS else "order_rate"
-    managers = selectors.league_table(unit=unit, by="manager", period=period, start=start, sort=sort)
+    managers = league_table(unit=unit, by="manager", period=period, start=start, sort=sort)
     show_all = bool(request.GET.get("all"))
     chart = {
         "labels": cockpit.labels,
@@ -76,25 +88,23 @@ def cockpit_context(request) -> dict:
     return {
         "cockpit": cockpit,
         "unit": unit,
-        "units": selectors.cockpit_units(user=request.user),
+        "units": cockpit_units(user=request.user),
         "period": period,
         "period_label": label(period, start),
-        "previous_start": selectors.shift_start(period, start, -1),
-        "next_start": selectors.shift_start(period, start, 1),
+        "previous_start": shift_start(period, start, -1),
+        "next_start": shift_start(period, start, 1),
         "league_kpis": [KPIS[c] for c in LEAGUE_KPIS],
         "sort": sort,
-        "league_units": selectors.league_table(unit=unit, by="unit", period=period, start=start, sort=sort),
+        "league_units": league_table(unit=unit, by="unit", period=period, start=start, sort=sort),
         "league_managers": managers if show_all else managers[:LEAGUE_ROWS],
         "league_managers_more": 0 if show_all else max(0, len(managers) - LEAGUE_ROWS),
         "alerts": [
             (a, KPIS[a.target.kpi].label if a.target.kpi in KPIS else a.target.kpi)
-            for a in selectors.alerts_open(unit=unit)[:10]
+            for a in alerts_open(unit=unit)[:10]
         ],
         # alerts are listed above as they stand; the notices add the digests and reports
         "notices": [
-            (n, notice_title(n))
-            for n in selectors.notices_unread(user=request.user)
-            if n.kind != Notice.Kind.ALERT
+            (n, notice_title(n)) for n in notices_unread(user=request.user) if n.kind != Notice.Kind.ALERT
         ],
         "chart": chart,
         "today": timezone.localdate(),
@@ -130,7 +140,7 @@ def drill_retailers_view(request):
         raise Http404
     org_unit_id = request.GET.get("org_unit") or None
     manager_id = request.GET.get("manager") or None
-    unit = selectors.cockpit_unit(user=request.user, unit_id=org_unit_id) if org_unit_id else None
+    unit = cockpit_unit(user=request.user, unit_id=org_unit_id) if org_unit_id else None
     manager = None
     if manager_id:
         from users.selectors import managers_visible
@@ -142,7 +152,7 @@ def drill_retailers_view(request):
         )
         if manager is None:
             raise Http404
-    rows, more = selectors.drill_retailers(
+    rows, more = drill_retailers(
         user=request.user,
         show=show,
         start=start,
@@ -177,7 +187,7 @@ def drill_retailers_view(request):
 @staff_lead_required
 @require_http_methods(["GET", "POST"])
 def target_list_view(request):
-    units = selectors.cockpit_units(user=request.user)
+    units = cockpit_units(user=request.user)
     if request.method == "POST":
         form = KpiTargetForm(request.POST, units=units)
         if form.is_valid():
@@ -192,12 +202,12 @@ def target_list_view(request):
         form = KpiTargetForm(
             units=units,
             initial={
-                "org_unit": selectors.cockpit_unit(user=request.user).pk,
+                "org_unit": cockpit_unit(user=request.user).pk,
                 "kpi": request.GET.get("kpi") or "order_rate",
-                "starts_on": selectors.default_start(Period.WEEK),
+                "starts_on": default_start(Period.WEEK),
             },
         )
-    targets = list(selectors.target_list(user=request.user))
+    targets = list(target_list(user=request.user))
     rows = _target_rows(targets)
     return render(request, "cockpit/target_list.html", {"form": form, "rows": rows})
 
@@ -210,7 +220,7 @@ def _target_rows(targets) -> list[dict]:
     rows = []
     by_period: dict[str, dict] = {}
     for period in Period.values:
-        start = selectors.default_start(period)
+        start = default_start(period)
         by_period[period] = {
             (unit_id, code): value_of(num, den)
             for unit_id, code, num, den in KpiSnapshot.objects.filter(
@@ -230,7 +240,7 @@ def _target_rows(targets) -> list[dict]:
                 "kpi": kpi,
                 "goal": display(kpi, float(target.value) * target_scale(kpi)),
                 "value": display(kpi, value),
-                "status": selectors.rag(kpi, value, target),
+                "status": rag(kpi, value, target),
             }
         )
     return rows
@@ -239,8 +249,8 @@ def _target_rows(targets) -> list[dict]:
 @staff_lead_required
 @require_http_methods(["GET", "POST"])
 def target_edit_view(request, pk):
-    target = selectors.target_get(user=request.user, target_id=pk)
-    units = selectors.cockpit_units(user=request.user)
+    target = target_get(user=request.user, target_id=pk)
+    units = cockpit_units(user=request.user)
     form = KpiTargetForm(request.POST or None, instance=target, units=units)
     if request.method == "POST" and form.is_valid():
         try:
@@ -256,7 +266,7 @@ def target_edit_view(request, pk):
 @staff_lead_required
 @require_POST
 def target_delete_view(request, pk):
-    target = selectors.target_get(user=request.user, target_id=pk)
+    target = target_get(user=request.user, target_id=pk)
     target_delete(actor=request.user, target=target)
     messages.success(request, _("目标已删除。"))
     return redirect("cockpit:target-list")
@@ -265,7 +275,7 @@ def target_delete_view(request, pk):
 @staff_lead_required
 @require_GET
 def notice_list_view(request):
-    notices = list(selectors.notice_list(user=request.user)[:50])
+    notices = list(notice_list(user=request.user)[:50])
     rows = [
         {"notice": n, "title": notice_title(n), "lines": digest_lines(n) if n.kind == "digest" else []}
         for n in notices
@@ -288,7 +298,7 @@ def notice_read_view(request):
 @require_http_methods(["GET", "POST"])
 @reads_from_replica
 def report_list_view(request):
-    units = selectors.cockpit_units(user=request.user)
+    units = cockpit_units(user=request.user)
     if request.method == "POST":
         form = ReportGenerateForm(request.POST, units=units)
         if form.is_valid():
@@ -301,11 +311,11 @@ def report_list_view(request):
         form = ReportGenerateForm(
             units=units,
             initial={
-                "org_unit": selectors.cockpit_unit(user=request.user).pk,
+                "org_unit": cockpit_unit(user=request.user).pk,
                 "month": last_month.strftime("%Y-%m"),
             },
         )
-    reports = selectors.report_list(user=request.user)[:50]
+    reports = report_list(user=request.user)[:50]
     return render(request, "cockpit/report_list.html", {"form": form, "reports": reports})
 
 
@@ -313,7 +323,7 @@ def report_list_view(request):
 @require_GET
 @reads_from_replica
 def report_detail_view(request, pk):
-    report = selectors.report_get(user=request.user, report_id=pk)
+    report = report_get(user=request.user, report_id=pk)
     return render(request, "cockpit/report_detail.html", {"report": report, "data": report_view(report.data)})
 
 
@@ -321,7 +331,7 @@ def report_detail_view(request, pk):
 @require_GET
 @reads_from_replica
 def report_xlsx_view(request, pk):
-    report = selectors.report_get(user=request.user, report_id=pk)
+    report = report_get(user=request.user, report_id=pk)
     spool = monthly_report_xlsx(report=report)
     filename = f"monthly-report-{report.org_unit_id}-{report.month:%Y-%m}.xlsx"
     return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

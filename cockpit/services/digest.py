@@ -15,7 +15,7 @@ TOP_ITEMS = 10
 
 def digest_params(*, supervisor: User, today: datetime.date | None = None) -> dict:
     """The digest of the supervisor's unit for the last complete week, as notice parameters."""
-    from cockpit.selectors import RED, cockpit_get, cockpit_unit, default_start
+    from cockpit.selectors.cockpit import RED, cockpit_get, cockpit_unit, default_start
     from feedback.selectors.complaints import complaint_scope, overdue_q
     from segmentation.models import RetailerScore, ScoringEvent
 
@@ -82,7 +82,7 @@ def digest_params(*, supervisor: User, today: datetime.date | None = None) -> di
 
 def weekly_digests_send(*, today: datetime.date | None = None) -> int:
     """One digest per active supervisor with a unit and per week (a second run the same week sends nothing)."""
-    from cockpit.selectors import default_start
+    from cockpit.selectors.cockpit import default_start
     from cockpit.services.notices import notices_create
 
     today = today or timezone.localdate()

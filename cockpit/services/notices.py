@@ -58,6 +58,12 @@ def notice_email_send(*, notice_id: int) -> bool:
     return True
 
 
+def notice_emails_send(*, notice_ids: Iterable[int]) -> int:
+    """Email each of these notices once (notice_email_send); a refusal propagates after giving its claim back, so a
+    retry of the whole batch sends only what is left. Returns how many were emailed."""
+    return sum(1 for notice_id in notice_ids if notice_email_send(notice_id=notice_id))
+
+
 def notices_mark_read(*, user: User, notice_ids: Iterable[int] | None = None) -> int:
     qs = Notice.objects.filter(recipient=user, read_at__isnull=True)
     if notice_ids is not None:

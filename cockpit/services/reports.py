@@ -26,7 +26,8 @@ def monthly_report_generate(
     month has none) and the month's complaints, survey responses and alerts. With `notify`, the unit's supervisor
     is told once per report: a rebuild of a month already reported (beat run twice, a manual refresh) tells no
     one again."""
-    from cockpit.selectors import cockpit_get, league_table
+    from cockpit.selectors.cockpit import cockpit_get
+    from cockpit.selectors.league import league_table
     from cockpit.services.snapshots import kpi_snapshots_refresh
     from feedback.models import Complaint, SurveyAreaScore
 

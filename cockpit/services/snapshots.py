@@ -19,6 +19,7 @@ from campaigns.services.uplift import campaign_uplifts_refresh
 from cockpit.kpis import KPIS
 from cockpit.models import KpiSnapshot, Period
 from cockpit.periods import aware, period_end, period_start, quarter_label, shift
+from cockpit.services.targets import kpi_alerts_check
 from users.models import OrgUnit
 
 TREND_LENGTH = 13  # the 12 periods of the trend line and the one before, for the first change
@@ -332,4 +333,13 @@ def kpi_snapshots_refresh_current(*, today: datetime.date | None = None, backfil
             start = shift(period, current, n)
             if n >= -1 or start not in have:
                 written += kpi_snapshots_refresh(period=period, start=start)
+    return written
+
+
+def kpis_refresh_hourly() -> int:
+    """The hourly beat's work: this and last week's and month's KPIs of every unit and manager
+    (kpi_snapshots_refresh_current), then the targets judged against them (kpi_alerts_check). Returns the rows
+    written."""
+    written = kpi_snapshots_refresh_current()
+    kpi_alerts_check()
     return written

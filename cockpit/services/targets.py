@@ -55,7 +55,7 @@ def kpi_alerts_check(*, today: datetime.date | None = None) -> dict:
     opens one (claimed by a unique partial index, so two workers never notify twice) and notifies the unit's
     supervisor in-app and by email; an open alert whose KPI is out of red is closed, so the next crossing
     notifies again. Returns the counts."""
-    from cockpit.selectors import RED, default_start, rag, targets_effective
+    from cockpit.selectors.cockpit import RED, default_start, rag, targets_effective
     from cockpit.services.notices import notices_create
     from feedback.selectors.complaints import unit_supervisor
 

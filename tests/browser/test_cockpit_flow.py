@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Retailer
 from cockpit.models import Period
-from cockpit.selectors import default_start
+from cockpit.selectors.cockpit import default_start
 from cockpit.services.snapshots import kpi_snapshots_refresh
 from cockpit.services.targets import target_save
 from sales.models import RetailerPeriodSummary

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Retailer
 from cockpit.models import Period
-from cockpit.selectors import default_start
+from cockpit.selectors.cockpit import default_start
 from sales.models import RetailerPeriodSummary
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import smtp_server  # noqa: F401 - a fixture (the local SMTP server)

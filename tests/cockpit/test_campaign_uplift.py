@@ -9,7 +9,7 @@ import pytest
 
 from campaigns.models import Campaign, CampaignUplift
 from cockpit.models import KpiSnapshot, Period
-from cockpit.selectors import cockpit_get
+from cockpit.selectors.cockpit import cockpit_get
 from cockpit.services.snapshots import kpi_snapshots_refresh
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 

@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from cockpit.models import KpiSnapshot, Period
-from cockpit.selectors import cockpit_get, league_table
+from cockpit.selectors.cockpit import cockpit_get
+from cockpit.selectors.league import league_table
 from cockpit.services.snapshots import kpi_snapshots_refresh, kpi_snapshots_refresh_current
 from feedback.models import Complaint
 from segmentation.models import ScoringEvent

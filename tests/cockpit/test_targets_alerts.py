@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from cockpit.kpis import KPIS
 from cockpit.models import KpiAlert, KpiTarget, Notice, Period
-from cockpit.selectors import AMBER, GREEN, RED, rag
+from cockpit.selectors.cockpit import AMBER, GREEN, RED, rag
 from cockpit.services.snapshots import kpi_snapshots_refresh
 from cockpit.services.targets import kpi_alerts_check, target_save
 from sales.models import RetailerPeriodSummary

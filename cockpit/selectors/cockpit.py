@@ -1,18 +1,17 @@
-"""Reads of the cockpit: a unit's KPIs with the previous period, the trend and the target; league tables of
-departments and managers; targets, alerts, notices and reports. Every read is a few indexed queries over
-KpiSnapshot (kept by beat), never over orders."""
+"""A unit's cockpit: its KPIs with the previous period, the trend and the target, and the units a user may open.
+Every read is a few indexed queries over KpiSnapshot (kept by beat), never over orders."""
 
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from cockpit.kpis import KPIS, LEAGUE_KPIS, Kpi, display, drill_url, target_scale, value_of
-from cockpit.models import KpiAlert, KpiSnapshot, KpiTarget, MonthlyReport, Notice, Period
+from cockpit.kpis import KPIS, Kpi, display, drill_url, target_scale, value_of
+from cockpit.models import KpiSnapshot, KpiTarget, Period
 from cockpit.periods import label, period_end, period_start, shift, starts
 from users.models import OrgUnit, User
 from users.selectors import org_units_visible
@@ -224,182 +223,6 @@ def cockpit_get(*, unit: OrgUnit, period: str = Period.WEEK, start: datetime.dat
         computed_at=computed_at,
         groups=list(groups.items()),
     )
-
-
-@dataclass
-class LeagueRow:
-    key: int
-    name: str
-    cells: list[tuple[str, str | None, str]]  # shown value, status, drill URL
-    sort_value: float | None
-
-
-def league_table(
-    *, unit: OrgUnit, by: str, period: str, start: datetime.date, kpis=LEAGUE_KPIS, sort: str = "order_rate"
-) -> list[LeagueRow]:
-    """The unit's departments (its child units) or its customer managers ranked on the same KPIs, best first,
-    each cell with its red/amber/green against that unit's target. Two queries."""
-    end = period_end(period, start) - datetime.timedelta(days=1)
-    if by == "unit":
-        owners = {u.pk: u.name for u in OrgUnit.objects.filter(parent=unit).only("name")}
-        owner_field = "org_unit_id"
-        targets = targets_effective(unit_ids=list(owners), period=period, start=start)
-    else:
-        owners = {
-            u.pk: str(u)
-            for u in User.objects.filter(
-                role=User.Role.MANAGER, is_active=True, org_unit__path__startswith=unit.path
-            ).only("username", "display_name")
-        }
-        owner_field = "manager_id"
-        targets = {}
-    values: dict[int, dict[str, float | None]] = {key: {} for key in owners}
-    rows = KpiSnapshot.objects.filter(
-        **{f"{owner_field}__in": list(owners)}, period=period, period_start=start, kpi__in=kpis
-    ).values_list(owner_field, "kpi", "num", "den")
-    for owner_id, code, num, den in rows:
-        values[owner_id][code] = value_of(num, den)
-    table = []
-    for owner_id, name in owners.items():
-        cells = []
-        for code in kpis:
-            kpi = KPIS[code]
-            value = values[owner_id].get(code)
-            who = (
-                {"org_unit_id": owner_id, "manager_id": None}
-                if by == "unit"
-                else {
-                    "org_unit_id": None,
-                    "manager_id": owner_id,
-                }
-            )
-            cells.append(
-                (
-                    display(kpi, value),
-                    rag(kpi, value, targets.get((owner_id, code))),
-                    drill_url(kpi, start=start, end=end, **who),
-                )
-            )
-        table.append(LeagueRow(key=owner_id, name=name, cells=cells, sort_value=values[owner_id].get(sort)))
-    higher = KPIS[sort].higher_is_better
-    table.sort(key=lambda r: (r.sort_value is None, -(r.sort_value or 0) if higher else (r.sort_value or 0)))
-    return table
-
-
-def target_list(*, user: User) -> QuerySet[KpiTarget]:
-    return KpiTarget.objects.filter(org_unit__in=cockpit_units(user=user)).select_related("org_unit")
-
-
-def target_get(*, user: User, target_id: int) -> KpiTarget:
-    try:
-        return target_list(user=user).get(pk=target_id)
-    except KpiTarget.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-def alerts_open(*, unit: OrgUnit) -> QuerySet[KpiAlert]:
-    return KpiAlert.objects.filter(
-        recovered_at__isnull=True, target__org_unit__path__startswith=unit.path
-    ).select_related("target__org_unit")
-
-
-def notice_list(*, user: User) -> QuerySet[Notice]:
-    return Notice.objects.filter(recipient=user)
-
-
-def notices_unread(*, user: User, limit: int = 5) -> list[Notice]:
-    return list(Notice.objects.filter(recipient=user, read_at__isnull=True)[:limit])
-
-
-def report_list(*, user: User) -> QuerySet[MonthlyReport]:
-    return MonthlyReport.objects.filter(org_unit__in=cockpit_units(user=user)).select_related("org_unit")
-
-
-def report_get(*, user: User, report_id: int) -> MonthlyReport:
-    try:
-        return report_list(user=user).get(pk=report_id)
-    except MonthlyReport.DoesNotExist as exc:
-        raise Http404 from exc
-
-
-DRILL_SHOWS = ("not_ordered", "ordered", "new", "at_risk", "lost", "reactivated")
-DRILL_LIMIT = 200
-
-
-def drill_retailers(
-    *,
-    user: User,
-    show: str,
-    start: datetime.date,
-    end: datetime.date,
-    org_unit_id: int | None = None,
-    manager_id: int | None = None,
-):
-    """The retailers behind a sales or lifecycle number, in the user's scope: (first DRILL_LIMIT rows, count).
-    Read through the weekly/monthly summaries and the scoring run's tables, never the order lines."""
-    from django.db.models import Exists, OuterRef, Subquery
-
-    from accounts.selectors import retailer_scope
-    from sales.models import RetailerPeriodSummary
-    from segmentation.models import RetailerScore, ScoringEvent
-
-    if show not in DRILL_SHOWS:
-        raise Http404
-    qs = retailer_scope(user=user).select_related("route__manager", "org_unit")
-    if org_unit_id:
-        qs = qs.filter(org_unit__path__contains=f"/{int(org_unit_id)}/")
-    if manager_id:
-        qs = qs.filter(route__manager_id=manager_id)
-    if show in ("ordered", "not_ordered"):
-        period = Period.WEEK if (end - start).days <= 6 else Period.MONTH
-        summaries = RetailerPeriodSummary.objects.filter(
-            retailer=OuterRef("pk"), period=period, period_start=period_start(period, start)
-        )
-        bought = Exists(summaries.filter(order_count__gt=0))
-        qs = qs.annotate(
-            period_cartons=Subquery(summaries.values("cartons")[:1]),
-            period_amount=Subquery(summaries.values("amount_fen")[:1]),
-        )
-        if show == "ordered":
-            qs = qs.filter(bought).order_by("-period_amount", "pk")
-        else:
-            qs = qs.filter(~bought, status="active")
-    elif show == "new":
-        qs = qs.filter(
-            Exists(
-                RetailerScore.objects.filter(
-                    retailer=OuterRef("pk"), first_order_on__gte=start, first_order_on__lte=end
-                )
-            )
-        ).order_by("shop_name", "pk")
-    else:
-        kind = {
-            "at_risk": ScoringEvent.Kind.BECAME_AT_RISK,
-            "lost": ScoringEvent.Kind.BECAME_LOST,
-            "reactivated": ScoringEvent.Kind.REACTIVATED,
-        }[show]
-        from cockpit.periods import aware
-
-        qs = qs.filter(
-            Exists(
-                ScoringEvent.objects.filter(
-                    retailer=OuterRef("pk"),
-                    kind=kind,
-                    at__gte=aware(start),
-                    at__lt=aware(end + datetime.timedelta(days=1)),
-                )
-            )
-        ).order_by("shop_name", "pk")
-    scores = RetailerScore.objects.filter(retailer=OuterRef("pk"))
-    qs = qs.annotate(
-        last_order_on=Subquery(scores.values("last_order_on")[:1]),
-        lifecycle=Subquery(scores.values("lifecycle")[:1]),
-    )
-    if show == "not_ordered":
-        # the longest silent first: the shops to call before the next order day
-        qs = qs.order_by(F("last_order_on").asc(nulls_first=True), "pk")
-    rows = list(qs[: DRILL_LIMIT + 1])
-    return rows[:DRILL_LIMIT], len(rows) > DRILL_LIMIT
 
 
 def shift_start(period: str, start: datetime.date, n: int) -> datetime.date:
