@@ -1,7 +1,7 @@
 """Production: every secret from the environment with no default; HTTPS behind a proxy."""
 
 from crm.settings.base import *  # noqa: F403
-from crm.settings.base import env
+from crm.settings.env import env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")

@@ -6,7 +6,8 @@ import stat
 
 from django.conf import settings
 
-from crm.settings.base import DATA_DIR, _local_secret_key
+from crm.settings.env import DATA_DIR
+from crm.settings.web import _local_secret_key
 
 
 def test_a_key_is_made_once_private_and_reused(tmp_path):

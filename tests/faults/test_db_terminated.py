@@ -8,7 +8,7 @@ its UPDATE reaches after its first INSERTs, or a uniqueness claim its INSERT …
 watcher sees the operation's backend waiting on that lock (pg_stat_activity), terminates it, then lets go.
 
 The web part: a gunicorn process holding its persistent connection (CONN_MAX_AGE) has every backend terminated,
-and the very next request is served, not a 500: Django's CONN_HEALTH_CHECKS (on in crm/settings/base.py) checks a
+and the very next request is served, not a 500: Django's CONN_HEALTH_CHECKS (on in crm/settings/web.py) checks a
 reused connection at the start of each request and reconnects; without it that request would fail."""
 
 import datetime
