@@ -35,10 +35,10 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.imports import MemoryWatch
 from bench.runner import (
     SCALES,
     BenchError,
+    MemoryWatch,
     analyze,
     ensure_retailers,
     environment,

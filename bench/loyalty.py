@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from bench.imports import MemoryWatch
-from bench.runner import SCALES, BenchError, analyze, environment, timed
+from bench.runner import SCALES, BenchError, MemoryWatch, analyze, environment, timed
 
 MAX_REPETITIONS = 3
 RATIO_MAX = 2.0

@@ -24,7 +24,9 @@ from pathlib import Path
 
 from django.db import connection
 
-from bench import imports, rescore
+from bench import rescore
+from bench.imports.benchmark import import_file, import_user
+from bench.imports.files import RETAILER_HEADER, cleanup, ensure_org_and_products, retailer_rows, write_csv
 from bench.runner import (
     SCALES,
     BenchError,
@@ -62,7 +64,7 @@ def child_measure(what: str, *, path: str | None = None) -> dict:
     elif what == "import":
         if not path:
             raise BenchError("an import child needs the file to import")
-        _seconds, job = imports.import_file(Path(path), "retailers", imports.import_user())
+        _seconds, job = import_file(Path(path), "retailers", import_user())
         rows = job.created_count
     elif what != "baseline":
         raise BenchError(f"unknown measure '{what}'")
@@ -128,17 +130,17 @@ def run(*, scale: str, iterations: int = 1, seed: int = 20261123, stdout=None) -
 
     count = SIZES[scale]
     seed_seconds = rescore.ensure_history(count, weeks=WEEKS, stdout=stdout)
-    imports.ensure_org_and_products(stdout)
-    imports.import_user()  # no admin to import as: say so here rather than from the child
+    ensure_org_and_products(stdout)
+    import_user()  # no admin to import as: say so here rather than from the child
     analyze(*rescore.TABLES)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        imports.cleanup()  # an earlier run's imported retailers
+        cleanup()  # an earlier run's imported retailers
         retailer_file = folder / "retailers.csv"
-        written = imports.write_csv(
+        written = write_csv(
             retailer_file,
-            imports.RETAILER_HEADER,
-            imports.retailer_rows(count, random.Random(seed)),
+            RETAILER_HEADER,
+            retailer_rows(count, random.Random(seed)),
             "gbk",
         )
         try:
@@ -147,7 +149,7 @@ def run(*, scale: str, iterations: int = 1, seed: int = 20261123, stdout=None) -
             scoring = _child("rescore", folder)
             imported = _child("import", folder, path=retailer_file)
         finally:
-            imports.cleanup()
+            cleanup()
     if imported["rows"] != written:
         raise BenchError(f"expected {written:,} retailers imported, the import created {imported['rows']:,}")
     measured = {"rescore": _measure(scoring, baseline), "import": _measure(imported, baseline)}

@@ -13,8 +13,7 @@ import time
 from django.core.management import call_command
 from django.db import connection
 
-from bench.imports import MemoryWatch
-from bench.runner import SCALES, BenchError, analyze, environment, timed
+from bench.runner import SCALES, BenchError, MemoryWatch, analyze, environment, timed
 
 WEEKS = 52
 MAX_REPETITIONS = 3

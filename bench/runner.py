@@ -7,6 +7,7 @@ import os
 import platform
 import resource
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,6 +85,33 @@ def rss_mb() -> float:
     import psutil
 
     return psutil.Process().memory_info().rss / (1024 * 1024)
+
+
+class MemoryWatch:
+    """Sample this process's RSS every 20 ms while a block runs; report the peak above the starting level."""
+
+    def __init__(self):
+        self.start = self.peak = 0.0
+        self._stop = threading.Event()
+
+    def __enter__(self):
+        self.start = self.peak = rss_mb()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
+
+    @property
+    def growth_mb(self) -> float:
+        return round(self.peak - self.start, 1)
 
 
 def ensure_retailers(count: int, *, stdout=None) -> float:

@@ -8,7 +8,7 @@ import json
 from django.core.management import call_command
 
 from accounts.models import Retailer
-from bench.imports import BENCH_PREFIX, cleanup
+from bench.imports.files import BENCH_PREFIX, cleanup
 from sales.allocation.models import AllocationExcess, AllocationPlan
 from sales.models import Order, OrderLine, Product
 from tests.accounts.factories import RetailerFactory

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from accounts.imports.models import ImportJob
 from accounts.models import Retailer
 from bench import memory
-from bench.imports import BENCH_PREFIX
+from bench.imports.files import BENCH_PREFIX
 from segmentation.models import ScoringRun
 
 RETAILERS = 150

@@ -25,7 +25,7 @@ BENCHMARKS = {
     "cockpit": "bench.cockpit",
     "dispatch": "bench.dispatch",
     "field": "bench.field",
-    "import": "bench.imports",
+    "import": "bench.imports.benchmark",
     "loyalty": "bench.loyalty",
     "memory": "bench.memory",
     "rescore": "bench.rescore",
