@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from accounts.models import Retailer
-from bench import field
+from bench.field import benchmark, phone
 from bench.runner import SCALES
 from feedback.models import Complaint, ComplaintEscalation, Notification
 from sales.allocation.models import AllocationPlan
@@ -30,8 +30,8 @@ def seeded_categories(db):
 
 
 def test_field_bench_smoke(db, tmp_path, monkeypatch):
-    monkeypatch.setitem(field.COMPLAINTS, "tiny", 30)
-    monkeypatch.setattr(field, "MANAGERS_SAMPLED", 4)
+    monkeypatch.setitem(benchmark.COMPLAINTS, "tiny", 30)
+    monkeypatch.setattr(phone, "MANAGERS_SAMPLED", 4)
     path = tmp_path / "field.json"
     call_command("bench", "field", "--scale", "tiny", "--iterations", "8", "--json", str(path))
     result = json.loads(path.read_text(encoding="utf-8"))
@@ -60,8 +60,8 @@ def test_field_bench_smoke(db, tmp_path, monkeypatch):
     assert result["peak_rss_mb"] > 0
     route = result["measures"]["route_plan"]
     assert route["stops"] == 40
-    assert route["measured"]["n"] == route["baseline"]["n"] == field.ROUTE_LAYOUTS
-    assert route["measured"]["p95"] <= field.ROUTE_TARGET_SECONDS
+    assert route["measured"]["n"] == route["baseline"]["n"] == phone.ROUTE_LAYOUTS
+    assert route["measured"]["p95"] <= phone.ROUTE_TARGET_SECONDS
     assert route["shorter_than_greedy_pct"] > 0
     sync = result["measures"]["offline_sync"]
     assert (sync["visits"], sync["created"]) == (50, 50)
@@ -72,16 +72,16 @@ def test_field_bench_smoke(db, tmp_path, monkeypatch):
     assert not Complaint.objects.exists()
     assert not ComplaintEscalation.objects.exists()
     assert not Notification.objects.exists()
-    assert AllocationPlan.objects.filter(notes=field.PLAN_NOTES, state="published").count() == 1
+    assert AllocationPlan.objects.filter(notes=benchmark.PLAN_NOTES, state="published").count() == 1
     plans = VisitPlan.objects.count()
     call_command("bench", "field", "--scale", "tiny", "--iterations", "4", "--json", str(path))
     assert VisitPlan.objects.count() == plans  # idempotent setup: nothing made twice
-    assert AllocationPlan.objects.filter(notes=field.PLAN_NOTES).count() == 1
+    assert AllocationPlan.objects.filter(notes=benchmark.PLAN_NOTES).count() == 1
 
 
 def test_field_bench_fails_when_the_repeat_sweep_escalates_again(db, tmp_path, monkeypatch):
-    monkeypatch.setitem(field.COMPLAINTS, "tiny", 5)
-    monkeypatch.setattr(field, "MANAGERS_SAMPLED", 2)
+    monkeypatch.setitem(benchmark.COMPLAINTS, "tiny", 5)
+    monkeypatch.setattr(phone, "MANAGERS_SAMPLED", 2)
     sweep = iter([10, 3])
     monkeypatch.setattr("feedback.services.complaints_escalate", lambda: next(sweep))
     path = tmp_path / "field.json"

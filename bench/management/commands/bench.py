@@ -24,7 +24,7 @@ BENCHMARKS = {
     "api": "bench.api",
     "cockpit": "bench.cockpit",
     "dispatch": "bench.dispatch",
-    "field": "bench.field",
+    "field": "bench.field.benchmark",
     "import": "bench.imports.benchmark",
     "loyalty": "bench.loyalty",
     "memory": "bench.memory",
