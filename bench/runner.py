@@ -19,6 +19,10 @@ from django.db import connection
 SCALES: dict[str, int] = {"tiny": 2_000, "small": 10_000, "province": 100_000}
 
 
+class LoadError(Exception):
+    """The load test could not run (no Redis, gunicorn did not start, no one to log in as)."""
+
+
 class BenchError(Exception):
     """A benchmark found the app misbehaving (e.g. an unfiltered COUNT(*)) or could not run: exit non-zero.
     `result`, when given, holds the figures measured before the failure; the command writes them with ok=false."""

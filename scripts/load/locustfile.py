@@ -34,9 +34,9 @@ tests/load/test_load_smoke.py; by hand:
     python -m locust -f scripts/load/locustfile.py --headless -u 20 -r 1 -t 120s --host http://127.0.0.1:8000
 
 Request names are the page types (`daily list`, `portrait`, `visit record`, …) so the statistics come per type.
-LOAD_RECORD (a file path): every request is also written there as `start,name,ms,ok` (bench.load computes the
+LOAD_RECORD (a file path): every request is also written there as `start,name,ms,ok` (bench.load.measures computes the
 figures of the steady part of the run from it). Every request carries its page type in X-Load-Page, which the
-timed server of bench.load_wsgi reads to split server time per page type.
+timed server of bench.load.wsgi reads to split server time per page type.
 """
 
 import itertools
@@ -67,7 +67,7 @@ THINK_SCALE = float(os.environ.get("LOAD_THINK_SCALE", "1"))
 MANAGER_PAUSE = (10.0, 30.0)
 SUPERVISOR_PAUSE = (5.0, 15.0)
 INTEGRATION_PAUSE = 1.0
-# the product's FIELD_OFFLINE_REFRESH_SECONDS (bench.load passes the configured one; then the list's answer says)
+# the product's FIELD_OFFLINE_REFRESH_SECONDS (bench.load.run passes the configured one; then the list's answer says)
 PRECACHE_SECONDS = float(os.environ.get("LOAD_PRECACHE_SECONDS", "3600"))
 BROWSER_CONNECTIONS = 6  # what a browser opens to one host over HTTP/1.1
 VISIBLE_SEGMENT_CARDS = 10
@@ -78,7 +78,7 @@ RECORD_PATH = os.environ.get("LOAD_RECORD", "")
 _managers = itertools.cycle(MANAGERS or ["manager"])
 _supervisors = itertools.cycle(SUPERVISORS or ["supervisor"])
 _lock = threading.Lock()
-# Single-use recovery codes per login whose role needs two-factor ({"username": [codes]}, made by bench.load for the
+# Single-use recovery codes per login whose role needs two-factor ({"username": [codes]}, made by bench.load.logins for the
 # run): each simulated login types one, as a person would a code from their list.
 _otp_codes = json.loads(os.environ.get("LOAD_OTP_CODES") or "{}")
 _requests = itertools.count(1)

@@ -1,8 +1,9 @@
 """The figures `manage.py load_test` reports, from made-up records: the steady window, the send rate beside the
 load and the capacity."""
 
-from bench.load import capacity, percentile, target_met, window_stats
-from bench.load_campaign import send_figures
+from bench.load.campaign import send_figures
+from bench.load.measures import percentile, window_stats
+from bench.load.report import capacity, target_met
 
 
 def test_percentile_is_the_nearest_rank():

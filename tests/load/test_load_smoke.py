@@ -53,7 +53,7 @@ def staff(dept_a, route_a, supervisor_a, county_a, integration_user):
     segment_create(
         user=supervisor_a, name="老城全部", org_unit=county_a, definition={"op": "and", "rules": []}
     )
-    from bench.load import second_factor_codes
+    from bench.load.logins import second_factor_codes
     from users.services import api_token_create
 
     _token, key = api_token_create(user=integration_user, name="load smoke")

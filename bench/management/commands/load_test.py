@@ -1,13 +1,15 @@
 """`manage.py load_test [--users N[,N…] --seconds S …]`: the Locust load test against gunicorn on the production
 settings at the configured database, with a campaign sending beside it (`make load`). Several user counts (e.g.
 `--users 25,50,100,200`) run one after the other and end with the capacity: the most users whose pages were all
-under the p95 target. See bench/load.py and the README's "Load test"."""
+under the p95 target. See bench/load/ and the README's "Load test"."""
 
 import os
 
 from django.core.management.base import BaseCommand, CommandError
 
-from bench import load
+from bench.load.report import capacity, capacity_lines, summary_lines, write_json
+from bench.load.run import run as load_run
+from bench.runner import LoadError
 
 
 class Command(BaseCommand):
@@ -55,7 +57,7 @@ class Command(BaseCommand):
         results = []
         for users in counts:
             try:
-                result = load.run(
+                result = load_run(
                     users=users,
                     seconds=options["seconds"],
                     ramp_seconds=options["ramp_seconds"],
@@ -67,14 +69,14 @@ class Command(BaseCommand):
                     think_scale=options["think_scale"],
                     stdout=self.stdout,
                 )
-            except load.LoadError as exc:
+            except LoadError as exc:
                 raise CommandError(str(exc)) from exc
             results.append(result)
-            for line in load.summary_lines(result):
+            for line in summary_lines(result):
                 self.stdout.write(line)
-        output = results[0] if len(results) == 1 else {"runs": results, "capacity": load.capacity(results)}
-        load.write_json(output, options["json_path"])
+        output = results[0] if len(results) == 1 else {"runs": results, "capacity": capacity(results)}
+        write_json(output, options["json_path"])
         if len(results) > 1:
-            for line in load.capacity_lines(output["capacity"]):
+            for line in capacity_lines(output["capacity"]):
                 self.stdout.write(line)
         self.stdout.write(f"written to {options['json_path']}")

@@ -1,5 +1,5 @@
 """The WSGI application of the load test: crm.wsgi's, timed. `manage.py load_test` runs gunicorn on
-`bench.load_wsgi:application` so that each request's server time can be split per page type (the page type comes
+`bench.load.wsgi:application` so that each request's server time can be split per page type (the page type comes
 from the X-Load-Page header the Locust users send):
 
 - wall: from the moment the worker thread takes the request to the moment the response is returned;

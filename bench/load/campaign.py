@@ -27,7 +27,7 @@ from django.conf import settings
 
 from bench.workers import celery_worker_start
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 NAME = "压测：同意短信的全部零售户"
 WORKER_CONCURRENCY = 4  # as the Procfile's `sends` worker
 BODY = "{{ owner_name }}您好，本周新品到货，欢迎订购。"
@@ -99,7 +99,7 @@ def campaign_launch():
 def campaign_launch_in(*, env: dict) -> tuple[int, int]:
     """campaign_launch in a process of the load's own settings, so that the start task goes to the load's broker."""
     answer = subprocess.run(
-        [sys.executable, "-m", "bench.load_campaign"],
+        [sys.executable, "-m", "bench.load.campaign"],
         cwd=ROOT,
         env=env,
         check=True,
