@@ -21,7 +21,7 @@ from bench.runner import (
 
 # name -> module with run(scale=..., iterations=..., seed=..., stdout=...) -> dict and summary_lines(dict)
 BENCHMARKS = {
-    "api": "bench.api",
+    "api": "bench.api.benchmark",
     "cockpit": "bench.cockpit",
     "dispatch": "bench.dispatch",
     "field": "bench.field.benchmark",
