@@ -59,7 +59,7 @@ VISITS_FIELD = (
 )
 
 # Customer service in the field (supervisors too): the complaints of their own retailers and those assigned to
-# them (scoping in feedback.selectors), the in-app notifications, calls about hidden complaints.
+# them (scoping in feedback.complaints.selectors), the in-app notifications, calls about hidden complaints.
 SERVICE_FIELD = (
     "feedback.view_complaint",
     "feedback.add_complaint",

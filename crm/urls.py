@@ -13,15 +13,12 @@ from campaigns.api.deliveries import DeliveryViewSet
 from campaigns.api.templates import TemplateViewSet
 from core.replica import reads_from_replica
 from crm import views
-from feedback.api.complaints import (
-    ComplaintCategoryViewSet,
-    ComplaintReportViewSet,
-    ComplaintViewSet,
-    HiddenComplaintViewSet,
-    NotificationViewSet,
-)
-from feedback.api.surveys import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
-from feedback.api.tier_appeals import TierAppealViewSet
+from feedback.appeals.api import TierAppealViewSet
+from feedback.complaints.api import ComplaintCategoryViewSet, ComplaintViewSet
+from feedback.complaints.hidden.api import HiddenComplaintViewSet
+from feedback.complaints.notifications.api import NotificationViewSet
+from feedback.complaints.reports.api import ComplaintReportViewSet
+from feedback.surveys.api import QuestionnaireViewSet, SurveyResponseViewSet, SurveyViewSet
 from fieldapp import views as field_views
 from loyalty.api import EventViewSet
 from loyalty.coupons.api import CouponViewSet

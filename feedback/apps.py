@@ -21,3 +21,9 @@ class FeedbackConfig(AppConfig):
         from feedback import system_texts
 
         system_texts.register()
+        # each sub-area keeps its own admin module; admin's autodiscovery looks only for `feedback.admin`
+        from feedback.appeals import admin as appeals_admin  # noqa: F401
+        from feedback.complaints import admin as complaints_admin  # noqa: F401
+        from feedback.complaints.hidden import admin as hidden_admin  # noqa: F401
+        from feedback.complaints.notifications import admin as notifications_admin  # noqa: F401
+        from feedback.surveys import admin as surveys_admin  # noqa: F401

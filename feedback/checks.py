@@ -4,7 +4,7 @@ deadline is provisional (rule-based public holidays, no make-up days) until the 
 from django.core import checks
 from django.utils import timezone
 
-from feedback.workcal import calendar_coverage
+from feedback.complaints.workcal import calendar_coverage
 
 
 def calendar_covers_this_year(app_configs=None, **kwargs):

@@ -6,8 +6,8 @@ from campaigns.templating import VARIABLE_PROVIDERS
 
 def _survey_urls(retailer_ids: list[int]) -> dict[int, str]:
     """One query for the whole send batch; a retailer with no open invitation gets no link."""
-    from feedback.links import survey_url
-    from feedback.selectors.surveys import open_invitations_for
+    from feedback.portal.links import survey_url
+    from feedback.surveys.selectors import open_invitations_for
 
     return {
         rid: survey_url(retailer_id=rid, invitation_id=invitation_id)
@@ -16,7 +16,7 @@ def _survey_urls(retailer_ids: list[int]) -> dict[int, str]:
 
 
 def _portal_urls(retailer_ids: list[int]) -> dict[int, str]:
-    from feedback.links import portal_url
+    from feedback.portal.links import portal_url
 
     return {rid: portal_url(retailer_id=rid) for rid in retailer_ids}
 

@@ -9,7 +9,7 @@ COMPLAINT_TEXT = ("description", "resolution", "rating_comment")
 
 def complaints_anonymise(*, rows, retailer_id: int, values: dict) -> int:
     """The complaints and their timelines stay; the person's values are scrubbed from both."""
-    from feedback.models import ComplaintEvent
+    from feedback.complaints.models import ComplaintEvent
 
     changed = rows_anonymise(rows, scrub=COMPLAINT_TEXT, values=values)
     events = ComplaintEvent.objects.filter(complaint__retailer_id=retailer_id)
@@ -17,7 +17,7 @@ def complaints_anonymise(*, rows, retailer_id: int, values: dict) -> int:
 
 
 def survey_responses_anonymise(*, rows, retailer_id: int, values: dict) -> int:
-    from feedback.models import SurveyAnswer
+    from feedback.surveys.models import SurveyAnswer
 
     answers = SurveyAnswer.objects.filter(response__retailer_id=retailer_id)
     return rows_anonymise(answers, scrub=("text",), values=values)

@@ -31,7 +31,7 @@ ESCALATED_NOTICE = "notification.escalated"
 
 
 def register() -> None:
-    from feedback.models import Complaint, ComplaintEscalation
+    from feedback.complaints.models import Complaint, ComplaintEscalation
 
     def add(code, template, **wording):
         system_message_register(code, template, by="feedback", **wording)

@@ -1,17 +1,15 @@
 """Thin Celery adapters: load by id, call one service. Idempotence lives in the services (claims first)."""
 
-import logging
-
 from celery import shared_task
 
-from feedback.services.complaints import (
-    complaints_deadlines_recompute,
-    complaints_escalate,
+from feedback.complaints.notifications.services import (
+    NotificationEmailError,
     notification_email_send,
+    notification_emails_send,
 )
-from feedback.services.follow_up import FollowUpRetryError, complaint_follow_up_sms_send
-
-logger = logging.getLogger(__name__)
+from feedback.complaints.services.deadlines import complaints_deadlines_recompute
+from feedback.complaints.services.escalation import complaints_escalate
+from feedback.complaints.services.follow_up import FollowUpRetryError, complaint_follow_up_sms_send
 
 
 @shared_task(name="feedback.complaints_escalate", acks_late=True)
@@ -31,10 +29,6 @@ def notification_email_task(notification_id: int) -> bool:
     return notification_email_send(notification_id=notification_id)
 
 
-class NotificationEmailError(Exception):
-    """Some emails of a batch failed; their claims were given back, so the retried batch sends only those."""
-
-
 @shared_task(
     name="feedback.notification_emails",
     acks_late=True,
@@ -44,22 +38,9 @@ class NotificationEmailError(Exception):
     max_retries=6,
 )
 def notification_emails_task(notification_ids: list[int]) -> int:
-    """Emails a batch of notifications, each at most once (the service's `emailed_at` claim). One that fails does
-    not keep the others from going; the batch then fails with NotificationEmailError and is retried with backoff,
-    and the retry sends only the ones still unsent. Returns how many were sent."""
-    sent, failed = 0, []
-    for notification_id in notification_ids:
-        try:
-            sent += notification_email_send(notification_id=notification_id)
-        except Exception as exc:  # any mail error: the others still go, the batch is retried below
-            logger.warning("notification %s: the email failed: %s", notification_id, exc)
-            failed.append(notification_id)
-    if failed:
-        raise NotificationEmailError(
-            f"{len(failed)} of {len(notification_ids)} notification emails failed (ids {failed[:10]}); "
-            "their claims were released and the batch will be retried"
-        )
-    return sent
+    """Emails a batch of notifications, each at most once; a batch with failures is retried with backoff and the
+    retry sends only the ones still unsent (see `notification_emails_send`)."""
+    return notification_emails_send(notification_ids=notification_ids)
 
 
 @shared_task(

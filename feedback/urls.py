@@ -2,7 +2,12 @@
 
 from django.urls import path
 
-from feedback.views import complaints, questionnaires, service_reports, surveys, tier_appeals
+from feedback.appeals import views as appeals
+from feedback.complaints.hidden import views as hidden
+from feedback.complaints.notifications import views as notifications
+from feedback.complaints.reports import views as reports
+from feedback.complaints.views import cases as complaints
+from feedback.surveys.views import questionnaires, surveys
 
 app_name = "feedback"
 
@@ -46,16 +51,16 @@ urlpatterns: list = [
         complaints.retailer_complaints_panel_view,
         name="retailer-complaints",
     ),
-    path("hidden-complaints/", service_reports.hidden_complaint_list_view, name="hidden-complaints"),
+    path("hidden-complaints/", hidden.hidden_complaint_list_view, name="hidden-complaints"),
     path(
         "hidden-complaints/<int:pk>/called/",
-        service_reports.hidden_complaint_call_view,
+        hidden.hidden_complaint_call_view,
         name="hidden-complaint-call",
     ),
-    path("complaints/report/", service_reports.complaint_report_view, name="complaint-report"),
-    path("complaints/report/export/", service_reports.complaint_export_view, name="complaint-export"),
-    path("tier-appeals/", tier_appeals.tier_appeal_list_view, name="tier-appeal-list"),
-    path("tier-appeals/<int:pk>/decide/", tier_appeals.tier_appeal_decide_view, name="tier-appeal-decide"),
-    path("notifications/", complaints.notification_list_view, name="notification-list"),
-    path("notifications/read/", complaints.notification_read_view, name="notification-read"),
+    path("complaints/report/", reports.complaint_report_view, name="complaint-report"),
+    path("complaints/report/export/", reports.complaint_export_view, name="complaint-export"),
+    path("tier-appeals/", appeals.tier_appeal_list_view, name="tier-appeal-list"),
+    path("tier-appeals/<int:pk>/decide/", appeals.tier_appeal_decide_view, name="tier-appeal-decide"),
+    path("notifications/", notifications.notification_list_view, name="notification-list"),
+    path("notifications/read/", notifications.notification_read_view, name="notification-read"),
 ]

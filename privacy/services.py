@@ -25,7 +25,7 @@ from accounts.sensitive import retailer_export_log
 from accounts.services import EDITABLE_FIELDS, retailer_update
 from core.errors import ConflictError
 from core.spreadsheet import XLSX_CONTENT_TYPE, xlsx_workbook_bytes
-from feedback.workcal import working_days_add
+from feedback.complaints.workcal import working_days_add
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from users.models import User
 

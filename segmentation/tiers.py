@@ -338,7 +338,7 @@ def tier_change_request(
     message: dict | None = None,
 ) -> TierChange:
     """Ask for a manual tier change; it takes effect only when a second user approves it. `source` is "appeal" when
-    the request answers a retailer's appeal (feedback.services.tier_appeals), whose `message` (core.messages) words
+    the request answers a retailer's appeal (feedback.appeals.services), whose `message` (core.messages) words
     the history's line around the `reason`."""
     if source not in (TierChange.Source.MANUAL, TierChange.Source.APPEAL):
         raise ValidationError({"source": _("档位调整只能人工申请。")})

@@ -109,7 +109,7 @@ def manager_get(*, user: User, manager_id: int) -> User:
 
 def request_categories() -> list[tuple[str, str]]:
     """The complaint categories a retailer's request raised during a visit can be filed under (feedback's)."""
-    from feedback.selectors.complaints import categories_active
+    from feedback.complaints.selectors import categories_active
 
     return [(c.code, c.name) for c in categories_active()]
 

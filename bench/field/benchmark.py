@@ -7,7 +7,7 @@
                         SELECT tier, market_type, count(*) … GROUP BY 1, 2 over the same scope
     credit_recompute    accounts.compliance.services.credit_grades_recompute of every retailer against
                         UPDATE accounts_retailer SET credit_grade = credit_grade (the same rows), both committed
-    escalation          feedback.services.complaints_escalate over N overdue complaints made for the run, first
+    escalation          feedback.complaints.services.escalation.complaints_escalate over N overdue complaints made for the run, first
                         sweep and repeat sweep (which must escalate nothing), against an INSERT … SELECT of N
                         rows into a scratch temp table, committed; beside it, the rows the first sweep wrote
                         written again by plain SQL into the same tables (rolled back)

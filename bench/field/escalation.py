@@ -77,7 +77,7 @@ def complaints_delete() -> int:
 
 
 def complaints_make(count: int) -> int:
-    from feedback.models import ComplaintCategory
+    from feedback.complaints.models import ComplaintCategory
 
     category = ComplaintCategory.objects.filter(code="supply").first() or (
         ComplaintCategory.objects.filter(routing=ComplaintCategory.Routing.MANAGER).order_by("pk").first()
@@ -90,7 +90,7 @@ def complaints_make(count: int) -> int:
 
 
 def escalation_measure(count: int) -> dict:
-    from feedback.services import complaints_escalate
+    from feedback.complaints.services.escalation import complaints_escalate
 
     complaints_delete()
     made = complaints_make(count)

@@ -16,7 +16,7 @@ TOP_ITEMS = 10
 def digest_params(*, supervisor: User, today: datetime.date | None = None) -> dict:
     """The digest of the supervisor's unit for the last complete week, as notice parameters."""
     from cockpit.selectors.cockpit import RED, cockpit_get, cockpit_unit, default_start
-    from feedback.selectors.complaints import complaint_scope, overdue_q
+    from feedback.complaints.selectors import complaint_scope, overdue_q
     from segmentation.models import RetailerScore, ScoringEvent
 
     today = today or timezone.localdate()

@@ -29,7 +29,8 @@ def monthly_report_generate(
     from cockpit.selectors.cockpit import cockpit_get
     from cockpit.selectors.league import league_table
     from cockpit.services.snapshots import kpi_snapshots_refresh
-    from feedback.models import Complaint, SurveyAreaScore
+    from feedback.complaints.models import Complaint
+    from feedback.surveys.models import SurveyAreaScore
 
     month = month.replace(day=1)
     if not KpiSnapshot.objects.filter(period=Period.MONTH, period_start=month).exists():
@@ -144,7 +145,7 @@ def monthly_report_generate(
 
 def _report_notice(*, org_unit: OrgUnit, report: MonthlyReport, month_label: str) -> None:
     from cockpit.services.notices import notices_create
-    from feedback.selectors.complaints import unit_supervisor
+    from feedback.complaints.selectors import unit_supervisor
 
     notices_create(
         recipients=[unit_supervisor(org_unit=org_unit)],

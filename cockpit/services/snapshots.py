@@ -75,7 +75,7 @@ JOIN accounts_retailer r ON r.id = p.retailer_id
 WHERE p.planned_on >= %(start_day)s AND p.planned_on < %(end_day)s
 """
 
-# as feedback.selectors.complaint_reports counts attainment: a case counts once its deadline passed or was met
+# as feedback.complaints.reports.selectors counts attainment: a case counts once its deadline passed or was met
 COMPLAINTS = """
 SELECT r.org_unit_id, rt.manager_id,
        (c.response_due IS NOT NULL AND (c.responded_at IS NOT NULL OR c.response_due < %(now)s))::int AS resp_due,
@@ -88,7 +88,7 @@ LEFT JOIN users_route rt ON rt.id = r.route_id
 WHERE c.opened_at >= %(start)s AND c.opened_at < %(end)s
 """
 
-# weighted by the sampling weights, as feedback.selectors.survey_indices; ×1000 to keep integers
+# weighted by the sampling weights, as feedback.surveys.indices; ×1000 to keep integers
 SATISFACTION = """
 SELECT r.org_unit_id, rt.manager_id,
        round(sr.overall_score * sr.weight * 1000)::bigint AS score, round(sr.weight * 1000)::bigint AS weight

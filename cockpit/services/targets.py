@@ -57,7 +57,7 @@ def kpi_alerts_check(*, today: datetime.date | None = None) -> dict:
     notifies again. Returns the counts."""
     from cockpit.selectors.cockpit import RED, default_start, rag, targets_effective
     from cockpit.services.notices import notices_create
-    from feedback.selectors.complaints import unit_supervisor
+    from feedback.complaints.selectors import unit_supervisor
 
     today = today or timezone.localdate()
     counts = {"crossed": 0, "recovered": 0, "still": 0}

@@ -40,12 +40,12 @@ SPECTACULAR_SETTINGS = {
         "MessageChannelEnum": "campaigns.models.Channel",
         "RedemptionChannelEnum": "loyalty.rewards.models.Redemption.Channel",
         # complaints (feedback)
-        "ComplaintChannelEnum": "feedback.models.complaints.Complaint.Channel",
-        "ComplaintKindEnum": "feedback.models.complaints.Complaint.Kind",
-        "ComplaintStatusEnum": "feedback.models.complaints.Complaint.Status",
-        "ComplaintPriorityEnum": "feedback.models.complaints.Priority",
-        "ComplaintEventKindEnum": "feedback.models.complaints.ComplaintEvent.Kind",
-        "NotificationKindEnum": "feedback.models.complaints.Notification.Kind",
+        "ComplaintChannelEnum": "feedback.complaints.models.Complaint.Channel",
+        "ComplaintKindEnum": "feedback.complaints.models.Complaint.Kind",
+        "ComplaintStatusEnum": "feedback.complaints.models.Complaint.Status",
+        "ComplaintPriorityEnum": "feedback.complaints.models.Priority",
+        "ComplaintEventKindEnum": "feedback.complaints.models.ComplaintEvent.Kind",
+        "NotificationKindEnum": "feedback.complaints.notifications.models.Notification.Kind",
         # personal-information requests (privacy)
         "PrivacyRequestKindEnum": "privacy.models.PrivacyRequest.Kind",
         "PrivacyRequestChannelEnum": "privacy.models.PrivacyRequest.Channel",

@@ -65,7 +65,7 @@ CAMPAIGNS_UPLIFT_MIN_GROUP = env.int("UPLIFT_MIN_GROUP", default=30)
 # The send log (deliveries) is kept at least five months (MIIT); the nightly retention job deletes older rows.
 CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", default=183), 153)
 # PIPL: a retailer's request to see, correct or delete its data is answered within this many working days (China's
-# working-day calendar, feedback.workcal); a closed retailer's personal data is anonymised this many days after it
+# working-day calendar, feedback.complaints.workcal); a closed retailer's personal data is anonymised this many days after it
 # closed (privacy.retention_anonymise, nightly).
 PRIVACY_RESPONSE_WORKING_DAYS = env.int("PRIVACY_RESPONSE_WORKING_DAYS", default=15)
 PRIVACY_CLOSED_RETENTION_DAYS = env.int("PRIVACY_CLOSED_RETENTION_DAYS", default=3 * 365)

@@ -1,6 +1,6 @@
 from django import template
 
-from feedback.selectors import notifications_unread_count
+from feedback.complaints.notifications.selectors import notifications_unread_count
 
 register = template.Library()
 

@@ -26,14 +26,10 @@ from accounts.dedupe.services import (
 from accounts.models import Retailer, SensitiveAccess
 from accounts.services import retailer_consent_set
 from campaigns.models import Delivery
-from feedback.models import (
-    HiddenComplaintCall,
-    PortalLinkSend,
-    SurveyInvitation,
-    SurveyResponse,
-    SurveyStratum,
-    TierAppeal,
-)
+from feedback.appeals.models import TierAppeal
+from feedback.complaints.hidden.models import HiddenComplaintCall
+from feedback.portal.models import PortalLinkSend
+from feedback.surveys.models import SurveyInvitation, SurveyResponse, SurveyStratum
 from fieldapp.models import HeldVisit
 from loyalty.coupons.models import Coupon, CouponBatch
 from loyalty.ledger.models import PointsAccount, PointsEntry

@@ -11,7 +11,8 @@ from django.core.management.base import CommandError
 from accounts.models import Retailer
 from bench.field import benchmark, phone
 from bench.runner import SCALES
-from feedback.models import Complaint, ComplaintEscalation, Notification
+from feedback.complaints.models import Complaint, ComplaintEscalation
+from feedback.complaints.notifications.models import Notification
 from sales.allocation.models import AllocationPlan
 from visits.models import Visit, VisitPlan
 
@@ -83,7 +84,7 @@ def test_field_bench_fails_when_the_repeat_sweep_escalates_again(db, tmp_path, m
     monkeypatch.setitem(benchmark.COMPLAINTS, "tiny", 5)
     monkeypatch.setattr(phone, "MANAGERS_SAMPLED", 2)
     sweep = iter([10, 3])
-    monkeypatch.setattr("feedback.services.complaints_escalate", lambda: next(sweep))
+    monkeypatch.setattr("feedback.complaints.services.escalation.complaints_escalate", lambda: next(sweep))
     path = tmp_path / "field.json"
     with pytest.raises(CommandError, match="repeat sweep escalated 3 breaches again"):
         call_command("bench", "field", "--scale", "tiny", "--iterations", "2", "--json", str(path))

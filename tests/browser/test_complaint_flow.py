@@ -11,8 +11,8 @@ from django.apps import apps
 from playwright.sync_api import expect
 
 from core.links import retailer_link_make
-from feedback.models import Complaint
-from feedback.portal import PORTAL
+from feedback.complaints.models import Complaint
+from feedback.portal.links import PORTAL
 from tests.feedback.factories import PNG_BYTES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -72,7 +72,7 @@ def test_a_retailer_files_a_complaint_on_a_phone_and_sees_it_in_its_list(
 def test_the_manager_takes_up_and_resolves_the_case_from_the_list(
     page, live_server, world, categories, login
 ):
-    from feedback.services import complaint_open
+    from feedback.complaints.services.intake import complaint_open
 
     complaint = complaint_open(
         retailer=world.shop_a2,

@@ -13,13 +13,9 @@ from playwright.sync_api import expect
 
 from campaigns.models import Campaign, Delivery
 from campaigns.services.snapshot import deliveries_snapshot
-from feedback.services.complaints import (
-    complaint_note_add,
-    complaint_open,
-    complaint_resolve,
-    complaint_start,
-)
-from feedback.services.follow_up import complaint_rate
+from feedback.complaints.services.follow_up import complaint_rate
+from feedback.complaints.services.intake import complaint_open
+from feedback.complaints.services.workflow import complaint_note_add, complaint_resolve, complaint_start
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 from users.models import User

@@ -11,7 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.imports.models import ImportJob
-from feedback.models import Complaint
+from feedback.complaints.models import Complaint
 from tests.browser.conftest import PASSWORD
 from users.models import User
 from users.services import user_create
@@ -93,7 +93,7 @@ def test_exactly_one_menu_item_is_highlighted(page, live_server, supervisor, log
 
 def test_the_complaint_list_opens_on_open_cases_and_offers_new(page, live_server, world, supervisor, login):
     importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
-    from feedback.services.complaints import complaint_open
+    from feedback.complaints.services.intake import complaint_open
 
     still_open = complaint_open(
         retailer=world.shop_a1, category_code="delivery", description="送货晚了两天", channel="phone"

@@ -10,10 +10,16 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
-from feedback.links import portal_path, survey_path
-from feedback.models import QuestionArea, QuestionItem, Questionnaire, SurveyInvitation, SurveyResponse
-from feedback.services import survey_responses
-from feedback.services import surveys as services
+from feedback.portal.links import portal_path, survey_path
+from feedback.surveys.models import (
+    QuestionArea,
+    QuestionItem,
+    Questionnaire,
+    SurveyInvitation,
+    SurveyResponse,
+)
+from feedback.surveys.services import responses as survey_responses
+from feedback.surveys.services import surveys as services
 from segmentation.segments import segment_create
 from tests.browser.conftest import PASSWORD
 from tests.campaigns.factories import CampaignFactory, TemplateFactory

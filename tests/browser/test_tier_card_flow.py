@@ -12,8 +12,8 @@ from django.apps import apps
 from playwright.sync_api import expect
 
 from core.links import retailer_link_make
-from feedback.models import TierAppeal
-from feedback.portal import PORTAL
+from feedback.appeals.models import TierAppeal
+from feedback.portal.links import PORTAL
 from sales.services import period_summaries_rebuild, product_create
 from segmentation.models import TierRule
 from segmentation.tiers import tier_proposal_create, tier_proposal_publish

@@ -10,8 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import SensitiveAccess
-from feedback.models import Complaint
-from feedback.services.complaints import complaint_open
+from feedback.complaints.models import Complaint
+from feedback.complaints.services.intake import complaint_open
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from users.models import User
 from users.services import user_create

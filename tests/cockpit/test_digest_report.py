@@ -13,7 +13,7 @@ from cockpit.services.digest import weekly_digests_send
 from cockpit.services.reports import monthly_report_generate, monthly_report_xlsx
 from cockpit.services.snapshots import kpi_snapshots_refresh
 from cockpit.services.targets import target_save
-from feedback.models import Complaint
+from feedback.complaints.models import Complaint
 from sales.models import RetailerPeriodSummary
 from tests.feedback.factories import open_complaint
 

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from core.idempotency import HEADER, REPLAYED_HEADER
 from crm.urls import router
-from feedback.models import Complaint
+from feedback.complaints.models import Complaint
 from users.services import api_token_create
 
 

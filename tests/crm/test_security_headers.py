@@ -158,7 +158,7 @@ def test_anonymous_pages_carry_the_csp_and_refuse_the_devices(client, two_territ
 
 
 def test_the_retailers_link_pages_are_never_stored(client, retailer_a):
-    from feedback.links import portal_path
+    from feedback.portal.links import portal_path
 
     response = client.get(portal_path(retailer_id=retailer_a.pk))
     assert response.status_code == 200

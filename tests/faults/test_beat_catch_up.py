@@ -19,8 +19,9 @@ from campaigns.services.campaigns import campaign_schedule
 from campaigns.services.ticks import dispatch_tick
 from crm.celery_app import app
 from crm.management.commands.setup_schedules import SCHEDULES
-from feedback.models import ComplaintEscalation, ComplaintEvent, Notification
-from feedback.services import complaints_escalate
+from feedback.complaints.models import ComplaintEscalation, ComplaintEvent
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.services.escalation import complaints_escalate
 from loyalty.ledger.expiry import points_expire
 from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
 from loyalty.ledger.services import account_lock, credit

@@ -23,8 +23,9 @@ from django.db.models import Sum
 from accounts.imports.models import ImportJob
 from accounts.imports.services import import_job_commit
 from accounts.models import Retailer
-from feedback.models import ComplaintEscalation, ComplaintEvent, Notification
-from feedback.services import complaints_escalate
+from feedback.complaints.models import ComplaintEscalation, ComplaintEvent
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.services.escalation import complaints_escalate
 from loyalty.earning.services import points_award
 from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
 from segmentation.models import RetailerScore, ScoreChange, ScoringRun

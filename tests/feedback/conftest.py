@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.services import retailer_consent_set
 from campaigns.models import Campaign
-from feedback.models import QuestionArea, QuestionItem, Questionnaire
+from feedback.surveys.models import QuestionArea, QuestionItem, Questionnaire
 from segmentation.segments import segment_create
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 
@@ -159,7 +159,7 @@ def fresh_rate_limit(settings):
 @pytest.fixture
 def portal_token():
     from core.links import retailer_link_make
-    from feedback.portal import PORTAL
+    from feedback.portal.links import PORTAL
 
     def make(retailer):
         return retailer_link_make(retailer_id=retailer.pk, purpose=PORTAL)

@@ -7,9 +7,11 @@ import io
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from feedback.models import Complaint, Notification, Survey
-from feedback.services import complaint_open
-from feedback.services.surveys import survey_create
+from feedback.complaints.models import Complaint
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.services.intake import complaint_open
+from feedback.surveys.models import Survey
+from feedback.surveys.services.surveys import survey_create
 from tests.accounts.factories import RetailerFactory
 
 # the smallest valid PNG (1×1, transparent)

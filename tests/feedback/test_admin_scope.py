@@ -2,7 +2,7 @@
 
 import pytest
 
-from feedback.models import Notification
+from feedback.complaints.notifications.models import Notification
 from tests.feedback.factories import NotificationFactory
 from tests.users.factories import SupervisorFactory
 

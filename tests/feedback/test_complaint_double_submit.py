@@ -5,8 +5,8 @@ import threading
 import pytest
 from django.db import connection, transaction
 
-from feedback.models import Complaint
-from feedback.services import complaint_open_once
+from feedback.complaints.models import Complaint
+from feedback.complaints.services.intake import complaint_open_once
 from tests.concurrency import wait_until_another_session_blocks
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,9 +7,10 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from feedback.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintPhoto, Notification
-from feedback.selectors import complaints_overdue
-from feedback.services import complaint_start
+from feedback.complaints.models import Complaint, ComplaintCategory, ComplaintEvent, ComplaintPhoto
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.selectors import complaints_overdue
+from feedback.complaints.services.workflow import complaint_start
 from tests.feedback.conftest import local
 from tests.feedback.factories import not_an_image, open_complaint, png
 from tests.sales.factories import OrderFactory

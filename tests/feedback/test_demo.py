@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from feedback.models import Complaint
+from feedback.complaints.models import Complaint
 from tests.feedback.conftest import local
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.db import connection
 from django_celery_beat.models import PeriodicTask
 
-from feedback.models import Complaint, ComplaintEscalation, ComplaintEvent, Notification
-from feedback.services import complaint_reopen, complaint_resolve, complaint_start, complaints_escalate
+from feedback.complaints.models import Complaint, ComplaintEscalation, ComplaintEvent
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.services.escalation import complaints_escalate
+from feedback.complaints.services.workflow import complaint_reopen, complaint_resolve, complaint_start
 from tests.feedback.conftest import local
 from tests.feedback.factories import NotificationFactory, open_complaint
 
@@ -235,7 +237,7 @@ def test_escalation_emails_go_in_batches_and_each_once(
 ):
     from django.core import mail
 
-    from feedback.services import complaints as service
+    from feedback.complaints.notifications import services as service
     from feedback.tasks import notification_emails_task
 
     monkeypatch.setattr(service, "EMAIL_TASK_BATCH", 2)
@@ -263,7 +265,8 @@ def test_a_failed_email_is_given_back_and_sent_by_the_retry_not_lost(manager_a, 
     import django.core.mail
     from django.core import mail
 
-    from feedback.tasks import NotificationEmailError, notification_emails_task
+    from feedback.complaints.notifications.services import NotificationEmailError
+    from feedback.tasks import notification_emails_task
 
     manager_a.email = "wang@example.cn"
     manager_a.save(update_fields=["email"])

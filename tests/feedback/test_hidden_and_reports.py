@@ -6,10 +6,12 @@ import datetime
 import pytest
 from django.urls import reverse
 
-from feedback.models import ComplaintExport
-from feedback.selectors.complaint_reports import ReportFilters, complaint_report
-from feedback.selectors.hidden_complaints import hidden_complaints
-from feedback.services import complaint_rate, complaint_resolve, complaint_start, hidden_complaint_call_record
+from feedback.complaints.hidden.selectors import hidden_complaints
+from feedback.complaints.hidden.services import hidden_complaint_call_record
+from feedback.complaints.models import ComplaintExport
+from feedback.complaints.reports.selectors import ReportFilters, complaint_report
+from feedback.complaints.services.follow_up import complaint_rate
+from feedback.complaints.services.workflow import complaint_resolve, complaint_start
 from sales.models import RetailerPeriodSummary
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.conftest import local

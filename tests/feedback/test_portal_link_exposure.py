@@ -16,9 +16,8 @@ from core.links import (
     retailer_link_read,
     short_code_read,
 )
-from feedback.links import portal_path
-from feedback.models import PortalLinkSend
-from feedback.portal import PORTAL
+from feedback.portal.links import PORTAL, portal_path
+from feedback.portal.models import PortalLinkSend
 from tests.campaigns.factories import TemplateFactory
 from tests.feedback.factories import open_complaint
 

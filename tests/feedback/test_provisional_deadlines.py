@@ -13,9 +13,11 @@ import pytest
 from django.urls import reverse
 from holidays.countries.china import ChinaStaticHolidays
 
-from feedback import workcal
-from feedback.models import Complaint, ComplaintCategory, ComplaintEscalation
-from feedback.services import complaint_start, complaints_deadlines_recompute, complaints_escalate
+from feedback.complaints import workcal
+from feedback.complaints.models import Complaint, ComplaintCategory, ComplaintEscalation
+from feedback.complaints.services.deadlines import complaints_deadlines_recompute
+from feedback.complaints.services.escalation import complaints_escalate
+from feedback.complaints.services.workflow import complaint_start
 from tests.feedback.conftest import local
 from tests.feedback.factories import open_complaint
 
@@ -119,7 +121,7 @@ def test_the_nightly_recompute_replaces_it_once_the_calendar_covers_the_year(
 def test_a_reopened_case_counts_its_resolution_from_the_reopening(
     retailer_a, manager_a, clock, sixteen_hours
 ):
-    from feedback.services import complaint_reopen, complaint_resolve
+    from feedback.complaints.services.workflow import complaint_reopen, complaint_resolve
 
     clock.set(local(2026, 12, 28, 9, 0))
     complaint = open_complaint(retailer_a, "supply")

@@ -10,9 +10,9 @@ from django.test import Client
 from django.urls import reverse
 
 from core.links import TOKEN_LIMIT, retailer_link_make
-from feedback.models import Complaint
-from feedback.portal import COMPLAINT_RATING
-from feedback.services import complaint_note_add, complaint_resolve, complaint_start
+from feedback.complaints.models import Complaint
+from feedback.complaints.services.workflow import complaint_note_add, complaint_resolve, complaint_start
+from feedback.portal.links import COMPLAINT_RATING
 from tests.feedback.factories import not_an_image, open_complaint, png
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limit", "on_weekday")]

@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from core.errors import ConflictError
-from feedback.models import QuestionItem, Questionnaire
-from feedback.services import questionnaires
+from feedback.surveys.models import QuestionItem, Questionnaire
+from feedback.surveys.services import questionnaires
 
 
 @pytest.fixture

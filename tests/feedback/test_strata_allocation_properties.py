@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feedback.services.surveys import strata_allocate
+from feedback.surveys.services.surveys import strata_allocate
 
 populations = st.dictionaries(
     st.tuples(st.sampled_from("ZBSNYFQ"), st.sampled_from("123"), st.sampled_from("CX")),

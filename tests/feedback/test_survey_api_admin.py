@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
-from feedback.models import Survey, SurveyExport, SurveyInvitation, SurveyResponse
-from feedback.services import questionnaires, survey_responses
-from feedback.services import surveys as services
+from feedback.surveys.models import Survey, SurveyExport, SurveyInvitation, SurveyResponse
+from feedback.surveys.services import questionnaires
+from feedback.surveys.services import responses as survey_responses
+from feedback.surveys.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 
 
@@ -233,7 +234,7 @@ def test_a_supervisor_of_another_county_sees_neither_the_survey_nor_its_answers(
 
 
 def test_an_invite_without_a_campaign_is_a_400(api_client_for, supervisor_a, field_data):
-    from feedback.models import Survey as SurveyModel
+    from feedback.surveys.models import Survey as SurveyModel
 
     draft = services.survey_create(
         actor=supervisor_a,

@@ -2,9 +2,9 @@
 
 import datetime
 
-from feedback.demo_surveys import demo_surveys_build
-from feedback.models import Survey, SurveyResponse
-from feedback.selectors.survey_indices import index_trend
+from feedback.surveys.demo import demo_surveys_build
+from feedback.surveys.indices import index_trend
+from feedback.surveys.models import Survey, SurveyResponse
 from tests.accounts.factories import RetailerFactory
 
 

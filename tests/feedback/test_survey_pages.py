@@ -9,11 +9,10 @@ from django.utils import timezone
 
 from accounts.models import ConsentEvent
 from core.links import retailer_link_make
-from feedback.links import portal_path, survey_path
-from feedback.models import SurveyExport, SurveyInvitation, SurveyResponse
-from feedback.portal import PORTAL, SURVEY
-from feedback.services import survey_responses
-from feedback.services import surveys as services
+from feedback.portal.links import PORTAL, SURVEY, portal_path, survey_path
+from feedback.surveys.models import SurveyExport, SurveyInvitation, SurveyResponse
+from feedback.surveys.services import responses as survey_responses
+from feedback.surveys.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.conftest import sms_consent
 from tests.feedback.factories import SurveyFactory
@@ -275,7 +274,7 @@ def test_too_many_requests_on_one_link_are_refused(client, field_survey, setting
 def test_the_response_list_pages_by_keyset_and_filters_low_scores(
     client_for, field_survey, supervisor_a, monkeypatch
 ):
-    from feedback.selectors import surveys as selectors
+    from feedback.surveys import selectors
 
     survey, items, shops, invitations = field_survey
     low = {

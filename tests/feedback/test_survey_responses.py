@@ -9,11 +9,11 @@ from django.db import connection
 from campaigns.models import Campaign, Delivery
 from campaigns.templating import recipient_for, render_many
 from core.errors import ConflictError
-from feedback.models import Survey, SurveyAnswer, SurveyInvitation, SurveyResponse
-from feedback.selectors import survey_indices
-from feedback.selectors import surveys as selectors
-from feedback.services import survey_responses
-from feedback.services import surveys as services
+from feedback.surveys import indices as survey_indices
+from feedback.surveys import selectors
+from feedback.surveys.models import Survey, SurveyAnswer, SurveyInvitation, SurveyResponse
+from feedback.surveys.services import responses as survey_responses
+from feedback.surveys.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.factories import SurveyFactory
 
@@ -226,7 +226,7 @@ def test_invite_refuses_a_campaign_without_the_survey_link(
 
 def test_the_survey_url_variable_carries_each_retailers_own_link(tiny_survey, survey_campaign):
     from core.links import retailer_link_read
-    from feedback.portal import SURVEY
+    from feedback.portal.links import SURVEY
 
     _survey, _items, big, _small = tiny_survey
     retailer = big[0].retailer
@@ -255,7 +255,7 @@ def test_a_low_survey_score_puts_the_retailer_on_the_hidden_complaint_list(tiny_
 
     from django.utils import timezone
 
-    from feedback.selectors.hidden_complaints import hidden_complaints
+    from feedback.complaints.hidden.selectors import hidden_complaints
 
     survey, items, big, _small = tiny_survey
     # (0 + 0) / 2 = 0 for 供应, 0 for 服务 → overall 0: low. The other shop answers 100 and is not flagged.

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from core.errors import ConflictError
-from feedback.models import Survey, SurveyInvitation
-from feedback.services import surveys as services
+from feedback.surveys.models import Survey, SurveyInvitation
+from feedback.surveys.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.factories import SurveyFactory
 

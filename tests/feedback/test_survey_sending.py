@@ -9,10 +9,10 @@ import pytest
 from campaigns.models import Delivery
 from campaigns.services.sending import campaign_send
 from core.links import retailer_link_read
-from feedback.models import SurveyInvitation
-from feedback.portal import SURVEY
-from feedback.services import survey_responses
-from feedback.services import surveys as services
+from feedback.portal.links import SURVEY
+from feedback.surveys.models import SurveyInvitation
+from feedback.surveys.services import responses as survey_responses
+from feedback.surveys.services import surveys as services
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import gateway  # noqa: F401 — the fake HTTP SMS gateway fixture
 from tests.feedback.conftest import sms_consent

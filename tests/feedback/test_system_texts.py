@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from feedback.models import ComplaintEvent
+from feedback.complaints.models import ComplaintEvent
 from tests.feedback.factories import NotificationFactory, open_complaint
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_the_api_words_the_timeline_and_the_notification_in_the_callers_language
 
 
 def test_a_persons_note_stays_as_written_in_every_language(case, supervisor_a):
-    from feedback.services.complaints import complaint_note_add
+    from feedback.complaints.services.workflow import complaint_note_add
 
     note = complaint_note_add(complaint=case, actor=supervisor_a, text="已电话联系，明天补货")
     assert note.message is None

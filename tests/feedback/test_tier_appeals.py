@@ -9,10 +9,11 @@ from django.urls import reverse
 
 from accounts.models import Retailer
 from core.errors import ConflictError
-from feedback.models import Complaint, TierAppeal
-from feedback.selectors.complaints import complaint_scope
-from feedback.services import complaint_resolve, complaint_start
-from feedback.services.tier_appeals import tier_appeal_decide, tier_appeal_file
+from feedback.appeals.models import TierAppeal
+from feedback.appeals.services import tier_appeal_decide, tier_appeal_file
+from feedback.complaints.models import Complaint
+from feedback.complaints.selectors import complaint_scope
+from feedback.complaints.services.workflow import complaint_resolve, complaint_start
 from segmentation.models import TierChange
 from segmentation.tier_card import tier_card
 from segmentation.tiers import tier_change_decide

@@ -5,8 +5,9 @@ permissions by role."""
 import pytest
 from django.urls import reverse
 
-from feedback.models import Complaint, Notification
-from feedback.services import complaint_start
+from feedback.complaints.models import Complaint
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.services.workflow import complaint_start
 from tests.feedback.conftest import local
 from tests.feedback.factories import open_complaint
 
@@ -57,7 +58,7 @@ def test_the_list_pages_by_keyset_without_repeats(retailer_a, manager_a, clock, 
     assert [row["id"] for row in first["results"]] == opened[::-1][:2]
     second = api.get(first["next"]).json()
     assert [row["id"] for row in second["results"]] == opened[::-1][2:4]
-    from feedback.selectors.complaints import complaint_list, keyset_page
+    from feedback.complaints.selectors import complaint_list, keyset_page
 
     rows, cursor = keyset_page(complaint_list(user=manager_a), cursor=None, size=3)
     rest, last_cursor = keyset_page(complaint_list(user=manager_a), cursor=cursor, size=3)
@@ -214,7 +215,7 @@ def test_the_bell_counts_unread_up_to_99_plus_without_a_count_query(
 def test_a_case_assigned_to_someone_outside_the_territory_is_visible_to_them(
     retailer_b, manager_a, client_for, county_b
 ):
-    from feedback.models import ComplaintCategory
+    from feedback.complaints.models import ComplaintCategory
 
     complaint = open_complaint(retailer_b, "supply")
     Complaint.objects.filter(pk=complaint.pk).update(assignee=manager_a)
@@ -262,7 +263,8 @@ def test_start_by_service_marks_response(cases, manager_a):
 
 
 def _low_rated(retailer, manager):
-    from feedback.services import complaint_rate, complaint_resolve
+    from feedback.complaints.services.follow_up import complaint_rate
+    from feedback.complaints.services.workflow import complaint_resolve
 
     complaint = open_complaint(retailer)
     complaint_start(complaint=complaint, actor=manager)

@@ -9,13 +9,8 @@ import pytest
 from django.test import override_settings
 from holidays.countries.china import ChinaStaticHolidays
 
-from feedback import workcal
-from feedback.workcal import (
-    calendar_coverage,
-    is_working_day,
-    working_day_end,
-    working_time_add,
-)
+from feedback.complaints import workcal
+from feedback.complaints.workcal import calendar_coverage, is_working_day, working_day_end, working_time_add
 from tests.feedback.conftest import local
 
 

@@ -8,18 +8,18 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from core.errors import ConflictError
-from feedback.models import Complaint, ComplaintCategory, Notification
-from feedback.services import (
-    complaint_assign,
+from feedback.complaints.models import Complaint, ComplaintCategory
+from feedback.complaints.notifications.models import Notification
+from feedback.complaints.services.follow_up import complaint_follow_up_sms_send, complaint_rate
+from feedback.complaints.services.photos import complaint_photo_add
+from feedback.complaints.services.routing import complaint_assign
+from feedback.complaints.services.workflow import (
     complaint_close,
     complaint_note_add,
-    complaint_photo_add,
-    complaint_rate,
     complaint_reopen,
     complaint_resolve,
     complaint_start,
 )
-from feedback.services.follow_up import complaint_follow_up_sms_send
 from tests.feedback.conftest import local
 from tests.feedback.factories import not_an_image, open_complaint, png
 

@@ -13,7 +13,8 @@ from accounts.imports.models import ImportJob, ImportRowError
 from accounts.models import ConsentEvent, RetailerExport
 from accounts.services import retailer_update
 from campaigns.models import Delivery, InboundReply
-from feedback.models import Complaint, ComplaintEvent, SurveyAnswer, SurveyResponse
+from feedback.complaints.models import Complaint, ComplaintEvent
+from feedback.surveys.models import SurveyAnswer, SurveyResponse
 from fieldapp.models import HeldVisit
 from tests.accounts.factories import RetailerFactory
 from tests.accounts.test_merge_strands_nothing import DAY, World

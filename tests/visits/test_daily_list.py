@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Retailer
-from feedback.models import Complaint
-from feedback.services.complaints import complaint_open
+from feedback.complaints.models import Complaint
+from feedback.complaints.services.intake import complaint_open
 from segmentation.models import Recommendation
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.factories import ScoringRunFactory

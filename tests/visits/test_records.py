@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from core.errors import ConflictError
-from feedback.models import Complaint
+from feedback.complaints.models import Complaint
 from tests.visits.factories import (
     SHOP_LAT,
     SHOP_LNG,

@@ -14,8 +14,10 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.dedupe.services import retailer_merge
-from feedback.models import Complaint, HiddenComplaintCall
-from feedback.services.complaints import complaint_open, hidden_complaint_call_record
+from feedback.complaints.hidden.models import HiddenComplaintCall
+from feedback.complaints.hidden.services import hidden_complaint_call_record
+from feedback.complaints.models import Complaint
+from feedback.complaints.services.intake import complaint_open
 from sales.models import Order, OrderLine
 from tests.accounts.factories import RetailerFactory
 from tests.visits.factories import CultivationProgrammeFactory

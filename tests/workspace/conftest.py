@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Retailer
-from feedback.models import Complaint
-from feedback.services.complaints import complaint_open
+from feedback.complaints.models import Complaint
+from feedback.complaints.services.intake import complaint_open
 from tests.accounts.factories import RetailerFactory
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
 from tests.visits.conftest import complaint_categories, give_score, place_order, products, record  # noqa: F401
@@ -82,7 +82,7 @@ def routes(
     low = _rated(shop["e"], 1)
     _rated(shop["a"], 4)
     _rated(shop["f"], 2, days_ago=3)
-    from feedback.models import HiddenComplaintCall
+    from feedback.complaints.hidden.models import HiddenComplaintCall
 
     HiddenComplaintCall.objects.create(
         retailer=shop["f"], reason="低分", outcome="no_issue", called_by=manager_a, called_at=timezone.now()

@@ -33,8 +33,8 @@ from django.utils.translation import ngettext
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
-from feedback.models import Complaint
-from feedback.selectors.complaints import about_own_conduct_q, overdue_q
+from feedback.complaints.models import Complaint
+from feedback.complaints.selectors import about_own_conduct_q, overdue_q
 from segmentation.models import RetailerScore
 from users.models import User
 from visits.models import VisitPolicy

@@ -6,7 +6,9 @@ from collections.abc import Iterable
 
 from django.db.models import Exists, Max, Min, OuterRef, Subquery
 
-from feedback.models import Complaint, HiddenComplaintCall, SurveyResponse
+from feedback.complaints.hidden.models import HiddenComplaintCall
+from feedback.complaints.models import Complaint
+from feedback.surveys.models import SurveyResponse
 from sales.models import Order, OrderLine
 from visits.models import CultivationTarget, ShopFacts, Visit
 

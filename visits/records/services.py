@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Retailer
 from core.errors import ConflictError
-from feedback.services.complaints import complaint_open
+from feedback.complaints.services.intake import complaint_open
 from users.models import User
 from visits.cultivation.selectors import programmes_running_for
 from visits.exif import photo_facts

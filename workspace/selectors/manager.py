@@ -35,10 +35,10 @@ from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from core.masking import mask_mobile
-from feedback.models import Complaint
-from feedback.selectors.complaints import overdue_q
-from feedback.selectors.hidden_complaints import LOW_RATING_DAYS
-from feedback.selectors.surveys import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
+from feedback.complaints.hidden.selectors import LOW_RATING_DAYS
+from feedback.complaints.models import Complaint
+from feedback.complaints.selectors import overdue_q
+from feedback.surveys.selectors import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
 from loyalty.rewards.models import Redemption
 from sales.allocation.models import AllocationAllowance, AllocationPlan
 from segmentation.models import RetailerScore, TierChange
@@ -136,7 +136,7 @@ def _complaints_assigned(*, manager: User, now: datetime.datetime) -> QuerySet:
 
 def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
     """The manager's shops to call back: a complaint follow-up rated ≤ 2 in the last 90 days, or a latest survey
-    answer in the last 180 days below 60 (the hidden-complaint rules of feedback.selectors.hidden_complaints), and
+    answer in the last 180 days below 60 (the hidden-complaint rules of feedback.complaints.hidden.selectors), and
     no complaint filed nor call recorded since. Read from each shop's ShopFacts row (its latest low rating, latest
     survey answer, latest complaint and call, kept by the database on every write): one index probe per shop."""
     rated_since = timezone.make_aware(

@@ -11,8 +11,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from accounts.models import Retailer
-from feedback.models import Complaint
-from feedback.selectors.complaints import overdue_q
+from feedback.complaints.models import Complaint
+from feedback.complaints.selectors import overdue_q
 from segmentation.models import RetailerScore
 
 User = get_user_model()
@@ -37,7 +37,7 @@ def portrait_summary(
     """What the portrait shows on its first screen beside the licence and the tier, from the apps that own each
     fact: lifecycle (segmentation), this cycle's allowance (sales.allocation), open complaints the user may see
     (feedback), points (loyalty). `retailer` comes from retailer_get, so it is in the user's scope."""
-    from feedback.selectors.complaints import complaint_scope
+    from feedback.complaints.selectors import complaint_scope
     from loyalty.ledger.models import PointsAccount
     from sales.allocation.selectors import allowance_texts
 

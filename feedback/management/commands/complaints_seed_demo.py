@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from feedback.demo_complaints import demo_complaints_build
-from feedback.models import Complaint
+from feedback.complaints.demo import demo_complaints_build
+from feedback.complaints.models import Complaint
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.demo_surveys import demo_surveys_build
-from feedback.models import Survey
+from feedback.surveys.demo import demo_surveys_build
+from feedback.surveys.models import Survey
 from users.models import User
 
 

@@ -1,0 +1,1 @@
+"""In-app notifications to staff about complaints, and their emails."""

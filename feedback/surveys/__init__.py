@@ -1,0 +1,1 @@
+"""Satisfaction surveys: questionnaires, sampling by strata, invitations through campaigns, answers, indices."""
