@@ -92,6 +92,44 @@ def test_a_supervisor_handling_the_case_is_escalated_past_to_the_next_one_up(
     assert ComplaintEscalation.objects.get().escalated_to == above
 
 
+@pytest.mark.django_db
+def test_the_sweep_escalates_to_whom_unit_supervisor_names_and_notifies_as_notify_would(
+    retailer_a, manager_a, supervisor_a, clock, company
+):
+    """ESCALATE_SQL re-implements two Python rules for speed: its target is `unit_supervisor` (deepest unit with an
+    active supervisor, lowest id among several, never the assignee) and its notices are `notify` (one per distinct
+    recipient: the target and the assignee). A change to either rule alone fails here."""
+    from collections import Counter
+
+    from feedback.complaints.selectors import unit_supervisor
+    from tests.users.factories import SupervisorFactory
+
+    SupervisorFactory(username="city_supervisor", org_unit=company)
+    SupervisorFactory(
+        username="second_in_unit", org_unit=supervisor_a.org_unit
+    )  # a higher id than supervisor_a
+    left = SupervisorFactory(username="left", org_unit=supervisor_a.org_unit)
+    type(left).objects.filter(pk=left.pk).update(is_active=False)  # an inactive one is never the target
+    clock.set(local(2026, 11, 23, 9, 0))
+    open_complaint(retailer_a, "supply")  # handled by manager_a
+    open_complaint(retailer_a, "cm_conduct", description="客户经理不回电话")  # handled by supervisor_a
+    clock.set(local(2026, 11, 26, 9, 0))
+    assert complaints_escalate() >= 2
+    escalations = ComplaintEscalation.objects.select_related(
+        "complaint__assignee__org_unit", "complaint__queue_unit"
+    )
+    assert len({e.complaint_id for e in escalations}) == 2
+    expected_notices = Counter()
+    for escalation in escalations:
+        case = escalation.complaint
+        unit = case.assignee.org_unit if case.assignee_id else case.queue_unit
+        target = unit_supervisor(org_unit=unit, exclude=[case.assignee_id] if case.assignee_id else [])
+        assert escalation.escalated_to == target
+        expected_notices.update({u.pk for u in (target, case.assignee) if u is not None})
+    notices = Notification.objects.filter(kind="escalated").values_list("recipient_id", flat=True)
+    assert Counter(notices) == expected_notices
+
+
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_sweeps_escalate_each_breach_once(retailer_a, retailer_b, supervisor_a, clock):
     clock.set(local(2026, 11, 23, 9, 0))

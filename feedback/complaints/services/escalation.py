@@ -9,8 +9,9 @@ home is Python:
   - its `notices` step is `feedback.complaints.notifications.services.notify` (one in-app notification per
     distinct recipient, then one email each, after commit, to those with an address — here through
     `notification_emails_enqueue` on the ids the statement returns).
-A change to either rule changes ESCALATE_SQL too; tests/feedback/test_escalation.py holds the two to the same
-answers.
+A change to either rule changes ESCALATE_SQL too: tests/feedback/test_escalation.py
+(test_the_sweep_escalates_to_whom_unit_supervisor_names_and_notifies_as_notify_would) holds the statement to the
+Python rules' answers.
 """
 
 import datetime
@@ -28,19 +29,19 @@ from users.models import User
 Event = ComplaintEvent.Kind
 Breach = ComplaintEscalation.Breach
 
-# One statement, four steps, all set-based (the first sweep after an outage may find ten thousand cases):
+# One statement, four steps, all set-based:
 #   breach   the unclaimed breaches: open cases past their response deadline (not responded) or resolution
 #            deadline, without a claim for this cycle; the unit is the assignee's org unit, else the queue's. The
 #            claim is looked up by a LATERAL probe of complaintescalation_once per overdue case, never an
 #            anti-join: that was planned on the claims' statistics, and on a claim table analysed while (nearly)
 #            empty the planner scanned every claim for every case (seconds for 10k cases instead of milliseconds)
-#   target   the supervisor of each distinct (unit, assignee or 0), looked up once per pair (MATERIALIZED, or
-#            the planner inlines it and looks up per breach): the deepest unit on the ancestry with an active
-#            supervisor, the lowest id among several, never the assignee themself
+#   target   the supervisor of each distinct (unit, assignee or 0) by the rule of `unit_supervisor` (see the
+#            module's docstring), looked up once per pair (MATERIALIZED, or the planner inlines it and looks up
+#            per breach)
 #   claimed  the claim rows, ON CONFLICT DO NOTHING: a concurrent sweep that claimed first wins, and only the
 #            rows inserted here go on to the timeline and the notifications
-#   events / notices   one internal timeline event per claim, one notification to the target and one to the
-#            assignee (not twice to the same person), stored as message codes with parameters
+#   events / notices   one internal timeline event per claim; the notifications by the rule of `notify` (the
+#            target and the assignee, not twice to the same person), stored as message codes with parameters
 # It answers how many breaches it claimed and the notifications whose recipient has an email address.
 ESCALATE_SQL = """
 WITH breach AS (
