@@ -5,13 +5,18 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.selectors import retailer_get
+from feedback.surveys.models import SurveyResponse
 from workspace.selectors import admin_health, manager_workspace, portrait_summary
 
 
 def manager_home(request):
     """The customer manager's workspace: today's work, each item one tap from its action."""
     workspace = manager_workspace(manager=request.user)
-    return render(request, "workspace/manager_home.html", {"ws": workspace, "today": workspace.today})
+    return render(
+        request,
+        "workspace/manager_home.html",
+        {"ws": workspace, "today": workspace.today, "low_survey_score": SurveyResponse.LOW_SCORE},
+    )
 
 
 def admin_home(request, *, celery_app, heartbeat: str | None):

@@ -96,6 +96,6 @@ def demo_complaints_build(*, seed: int = 11, count: int = 80) -> dict:
                 complaint_close(complaint=complaint, actor=manager, at=closed)
             if rng.random() < 0.5:  # rated through the link; a rating carries the time it arrives
                 rating = rng.choice([5, 5, 4, 4, 4, 3, 2, 1])
-                comment = "" if rating > 2 else "还是没解决好"
+                comment = "" if rating > Complaint.LOW_RATING_MAX else "还是没解决好"
                 complaint_rate(complaint=complaint, rating=rating, comment=comment)
     return {"complaints": made, "escalated": complaints_escalate()}

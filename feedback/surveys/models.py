@@ -295,6 +295,10 @@ class SurveyInvitation(models.Model):
 
 
 class SurveyResponse(models.Model):
+    # The one definition of a low survey answer (overall score 0–100 below this): the "low" filter of the
+    # responses page, the hidden-complaints source and the manager's call-back list, and the red figures.
+    LOW_SCORE = 60
+
     invitation = models.OneToOneField(
         SurveyInvitation, verbose_name=_("邀请"), on_delete=models.CASCADE, related_name="response"
     )
@@ -325,6 +329,10 @@ class SurveyResponse(models.Model):
 
     def __str__(self):
         return f"{self.survey_id}:{self.retailer_id}"
+
+    @property
+    def score_is_low(self) -> bool:
+        return self.overall_score is not None and self.overall_score < self.LOW_SCORE
 
     @property
     def nps_group(self) -> str:

@@ -158,7 +158,6 @@ def response_list(*, user: User, survey: Survey | None = None) -> QuerySet[Surve
     return qs
 
 
-LOW_SCORE = 60
 RESPONSE_PAGE = 50
 
 
@@ -175,7 +174,7 @@ def response_page(
         "retailer__route__manager", "invitation__stratum"
     )
     if low_only:
-        qs = qs.filter(overall_score__lt=LOW_SCORE)
+        qs = qs.filter(overall_score__lt=SurveyResponse.LOW_SCORE)
     if before:
         qs = qs.filter(pk__lt=before)
     rows = list(qs.order_by("-id")[: size + 1])
@@ -292,12 +291,12 @@ def retailers_rated_low(*, since: datetime.date | datetime.datetime, threshold: 
     }
 
 
-LOW_SURVEY_SCORE = 60
 LOW_SURVEY_DAYS = 180
 
 
 def low_survey_score(*, retailers: QuerySet, today: datetime.date) -> list[HiddenReason]:
-    """A hidden-complaint source: the retailer's latest survey answer in the last 180 days scored below 60."""
+    """A hidden-complaint source: the retailer's latest survey answer in the last 180 days scored low (below
+    SurveyResponse.LOW_SCORE)."""
     since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=LOW_SURVEY_DAYS), datetime.time.min)
     )
@@ -305,12 +304,12 @@ def low_survey_score(*, retailers: QuerySet, today: datetime.date) -> list[Hidde
         HiddenReason(
             retailer_id=r["retailer_id"],
             code="survey-low",
-            reason=_low_reason(r, LOW_SURVEY_SCORE),
+            reason=_low_reason(r, SurveyResponse.LOW_SCORE),
             since=r["submitted_at"],
             weight=2,
         )
         for r in _latest_responses(since=since, retailers=retailers)
-        if r["overall_score"] < LOW_SURVEY_SCORE
+        if r["overall_score"] < SurveyResponse.LOW_SCORE
     ]
 
 

@@ -38,7 +38,8 @@ from core.masking import mask_mobile
 from feedback.complaints.hidden.selectors import LOW_RATING_DAYS
 from feedback.complaints.models import Complaint
 from feedback.complaints.selectors import overdue_q
-from feedback.surveys.selectors import LOW_SURVEY_DAYS, LOW_SURVEY_SCORE
+from feedback.surveys.models import SurveyResponse
+from feedback.surveys.selectors import LOW_SURVEY_DAYS
 from loyalty.rewards.models import Redemption
 from sales.allocation.models import AllocationAllowance, AllocationPlan
 from segmentation.models import RetailerScore, TierChange
@@ -135,9 +136,9 @@ def _complaints_assigned(*, manager: User, now: datetime.datetime) -> QuerySet:
 
 
 def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
-    """The manager's shops to call back: a complaint follow-up rated ≤ 2 in the last 90 days, or a latest survey
-    answer in the last 180 days below 60 (the hidden-complaint rules of feedback.complaints.hidden.selectors), and
-    no complaint filed nor call recorded since. Read from each shop's ShopFacts row (its latest low rating, latest
+    """The manager's shops to call back: a complaint follow-up rated low (Complaint.LOW_RATING_MAX) in the last 90
+    days, or a latest survey answer in the last 180 days scored low (SurveyResponse.LOW_SCORE) — the hidden-complaint
+    rules of feedback.complaints.hidden.selectors — and no complaint filed nor call recorded since. Read from each shop's ShopFacts row (its latest low rating, latest
     survey answer, latest complaint and call, kept by the database on every write): one index probe per shop."""
     rated_since = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=LOW_RATING_DAYS), datetime.time.min)
@@ -172,7 +173,7 @@ def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
         )
         .filter(
             Q(rated_at__isnull=False, rated_at__gt=F("cleared_at"))
-            | Q(survey_score__lt=LOW_SURVEY_SCORE, surveyed_at__gt=F("cleared_at"))
+            | Q(survey_score__lt=SurveyResponse.LOW_SCORE, surveyed_at__gt=F("cleared_at"))
         )
         .order_by(F("rated_at").desc(nulls_last=True), F("surveyed_at").desc(nulls_last=True), "retailer_id")
         .values(

@@ -20,7 +20,7 @@ from feedback.portal.selectors import portal_link_last_send
 from feedback.surveys import indices as survey_indices
 from feedback.surveys import selectors
 from feedback.surveys.forms import InviteForm, SurveyForm
-from feedback.surveys.models import Survey
+from feedback.surveys.models import Survey, SurveyResponse
 from feedback.surveys.services import surveys as services
 
 RECENT_RESPONSES = 20
@@ -214,7 +214,7 @@ def survey_responses_view(request, pk):
             "rows": rows,
             "next_before": next_before,
             "low_only": low_only,
-            "low": selectors.LOW_SCORE,
+            "low": SurveyResponse.LOW_SCORE,
         },
     )
 
