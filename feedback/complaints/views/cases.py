@@ -1,5 +1,6 @@
 """Staff complaint pages: the list (filters, keyset pages), the intake form (phone, 12313, visit, platform), the
-case page with its actions by state, the panel on the retailer portrait. Views parse input, call one service or selector, and present; refusals become messages (409 for htmx)."""
+case page with its actions by state, the panel on the retailer portrait. Views parse input, call one service or
+selector, and present; refusals become messages (409 for htmx)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
