@@ -105,11 +105,10 @@ def test_the_sweep_escalates_to_whom_unit_supervisor_names_and_notifies_as_notif
     from tests.users.factories import SupervisorFactory
 
     SupervisorFactory(username="city_supervisor", org_unit=company)
-    SupervisorFactory(
-        username="second_in_unit", org_unit=supervisor_a.org_unit
-    )  # a higher id than supervisor_a
+    # one more supervisor in supervisor_a's unit (a higher id) and one who left
+    SupervisorFactory(username="second_in_unit", org_unit=supervisor_a.org_unit)
     left = SupervisorFactory(username="left", org_unit=supervisor_a.org_unit)
-    type(left).objects.filter(pk=left.pk).update(is_active=False)  # an inactive one is never the target
+    type(left).objects.filter(pk=left.pk).update(is_active=False)
     clock.set(local(2026, 11, 23, 9, 0))
     open_complaint(retailer_a, "supply")  # handled by manager_a
     open_complaint(retailer_a, "cm_conduct", description="客户经理不回电话")  # handled by supervisor_a
