@@ -10,13 +10,8 @@ from users.models import User
 
 Event = ComplaintEvent.Kind
 
-
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-
-
 PHOTO_MAX_COUNT = 6
-
-
 # magic bytes → content type; anything else is refused whatever its name or declared type says
 _PHOTO_SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
