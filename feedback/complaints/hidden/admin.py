@@ -15,7 +15,6 @@ class HiddenComplaintCallAdmin(ReadOnlyAdmin):
     list_select_related = ("retailer", "called_by")
 
     def get_queryset(self, request):
-
         return (
             super().get_queryset(request).filter(retailer__in=retailer_scope(user=request.user).values("pk"))
         )
