@@ -80,8 +80,8 @@ def _figures(samples: list[float]) -> dict:
 def scoring_run():
     """One whole nightly run, as the Celery task does it; it must be done before the next one starts."""
     from core.errors import ConflictError
-    from segmentation.models import ScoringRun
-    from segmentation.services import scoring_run_execute, scoring_run_start
+    from segmentation.scoring.models import ScoringRun
+    from segmentation.scoring.services import scoring_run_execute, scoring_run_start
 
     try:
         run = scoring_run_start()

@@ -7,7 +7,7 @@ from campaigns.calendar import HOLIDAY_NAMES
 from campaigns.models import Campaign, Journey, MessageTemplate
 from campaigns.selectors import template_list
 from sales.models import Product
-from segmentation.selectors import segment_list
+from segmentation.segments.selectors import segment_list
 
 DATETIME_INPUT = forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
 TIME_INPUT = forms.TimeInput(format="%H:%M", attrs={"type": "time"})

@@ -20,7 +20,7 @@ class RuleCheck:
 def rules_check_run(*, today: datetime.date | None = None) -> list[RuleCheck]:
     from accounts.compliance.selectors import class_code_disagreements, credit_grade_disagreements
     from loyalty.levels.services import levels_rule_check
-    from segmentation.services import scores_rule_check
+    from segmentation.scoring.selectors import scores_rule_check
 
     today = today or timezone.localdate()
     credit_count, credit_sample = credit_grade_disagreements(today=today)

@@ -27,17 +27,10 @@ from loyalty.referrals.api import ReferralViewSet
 from loyalty.rewards.api import RedemptionViewSet, RewardViewSet
 from privacy.api import PrivacyRequestViewSet
 from sales.allocation.api import AllowanceViewSet, ExcessViewSet, FillRateViewSet, PlanViewSet
-from segmentation.api import (
-    ClusterProfileViewSet,
-    RecommendationViewSet,
-    RetailerScoreViewSet,
-    ScoringEventViewSet,
-    ScoringRunViewSet,
-    TierChangeViewSet,
-    TierProposalViewSet,
-)
-from segmentation.segment_api import SegmentViewSet
-from segmentation.tier_api import TierCardView, TierWhatIfViewSet
+from segmentation.ml.api import ClusterProfileViewSet, RecommendationViewSet
+from segmentation.scoring.api import RetailerScoreViewSet, ScoringEventViewSet, ScoringRunViewSet
+from segmentation.segments.api import SegmentViewSet
+from segmentation.tiers.api import TierCardView, TierChangeViewSet, TierProposalViewSet, TierWhatIfViewSet
 from visits.coverage.api import CoverageViewSet
 from visits.cultivation.api import ProgrammeViewSet
 from visits.daily.api import DailyListViewSet

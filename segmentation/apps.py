@@ -9,7 +9,7 @@ class SegmentationConfig(AppConfig):
     def ready(self):
         from accounts.services import starting_tier_cap_source_register
         from segmentation import merge
-        from segmentation.rule_fields import register_catalogue
+        from segmentation.segments.rule_fields import register_catalogue
 
         register_catalogue()
         merge.register()
@@ -24,6 +24,6 @@ class SegmentationConfig(AppConfig):
 
 
 def _new_retailer_cap() -> int:
-    from segmentation.tiers import tier_rule_current
+    from segmentation.tiers.grading import tier_rule_current
 
     return tier_rule_current().new_retailer_cap

@@ -2,23 +2,17 @@
 
 from celery import shared_task
 
-from segmentation import services
+from segmentation.scoring.services import scoring_run_execute, scoring_run_nightly
 
 
 @shared_task(name="segmentation.scoring_run", acks_late=True)
 def scoring_run_task(run_id: int) -> str:
     """Safe to deliver twice: the service returns a finished run untouched."""
-    return services.scoring_run_execute(run_id=run_id).status
+    return scoring_run_execute(run_id=run_id).status
 
 
 @shared_task(name="segmentation.nightly_scoring", acks_late=True)
 def nightly_scoring_task() -> str | None:
-    """Beat's 02:00 run: claim the slot and score in this worker. If a run is already active (a supervisor's
-    "run now"), tonight's is skipped rather than queued behind it."""
-    from core.errors import ConflictError
-
-    try:
-        run = services.scoring_run_start()
-    except ConflictError:
-        return None
-    return services.scoring_run_execute(run_id=run.pk).status
+    """Beat's 02:00 run (None when another run was active and tonight's was skipped)."""
+    run = scoring_run_nightly()
+    return run.status if run else None

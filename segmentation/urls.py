@@ -1,29 +1,40 @@
 from django.urls import path
 
-from segmentation import segment_views, tier_views, views
+from segmentation.ml import views as ml_views
+from segmentation.scoring import views as scoring_views
+from segmentation.segments import views as segment_views
+from segmentation.tiers import views as tier_views
 
 app_name = "segmentation"
 
 urlpatterns = [
-    path("retailers/<int:pk>/scores/", views.retailer_scores_view, name="retailer-scores"),
-    path("retailers/<int:pk>/scores/run/", views.scoring_run_start_view, name="scoring-run-start"),
+    path("retailers/<int:pk>/scores/", scoring_views.retailer_scores_view, name="retailer-scores"),
+    path("retailers/<int:pk>/scores/run/", scoring_views.scoring_run_start_view, name="scoring-run-start"),
     path(
         "retailers/<int:pk>/tier-change/",
-        views.retailer_tier_change_request_view,
+        tier_views.retailer_tier_change_request_view,
         name="retailer-tier-change-request",
     ),
     path("retailers/<int:pk>/tier-card/", tier_views.retailer_tier_card_view, name="retailer-tier-card"),
     path("tiers/what-if/", tier_views.tier_whatif_view, name="tier-whatif"),
-    path("explorer/", views.explorer_view, name="explorer"),
-    path("runs/", views.scoring_runs_view, name="scoring-runs"),
-    path("segments/clusters/", views.cluster_profiles_view, name="cluster-profiles"),
-    path("tiers/", views.tiers_view, name="tiers"),
-    path("tiers/proposals/", views.tier_proposal_create_view, name="tier-proposal-create"),
-    path("tiers/proposals/<int:pk>/publish/", views.tier_proposal_publish_view, name="tier-proposal-publish"),
-    path("tiers/proposals/<int:pk>/discard/", views.tier_proposal_discard_view, name="tier-proposal-discard"),
+    path("explorer/", scoring_views.explorer_view, name="explorer"),
+    path("runs/", scoring_views.scoring_runs_view, name="scoring-runs"),
+    path("segments/clusters/", ml_views.cluster_profiles_view, name="cluster-profiles"),
+    path("tiers/", tier_views.tiers_view, name="tiers"),
+    path("tiers/proposals/", tier_views.tier_proposal_create_view, name="tier-proposal-create"),
+    path(
+        "tiers/proposals/<int:pk>/publish/",
+        tier_views.tier_proposal_publish_view,
+        name="tier-proposal-publish",
+    ),
+    path(
+        "tiers/proposals/<int:pk>/discard/",
+        tier_views.tier_proposal_discard_view,
+        name="tier-proposal-discard",
+    ),
     path(
         "tiers/changes/<int:pk>/<str:decision>/",
-        views.tier_change_decide_view,
+        tier_views.tier_change_decide_view,
         name="tier-change-decide",
     ),
     path("segments/", segment_views.segment_list_view, name="segment-list"),

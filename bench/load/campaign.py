@@ -54,9 +54,9 @@ def campaign_launch():
     from campaigns.models import Campaign, MessageTemplate, Purpose
     from campaigns.services.campaigns import campaign_approve, campaign_create, campaign_schedule
     from campaigns.services.templates import template_create
-    from segmentation.models import Segment
-    from segmentation.segments import segment_create
-    from segmentation.selectors import segment_members
+    from segmentation.segments.models import Segment
+    from segmentation.segments.selectors import segment_members
+    from segmentation.segments.services import segment_create
 
     company, (author, approver) = _people()
     segment = Segment.objects.filter(name=NAME, org_unit=company).first() or segment_create(

@@ -31,7 +31,7 @@ from core.idempotency import IdempotentCreateMixin
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from sales.models import Product
-from segmentation.models import Segment
+from segmentation.segments.models import Segment
 from users.serializers import user_ref
 
 
@@ -83,7 +83,7 @@ class CampaignSerializer(StrictModelSerializer):
         ]
 
     def validate_segment(self, segment):
-        from segmentation.selectors import segment_list
+        from segmentation.segments.selectors import segment_list
 
         user = self.context["request"].user
         if (

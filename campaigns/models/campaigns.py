@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models.journeys import Journey
 from campaigns.models.templates import Channel, MessageTemplate, Purpose
 from sales.models import Product
-from segmentation.models import Segment
+from segmentation.segments.models import Segment
 from users.models import OrgUnit
 
 QUIET_START_DEFAULT = datetime.time(21, 0)

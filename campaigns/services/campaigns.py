@@ -218,7 +218,7 @@ def campaign_schedule(*, actor: User, campaign: Campaign) -> Campaign:
 
 def campaign_audience(campaign: Campaign) -> QuerySet:
     """Who a campaign reaches at the moment it starts: its saved segment's members now."""
-    from segmentation.selectors import segment_members
+    from segmentation.segments.selectors import segment_members
 
     return segment_members(segment=campaign.segment)
 

@@ -18,7 +18,7 @@ from campaigns.calendar import HOLIDAY_NAMES, holidays_on
 from campaigns.models import Campaign, Journey, Purpose
 from campaigns.services.campaigns import occurrence_start, unit_within
 from sales.models import OrderLine, Product
-from segmentation.models import ScoringEvent
+from segmentation.scoring.models import ScoringEvent
 from users.models import OrgUnit, User
 
 logger = logging.getLogger(__name__)
@@ -107,8 +107,8 @@ def _new_product(journey, day):
     audience = _active(Retailer.objects.all())
     segment_id = journey.params.get("segment")
     if segment_id:
-        from segmentation.models import Segment
-        from segmentation.selectors import segment_members
+        from segmentation.segments.models import Segment
+        from segmentation.segments.selectors import segment_members
 
         segment = Segment.objects.filter(pk=segment_id).first()
         audience = _active(segment_members(segment=segment)) if segment else Retailer.objects.none()
@@ -242,7 +242,7 @@ def journey_update(*, actor: User, journey: Journey, data: dict[str, Any]) -> Jo
         if not days or any(not isinstance(d, int) or not 1 <= d <= 365 for d in days):
             errors["params"] = _("提前天数须为 1–365 之间的整数，例如 90、60、30。")
     if journey.kind == Journey.Kind.NEW_PRODUCT and journey.params.get("segment"):
-        from segmentation.models import Segment
+        from segmentation.segments.models import Segment
 
         segment = Segment.objects.select_related("org_unit").filter(pk=journey.params["segment"]).first()
         if segment is None or not (

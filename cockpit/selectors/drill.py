@@ -28,7 +28,7 @@ def drill_retailers(
 
     from accounts.selectors import retailer_scope
     from sales.models import RetailerPeriodSummary
-    from segmentation.models import RetailerScore, ScoringEvent
+    from segmentation.scoring.models import RetailerScore, ScoringEvent
 
     if show not in DRILL_SHOWS:
         raise Http404

@@ -17,7 +17,7 @@ def digest_params(*, supervisor: User, today: datetime.date | None = None) -> di
     """The digest of the supervisor's unit for the last complete week, as notice parameters."""
     from cockpit.selectors.cockpit import RED, cockpit_get, cockpit_unit, default_start
     from feedback.complaints.selectors import complaint_scope, overdue_q
-    from segmentation.models import RetailerScore, ScoringEvent
+    from segmentation.scoring.models import RetailerScore, ScoringEvent
 
     today = today or timezone.localdate()
     start = default_start(Period.WEEK, today)

@@ -35,7 +35,7 @@ SPECTACULAR_SETTINGS = {
     # two API models have a "kind" with different choices: name both, so neither gets a hashed name
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "accounts.imports.models.ImportJob.Kind",
-        "RecommendationKindEnum": "segmentation.models.Recommendation.Kind",
+        "RecommendationKindEnum": "segmentation.ml.models.Recommendation.Kind",
         # sms/email (consent events and campaigns share the values) and how a redemption was made
         "MessageChannelEnum": "campaigns.models.Channel",
         "RedemptionChannelEnum": "loyalty.rewards.models.Redemption.Channel",

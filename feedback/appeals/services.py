@@ -4,8 +4,8 @@
   supervisor, public timeline) and a TierAppeal naming the tier and the published proposal it is about. One open
   appeal per retailer; a double submission files one.
 - Deciding needs feedback.decide_tierappeal and the retailer in the decider's territory (404 otherwise). "Uphold"
-  logs the decision in the tier history (segmentation.tiers.tier_appeal_upheld_record); "change" requests the new
-  tier through the engine's manual change path (tier_change_request, source "appeal"), which a second person
+  logs the decision in the tier history (segmentation.tiers.services.tier_appeal_upheld_record); "change" requests
+  the new tier through the engine's manual change path (tier_change_request, source "appeal"), which a second person
   approves before the tier is written. Either way the case is resolved with the decision and its reason, which
   the retailer reads on its hub.
 """
@@ -30,9 +30,9 @@ from feedback.complaints.services.intake import complaint_open_once
 from feedback.complaints.services.routing import complaint_assign
 from feedback.complaints.services.workflow import complaint_resolve, complaint_start
 from segmentation import system_texts as tier_texts
-from segmentation.models import TIER_COUNT, TierChange
-from segmentation.tier_card import tier_card_line
-from segmentation.tiers import tier_appeal_upheld_record, tier_change_request
+from segmentation.tiers.card import tier_card_line
+from segmentation.tiers.models import TIER_COUNT, TierChange
+from segmentation.tiers.services import tier_appeal_upheld_record, tier_change_request
 from users.models import User
 
 DECIDE_PERMISSION = "feedback.decide_tierappeal"

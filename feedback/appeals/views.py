@@ -20,8 +20,8 @@ from feedback.portal.links import (
     portal_response_headers,
     portal_retailer,
 )
-from segmentation.models import TIER_COUNT
-from segmentation.tier_card import tier_card
+from segmentation.tiers.card import tier_card
+from segmentation.tiers.models import TIER_COUNT
 
 LIST_SIZE = 100
 

@@ -23,7 +23,7 @@ from feedback.surveys.selectors import open_invitation
 from loyalty import selectors as loyalty_selectors
 from loyalty.links import retailer_link_token
 from sales.allocation import selectors as allocation_selectors
-from segmentation.tier_card import tier_card
+from segmentation.tiers.card import tier_card
 
 
 @link_view(PORTAL)

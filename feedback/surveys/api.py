@@ -29,7 +29,7 @@ from feedback.surveys.models import (
 )
 from feedback.surveys.services import questionnaires
 from feedback.surveys.services import surveys as services
-from segmentation.selectors import segment_list
+from segmentation.segments.selectors import segment_list
 from users.models import OrgUnit
 
 

@@ -16,7 +16,7 @@ from campaigns.services.templates import template_create
 from feedback.surveys.models import QuestionItem, Questionnaire, Survey, SurveyInvitation
 from feedback.surveys.services import responses as survey_responses
 from feedback.surveys.services import surveys as services
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from users.models import User
 
 DEFAULT_CODE = "retail-satisfaction"

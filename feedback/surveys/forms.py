@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Campaign
 from feedback.surveys.models import QuestionArea, QuestionItem, Questionnaire, Survey
-from segmentation.selectors import segment_list, segment_units_usable
+from segmentation.segments.selectors import segment_list, segment_units_usable
 
 
 def current_quarter() -> str:

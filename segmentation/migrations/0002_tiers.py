@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import segmentation.models
+import segmentation.tiers.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
                 ('weight_amount', models.PositiveSmallIntegerField(default=40, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='金额权重')),
                 ('weight_avg_price', models.PositiveSmallIntegerField(default=20, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='单条值权重')),
                 ('mode', models.CharField(choices=[('shares', '按各档占比/户数'), ('matrix', '条数10档×单条值3档矩阵')], default='shares', max_length=6, verbose_name='划档方式')),
-                ('tier_shares', models.JSONField(default=segmentation.models.tier_default_shares, help_text='30 个非负数，第 1 档在前；按比例分配户数（总和等于客户数时即为精确户数）。', verbose_name='各档占比或户数')),
+                ('tier_shares', models.JSONField(default=segmentation.tiers.models.tier_default_shares, help_text='30 个非负数，第 1 档在前；按比例分配户数（总和等于客户数时即为精确户数）。', verbose_name='各档占比或户数')),
                 ('new_retailer_cap', models.PositiveSmallIntegerField(default=24, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(30)], verbose_name='新客户最高档位')),
                 ('new_days', models.PositiveSmallIntegerField(default=90, help_text='首次订货在评定期末前此天数内为新客户。', verbose_name='新客户天数')),
                 ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),

@@ -40,7 +40,7 @@ from sklearn.preprocessing import StandardScaler
 
 from segmentation.ml.frames import sql_frame
 from segmentation.ml.parameters import BAND_MEDIUM
-from segmentation.models import RetailerScore, ScoringRun
+from segmentation.scoring.models import RetailerScore, ScoringRun
 
 R = RetailerScore.ChurnReason
 # (feature, the reason it speaks for), in the order of the feature matrix's columns

@@ -29,7 +29,8 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from segmentation.ml.frames import sql_frame
-from segmentation.models import ClusterProfile, ScoringRun
+from segmentation.ml.models import ClusterProfile
+from segmentation.scoring.models import ScoringRun
 
 RANDOM_STATE = 0
 N_INIT = 4

@@ -11,7 +11,7 @@ from segmentation.ml.clusters import clusters_compute
 from segmentation.ml.frames import copy_frame
 from segmentation.ml.parameters import ml_parameters
 from segmentation.ml.recommendations import recommendations_refresh
-from segmentation.models import ScoringRun
+from segmentation.scoring.models import ScoringRun
 
 ML_THREADS = 1  # see the package docstring
 

@@ -16,7 +16,7 @@ previous run's set (DELETE + INSERT … SELECT in the run's transaction, so read
   recently bought one when several share a substitute). Substitutes rank before peer candidates.
 """
 
-from segmentation.models import ScoringRun
+from segmentation.scoring.models import ScoringRun
 
 COUNTY_SQL = """
 CREATE TEMP TABLE _rec_peer ON COMMIT DROP AS

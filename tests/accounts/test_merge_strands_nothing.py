@@ -39,16 +39,10 @@ from loyalty.referrals.models import Referral
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from sales.allocation.models import AllocationAllowance, AllocationExcess, AllocationPlan
 from sales.models import Product, RetailerPeriodSummary, RetailerProductSummary
-from segmentation.models import (
-    Recommendation,
-    RetailerScore,
-    ScoreChange,
-    ScoringEvent,
-    TierChange,
-    TierProposal,
-    TierProposalLine,
-)
-from segmentation.segments import segment_create
+from segmentation.ml.models import Recommendation
+from segmentation.scoring.models import RetailerScore, ScoreChange, ScoringEvent
+from segmentation.segments.services import segment_create
+from segmentation.tiers.models import TierChange, TierProposal, TierProposalLine
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 from tests.feedback.conftest import seeded_questionnaire

@@ -163,7 +163,7 @@ def test_every_serializer_that_outputs_a_personal_field_is_a_retailer_serializer
         ("accounts.api.RetailerSerializer", "mobile"),
         ("accounts.api.RetailerSerializer", "owner_id_number"),
         ("accounts.api.RetailerSerializer", "bank_account"),
-        ("segmentation.segment_api.SegmentMemberSerializer", "mobile"),
+        ("segmentation.segments.api.SegmentMemberSerializer", "mobile"),
         ("workspace.api.CallbackSerializer", "mobile"),
     }
 

@@ -15,7 +15,7 @@ from accounts.imports.models import ImportJob
 from accounts.models import Retailer
 from bench import memory
 from bench.imports.files import BENCH_PREFIX
-from segmentation.models import ScoringRun
+from segmentation.scoring.models import ScoringRun
 
 RETAILERS = 150
 

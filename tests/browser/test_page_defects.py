@@ -149,7 +149,7 @@ def test_the_campaign_editor_shows_audience_preview_and_a_searchable_product_pic
 ):
     from campaigns.models import MessageTemplate
     from sales.services import product_create
-    from segmentation.segments import segment_create
+    from segmentation.segments.services import segment_create
     from tests.campaigns.factories import sms_body
 
     county = world.route_a.org_unit.parent

@@ -20,7 +20,7 @@ from feedback.surveys.models import (
 )
 from feedback.surveys.services import responses as survey_responses
 from feedback.surveys.services import surveys as services
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.browser.conftest import PASSWORD
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 from tests.feedback.conftest import seeded_questionnaire

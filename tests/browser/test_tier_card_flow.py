@@ -15,8 +15,8 @@ from core.links import retailer_link_make
 from feedback.appeals.models import TierAppeal
 from feedback.portal.links import PORTAL
 from sales.services import period_summaries_rebuild, product_create
-from segmentation.models import TierRule
-from segmentation.tiers import tier_proposal_create, tier_proposal_publish
+from segmentation.tiers.models import TierRule
+from segmentation.tiers.services import tier_proposal_create, tier_proposal_publish
 from tests.sales.factories import OrderFactory
 from users.models import User
 from users.services import user_create

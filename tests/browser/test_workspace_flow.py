@@ -167,7 +167,7 @@ def _a_fuller_day(world):
     """For the screenshots: an overdue case assigned to the manager, a licence expired long ago, a high-value shop at
     risk."""
     from accounts.models import Retailer
-    from segmentation.models import RetailerScore, ScoringRun
+    from segmentation.scoring.models import RetailerScore, ScoringRun
 
     case = complaint_open(retailer=world.shop_a3, category_code="supply", description="断货", channel="phone")
     now = timezone.now()

@@ -25,7 +25,7 @@ from campaigns.services.sending import campaign_send
 from campaigns.services.snapshot import is_holdout
 from campaigns.services.ticks import dispatch_tick
 from core.errors import ConflictError
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import TemplateFactory
 from tests.users.factories import SupervisorFactory

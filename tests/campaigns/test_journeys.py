@@ -20,7 +20,7 @@ from campaigns.calendar import (
 from campaigns.models import Campaign, Delivery, Journey, Purpose
 from campaigns.services.journeys import journey_update, journeys_ensure, journeys_run_due
 from sales.services import product_create
-from segmentation.models import ScoringEvent, ScoringRun
+from segmentation.scoring.models import ScoringEvent, ScoringRun
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import TemplateFactory, sms_body
 from tests.sales.factories import OrderFactory
@@ -276,7 +276,7 @@ def test_licence_reminder_days_are_validated(journey_of, supervisor_a):
 
 @pytest.mark.usefixtures("default_bands")
 def test_a_new_product_is_announced_to_the_journeys_segment(journey_of, route_a, supervisor_a, county_a):
-    from segmentation.segments import segment_create
+    from segmentation.segments.services import segment_create
 
     high = RetailerFactory(route=route_a, tier=25)
     RetailerFactory(route=route_a, tier=5)

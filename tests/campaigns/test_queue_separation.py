@@ -14,8 +14,8 @@ from bench.workers import broker_folders_prepare, celery_processes_stop
 from campaigns.models import Campaign
 from campaigns.services.sending import send_tasks_enqueue
 from crm.celery_app import app
-from segmentation.models import ScoringRun
-from segmentation.services import scoring_run_start
+from segmentation.scoring.models import ScoringRun
+from segmentation.scoring.services import scoring_run_start
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import consent, sending_campaign
 from tests.campaigns.factories import TemplateFactory

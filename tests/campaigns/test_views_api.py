@@ -7,7 +7,7 @@ from django.urls import reverse
 from campaigns.models import Campaign, Delivery, Journey, MessageTemplate
 from campaigns.services.campaigns import campaign_start
 from campaigns.services.sending import campaign_send
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.campaigns.factories import sms_body
 from tests.users.factories import SupervisorFactory
 

@@ -10,7 +10,7 @@ from cockpit.selectors.cockpit import cockpit_get
 from cockpit.selectors.league import league_table
 from cockpit.services.snapshots import kpi_snapshots_refresh, kpi_snapshots_refresh_current
 from feedback.complaints.models import Complaint
-from segmentation.models import ScoringEvent
+from segmentation.scoring.models import ScoringEvent
 from tests.feedback.factories import open_complaint
 
 pytestmark = pytest.mark.django_db

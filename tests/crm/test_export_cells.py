@@ -26,7 +26,7 @@ from accounts.models import Retailer
 from core.spreadsheet import FORMULA_STARTS, cell_safe, csv_text, row_safe
 from sales.allocation.services import allocation_plan_publish
 from sales.models import Product
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.feedback.conftest import seeded_questionnaire
 from tests.feedback.factories import SurveyFactory, open_complaint
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures

@@ -25,7 +25,7 @@ from feedback.complaints.services.escalation import complaints_escalate
 from loyalty.ledger.expiry import points_expire
 from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
 from loyalty.ledger.services import account_lock, credit
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.conftest import consent
 from tests.campaigns.factories import TemplateFactory

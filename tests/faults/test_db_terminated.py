@@ -28,8 +28,8 @@ from feedback.complaints.notifications.models import Notification
 from feedback.complaints.services.escalation import complaints_escalate
 from loyalty.earning.services import points_award
 from loyalty.ledger.models import PointsAccount, PointsEntry, PointsLot
-from segmentation.models import RetailerScore, ScoreChange, ScoringRun
-from segmentation.services import scoring_run_execute, scoring_run_start
+from segmentation.scoring.models import RetailerScore, ScoreChange, ScoringRun
+from segmentation.scoring.services import scoring_run_execute, scoring_run_start
 from tests.accounts.factories import RetailerFactory
 from tests.feedback.conftest import local
 from tests.feedback.factories import open_complaint

@@ -170,7 +170,7 @@ def _award(**_fixtures):
 
 
 def _scoring(**_fixtures):
-    from segmentation.services import scoring_run_start
+    from segmentation.scoring.services import scoring_run_start
 
     scoring_run_start(enqueue=True)
 

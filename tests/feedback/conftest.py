@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.services import retailer_consent_set
 from campaigns.models import Campaign
 from feedback.surveys.models import QuestionArea, QuestionItem, Questionnaire
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 
 EVERYONE = {"op": "and", "rules": []}

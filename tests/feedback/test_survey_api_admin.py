@@ -257,7 +257,7 @@ def test_an_invite_without_a_campaign_is_a_400(api_client_for, supervisor_a, fie
 def test_a_company_surveys_strata_plan_is_for_who_may_run_it(
     api_client_for, supervisor_a, company_admin, company, default_questionnaire
 ):
-    from segmentation.segments import segment_create
+    from segmentation.segments.services import segment_create
     from tests.feedback.conftest import EVERYONE
     from tests.feedback.factories import SurveyFactory
 

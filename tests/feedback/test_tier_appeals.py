@@ -14,9 +14,9 @@ from feedback.appeals.services import tier_appeal_decide, tier_appeal_file
 from feedback.complaints.models import Complaint
 from feedback.complaints.selectors import complaint_scope
 from feedback.complaints.services.workflow import complaint_resolve, complaint_start
-from segmentation.models import TierChange
-from segmentation.tier_card import tier_card
-from segmentation.tiers import tier_change_decide
+from segmentation.tiers.card import tier_card
+from segmentation.tiers.models import TierChange
+from segmentation.tiers.services import tier_change_decide
 
 TEXT = "上月订货条数比同类店多，档位却没有升。"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from segmentation.segments import segment_create
+from segmentation.segments.services import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.servers import gunicorn
 from tests.users.factories import ManagerFactory, RouteFactory

@@ -56,7 +56,7 @@ def place_orders(product):
 @pytest.fixture
 def score_now():
     """Start and execute a run as of AS_OF (or the given day); returns the finished run."""
-    from segmentation.services import scoring_run_execute, scoring_run_start
+    from segmentation.scoring.services import scoring_run_execute, scoring_run_start
 
     def run(as_of=AS_OF, **kwargs):
         started = scoring_run_start(as_of=as_of, **kwargs)
@@ -126,7 +126,7 @@ def shops(route_a, route_b, give_score, brands, buy_days_ago):
     from django.utils import timezone
 
     from accounts.models import Retailer
-    from segmentation.models import RetailerScore
+    from segmentation.scoring.models import RetailerScore
     from tests.accounts.factories import RetailerFactory, licence_for
 
     today = timezone.localdate()

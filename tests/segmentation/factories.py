@@ -4,7 +4,7 @@ leaves them (the middle class of every measure unless told otherwise)."""
 import factory
 from django.utils import timezone
 
-from segmentation.models import RetailerScore, ScoringRun
+from segmentation.scoring.models import RetailerScore, ScoringRun
 from tests.accounts.factories import RetailerFactory
 
 

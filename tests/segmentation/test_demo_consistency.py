@@ -3,8 +3,9 @@ other, for every demo retailer."""
 
 from django.core.management import call_command
 
-from segmentation.models import RFM_BY_LIFECYCLE, RetailerScore
-from segmentation.selectors import rfm_explanation, score_explanation
+from segmentation.scoring.explanations import rfm_explanation, score_explanation
+from segmentation.scoring.models import RetailerScore
+from segmentation.scoring.rules import RFM_BY_LIFECYCLE
 
 STAGE = RetailerScore.Lifecycle
 ORDERING_NOW = (STAGE.NEW, STAGE.ACTIVE, STAGE.REACTIVATED)

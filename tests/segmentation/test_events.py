@@ -5,9 +5,9 @@ import datetime
 
 import pytest
 
-from segmentation.models import ScoringEvent
-from segmentation.selectors import scoring_events_after
-from segmentation.tiers import tier_change_decide, tier_change_request
+from segmentation.scoring.models import ScoringEvent
+from segmentation.scoring.selectors import scoring_events_after
+from segmentation.tiers.services import tier_change_decide, tier_change_request
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF
 

@@ -15,9 +15,9 @@ import pytest
 from django.urls import reverse
 
 from segmentation.ml.churn import FEATURES, churn_features, churn_model, churn_reasons
-from segmentation.models import RetailerScore, ScoringRun
-from segmentation.selectors import ChurnRisk, churn_risk
-from segmentation.services import scoring_run_execute, scoring_run_start
+from segmentation.ml.selectors import ChurnRisk, churn_risk
+from segmentation.scoring.models import RetailerScore, ScoringRun
+from segmentation.scoring.services import scoring_run_execute, scoring_run_start
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF, weeks_ago
 

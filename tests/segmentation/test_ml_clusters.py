@@ -16,7 +16,8 @@ import pytest
 from django.urls import reverse
 
 from segmentation.ml.clusters import cluster_traits, k_choose
-from segmentation.models import ClusterProfile, RetailerScore
+from segmentation.ml.models import ClusterProfile
+from segmentation.scoring.models import RetailerScore
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import weeks_ago
 

@@ -18,8 +18,8 @@ from sales.services import period_summaries_rebuild
 from segmentation.ml import recommendations
 from segmentation.ml.churn import HISTORY_COLUMNS, HISTORY_SQL, WeeklyHistory, churn_features, cutoff_probes
 from segmentation.ml.frames import sql_frame
+from segmentation.ml.models import Recommendation
 from segmentation.ml.parameters import ml_parameters
-from segmentation.models import Recommendation
 from tests.accounts.factories import RetailerFactory
 
 END = datetime.date(2025, 6, 8)  # a Sunday: the last day with orders
@@ -238,15 +238,16 @@ ORDER BY r.id
 
 
 def test_scoring_reads_each_retailers_first_and_last_order_day_from_the_weekly_rows_as_the_orders_say(world):
-    from segmentation.models import ScoringRun
-    from segmentation.services import SCORE_SQL, _score_parameters, lifecycle_rule_current
+    from segmentation.scoring.models import ScoringRun
+    from segmentation.scoring.rules import SCORE_SQL, score_parameters
+    from segmentation.scoring.services import lifecycle_rule_current
 
     days = [END - datetime.timedelta(days=d) for d in range(14)] + [END + datetime.timedelta(days=2)]
     days.append(END - datetime.timedelta(weeks=WEEKS - 1))  # the first week of the history
     for as_of in days:
         run = ScoringRun(parameters={"as_of": as_of.isoformat(), **lifecycle_rule_current().as_parameters()})
         with connection.cursor() as cursor:
-            params = _score_parameters(run=run, cursor=cursor)
+            params = score_parameters(run=run, cursor=cursor)
             assert params["rows_hold_all_history"]
             cursor.execute(ORDERS_DAYS_SQL, params)
             expected = cursor.fetchall()

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.models import Retailer
 from sales.models import Product
-from segmentation.models import Recommendation
+from segmentation.ml.models import Recommendation
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import weeks_ago
 from tests.users.factories import DepartmentFactory, RouteFactory

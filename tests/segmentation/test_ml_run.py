@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from segmentation.models import ClusterProfile, RetailerScore, ScoringRun
+from segmentation.ml.models import ClusterProfile
+from segmentation.scoring.models import RetailerScore, ScoringRun
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF, weeks_ago
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Retailer
-from segmentation.rules import (
+from segmentation.segments.rules import (
     MAX_RULES,
     catalogue,
     definition_compile,

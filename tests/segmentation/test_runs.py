@@ -10,8 +10,8 @@ from django_celery_beat.models import PeriodicTask
 
 from core.errors import ConflictError
 from segmentation import tasks
-from segmentation.models import ScoreChange, ScoringEvent, ScoringRun
-from segmentation.services import RUN_STALE_AFTER, scoring_run_execute, scoring_run_start
+from segmentation.scoring.models import ScoreChange, ScoringEvent, ScoringRun
+from segmentation.scoring.services import RUN_STALE_AFTER, scoring_run_execute, scoring_run_start
 from tests.segmentation.conftest import AS_OF, weeks_ago
 
 
@@ -71,7 +71,7 @@ def test_the_task_does_not_redo_a_finished_run(route_a, retailer_a, place_orders
 
 
 def test_a_failed_run_is_marked_failed_and_frees_the_slot(db, monkeypatch):
-    from segmentation import services
+    from segmentation.scoring import services
 
     def explode(*, run):
         raise RuntimeError("boom")

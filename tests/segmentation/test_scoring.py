@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Retailer
-from segmentation.models import RFM_BY_LIFECYCLE, LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
-from segmentation.selectors import rfm_explanation, score_explanation
-from segmentation.services import lifecycle_rule_current
+from segmentation.scoring.explanations import rfm_explanation, score_explanation
+from segmentation.scoring.models import LifecycleRule, RetailerScore, ScoreChange, ScoringEvent
+from segmentation.scoring.rules import RFM_BY_LIFECYCLE
+from segmentation.scoring.services import lifecycle_rule_current
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import AS_OF, weeks_ago
 

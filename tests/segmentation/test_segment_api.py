@@ -3,8 +3,8 @@ preview, the field catalogue."""
 
 import pytest
 
-from segmentation.models import Segment
-from segmentation.segments import segment_create
+from segmentation.segments.models import Segment
+from segmentation.segments.services import segment_create
 
 TIER_20 = {"field": "tier", "operator": "gte", "value": 20}
 

@@ -4,8 +4,8 @@ archive; another territory's segment answers 404."""
 import pytest
 from django.urls import reverse
 
-from segmentation.models import Segment
-from segmentation.segments import segment_create
+from segmentation.segments.models import Segment
+from segmentation.segments.services import segment_create
 
 TIER_20 = {"field": "tier", "operator": "gte", "value": 20}
 
@@ -166,7 +166,7 @@ def test_edit_and_archive(county_segment, supervisor_a, county_a, client_for):
 
 
 def test_members_page_through_by_keyset(county_segment, shops, supervisor_a, client_for, monkeypatch):
-    from segmentation import segment_views
+    from segmentation.segments.services import views as segment_views
 
     monkeypatch.setattr(segment_views, "MEMBER_PAGE_SIZE", 1)
     s1, s2 = shops[0], shops[1]

@@ -6,9 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from core.errors import ConflictError
-from segmentation.models import Segment
-from segmentation.segments import segment_archive, segment_create, segment_update
-from segmentation.selectors import (
+from segmentation.segments.models import Segment
+from segmentation.segments.selectors import (
     segment_get,
     segment_list,
     segment_member_count,
@@ -16,6 +15,7 @@ from segmentation.selectors import (
     segment_members_for_user,
     segment_preview,
 )
+from segmentation.segments.services import segment_archive, segment_create, segment_update
 from tests.users.factories import ManagerFactory, SupervisorFactory
 
 AT_RISK_OR_LOST = {"field": "lifecycle", "operator": "in", "value": ["at_risk", "lost"]}

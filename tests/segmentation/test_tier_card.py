@@ -9,9 +9,10 @@ from django.http import Http404
 from django.urls import reverse
 
 from accounts.models import Retailer
-from segmentation.models import TierRule
-from segmentation.tier_card import tier_card, tier_card_get
-from segmentation.tiers import tier_period, tier_proposal_create, tier_proposal_publish, tier_scored_sql
+from segmentation.tiers.card import tier_card, tier_card_get
+from segmentation.tiers.grading import tier_period, tier_scored_sql
+from segmentation.tiers.models import TierRule
+from segmentation.tiers.services import tier_proposal_create, tier_proposal_publish
 from tests.segmentation.tier_cases import MAY_END
 
 

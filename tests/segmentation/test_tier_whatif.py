@@ -10,8 +10,8 @@ from django.utils import timezone
 from sales.allocation.selectors import coming_cycle_day
 from sales.allocation.services import allocation_plan_create
 from sales.services import product_create
-from segmentation.models import TierChange
-from segmentation.tier_whatif import tier_whatif
+from segmentation.tiers.models import TierChange
+from segmentation.tiers.whatif import tier_whatif
 from tests.segmentation.tier_cases import MAY_END, top_shares
 
 CARTONS_ONLY = {"weight_cartons": 100, "weight_amount": 0, "weight_avg_price": 0}

@@ -12,12 +12,12 @@ from django.utils import translation
 from accounts.models import Retailer, RetailerEvent
 from accounts.services import retailers_tier_set
 from core.errors import ConflictError
-from segmentation.models import ScoringEvent, TierChange, TierProposal, TierRule, tier_default_shares
-from segmentation.tiers import (
+from segmentation.scoring.models import ScoringEvent
+from segmentation.tiers.grading import tier_counts, tier_period
+from segmentation.tiers.models import TierChange, TierProposal, TierRule, tier_default_shares
+from segmentation.tiers.services import (
     tier_change_decide,
     tier_change_request,
-    tier_counts,
-    tier_period,
     tier_proposal_create,
     tier_proposal_publish,
 )

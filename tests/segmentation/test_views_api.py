@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from segmentation import tasks
-from segmentation.models import LifecycleRule, ScoringRun
-from segmentation.selectors import explorer_figures
+from segmentation.scoring.models import LifecycleRule, ScoringRun
+from segmentation.scoring.selectors import explorer_figures
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.conftest import weeks_ago
 

@@ -12,8 +12,8 @@ import datetime
 
 import pytest
 
-from segmentation.models import TierRule
-from segmentation.tiers import tier_proposal_create, tier_proposal_publish
+from segmentation.tiers.models import TierRule
+from segmentation.tiers.services import tier_proposal_create, tier_proposal_publish
 from tests.accounts.factories import RetailerFactory
 
 MAY_END = datetime.date(2025, 5, 31)

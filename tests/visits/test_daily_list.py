@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Retailer
 from feedback.complaints.models import Complaint
 from feedback.complaints.services.intake import complaint_open
-from segmentation.models import Recommendation
+from segmentation.ml.models import Recommendation
 from tests.accounts.factories import RetailerFactory
 from tests.segmentation.factories import ScoringRunFactory
 from tests.visits.factories import CultivationProgrammeFactory, VisitPlanFactory, VisitPolicyFactory

@@ -35,7 +35,7 @@ from accounts.selectors import retailer_scope
 from core.db import queryset_sql
 from feedback.complaints.models import Complaint
 from feedback.complaints.selectors import about_own_conduct_q, overdue_q
-from segmentation.models import RetailerScore
+from segmentation.scoring.models import RetailerScore
 from users.models import User
 from visits.models import VisitPolicy
 from visits.selectors import policy_get

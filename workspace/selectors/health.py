@@ -104,7 +104,7 @@ def admin_health(*, celery_app, heartbeat: str | None, now: datetime.datetime | 
     from django_celery_beat.models import PeriodicTask
 
     from accounts.imports.models import ImportJob
-    from segmentation.models import ScoringRun
+    from segmentation.scoring.models import ScoringRun
     from workspace.models import TaskRun
 
     now = now or timezone.now()

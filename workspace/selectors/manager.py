@@ -42,7 +42,8 @@ from feedback.surveys.models import SurveyResponse
 from feedback.surveys.selectors import LOW_SURVEY_DAYS
 from loyalty.rewards.models import Redemption
 from sales.allocation.models import AllocationAllowance, AllocationPlan
-from segmentation.models import RetailerScore, TierChange
+from segmentation.scoring.models import RetailerScore
+from segmentation.tiers.models import TierChange
 from visits.daily.selectors import AT_RISK_LIFECYCLES, CHURN_RISK_PROBABILITY, DailyEntry, daily_list
 from visits.models import ShopFacts, Visit, VisitPlan
 

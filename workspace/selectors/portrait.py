@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Retailer
 from feedback.complaints.models import Complaint
 from feedback.complaints.selectors import overdue_q
-from segmentation.models import RetailerScore
+from segmentation.scoring.models import RetailerScore
 
 User = get_user_model()
 

@@ -12,7 +12,7 @@ from accounts.demo import demo_retailers_build, demo_retailers_flush, demo_viola
 from loyalty.demo import demo_loyalty_flush
 from sales.allocation.demo import demo_allocation_build
 from sales.demo import demo_orders_build, demo_products_build, demo_sales_flush
-from segmentation.services import scoring_run_execute, scoring_run_start
+from segmentation.scoring.services import scoring_run_execute, scoring_run_start
 from users.demo import DEMO_PASSWORD, demo_staff_build, demo_staff_flush
 from visits.demo import demo_visits_flush
 

@@ -22,8 +22,8 @@ from campaigns.templating import variables_used
 from core.db import queryset_sql
 from core.errors import ConflictError
 from feedback.surveys.models import Questionnaire, Survey, SurveyExport, SurveyInvitation, SurveyStratum
-from segmentation.models import Segment
-from segmentation.selectors import segment_members
+from segmentation.segments.models import Segment
+from segmentation.segments.selectors import segment_members
 from users.models import OrgUnit, User
 
 SURVEY_STATE = Survey.State

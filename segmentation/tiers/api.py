@@ -1,14 +1,157 @@
-"""API of the tier card (GET /api/v1/retailers/{id}/tier-card/) and the tier what-if (POST /api/v1/tier-whatif/)."""
+"""REST API of the tier engine: /api/v1/tier-proposals/ and /api/v1/tier-changes/, the tier card
+(GET /api/v1/retailers/{id}/tier-card/) and the tier what-if (POST /api/v1/tier-whatif/)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Retailer
+from core.idempotency import IdempotentCreateMixin
+from core.pagination import CursorPage
+from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
-from segmentation.models import TIER_COUNT
-from segmentation.tier_card import tier_card_get
-from segmentation.tier_whatif import BASELINE_CURRENT, BASELINES, tier_whatif
+from segmentation.tiers.card import tier_card_get
+from segmentation.tiers.models import TIER_COUNT, TierChange, TierProposal
+from segmentation.tiers.selectors import tier_change_list, tier_proposal_list
+from segmentation.tiers.services import (
+    tier_change_decide,
+    tier_change_request,
+    tier_proposal_create,
+    tier_proposal_publish,
+)
+from segmentation.tiers.whatif import BASELINE_CURRENT, BASELINES, tier_whatif
+from users.serializers import user_ref
+
+
+class NewestFirstPagination(CursorPage):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-id"
+
+
+class TierProposalSerializer(StrictModelSerializer):
+    created_by = user_ref()
+    published_by = user_ref()
+    period_end = serializers.DateField(required=False)
+
+    class Meta:
+        model = TierProposal
+        fields = [
+            "id",
+            "org_unit",
+            "period_start",
+            "period_end",
+            "status",
+            "parameters",
+            "counts",
+            "retailer_count",
+            "created_by",
+            "created_at",
+            "published_by",
+            "published_at",
+        ]
+        read_only_fields = [f for f in fields if f != "period_end"]
+
+    def create(self, validated_data):
+        return tier_proposal_create(
+            user=self.context["request"].user, period_end=validated_data.get("period_end")
+        )
+
+
+class TierProposalViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Tier proposals of the caller's territory, newest first. POST grades the period containing `period_end`
+    (default: the last complete one) into a draft; POST {id}/publish/ writes its tiers (409 unless a draft)."""
+
+    serializer_class = TierProposalSerializer
+    pagination_class = NewestFirstPagination
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return tier_proposal_list(user=self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        proposal = tier_proposal_publish(user=request.user, proposal_id=int(pk))
+        return Response(self.get_serializer(proposal).data)
+
+
+class TierChangeSerializer(StrictModelSerializer):
+    requested_by = user_ref()
+    approved_by = user_ref()
+
+    class Meta:
+        model = TierChange
+        fields = [
+            "id",
+            "retailer",
+            "from_tier",
+            "to_tier",
+            "reason",
+            "source",
+            "proposal",
+            "status",
+            "requested_by",
+            "approved_by",
+            "requested_at",
+            "decided_at",
+        ]
+        read_only_fields = [f for f in fields if f not in ("retailer", "to_tier", "reason")]
+        extra_kwargs = {"retailer": {"queryset": Retailer.objects.all()}}
+        validators = []  # the service checks the pending request after scoping, so other territories stay 404
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["reason"] = instance.reason_display  # a system-written reason in the caller's language
+        return data
+
+    def create(self, validated_data):
+        return tier_change_request(
+            user=self.context["request"].user,
+            retailer_id=validated_data["retailer"].pk,
+            to_tier=validated_data["to_tier"],
+            reason=validated_data["reason"],
+        )
+
+
+class TierChangeViewSet(
+    IdempotentCreateMixin,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Tier changes of the caller's retailers, newest first. POST requests a manual change; another user with the
+    approval right POSTs {id}/approve/ or {id}/reject/."""
+
+    serializer_class = TierChangeSerializer
+    pagination_class = NewestFirstPagination
+    lookup_value_regex = r"\d+"
+    filterset_fields = ["status", "source", "retailer"]
+
+    def get_queryset(self):
+        return tier_change_list(user=self.request.user)
+
+    def _decide(self, pk, *, approve):
+        change = tier_change_decide(user=self.request.user, change_id=int(pk), approve=approve)
+        return Response(self.get_serializer(change).data)
+
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(pk, approve=True)
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(pk, approve=False)
 
 
 class TierComponentSerializer(StrictSerializer):

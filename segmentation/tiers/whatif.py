@@ -1,5 +1,5 @@
 """The tier what-if (档位试算): other weights or tier counts, graded by the engine's own SELECT
-(segmentation.tiers.tier_scored_sql) for the user's territory and period, compared before anything is published.
+(tiers.grading.tier_scored_sql) for the user's territory and period, compared before anything is published.
 
 One statement grades the territory twice (the current rule and the what-if) into a temporary table; the from→to
 matrix, the moves and each scarce brand's total allowance are then grouped queries over it — no loop over
@@ -18,8 +18,9 @@ from django.utils.translation import gettext as _
 
 from sales.allocation import selectors as allocation_selectors
 from sales.allocation.models import AllocationPlan
-from segmentation.models import TIER_COUNT, TierRule
-from segmentation.tiers import tier_period, tier_proposal_may_create, tier_rule_current, tier_scored_sql
+from segmentation.tiers.grading import tier_period, tier_rule_current, tier_scored_sql
+from segmentation.tiers.models import TIER_COUNT, TierRule
+from segmentation.tiers.services import tier_proposal_may_create
 from users.models import User
 
 BASELINE_CURRENT = "current"

@@ -22,15 +22,15 @@ from core.masking import MOBILE, mask_personal
 from core.pagination import CursorPage
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
-from segmentation.models import Segment
-from segmentation.rules import catalogue, definition_describe, rule_errors
-from segmentation.segments import segment_archive, segment_create, segment_may_create, segment_update
-from segmentation.selectors import (
+from segmentation.segments.models import Segment
+from segmentation.segments.rules import catalogue, definition_describe, rule_errors
+from segmentation.segments.selectors import (
     segment_list,
     segment_members_for_user,
     segment_preview,
     segment_units_usable,
 )
+from segmentation.segments.services import segment_archive, segment_create, segment_may_create, segment_update
 from users.models import OrgUnit
 from users.serializers import user_ref
 

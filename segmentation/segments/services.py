@@ -1,6 +1,6 @@
 """Every write of saved segments: create, change, archive. A segment covers one org unit's subtree; the rule
-format and the field catalogue are in segmentation.rules and segmentation.rule_fields, the reads (members,
-preview) in segmentation.selectors.
+format and the field catalogue are in segments.rules and segments.rule_fields, the reads (members, preview)
+in segments.selectors.
 
 Who may write: a user with segmentation.add_segment creates segments over their own org unit or a unit below
 it (an admin over any unit); changing and archiving needs segmentation.change_segment on a segment over such a
@@ -12,9 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ConflictError
-from segmentation.models import Segment
-from segmentation.rules import definition_validate
-from segmentation.selectors import segment_unit_usable
+from segmentation.segments.models import Segment
+from segmentation.segments.rules import definition_validate
+from segmentation.segments.selectors import segment_unit_usable
 from users.models import OrgUnit, User
 
 CREATE_PERMISSION = "segmentation.add_segment"

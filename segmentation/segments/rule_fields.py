@@ -1,4 +1,5 @@
-"""The field catalogue of segment rules (the kinds of field and the rule format are in segmentation.rules).
+"""The field catalogue of segment rules (the rule format is in segments.rules, the kinds of field in
+segments.field_types and segments.purchase_fields).
 
 Registered when the app is ready (SegmentationConfig.ready). To add a field, register one more entry — a new
 RetailerScore column is `register(ChoiceField(name=…, label=…, group=SCORE, source=SCORE, choices=…))` or
@@ -13,20 +14,17 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Retailer
 from sales.models import Product
-from segmentation.models import RetailerScore
-from segmentation.rules import (
-    PURCHASE,
-    SCORE,
+from segmentation.scoring.models import RetailerScore
+from segmentation.segments.field_types import (
     BoolField,
     ChoiceField,
-    MeasureField,
     ModelChoiceField,
     NumberField,
-    PurchaseField,
     RelativeDateField,
     TextField,
-    register,
 )
+from segmentation.segments.purchase_fields import MeasureField, PurchaseField
+from segmentation.segments.rules import PURCHASE, SCORE, register
 from users.models import OrgUnit, Route
 from users.selectors import org_units_visible, routes_visible
 

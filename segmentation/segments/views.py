@@ -1,6 +1,6 @@
 """Saved-segment pages: the list, the rule builder (new and edit) with its live count and preview, the segment's
 page with its rules in words and its members, and archiving. Server-rendered; the builder redraws itself through
-htmx (segmentation.segment_forms describes its form)."""
+htmx (segments.forms describes its form)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -12,8 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import retailer_page
 from core.errors import ConflictError
-from segmentation.rules import definition_describe, definition_validate, rule_errors
-from segmentation.segment_forms import (
+from segmentation.segments.forms import (
     SegmentForm,
     builder_apply,
     builder_defaults,
@@ -25,14 +24,8 @@ from segmentation.segment_forms import (
     rule_paths,
     structure_changed,
 )
-from segmentation.segments import (
-    segment_archive,
-    segment_create,
-    segment_may_change,
-    segment_may_create,
-    segment_update,
-)
-from segmentation.selectors import (
+from segmentation.segments.rules import definition_describe, definition_validate, rule_errors
+from segmentation.segments.selectors import (
     PREVIEW_COUNT_CAP,
     segment_get,
     segment_list,
@@ -40,6 +33,13 @@ from segmentation.selectors import (
     segment_members_for_user,
     segment_preview,
     segment_units_usable,
+)
+from segmentation.segments.services import (
+    segment_archive,
+    segment_create,
+    segment_may_change,
+    segment_may_create,
+    segment_update,
 )
 
 VIEW = "segmentation.view_segment"

@@ -1,6 +1,6 @@
 """The tier card (档位说明卡): why a retailer has its tier, read from the published proposal that graded it.
 
-Every number comes from what the engine wrote for that proposal (segmentation.tiers: the proposal line's measures,
+Every number comes from what the engine wrote for that proposal (tiers.grading: the proposal line's measures,
 their percent_rank in the proposal's population, the score and the rank cut), so the card says what the engine
 did, never a recomputation with today's data:
 
@@ -18,13 +18,13 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get
-from segmentation.models import TIER_COUNT, TierChange, TierProposal, TierProposalLine, TierRule
+from segmentation.tiers.models import TIER_COUNT, TierChange, TierProposal, TierProposalLine, TierRule
 from users.models import User
 
 HISTORY_SHOWN = 5
@@ -321,15 +321,3 @@ def _matrix_cuts(card: TierCard) -> None:
         "n": per_week,
         "tier": own + 1,
     }
-
-
-def tier_distribution(*, retailers) -> list[tuple[int | None, int]]:
-    """(tier, retailers) of a scoped retailer queryset, every tier listed best first, then the untiered."""
-    counts = dict(
-        retailers.filter(merged_into__isnull=True)
-        .exclude(status=Retailer.Status.CLOSED)
-        .values("tier")
-        .annotate(n=Count("id"))
-        .values_list("tier", "n")
-    )
-    return [(t, counts.get(t, 0)) for t in range(TIER_COUNT, 0, -1)] + [(None, counts.get(None, 0))]

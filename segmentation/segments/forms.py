@@ -5,7 +5,7 @@ path ("r" is the root group, "2.1" the first item of its second item):
     field_<path>  operator_<path>  value_<path> (repeated for lists and ranges)  days_<path>  weeks_<path>
     shown_<path>=<field>:<operator>   what the page showed, so a change of field or operator re-renders the rule
 
-`definition_from_post` rebuilds the tree with the raw strings (segmentation.rules validates and types them);
+`definition_from_post` rebuilds the tree with the raw strings (segments.rules validates and types them);
 `builder_rows` turns a tree (valid or not) back into what the template draws, with each rule's errors.
 """
 
@@ -14,22 +14,21 @@ from dataclasses import dataclass, field
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from segmentation.models import Segment
-from segmentation.rules import (
+from segmentation.segments.field_types import ChoiceField, NumberField
+from segmentation.segments.models import Segment
+from segmentation.segments.purchase_fields import MeasureField, PurchaseField
+from segmentation.segments.rules import (
     GROUP_OPS,
+    GROUPS,
     MAX_DAYS,
     MAX_DEPTH,
     MAX_RULES,
     NO_VALUE,
     OPERATOR_LABELS,
-    ChoiceField,
-    MeasureField,
-    NumberField,
-    PurchaseField,
     field_get,
     fields_all,
 )
-from segmentation.selectors import segment_units_usable
+from segmentation.segments.selectors import segment_units_usable
 from users.models import OrgUnit
 
 ROOT = "r"
@@ -231,8 +230,6 @@ class Row:
 
 def field_groups() -> list[tuple[str, list]]:
     """The catalogue by group, for the field select's optgroups."""
-    from segmentation.rules import GROUPS
-
     grouped: dict[str, list] = {}
     for spec in fields_all():
         grouped.setdefault(spec.group, []).append(spec)
@@ -329,7 +326,7 @@ def _number_inputs(row: Row, spec: NumberField, operator: str, value) -> None:
 
 
 def errors_by_path(items: list[dict]) -> dict[str, list[str]]:
-    """{path: [messages]} from segmentation.rules.rule_errors."""
+    """{path: [messages]} from segments.rules.rule_errors."""
     grouped: dict[str, list[str]] = {}
     for item in items:
         grouped.setdefault(item["path"], []).append(item["message"])
