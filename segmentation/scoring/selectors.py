@@ -184,7 +184,7 @@ def scores_rule_check(*, sample: int = 10) -> dict:
     """Recompute the latest finished run's measures and classes (its own parameters, today's data, into a temp table
     that is dropped again) and count the current scores whose stored class the rule would change — by column, with a
     few retailer ids. Orders imported after the run for days it covered show here until the next run."""
-    run = ScoringRun.objects.filter(status=ScoringRun.Status.DONE).order_by("-id").first()
+    run = scoring_run_latest_done()
     if run is None:
         return {"run": None, "count": 0, "by_column": {}, "sample": []}
     differs = " OR ".join(f"s.{c} IS DISTINCT FROM n.{c}" for c in CHECKED_COLUMNS)
