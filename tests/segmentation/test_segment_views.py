@@ -166,7 +166,7 @@ def test_edit_and_archive(county_segment, supervisor_a, county_a, client_for):
 
 
 def test_members_page_through_by_keyset(county_segment, shops, supervisor_a, client_for, monkeypatch):
-    from segmentation.segments.services import views as segment_views
+    from segmentation.segments import views as segment_views
 
     monkeypatch.setattr(segment_views, "MEMBER_PAGE_SIZE", 1)
     s1, s2 = shops[0], shops[1]
