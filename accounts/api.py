@@ -23,7 +23,7 @@ from accounts.services import EDITABLE_FIELDS, LOCKED_FIELDS, retailer_create, r
 from core.conditional import if_match_version
 from core.idempotency import IdempotentCreateMixin
 from core.masking import PERSONAL_FIELDS, mask_personal, mask_personal_fields, may_reveal
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from users.serializers import user_ref
@@ -36,13 +36,6 @@ class RevealSerializer(StrictSerializer):
 class RevealedSerializer(StrictSerializer):
     field = serializers.CharField()
     value = serializers.CharField()
-
-
-class RetailerCursorPagination(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 class RetailerSerializer(StrictModelSerializer):
@@ -301,7 +294,7 @@ class RetailerViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = RetailerSerializer
-    pagination_class = RetailerCursorPagination
+    pagination_class = NewestFirst
     honours_if_match = True
     filterset_class = RetailerFilter
 

@@ -40,3 +40,15 @@ class CursorPage(CursorPagination):
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
                 parameter["description"] = f"rows per page, 1–{self.max_page_size} (default {self.page_size})"
         return parameters
+
+
+class NewestFirst(CursorPage):
+    """The default order of a list: the newest row first, by id, 50 to a page."""
+
+
+class OldestFirst(CursorPage):
+    """Oldest first in larger pages: the order of a feed an integration follows from where it stopped."""
+
+    page_size = 100
+    max_page_size = 1000
+    ordering = "id"

@@ -5,33 +5,13 @@ Everything is scoped by accounts.selectors.retailer_scope (another territory ans
 points or use a coupon require an `Idempotency-Key` header: a repeat returns the first response."""
 
 from django_filters import rest_framework as filters
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 
-from core.pagination import CursorPage
+from core.pagination import OldestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from loyalty import selectors
 from loyalty.models import LoyaltyEvent
-
-
-def needs(*perms: str) -> type[permissions.BasePermission]:
-    class HasPerms(permissions.BasePermission):
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
-
-    return HasPerms
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
-
-
-class OldestFirst(NewestFirst):
-    page_size = 100
-    max_page_size = 1000
-    ordering = "id"
 
 
 class EventSerializer(StrictModelSerializer):

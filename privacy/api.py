@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from core.idempotency import IdempotentCreateMixin
 from core.masking import mask_personal_fields
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
 from core.serializers import ModelSerializer as StrictModelSerializer
 from privacy import selectors, services
 from privacy.models import PrivacyRequest, RetailerAnonymisation
@@ -20,13 +20,6 @@ from privacy.models import PrivacyRequest, RetailerAnonymisation
 
 class ModelPerms(permissions.DjangoModelPermissions):
     perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 class PrivacyRequestSerializer(StrictModelSerializer):

@@ -2,10 +2,7 @@
 page order of the API's lists."""
 
 from django.core.exceptions import ValidationError
-from rest_framework import permissions
 from rest_framework.exceptions import ValidationError as DRFValidationError
-
-from core.pagination import CursorPage
 
 MAX_ID = 2**31 - 1
 
@@ -23,20 +20,5 @@ def error_text(exc: Exception) -> str:
     return str(exc)
 
 
-def needs(*perms: str) -> type[permissions.BasePermission]:
-    class HasPerms(permissions.BasePermission):
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
-
-    return HasPerms
-
-
 def drf_error(exc: ValidationError) -> DRFValidationError:
     return DRFValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages})
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"

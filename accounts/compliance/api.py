@@ -11,20 +11,13 @@ from accounts.compliance import selectors, services
 from accounts.compliance.models import CreditRule, Violation
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
 from core.serializers import ModelSerializer as StrictModelSerializer
 from users.serializers import user_ref
 
 
 class ModelPerms(permissions.DjangoModelPermissions):
     perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 class ViolationSerializer(StrictModelSerializer):

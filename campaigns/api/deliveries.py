@@ -16,7 +16,6 @@ from core.serializers import ModelSerializer as StrictModelSerializer
 class DeliveryCursorPagination(CursorPage):
     page_size = 100
     max_page_size = 500
-    page_size_query_param = "page_size"
     ordering = "-id"
 
 

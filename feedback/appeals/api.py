@@ -6,20 +6,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from feedback.appeals.models import TierAppeal
 from feedback.appeals.selectors import tier_appeal_scope
 from feedback.appeals.services import tier_appeal_decide
 from users.serializers import user_ref
-
-
-class TierAppealPage(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 class TierAppealSerializer(StrictModelSerializer):
@@ -64,7 +57,7 @@ class TierAppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     queryset = TierAppeal.objects.none()  # the schema's model; get_queryset scopes
     serializer_class = TierAppealSerializer
-    pagination_class = TierAppealPage
+    pagination_class = NewestFirst
     filterset_fields = ["outcome", "retailer"]
 
     def get_queryset(self):

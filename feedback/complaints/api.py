@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import CursorPage
+from core.permissions import needs
 from feedback.appeals.models import TIER_APPEAL_CATEGORY
 from feedback.complaints import selectors
 from feedback.complaints.models import Complaint, Priority
@@ -48,26 +49,8 @@ from feedback.complaints.services.workflow import (
 )
 
 
-def needs(*perms: str) -> type[permissions.BasePermission]:
-    class HasPerms(permissions.BasePermission):
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
-
-    return HasPerms
-
-
 class NewestOpenedFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
     ordering = ("-opened_at", "-id")
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = ("-created_at", "-id")
 
 
 FILTER_PARAMETERS = [

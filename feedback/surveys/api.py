@@ -6,14 +6,15 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from campaigns.models import Campaign
 from core.idempotency import IdempotentCreateMixin
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from core.spreadsheet import csv_response
@@ -31,21 +32,6 @@ from feedback.surveys.services import questionnaires
 from feedback.surveys.services import surveys as services
 from segmentation.segments.selectors import segment_list
 from users.models import OrgUnit
-
-
-def needs(*perms: str) -> type[permissions.BasePermission]:
-    class HasPerms(permissions.BasePermission):
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
-
-    return HasPerms
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 # ---- questionnaires ----------------------------------------------------------------------------------------------

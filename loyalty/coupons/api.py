@@ -7,10 +7,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from loyalty import selectors
-from loyalty.api import NewestFirst, needs
 from loyalty.coupons.models import Coupon, CouponBatch
 from loyalty.coupons.services import coupon_batch_issue, coupon_redeem
 

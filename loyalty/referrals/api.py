@@ -4,9 +4,10 @@ from rest_framework import mixins, viewsets
 
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from loyalty import selectors
-from loyalty.api import NewestFirst, needs
 from loyalty.referrals.models import Referral
 from loyalty.referrals.services import referral_create
 

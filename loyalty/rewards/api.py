@@ -9,10 +9,11 @@ from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from loyalty import selectors
-from loyalty.api import NewestFirst, needs
 from loyalty.rewards.models import Redemption, Reward
 from loyalty.rewards.services import (
     MAX_QUANTITY,

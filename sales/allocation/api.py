@@ -13,7 +13,8 @@ from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from sales.allocation import selectors, services
@@ -25,21 +26,6 @@ class ModelPerms(permissions.DjangoModelPermissions):
     """GET needs the view permission too (DRF's default lets any authenticated user read)."""
 
     perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
-
-
-def needs(*perms: str) -> type[permissions.BasePermission]:
-    class HasPerms(permissions.BasePermission):
-        def has_permission(self, request, view):
-            return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
-
-    return HasPerms
-
-
-class NewestFirst(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 class RuleSerializer(StrictModelSerializer):

@@ -14,9 +14,6 @@ from segmentation.scoring.services import scoring_run_may_start, scoring_run_sta
 
 
 class ScoreCursorPagination(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
     ordering = "-retailer_id"
 
 
@@ -125,9 +122,7 @@ class ScoringEventSerializer(StrictModelSerializer):
 class IdPagination(CursorPage):
     """By id, oldest first: the order in which integrations follow events."""
 
-    page_size = 50
     max_page_size = 1000
-    page_size_query_param = "page_size"
     ordering = "id"
 
 

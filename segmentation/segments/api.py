@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from accounts.models import Retailer
 from core.idempotency import IdempotentCreateMixin
 from core.masking import MOBILE, mask_personal
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from segmentation.segments.models import Segment
@@ -179,13 +179,6 @@ FieldResponse = inline_serializer(
 )
 
 
-class MemberCursorPagination(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
-
-
 class SegmentPermission(permissions.BasePermission):
     """Reading needs segmentation.view_segment; creating, the right to create (changing is checked per segment
     by the service)."""
@@ -232,7 +225,7 @@ class SegmentViewSet(
 ):
     serializer_class = SegmentSerializer
     permission_classes = [permissions.IsAuthenticated, SegmentPermission]
-    pagination_class = MemberCursorPagination
+    pagination_class = NewestFirst
     lookup_value_regex = r"\d+"
     filter_backends = []
 

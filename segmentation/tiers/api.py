@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Retailer
 from core.idempotency import IdempotentCreateMixin
-from core.pagination import CursorPage
+from core.pagination import NewestFirst
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from segmentation.tiers.card import tier_card_get
@@ -23,13 +23,6 @@ from segmentation.tiers.services import (
 )
 from segmentation.tiers.whatif import BASELINE_CURRENT, BASELINES, tier_whatif
 from users.serializers import user_ref
-
-
-class NewestFirstPagination(CursorPage):
-    page_size = 50
-    max_page_size = 200
-    page_size_query_param = "page_size"
-    ordering = "-id"
 
 
 class TierProposalSerializer(StrictModelSerializer):
@@ -72,7 +65,7 @@ class TierProposalViewSet(
     (default: the last complete one) into a draft; POST {id}/publish/ writes its tiers (409 unless a draft)."""
 
     serializer_class = TierProposalSerializer
-    pagination_class = NewestFirstPagination
+    pagination_class = NewestFirst
     lookup_value_regex = r"\d+"
     filterset_fields = ["status"]
 
@@ -134,7 +127,7 @@ class TierChangeViewSet(
     approval right POSTs {id}/approve/ or {id}/reject/."""
 
     serializer_class = TierChangeSerializer
-    pagination_class = NewestFirstPagination
+    pagination_class = NewestFirst
     lookup_value_regex = r"\d+"
     filterset_fields = ["status", "source", "retailer"]
 

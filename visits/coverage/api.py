@@ -5,10 +5,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from core.permissions import needs
 from core.serializers import Serializer as StrictSerializer
 from users.serializers import user_ref
 from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
-from visits.http import needs
 
 
 class CoverageRowSerializer(StrictSerializer):

@@ -7,13 +7,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from users.models import OrgUnit
 from users.serializers import user_ref
 from visits.cultivation.selectors import programme_list, programme_progress, programme_target_rows
 from visits.cultivation.services import programme_create, programme_targets_add, programme_targets_by_rule
-from visits.http import MAX_ID, NewestFirst, drf_error, needs
+from visits.http import MAX_ID, drf_error
 from visits.models import CultivationProgramme
 
 

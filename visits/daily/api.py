@@ -6,11 +6,12 @@ from rest_framework import serializers, viewsets
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
+from core.permissions import needs
 from core.serializers import Serializer as StrictSerializer
 from users.models import User
 from visits import selectors
 from visits.daily.selectors import daily_list
-from visits.http import MAX_ID, needs
+from visits.http import MAX_ID
 
 
 class ReasonSerializer(StrictSerializer):

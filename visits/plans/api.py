@@ -7,10 +7,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from users.serializers import user_ref
 from visits import selectors
-from visits.http import NewestFirst, needs
 from visits.models import VisitPlan
 
 

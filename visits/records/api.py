@@ -14,11 +14,13 @@ from rest_framework.response import Response
 from accounts.selectors import retailer_get
 from core.errors import ConflictError
 from core.idempotency import IdempotentCreateMixin
+from core.pagination import NewestFirst
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from users.serializers import user_ref
 from visits import selectors
-from visits.http import MAX_ID, NewestFirst, drf_error, needs
+from visits.http import MAX_ID, drf_error
 from visits.models import Visit
 from visits.records.services import VisitInput, visit_record
 from visits.trust.reasons import reason_text

@@ -9,9 +9,9 @@ from rest_framework.response import Response
 
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
+from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
-from feedback.complaints.api import needs
 from feedback.complaints.hidden.models import HiddenComplaintCall
 from feedback.complaints.hidden.reasons import hidden_reason_sources
 from feedback.complaints.hidden.selectors import hidden_complaints

@@ -6,12 +6,16 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.pagination import CursorPage
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
-from feedback.complaints.api import NewestFirst
 from feedback.complaints.notifications.models import Notification
 from feedback.complaints.notifications.selectors import notification_list
 from feedback.complaints.notifications.services import notifications_mark_read
+
+
+class NewestCreatedFirst(CursorPage):
+    ordering = ("-created_at", "-id")
 
 
 class NotificationSerializer(StrictModelSerializer):
@@ -37,7 +41,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = NotificationSerializer
     permission_classes = [permissions.IsAuthenticated]
-    pagination_class = NewestFirst
+    pagination_class = NewestCreatedFirst
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

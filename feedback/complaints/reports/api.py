@@ -10,8 +10,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 
+from core.permissions import needs
 from core.serializers import Serializer as StrictSerializer
-from feedback.complaints.api import needs
 from feedback.complaints.reports.selectors import REPORT_YEARS, ReportFilters, complaint_report
 from users.models import OrgUnit
 
