@@ -44,8 +44,8 @@ def _compliance_reminder(journey, day):
     yield day.isoformat(), _active(Retailer.objects.filter(Exists(recorded))), {}, ()
 
 
-VARIABLE_PROVIDERS["allowance"] = _allowances
-VARIABLE_PROVIDERS["violation"] = _violations
+VARIABLE_PROVIDERS.register("allowance", _allowances, by="campaigns")
+VARIABLE_PROVIDERS.register("violation", _violations, by="campaigns")
 AUDIENCES[Journey.Kind.SUPPLY_NOTICE] = _supply_notice
 AUDIENCES[Journey.Kind.COMPLIANCE_REMINDER] = _compliance_reminder
 PURPOSES[Journey.Kind.SUPPLY_NOTICE] = Purpose.NOTICE

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.links import link_purpose_register, short_code_make, short_code_read
+from core.registry import Registry
 
 VARIABLE_RE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 SIGNATURE_RE = re.compile(r"^【[^【】]{3,8}】$")
@@ -44,10 +45,15 @@ VARIABLES: dict[str, str] = {
     "portal_url": gettext_lazy("零售户服务页链接"),
 }
 
-# Variables whose value another app supplies (loyalty: points; sales allocation: allowance; feedback: the
-# survey). They register `provider(retailer_ids) -> {retailer_id: text}` here; until one is registered the variable
-# renders empty and the editor says so.
-VARIABLE_PROVIDERS: dict[str, Callable[[list[int]], dict[int, str]]] = {}
+# Variables whose value another app supplies (loyalty: points; feedback: the survey and portal links; campaigns'
+# own supply module: allowance and violation); until one is registered the variable renders empty and the editor
+# says so.
+VARIABLE_PROVIDERS: Registry[str, Callable[[list[int]], dict[int, str]]] = Registry(
+    "template-variables",
+    owner="campaigns",
+    doc="variable name -> provider(retailer_ids) -> {retailer_id: text}, one call per send batch, filled from the "
+    "supplying app's AppConfig.ready()",
+)
 PROVIDED_VARIABLES = ("points_balance", "allowance", "survey_url", "points_url", "portal_url", "violation")
 
 

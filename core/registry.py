@@ -7,6 +7,7 @@ nobody has to grep for who extends what.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +58,20 @@ class Registry(Generic[K, V]):
 
     def registered_by(self, key: K) -> str:
         return self._entries[key][1]
+
+    @contextmanager
+    def overridden(self, key: K, value: V | None):
+        """For tests: inside the block `key` holds `value` (None: `key` is absent), whatever was registered;
+        the registered entry comes back when the block ends."""
+        saved = self._entries.pop(key, None)
+        if value is not None:
+            self._entries[key] = (value, "test")
+        try:
+            yield self
+        finally:
+            self._entries.pop(key, None)
+            if saved is not None:
+                self._entries[key] = saved
 
 
 def registries() -> list[Registry]:

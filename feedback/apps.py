@@ -10,10 +10,11 @@ class FeedbackConfig(AppConfig):
         from django.core import checks
 
         # survey and portal links as campaign template variables (a hook of the campaigns layer below)
-        from feedback import hooks, merge  # noqa: F401
+        from feedback import hooks, merge
         from feedback.checks import calendar_covers_this_year
 
         checks.register(calendar_covers_this_year)
+        hooks.register()
         merge.register()
         from feedback import privacy as privacy_decisions
 

@@ -21,5 +21,7 @@ def _portal_urls(retailer_ids: list[int]) -> dict[int, str]:
     return {rid: portal_url(retailer_id=rid) for rid in retailer_ids}
 
 
-VARIABLE_PROVIDERS["survey_url"] = _survey_urls
-VARIABLE_PROVIDERS["portal_url"] = _portal_urls
+def register() -> None:
+    """Called from FeedbackConfig.ready()."""
+    VARIABLE_PROVIDERS.register("survey_url", _survey_urls, by="feedback")
+    VARIABLE_PROVIDERS.register("portal_url", _portal_urls, by="feedback")

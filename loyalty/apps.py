@@ -8,8 +8,9 @@ class LoyaltyConfig(AppConfig):
 
     def ready(self):
         # Follow orders as imports land them (a hook of the sales layer) and retailers as they are merged.
-        from loyalty import hooks, merge  # noqa: F401
+        from loyalty import hooks, merge
 
+        hooks.register()
         merge.register()
         from loyalty import privacy as privacy_decisions
 

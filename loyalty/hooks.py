@@ -5,10 +5,9 @@ link to its points page. What a merge does with loyalty's rows is in loyalty/mer
 from django.db import transaction
 
 from campaigns.templating import VARIABLE_PROVIDERS
-from sales.services import orders_created_handler
+from sales.services import ORDERS_CREATED
 
 
-@orders_created_handler
 def award_created_orders(*, first_order_id: int, last_order_id: int) -> None:
     from loyalty.tasks import points_award_task
 
@@ -38,5 +37,8 @@ def _points_urls(retailer_ids: list[int]) -> dict[int, str]:
     }
 
 
-VARIABLE_PROVIDERS["points_balance"] = _points_balances
-VARIABLE_PROVIDERS["points_url"] = _points_urls
+def register() -> None:
+    """Called from LoyaltyConfig.ready()."""
+    ORDERS_CREATED.register("points-award", award_created_orders, by="loyalty")
+    VARIABLE_PROVIDERS.register("points_balance", _points_balances, by="loyalty")
+    VARIABLE_PROVIDERS.register("points_url", _points_urls, by="loyalty")

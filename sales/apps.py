@@ -19,6 +19,6 @@ class SalesConfig(AppConfig):
 
         # Imported order lines are checked against the published allocation limits (excess flagged set-based).
         from sales.allocation.services import allocation_excess_flag_orders
-        from sales.services import orders_created_handler
+        from sales.services import ORDERS_CREATED
 
-        orders_created_handler(allocation_excess_flag_orders)
+        ORDERS_CREATED.register("allocation-excess", allocation_excess_flag_orders, by="sales")

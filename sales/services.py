@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.db import tables_analyze, tables_analyze_after_load
+from core.registry import Registry
 from sales.models import PriceClassBand, Product
 
 
@@ -85,15 +86,13 @@ def price_class_bands_set(*, effective_from: datetime.date, bands: list[tuple[in
     product_price_classes_refresh()
 
 
-# (first_order_id=..., last_order_id=...) -> None: the id range of the orders an import has just created, called
-# inside the import's transaction. Apps above sales register here (loyalty awards their points) and enqueue their
-# work with transaction.on_commit, so a rolled-back import enqueues nothing.
-ORDERS_CREATED_HANDLERS: list[Callable] = []
-
-
-def orders_created_handler(func: Callable) -> Callable:
-    ORDERS_CREATED_HANDLERS.append(func)
-    return func
+ORDERS_CREATED: Registry[str, Callable[..., None]] = Registry(
+    "orders-created",
+    owner="sales",
+    doc="name -> handler(first_order_id=..., last_order_id=...) called with the id range of the orders an import "
+    "has just created, inside the import's transaction (loyalty awards their points, allocation flags excess); a "
+    "handler enqueues its work with transaction.on_commit, so a rolled-back import enqueues nothing",
+)
 
 
 def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
@@ -159,7 +158,7 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     period_summaries_refresh(cursor=cursor, affected_table="_affected")
     cursor.execute("DROP TABLE _inc, _ex, _changed, _affected")
     if created:
-        for handler in ORDERS_CREATED_HANDLERS:
+        for _name, handler in ORDERS_CREATED.items():
             handler(first_order_id=first_id, last_order_id=last_id)
     return created, updated, unchanged
 

@@ -413,32 +413,32 @@ def test_email_a_refused_recipient_fails_and_an_unreachable_server_retries(
 
 
 def test_a_message_missing_a_provided_value_is_skipped_not_sent_with_a_hole(
-    gateway, consenting, county_a, supervisor_a, settings, monkeypatch
+    gateway, consenting, county_a, supervisor_a, settings
 ):
     """A survey invitation to a retailer who has answered since it was queued has no link to carry: skipped."""
     from campaigns import templating
     from tests.campaigns.factories import TemplateFactory
 
     with_link, answered = consenting[0], consenting[1]
-    monkeypatch.setitem(
-        templating.VARIABLE_PROVIDERS, "survey_url", lambda ids: {with_link.pk: "https://x.test/r/s/abc/"}
-    )
-    template = TemplateFactory(
-        org_unit=county_a,
-        created_by=supervisor_a,
-        body=f"{settings.CAMPAIGNS_SMS_SIGNATURE}{{{{ shop_name }}}}您好，请参加满意度调查：{{{{ survey_url }}}} "
-        f"{settings.CAMPAIGNS_SMS_OPT_OUT_TEXT}",
-    )
-    campaign = sending_campaign(template=template, retailers=[with_link, answered])
+    with templating.VARIABLE_PROVIDERS.overridden(
+        "survey_url", lambda ids: {with_link.pk: "https://x.test/r/s/abc/"}
+    ):
+        template = TemplateFactory(
+            org_unit=county_a,
+            created_by=supervisor_a,
+            body=f"{settings.CAMPAIGNS_SMS_SIGNATURE}{{{{ shop_name }}}}您好，请参加满意度调查：{{{{ survey_url }}}} "
+            f"{settings.CAMPAIGNS_SMS_OPT_OUT_TEXT}",
+        )
+        campaign = sending_campaign(template=template, retailers=[with_link, answered])
 
-    result = campaign_send(campaign_id=campaign.pk)
+        result = campaign_send(campaign_id=campaign.pk)
 
-    states = {
-        d.retailer_id: (d.state, d.reason, d.attempts) for d in Delivery.objects.filter(campaign=campaign)
-    }
-    assert states == {
-        with_link.pk: (Delivery.State.SENT, "", 1),
-        answered.pk: (Delivery.State.SKIPPED, Delivery.Reason.NO_VALUE, 0),
-    }
-    assert (result.sent, result.skipped) == (1, 1)
-    assert set(gateway.per_number) == {with_link.mobile}
+        states = {
+            d.retailer_id: (d.state, d.reason, d.attempts) for d in Delivery.objects.filter(campaign=campaign)
+        }
+        assert states == {
+            with_link.pk: (Delivery.State.SENT, "", 1),
+            answered.pk: (Delivery.State.SKIPPED, Delivery.Reason.NO_VALUE, 0),
+        }
+        assert (result.sent, result.skipped) == (1, 1)
+        assert set(gateway.per_number) == {with_link.mobile}

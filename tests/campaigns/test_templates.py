@@ -111,8 +111,12 @@ def test_render_fills_a_real_retailers_values_and_escapes_html(retailer_a, count
     assert templating.unsubscribe_url(42) in rendered.html
 
 
-def test_variables_another_app_supplies_render_empty_until_registered(monkeypatch):
-    monkeypatch.delitem(templating.VARIABLE_PROVIDERS, "points_balance", raising=False)  # loyalty supplies it
+def test_variables_another_app_supplies_render_empty_until_registered():
+    with templating.VARIABLE_PROVIDERS.overridden("points_balance", None):  # loyalty supplies it
+        _render_empty_then_registered()
+
+
+def _render_empty_then_registered():
     template = EmailTemplateFactory.build(channel=Channel.SMS, body=sms_body("积分{{ points_balance }}分"))
     recipient = templating.Recipient(delivery_id=1, retailer_id=7)
     assert templating.render_many(template=template, recipients=[recipient], context={})[0].text == sms_body(
@@ -120,10 +124,11 @@ def test_variables_another_app_supplies_render_empty_until_registered(monkeypatc
     )
     assert templating.missing_providers(template.body) == ["points_balance"]
 
-    monkeypatch.setitem(templating.VARIABLE_PROVIDERS, "points_balance", lambda ids: {7: "1200"})
-    assert (
-        "积分1200分" in templating.render_many(template=template, recipients=[recipient], context={})[0].text
-    )
+    with templating.VARIABLE_PROVIDERS.overridden("points_balance", lambda ids: {7: "1200"}):
+        assert (
+            "积分1200分"
+            in templating.render_many(template=template, recipients=[recipient], context={})[0].text
+        )
 
 
 def test_link_codes_are_signed_and_a_tampered_code_is_refused():
