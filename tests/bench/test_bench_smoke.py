@@ -46,7 +46,9 @@ def test_api_bench_smoke(db, tmp_path):
 
 def test_unknown_benchmark_names_the_known_ones(db):
     # every benchmark DESIGN.md names is written: none is left "planned" (bench memory was the last)
-    with pytest.raises(CommandError, match=r"Unknown benchmark 'nope'\. Known: api, .*, memory, rescore, scaling\.$"):
+    with pytest.raises(
+        CommandError, match=r"Unknown benchmark 'nope'\. Known: api, .*, memory, rescore, scaling\.$"
+    ):
         call_command("bench", "nope")
 
 
