@@ -7,10 +7,8 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("营销触达")
 
     def ready(self):
-        # The {{ allowance }} and {{ violation }} variables (sales and accounts sit below) and the links in messages.
-        from campaigns import merge, supply
-
-        supply.register()
+        # The supply notice and compliance reminder, and the variables they use (sales and accounts sit below).
+        from campaigns import merge, supply  # noqa: F401
         from campaigns.templating import link_purposes_register
 
         link_purposes_register()
