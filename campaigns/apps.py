@@ -9,9 +9,6 @@ class CampaignsConfig(AppConfig):
     def ready(self):
         # The supply notice and compliance reminder, and the variables they use (sales and accounts sit below).
         from campaigns import merge, supply  # noqa: F401
-        from campaigns.templating import link_purposes_register
-
-        link_purposes_register()
 
         merge.register()
         from campaigns import privacy as privacy_decisions

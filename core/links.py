@@ -35,8 +35,6 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from core.registry import Registry
-
 SALT_PREFIX = "crm.retailer-link."
 
 # requests per window: one link, one client address (generous: mobile carriers put many phones behind one address)
@@ -65,12 +63,7 @@ class LinkPurpose:
         return value
 
 
-LINK_PURPOSES: Registry[str, LinkPurpose] = Registry(
-    "link-purposes",
-    owner="core",
-    doc="purpose -> how long a retailer's signed link for it lives and its salt; each app declares the purposes "
-    "of the links it sends from its AppConfig.ready()",
-)
+_PURPOSES: dict[str, LinkPurpose] = {}
 
 
 class LinkRefusedError(Exception):
@@ -100,9 +93,8 @@ def link_purpose_register(
     salt: str | None = None,
     legacy_salts: tuple[str, ...] = (),
     short: bool = False,
-    by: str,
 ) -> LinkPurpose:
-    """Declare a purpose (`by`: the declaring app). `max_age` None only for short codes (they carry no time)."""
+    """Declare a purpose. `max_age` None only for short codes (they carry no time)."""
     if max_age is None and not short:
         raise ValueError("a token purpose needs a maximum age")
     if isinstance(max_age, datetime.timedelta) and max_age <= datetime.timedelta(0):
@@ -114,16 +106,17 @@ def link_purpose_register(
         legacy_salts=tuple(legacy_salts),
         short=short,
     )
-    return LINK_PURPOSES.register(purpose, registered, by=by)
+    _PURPOSES[purpose] = registered
+    return registered
 
 
 def link_purposes() -> list[LinkPurpose]:
-    return [value for _key, value in LINK_PURPOSES.items()]
+    return list(_PURPOSES.values())
 
 
 def link_purpose(purpose: str) -> LinkPurpose:
     try:
-        return LINK_PURPOSES[purpose]
+        return _PURPOSES[purpose]
     except KeyError:
         raise ValueError(f"unknown retailer-link purpose {purpose!r}; register it first") from None
 

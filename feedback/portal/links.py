@@ -32,12 +32,9 @@ PORTAL = "portal"
 SURVEY = "survey"
 COMPLAINT_RATING = "complaint-rating"
 
-
-def link_purposes_register() -> None:
-    """The purposes of the links feedback sends (called from FeedbackConfig.ready())."""
-    link_purpose_register(purpose=PORTAL, max_age=datetime.timedelta(days=30), by="feedback")
-    link_purpose_register(purpose=SURVEY, max_age=datetime.timedelta(days=30), by="feedback")
-    link_purpose_register(purpose=COMPLAINT_RATING, max_age=datetime.timedelta(days=14), by="feedback")
+link_purpose_register(purpose=PORTAL, max_age=datetime.timedelta(days=30))
+link_purpose_register(purpose=SURVEY, max_age=datetime.timedelta(days=30))
+link_purpose_register(purpose=COMPLAINT_RATING, max_age=datetime.timedelta(days=14))
 
 
 # --- making links ------------------------------------------------------------------------------------------------
