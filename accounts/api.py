@@ -94,8 +94,8 @@ class RetailerSerializer(StrictModelSerializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["org_unit"].queryset = _visible_units(request.user)
-            self.fields["route"].queryset = _visible_routes(request.user)
+            self.fields["org_unit"].queryset = _unit_scope(request.user)
+            self.fields["route"].queryset = _route_scope(request.user)
 
     def to_representation(self, instance):
         # personal fields masked for every role, as on the pages; a full value is POST …/reveal/ (logged)
@@ -257,16 +257,16 @@ def retailer_list_rows(rows: list[dict]) -> list[dict]:
     return [mask_personal_fields({field.name: field.read(row) for field in fields}) for row in rows]
 
 
-def _visible_units(user):
+def _unit_scope(user):
     from users.selectors import org_units_visible
 
     return org_units_visible(user=user)
 
 
-def _visible_routes(user):
-    from users.selectors import routes_visible
+def _route_scope(user):
+    from users.selectors import route_scope
 
-    return routes_visible(user=user)
+    return route_scope(user=user)
 
 
 def _call_service(call):

@@ -12,7 +12,7 @@ from accounts.models import Retailer
 from accounts.selectors import retailer_quality_filter, retailer_quality_issues
 from accounts.widgets import FastSelect
 from users.models import OrgUnit, Route, User
-from users.selectors import managers_visible, org_units_visible, routes_visible
+from users.selectors import manager_scope, org_units_visible, route_scope
 
 MIN_SEARCH_LENGTH = 1
 MAX_EXPIRING_DAYS = 3650
@@ -133,8 +133,8 @@ class RetailerFilter(django_filters.FilterSet):
         # Choices come from the user's own territory, so a filter list never reveals another's routes.
         if user is not None and user.is_authenticated:
             # a route's label is its own code and name: no need for the selector's joins here
-            self.filters["route"].queryset = routes_visible(user=user).select_related(None)
-            self.filters["manager"].queryset = managers_visible(user=user)
+            self.filters["route"].queryset = route_scope(user=user).select_related(None)
+            self.filters["manager"].queryset = manager_scope(user=user)
             self.filters["org_unit"].queryset = org_units_visible(user=user)
         else:
             self.filters["route"].queryset = Route.objects.none()

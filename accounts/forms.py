@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ConsentEvent, Retailer
 from accounts.services import CREATE_FIELDS, EDITABLE_FIELDS, LOCKED_FIELDS, starting_tier_cap
-from users.selectors import org_units_visible, routes_visible
+from users.selectors import org_units_visible, route_scope
 
 # How long an identifier may be as typed, before the service normalises it (as in the API's serializer).
 TYPED_MAX_LENGTHS = {"licence_no": 14, "mobile": 20, "owner_id_number": 20}
@@ -62,7 +62,7 @@ class RetailerForm(forms.ModelForm):
     def __init__(self, *args, user, reveal_sensitive: bool, reveal_contact: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["org_unit"].queryset = org_units_visible(user=user).filter(kind="department")
-        self.fields["route"].queryset = routes_visible(user=user)
+        self.fields["route"].queryset = route_scope(user=user)
         # Identifiers may be typed with spaces, dashes or +86 (the service normalises them), so the form bounds
         # the typed length only. The model's max_length validator is already attached to the field and has to
         # be swapped, not just the attribute.

@@ -18,7 +18,7 @@ from accounts.parsers import id_card_normalise, licence_parse, mobile_normalise
 from core.db import queryset_sql
 from core.errors import StaleVersionError
 from users.models import User
-from users.selectors import org_units_visible, region_codes_known, routes_visible
+from users.selectors import org_units_visible, region_codes_known, route_scope
 
 # Fields a form or API body may set; consent is changed only through retailer_consent_set, the tier and the
 # credit grade only through their own engines (LOCKED_FIELDS).
@@ -173,7 +173,7 @@ def retailer_validate(*, retailer: Retailer, actor: User | None) -> None:
             and not org_units_visible(user=actor).filter(pk=retailer.org_unit_id).exists()
         ):
             add("org_unit", _("您无权把客户归入该单位。"))
-        if retailer.route_id and not routes_visible(user=actor).filter(pk=retailer.route_id).exists():
+        if retailer.route_id and not route_scope(user=actor).filter(pk=retailer.route_id).exists():
             add("route", _("您无权把客户分配到该线路。"))
         if actor.role == User.Role.MANAGER and not retailer.route_id:
             add("route", _("客户经理建档时必须选择自己的服务线路。"))

@@ -7,8 +7,13 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("营销触达")
 
     def ready(self):
-        # The supply notice and compliance reminder, and the variables they use (sales and accounts sit below).
-        from campaigns import merge, supply  # noqa: F401
+        # The {{ allowance }} and {{ violation }} variables (sales and accounts sit below) and the links in messages.
+        from campaigns import merge, supply
+
+        supply.register()
+        from campaigns.templating import link_purposes_register
+
+        link_purposes_register()
 
         merge.register()
         from campaigns import privacy as privacy_decisions

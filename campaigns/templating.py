@@ -161,8 +161,14 @@ def template_problems(*, channel: str, subject: str, body: str, html_body: str) 
 UNSUBSCRIBE = "unsubscribe"
 CLICK = "click"
 LINK_PURPOSES = {"u": UNSUBSCRIBE, "l": CLICK}
-link_purpose_register(purpose=UNSUBSCRIBE, max_age=None, salt="campaigns.unsubscribe", short=True)
-link_purpose_register(purpose=CLICK, max_age=None, salt="campaigns.click", short=True)
+
+
+def link_purposes_register() -> None:
+    """The purposes of the links inside messages (called from CampaignsConfig.ready())."""
+    link_purpose_register(
+        purpose=UNSUBSCRIBE, max_age=None, salt="campaigns.unsubscribe", short=True, by="campaigns"
+    )
+    link_purpose_register(purpose=CLICK, max_age=None, salt="campaigns.click", short=True, by="campaigns")
 
 
 def link_code(kind: str, delivery_id: int) -> str:

@@ -143,12 +143,10 @@ def drill_retailers_view(request):
     unit = cockpit_unit(user=request.user, unit_id=org_unit_id) if org_unit_id else None
     manager = None
     if manager_id:
-        from users.selectors import managers_visible
+        from users.selectors import manager_scope
 
         manager = (
-            managers_visible(user=request.user).filter(pk=manager_id).first()
-            if manager_id.isdigit()
-            else None
+            manager_scope(user=request.user).filter(pk=manager_id).first() if manager_id.isdigit() else None
         )
         if manager is None:
             raise Http404

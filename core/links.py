@@ -35,6 +35,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from core.registry import Registry
+
 SALT_PREFIX = "crm.retailer-link."
 
 # requests per window: one link, one client address (generous: mobile carriers put many phones behind one address)
@@ -63,7 +65,12 @@ class LinkPurpose:
         return value
 
 
-_PURPOSES: dict[str, LinkPurpose] = {}
+LINK_PURPOSES: Registry[str, LinkPurpose] = Registry(
+    "link-purposes",
+    owner="core",
+    doc="purpose -> how long a retailer's signed link for it lives and its salt; each app declares the purposes "
+    "of the links it sends from its AppConfig.ready()",
+)
 
 
 class LinkRefusedError(Exception):
@@ -93,8 +100,9 @@ def link_purpose_register(
     salt: str | None = None,
     legacy_salts: tuple[str, ...] = (),
     short: bool = False,
+    by: str,
 ) -> LinkPurpose:
-    """Declare a purpose. `max_age` None only for short codes (they carry no time)."""
+    """Declare a purpose (`by`: the declaring app). `max_age` None only for short codes (they carry no time)."""
     if max_age is None and not short:
         raise ValueError("a token purpose needs a maximum age")
     if isinstance(max_age, datetime.timedelta) and max_age <= datetime.timedelta(0):
@@ -106,17 +114,16 @@ def link_purpose_register(
         legacy_salts=tuple(legacy_salts),
         short=short,
     )
-    _PURPOSES[purpose] = registered
-    return registered
+    return LINK_PURPOSES.register(purpose, registered, by=by)
 
 
 def link_purposes() -> list[LinkPurpose]:
-    return list(_PURPOSES.values())
+    return [value for _key, value in LINK_PURPOSES.items()]
 
 
 def link_purpose(purpose: str) -> LinkPurpose:
     try:
-        return _PURPOSES[purpose]
+        return LINK_PURPOSES[purpose]
     except KeyError:
         raise ValueError(f"unknown retailer-link purpose {purpose!r}; register it first") from None
 

@@ -15,6 +15,9 @@ class FeedbackConfig(AppConfig):
 
         checks.register(calendar_covers_this_year)
         hooks.register()
+        from feedback.portal.links import link_purposes_register
+
+        link_purposes_register()
         merge.register()
         from feedback import privacy as privacy_decisions
 

@@ -20,7 +20,7 @@ from loyalty.rewards.models import Redemption, Reward
 from loyalty.rewards.services import redemption_cancel, redemption_deliver
 
 
-def _scope(request):
+def _retailer_scope(request):
     return retailer_scope(user=request.user).values("id")
 
 
@@ -100,7 +100,7 @@ class PointsAccountAdmin(ReadOnlyAdmin):
     search_fields = ("=retailer__licence_no", "=retailer__customer_code")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(retailer__in=_scope(request))
+        return super().get_queryset(request).filter(retailer__in=_retailer_scope(request))
 
 
 @admin.action(description=_("冲正所选记录（写一条相反的记录）"))
@@ -142,7 +142,7 @@ class PointsEntryAdmin(ReadOnlyAdmin):
     actions = [reverse_entries]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(account__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(account__retailer__in=_retailer_scope(request))
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -158,7 +158,7 @@ class PointsLotAdmin(ReadOnlyAdmin):
     search_fields = ("=entry__account__retailer__licence_no",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(entry__account__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(entry__account__retailer__in=_retailer_scope(request))
 
 
 @admin.register(PointsLotUse)
@@ -166,7 +166,7 @@ class PointsLotUseAdmin(ReadOnlyAdmin):
     list_display = ("entry", "lot", "points")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(entry__account__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(entry__account__retailer__in=_retailer_scope(request))
 
 
 @admin.register(LevelChange)
@@ -176,7 +176,7 @@ class LevelChangeAdmin(ReadOnlyAdmin):
     list_select_related = ("account__retailer", "from_level", "to_level")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(account__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(account__retailer__in=_retailer_scope(request))
 
 
 @admin.register(Reward)
@@ -227,7 +227,7 @@ class RedemptionAdmin(ReadOnlyAdmin):
     actions = [deliver_redemptions, cancel_redemptions]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(account__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(account__retailer__in=_retailer_scope(request))
 
 
 @admin.register(Referral)
@@ -246,7 +246,7 @@ class ReferralAdmin(ReadOnlyAdmin):
     list_select_related = ("referrer", "referee", "created_by")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(referrer__in=_scope(request))
+        return super().get_queryset(request).filter(referrer__in=_retailer_scope(request))
 
 
 @admin.register(CouponBatch)
@@ -273,7 +273,7 @@ class CouponAdmin(ReadOnlyAdmin):
     search_fields = ("=code", "=retailer__licence_no")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(retailer__in=_scope(request))
+        return super().get_queryset(request).filter(retailer__in=_retailer_scope(request))
 
 
 @admin.register(LoyaltyEvent)
@@ -283,4 +283,4 @@ class LoyaltyEventAdmin(ReadOnlyAdmin):
     list_select_related = ("retailer",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(retailer__in=_scope(request))
+        return super().get_queryset(request).filter(retailer__in=_retailer_scope(request))

@@ -11,6 +11,9 @@ class LoyaltyConfig(AppConfig):
         from loyalty import hooks, merge
 
         hooks.register()
+        from loyalty.links import link_purposes_register
+
+        link_purposes_register()
         merge.register()
         from loyalty import privacy as privacy_decisions
 

@@ -16,7 +16,9 @@ def _max_age() -> datetime.timedelta:
     return datetime.timedelta(days=programme_get().link_max_age_days)
 
 
-link_purpose_register(purpose=POINTS, max_age=_max_age, legacy_salts=(LEGACY_SALT,))
+def link_purposes_register() -> None:
+    """The points page's link purpose (called from LoyaltyConfig.ready())."""
+    link_purpose_register(purpose=POINTS, max_age=_max_age, legacy_salts=(LEGACY_SALT,), by="loyalty")
 
 
 def retailer_link_token(*, retailer_id: int, issuer_id: int | None = None) -> str:

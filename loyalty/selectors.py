@@ -154,20 +154,22 @@ def retailer_referrals(*, retailer: Retailer) -> list[Referral]:
 # ---- lists, scoped -------------------------------------------------------------------------------------------
 
 
-def _in_scope(user: User):
+def _retailer_scope_ids(user: User):
     return retailer_scope(user=user).values("id")
 
 
 def account_list(*, user: User) -> QuerySet[PointsAccount]:
-    return PointsAccount.objects.filter(retailer__in=_in_scope(user)).select_related("level")
+    return PointsAccount.objects.filter(retailer__in=_retailer_scope_ids(user)).select_related("level")
 
 
 def entry_list(*, user: User) -> QuerySet[PointsEntry]:
-    return PointsEntry.objects.filter(account__retailer__in=_in_scope(user)).select_related("account")
+    return PointsEntry.objects.filter(account__retailer__in=_retailer_scope_ids(user)).select_related(
+        "account"
+    )
 
 
 def redemption_list(*, user: User, status: str | None = None) -> QuerySet[Redemption]:
-    qs = Redemption.objects.filter(account__retailer__in=_in_scope(user)).select_related(
+    qs = Redemption.objects.filter(account__retailer__in=_retailer_scope_ids(user)).select_related(
         "reward", "account__retailer", "requested_by"
     )
     if status:
@@ -180,11 +182,13 @@ def redemption_get(*, user: User, redemption_id: int) -> Redemption:
 
 
 def coupon_list(*, user: User) -> QuerySet[Coupon]:
-    return Coupon.objects.filter(retailer__in=_in_scope(user)).select_related("batch", "retailer")
+    return Coupon.objects.filter(retailer__in=_retailer_scope_ids(user)).select_related("batch", "retailer")
 
 
 def referral_list(*, user: User) -> QuerySet[Referral]:
-    return Referral.objects.filter(referrer__in=_in_scope(user)).select_related("referrer", "referee")
+    return Referral.objects.filter(referrer__in=_retailer_scope_ids(user)).select_related(
+        "referrer", "referee"
+    )
 
 
 def reward_list() -> QuerySet[Reward]:
@@ -240,7 +244,7 @@ def loyalty_events_after(
 
 
 def loyalty_event_list(*, user: User) -> QuerySet[LoyaltyEvent]:
-    return LoyaltyEvent.objects.filter(retailer__in=_in_scope(user))
+    return LoyaltyEvent.objects.filter(retailer__in=_retailer_scope_ids(user))
 
 
 # ---- finance ---------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ModelAdmin
 from users.models import ApiToken, OrgUnit, RegionUnit, Route, User
-from users.selectors import org_units_visible, routes_visible
+from users.selectors import org_units_visible, route_scope
 from users.services import api_token_create, api_token_revoke, org_unit_create, user_activate, user_deactivate
 
 
@@ -96,7 +96,7 @@ class RouteAdmin(ModelAdmin):
     autocomplete_fields = ("manager",)
 
     def get_queryset(self, request):
-        return routes_visible(user=request.user)
+        return route_scope(user=request.user)
 
 
 class ApiTokenForm(forms.ModelForm):

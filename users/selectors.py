@@ -22,7 +22,7 @@ def org_units_visible(*, user: User) -> QuerySet[OrgUnit]:
     return units.filter(path__startswith=user.org_unit.path)
 
 
-def routes_visible(*, user: User) -> QuerySet[Route]:
+def route_scope(*, user: User) -> QuerySet[Route]:
     routes = Route.objects.select_related("manager", "org_unit")
     if not _is_live(user):
         return routes.none()
@@ -35,7 +35,7 @@ def routes_visible(*, user: User) -> QuerySet[Route]:
     return routes.filter(org_unit__path__startswith=user.org_unit.path)
 
 
-def managers_visible(*, user: User) -> QuerySet[User]:
+def manager_scope(*, user: User) -> QuerySet[User]:
     managers = User.objects.filter(role=User.Role.MANAGER, is_active=True).order_by("username")
     if not _is_live(user):
         return managers.none()

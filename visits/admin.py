@@ -28,11 +28,11 @@ from visits.models import (
 from visits.trust.services import visit_review
 
 
-def _scope(request):
+def _retailer_scope(request):
     return retailer_scope(user=request.user).values("id")
 
 
-def _own_units(request):
+def _unit_scope(request):
     units = OrgUnit.objects.all()
     if request.user.is_company_admin:
         return units
@@ -42,7 +42,7 @@ def _own_units(request):
 
 def _own_programmes(request):
     """The programmes a user may edit: those of their own unit and below (admin: all)."""
-    return CultivationProgramme.objects.filter(org_unit__in=_own_units(request))
+    return CultivationProgramme.objects.filter(org_unit__in=_unit_scope(request))
 
 
 @admin.register(VisitPolicy)
@@ -79,7 +79,7 @@ class VisitPlanAdmin(ReadOnlyAdmin):
     raw_id_fields = ("retailer",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(retailer__in=_scope(request))
+        return super().get_queryset(request).filter(retailer__in=_retailer_scope(request))
 
 
 @admin.display(description=_("照片"))
@@ -139,7 +139,7 @@ class VisitAdmin(ReadOnlyAdmin):
     readonly_fields = ("reasons_in_words",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(retailer__in=_scope(request))
+        return super().get_queryset(request).filter(retailer__in=_retailer_scope(request))
 
     @admin.display(description=_("存疑原因"))
     def reasons_in_words(self, obj: Visit) -> str:
@@ -239,7 +239,7 @@ class CultivationProgrammeAdmin(ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "org_unit":
-            kwargs["queryset"] = _own_units(request)
+            kwargs["queryset"] = _unit_scope(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -270,7 +270,7 @@ class CultivationTargetAdmin(ModelAdmin):
     raw_id_fields = ("retailer",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(retailer__in=_scope(request))
+        return super().get_queryset(request).filter(retailer__in=_retailer_scope(request))
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # the raw id box accepts any number: the choices (and so the validation) are the user's own
@@ -289,7 +289,7 @@ class VisitStockCheckAdmin(ReadOnlyAdmin):
     list_select_related = ("visit", "programme")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(visit__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(visit__retailer__in=_retailer_scope(request))
 
 
 @admin.register(VisitPhoto)
@@ -300,7 +300,7 @@ class VisitPhotoAdmin(ReadOnlyAdmin):
     search_fields = ("visit__retailer__shop_name",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(visit__retailer__in=_scope(request))
+        return super().get_queryset(request).filter(visit__retailer__in=_retailer_scope(request))
 
 
 @admin.register(CoverageExport)

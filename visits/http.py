@@ -1,5 +1,5 @@
-"""The edge kit shared by visits' pages and API: ids from requests, error texts, the permission check and the
-page order of the API's lists."""
+"""The edge kit shared by visits' pages and API: ids from requests, error texts, and a model's validation error
+as the API's 400 (the permission helper and the list orders are core's: core.permissions, core.pagination)."""
 
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import ValidationError as DRFValidationError

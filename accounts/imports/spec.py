@@ -11,6 +11,7 @@ from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from accounts.imports.models import ImportJob
+from core.registry import Registry
 
 WARNINGS_SHOWN = 50
 
@@ -138,7 +139,12 @@ class ImportSpec(abc.ABC):
         return self.column_label(name)
 
 
-REGISTRY: dict[str, ImportSpec] = {}
+REGISTRY: Registry[str, ImportSpec] = Registry(
+    "import-kinds",
+    owner="accounts",
+    doc="import kind -> ImportSpec (its columns, cleaning, upsert and the models it writes, which decide who may "
+    "run it); each app registers its kinds when its AppConfig.ready() imports its spec modules",
+)
 
 
 def register(spec: ImportSpec) -> ImportSpec:
@@ -146,8 +152,7 @@ def register(spec: ImportSpec) -> ImportSpec:
         raise ImproperlyConfigured(
             f"import kind {spec.kind!r} declares no models: its permission would be unknown"
         )
-    REGISTRY[spec.kind] = spec
-    return spec
+    return REGISTRY.register(spec.kind, spec, by=type(spec).__module__.split(".")[0])
 
 
 def spec_for(kind: str) -> ImportSpec:

@@ -12,7 +12,7 @@ from bench.runner import (
     BenchError,
 )
 from users.models import User
-from users.selectors import routes_visible
+from users.selectors import route_scope
 
 PAGE_SIZE = 50
 
@@ -65,7 +65,7 @@ def name_fragments(user: User, rng: random.Random) -> list[str]:
 def build_cases(*, supervisor: User, seed: int) -> list[Case]:
     rng = random.Random(seed)
     two, three, three_b = name_fragments(supervisor, rng)
-    route = routes_visible(user=supervisor).order_by("code").first()
+    route = route_scope(user=supervisor).order_by("code").first()
     filters = [
         ("q2", [("q", two)]),
         ("q3", [("q", three)]),

@@ -13,10 +13,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.compliance.models import Violation
 from accounts.models import Retailer
 from campaigns.calendar import HOLIDAY_NAMES, holidays_on
 from campaigns.models import Campaign, Journey, Purpose
 from campaigns.services.campaigns import occurrence_start, unit_within
+from sales.allocation.selectors import coming_cycle_day, retailers_with_allowance
 from sales.models import OrderLine, Product
 from segmentation.scoring.models import ScoringEvent
 from users.models import OrgUnit, User
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 CATCH_UP_DAYS = 7
 PURCHASE_LOOKBACK_DAYS = 92  # "bought it in the last 3 months"
 LICENCE_REMINDER_DAYS = (90, 60, 30)
+SUPPLY_NOTICE_WEEKDAY = 5  # ISO weekday: Friday, before the coming week's ordering
 PURPOSES = {
     Journey.Kind.BIRTHDAY: Purpose.NOTICE,
     Journey.Kind.HOLIDAY: Purpose.NOTICE,
@@ -33,6 +36,8 @@ PURPOSES = {
     Journey.Kind.WIN_BACK: Purpose.MARKETING,
     Journey.Kind.PRODUCT_WITHDRAWN: Purpose.NOTICE,
     Journey.Kind.NEW_PRODUCT: Purpose.MARKETING,
+    Journey.Kind.SUPPLY_NOTICE: Purpose.NOTICE,
+    Journey.Kind.COMPLIANCE_REMINDER: Purpose.NOTICE,
 }
 JOURNEY_FIELDS = ("enabled", "channel", "template", "send_time", "holdout_pct", "params")
 
@@ -116,6 +121,25 @@ def _new_product(journey, day):
         yield f"product:{product.pk}", audience, {"product": str(product)}, (product,)
 
 
+def _supply_notice(journey, day):
+    """Retailers with a non-zero allowance in the coming cycle's published plans, on the notice's weekday."""
+    weekday = journey.params.get("weekday", SUPPLY_NOTICE_WEEKDAY)
+    if day.isoweekday() != weekday:
+        return
+    cycle_day = coming_cycle_day(day)
+    yield f"cycle:{cycle_day.isoformat()}", _active(retailers_with_allowance(day=cycle_day)), {}, ()
+
+
+def _compliance_reminder(journey, day):
+    """Retailers with a violation recorded since the previous run: each violation falls in exactly one day's window,
+    and the occurrence key and the delivery's uniqueness make it one message."""
+    start, end = _window(journey, day)
+    recorded = Violation.objects.filter(
+        retailer=OuterRef("pk"), recorded_at__gte=start, recorded_at__lt=end, voided_at__isnull=True
+    )
+    yield day.isoformat(), _active(Retailer.objects.filter(Exists(recorded))), {}, ()
+
+
 AUDIENCES = {
     Journey.Kind.BIRTHDAY: _birthday,
     Journey.Kind.HOLIDAY: _holiday,
@@ -124,6 +148,8 @@ AUDIENCES = {
     Journey.Kind.WIN_BACK: _win_back,
     Journey.Kind.PRODUCT_WITHDRAWN: _product_withdrawn,
     Journey.Kind.NEW_PRODUCT: _new_product,
+    Journey.Kind.SUPPLY_NOTICE: _supply_notice,
+    Journey.Kind.COMPLIANCE_REMINDER: _compliance_reminder,
 }
 
 

@@ -32,9 +32,12 @@ PORTAL = "portal"
 SURVEY = "survey"
 COMPLAINT_RATING = "complaint-rating"
 
-link_purpose_register(purpose=PORTAL, max_age=datetime.timedelta(days=30))
-link_purpose_register(purpose=SURVEY, max_age=datetime.timedelta(days=30))
-link_purpose_register(purpose=COMPLAINT_RATING, max_age=datetime.timedelta(days=14))
+
+def link_purposes_register() -> None:
+    """The purposes of the links feedback sends (called from FeedbackConfig.ready())."""
+    link_purpose_register(purpose=PORTAL, max_age=datetime.timedelta(days=30), by="feedback")
+    link_purpose_register(purpose=SURVEY, max_age=datetime.timedelta(days=30), by="feedback")
+    link_purpose_register(purpose=COMPLAINT_RATING, max_age=datetime.timedelta(days=14), by="feedback")
 
 
 # --- making links ------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from segmentation.segments.field_types import (
 from segmentation.segments.purchase_fields import MeasureField, PurchaseField
 from segmentation.segments.rules import PURCHASE, SCORE, register
 from users.models import OrgUnit, Route
-from users.selectors import org_units_visible, routes_visible
+from users.selectors import org_units_visible, route_scope
 
 MAX_YUAN = 100_000_000
 
@@ -52,7 +52,7 @@ class OrgUnitField(ModelChoiceField):
 
 
 def _routes(user):
-    routes = routes_visible(user=user) if user is not None else Route.objects.all()
+    routes = route_scope(user=user) if user is not None else Route.objects.all()
     return routes.select_related(None).order_by("code")
 
 

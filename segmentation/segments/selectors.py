@@ -29,7 +29,7 @@ def _units_below(unit: OrgUnit) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(path__startswith=unit.path)
 
 
-def segment_unit_visible(*, user: User, unit: OrgUnit) -> bool:
+def segment_unit_in_scope(*, user: User, unit: OrgUnit) -> bool:
     """Whether the user may see segments over `unit`: an admin any; others those over their own org unit, a unit
     below it, or a unit above it (a company-wide segment covers their territory too)."""
     if not user.is_authenticated or not user.is_active:
@@ -59,7 +59,7 @@ def segment_units_usable(*, user: User) -> QuerySet[OrgUnit]:
 
 
 def segment_list(*, user: User, filters: dict | None = None) -> QuerySet[Segment]:
-    """Segments the user may see (see segment_unit_visible), newest change first. Filters: `q` (name contains),
+    """Segments the user may see (see segment_unit_in_scope), newest change first. Filters: `q` (name contains),
     `org_unit` (an OrgUnit: segments over it or below it), `archived` (True: only archived ones; default: only
     live ones; None: both)."""
     filters = filters or {}
@@ -108,7 +108,7 @@ def segment_members(*, segment: Segment) -> QuerySet[Retailer]:
 def segment_members_for_user(*, user: User, segment: Segment) -> QuerySet[Retailer]:
     """The members this user may see (segment_members within retailer_scope); none if the user may not see the
     segment at all."""
-    if not segment_unit_visible(user=user, unit=segment.org_unit):
+    if not segment_unit_in_scope(user=user, unit=segment.org_unit):
         return Retailer.objects.none()
     return _members(
         definition=segment.definition, org_unit=segment.org_unit, retailers=retailer_scope(user=user)

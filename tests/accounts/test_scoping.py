@@ -9,7 +9,7 @@ from accounts.selectors import retailer_get, retailer_list, retailer_scope
 from accounts.sensitive import sensitive_access_log_many
 from tests.accounts.factories import RetailerFactory
 from tests.users.factories import SupervisorFactory
-from users.selectors import managers_visible, org_units_visible, routes_visible
+from users.selectors import manager_scope, org_units_visible, route_scope
 
 LIST_URL = "/retailers/"
 COUNT_URL = "/retailers/count/"
@@ -79,19 +79,19 @@ def test_retailer_list_filters_cannot_widen_the_scope(two_territories, manager_a
 def test_choice_selectors_offer_only_the_users_territory(
     two_territories, manager_a, supervisor_a, route_a, route_b, manager_b, dept_a, dept_b
 ):
-    assert set(routes_visible(user=manager_a)) == {route_a}
-    assert set(managers_visible(user=manager_a)) == {manager_a}
+    assert set(route_scope(user=manager_a)) == {route_a}
+    assert set(manager_scope(user=manager_a)) == {manager_a}
     assert set(org_units_visible(user=manager_a)) == {dept_a}
-    assert route_b not in routes_visible(user=supervisor_a)
-    assert manager_b not in managers_visible(user=supervisor_a)
+    assert route_b not in route_scope(user=supervisor_a)
+    assert manager_b not in manager_scope(user=supervisor_a)
     assert dept_b not in org_units_visible(user=supervisor_a)
 
 
 def test_choice_selectors_offer_nothing_to_an_inactive_login(manager_a, route_a):
     manager_a.is_active = False
     manager_a.save(update_fields=["is_active"])
-    assert not routes_visible(user=manager_a).exists()
-    assert not managers_visible(user=manager_a).exists()
+    assert not route_scope(user=manager_a).exists()
+    assert not manager_scope(user=manager_a).exists()
     assert not org_units_visible(user=manager_a).exists()
 
 

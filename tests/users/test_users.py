@@ -6,7 +6,7 @@ from django.db import IntegrityError
 
 from tests.users.factories import PASSWORD, CountyFactory, DepartmentFactory, ManagerFactory, RouteFactory
 from users.models import OrgUnit, User
-from users.selectors import managers_visible, org_units_visible, region_codes_known, routes_visible
+from users.selectors import manager_scope, org_units_visible, region_codes_known, route_scope
 from users.services import org_unit_create, route_create, user_create
 
 
@@ -89,35 +89,35 @@ def test_supervisor_chooses_from_own_county_subtree(
     second_dept = DepartmentFactory(parent=county_a)
     second_route = RouteFactory(org_unit=second_dept)
     assert set(org_units_visible(user=supervisor_a)) == {county_a, dept_a, second_dept}
-    assert set(routes_visible(user=supervisor_a)) == {route_a, second_route}
-    assert set(managers_visible(user=supervisor_a)) == {manager_a, second_route.manager}
+    assert set(route_scope(user=supervisor_a)) == {route_a, second_route}
+    assert set(manager_scope(user=supervisor_a)) == {manager_a, second_route.manager}
 
 
 def test_company_admin_chooses_from_everything(company_admin, route_a, route_b, manager_a, manager_b):
-    assert {route_a, route_b} <= set(routes_visible(user=company_admin))
-    assert {manager_a, manager_b} <= set(managers_visible(user=company_admin))
+    assert {route_a, route_b} <= set(route_scope(user=company_admin))
+    assert {manager_a, manager_b} <= set(manager_scope(user=company_admin))
     assert OrgUnit.objects.count() == org_units_visible(user=company_admin).count()
 
 
 def test_inactive_managers_are_not_offered(supervisor_a, manager_a):
     manager_a.is_active = False
     manager_a.save(update_fields=["is_active"])
-    assert manager_a not in managers_visible(user=supervisor_a)
+    assert manager_a not in manager_scope(user=supervisor_a)
 
 
 def test_anonymous_user_is_offered_nothing(route_a):
     from django.contrib.auth.models import AnonymousUser
 
     anonymous = AnonymousUser()
-    assert not routes_visible(user=anonymous).exists()
-    assert not managers_visible(user=anonymous).exists()
+    assert not route_scope(user=anonymous).exists()
+    assert not manager_scope(user=anonymous).exists()
     assert not org_units_visible(user=anonymous).exists()
 
 
 def test_user_without_org_unit_sees_no_units_or_routes(route_a):
     loose = ManagerFactory(org_unit=None)
     assert not org_units_visible(user=loose).exists()
-    assert not routes_visible(user=loose).exists()
+    assert not route_scope(user=loose).exists()
 
 
 def test_factories_build_a_valid_tree(db):

@@ -13,8 +13,7 @@ from core.permissions import needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from feedback.complaints.hidden.models import HiddenComplaintCall
-from feedback.complaints.hidden.reasons import hidden_reason_sources
-from feedback.complaints.hidden.selectors import hidden_complaints
+from feedback.complaints.hidden.selectors import hidden_complaints, hidden_reason_sources
 from feedback.complaints.hidden.services import hidden_complaint_call_record
 from users.serializers import user_ref
 

@@ -4,6 +4,7 @@ filed no complaint and were not called since the signal began. Two built-in sour
 import dataclasses
 import datetime
 import zoneinfo
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db.models import F, Max, Q, QuerySet, Sum
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
 from feedback.complaints.hidden.models import HiddenComplaintCall
-from feedback.complaints.hidden.reasons import HiddenReason, hidden_reason_source_register, reasons_for
+from feedback.complaints.hidden.reasons import HiddenReason, ReasonSource
 from feedback.complaints.models import Complaint
 from feedback.surveys.selectors import low_survey_score
 from sales.models import RetailerPeriodSummary
@@ -118,9 +119,23 @@ def low_complaint_rating(*, retailers: QuerySet, today: datetime.date) -> list[H
     ]
 
 
-hidden_reason_source_register(code="orders-fell", label=_("订货量骤降"), source=orders_fell)
-hidden_reason_source_register(code="low-rating", label=_("投诉回访低分"), source=low_complaint_rating)
-hidden_reason_source_register(code="survey-low", label=_("满意度调查低分"), source=low_survey_score)
+# every source of a hidden-complaint reason, in the order the list shows them
+SOURCES = (
+    ReasonSource(code="orders-fell", label=_("订货量骤降"), source=orders_fell),
+    ReasonSource(code="low-rating", label=_("投诉回访低分"), source=low_complaint_rating),
+    ReasonSource(code="survey-low", label=_("满意度调查低分"), source=low_survey_score),
+)
+
+
+def hidden_reason_sources() -> list[ReasonSource]:
+    return list(SOURCES)
+
+
+def reasons_for(*, retailers: QuerySet, today: datetime.date, codes: Iterable[str] | None = None):
+    wanted = set(codes) if codes else None
+    for registered in SOURCES:
+        if wanted is None or registered.code in wanted:
+            yield from registered.source(retailers=retailers, today=today)
 
 
 @dataclasses.dataclass

@@ -10,8 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import retailer_get
 from feedback.complaints.hidden.models import HiddenComplaintCall
-from feedback.complaints.hidden.reasons import hidden_reason_sources
-from feedback.complaints.hidden.selectors import hidden_complaints
+from feedback.complaints.hidden.selectors import hidden_complaints, hidden_reason_sources
 from feedback.complaints.hidden.services import hidden_complaint_call_record
 
 
