@@ -48,3 +48,15 @@ def queryset_sql(qs: QuerySet) -> tuple[str, tuple]:
         query.clear_ordering(force=True)
         sql, params = query.sql_with_params()
     return sql, tuple(params)
+
+
+def sql_named(sql: str, params, *, prefix: str, into: dict) -> str:
+    """`sql` with its positional placeholders named `prefix`0, `prefix`1…, their values put in `into`: a compiled
+    queryset embedded in a statement whose other parameters are named (`%(today)s`), as the daily list and the
+    workspace do to compile their SQL once per process and bind only the request's values."""
+    head, *parts = sql.replace("%%", "\0").split("%s")
+    out = [head]
+    for i, (value, rest) in enumerate(zip(params, parts, strict=True)):
+        into[f"{prefix}{i}"] = value
+        out += [f"%({prefix}{i})s", rest]
+    return "".join(out).replace("\0", "%%")

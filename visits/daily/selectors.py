@@ -32,7 +32,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
-from core.db import queryset_sql
+from core.db import queryset_sql, sql_named
 from feedback.complaints.models import Complaint
 from feedback.complaints.selectors import about_own_conduct_q, overdue_q
 from segmentation.scoring.models import RetailerScore
@@ -177,17 +177,6 @@ class DailyEntry:
         return self.retailer.map_url
 
 
-def _named(sql: str, params, prefix: str, into: dict) -> str:
-    """`sql` with its positional placeholders named `prefix`0, `prefix`1…, their values put in `into`: a compiled
-    queryset embedded in a statement whose other parameters are named."""
-    head, *parts = sql.replace("%%", "\0").split("%s")
-    out = [head]
-    for i, (value, rest) in enumerate(zip(params, parts, strict=True)):
-        into[f"{prefix}{i}"] = value
-        out += [f"%({prefix}{i})s", rest]
-    return "".join(out).replace("\0", "%%")
-
-
 @functools.cache
 def _overdue_sql() -> tuple[str, tuple]:
     """The count of the shop's complaints past their deadline, minus those about the manager's own conduct, by
@@ -244,8 +233,8 @@ def _ranked(
         "limit": limit,
         "recommendations_shown": RECOMMENDATIONS_SHOWN,
     }
-    shops_sql = _named(*queryset_sql(shops.order_by()), "shop", params)
-    overdue_sql = _named(*_overdue_sql(), "overdue", params)
+    shops_sql = sql_named(*queryset_sql(shops.order_by()), prefix="shop", into=params)
+    overdue_sql = sql_named(*_overdue_sql(), prefix="overdue", into=params)
     recommended = RECOMMENDED_SQL if recommend else "NULL::json"
     sql = DAILY_LIST_SQL.format(shops=shops_sql, overdue=overdue_sql, recommended=recommended)
     return Retailer.objects.raw(sql, params)

@@ -1,12 +1,14 @@
 """The customer manager's workspace (`manager_workspace`): three queries whatever the size of the route — the visit
 policy and the daily list's ranking (visits.daily.selectors, without its recommendations), and one statement that
-carries every other section as a JSON array (`_sections`: each section is a scoped Django queryset over the
-manager's own shops, compiled and embedded as a sub-select, so the sections are read in one round trip). Each
+carries every other section as a JSON array (`_sections_read`: each section is a Django queryset over the manager's
+own shops, compiled once per process with the request's values as named parameters and embedded as a sub-select,
+so the sections are read in one round trip and a page view compiles only its scope). Each
 section reads through indexes keyed by the manager's ~200 shops (route → retailer, retailer → its facts row
 visits.ShopFacts — last visit, call-back signals, open complaints, kept by the database on every write —, plans,
 scores, allowances), never the company's visits, complaints or order lines."""
 
 import datetime
+import functools
 import json
 from dataclasses import dataclass, field
 
@@ -27,13 +29,14 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
-from core.db import queryset_sql
+from core.db import queryset_sql, sql_named
 from core.masking import mask_mobile
 from feedback.complaints.hidden.selectors import LOW_RATING_DAYS
 from feedback.complaints.models import Complaint
@@ -77,27 +80,53 @@ class Workspace:
         return self.next_visits[0] if self.next_visits else None
 
 
-def _sections(**querysets: QuerySet) -> dict[str, list[dict]]:
-    """Every queryset (already `.values(...)`) as a list of dicts, all in one statement:
-    SELECT (SELECT json_agg(t) FROM (<qs 1>) t) AS name1, (…) AS name2, … — one round trip, the same SQL as each
-    queryset alone (PostgreSQL plans each sub-select separately)."""
-    if not querysets:
-        return {}
-    parts, params = [], []
-    for name, qs in querysets.items():
-        sql, qs_params = queryset_sql(qs)
+# The request's values, bound by name: every section is compiled once per process (`_sections_sql`) with these in
+# place of the manager, the day and the moment, so a page view builds and compiles no queryset but the scope's.
+def _param(name: str, output_field) -> RawSQL:
+    return RawSQL(f"%({name})s", (), output_field=output_field)  # noqa: S611 - a named placeholder, no text
+
+
+MANAGER = _param("manager", IntegerField())
+TODAY = _param("today", DateField())
+NOW = _param("now", DateTimeField())
+LICENCE_BY = _param("licence_by", DateField())
+CYCLE_TO = _param("cycle_to", DateField())
+RATED_SINCE = _param("rated_since", DateTimeField())
+SURVEYED_SINCE = _param("surveyed_since", DateTimeField())
+# the manager's active shops: the request's scope, compiled per request into the statement's CTE `ws_shops`
+SHOPS = RawSQL("SELECT id FROM ws_shops", ())
+
+
+def _sections_read(
+    *, scope: QuerySet, params: dict, redemptions: bool, tier_changes: bool
+) -> dict[str, list]:
+    """Every section as a list of dicts, in one statement: WITH ws_shops AS (the scope) SELECT (SELECT
+    json_agg(t) FROM (<section 1>) t) AS name1, (…) AS name2, … — one round trip, each section planned alone."""
+    sql, constants, names = _sections_sql(redemptions=redemptions, tier_changes=tier_changes)
+    values = {**constants, **params}
+    shops = sql_named(*queryset_sql(scope.order_by().values("id")), prefix="scope", into=values)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH ws_shops AS MATERIALIZED ({shops}) {sql}", values)
+        row = cursor.fetchone()
+    return {
+        name: (value if isinstance(value, list) else json.loads(value or "[]"))
+        for name, value in zip(names, row, strict=True)
+    }
+
+
+@functools.cache
+def _sections_sql(*, redemptions: bool, tier_changes: bool) -> tuple[str, dict, tuple[str, ...]]:
+    """The sections' SELECT, its constant parameters and the sections' names, for the sections the manager's
+    permissions show. Compiled once per process and shape."""
+    sections = _section_querysets(redemptions=redemptions, tier_changes=tier_changes)
+    parts, constants = [], {}
+    for name, qs in sections.items():
+        sql = sql_named(*queryset_sql(qs), prefix=f"{name}_", into=constants)
         parts.append(
             # a compiled queryset (its values bound as parameters) and a quoted keyword name: no user text
             f"(SELECT coalesce(json_agg(t), '[]'::json) FROM ({sql}) t) AS {connection.ops.quote_name(name)}"  # noqa: S608
         )
-        params.extend(qs_params)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
-        row = cursor.fetchone()
-    return {
-        name: (value if isinstance(value, list) else json.loads(value or "[]"))
-        for name, value in zip(querysets, row, strict=True)
-    }
+    return "SELECT " + ", ".join(parts), constants, tuple(sections)
 
 
 def _dates(rows: list[dict], *keys: str) -> list[dict]:
@@ -113,13 +142,13 @@ def _dates(rows: list[dict], *keys: str) -> list[dict]:
     return rows
 
 
-def _complaints_assigned(*, manager: User, now: datetime.datetime) -> QuerySet:
+def _complaints_assigned() -> QuerySet:
     """Open cases assigned to the manager, overdue first, then by the nearest deadline."""
     return (
-        Complaint.objects.filter(assignee=manager, status__in=Complaint.OPEN_STATUSES)
+        Complaint.objects.filter(assignee_id=MANAGER, status__in=Complaint.OPEN_STATUSES)
         .annotate(
             overdue=Case(
-                When(overdue_q(now=now), then=Value(1)), default=Value(0), output_field=IntegerField()
+                When(overdue_q(now=NOW), then=Value(1)), default=Value(0), output_field=IntegerField()
             ),
             due=Coalesce(
                 Case(When(responded_at__isnull=True, then=F("response_due")), default=F("resolution_due")),
@@ -136,26 +165,20 @@ def _complaints_assigned(*, manager: User, now: datetime.datetime) -> QuerySet:
     )
 
 
-def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
+def _callbacks() -> QuerySet:
     """The manager's shops to call back: a complaint follow-up rated low (Complaint.LOW_RATING_MAX) in the last 90
     days, or a latest survey answer in the last 180 days scored low (SurveyResponse.LOW_SCORE) — the hidden-complaint
     rules of feedback.complaints.hidden.selectors — and no complaint filed nor call recorded since. Read from each shop's ShopFacts row (its latest low rating, latest
     survey answer, latest complaint and call, kept by the database on every write): one index probe per shop."""
-    rated_since = timezone.make_aware(
-        datetime.datetime.combine(today - datetime.timedelta(days=LOW_RATING_DAYS), datetime.time.min)
-    )
-    survey_since = timezone.make_aware(
-        datetime.datetime.combine(today - datetime.timedelta(days=LOW_SURVEY_DAYS), datetime.time.min)
-    )
     epoch = Value(datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC))
-    rated = Q(low_rated_at__gte=rated_since)
-    surveyed = Q(last_surveyed_at__gte=survey_since)
+    rated = Q(low_rated_at__gte=RATED_SINCE)
+    surveyed = Q(last_surveyed_at__gte=SURVEYED_SINCE)
 
     def within(window: Q, field_name: str, output_field):
         return Case(When(window, then=F(field_name)), default=None, output_field=output_field)
 
     return (
-        ShopFacts.objects.filter(retailer__in=shops)
+        ShopFacts.objects.filter(retailer_id__in=SHOPS)
         .annotate(
             id=F("retailer_id"),
             shop_name=F("retailer__shop_name"),
@@ -191,11 +214,11 @@ def _callbacks(*, shops: QuerySet, today: datetime.date) -> QuerySet:
     )
 
 
-def _at_risk(*, shops: QuerySet) -> QuerySet:
+def _at_risk() -> QuerySet:
     """High-value shops whose lifecycle is at risk or lost, or whose churn probability is ≥ 50 % (the nightly
     scoring run's RetailerScore), most likely to leave first."""
     return (
-        RetailerScore.objects.filter(retailer__in=shops, value_class=RetailerScore.ValueClass.HIGH)
+        RetailerScore.objects.filter(retailer_id__in=SHOPS, value_class=RetailerScore.ValueClass.HIGH)
         .filter(Q(lifecycle__in=AT_RISK_LIFECYCLES) | Q(churn_probability__gte=CHURN_RISK_PROBABILITY))
         .annotate(shop=F("retailer__shop_name"))
         .order_by(F("churn_probability").desc(nulls_last=True), "recency_days", "retailer_id")
@@ -205,15 +228,15 @@ def _at_risk(*, shops: QuerySet) -> QuerySet:
     )
 
 
-def _allocations(*, shops: QuerySet, today: datetime.date) -> QuerySet:
+def _allocations() -> QuerySet:
     """Published allocation plans of this cycle and the next week's, with the manager's shops they allow cartons
     to (the weekly notice tells the shops; the plan page explains each allowance)."""
     return (
         AllocationAllowance.objects.filter(
-            retailer__in=shops,
+            retailer_id__in=SHOPS,
             plan__state=AllocationPlan.State.PUBLISHED,
-            plan__cycle_end__gte=today,
-            plan__cycle_start__lte=today + datetime.timedelta(days=7),
+            plan__cycle_end__gte=TODAY,
+            plan__cycle_start__lte=CYCLE_TO,
         )
         .values("plan_id")
         .annotate(
@@ -227,43 +250,33 @@ def _allocations(*, shops: QuerySet, today: datetime.date) -> QuerySet:
     )
 
 
-def manager_workspace(*, manager: User, today: datetime.date | None = None) -> Workspace:
-    """The customer manager's home, from their own shops only (accounts.selectors.retailer_scope). Three queries."""
-    today = today or timezone.localdate()
-    now = timezone.now()
-    scope = retailer_scope(user=manager)
-    shops = scope.filter(status=Retailer.Status.ACTIVE).values("pk")
-    licence_by = today + datetime.timedelta(days=LICENCE_WINDOW_DAYS)
-    stopped = Q(licence_expires_on__lt=today) | ~Q(licence_status=Retailer.LicenceStatus.VALID)
+def _section_querysets(*, redemptions: bool, tier_changes: bool) -> dict[str, QuerySet]:
+    """The workspace's sections over the manager's active shops (SHOPS), with the request's values as named
+    parameters (MANAGER, TODAY, NOW…)."""
+    shops = Retailer.objects.filter(pk__in=SHOPS)
+    stopped = Q(licence_expires_on__lt=TODAY) | ~Q(licence_status=Retailer.LicenceStatus.VALID)
     sections = {
         # today's plans of the manager's shops (one probe per shop), and the manager's own visits of today
-        "planned": VisitPlan.objects.filter(retailer__in=shops, planned_on=today).values("retailer_id"),
-        "done": Visit.objects.filter(manager=manager, visited_on=today, retailer__in=shops)
+        "planned": VisitPlan.objects.filter(retailer_id__in=SHOPS, planned_on=TODAY).values("retailer_id"),
+        "done": Visit.objects.filter(manager_id=MANAGER, visited_on=TODAY, retailer_id__in=SHOPS)
         .order_by()
         .values("retailer_id")
         .distinct(),
-        "complaints": _complaints_assigned(manager=manager, now=now),
-        "callbacks": _callbacks(shops=shops, today=today),
+        "complaints": _complaints_assigned(),
+        "callbacks": _callbacks(),
         # the route's ~200 shops are filtered row by row: `expires` (the date + 0) keeps the planner from adding
         # the company-wide expiry index to the route's (a BitmapAnd that read every licence expiring in the window)
-        "expiring": scope.annotate(
+        "expiring": shops.annotate(
             expires=ExpressionWrapper(F("licence_expires_on") + 0, output_field=DateField())
         )
-        .filter(
-            status=Retailer.Status.ACTIVE,
-            licence_status=Retailer.LicenceStatus.VALID,
-            expires__gte=today,
-            expires__lte=licence_by,
-        )
+        .filter(licence_status=Retailer.LicenceStatus.VALID, expires__gte=TODAY, expires__lte=LICENCE_BY)
         .order_by("licence_expires_on", "id")
         .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
         # supply stopped: expired, or suspended / revoked / closed whatever the date; the latest first
-        "expired": scope.filter(status=Retailer.Status.ACTIVE)
-        .filter(stopped)
+        "expired": shops.filter(stopped)
         .order_by("-licence_expires_on", "id")
         .values("id", "shop_name", "licence_no", "licence_status", "licence_expires_on")[:LIST_SIZE],
-        "licence_counts": scope.filter(status=Retailer.Status.ACTIVE)
-        .order_by()
+        "licence_counts": shops.order_by()
         .values("status")
         .annotate(
             expired=Count("id", filter=stopped),
@@ -271,18 +284,18 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
                 "id",
                 filter=Q(
                     licence_status=Retailer.LicenceStatus.VALID,
-                    licence_expires_on__gte=today,
-                    licence_expires_on__lte=licence_by,
+                    licence_expires_on__gte=TODAY,
+                    licence_expires_on__lte=LICENCE_BY,
                 ),
             ),
         )
         .values("expired", "expiring"),
-        "at_risk": _at_risk(shops=shops),
-        "allocations": _allocations(shops=shops, today=today),
+        "at_risk": _at_risk(),
+        "allocations": _allocations(),
     }
-    if manager.has_perm("loyalty.change_redemption"):
+    if redemptions:
         sections["redemptions"] = (
-            Redemption.objects.filter(status=Redemption.Status.REQUESTED, account__retailer__in=shops)
+            Redemption.objects.filter(status=Redemption.Status.REQUESTED, account__retailer_id__in=SHOPS)
             .annotate(
                 shop=F("account__retailer__shop_name"),
                 retailer_id=F("account__retailer_id"),
@@ -291,15 +304,39 @@ def manager_workspace(*, manager: User, today: datetime.date | None = None) -> W
             .order_by("id")
             .values("id", "retailer_id", "shop", "reward_name", "quantity", "points")[:LIST_SIZE]
         )
-    if manager.has_perm("segmentation.approve_tierchange"):
+    if tier_changes:
         sections["tier_changes"] = (
-            TierChange.objects.filter(status=TierChange.Status.PENDING, retailer__in=shops)
-            .exclude(requested_by=manager)
+            TierChange.objects.filter(status=TierChange.Status.PENDING, retailer_id__in=SHOPS)
+            .exclude(requested_by_id=MANAGER)
             .annotate(shop=F("retailer__shop_name"))
             .order_by("requested_at", "id")
             .values("id", "retailer_id", "shop", "from_tier", "to_tier", "reason")[:LIST_SIZE]
         )
-    data = _sections(**sections)
+    return sections
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def manager_workspace(*, manager: User, today: datetime.date | None = None) -> Workspace:
+    """The customer manager's home, from their own active shops only (accounts.selectors.retailer_scope). Three
+    queries; the sections' SQL is compiled once per process (`_sections_sql`), the scope's per request."""
+    today = today or timezone.localdate()
+    data = _sections_read(
+        scope=retailer_scope(user=manager).filter(status=Retailer.Status.ACTIVE),
+        params={
+            "manager": manager.pk,
+            "today": today,
+            "now": timezone.now(),
+            "licence_by": today + datetime.timedelta(days=LICENCE_WINDOW_DAYS),
+            "cycle_to": today + datetime.timedelta(days=7),
+            "rated_since": _day_start(today - datetime.timedelta(days=LOW_RATING_DAYS)),
+            "surveyed_since": _day_start(today - datetime.timedelta(days=LOW_SURVEY_DAYS)),
+        },
+        redemptions=manager.has_perm("loyalty.change_redemption"),
+        tier_changes=manager.has_perm("segmentation.approve_tierchange"),
+    )
     for row in data["callbacks"]:
         row["mobile"] = mask_mobile(row["mobile"] or "")  # the full number only through the logged reveal
     for row in data["complaints"]:
