@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests.accounts.factories import RetailerFactory
+from tests.users.factories import RouteFactory
 from tests.visits.factories import VisitPlanFactory
 from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
 from visits.models import CoverageExport, Visit
@@ -136,3 +137,67 @@ def test_api_coverage_and_a_backwards_period_is_refused(fortnight, api_client_fo
         api.get("/api/v1/visit-coverage/", {"day_from": "2026-11-15", "day_to": "2026-11-02"}).status_code
         == 400
     )
+
+
+@pytest.fixture
+def two_routes(fortnight, dept_a, manager_a, route_a):
+    """manager_a gets a second route; a shop moved from it to route_a mid-period is visited once on each."""
+    route_a2 = RouteFactory(code="LC-A02", name="老城乙线", org_unit=dept_a, manager=manager_a)
+    s5 = RetailerFactory(route=route_a2)
+    plan(s5, D(2026, 11, 2), manager_a, route_a2)
+    visit(s5, D(2026, 11, 2), manager_a)
+    s5.route = route_a
+    s5.save(update_fields=["route"])
+    visit(s5, D(2026, 11, 12), manager_a)
+    return route_a2, s5
+
+
+def test_a_row_per_manager_adds_up_the_routes_and_counts_each_shop_once(
+    two_routes, supervisor_a, manager_a, route_a
+):
+    route_a2, _s5 = two_routes
+    by_route = coverage(user=supervisor_a, **PERIOD)
+    assert [(r.route, r.planned, r.done, r.visits, r.avg_interval_days) for r in by_route] == [
+        (route_a, 4, 2, 7, Decimal("8.0")),  # s5's second visit was on route_a: one day there, no interval
+        (route_a2, 1, 1, 1, None),
+    ]
+    (row,) = coverage(user=supervisor_a, **PERIOD, by_route=False)
+    assert (row.manager, row.route, row.planned, row.done, row.visits) == (manager_a, None, 5, 3, 8)
+    # per manager, s5 is one shop visited on two days (10-day interval): (10 + 6 + 10) ÷ 3
+    assert row.avg_interval_days == Decimal("8.7")
+    assert coverage(user=supervisor_a, **PERIOD, manager_id=manager_a.pk) == by_route
+
+
+def test_the_page_lists_managers_and_opens_a_managers_routes(
+    two_routes, client_for, supervisor_a, manager_a, manager_b
+):
+    client = client_for(supervisor_a)
+    period = {"day_from": "2026-11-02", "day_to": "2026-11-15"}
+    page = client.get("/visits/coverage/", period).content.decode()
+    assert f"?manager={manager_a.pk}&amp;day_from=2026-11-02" in page
+    assert "LC-A02" not in page  # routes only on demand
+    routes = client.get("/visits/coverage/", {**period, "manager": manager_a.pk}).content.decode()
+    assert "LC-A01" in routes
+    assert "LC-A02" in routes
+    assert 'id="coverage-crumbs"' in routes
+    # another county's manager is not this supervisor's: the page stays on its managers
+    other = client.get("/visits/coverage/", {**period, "manager": manager_b.pk}).content.decode()
+    assert 'id="coverage-crumbs"' not in other
+    assert f"?manager={manager_a.pk}&amp;" in other
+    export = client.get("/visits/coverage/export/", {**period, "manager": manager_a.pk})
+    assert (
+        len(list(csv.reader(io.StringIO(export.content.decode("utf-8-sig"))))) == 3
+    )  # header and two routes
+    assert CoverageExport.objects.get().filters["manager"] == manager_a.pk
+
+
+def test_api_rows_per_manager_and_one_managers_routes(two_routes, api_client_for, supervisor_a, manager_a):
+    api = api_client_for(supervisor_a)
+    period = {"day_from": "2026-11-02", "day_to": "2026-11-15"}
+    by_manager = api.get("/api/v1/visit-coverage/", {**period, "by": "manager"}).json()
+    assert [(r["manager"]["id"], r["route"], r["planned"]) for r in by_manager["rows"]] == [
+        (manager_a.pk, None, 5)
+    ]
+    routes = api.get("/api/v1/visit-coverage/", {**period, "manager": manager_a.pk}).json()
+    assert [r["route_code"] for r in routes["rows"]] == ["LC-A01", "LC-A02"]
+    assert api.get("/api/v1/visit-coverage/", {**period, "by": "shop"}).status_code == 400

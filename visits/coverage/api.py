@@ -52,6 +52,12 @@ class CoverageSerializer(StrictSerializer):
 class PeriodSerializer(StrictSerializer):
     day_from = serializers.DateField()
     day_to = serializers.DateField()
+    by = serializers.ChoiceField(
+        choices=["route", "manager"],
+        default="route",
+        help_text="a row per manager and route (default), or per manager (route null)",
+    )
+    manager = serializers.IntegerField(required=False, help_text="only this customer manager's rows")
 
     def validate(self, data):
         if data["day_to"] < data["day_from"]:
@@ -72,14 +78,22 @@ class CoverageViewSet(viewsets.ViewSet):
         parameters=[
             OpenApiParameter("day_from", OpenApiTypes.DATE, required=True),
             OpenApiParameter("day_to", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("by", OpenApiTypes.STR, enum=["route", "manager"]),
+            OpenApiParameter("manager", OpenApiTypes.INT),
         ],
         responses=CoverageSerializer,
     )
     def list(self, request):
         period = PeriodSerializer(data=request.query_params)
         period.is_valid(raise_exception=True)
-        rows = coverage(user=request.user, **period.validated_data)
-        intervals = retailer_intervals(user=request.user, **period.validated_data, limit=50)
+        days = {"day_from": period.validated_data["day_from"], "day_to": period.validated_data["day_to"]}
+        rows = coverage(
+            user=request.user,
+            **days,
+            by_route=period.validated_data["by"] == "route",
+            manager_id=period.validated_data.get("manager"),
+        )
+        intervals = retailer_intervals(user=request.user, **days, limit=50)
         return Response(
             CoverageSerializer({"rows": rows, "intervals": intervals, **coverage_totals(rows)}).data
         )

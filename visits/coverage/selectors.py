@@ -12,6 +12,9 @@ each read from an index on the day, so the cost follows the period, not the hist
     avg interval for each shop visited on at least two days in the period, (last day − first day) ÷ (days − 1);
                  the row shows the mean of its shops' intervals, in days
 
+A page shows one row per manager (`by_route=False`: the same figures over all of the manager's routes, each shop's
+interval counted once) and a manager's routes on demand (`manager_id`); the export and the API give every route.
+
 Plans count for the manager and route they were made for; visits for the person who made them and the shop's
 route at the time. While VisitPolicy.coverage_trusted_only is on (the default), a plan is done only by a visit
 that is unflagged or accepted by a supervisor: a doubtful or rejected visit covers nothing."""
@@ -30,13 +33,14 @@ from visits.selectors import fetch_dicts, policy_get, scope_is_everything, scope
 # the visits grouped per shop once for the counts and the shop's interval.
 _COVERAGE_SQL = """
 WITH plans AS (
-    SELECT p.manager_id, p.route_id, count(*) AS planned, count(*) FILTER (WHERE p.{counted} > 0) AS done
+    SELECT p.manager_id, {plan_route} AS route_id, count(*) AS planned,
+           count(*) FILTER (WHERE p.{counted} > 0) AS done
     FROM visits_visitplan p
     WHERE p.planned_on BETWEEN %s AND %s{plans_scope}
     GROUP BY 1, 2
 ),
 per_shop AS (
-    SELECT v.manager_id, v.route_id, v.retailer_id,
+    SELECT v.manager_id, {visit_route} AS route_id, v.retailer_id,
            count(*) AS visits,
            count(*) FILTER (WHERE v.location_flag = 'too_far') AS too_far,
            count(*) FILTER (WHERE v.location_flag = 'no_location') AS no_location,
@@ -115,24 +119,44 @@ class CoverageRow:
         return self.too_far + self.no_location
 
 
-def coverage(*, user: User, day_from: datetime.date, day_to: datetime.date) -> list[CoverageRow]:
+def coverage(
+    *,
+    user: User,
+    day_from: datetime.date,
+    day_to: datetime.date,
+    by_route: bool = True,
+    manager_id: int | None = None,
+) -> list[CoverageRow]:
+    """The period's coverage in the user's scope: a row per manager and route, or per manager (`by_route=False`,
+    route None); only the manager `manager_id`'s rows when given."""
     counted = "week_visits_trusted" if policy_get().coverage_trusted_only else "week_visits"
-    if scope_is_everything(user):  # every plan and visit is of a retailer in scope: no filter to apply
-        plans_scope = visits_scope = ""
-        params = (day_from, day_to, day_from, day_to)
-    else:
+    plans_scope = visits_scope = ""
+    plans_params, visits_params = [day_from, day_to], [day_from, day_to]
+    if not scope_is_everything(user):  # every plan and visit is of a retailer in scope: no filter to apply
         scope, scope_params = scope_sql(user)
         plans_scope = f" AND p.retailer_id IN ({scope})"
         visits_scope = f" AND v.retailer_id IN ({scope})"
-        params = (day_from, day_to, *scope_params, day_from, day_to, *scope_params)
+        plans_params += scope_params
+        visits_params += scope_params
+    if manager_id is not None:
+        plans_scope += " AND p.manager_id = %s"
+        visits_scope += " AND v.manager_id = %s"
+        plans_params.append(manager_id)
+        visits_params.append(manager_id)
+    sql = _COVERAGE_SQL.format(
+        counted=counted,
+        plans_scope=plans_scope,
+        visits_scope=visits_scope,
+        plan_route="p.route_id" if by_route else "NULL::integer",
+        visit_route="v.route_id" if by_route else "NULL::integer",
+    )
+    params = (*plans_params, *visits_params)
     with transaction.atomic(), connection.cursor() as cursor:
         # A month of a province's visits is costed above jit_above_cost, and compiling the statement would take
         # longer than running it; its per-shop sort (~150k rows) fits in memory.
         cursor.execute("SET LOCAL jit = off")
         cursor.execute("SET LOCAL work_mem = '32MB'")
-        rows = fetch_dicts(
-            _COVERAGE_SQL.format(counted=counted, plans_scope=plans_scope, visits_scope=visits_scope), params
-        )
+        rows = fetch_dicts(sql, params)
     users = User.objects.in_bulk({r["manager_id"] for r in rows})
     routes = Route.objects.in_bulk({r["route_id"] for r in rows if r["route_id"]})
     return [

@@ -1,4 +1,4 @@
-"""Coverage pages: planned vs done per manager and route, and its CSV export."""
+"""Coverage pages: planned vs done per manager (a manager's routes on demand), and its CSV export (every route)."""
 
 import datetime
 
@@ -11,10 +11,22 @@ from django.views.decorators.http import require_GET
 
 from core.replica import reads_from_replica
 from core.spreadsheet import csv_response
+from users.models import User
+from users.selectors import manager_scope
 from visits import selectors
 from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
 from visits.coverage.services import coverage_export_log
 from visits.forms import PeriodForm
+
+CHART_ROWS = 30
+
+
+def _manager(request) -> User | None:
+    """The manager whose routes are asked for (`?manager=`), if the user may see that manager; else None."""
+    value = request.GET.get("manager", "")
+    if not value.isdigit():
+        return None
+    return manager_scope(user=request.user).filter(pk=int(value)).first()
 
 
 def _period(request) -> tuple[PeriodForm, datetime.date, datetime.date]:
@@ -32,11 +44,18 @@ def _period(request) -> tuple[PeriodForm, datetime.date, datetime.date]:
 @reads_from_replica
 def coverage_view(request):
     form, day_from, day_to = _period(request)
-    rows = coverage(user=request.user, day_from=day_from, day_to=day_to)
+    manager = _manager(request)
+    # a row per manager, and one manager's routes on demand: a county's ~40 rows, not its ~200 routes
+    if manager is not None:
+        rows = coverage(user=request.user, day_from=day_from, day_to=day_to, manager_id=manager.pk)
+    else:
+        rows = coverage(user=request.user, day_from=day_from, day_to=day_to, by_route=False)
+    # the chart shows the lowest coverage first, at most CHART_ROWS bars; the table has every row
+    charted = sorted(rows, key=lambda r: (r.coverage_pct is None, r.coverage_pct or 0))[:CHART_ROWS]
     chart = {
-        "labels": [f"{r.manager}·{r.route.code if r.route else '-'}" for r in rows],
-        "planned": [r.planned for r in rows],
-        "done": [r.done for r in rows],
+        "labels": [f"{r.route.code if r.route else '-'}" if manager else str(r.manager) for r in charted],
+        "planned": [r.planned for r in charted],
+        "done": [r.done for r in charted],
     }
     return render(
         request,
@@ -44,11 +63,13 @@ def coverage_view(request):
         {
             "form": form,
             "rows": rows,
+            "manager": manager,
+            "charted": len(charted),
             "totals": coverage_totals(rows),
             "day_from": day_from,
             "day_to": day_to,
             "chart": chart,
-            "chart_height": max(200, 36 * len(rows) + 70),
+            "chart_height": max(200, 36 * len(charted) + 70),
             "intervals": retailer_intervals(user=request.user, day_from=day_from, day_to=day_to, limit=10),
             "may_export": request.user.has_perm("visits.export_coverage"),
             "may_review": request.user.has_perm("visits.review_visit"),
@@ -66,10 +87,14 @@ def coverage_export_view(request):
     form, day_from, day_to = _period(request)
     if form.is_bound and not form.is_valid():
         return HttpResponse(" ".join(e for errs in form.errors.values() for e in errs), status=400)
-    rows = coverage(user=request.user, day_from=day_from, day_to=day_to)
-    coverage_export_log(
-        user=request.user, filters={"day_from": str(day_from), "day_to": str(day_to)}, row_count=len(rows)
+    manager = _manager(request)
+    rows = coverage(
+        user=request.user, day_from=day_from, day_to=day_to, manager_id=manager.pk if manager else None
     )
+    filters = {"day_from": str(day_from), "day_to": str(day_to)}
+    if manager:
+        filters["manager"] = manager.pk
+    coverage_export_log(user=request.user, filters=filters, row_count=len(rows))
     return csv_response(
         [
             _("客户经理"),
