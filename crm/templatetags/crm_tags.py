@@ -6,19 +6,30 @@ from core.masking import mask_mobile, mask_tail
 
 register = template.Library()
 
-# (name, URL configuration, script prefix) -> path; URLs carry no language (no i18n_patterns), so nothing else varies
-_nav_urls: dict[tuple[str, str, str], str] = {}
+# (name, with an id, URL configuration, script prefix) -> path, or the path's two sides around the id; URLs carry
+# no language (no i18n_patterns), so nothing else varies
+_nav_urls: dict[tuple[str, bool, str, str], str | tuple[str, str]] = {}
+_ANY_ID = 2147483647  # stands for the id while reversing: every <int:pk> pattern accepts it
 
 
 @register.simple_tag
-def nav_url(name: str) -> str:
-    """{% url name %} for a URL without arguments, reversed once per process: base.html's navigation reverses about
-    thirty on every page. Escaped on output like {% url %} (a simple tag's result is, under autoescape)."""
-    key = (name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
+def nav_url(name: str, pk=None) -> str:
+    """{% url name %} for a URL without arguments, or {% url name pk %} for one whose only argument is an integer
+    id, reversed once per process: base.html's navigation reverses about thirty on every page, and a list's rows
+    two or three each. Escaped on output like {% url %} (a simple tag's result is, under autoescape)."""
+    key = (name, pk is not None, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     url = _nav_urls.get(key)
     if url is None:
-        url = _nav_urls[key] = reverse(name)
-    return url
+        if pk is None:
+            url = reverse(name)
+        else:
+            head, _, tail = reverse(name, args=[_ANY_ID]).rpartition(str(_ANY_ID))
+            url = (head, tail)
+        _nav_urls[key] = url
+    if pk is None:
+        return url
+    head, tail = url
+    return f"{head}{int(pk)}{tail}"
 
 
 @register.filter(name="abs")

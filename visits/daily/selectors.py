@@ -176,6 +176,17 @@ class DailyEntry:
         """A map link that opens the phone's map app (Retailer.map_url)."""
         return self.retailer.map_url
 
+    @property
+    def facts(self) -> str:
+        """The line under the shop's name: its customer code, tier and last visit (worded here, as the reasons are,
+        so that the page does not run a translation block per row)."""
+        parts = [self.retailer.customer_code]
+        if self.retailer.tier:
+            parts.append(_("%(t)s 档") % {"t": self.retailer.tier})
+        if self.last_visit:
+            parts.append(_("上次走访 %(d)s") % {"d": self.last_visit.strftime("%m-%d")})
+        return " · ".join(parts)
+
 
 @functools.cache
 def _overdue_sql() -> tuple[str, tuple]:
