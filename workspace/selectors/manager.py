@@ -97,6 +97,14 @@ SURVEYED_SINCE = _param("surveyed_since", DateTimeField())
 SHOPS = RawSQL("SELECT id FROM ws_shops", ())
 
 
+PLANNED_TODAY_SQL = f"""
+SELECT plan.retailer_id FROM ws_shops shop
+CROSS JOIN LATERAL (
+    SELECT retailer_id FROM {VisitPlan._meta.db_table} WHERE retailer_id = shop.id AND planned_on = %(today)s
+) plan
+"""  # noqa: S608 - a table name from the model; the day is a parameter
+
+
 def _sections_read(
     *, scope: QuerySet, params: dict, redemptions: bool, tier_changes: bool
 ) -> dict[str, list]:
@@ -121,7 +129,8 @@ def _sections_sql(*, redemptions: bool, tier_changes: bool) -> tuple[str, dict, 
     sections = _section_querysets(redemptions=redemptions, tier_changes=tier_changes)
     parts, constants = [], {}
     for name, qs in sections.items():
-        sql = sql_named(*queryset_sql(qs), prefix=f"{name}_", into=constants)
+        # a section is a queryset, or SQL over ws_shops with named parameters only
+        sql = qs if isinstance(qs, str) else sql_named(*queryset_sql(qs), prefix=f"{name}_", into=constants)
         parts.append(
             # a compiled queryset (its values bound as parameters) and a quoted keyword name: no user text
             f"(SELECT coalesce(json_agg(t), '[]'::json) FROM ({sql}) t) AS {connection.ops.quote_name(name)}"  # noqa: S608
@@ -250,14 +259,16 @@ def _allocations() -> QuerySet:
     )
 
 
-def _section_querysets(*, redemptions: bool, tier_changes: bool) -> dict[str, QuerySet]:
+def _section_querysets(*, redemptions: bool, tier_changes: bool) -> dict[str, QuerySet | str]:
     """The workspace's sections over the manager's active shops (SHOPS), with the request's values as named
     parameters (MANAGER, TODAY, NOW…)."""
     shops = Retailer.objects.filter(pk__in=SHOPS)
     stopped = Q(licence_expires_on__lt=TODAY) | ~Q(licence_status=Retailer.LicenceStatus.VALID)
     sections = {
-        # today's plans of the manager's shops (one probe per shop), and the manager's own visits of today
-        "planned": VisitPlan.objects.filter(retailer_id__in=SHOPS, planned_on=TODAY).values("retailer_id"),
+        # today's plans of the manager's shops: one probe per shop of (retailer, day) — as a semi-join the planner
+        # hashed the shops and read every plan of the day in the company, a cost that grows with the province
+        "planned": PLANNED_TODAY_SQL,
+        # the manager's own visits of today
         "done": Visit.objects.filter(manager_id=MANAGER, visited_on=TODAY, retailer_id__in=SHOPS)
         .order_by()
         .values("retailer_id")
