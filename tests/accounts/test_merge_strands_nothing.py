@@ -38,7 +38,7 @@ from loyalty.models import LoyaltyEvent
 from loyalty.referrals.models import Referral
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 from sales.allocation.models import AllocationAllowance, AllocationExcess, AllocationPlan
-from sales.models import Product, RetailerPeriodSummary, RetailerProductSummary
+from sales.models import RetailerPeriodSummary, RetailerProductSummary
 from segmentation.ml.models import Recommendation
 from segmentation.scoring.models import RetailerScore, ScoreChange, ScoringEvent
 from segmentation.segments.services import segment_create
@@ -47,7 +47,7 @@ from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
 from tests.feedback.conftest import seeded_questionnaire
 from tests.feedback.factories import SurveyFactory, open_complaint
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
 from tests.visits.factories import CultivationProgrammeFactory, VisitPlanFactory
 from visits.models import CultivationTarget, Visit, VisitPlan
@@ -128,7 +128,7 @@ class World:
 
     def __init__(self, *, admin, county, route):
         self.admin, self.county, self.route = admin, county, route
-        self.product = Product.objects.create(
+        self.product = ProductFactory(
             code="6901028001663",
             brand="中华",
             name="中华（硬）",

@@ -10,9 +10,9 @@ from django.core.management import call_command
 from accounts.models import Retailer
 from bench.imports.files import BENCH_PREFIX, cleanup
 from sales.allocation.models import AllocationExcess, AllocationPlan
-from sales.models import Order, OrderLine, Product
+from sales.models import Order, OrderLine
 from tests.accounts.factories import RetailerFactory
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 
 DAY = datetime.date(2026, 3, 2)
 
@@ -20,7 +20,7 @@ DAY = datetime.date(2026, 3, 2)
 def test_the_cleanup_removes_an_earlier_runs_retailers_with_their_allocation_excess(
     db, route_a, company_admin
 ):
-    product = Product.objects.create(
+    product = ProductFactory(
         code="6901028001663",
         brand="中华",
         name="中华（硬）",

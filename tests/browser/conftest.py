@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Retailer
-from accounts.services import retailer_create
+from tests.accounts.factories import RetailerFactory
 from users.models import OrgUnit, Route, User
 from users.services import org_unit_create, route_create, user_create
 
@@ -53,9 +53,10 @@ class World:
 
 
 def _retailer(*, route: Route, serial: int, shop_name: str, mobile: str, **extra) -> Retailer:
+    """A shop of the route with the codes, licence and address the pages show (the factory's defaults otherwise)."""
     county = route.org_unit.parent
     today = timezone.localdate()
-    data = {
+    fields = {
         "customer_code": f"BT{county.region_code}{serial:05d}",
         "licence_no": f"{county.region_code}1{serial:05d}",
         "licence_issued_on": today - datetime.timedelta(days=800),
@@ -64,16 +65,9 @@ def _retailer(*, route: Route, serial: int, shop_name: str, mobile: str, **extra
         "owner_name": "周" + shop_name[:2],
         "mobile": mobile,
         "address": f"河南省洛阳市{county.name}中州路{serial}号",
-        "market_type": Retailer.MarketType.TOWN,
-        "business_format": Retailer.BusinessFormat.CONVENIENCE,
-        "scale": Retailer.Scale.MEDIUM,
-        "tier": 10,
-        "credit_grade": Retailer.CreditGrade.A,
-        "org_unit": route.org_unit,
-        "route": route,
         **extra,
     }
-    return retailer_create(actor=None, data=data)
+    return RetailerFactory(route=route, **fields)
 
 
 @pytest.fixture

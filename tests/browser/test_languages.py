@@ -18,9 +18,9 @@ from feedback.complaints.services.intake import complaint_open
 from feedback.complaints.services.workflow import complaint_note_add, complaint_resolve, complaint_start
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in
 from tests.campaigns.factories import CampaignFactory, TemplateFactory
+from tests.visits.factories import VisitPlanFactory
 from users.models import User
 from users.services import user_create
-from visits.models import VisitPlan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -119,9 +119,7 @@ def office(world, categories):
         type(shop).objects.filter(pk=shop.pk).update(
             latitude=Decimal("34.6190") + index * Decimal("0.004"), longitude=Decimal("112.4540")
         )
-        VisitPlan.objects.create(
-            retailer=shop, planned_on=today, manager=world.cm_a, route=world.route_a, frequency="weekly"
-        )
+        VisitPlanFactory(retailer=shop, planned_on=today)
     users = {"manager": world.cm_a, "supervisor": supervisor, "admin": admin}
     return users, case, campaign
 

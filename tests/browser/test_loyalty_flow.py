@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from loyalty.ledger.models import PointsEntry
 from loyalty.ledger.services import account_lock, credit
 from loyalty.links import retailer_link_token
-from loyalty.rewards.models import Redemption, Reward
+from loyalty.rewards.models import Redemption
+from tests.loyalty.factories import RewardFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,8 +21,8 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     phone_page, second_phone, live_server, world, login
 ):
     shop = world.shop_a1
-    Reward.objects.create(name="电子价签（10 个）", points_price=800)
-    Reward.objects.create(name="年度优秀客户礼盒", points_price=10000)  # out of reach
+    RewardFactory(name="电子价签（10 个）", points_price=800)
+    RewardFactory(name="年度优秀客户礼盒", points_price=10000)  # out of reach
     with transaction.atomic():
         credit(
             account=account_lock(retailer_id=shop.pk),
@@ -47,7 +48,7 @@ def test_redeem_a_reward_from_the_portrait_on_a_phone_then_see_it_through_the_li
     assert Redemption.objects.get().requested_by_id == world.cm_a.pk
 
     # The retailer's own link (texted to the shop, never shown to staff) opens without a login.
-    Reward.objects.create(name="烟盒收纳架", points_price=500)
+    RewardFactory(name="烟盒收纳架", points_price=500)
     expect(panel.locator("#points-link")).to_contain_text("员工不能查看或复制该链接")
     link = f"{live_server.url}{reverse('loyalty:link', args=[retailer_link_token(retailer_id=shop.pk)])}"
     phone_page = second_phone  # the shop owner's own phone, never logged in

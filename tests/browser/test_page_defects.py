@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.imports.models import ImportJob
 from feedback.complaints.models import Complaint
 from tests.browser.conftest import PASSWORD
+from tests.sales.factories import ProductFactory
 from users.models import User
 from users.services import user_create
 
@@ -147,18 +148,15 @@ def test_the_visit_form_keeps_submit_in_reach_and_the_draft_note_small(phone_pag
 def test_the_campaign_editor_shows_audience_preview_and_a_searchable_product_picker(
     page, live_server, world, supervisor, login
 ):
-    from campaigns.models import MessageTemplate
-    from sales.services import product_create
     from segmentation.segments.services import segment_create
-    from tests.campaigns.factories import sms_body
+    from tests.campaigns.factories import TemplateFactory, sms_body
 
     county = world.route_a.org_unit.parent
     segment = segment_create(
         user=supervisor, name="老城全部客户", org_unit=county, definition={"op": "and", "rules": []}
     )
-    template = MessageTemplate.objects.create(
+    template = TemplateFactory(
         name="新品通知",
-        channel="sms",
         org_unit=county,
         body=sms_body("{{ owner_name }}您好，本周新品到货。"),
         created_by=supervisor,
@@ -168,14 +166,10 @@ def test_the_campaign_editor_shows_audience_preview_and_a_searchable_product_pic
         ("P2", "中华", "中华（硬）"),
         ("P3", "黄金叶", "黄金叶（天叶）"),
     ):
-        product_create(
-            data={
-                "code": code,
-                "brand": brand,
-                "name": name,
-                "wholesale_price_fen": 10000,
-                "retail_price_fen": 12000,
-            }
+        ProductFactory(
+            code=code,
+            brand=brand,
+            name=name,
         )
     login(page, supervisor)
     page.goto(f"{live_server.url}/campaigns/new/")

@@ -14,10 +14,10 @@ from playwright.sync_api import expect
 from core.links import retailer_link_make
 from feedback.appeals.models import TierAppeal
 from feedback.portal.links import PORTAL
-from sales.services import period_summaries_rebuild, product_create
+from sales.services import period_summaries_rebuild
 from segmentation.tiers.models import TierRule
 from segmentation.tiers.services import tier_proposal_create, tier_proposal_publish
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 from users.models import User
 from users.services import user_create
 
@@ -51,14 +51,10 @@ def graded(world):
     importlib.import_module("sales.migrations.0002_default_price_bands").create_bands(apps, None)
     importlib.import_module("feedback.migrations.0002_default_categories").seed(apps, None)
     importlib.import_module("feedback.migrations.0014_tier_appeals").seed_category(apps, None)
-    product = product_create(
-        data={
-            "code": "6901028180566",
-            "brand": "双喜",
-            "name": "红双喜（硬）",
-            "wholesale_price_fen": 10000,
-            "retail_price_fen": 12000,
-        }
+    product = ProductFactory(
+        code="6901028180566",
+        brand="双喜",
+        name="红双喜（硬）",
     )
     for shop, cartons, price in (
         (world.shop_a1, 40, 15000),

@@ -13,9 +13,10 @@ from accounts.models import SensitiveAccess
 from feedback.complaints.models import Complaint
 from feedback.complaints.services.intake import complaint_open
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, log_in
+from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
+from tests.visits.factories import VisitPlanFactory
 from users.models import User
 from users.services import user_create
-from visits.models import VisitPlan
 from workspace.models import TaskRun
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,9 +37,7 @@ def categories(transactional_db):
 def day(world, categories):
     """shop_a1 planned today; shop_a2 rated a complaint's follow-up 1 yesterday; a nightly task failed."""
     today = timezone.localdate()
-    VisitPlan.objects.create(
-        retailer=world.shop_a1, planned_on=today, manager=world.cm_a, route=world.route_a, frequency="weekly"
-    )
+    VisitPlanFactory(retailer=world.shop_a1, planned_on=today)
     case = complaint_open(
         retailer=world.shop_a2, category_code="supply", description="送货晚了两天", channel="phone"
     )
@@ -167,7 +166,7 @@ def _a_fuller_day(world):
     """For the screenshots: an overdue case assigned to the manager, a licence expired long ago, a high-value shop at
     risk."""
     from accounts.models import Retailer
-    from segmentation.scoring.models import RetailerScore, ScoringRun
+    from segmentation.scoring.models import RetailerScore
 
     case = complaint_open(retailer=world.shop_a3, category_code="supply", description="断货", channel="phone")
     now = timezone.now()
@@ -180,18 +179,14 @@ def _a_fuller_day(world):
     Retailer.objects.filter(pk=world.shop_a3.pk).update(
         licence_issued_on=expired - datetime.timedelta(days=1800), licence_expires_on=expired
     )
-    run = ScoringRun.objects.create(status=ScoringRun.Status.DONE, finished_at=now)
-    RetailerScore.objects.create(
+    RetailerScoreFactory(
         retailer=world.shop_a2,
-        run=run,
+        run=ScoringRunFactory(finished_at=now),
         computed_at=now,
         r_score=2,
-        f_score=3,
         m_score=5,
-        rfm_segment=RetailerScore.RfmSegment.POTENTIAL,
         lifecycle=RetailerScore.Lifecycle.AT_RISK,
         value_class=RetailerScore.ValueClass.HIGH,
-        loyalty_class=RetailerScore.LoyaltyClass.GENERAL,
         churn_probability=0.72,
         recency_days=26,
     )

@@ -19,11 +19,10 @@ from campaigns.calendar import (
 )
 from campaigns.models import Campaign, Delivery, Journey, Purpose
 from campaigns.services.journeys import journey_update, journeys_ensure, journeys_run_due
-from sales.services import product_create
 from segmentation.scoring.models import ScoringEvent, ScoringRun
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import TemplateFactory, sms_body
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -201,23 +200,19 @@ def test_win_back_follows_the_lifecycle_becoming_lost(journey_of, route_a):
 @pytest.mark.usefixtures("default_bands")
 def test_a_withdrawn_product_notice_names_the_substitute_to_its_recent_buyers(journey_of, route_a):
     day = datetime.date(2026, 6, 2)
-    substitute = product_create(
-        data={
-            "code": "6901028000002",
-            "brand": "黄金叶",
-            "name": "天叶",
-            "wholesale_price_fen": 9000,
-            "retail_price_fen": 11000,
-        }
+    substitute = ProductFactory(
+        code="6901028000002",
+        brand="黄金叶",
+        name="天叶",
+        wholesale_price_fen=9000,
+        retail_price_fen=11000,
     )
-    old = product_create(
-        data={
-            "code": "6901028000001",
-            "brand": "黄金叶",
-            "name": "老规格",
-            "wholesale_price_fen": 9000,
-            "retail_price_fen": 11000,
-        }
+    old = ProductFactory(
+        code="6901028000001",
+        brand="黄金叶",
+        name="老规格",
+        wholesale_price_fen=9000,
+        retail_price_fen=11000,
     )
     recent, long_ago, never = (RetailerFactory(route=route_a) for _ in range(3))
     for n, (retailer, ordered_on) in enumerate(
@@ -287,16 +282,14 @@ def test_a_new_product_is_announced_to_the_journeys_segment(journey_of, route_a,
         definition={"op": "and", "rules": [{"field": "tier", "operator": "gte", "value": 20}]},
     )
     day = datetime.date(2026, 6, 2)
-    product = product_create(
-        data={
-            "code": "6901028000009",
-            "brand": "黄金叶",
-            "name": "新品",
-            "wholesale_price_fen": 9000,
-            "retail_price_fen": 11000,
-            "status": "trial",
-            "trial_started_on": day,
-        }
+    product = ProductFactory(
+        code="6901028000009",
+        brand="黄金叶",
+        name="新品",
+        wholesale_price_fen=9000,
+        retail_price_fen=11000,
+        status="trial",
+        trial_started_on=day,
     )
     journey = journey_of(Journey.Kind.NEW_PRODUCT, segment=segment.pk)
 

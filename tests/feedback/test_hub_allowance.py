@@ -10,6 +10,7 @@ from django.utils import timezone
 from sales.allocation.services import allocation_plan_create, allocation_plan_publish
 from tests.imports.fixtures import default_bands  # noqa: F401 - fixture
 from tests.sales.allocation_cases import RULES
+from tests.sales.factories import ProductFactory
 
 
 def _plan(actor, unit, product, start):
@@ -31,20 +32,17 @@ def test_the_hub_shows_the_cycles_allowance_with_the_reason(
     route_a,
     portal_token,
 ):
-    from sales.services import product_create
     from tests.accounts.factories import RetailerFactory
 
     shop = RetailerFactory(route=route_a, tier=24, market_type="C")
     other = RetailerFactory(route=route_a, tier=5, market_type="X")
-    product = product_create(
-        data={
-            "code": "6901028999001",
-            "brand": "黄鹤楼",
-            "name": "黄鹤楼（软蓝）",
-            "wholesale_price_fen": 40000,
-            "retail_price_fen": 50000,
-            "is_scarce": True,
-        }
+    product = ProductFactory(
+        code="6901028999001",
+        brand="黄鹤楼",
+        name="黄鹤楼（软蓝）",
+        wholesale_price_fen=40000,
+        retail_price_fen=50000,
+        is_scarce=True,
     )
     today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())

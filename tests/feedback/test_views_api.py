@@ -311,10 +311,9 @@ def test_api_create_links_a_product_and_only_the_retailers_own_order(
 ):
     import datetime
 
-    from sales.models import Product
-    from tests.sales.factories import OrderFactory
+    from tests.sales.factories import OrderFactory, ProductFactory
 
-    product = Product.objects.create(
+    product = ProductFactory(
         code="6901028001663",
         brand="中华",
         name="中华（硬）",

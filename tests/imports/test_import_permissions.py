@@ -17,8 +17,8 @@ from accounts.imports.services import import_job_create, import_job_validate
 from accounts.imports.spec import REGISTRY, ImportSpec, register
 from accounts.models import Retailer
 from sales.models import Order, Product
-from sales.services import product_create
 from tests.imports.helpers import csv_bytes, retailer_row
+from tests.sales.factories import ProductFactory
 from tests.sales.helpers import order_line, orders_csv, product_row
 from users.models import User
 
@@ -54,14 +54,10 @@ def import_expected(user: User, kind: str) -> bool:
 
 @pytest.fixture
 def world(county_a_world, route_a, retailer_a, manager_a, company_admin, integration_user, default_bands):
-    product_create(
-        data={
-            "code": PRODUCT_CODE,
-            "brand": "黄金叶",
-            "name": "黄金叶（测试）",
-            "wholesale_price_fen": 10000,
-            "retail_price_fen": 12000,
-        }
+    ProductFactory(
+        code=PRODUCT_CODE,
+        brand="黄金叶",
+        name="黄金叶（测试）",
     )
     return retailer_a
 

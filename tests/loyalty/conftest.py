@@ -12,10 +12,9 @@ from loyalty.ledger.models import PointsEntry
 from loyalty.ledger.services import account_lock, credit, programme_get
 from loyalty.levels.models import MembershipLevel
 from sales.models import Order
-from sales.services import product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
 from tests.loyalty.factories import EarnRuleFactory
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 
 # code -> (brand, name, wholesale fen, retail fen); price class under the default bands in the comment
 PRODUCTS = {
@@ -40,14 +39,12 @@ def products(request):
     """Five products keyed by short name (ZH is class 1 … JJ class 5)."""
     request.getfixturevalue("default_bands")
     return {
-        short: product_create(
-            data={
-                "code": CODES[short],
-                "brand": brand,
-                "name": name,
-                "wholesale_price_fen": wholesale,
-                "retail_price_fen": retail,
-            }
+        short: ProductFactory(
+            code=CODES[short],
+            brand=brand,
+            name=name,
+            wholesale_price_fen=wholesale,
+            retail_price_fen=retail,
         )
         for short, (brand, name, wholesale, retail) in PRODUCTS.items()
     }

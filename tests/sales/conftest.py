@@ -2,9 +2,9 @@
 
 import pytest
 
-from sales.services import product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
 from tests.sales.allocation_cases import county, draft, scarce  # noqa: F401 - fixtures
+from tests.sales.factories import ProductFactory
 
 
 @pytest.fixture(autouse=True)
@@ -27,14 +27,12 @@ PRODUCTS = {
 def products(db, bands_in_place):
     """Five products, one in each price class, keyed by code."""
     return {
-        code: product_create(
-            data={
-                "code": code,
-                "brand": brand,
-                "name": name,
-                "wholesale_price_fen": wholesale,
-                "retail_price_fen": retail,
-            }
+        code: ProductFactory(
+            code=code,
+            brand=brand,
+            name=name,
+            wholesale_price_fen=wholesale,
+            retail_price_fen=retail,
         )
         for code, (brand, name, wholesale, retail) in PRODUCTS.items()
     }

@@ -1,14 +1,37 @@
 """Factories for orders. An order is written straight into the order tables, with its lines, as the result of an
 order import would be; the retailer's period summaries and retailer × product weeks are then rebuilt from the lines,
 as the import keeps them in its own transaction (pass `summaries=False` where a test writes summary rows itself or
-reads only the orders). Products come from each area's fixtures (`product_create`, which needs the price bands)."""
+reads only the orders). Products are created through sales.services.product_create, as the product form and the
+product import write them; their price class comes from the bands in force (the `default_bands` fixture)."""
 
 import factory
 from django.utils import timezone
 
-from sales.models import Order, OrderLine
-from sales.services import period_summaries_rebuild
+from sales.models import Order, OrderLine, Product
+from sales.services import period_summaries_rebuild, product_create
 from tests.accounts.factories import RetailerFactory
+
+
+class ProductFactory(factory.Factory):
+    """A product (品规) through `product_create`: validated, then classed by the price bands in force (none without
+    them). 100 元 a carton wholesale, 120 元 retail, unless told otherwise."""
+
+    class Meta:
+        model = Product
+
+    code = factory.Sequence(lambda n: f"69{n + 1:011d}")
+    brand = "黄金叶"
+    name = factory.Sequence(lambda n: f"黄金叶（测试{n + 1}）")
+    wholesale_price_fen = 10000
+    retail_price_fen = factory.LazyAttribute(lambda o: o.wholesale_price_fen + 2000)
+
+    @classmethod
+    def _build(cls, model_class, *args, **kwargs):
+        return model_class(**kwargs)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return product_create(data=kwargs)
 
 
 def _unit_price(price_fen: int | None, product) -> int:

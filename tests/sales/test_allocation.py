@@ -23,9 +23,9 @@ from sales.allocation.services import (
     allocation_plan_publish,
     allocation_plan_update,
 )
-from sales.services import product_create
 from tests.imports.helpers import run_import
 from tests.sales.allocation_cases import FRI, MONDAY, RULES, WED
+from tests.sales.factories import ProductFactory
 from tests.sales.helpers import order_line, orders_csv
 
 
@@ -248,15 +248,13 @@ def test_publishing_a_new_version_recomputes_the_excess(draft, supervisor_a, cou
 
 def test_allowance_variable_lists_non_zero_allowances(draft, supervisor_a, county, company_admin, scarce):
     publish(draft, supervisor_a)
-    zh = product_create(
-        data={
-            "code": "6901028999002",
-            "brand": "中华",
-            "name": "中华（硬）",
-            "wholesale_price_fen": 37500,
-            "retail_price_fen": 45000,
-            "is_scarce": True,
-        }
+    zh = ProductFactory(
+        code="6901028999002",
+        brand="中华",
+        name="中华（硬）",
+        wholesale_price_fen=37500,
+        retail_price_fen=45000,
+        is_scarce=True,
     )
     second = allocation_plan_create(
         actor=supervisor_a,
@@ -308,15 +306,13 @@ def test_two_planners_creating_the_same_draft_at_once_get_one_draft(
 
     from django.db import connection
 
-    scarce = product_create(
-        data={
-            "code": "6901028999009",
-            "brand": "黄鹤楼",
-            "name": "黄鹤楼（1916）",
-            "wholesale_price_fen": 90000,
-            "retail_price_fen": 100000,
-            "is_scarce": True,
-        }
+    scarce = ProductFactory(
+        code="6901028999009",
+        brand="黄鹤楼",
+        name="黄鹤楼（1916）",
+        wholesale_price_fen=90000,
+        retail_price_fen=100000,
+        is_scarce=True,
     )
     barrier = threading.Barrier(2)
     outcomes = []

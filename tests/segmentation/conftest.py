@@ -5,9 +5,9 @@ import datetime
 
 import pytest
 
-from sales.services import period_summaries_rebuild, product_create
+from sales.services import period_summaries_rebuild
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
 from tests.segmentation.ml_data import buy, make_product  # noqa: F401 - fixtures
 
@@ -23,14 +23,10 @@ def weeks_ago(n: int, weekday: int = 0) -> datetime.date:
 @pytest.fixture
 def product(request):
     request.getfixturevalue("default_bands")  # the bands migration sales 0002 creates
-    return product_create(
-        data={
-            "code": "6901028180566",
-            "brand": "双喜",
-            "name": "红双喜（硬）",
-            "wholesale_price_fen": 10000,
-            "retail_price_fen": 12000,
-        }
+    return ProductFactory(
+        code="6901028180566",
+        brand="双喜",
+        name="红双喜（硬）",
     )
 
 
@@ -91,14 +87,10 @@ def brands(request):
     """Two products of 双喜 and one of 中华."""
     request.getfixturevalue("default_bands")
     return {
-        code: product_create(
-            data={
-                "code": code,
-                "brand": brand,
-                "name": name,
-                "wholesale_price_fen": 10000,
-                "retail_price_fen": 12000,
-            }
+        code: ProductFactory(
+            code=code,
+            brand=brand,
+            name=name,
         )
         for code, brand, name in (
             ("6901028180566", "双喜", "红双喜（硬）"),

@@ -1,32 +1,20 @@
 """Helpers for the ML tests: products by name and orders of several products at once, written straight into the
 order tables with the period summaries rebuilt as an import keeps them."""
 
-import itertools
-
 import pytest
 
 from sales.models import Product
-from sales.services import product_create
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 
 
 @pytest.fixture
 def make_product(request):
     """make_product(name, status="active", substitute=None, price_fen=10000)."""
     request.getfixturevalue("default_bands")
-    codes = itertools.count(1)
 
     def make(name: str, *, status: str = Product.Status.ACTIVE, substitute=None, price_fen: int = 10000):
-        return product_create(
-            data={
-                "code": f"69{next(codes):011d}",
-                "brand": name[:2],
-                "name": name,
-                "wholesale_price_fen": price_fen,
-                "retail_price_fen": price_fen + 2000,
-                "status": status,
-                "substitute": substitute,
-            }
+        return ProductFactory(
+            brand=name[:2], name=name, wholesale_price_fen=price_fen, status=status, substitute=substitute
         )
 
     return make

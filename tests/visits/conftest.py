@@ -9,9 +9,8 @@ import pytest
 from django.utils import timezone
 
 from sales.models import Order
-from sales.services import product_create
 from tests.imports.fixtures import default_bands, media_in_tmp  # noqa: F401 - fixtures
-from tests.sales.factories import OrderFactory
+from tests.sales.factories import OrderFactory, ProductFactory
 from tests.segmentation.factories import RetailerScoreFactory, ScoringRunFactory
 from visits.records.services import VisitInput, visit_record
 
@@ -27,14 +26,12 @@ PRODUCTS = {
 def products(request):
     request.getfixturevalue("default_bands")
     return {
-        short: product_create(
-            data={
-                "code": f"69010{i:08d}",
-                "brand": brand,
-                "name": name,
-                "wholesale_price_fen": wholesale,
-                "retail_price_fen": retail,
-            }
+        short: ProductFactory(
+            code=f"69010{i:08d}",
+            brand=brand,
+            name=name,
+            wholesale_price_fen=wholesale,
+            retail_price_fen=retail,
         )
         for i, (short, (brand, name, wholesale, retail)) in enumerate(PRODUCTS.items())
     }
