@@ -98,6 +98,8 @@ def test_every_route_without_a_login_is_a_marked_link_or_listed(client, fresh_ca
         if url is None or getattr(callback, "link_purposes", None):
             continue
         response = client.get(url)
+        if response.status_code == 405 and "POST" in response.get("Allow", ""):
+            response = client.post(url)  # a route that serves no GET is asked the way it is used
         to_login = response.status_code == 302 and "/login/" in response.get("Location", "")
         if not (to_login or response.status_code in PROTECTED):
             public.add(name)
