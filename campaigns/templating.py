@@ -160,7 +160,8 @@ def template_problems(*, channel: str, subject: str, body: str, html_body: str) 
 # They carry no time: an unsubscribe link must keep working as long as the message exists.
 UNSUBSCRIBE = "unsubscribe"
 CLICK = "click"
-LINK_PURPOSES = {"u": UNSUBSCRIBE, "l": CLICK}
+# the kind of a short link, the letter its path starts with (/u/<code>, /l/<code>) -> the purpose it is signed for
+SHORT_LINK_KINDS = {"u": UNSUBSCRIBE, "l": CLICK}
 
 
 def link_purposes_register() -> None:
@@ -172,12 +173,12 @@ def link_purposes_register() -> None:
 
 
 def link_code(kind: str, delivery_id: int) -> str:
-    return short_code_make(purpose=LINK_PURPOSES[kind], number=delivery_id)
+    return short_code_make(purpose=SHORT_LINK_KINDS[kind], number=delivery_id)
 
 
 def link_code_parse(kind: str, code: str) -> int | None:
     """The delivery id a signed link code stands for, or None if the code was not made by us."""
-    return short_code_read(purpose=LINK_PURPOSES[kind], code=code)
+    return short_code_read(purpose=SHORT_LINK_KINDS[kind], code=code)
 
 
 def public_url(path: str) -> str:
