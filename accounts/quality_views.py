@@ -20,7 +20,7 @@ from accounts.dedupe.services import (
     retailer_merge,
 )
 from accounts.selectors import retailer_quality_issues, retailer_scope
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 
 PAIRS_SHOWN = 30
 
@@ -95,7 +95,7 @@ def duplicate_decide_view(request, pk):
     except (KeyError, ValueError) as exc:
         raise Http404 from exc
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     except (ConflictError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     return redirect("accounts:quality")

@@ -31,7 +31,7 @@ from accounts.sensitive import (
     sensitive_reveal,
 )
 from accounts.services import retailer_consent_set, retailer_create, retailer_update
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text, form_errors_add
 from core.masking import PERSONAL_FIELDS, mask_mobile, mask_personal
 from core.replica import reads_from_replica
 from core.spreadsheet import csv_stream_response, xlsx_response
@@ -205,7 +205,7 @@ def retailer_create_view(request):
         try:
             retailer = retailer_create(actor=request.user, data=form.service_data())
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("已建档：%(name)s") % {"name": retailer.shop_name})
             return redirect(retailer)
@@ -252,7 +252,7 @@ def retailer_update_view(request, pk):
                 expected_updated_at=expected,
             )
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            form_errors_add(form, exc)
         except ConflictError as exc:
             form.add_error(None, str(exc))
             return render(
@@ -264,11 +264,6 @@ def retailer_update_view(request, pk):
     return render(
         request, "accounts/retailer_form.html", {"form": form, "retailer": retailer}, status=_status(form)
     )
-
-
-def _attach_errors(form, exc: ValidationError):
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _status(form) -> int:
@@ -310,7 +305,7 @@ def retailer_consent_view(request, pk):
     try:
         retailer_consent_set(actor=request.user, retailer=retailer, **form.cleaned_data)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("已记录授权变更。"))
     return redirect(retailer)

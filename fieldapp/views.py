@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_scope
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from core.messages import system_message
 from fieldapp import selectors, services, system_texts
 from fieldapp.models import HeldVisit
@@ -182,7 +182,7 @@ def held_decide_view(request, pk):
             actor=request.user, held=held, record=decision == "record", note=request.POST.get("note", "")
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     except ConflictError as exc:
         messages.warning(request, str(exc))
     else:

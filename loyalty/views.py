@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get, retailer_scope
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text, form_errors_text
 from core.idempotency import idempotent
 from core.links import LinkRefusedError, link_rate_limited, link_view
 from loyalty import selectors
@@ -36,12 +36,6 @@ from loyalty.rewards.services import (
 
 RECENT = 5
 LINK_STATEMENT = 10
-
-
-def _errors(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 def _body_message(body: dict) -> str:
@@ -89,13 +83,7 @@ def retailer_redeem_view(request, pk):
     retailer = retailer_get(user=request.user, retailer_id=pk)
     form = RedeemForm(request.POST)
     if not form.is_valid():
-        return _panel(
-            request,
-            retailer,
-            message=" ".join(e for errs in form.errors.values() for e in errs),
-            ok=False,
-            status=400,
-        )
+        return _panel(request, retailer, message=form_errors_text(form), ok=False, status=400)
 
     def run():
         redemption = reward_redeem(
@@ -119,7 +107,7 @@ def retailer_redeem_view(request, pk):
             run=run,
         )
     except (ValidationError, ConflictError) as exc:
-        return _panel(request, retailer, message=_errors(exc), ok=False, status=409)
+        return _panel(request, retailer, message=error_text(exc), ok=False, status=409)
     return _panel(
         request, retailer, message=_body_message(body), ok=code < 400, status=200 if code < 400 else code
     )
@@ -148,7 +136,7 @@ def redemption_action_view(request, pk, action):
     try:
         service(redemption_id=redemption.pk, user=request.user)
     except (ConflictError, ValidationError) as exc:
-        ok, message = False, _errors(exc)
+        ok, message = False, error_text(exc)
     if request.htmx:
         retailer = redemption.account.retailer
         return _panel(request, retailer, message=message, ok=ok, status=200 if ok else 409)
@@ -165,13 +153,7 @@ def retailer_referral_create_view(request, pk):
     retailer = retailer_get(user=request.user, retailer_id=pk)
     form = ReferralForm(request.POST)
     if not form.is_valid():
-        return _panel(
-            request,
-            retailer,
-            message=" ".join(e for errs in form.errors.values() for e in errs),
-            ok=False,
-            status=400,
-        )
+        return _panel(request, retailer, message=form_errors_text(form), ok=False, status=400)
     referee = retailer_scope(user=request.user).filter(licence_no=form.cleaned_data["licence_no"]).first()
     if referee is None:
         return _panel(
@@ -180,7 +162,7 @@ def retailer_referral_create_view(request, pk):
     try:
         referral_create(referrer=retailer, referee=referee, user=request.user)
     except (ValidationError, ConflictError, PermissionDenied) as exc:
-        return _panel(request, retailer, message=_errors(exc), ok=False, status=409)
+        return _panel(request, retailer, message=error_text(exc), ok=False, status=409)
     return _panel(request, retailer, message=_("已登记推荐：%(shop)s。") % {"shop": referee.shop_name})
 
 
@@ -236,7 +218,7 @@ def coupon_redeem_view(request):
     try:
         coupon = coupon_redeem(code=request.POST.get("code", ""), user=request.user)
     except (ValidationError, ConflictError, PermissionDenied) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -328,7 +310,7 @@ def retailer_link_redeem_view(request, token):
         return _too_many()
     form = RedeemForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, form_errors_text(form))
         return redirect("loyalty:link", token=token)
 
     def run():
@@ -353,7 +335,7 @@ def retailer_link_redeem_view(request, token):
             run=run,
         )
     except (ValidationError, ConflictError) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         (messages.success if code < 400 else messages.error)(request, _body_message(body))
     return redirect("loyalty:link", token=token)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import retailer_scope
 from core.admin import ModelAdmin
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from privacy import services
 from privacy.models import PrivacyLog, PrivacyRequest, RetailerAnonymisation
 
@@ -36,8 +36,7 @@ def _run(modeladmin, request, queryset, service, done_message):
         try:
             service(actor=request.user, request=item)
         except (ValidationError, ConflictError, PermissionDenied) as exc:
-            text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-            modeladmin.message_user(request, f"{item}: {text}", messages.ERROR)
+            modeladmin.message_user(request, f"{item}: {error_text(exc)}", messages.ERROR)
         else:
             done += 1
     if done:

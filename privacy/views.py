@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import retailer_scope
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text, form_errors_add
 from privacy import selectors, services
 from privacy.forms import PrivacyRequestForm, RefuseForm
 from privacy.models import PrivacyRequest, RetailerAnonymisation
@@ -58,7 +58,7 @@ def request_create_view(request):
                     received_at=form.cleaned_data["received_at"],
                 )
             except ValidationError as exc:
-                _errors_to_form(form, exc)
+                form_errors_add(form, exc)
             except ConflictError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -67,14 +67,6 @@ def request_create_view(request):
                 )
                 return redirect("privacy:request-detail", pk=created.pk)
     return render(request, "privacy/request_form.html", {"form": form})
-
-
-def _errors_to_form(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -105,7 +97,7 @@ def request_export_view(request, pk, fmt):
             actor=request.user, request=item, fmt=fmt
         )
     except (ValidationError, ConflictError) as exc:
-        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
         return redirect("privacy:request-detail", pk=pk)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -139,7 +131,7 @@ def request_action_view(request, pk, action):
             )
             messages.success(request, _("已拒绝该请求。"))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     except ConflictError as exc:
         messages.error(request, str(exc))
     return redirect("privacy:request-detail", pk=pk)

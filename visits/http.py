@@ -1,5 +1,6 @@
-"""The edge kit shared by visits' pages and API: ids from requests, error texts, and a model's validation error
-as the API's 400 (the permission helper and the list orders are core's: core.permissions, core.pagination)."""
+"""The edge kit shared by visits' pages and API: ids from requests and a model's validation error as the API's 400
+(the permission helper, the list orders and the error texts are core's: core.permissions, core.pagination,
+core.errors)."""
 
 from django.core.exceptions import ValidationError
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -12,12 +13,6 @@ def positive_id(value: str | None) -> int | None:
     if value and value.isdigit() and 0 < int(value) <= MAX_ID:
         return int(value)
     return None
-
-
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 def drf_error(exc: ValidationError) -> DRFValidationError:

@@ -27,7 +27,7 @@ from accounts.imports.services import (
     import_kind_check,
 )
 from accounts.imports.spec import spec_for
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from core.spreadsheet import CSV_CONTENT_TYPE, csv_response
 
 
@@ -114,7 +114,7 @@ def import_commit_view(request, pk):
     try:
         import_job_commit(job_id=job.pk, user=request.user, mode=request.POST.get("mode") or None)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     except (ConflictError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:

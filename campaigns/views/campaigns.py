@@ -36,7 +36,7 @@ from campaigns.services.campaigns import (
     campaign_schedule,
     campaign_update,
 )
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text, form_errors_add
 
 PAGE_SIZE = 30
 ACTIONS = {
@@ -55,11 +55,6 @@ PROGRESS_PARTS = (
     ("skipped", "bg-secondary"),
     ("cancelled", "bg-dark"),
 )
-
-
-def _attach_errors(form, exc: ValidationError):
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -192,7 +187,7 @@ def campaign_create_view(request):
                 promoted_products=form.cleaned_data["promoted_products"],
             )
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("活动草稿已保存，请另一位主管审批。"))
             return redirect(campaign)
@@ -221,7 +216,7 @@ def campaign_update_view(request, pk):
                 promoted_products=form.cleaned_data["promoted_products"],
             )
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            form_errors_add(form, exc)
         except ConflictError as exc:
             messages.error(request, str(exc))
             return redirect(campaign)
@@ -248,7 +243,7 @@ def campaign_action_view(request, pk, action):
     except PermissionDenied as exc:
         messages.error(request, str(exc) or _("您没有此操作的权限。"))
     except (ConflictError, ValidationError) as exc:
-        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done)
     return redirect(campaign)

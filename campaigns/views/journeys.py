@@ -12,6 +12,7 @@ from campaigns.forms import JourneyForm
 from campaigns.models import Journey
 from campaigns.selectors import journey_list
 from campaigns.services.journeys import journey_may_edit, journey_update, journeys_ensure
+from core.errors import error_text
 
 
 @login_required
@@ -42,7 +43,7 @@ def journey_toggle_view(request, pk):
     try:
         journey_update(actor=request.user, journey=journey, data={"enabled": not journey.enabled})
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect("campaigns:journey-edit", pk=journey.pk)
     messages.success(request, _("已启用。") if not journey.enabled else _("已停用。"))
     return redirect("campaigns:journey-list")

@@ -13,14 +13,9 @@ from campaigns import templating
 from campaigns.forms import MessageTemplateForm
 from campaigns.selectors import template_get, template_list
 from campaigns.services.templates import template_create, template_may_edit, template_update
-from core.errors import ConflictError
+from core.errors import ConflictError, form_errors_add
 
 PREVIEW_RETAILERS = 50
-
-
-def _attach_errors(form, exc: ValidationError):
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _editor_context(request, form, template):
@@ -62,7 +57,7 @@ def template_create_view(request):
         try:
             template = template_create(actor=request.user, data=form.service_data())
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("模板已保存。"))
             return redirect(template)
@@ -84,7 +79,7 @@ def template_update_view(request, pk):
         try:
             template = template_update(actor=request.user, template=template, data=form.service_data())
         except ValidationError as exc:
-            _attach_errors(form, exc)
+            form_errors_add(form, exc)
         except ConflictError as exc:
             form.add_error(None, str(exc))
         else:

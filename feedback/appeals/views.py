@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from core.links import link_view
 from feedback.appeals.models import TierAppeal
 from feedback.appeals.selectors import tier_appeal_list
@@ -40,7 +40,7 @@ def public_tier_appeal_new(request, token):
         try:
             appeal, created = tier_appeal_file(retailer=visit.retailer, description=description)
         except ValidationError as exc:
-            error, status = " ".join(exc.messages), 400
+            error, status = error_text(exc), 400
         except ConflictError as exc:
             error, status = str(exc), 409
         else:
@@ -101,7 +101,7 @@ def tier_appeal_decide_view(request, pk):
             to_tier=int(to_tier) if to_tier.isdigit() else None,
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     except ConflictError as exc:
         messages.error(request, str(exc))
     else:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import retailer_scope
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from segmentation.scoring.selectors import retailer_score_get
 from segmentation.scoring.views import scores_panel_render
 from segmentation.tiers.card import tier_card_get
@@ -115,7 +115,7 @@ def retailer_tier_change_request_view(request, pk):
             user=request.user, retailer_id=pk, to_tier=to_tier, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
-        return scores_panel_render(request, pk, message=" ".join(exc.messages), status=400)
+        return scores_panel_render(request, pk, message=error_text(exc), status=400)
     except ConflictError as exc:
         return scores_panel_render(request, pk, message=str(exc), status=409)
     return scores_panel_render(request, pk, message=_("已提交档位调整申请，待另一位有权限的同事审批。"))
@@ -151,7 +151,7 @@ def _tier_action(request, action, success):
     try:
         action()
     except (ValidationError, ConflictError) as exc:
-        messages.error(request, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, success)
     return redirect("segmentation:tiers")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.errors import form_errors_text
 from core.replica import reads_from_replica
 from core.spreadsheet import csv_response
 from users.models import User
@@ -86,7 +87,7 @@ def coverage_export_view(request):
     """The coverage table as CSV (UTF-8 with BOM, so Excel opens it); every export is logged."""
     form, day_from, day_to = _period(request)
     if form.is_bound and not form.is_valid():
-        return HttpResponse(" ".join(e for errs in form.errors.values() for e in errs), status=400)
+        return HttpResponse(form_errors_text(form), status=400)
     manager = _manager(request)
     rows = coverage(
         user=request.user, day_from=day_from, day_to=day_to, manager_id=manager.pk if manager else None

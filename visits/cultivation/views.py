@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_scope
+from core.errors import error_text
 from users.models import OrgUnit, User
 from visits.cultivation.selectors import (
     programme_get,
@@ -19,7 +20,6 @@ from visits.cultivation.selectors import (
 )
 from visits.cultivation.services import programme_create, programme_targets_add, programme_targets_by_rule
 from visits.forms import ProgrammeForm, TargetsForm
-from visits.http import error_text
 
 
 def _units_for(user: User):

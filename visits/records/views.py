@@ -15,11 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Retailer
 from accounts.selectors import retailer_get
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from visits import selectors
 from visits.cultivation.selectors import programmes_running_for
 from visits.forms import VisitForm
-from visits.http import error_text, positive_id
+from visits.http import positive_id
 from visits.records.services import CHECKLIST_FIELDS, visit_record
 
 VISITS_PAGE = 30

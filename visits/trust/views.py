@@ -7,10 +7,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from visits import selectors
 from visits.forms import ReviewForm
-from visits.http import error_text
 from visits.trust.services import visit_review
 
 REVIEW_PAGE = 50

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import retailer_get
+from core.errors import error_text
 from feedback.complaints.hidden.models import HiddenComplaintCall
 from feedback.complaints.hidden.selectors import hidden_complaints, hidden_reason_sources
 from feedback.complaints.hidden.services import hidden_complaint_call_record
@@ -45,7 +46,7 @@ def hidden_complaint_call_view(request, pk):
             note=request.POST.get("note", ""),
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, _("已记录对 %(shop)s 的回访。") % {"shop": retailer.shop_name})
     return redirect("feedback:hidden-complaints")

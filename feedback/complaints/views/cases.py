@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text
 from feedback.complaints.forms import AssignForm, StaffComplaintForm
 from feedback.complaints.models import Complaint, ComplaintCategory, ComplaintEscalation, Priority
 from feedback.complaints.selectors import (
@@ -49,12 +49,6 @@ FILTER_KEYS = (
     "unit",
     "manager",
 )
-
-
-def _errors(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return str(exc)
 
 
 @login_required
@@ -228,7 +222,7 @@ def complaint_action_view(request, pk, action):
         else:
             raise Http404
     except (ValidationError, ConflictError) as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done)
     return redirect(complaint)

@@ -10,12 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text, form_errors_add
 from feedback.surveys import selectors
 from feedback.surveys.forms import AreaForm, ItemForm, QuestionnaireForm
 from feedback.surveys.models import QuestionArea, QuestionItem
 from feedback.surveys.services import questionnaires
-from feedback.surveys.views.surveys import apply_errors, error_text
 
 
 # ---- questionnaire builder ----------------------------------------------------------------------------------------
@@ -31,7 +30,7 @@ def questionnaire_list_view(request):
             try:
                 questionnaire = questionnaires.questionnaire_create(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                apply_errors(form, exc)
+                form_errors_add(form, exc)
             else:
                 return redirect("feedback:questionnaire-detail", pk=questionnaire.pk)
     return render(

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import retailer_get
-from core.errors import ConflictError
+from core.errors import ConflictError, error_text, form_errors_add
 from core.replica import reads_from_replica
 from core.spreadsheet import csv_stream_response
 from feedback.portal import services as portal_services
@@ -24,22 +24,6 @@ from feedback.surveys.models import Survey, SurveyResponse
 from feedback.surveys.services import surveys as services
 
 RECENT_RESPONSES = 20
-
-
-def error_text(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            return " ".join(str(m) for ms in exc.message_dict.values() for m in ms)
-        return " ".join(exc.messages)
-    return str(exc)
-
-
-def apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # ---- surveys -------------------------------------------------------------------------------------------------------
@@ -95,7 +79,7 @@ def survey_create_view(request):
                 seed=data["seed"],
             )
         except ValidationError as exc:
-            apply_errors(form, exc)
+            form_errors_add(form, exc)
         else:
             messages.success(request, _("调查已创建。请核对下方的分层抽样表，再确认抽样。"))
             return redirect("feedback:survey-detail", pk=survey.pk)
