@@ -1,4 +1,5 @@
-"""The API's permission helper: one way to say which model permissions an endpoint needs."""
+"""The API's permission kit: one way to say which model permissions an endpoint needs, and Django's model
+permissions by method with reading included."""
 
 from rest_framework import permissions
 
@@ -12,3 +13,10 @@ def needs(*perms: str) -> type[permissions.BasePermission]:
             return bool(request.user and request.user.is_authenticated and request.user.has_perms(perms))
 
     return HasPerms
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django's model permissions by method (POST add_, PUT/PATCH change_, DELETE delete_), and reads need the view
+    permission too (DRF's default lets any authenticated user read)."""
+
+    perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}

@@ -6,20 +6,17 @@ personal value outside the person's own copy."""
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.idempotency import IdempotentCreateMixin
 from core.masking import mask_personal_fields
 from core.pagination import NewestFirst
+from core.permissions import ModelPermissions
 from core.serializers import ModelSerializer as StrictModelSerializer
 from privacy import selectors, services
 from privacy.models import PrivacyRequest, RetailerAnonymisation
-
-
-class ModelPerms(permissions.DjangoModelPermissions):
-    perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
 
 
 class PrivacyRequestSerializer(StrictModelSerializer):
@@ -78,7 +75,7 @@ class PrivacyRequestViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = PrivacyRequestSerializer
-    permission_classes = [ModelPerms]
+    permission_classes = [ModelPermissions]
     pagination_class = NewestFirst
     queryset = PrivacyRequest.objects.none()
     http_method_names = ["get", "post", "head", "options"]

@@ -3,7 +3,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,12 +12,9 @@ from accounts.compliance.models import CreditRule, Violation
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import NewestFirst
+from core.permissions import ModelPermissions
 from core.serializers import ModelSerializer as StrictModelSerializer
 from users.serializers import user_ref
-
-
-class ModelPerms(permissions.DjangoModelPermissions):
-    perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
 
 
 class ViolationSerializer(StrictModelSerializer):
@@ -71,7 +68,7 @@ class ViolationViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = ViolationSerializer
-    permission_classes = [ModelPerms]
+    permission_classes = [ModelPermissions]
     pagination_class = NewestFirst
     queryset = Violation.objects.none()
     http_method_names = ["get", "post", "head", "options"]  # never deleted: voided
@@ -114,7 +111,7 @@ class CreditRuleViewSet(
     recompute, or at once from the admin action."""
 
     serializer_class = CreditRuleSerializer
-    permission_classes = [ModelPerms]
+    permission_classes = [ModelPermissions]
     queryset = CreditRule.objects.order_by("-is_active", "id")
     pagination_class = None
 

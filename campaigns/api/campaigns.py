@@ -7,7 +7,7 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from campaigns.api.permissions import ModelPermissions, denied
+from campaigns.api.permissions import denied
 from campaigns.models import Campaign, MessageTemplate
 from campaigns.selectors import (
     campaign_conversion,
@@ -28,6 +28,7 @@ from campaigns.services.campaigns import (
     campaign_update,
 )
 from core.idempotency import IdempotentCreateMixin
+from core.permissions import ModelPermissions
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from sales.models import Product

@@ -3,13 +3,13 @@
 from django_filters import rest_framework as filters
 from rest_framework import permissions, serializers, viewsets
 
-from campaigns.api.permissions import ModelPermissions
 from campaigns.models import Delivery
 from campaigns.selectors import (
     campaign_list,
     delivery_list,
 )
 from core.pagination import CursorPage
+from core.permissions import ModelPermissions
 from core.serializers import ModelSerializer as StrictModelSerializer
 
 

@@ -8,13 +8,14 @@ from rest_framework.response import Response
 
 from accounts.selectors import retailer_scope
 from campaigns import templating
-from campaigns.api.permissions import ModelPermissions, denied
+from campaigns.api.permissions import denied
 from campaigns.models import MessageTemplate
 from campaigns.selectors import (
     template_list,
 )
 from campaigns.services.templates import template_create, template_update
 from core.idempotency import IdempotentCreateMixin
+from core.permissions import ModelPermissions
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from users.serializers import user_ref

@@ -6,7 +6,7 @@ import datetime
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
@@ -14,18 +14,12 @@ from rest_framework.response import Response
 from accounts.selectors import retailer_get
 from core.idempotency import IdempotentCreateMixin
 from core.pagination import NewestFirst
-from core.permissions import needs
+from core.permissions import ModelPermissions, needs
 from core.serializers import ModelSerializer as StrictModelSerializer
 from core.serializers import Serializer as StrictSerializer
 from sales.allocation import selectors, services
 from sales.allocation.models import AllocationExcess, AllocationPlan, AllocationRule
 from users.serializers import user_ref
-
-
-class ModelPerms(permissions.DjangoModelPermissions):
-    """GET needs the view permission too (DRF's default lets any authenticated user read)."""
-
-    perms_map = {**permissions.DjangoModelPermissions.perms_map, "GET": ["%(app_label)s.view_%(model_name)s"]}
 
 
 class RuleSerializer(StrictModelSerializer):
@@ -148,7 +142,7 @@ class PlanViewSet(
     idempotent_actions = ("new_version",)
 
     serializer_class = PlanSerializer
-    permission_classes = [ModelPerms]
+    permission_classes = [ModelPermissions]
     pagination_class = NewestFirst
     queryset = AllocationPlan.objects.none()
     http_method_names = ["get", "post", "put", "patch"]
@@ -319,7 +313,7 @@ class ExcessSerializer(StrictModelSerializer):
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("plan", OpenApiTypes.INT)]))
 class ExcessViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ExcessSerializer
-    permission_classes = [ModelPerms]
+    permission_classes = [ModelPermissions]
     pagination_class = NewestFirst
     queryset = AllocationExcess.objects.none()
 
