@@ -15,6 +15,40 @@ def shops(route_a):
     return [RetailerFactory(route=route_a, business_format="Z", scale="3", market_type="X") for _ in range(5)]
 
 
+@pytest.fixture
+def answered_survey(supervisor_a, segment_a, default_questionnaire, survey_campaign, shops):
+    """answered_survey(score) -> (survey, response): segment_a's shops surveyed with the default questionnaire and
+    invited through the survey campaign; one invitation answered with `score` on every scored item."""
+
+    def answer(score: str):
+        survey = services.survey_create(
+            actor=supervisor_a,
+            name="调查",
+            questionnaire=default_questionnaire,
+            period="2026Q4",
+            org_unit=segment_a.org_unit,
+            segment=segment_a,
+            allocation="fixed",
+            per_stratum=5,
+            seed="s",
+        )
+        services.survey_sample_draw(actor=supervisor_a, survey=survey)
+        services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
+        invitation = SurveyInvitation.objects.filter(survey=survey).first()
+        items = {
+            f"item_{item.pk}": score
+            for area in default_questionnaire.areas.all()
+            for item in area.items.all()
+            if item.kind != "text"
+        }
+        response = survey_responses.survey_response_submit(
+            invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=items
+        )
+        return survey, response
+
+    return answer
+
+
 def test_a_supervisor_runs_a_survey_through_the_api(
     api_client_for, supervisor_a, segment_a, default_questionnaire, survey_campaign, shops
 ):
@@ -71,38 +105,9 @@ def test_bad_survey_input_is_a_400_naming_the_field_and_writes_nothing(
 
 
 def test_the_api_is_scoped_and_a_manager_cannot_create(
-    api_client_for,
-    supervisor_a,
-    manager_a,
-    manager_b,
-    segment_a,
-    default_questionnaire,
-    survey_campaign,
-    shops,
+    api_client_for, supervisor_a, manager_a, manager_b, answered_survey
 ):
-    survey = services.survey_create(
-        actor=supervisor_a,
-        name="调查",
-        questionnaire=default_questionnaire,
-        period="2026Q4",
-        org_unit=segment_a.org_unit,
-        segment=segment_a,
-        allocation="fixed",
-        per_stratum=5,
-        seed="s",
-    )
-    services.survey_sample_draw(actor=supervisor_a, survey=survey)
-    services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
-    invitation = SurveyInvitation.objects.filter(survey=survey).first()
-    items = {
-        f"item_{i.pk}": "5"
-        for a in default_questionnaire.areas.all()
-        for i in a.items.all()
-        if i.kind != "text"
-    }
-    response = survey_responses.survey_response_submit(
-        invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=items
-    )
+    survey, response = answered_survey("5")
     assert response.overall_score == 100.0
     other = api_client_for(manager_b)
     assert other.get(f"/api/v1/surveys/{survey.pk}/").status_code == 404
@@ -184,30 +189,8 @@ def test_admin_pages_of_every_survey_model_open(client_for, company_admin, field
 
 
 @pytest.fixture
-def field_data(supervisor_a, segment_a, default_questionnaire, survey_campaign, shops):
-    survey = services.survey_create(
-        actor=supervisor_a,
-        name="调查",
-        questionnaire=default_questionnaire,
-        period="2026Q4",
-        org_unit=segment_a.org_unit,
-        segment=segment_a,
-        allocation="fixed",
-        per_stratum=5,
-        seed="s",
-    )
-    services.survey_sample_draw(actor=supervisor_a, survey=survey)
-    services.survey_invite(actor=supervisor_a, survey=survey, campaign=survey_campaign)
-    invitation = SurveyInvitation.objects.filter(survey=survey).first()
-    items = {
-        f"item_{i.pk}": "4"
-        for a in default_questionnaire.areas.all()
-        for i in a.items.all()
-        if i.kind != "text"
-    }
-    survey_responses.survey_response_submit(
-        invitation_id=invitation.pk, retailer_id=invitation.retailer_id, data=items
-    )
+def field_data(answered_survey):
+    survey, _response = answered_survey("4")
     return survey
 
 
