@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.compliance.models import CreditRule, Violation
 from sales.allocation.models import AllocationPlan
 from tests.browser.conftest import PASSWORD
-from tests.sales.factories import ProductFactory
+from tests.sales.factories import ScarceProductFactory
 from users.models import User
 from users.services import user_create
 
@@ -28,14 +28,7 @@ def test_plan_publish_then_explain_and_record_a_violation_on_a_phone(
     supervisor = user_create(
         username="sup_a", password=PASSWORD, role=User.Role.SUPERVISOR, org_unit=county, display_name="赵主管"
     )
-    product = ProductFactory(
-        code="6901028999001",
-        brand="黄鹤楼",
-        name="黄鹤楼（软蓝）",
-        wholesale_price_fen=40000,
-        retail_price_fen=50000,
-        is_scarce=True,
-    )
+    product = ScarceProductFactory()
     today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())
     page = login(phone_page, supervisor)

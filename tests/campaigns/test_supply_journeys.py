@@ -16,7 +16,7 @@ from sales.allocation.services import allocation_plan_create, allocation_plan_pu
 from tests.accounts.factories import RetailerFactory
 from tests.campaigns.factories import TemplateFactory, sms_body
 from tests.campaigns.test_journeys import at
-from tests.sales.factories import ProductFactory
+from tests.sales.factories import ScarceProductFactory
 
 FRIDAY = datetime.date(2026, 6, 5)
 NEXT_MONDAY = datetime.date(2026, 6, 8)
@@ -47,14 +47,7 @@ def journey_of(county_a, supervisor_a):
 @pytest.fixture
 def plan_for(supervisor_a, county_a, default_bands):
     def make(cycle_start, name="黄鹤楼（软蓝）", code="6901028999001", rules=None):
-        product = ProductFactory(
-            code=code,
-            brand=name[:3],
-            name=name,
-            wholesale_price_fen=40000,
-            retail_price_fen=50000,
-            is_scarce=True,
-        )
+        product = ScarceProductFactory(code=code, brand=name[:3], name=name)
         plan = allocation_plan_create(
             actor=supervisor_a,
             product_id=product.pk,

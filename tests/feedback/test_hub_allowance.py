@@ -10,7 +10,7 @@ from django.utils import timezone
 from sales.allocation.services import allocation_plan_create, allocation_plan_publish
 from tests.imports.fixtures import default_bands  # noqa: F401 - fixture
 from tests.sales.allocation_cases import RULES
-from tests.sales.factories import ProductFactory
+from tests.sales.factories import ScarceProductFactory
 
 
 def _plan(actor, unit, product, start):
@@ -36,14 +36,7 @@ def test_the_hub_shows_the_cycles_allowance_with_the_reason(
 
     shop = RetailerFactory(route=route_a, tier=24, market_type="C")
     other = RetailerFactory(route=route_a, tier=5, market_type="X")
-    product = ProductFactory(
-        code="6901028999001",
-        brand="黄鹤楼",
-        name="黄鹤楼（软蓝）",
-        wholesale_price_fen=40000,
-        retail_price_fen=50000,
-        is_scarce=True,
-    )
+    product = ScarceProductFactory()
     today = timezone.localdate()
     monday = today - datetime.timedelta(days=today.weekday())
     _plan(supervisor_a, county_a, product, monday)

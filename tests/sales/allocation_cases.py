@@ -8,7 +8,7 @@ import pytest
 from accounts.models import Retailer
 from sales.allocation.services import allocation_plan_create
 from tests.accounts.factories import RetailerFactory
-from tests.sales.factories import ProductFactory
+from tests.sales.factories import ScarceProductFactory
 
 MONDAY = datetime.date(2025, 4, 28)
 WED = datetime.date(2025, 4, 30)
@@ -23,14 +23,7 @@ RULES = [
 
 @pytest.fixture
 def scarce(db, bands_in_place):
-    return ProductFactory(
-        code="6901028999001",
-        brand="黄鹤楼",
-        name="黄鹤楼（软蓝）",
-        wholesale_price_fen=40000,
-        retail_price_fen=50000,
-        is_scarce=True,
-    )
+    return ScarceProductFactory()
 
 
 @pytest.fixture

@@ -34,6 +34,17 @@ class ProductFactory(factory.Factory):
         return product_create(data=kwargs)
 
 
+class ScarceProductFactory(ProductFactory):
+    """A scarce product (紧俏货源), the one allocation plans are made for: 黄鹤楼（软蓝）at 400 元 a carton."""
+
+    code = "6901028999001"
+    brand = "黄鹤楼"
+    name = "黄鹤楼（软蓝）"
+    wholesale_price_fen = 40000
+    retail_price_fen = 50000
+    is_scarce = True
+
+
 def _unit_price(price_fen: int | None, product) -> int:
     return price_fen if price_fen is not None else product.wholesale_price_fen
 

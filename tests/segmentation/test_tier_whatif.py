@@ -11,7 +11,7 @@ from sales.allocation.selectors import coming_cycle_day
 from sales.allocation.services import allocation_plan_create
 from segmentation.tiers.models import TierChange
 from segmentation.tiers.whatif import tier_whatif
-from tests.sales.factories import ProductFactory
+from tests.sales.factories import ScarceProductFactory
 from tests.segmentation.tier_cases import MAY_END, top_shares
 
 CARTONS_ONLY = {"weight_cartons": 100, "weight_amount": 0, "weight_avg_price": 0}
@@ -44,14 +44,7 @@ def test_tier_counts_against_todays_tiers(four_shops, supervisor_a):
 
 
 def test_allowance_totals_against_supply(four_shops, supervisor_a, county_a, default_bands):
-    product = ProductFactory(
-        code="6901028999001",
-        brand="黄鹤楼",
-        name="黄鹤楼（软蓝）",
-        wholesale_price_fen=40000,
-        retail_price_fen=50000,
-        is_scarce=True,
-    )
+    product = ScarceProductFactory()
     plan = allocation_plan_create(
         actor=supervisor_a,
         product_id=product.pk,
