@@ -9,10 +9,12 @@ import subprocess
 from pathlib import Path
 
 
-def locust_stats(path: Path) -> dict[str, dict]:
-    with path.open(encoding="utf-8") as handle:
+def locust_stats(prefix: Path) -> dict[str, dict]:
+    """Locust's figures per name, from the `<prefix>_stats.csv` that `locust --csv <prefix>` writes."""
+    with Path(f"{prefix}_stats.csv").open(encoding="utf-8") as handle:
         return {
             row["Name"]: {
+                "type": row["Type"],
                 "requests": int(row["Request Count"]),
                 "failures": int(row["Failure Count"]),
                 "p50_ms": float(row["50%"] or 0),

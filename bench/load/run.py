@@ -232,7 +232,7 @@ def run(
             _stop(process)
         if gateway is not None:
             gateway.stop()
-    pages = locust_stats(Path(f"{prefix}locust_stats.csv"))
+    pages = locust_stats(prefix)
     pages.pop("Aggregated")
     # the requests made; a page with its parts ("… (with …)") is a figure of requests already counted
     made = [page for name, page in pages.items() if " (with " not in name]

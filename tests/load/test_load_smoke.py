@@ -5,7 +5,6 @@ integration client, scripts/load/locustfile.py unchanged but for its pace: every
 up in 30 s. Asserts an error rate below 0.1 % and that every page type was exercised; prints p50/p95 per page
 type. `make load` runs the same file at scale and at the documented pace by hand (README)."""
 
-import csv
 import json
 import os
 import subprocess
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.load.measures import locust_stats
 from segmentation.segments.services import segment_create
 from tests.accounts.factories import RetailerFactory
 from tests.servers import gunicorn
@@ -65,11 +65,6 @@ def staff(dept_a, route_a, supervisor_a, county_a, integration_user):
     }
 
 
-def _stats(path: Path) -> dict[str, dict]:
-    with path.open(encoding="utf-8") as handle:
-        return {row["Name"]: row for row in csv.DictReader(handle)}
-
-
 @pytest.mark.django_db(transaction=True)
 def test_thirty_seconds_of_ten_users_leave_errors_below_a_tenth_of_a_percent(staff, tmp_path, capsys):
     prefix = tmp_path / "smoke"
@@ -116,11 +111,11 @@ def test_thirty_seconds_of_ten_users_leave_errors_below_a_tenth_of_a_percent(sta
         )
         server_log = server.log()
     assert run.returncode == 0, run.stderr[-3000:]
-    stats = _stats(Path(f"{prefix}_stats.csv"))
-    made = {name: row for name, row in stats.items() if row["Type"] != "PAGE" and name != "Aggregated"}
-    requests = sum(int(row["Request Count"]) for row in made.values())
-    failures = sum(int(row["Failure Count"]) for row in made.values())
-    failed = {name: row["Failure Count"] for name, row in made.items() if int(row["Failure Count"])}
+    stats = locust_stats(prefix)  # as `make load` reads them
+    made = {name: row for name, row in stats.items() if row["type"] != "PAGE" and name != "Aggregated"}
+    requests = sum(row["requests"] for row in made.values())
+    failures = sum(row["failures"] for row in made.values())
+    failed = {name: row["failures"] for name, row in made.items() if row["failures"]}
     assert requests > 0
     assert failures / requests < 0.001, f"{failures} of {requests} failed: {failed}\n{run.stderr[-2000:]}"
     assert set(stats) >= EVERYONE | MANAGER_PAGES | INTEGRATION_PAGES, set(stats)
@@ -131,6 +126,5 @@ def test_thirty_seconds_of_ten_users_leave_errors_below_a_tenth_of_a_percent(sta
         for name in sorted(stats):
             row = stats[name]
             print(  # noqa: T201
-                f"  {name:28} n={int(row['Request Count']):5}  p50={row['50%']:>6} ms  p95={row['95%']:>6} ms  "
-                f"max={float(row['Max Response Time']):8.0f} ms"
+                f"  {name:28} n={row['requests']:5}  p50={row['p50_ms']:>6.0f} ms  p95={row['p95_ms']:>6.0f} ms"
             )
