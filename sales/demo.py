@@ -229,6 +229,8 @@ def demo_orders_build(
         superuser = _is_superuser(cursor)
     total_orders = total_lines = 0
     with transaction.atomic(), connection.cursor() as cursor:
+        # every month written has its partitions before the COPY (the first week's row starts on first_monday)
+        cursor.execute("SELECT sales_history_partitions_ensure(%s, %s)", [first_monday, today])
         if superuser:
             # Skip per-row foreign-key triggers while loading generated rows (checked once below).
             cursor.execute("SET LOCAL session_replication_role = replica")
@@ -292,8 +294,8 @@ def demo_orders_build(
             _copy(
                 cursor,
                 "sales_orderline",
-                ("order_id", "product_id", "cartons", "unit_price_fen", "amount_fen"),
-                [order_ids[line_order], prod_id[line_product], cartons, price, amount],
+                ("order_id", "ordered_on", "product_id", "cartons", "unit_price_fen", "amount_fen"),
+                [order_ids[line_order], day_text[line_order], prod_id[line_product], cartons, price, amount],
             )
             total_orders += k
             total_lines += line_order.size
@@ -304,8 +306,8 @@ def demo_orders_build(
         tables_analyze(cursor, "sales_order", "sales_orderline")
         if superuser:
             cursor.execute("SET LOCAL session_replication_role = origin")
-            cursor.execute("""SELECT count(*) FROM sales_orderline l LEFT JOIN sales_order o ON o.id = l.order_id
-                              WHERE o.id IS NULL""")
+            cursor.execute("""SELECT count(*) FROM sales_orderline l LEFT JOIN sales_order o
+                              ON o.id = l.order_id AND o.ordered_on = l.ordered_on WHERE o.id IS NULL""")
             if cursor.fetchone()[0]:
                 raise RuntimeError("generated order lines reference missing orders")
     period_summaries_rebuild()
@@ -349,5 +351,5 @@ def demo_sales_flush() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE sales_retailerperiodsummary, sales_retailerproductsummary, sales_orderline, sales_order, "
-            "sales_product CASCADE"
+            "sales_ordernumber, sales_product CASCADE"
         )

@@ -21,6 +21,7 @@ __all__ = [
     "AllocationRule",
     "Order",
     "OrderLine",
+    "OrderNumber",
     "PriceClassBand",
     "Product",
     "RetailerPeriodSummary",
@@ -114,7 +115,22 @@ class Product(models.Model):
 
 
 class Order(models.Model):
-    """One weekly order of a retailer, as the ordering platform reports it."""
+    """One weekly order of a retailer, as the ordering platform reports it.
+
+    Order history is partitioned by month in PostgreSQL (sales_order, sales_orderline and both summaries:
+    declarative RANGE partitions on the order day, one table a month, see sales/partitions.py and migration 0007).
+    A partitioned table's primary key and unique keys must contain the partition key, so in the database the
+    primary key is (id, ordered_on); in Django `id` stays the primary key (`order.pk`, the admin, the API, URLs and
+    every `order_id` keep working): ids come from one sequence over all months, so `id` alone is still unique. Why
+    not Django 5.2's CompositePrimaryKey: `pk` would become a tuple, which the admin's change URLs, the API's
+    serializers, ForeignKeys to Order (a composite primary key cannot be the target of a ForeignKey in 5.2) and
+    every `order_id` column would have to follow.
+
+    "An order number is unique per source" cannot be a unique index on sales_order (it would have to contain the
+    day): sales_ordernumber (OrderNumber below) holds one row per order, kept by statement triggers on sales_order
+    (ENABLE ALWAYS: the demo's replica-mode COPY fills it too), and its primary key refuses a second order with
+    the same number. The order's lines reference it by (order_id, ordered_on), a composite foreign key; the
+    complaints and the points ledger check their order_id by statement triggers (feedback 0017, loyalty 0006)."""
 
     class Source(models.TextChoices):
         ONLINE = "online", _("网上订货")
@@ -136,7 +152,6 @@ class Order(models.Model):
         verbose_name_plural = _("订单")
         ordering = ["-ordered_on", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["source", "order_no"], name="order_unique_number_per_source"),
             models.CheckConstraint(condition=Q(amount_fen__gte=0), name="order_amount_not_negative"),
         ]
         indexes = [models.Index(fields=["retailer", "-ordered_on"], name="order_retailer_date")]
@@ -145,8 +160,39 @@ class Order(models.Model):
         return self.order_no
 
 
+class OrderNumber(models.Model):
+    """The order numbers in use, one row per order, unpartitioned: "an order number is unique per source" is its
+    primary key, which a monthly-partitioned sales_order cannot hold. Written only by the statement triggers on
+    sales_order (migration 0007): an INSERT of orders adds their numbers (a duplicate fails the statement with
+    a unique violation, as the unique index on sales_order did), an UPDATE of the number, source or day moves it,
+    a DELETE or TRUNCATE removes it. The imports find existing orders through it."""
+
+    order_id = models.BigIntegerField(primary_key=True)
+    source = models.CharField(max_length=10)
+    order_no = models.CharField(max_length=40)
+    ordered_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("订单号")
+        verbose_name_plural = _("订单号")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "order_no"], name="order_unique_number_per_source"),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.order_no}"
+
+
 class OrderLine(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    """A product on an order. `ordered_on` is the order's day, repeated: the lines are partitioned by month on it
+    (so a window of days reads only its months' lines), and the database's foreign key to the order is
+    (order_id, ordered_on) -> sales_order (id, ordered_on), ON UPDATE CASCADE (a re-dated order moves its lines),
+    declared in migration 0007 because Django 5.2 has no composite foreign key: `order` below is the same key for
+    the ORM (db_constraint=False). Every writer sets it (the import, the demo, the factories); a line whose day is
+    not its order's is refused by that key."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", db_constraint=False)
+    ordered_on = models.DateField(_("订货日期"), editable=False)
     product = models.ForeignKey(Product, verbose_name=_("品规"), on_delete=models.PROTECT, related_name="+")
     cartons = models.PositiveIntegerField(_("条数"), validators=[MinValueValidator(1)])
     unit_price_fen = models.PositiveIntegerField(_("单价(分/条)"))
@@ -156,7 +202,10 @@ class OrderLine(models.Model):
         verbose_name = _("订单明细")
         verbose_name_plural = _("订单明细")
         constraints = [
-            models.UniqueConstraint(fields=["order", "product"], name="orderline_one_per_product"),
+            # the day belongs to the order: with it, "one line per order and product" is a key of the partitions
+            models.UniqueConstraint(
+                fields=["order", "product", "ordered_on"], name="orderline_one_per_product"
+            ),
             models.CheckConstraint(condition=Q(cartons__gt=0), name="orderline_cartons_positive"),
             models.CheckConstraint(
                 condition=Q(amount_fen=F("cartons") * F("unit_price_fen")),

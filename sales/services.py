@@ -108,12 +108,19 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     tables_analyze(
         cursor, "_inc"
     )  # temp tables are never analyzed by autovacuum: the joins below need counts
+    # the months written get their partitions first (from the Monday of the first day's week: its week row)
+    cursor.execute(
+        "SELECT sales_history_partitions_ensure(date_trunc('week', min(ordered_on))::date, max(ordered_on)) FROM _inc"
+    )
+    # existing orders are found by number through sales_ordernumber, then read in their own month
     cursor.execute("""
         CREATE TEMP TABLE _ex ON COMMIT DROP AS
         SELECT o.id, o.source, o.order_no, o.retailer_id, o.ordered_on,
                (SELECT string_agg(l.product_id || ':' || l.cartons || ':' || l.unit_price_fen, ',' ORDER BY l.product_id)
-                  FROM sales_orderline l WHERE l.order_id = o.id) AS sig
-        FROM sales_order o JOIN _inc i ON i.source = o.source AND i.order_no = o.order_no;
+                  FROM sales_orderline l WHERE l.order_id = o.id AND l.ordered_on = o.ordered_on) AS sig
+        FROM _inc i
+        JOIN sales_ordernumber k ON k.source = i.source AND k.order_no = i.order_no
+        JOIN sales_order o ON o.id = k.order_id AND o.ordered_on = k.ordered_on;
         CREATE TEMP TABLE _changed ON COMMIT DROP AS
         SELECT e.id, e.retailer_id AS old_retailer, e.ordered_on AS old_day, i.*
         FROM _ex e JOIN _inc i USING (source, order_no)
@@ -123,9 +130,9 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     cursor.execute("""
         CREATE TEMP TABLE _affected ON COMMIT DROP AS
         SELECT old_retailer AS retailer_id, old_day AS day FROM _changed;
-        DELETE FROM sales_orderline l USING _changed c WHERE l.order_id = c.id;
+        DELETE FROM sales_orderline l USING _changed c WHERE l.order_id = c.id AND l.ordered_on = c.old_day;
         UPDATE sales_order o SET retailer_id = c.retailer_id, ordered_on = c.ordered_on, cartons = c.cartons,
-               amount_fen = c.amount FROM _changed c WHERE o.id = c.id;
+               amount_fen = c.amount FROM _changed c WHERE o.id = c.id AND o.ordered_on = c.old_day;
     """)
     cursor.execute("""
         WITH created AS (
@@ -138,13 +145,13 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     """)
     created, first_id, last_id = cursor.fetchone()
     cursor.execute(f"""
-        INSERT INTO sales_orderline (order_id, product_id, cartons, unit_price_fen, amount_fen)
-        SELECT o.id, s.product_id, s.cartons, s.unit_price_fen, s.cartons::bigint * s.unit_price_fen
+        INSERT INTO sales_orderline (order_id, ordered_on, product_id, cartons, unit_price_fen, amount_fen)
+        SELECT k.order_id, k.ordered_on, s.product_id, s.cartons, s.unit_price_fen, s.cartons::bigint * s.unit_price_fen
         FROM {table} s
         JOIN _inc i ON i.order_no = s.order_no
-        JOIN sales_order o ON o.source = i.source AND o.order_no = i.order_no
-        WHERE s.ok AND (NOT EXISTS (SELECT 1 FROM _ex e WHERE e.id = o.id) OR EXISTS (SELECT 1 FROM _changed c
-                        WHERE c.id = o.id));
+        JOIN sales_ordernumber k ON k.source = i.source AND k.order_no = i.order_no
+        WHERE s.ok AND (NOT EXISTS (SELECT 1 FROM _ex e WHERE e.id = k.order_id) OR EXISTS (SELECT 1 FROM _changed c
+                        WHERE c.id = k.order_id));
         INSERT INTO _affected SELECT retailer_id, ordered_on FROM _inc i
         WHERE NOT EXISTS (SELECT 1 FROM _ex e WHERE e.source = i.source AND e.order_no = i.order_no)
            OR EXISTS (SELECT 1 FROM _changed c WHERE c.source = i.source AND c.order_no = i.order_no);
@@ -154,7 +161,9 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     cursor.execute("SELECT count(*) FROM _ex")
     unchanged = cursor.fetchone()[0] - updated
     # the summaries and the handlers (points) read the lines just written
-    tables_analyze_after_load(cursor, created + updated, "sales_order", "sales_orderline")
+    tables_analyze_after_load(
+        cursor, created + updated, "sales_order", "sales_orderline", "sales_ordernumber"
+    )
     period_summaries_refresh(cursor=cursor, affected_table="_affected")
     cursor.execute("DROP TABLE _inc, _ex, _changed, _affected")
     if created:
@@ -173,10 +182,10 @@ SUMMARY_INSERT = """
              coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 4), 0) AS c4,
              coalesce(sum(l.cartons) FILTER (WHERE pr.price_class = 5), 0) AS c5
       FROM sales_order o
-      JOIN sales_orderline l ON l.order_id = o.id
+      JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on
       JOIN sales_product pr ON pr.id = l.product_id
       {where}
-      GROUP BY o.id
+      GROUP BY o.id, o.ordered_on
     ), keyed AS (
       SELECT 'week' AS period, date_trunc('week', ordered_on)::date AS period_start, * FROM per_order
       UNION ALL
@@ -201,7 +210,7 @@ PRODUCT_SUMMARY_INSERT = """
     SELECT o.retailer_id, date_trunc('week', o.ordered_on)::date, l.product_id, count(*), sum(l.cartons),
            sum(l.amount_fen), min(o.ordered_on), max(o.ordered_on)
     FROM sales_order o
-    JOIN sales_orderline l ON l.order_id = o.id
+    JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on
     {where}
     GROUP BY 1, 2, 3
 """
@@ -217,26 +226,36 @@ def period_summaries_refresh(*, cursor, affected_table: str) -> None:
         UNION
         SELECT DISTINCT retailer_id, 'month', date_trunc('month', day)::date FROM {affected_table};
         DELETE FROM sales_retailerperiodsummary s USING _periods p
-        WHERE s.retailer_id = p.retailer_id AND s.period = p.period AND s.period_start = p.period_start;
+        WHERE s.retailer_id = p.retailer_id AND s.period = p.period AND s.period_start = p.period_start
+          AND s.period_start >= (SELECT min(period_start) FROM _periods)
+          AND s.period_start <= (SELECT max(period_start) FROM _periods);
     """)
     tables_analyze(cursor, "_periods")
+    # the days are bounded on the orders and on the lines alike: each table reads only the months of the
+    # periods touched (run-time partition pruning on the bounds)
     cursor.execute(
         SUMMARY_INSERT.format(
             where="WHERE o.retailer_id IN (SELECT retailer_id FROM _periods) "
             "AND o.ordered_on >= (SELECT min(period_start) FROM _periods) "
-            "AND o.ordered_on < (SELECT max(period_start) + 31 FROM _periods)",
+            "AND o.ordered_on < (SELECT max(period_start) + 31 FROM _periods) "
+            "AND l.ordered_on >= (SELECT min(period_start) FROM _periods) "
+            "AND l.ordered_on < (SELECT max(period_start) + 31 FROM _periods)",
             filter="WHERE (k.retailer_id, k.period, k.period_start) IN (SELECT retailer_id, period, period_start FROM _periods)",
         )
     )
     cursor.execute("""
         DELETE FROM sales_retailerproductsummary s USING _periods p
         WHERE p.period = 'week' AND s.retailer_id = p.retailer_id AND s.week_start = p.period_start
+          AND s.week_start >= (SELECT min(period_start) FROM _periods WHERE period = 'week')
+          AND s.week_start <= (SELECT max(period_start) FROM _periods WHERE period = 'week')
     """)
     cursor.execute(
         PRODUCT_SUMMARY_INSERT.format(
             where="WHERE o.retailer_id IN (SELECT retailer_id FROM _periods) "
             "AND o.ordered_on >= (SELECT min(period_start) FROM _periods) "
             "AND o.ordered_on < (SELECT max(period_start) + 7 FROM _periods WHERE period = 'week') "
+            "AND l.ordered_on >= (SELECT min(period_start) FROM _periods) "
+            "AND l.ordered_on < (SELECT max(period_start) + 7 FROM _periods WHERE period = 'week') "
             "AND (o.retailer_id, date_trunc('week', o.ordered_on)::date) IN "
             "(SELECT retailer_id, period_start FROM _periods WHERE period = 'week')"
         )

@@ -78,6 +78,7 @@ _TASK_QUEUES = {
         "accounts.duplicates_scan",
         "accounts.credit_grades_recompute",
         "sales.allocation_excess_refresh",
+        "sales.history_partitions_maintain",
         "campaigns.send_log_retention",
     ],
     CELERY_QUEUE_DEFAULT: [

@@ -64,6 +64,9 @@ CAMPAIGNS_FREQUENCY_CAP_DAYS = env.int("MARKETING_CAP_DAYS", default=7)
 CAMPAIGNS_UPLIFT_MIN_GROUP = env.int("UPLIFT_MIN_GROUP", default=30)
 # The send log (deliveries) is kept at least five months (MIIT); the nightly retention job deletes older rows.
 CAMPAIGNS_SEND_LOG_RETENTION_DAYS = max(env.int("SEND_LOG_RETENTION_DAYS", default=183), 153)
+# order history months older than this many years are detached, dumped under BACKUP_DIR/order-history and
+# dropped by the nightly partition upkeep (sales/partitions.py); 0 keeps every month
+ORDER_RETENTION_YEARS = max(env.int("ORDER_RETENTION_YEARS", default=0), 0)
 # PIPL: a retailer's request to see, correct or delete its data is answered within this many working days (China's
 # working-day calendar, feedback.complaints.workcal); a closed retailer's personal data is anonymised this many days after it
 # closed (privacy.retention_anonymise, nightly).

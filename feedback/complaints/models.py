@@ -3,6 +3,7 @@ routing, a state machine (new → assigned → in progress → resolved → clos
 escalations claimed once per breach and the log of exports. In-app notifications: feedback.complaints.notifications;
 calls about "hidden complaints": feedback.complaints.hidden."""
 
+import pgtrigger
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -82,6 +83,15 @@ class ComplaintCategory(models.Model):
             raise ValidationError(errors)
 
 
+COMPLAINT_ORDER_CHECK = """
+    IF EXISTS (SELECT FROM new_rows n WHERE n.order_id IS NOT NULL
+               AND NOT EXISTS (SELECT FROM sales_order o WHERE o.id = n.order_id)) THEN
+      RAISE EXCEPTION 'feedback_complaint violates its foreign key order_id -> sales_order'
+        USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;"""
+
+
 class Complaint(models.Model):
     # The one definition of a low rating (1–5 scale): it flags the case for a supervisor's call-back, puts the
     # shop on the hidden-complaints list and counts in the reports.
@@ -132,6 +142,8 @@ class Complaint(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # checked by statement triggers, not a foreign key: sales_order is partitioned by month and its key is
+    # (id, ordered_on) (feedback migration 0017)
     order = models.ForeignKey(
         "sales.Order",
         verbose_name=_("涉及订单"),
@@ -139,6 +151,7 @@ class Complaint(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_constraint=False,
     )
     customer_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -234,6 +247,20 @@ class Complaint(models.Model):
             ),
             models.Index(fields=["assignee", "status"], name="complaint_assignee_status"),
             models.Index(fields=["-opened_at", "-id"], name="complaint_keyset"),
+        ]
+        # the order's key, checked once per statement (sales_order is partitioned by month: its key is
+        # (id, ordered_on), so no foreign key can name `id` alone); the refusal to delete a named order is the
+        # trigger on sales_order in migration 0017 (a lower app's table)
+        triggers = [
+            pgtrigger.Trigger(
+                name=f"complaint_order_exists_{operation_name}",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=operation,
+                referencing=pgtrigger.Referencing(new="new_rows"),
+                func=COMPLAINT_ORDER_CHECK,
+            )
+            for operation_name, operation in (("insert", pgtrigger.Insert), ("update", pgtrigger.Update))
         ]
 
     def __str__(self):

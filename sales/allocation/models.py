@@ -170,7 +170,11 @@ class AllocationExcess(models.Model):
     nightly refresh). `excess_cartons` is the part of this line above the limit."""
 
     plan = models.ForeignKey(AllocationPlan, on_delete=models.CASCADE, related_name="+")
-    order_line = models.OneToOneField("sales.OrderLine", on_delete=models.CASCADE, related_name="+")
+    # the database's key is (order_line_id, ordered_on) -> sales_orderline (id, ordered_on), ON UPDATE CASCADE
+    # (the lines are partitioned by month: sales migration 0007); Django 5.2 declares no composite key
+    order_line = models.OneToOneField(
+        "sales.OrderLine", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     retailer = models.ForeignKey(Retailer, on_delete=models.CASCADE, related_name="+")
     ordered_on = models.DateField(_("订货日期"))
     allowance = models.PositiveIntegerField(_("额度(条)"))

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from crm.backup import DUMP, MANIFEST, census, census_of, database_drop, pg_bin_dir, server_major
+from core.pg_programs import pg_bin_dir, server_major
+from crm.backup import DUMP, MANIFEST, census, census_of, database_drop
 from loyalty.ledger.models import PointsEntry
 from loyalty.ledger.services import account_lock, credit
 from tests.accounts.factories import RetailerFactory

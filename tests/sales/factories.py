@@ -100,6 +100,7 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
         model = OrderLine
 
     order = factory.SubFactory(OrderFactory)
+    ordered_on = factory.LazyAttribute(lambda o: o.order.ordered_on)  # the line's copy of its order's day
     cartons = 1
     unit_price_fen = factory.LazyAttribute(lambda o: o.product.wholesale_price_fen)
     amount_fen = factory.LazyAttribute(lambda o: o.cartons * o.unit_price_fen)

@@ -6,6 +6,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from core.pg_programs import PgProgramsError
 from crm.backup import BackupError, backup_create
 
 
@@ -27,6 +28,6 @@ class Command(BaseCommand):
         )
         try:
             target = backup_create(output_dir=output)
-        except BackupError as exc:
+        except (BackupError, PgProgramsError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(str(target))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.pg_programs import PgProgramsError
 from crm.backup import BackupError, backup_restore, census_differences
 
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
                 create=options["create"],
                 media_root=Path(options["media_root"]) if options["media_root"] else None,
             )
-        except BackupError as exc:
+        except (BackupError, PgProgramsError) as exc:
             raise CommandError(str(exc)) from exc
         differences = census_differences(result["expected"], result["restored"])
         if result["media_files"] != result["expected_media_files"]:

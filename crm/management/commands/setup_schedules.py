@@ -30,6 +30,13 @@ SCHEDULES = {
         "every minute: start due campaigns and journeys, resend what a dead worker left sending (same idempotency "
         "key), restart missing send tasks, close drained campaigns; schedules live in the database",
     ),
+    "order-history-partitions": (
+        "sales.history_partitions_maintain",
+        {"minute": "5", "hour": "4"},
+        "04:05 nightly: make the order history's month partitions up to 3 months ahead (imports and the demo make "
+        "the months they write anyway), warn of rows in a DEFAULT partition, archive months past "
+        "ORDER_RETENTION_YEARS",
+    ),
     "campaigns-send-log-retention": (
         "campaigns.send_log_retention",
         {"minute": "45", "hour": "3"},
