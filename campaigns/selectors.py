@@ -178,7 +178,7 @@ class Conversion:
 _CONVERSION_SQL = """
 SELECT d.is_holdout, count(*),
   count(*) FILTER (WHERE EXISTS (
-    SELECT 1 FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id
+    SELECT 1 FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on
     WHERE o.retailer_id = d.retailer_id AND o.ordered_on BETWEEN %s AND %s AND l.product_id = ANY(%s)))
 FROM campaigns_delivery d
 WHERE d.campaign_id = %s AND d.state <> 'cancelled'

@@ -48,7 +48,9 @@ def retailer_purchase_history(*, retailer: Retailer, weeks: int = HISTORY_WEEKS)
     mix = [sum(s[f"class{c}_cartons"] for s in summaries) for c in range(1, 6)]
     last_order = Order.objects.filter(retailer=retailer).order_by("-ordered_on", "-id").first()
     top_products = list(
-        OrderLine.objects.filter(order__retailer=retailer, order__ordered_on__gte=since)
+        OrderLine.objects.filter(
+            order__retailer=retailer, order__ordered_on__gte=since, ordered_on__gte=since
+        )
         .values(name=F("product__name"), price_class=F("product__price_class"), status=F("product__status"))
         .annotate(cartons=Sum("cartons"), amount_fen=Sum("amount_fen"), orders=Count("order_id"))
         .order_by("-cartons")[:8]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from core.db import tables_analyze, tables_analyze_after_load
 from core.registry import Registry
 from sales.models import PriceClassBand, Product
+from sales.partitions import history_partitions_named
 
 
 def product_price_classes_refresh(*, cursor=None, on: datetime.date | None = None) -> int:
@@ -41,7 +42,7 @@ def product_price_classes_refresh(*, cursor=None, on: datetime.date | None = Non
         changed = [row[0] for row in cursor.fetchall()]
         if changed:
             cursor.execute(
-                "SELECT DISTINCT o.retailer_id FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id "
+                "SELECT DISTINCT o.retailer_id FROM sales_order o JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on "
                 "WHERE l.product_id = ANY(%s)",
                 [changed],
             )
@@ -160,11 +161,19 @@ def orders_upsert_from_staging(*, cursor, table: str) -> tuple[int, int, int]:
     updated = cursor.fetchone()[0]
     cursor.execute("SELECT count(*) FROM _ex")
     unchanged = cursor.fetchone()[0] - updated
-    # the summaries and the handlers (points) read the lines just written
-    tables_analyze_after_load(
-        cursor, created + updated, "sales_order", "sales_orderline", "sales_ordernumber"
-    )
+    # the summaries and the handlers (points) read the lines just written: their months' statistics first
+    cursor.execute("SELECT min(day), max(day) FROM _affected")
+    first_day, last_day = cursor.fetchone()
+    months = {"cursor": cursor, "first": first_day, "last": last_day}
+    written = history_partitions_named(**months) if first_day else []
+    tables_analyze_after_load(cursor, created + updated, *written, "sales_ordernumber")
     period_summaries_refresh(cursor=cursor, affected_table="_affected")
+    # later statements (the next import's checks, tonight's run) plan with the summaries' new months
+    if first_day:
+        summaries = ("sales_retailerperiodsummary", "sales_retailerproductsummary")
+        tables_analyze_after_load(
+            cursor, created + updated, *history_partitions_named(**months, tables=summaries)
+        )
     cursor.execute("DROP TABLE _inc, _ex, _changed, _affected")
     if created:
         for _name, handler in ORDERS_CREATED.items():

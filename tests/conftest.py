@@ -7,6 +7,7 @@
 supervisor_a supervises county_a; company_admin and integration_user sit at the company.
 """
 
+import datetime
 import uuid
 
 import pytest
@@ -28,6 +29,21 @@ from tests.users.otp import mark_verified, needs_otp
 
 REGION_A = "410302"
 REGION_B = "410305"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The order history's month partitions for the tests' calendar (2022–2029): a writer of orders makes its
+    months first (the import, the demo, OrderFactory), but many tests write summary rows of a given month
+    directly. A month outside it is refused, as in production (sales/partitions.py)."""
+    from django.db import connection
+
+    from sales.partitions import history_partitions_ensure
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        history_partitions_ensure(
+            cursor=cursor, first=datetime.date(2022, 1, 1), last=datetime.date(2029, 12, 31)
+        )
 
 
 @pytest.fixture

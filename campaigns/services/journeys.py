@@ -97,7 +97,10 @@ def _product_withdrawn(journey, day):
     since = day - datetime.timedelta(days=PURCHASE_LOOKBACK_DAYS)
     for product in products:
         bought = OrderLine.objects.filter(
-            order__retailer=OuterRef("pk"), product=product, order__ordered_on__gte=since
+            order__retailer=OuterRef("pk"),
+            product=product,
+            order__ordered_on__gte=since,
+            ordered_on__gte=since,
         )
         context = {
             "product": str(product),

@@ -122,7 +122,7 @@ ordered AS (
     FROM sales_allocationallowance a
     JOIN plans pl ON pl.id = a.plan_id
     JOIN sales_order o ON o.retailer_id = a.retailer_id AND o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
-    JOIN sales_orderline l ON l.order_id = o.id AND l.product_id = pl.product_id
+    JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on AND l.product_id = pl.product_id
     WHERE a.cartons > 0
     GROUP BY 1, 2
 )

@@ -337,7 +337,7 @@ def allocation_fill_rate(*, user: User, day: datetime.date, product_id: int | No
           SELECT pl.id AS plan_id, o.retailer_id, sum(l.cartons) AS cartons
           FROM sales_allocationplan pl
           JOIN sales_order o ON o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
-          JOIN sales_orderline l ON l.order_id = o.id AND l.product_id = pl.product_id
+          JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on AND l.product_id = pl.product_id
           WHERE pl.id = ANY(%s)
           GROUP BY pl.id, o.retailer_id
         )

@@ -276,7 +276,7 @@ EXCESS_INSERT = f"""
       FROM a
       JOIN sales_allocationplan pl ON pl.id = a.plan_id
       JOIN sales_order o ON o.retailer_id = a.retailer_id AND o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
-      JOIN sales_orderline l ON l.order_id = o.id AND l.product_id = pl.product_id
+      JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on AND l.product_id = pl.product_id
     )
     INSERT INTO sales_allocationexcess (plan_id, order_line_id, retailer_id, ordered_on, allowance, ordered_to_date,
                                         excess_cartons, flagged_at)
@@ -325,7 +325,7 @@ def allocation_excess_flag_orders(*, first_order_id: int, last_order_id: int) ->
         cursor.execute(
             """
             SELECT DISTINCT pl.id FROM sales_order o
-            JOIN sales_orderline l ON l.order_id = o.id
+            JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on
             JOIN sales_allocationplan pl ON pl.product_id = l.product_id AND pl.state = 'published'
                  AND o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
             WHERE o.id BETWEEN %s AND %s

@@ -6,8 +6,7 @@ partitions' upkeep and retention.
 Each table is converted the same way (CONVERT below, in one transaction): its triggers (including other apps',
 e.g. visits' shop facts), indexes, checks and foreign keys are read from the catalogue; the old table is renamed;
 a partitioned table of the same name and columns is created with a partition per month from its first row to
-three months ahead and a DEFAULT partition (a safety net, reported by `manage.py order_partitions` when it holds
-rows); the rows are copied; then the keys, indexes, checks, foreign keys and triggers are created again on the
+three months ahead (no DEFAULT partition: see ENSURE_FUNCTION); the rows are copied; then the keys, indexes, checks, foreign keys and triggers are created again on the
 new table and the old one dropped. What cannot stay as it was:
 - the primary key becomes (id, <day>): a partitioned table's unique keys must hold the partition key. `id` keeps
   its sequence (now a plain sequence owned by the column: PostgreSQL before 17 has no identity column on a
@@ -28,10 +27,12 @@ TABLES = (
     ("sales_retailerproductsummary", "week_start"),
 )
 
-# Creates the month partitions of all four tables for every month from first_day's to last_day's (the upkeep of
-# sales/partitions.py calls it before every write of orders, and beat keeps the next months ready). A month whose
-# rows already sit in a DEFAULT partition (written before the month existed) gets them moved into its new table.
-# Serialised by an advisory lock; a month that exists is skipped without taking any lock.
+# Creates the month partitions of all four tables for every month from first_day's to last_day's: every writer of
+# orders calls it for the months it is about to write (the import, the demo seed), and beat keeps the next months
+# ready (sales/partitions.py). Serialised by an advisory lock; a month that exists is skipped without any lock.
+# There is no DEFAULT partition: a row for a month nobody made fails loudly rather than landing where every
+# window scan has to read it, and a DEFAULT partition would also keep PostgreSQL from scanning the months in
+# order (the "last order day" probes stop at the newest month holding an order only with an ordered Append).
 ENSURE_FUNCTION = """
 CREATE OR REPLACE FUNCTION sales_history_partitions_ensure(first_day date, last_day date) RETURNS integer
 LANGUAGE plpgsql AS $f$
@@ -40,39 +41,25 @@ DECLARE
   m date;
   part text;
   made integer := 0;
-  in_default boolean;
 BEGIN
   IF first_day IS NULL OR last_day IS NULL THEN
     RETURN 0;
   END IF;
   FOR m IN SELECT generate_series(date_trunc('month', first_day), date_trunc('month', last_day),
                                   interval '1 month')::date LOOP
-    FOR spec IN SELECT * FROM (VALUES (1, 'sales_order', 'ordered_on'), (2, 'sales_orderline', 'ordered_on'),
-                                      (3, 'sales_retailerperiodsummary', 'period_start'),
-                                      (4, 'sales_retailerproductsummary', 'week_start')) v (n, tbl, key)
+    FOR spec IN SELECT * FROM (VALUES (1, 'sales_order'), (2, 'sales_orderline'),
+                                      (3, 'sales_retailerperiodsummary'), (4, 'sales_retailerproductsummary')) v (n, tbl)
                 ORDER BY n LOOP
       part := spec.tbl || '_p' || to_char(m, 'YYYYMM');
       CONTINUE WHEN EXISTS (SELECT FROM pg_class WHERE relname = part AND relnamespace = 'public'::regnamespace);
       PERFORM pg_advisory_xact_lock(hashtext('sales_history_partitions'));
-      CONTINUE WHEN EXISTS (SELECT FROM pg_class WHERE relname = part AND relnamespace = 'public'::regnamespace);
-      in_default := false;
-      IF to_regclass(spec.tbl || '_pdefault') IS NOT NULL THEN
-        EXECUTE format('SELECT EXISTS (SELECT FROM %I WHERE %I >= %L AND %I < %L)', spec.tbl || '_pdefault',
-                       spec.key, m, spec.key, (m + interval '1 month')::date) INTO in_default;
-      END IF;
-      IF in_default THEN
-        EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, spec.tbl);
-        EXECUTE format('WITH moved AS (DELETE FROM %I WHERE %I >= %L AND %I < %L RETURNING *) '
-                       'INSERT INTO %I SELECT * FROM moved', spec.tbl || '_pdefault', spec.key, m, spec.key,
-                       (m + interval '1 month')::date, part);
-        EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', spec.tbl, part, m,
-                       (m + interval '1 month')::date);
-        RAISE NOTICE 'rows of % moved out of %', part, spec.tbl || '_pdefault';
-      ELSE
+      BEGIN
         EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, spec.tbl, m,
                        (m + interval '1 month')::date);
-      END IF;
-      made := made + 1;
+        made := made + 1;
+      EXCEPTION WHEN duplicate_table THEN
+        NULL;  -- made by another session while this one waited for the lock
+      END;
     END LOOP;
   END LOOP;
   RETURN made;
@@ -202,7 +189,6 @@ def _prepare(cursor, table: str, key: str) -> dict | None:
     cursor.execute(f"CREATE TABLE {table} (LIKE {old}{extra}) PARTITION BY RANGE ({key})")
     cursor.execute(f"ALTER TABLE {table} ALTER COLUMN id SET DEFAULT nextval('{table}_id_seq')")
     cursor.execute(f"ALTER SEQUENCE {table}_id_seq OWNED BY {table}.id")
-    cursor.execute(f"CREATE TABLE {table}_pdefault PARTITION OF {table} DEFAULT")
     return found
 
 

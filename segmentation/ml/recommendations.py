@@ -101,7 +101,7 @@ WITH peer AS (
   ORDER BY s.retailer_id, w.substitute_id,
            CASE WHEN s.last_ordered_on <= %(as_of)s::date THEN s.last_ordered_on
                 ELSE (SELECT max(o.ordered_on) FROM sales_order o
-                      JOIN sales_orderline l ON l.order_id = o.id AND l.product_id = s.product_id
+                      JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on AND l.product_id = s.product_id
                       WHERE o.retailer_id = s.retailer_id
                         AND o.ordered_on >= s.week_start AND o.ordered_on <= %(as_of)s::date)
            END DESC,

@@ -50,6 +50,9 @@ class PurchaseField(Field):
             order__retailer_id=OuterRef("pk"),
             order__ordered_on__gte=day_plus(today, -value["days"]),
             order__ordered_on__lte=today,
+            # the lines' own day too: only the window's month partitions of the lines are read
+            ordered_on__gte=day_plus(today, -value["days"]),
+            ordered_on__lte=today,
             **{f"{self.items.column}__in": value["items"]},
         )
         # not restricted to `within`: the EXISTS is correlated already, and the extra semi-join misleads the

@@ -5,9 +5,11 @@ reads only the orders). Products are created through sales.services.product_crea
 product import write them; their price class comes from the bands in force (the `default_bands` fixture)."""
 
 import factory
+from django.db import connection
 from django.utils import timezone
 
 from sales.models import Order, OrderLine, Product
+from sales.partitions import history_partitions_ensure
 from sales.services import period_summaries_rebuild, product_create
 from tests.accounts.factories import RetailerFactory
 
@@ -78,6 +80,9 @@ class OrderFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
         lines, price_fen, summaries = kwargs.pop("lines"), kwargs.pop("price_fen"), kwargs.pop("summaries")
+        with connection.cursor() as cursor:  # a writer of orders makes its month first (sales/partitions.py)
+            day = kwargs["ordered_on"]
+            history_partitions_ensure(cursor=cursor, first=day, last=day)
         order = super()._create(model_class, *args, **kwargs)
         OrderLine.objects.bulk_create(
             OrderLineFactory.build(

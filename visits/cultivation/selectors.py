@@ -33,7 +33,7 @@ bought AS (
            sum(l.cartons) FILTER (WHERE o.ordered_on BETWEEN %s AND %s) AS this_cartons,
            sum(l.cartons) FILTER (WHERE o.ordered_on BETWEEN %s AND %s) AS last_cartons
     FROM sales_orderline l
-    JOIN sales_order o ON o.id = l.order_id
+    JOIN sales_order o ON o.id = l.order_id AND o.ordered_on = l.ordered_on
     WHERE l.product_id = %s AND o.ordered_on BETWEEN %s AND %s
       AND o.retailer_id IN (SELECT retailer_id FROM visits_cultivationtarget WHERE programme_id = %s)
     GROUP BY o.retailer_id

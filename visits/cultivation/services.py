@@ -22,14 +22,14 @@ WHERE r.status = 'active'
   AND r.org_unit_id IN (SELECT id FROM users_orgunit WHERE path LIKE %(path)s)
   AND EXISTS (
       SELECT 1 FROM sales_order o
-      JOIN sales_orderline l ON l.order_id = o.id
+      JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on
       JOIN sales_product p ON p.id = l.product_id
       WHERE o.retailer_id = r.id AND o.ordered_on >= %(since)s AND o.ordered_on < %(until)s
         AND p.price_class = %(price_class)s AND p.id <> %(product)s
   )
   AND NOT EXISTS (
       SELECT 1 FROM sales_order o
-      JOIN sales_orderline l ON l.order_id = o.id
+      JOIN sales_orderline l ON l.order_id = o.id AND l.ordered_on = o.ordered_on
       WHERE o.retailer_id = r.id AND o.ordered_on >= %(since)s AND o.ordered_on < %(until)s
         AND l.product_id = %(product)s
   )

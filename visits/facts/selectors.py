@@ -89,7 +89,9 @@ def targets_bought_expected(*, target_ids: Iterable[int] | None = None) -> dict[
         .filter(
             Exists(
                 OrderLine.objects.filter(
-                    order_id=OuterRef("pk"), product_id=OuterRef(OuterRef("programme__product_id"))
+                    order_id=OuterRef("pk"),
+                    ordered_on=OuterRef("ordered_on"),
+                    product_id=OuterRef(OuterRef("programme__product_id")),
                 )
             )
         )
