@@ -54,7 +54,11 @@ BEGIN
       CONTINUE WHEN EXISTS (SELECT FROM pg_class WHERE relname = part AND relnamespace = 'public'::regnamespace);
       PERFORM pg_advisory_xact_lock(hashtext('sales_history_partitions'));
       BEGIN
-        EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)', part, spec.tbl, m,
+        -- made apart, then attached: ATTACH locks the parent against other writes only (SHARE UPDATE
+        -- EXCLUSIVE and the keys' triggers), where CREATE … PARTITION OF would lock out its readers too until
+        -- the writer's transaction ends
+        EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part, spec.tbl);
+        EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', spec.tbl, part, m,
                        (m + interval '1 month')::date);
         made := made + 1;
       EXCEPTION WHEN duplicate_table THEN
