@@ -322,6 +322,15 @@ def allocation_excess_flag_orders(*, first_order_id: int, last_order_id: int) ->
     """After an import created orders first..last: refresh the published plans whose product and cycle those
     orders touch (found with one query)."""
     with connection.cursor() as cursor:
+        # the orders' days first, from the unpartitioned order numbers (keyed by order id): with them the orders and
+        # their lines are read from those months only — an id range alone probes every month of the history
+        cursor.execute(
+            "SELECT min(ordered_on), max(ordered_on) FROM sales_ordernumber WHERE order_id BETWEEN %s AND %s",
+            [first_order_id, last_order_id],
+        )
+        first_day, last_day = cursor.fetchone()
+        if first_day is None:
+            return 0
         cursor.execute(
             """
             SELECT DISTINCT pl.id FROM sales_order o
@@ -329,8 +338,9 @@ def allocation_excess_flag_orders(*, first_order_id: int, last_order_id: int) ->
             JOIN sales_allocationplan pl ON pl.product_id = l.product_id AND pl.state = 'published'
                  AND o.ordered_on BETWEEN pl.cycle_start AND pl.cycle_end
             WHERE o.id BETWEEN %s AND %s
+              AND o.ordered_on BETWEEN %s AND %s AND l.ordered_on BETWEEN %s AND %s
             """,
-            [first_order_id, last_order_id],
+            [first_order_id, last_order_id, first_day, last_day, first_day, last_day],
         )
         touched = [row[0] for row in cursor.fetchall()]
     return allocation_excess_refresh(plan_ids=touched) if touched else 0
