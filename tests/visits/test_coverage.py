@@ -182,6 +182,9 @@ def test_the_page_lists_managers_and_opens_a_managers_routes(
     assert 'id="coverage-crumbs"' in routes
     # another county's manager is not this supervisor's: the page stays on its managers
     other = client.get("/visits/coverage/", {**period, "manager": manager_b.pk}).content.decode()
+    too_big = client.get("/visits/coverage/", {**period, "manager": "99999999999999999999"})
+    assert too_big.status_code == 200
+    assert 'id="coverage-crumbs"' not in too_big.content.decode()
     assert 'id="coverage-crumbs"' not in other
     assert f"?manager={manager_a.pk}&amp;" in other
     export = client.get("/visits/coverage/export/", {**period, "manager": manager_a.pk})
@@ -201,3 +204,4 @@ def test_api_rows_per_manager_and_one_managers_routes(two_routes, api_client_for
     routes = api.get("/api/v1/visit-coverage/", {**period, "manager": manager_a.pk}).json()
     assert [r["route_code"] for r in routes["rows"]] == ["LC-A01", "LC-A02"]
     assert api.get("/api/v1/visit-coverage/", {**period, "by": "shop"}).status_code == 400
+    assert api.get("/api/v1/visit-coverage/", {**period, "manager": 2**63}).status_code == 400

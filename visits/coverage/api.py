@@ -9,6 +9,7 @@ from core.permissions import needs
 from core.serializers import Serializer as StrictSerializer
 from users.serializers import user_ref
 from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
+from visits.http import MAX_ID
 
 
 class CoverageRowSerializer(StrictSerializer):
@@ -57,7 +58,9 @@ class PeriodSerializer(StrictSerializer):
         default="route",
         help_text="a row per manager and route (default), or per manager (route null)",
     )
-    manager = serializers.IntegerField(required=False, help_text="only this customer manager's rows")
+    manager = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="only this customer manager's rows"
+    )
 
     def validate(self, data):
         if data["day_to"] < data["day_from"]:

@@ -13,21 +13,22 @@ from core.errors import form_errors_text
 from core.replica import reads_from_replica
 from core.spreadsheet import csv_response
 from users.models import User
-from users.selectors import manager_scope
 from visits import selectors
 from visits.coverage.selectors import coverage, coverage_totals, retailer_intervals
 from visits.coverage.services import coverage_export_log
 from visits.forms import PeriodForm
+from visits.http import positive_id
 
 CHART_ROWS = 30
 
 
 def _manager(request) -> User | None:
-    """The manager whose routes are asked for (`?manager=`), if the user may see that manager; else None."""
-    value = request.GET.get("manager", "")
-    if not value.isdigit():
+    """The manager whose routes are asked for (`?manager=`), if one of the user's team (the daily list's
+    selectors.managers_for: routes in the user's scope); else None, and the page lists every manager."""
+    manager_id = positive_id(request.GET.get("manager"))
+    if manager_id is None:
         return None
-    return manager_scope(user=request.user).filter(pk=int(value)).first()
+    return selectors.managers_for(user=request.user).filter(pk=manager_id).first()
 
 
 def _period(request) -> tuple[PeriodForm, datetime.date, datetime.date]:
